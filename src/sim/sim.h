@@ -1,0 +1,35 @@
+/* sim.h — the upstream simulator: Volcengine's ark asset API over HTTP.
+ *
+ * Runs as its own binary (portico-sim) or inside porticod (--upstream sim),
+ * always behind its own libmicrohttpd listener: the gateway reaches it only
+ * over HTTP, exactly as it reaches Volcengine. */
+#ifndef PORTICO_SIM_H
+#define PORTICO_SIM_H
+#include <stddef.h>
+
+struct sim_config {
+    const char *listen_host;     /* "127.0.0.1" */
+    int port;                    /* 0: an ephemeral port, see sim_port() */
+    const char *access_key;      /* the only credentials the simulator accepts */
+    const char *secret_key;
+    const char *region;          /* "cn-beijing" */
+    int processing_ms;           /* PORTICO_SIM_PROCESSING_MS, default 3000 */
+    int token_ttl_s;             /* PORTICO_SIM_TOKEN_TTL_S, default 120 */
+    double create_rate;          /* requests/s for CreateAssetGroup+CreateAsset; default 30 */
+    double list_update_rate;     /* requests/s for List* and Update* (and Delete*); default 30 */
+    double get_rate;             /* requests/s for GetAsset/GetAssetGroup; default 100 */
+    int max_creations_in_flight; /* default 30 */
+    size_t max_fetch_bytes;      /* largest media the simulator downloads; default 64 MiB */
+    int fetch_timeout_ms;        /* default 10000 */
+    int quiet;                   /* 1: no request log lines */
+};
+
+/* Fills defaults, then PORTICO_SIM_* environment variables. */
+void sim_config_defaults(struct sim_config *c);
+/* Starts the listener and background workers; NULL on failure (logged). */
+struct sim *sim_start(const struct sim_config *c);
+int sim_port(const struct sim *s);
+/* Stops the listener and workers and frees everything. */
+void sim_stop(struct sim *s);
+
+#endif

@@ -1,0 +1,18 @@
+#!/bin/sh
+# Installs the Debian packages Portico needs to build, test and benchmark,
+# if any is missing. Needs root for apt-get; otherwise says what to install.
+pkgs="build-essential pkg-config libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev
+      libsqlite3-dev libssl-dev python3 curl ca-certificates wrk nginx-light"
+missing=""
+for p in $pkgs; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+    echo "portico: missing Debian packages:$missing" >&2
+    echo "portico: run as root, or: sudo apt-get install$missing" >&2
+    exit 1
+fi
+echo "portico: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends $missing >/dev/null

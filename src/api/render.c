@@ -1,0 +1,29 @@
+/* render.c — the Group and Asset objects of API.md §2. */
+#include "api/internal.h"
+#include "util/clock.h"
+
+json_t *render_group(const struct group *g)
+{
+    char created[21], updated[21];
+    clock_rfc3339(g->create_ms, created);
+    clock_rfc3339(g->update_ms, updated);
+    return json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:s}", "Id", g->id, "Name", g->name, "Description",
+                     g->description, "GroupType", g->type, "AssetCount", g->asset_count, "CreateTime", created,
+                     "UpdateTime", updated);
+}
+
+json_t *render_asset(const struct asset *a)
+{
+    char created[21], updated[21];
+    clock_rfc3339(a->create_ms, created);
+    clock_rfc3339(a->update_ms, updated);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "Id", a->id, "GroupId", a->group_id, "Name", a->name,
+                          "AssetType", a->type, "URL", a->url, "UpstreamStatus", a->status);
+    if (!o)
+        return NULL;
+    if (a->status[0] == 'F')
+        json_object_set_new(o, "FailureReason", json_string(a->failure_reason));
+    json_object_set_new(o, "CreateTime", json_string(created));
+    json_object_set_new(o, "UpdateTime", json_string(updated));
+    return o;
+}

@@ -1,0 +1,54 @@
+/* router.c — which surface answers a path. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/internal.h"
+
+struct api *api_new(struct core *core, const char *region)
+{
+    struct api *a = calloc(1, sizeof *a);
+    if (!a)
+        return NULL;
+    a->core = core;
+    snprintf(a->region, sizeof a->region, "%s", region ? region : "cn-beijing");
+    atomic_init(&a->draining, 0);
+    return a;
+}
+
+void api_free(struct api *a)
+{
+    free(a);
+}
+
+void api_set_draining(struct api *a, int draining)
+{
+    atomic_store(&a->draining, draining);
+}
+
+static int is_portrait(const char *path)
+{
+    return strcmp(path, "/v1/portrait/") == 0 || strcmp(path, "/v1/portrait") == 0;
+}
+
+int api_is_slow(const struct api_request *req)
+{
+    return is_portrait(req->path) && portrait_is_slow(req->action);
+}
+
+void api_handle(struct api *a, const struct api_request *req, struct api_response *resp)
+{
+    const char *p = req->path;
+    int get = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+    if (is_portrait(p)) {
+        portrait_handle(a, req, resp);
+    } else if (get && strcmp(p, "/healthz") == 0) {
+        ops_healthz(a, req, resp);
+    } else if (get && strcmp(p, "/readyz") == 0) {
+        ops_readyz(a, req, resp);
+    } else if (get && strcmp(p, "/metrics") == 0) {
+        ops_metrics(a, req, resp);
+    } else {
+        int known = !strcmp(p, "/healthz") || !strcmp(p, "/readyz") || !strcmp(p, "/metrics");
+        envelope_error(req, "", "", a->region, known ? API_METHOD_NOT_ALLOWED : API_NOT_FOUND, NULL, resp);
+    }
+}

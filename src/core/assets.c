@@ -1,0 +1,145 @@
+/* assets.c — assets: register by URL, read, list, rename, delete.
+ *
+ * Reads are answered from Portico's own records: a customer polling
+ * GetAsset every few seconds never costs the shared upstream account a
+ * call. The refresher (refresher.c) keeps Processing records fresh. */
+#include <string.h>
+
+#include "core/internal.h"
+#include "util/clock.h"
+
+enum core_code core_create_asset(struct core *c, const struct customer *cu, const char *group_id,
+                                 const char *url, const char *type, const char *name,
+                                 char id_out[static IDS_MAX], struct core_status *st)
+{
+    if (rules_id("GroupId", group_id, st) || rules_url(url, st) || rules_asset_type(type, st) ||
+        rules_name("Name", name, 0, st))
+        return st->code;
+
+    struct store *s = c->store;
+    int64_t handle;
+    enum store_result r = s->ops->reserve_asset(s, cu->id, group_id, type, name ? name : "", url, "",
+                                                CORE_MAX_ASSETS, clock_wall_ms(), &handle);
+    if (r == STORE_NOT_FOUND)
+        return core_forbidden(st, "asset group");
+    if (r == STORE_QUOTA)
+        return core_fail(st, CORE_QUOTA_EXCEEDED,
+                         "The group already has %d assets; delete one or use another group.", CORE_MAX_ASSETS);
+    if (r != STORE_OK)
+        return core_store_failure(r, st);
+
+    if (budget_begin_create(&c->budget, st) != CORE_OK) {
+        s->ops->release_asset(s, handle);
+        return st->code;
+    }
+    struct up_error err = {0};
+    enum up_result u = c->up->ops->create_asset(c->up, group_id, url, type, name, id_out, &err);
+    budget_end_create(&c->budget);
+    core_count_upstream("CreateAsset", u);
+    if (u != UP_OK) {
+        s->ops->release_asset(s, handle);
+        if (u == UP_NOT_FOUND) /* the group vanished upstream */
+            return core_forbidden(st, "asset group");
+        return core_upstream_failure("CreateAsset", u, &err, st);
+    }
+    int64_t now = clock_wall_ms();
+    r = s->ops->confirm_asset(s, handle, id_out, now, refresher_next_poll(now, now));
+    if (r != STORE_OK)
+        return core_store_failure(r, st);
+    refresher_wake(c->refresher);
+    return CORE_OK;
+}
+
+enum core_code core_get_asset(struct core *c, const struct customer *cu, const char *id, struct asset *out,
+                              struct core_status *st)
+{
+    if (rules_id("Id", id, st))
+        return st->code;
+    enum store_result r = c->store->ops->get_asset(c->store, cu->id, id, out);
+    if (r == STORE_NOT_FOUND)
+        return core_forbidden(st, "asset");
+    if (r != STORE_OK)
+        return core_store_failure(r, st);
+    return CORE_OK;
+}
+
+static int known_status(const char *s)
+{
+    return !strcmp(s, "Processing") || !strcmp(s, "Active") || !strcmp(s, "Failed");
+}
+
+enum core_code core_list_assets(struct core *c, const struct customer *cu, const struct asset_filter *f,
+                                int page_number, int page_size, struct asset_list *out, struct core_status *st)
+{
+    if (rules_page(page_number, page_size, st))
+        return st->code;
+    if (f->n_group_ids > CORE_FILTER_IDS_MAX)
+        return core_fail(st, CORE_INVALID_PARAMETER, "Filter.GroupIds may hold at most %d ids.", CORE_FILTER_IDS_MAX);
+    if (f->n_statuses > 3)
+        return core_fail(st, CORE_INVALID_PARAMETER, "Filter.Statuses may hold at most 3 statuses.");
+    for (size_t i = 0; i < f->n_statuses; i++)
+        if (!known_status(f->statuses[i]))
+            return core_fail(st, CORE_INVALID_PARAMETER,
+                             "Filter.Statuses may contain only Processing, Active and Failed.");
+    if (f->type && rules_asset_type(f->type, st))
+        return st->code;
+    if (f->name_sub && core_utf8_chars(f->name_sub) > CORE_NAME_CHARS)
+        return core_fail(st, CORE_INVALID_PARAMETER, "Filter.Name must be at most %d characters.", CORE_NAME_CHARS);
+    enum store_result r = c->store->ops->list_assets(c->store, cu->id, f, page_number, page_size, out);
+    if (r != STORE_OK)
+        return core_store_failure(r, st);
+    return CORE_OK;
+}
+
+enum core_code core_update_asset(struct core *c, const struct customer *cu, const char *id, const char *name,
+                                 struct core_status *st)
+{
+    if (rules_id("Id", id, st) || rules_name("Name", name, 1, st))
+        return st->code;
+    struct asset a;
+    enum store_result r = c->store->ops->get_asset(c->store, cu->id, id, &a);
+    if (r == STORE_NOT_FOUND)
+        return core_forbidden(st, "asset");
+    if (r != STORE_OK)
+        return core_store_failure(r, st);
+
+    if (budget_wait(&c->budget, &c->budget.mutate, st) != CORE_OK)
+        return st->code;
+    struct up_error err = {0};
+    enum up_result u = c->up->ops->update_asset(c->up, id, name, &err);
+    core_count_upstream("UpdateAsset", u);
+    if (u != UP_OK)
+        return core_upstream_failure("UpdateAsset", u, &err, st);
+    r = c->store->ops->update_asset(c->store, cu->id, id, name, clock_wall_ms());
+    if (r == STORE_NOT_FOUND)
+        return core_forbidden(st, "asset");
+    if (r != STORE_OK)
+        return core_store_failure(r, st);
+    return CORE_OK;
+}
+
+enum core_code core_delete_asset(struct core *c, const struct customer *cu, const char *id, struct core_status *st)
+{
+    if (rules_id("Id", id, st))
+        return st->code;
+    struct asset a;
+    enum store_result r = c->store->ops->get_asset(c->store, cu->id, id, &a);
+    if (r == STORE_NOT_FOUND)
+        return core_forbidden(st, "asset");
+    if (r != STORE_OK)
+        return core_store_failure(r, st);
+
+    if (budget_wait(&c->budget, &c->budget.mutate, st) != CORE_OK)
+        return st->code;
+    struct up_error err = {0};
+    enum up_result u = c->up->ops->delete_asset(c->up, id, &err);
+    core_count_upstream("DeleteAsset", u);
+    if (u != UP_OK && u != UP_NOT_FOUND)
+        return core_upstream_failure("DeleteAsset", u, &err, st);
+    r = c->store->ops->delete_asset(c->store, cu->id, id, clock_wall_ms());
+    if (r == STORE_NOT_FOUND)
+        return core_forbidden(st, "asset");
+    if (r != STORE_OK)
+        return core_store_failure(r, st);
+    return CORE_OK;
+}

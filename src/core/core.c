@@ -1,0 +1,137 @@
+/* core.c — the core's life cycle, readiness, and the mapping of port
+ * failures to the contract's errors. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/internal.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "util/metrics.h"
+
+void core_config_defaults(struct core_config *c)
+{
+    c->create_rate = 30;
+    c->mutate_rate = 30;
+    c->get_rate = 100;
+    c->max_inflight_creates = 30;
+    c->create_wait_ms = 10000;
+    c->refresh_workers = 8;
+}
+
+struct core *core_new(const struct core_config *cfg, struct store *store, struct upstream *up)
+{
+    struct core *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->cfg = *cfg;
+    c->store = store;
+    c->up = up;
+    c->auth = auth_cache_new();
+    if (!c->auth) {
+        free(c);
+        return NULL;
+    }
+    budget_init(&c->budget, cfg);
+    pthread_mutex_init(&c->ready_mu, NULL);
+    return c;
+}
+
+int core_start(struct core *c)
+{
+    c->refresher = refresher_start(c);
+    return c->refresher ? 0 : -1;
+}
+
+void core_free(struct core *c)
+{
+    if (!c)
+        return;
+    if (c->refresher)
+        refresher_stop(c->refresher);
+    auth_cache_free(c->auth);
+    budget_destroy(&c->budget);
+    pthread_mutex_destroy(&c->ready_mu);
+    free(c);
+}
+
+enum core_code core_store_failure(enum store_result r, struct core_status *st)
+{
+    if (r == STORE_UNAVAILABLE)
+        return core_fail(st, CORE_SERVICE_UNAVAILABLE, "The record store is unavailable; retry shortly.");
+    log_error("store failure: %s", store_result_str(r));
+    return core_fail(st, CORE_INTERNAL_ERROR, "An internal error occurred; report the RequestId.");
+}
+
+static const char *up_metric(enum up_result r)
+{
+    switch (r) {
+    case UP_OK: return "ok";
+    case UP_NOT_FOUND: return "not_found";
+    case UP_REJECTED: return "rejected";
+    case UP_THROTTLED: return "throttled";
+    case UP_UNAVAILABLE: return "unavailable";
+    }
+    return "unknown";
+}
+
+void core_count_upstream(const char *op, enum up_result r)
+{
+    metrics_upstream(op, up_metric(r));
+}
+
+enum core_code core_upstream_failure(const char *op, enum up_result r, const struct up_error *err,
+                                     struct core_status *st)
+{
+    log_warn("upstream %s failed: %s (HTTP %d, %s: %s)", op, up_result_str(r), err->http_status, err->code,
+             err->message);
+    if (r == UP_THROTTLED) {
+        core_fail(st, CORE_TOO_MANY_REQUESTS, "The upstream is throttling requests; retry after the Retry-After time.");
+        st->retry_after_s = 1;
+        return CORE_TOO_MANY_REQUESTS;
+    }
+    if (r == UP_REJECTED)
+        return core_fail(st, CORE_UPSTREAM_ERROR, "The upstream rejected the request (%s); nothing was changed.",
+                         err->code[0] ? err->code : "no code");
+    return core_fail(st, CORE_UPSTREAM_ERROR,
+                     "The upstream did not answer successfully after retries; nothing was changed, retry later.");
+}
+
+enum core_code core_forbidden(struct core_status *st, const char *field)
+{
+    /* Same words for "not yours" and "does not exist": existence is never revealed. */
+    return core_fail(st, CORE_FORBIDDEN, "The %s does not exist or you do not have access to it.", field);
+}
+
+/* The store is checked on every call; the upstream at most every 2 s, since
+ * a readiness probe must not spend the shared account's budget. */
+int core_ready(struct core *c)
+{
+    if (c->store->ops->ping(c->store) != STORE_OK)
+        return 0;
+    int64_t now = clock_mono_ms();
+    pthread_mutex_lock(&c->ready_mu);
+    int fresh = c->ready_checked_ms && now - c->ready_checked_ms < 2000;
+    int ok = c->ready_upstream_ok;
+    if (fresh) {
+        pthread_mutex_unlock(&c->ready_mu);
+        return ok;
+    }
+    c->ready_checked_ms = now;
+    pthread_mutex_unlock(&c->ready_mu);
+
+    if (bucket_try(&c->budget.mutate, NULL) != 0)
+        return ok; /* no budget to spare: keep the last answer */
+    struct up_error err = {0};
+    enum up_result r = c->up->ops->ping(c->up, &err);
+    core_count_upstream("ListAssetGroups", r);
+    ok = r == UP_OK;
+    pthread_mutex_lock(&c->ready_mu);
+    c->ready_upstream_ok = ok;
+    pthread_mutex_unlock(&c->ready_mu);
+    return ok;
+}
+
+enum store_result core_count_assets(struct core *c, struct asset_counts *out)
+{
+    return c->store->ops->count_assets(c->store, out);
+}

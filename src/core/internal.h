@@ -1,0 +1,84 @@
+/* internal.h — the core's private state, shared by the files of core/.
+ * Nothing outside core/ includes this. */
+#ifndef PORTICO_CORE_INTERNAL_H
+#define PORTICO_CORE_INTERNAL_H
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "core/core.h"
+#include "util/bucket.h"
+
+struct auth_cache;
+
+/* The shared upstream account: one token bucket per budget, and a cap on
+ * creations in flight. */
+struct budget {
+    struct bucket create;
+    struct bucket mutate;
+    struct bucket get;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int inflight_creates;
+    int max_inflight_creates;
+    int create_wait_ms;
+};
+
+struct refresher;
+
+struct core {
+    struct core_config cfg;
+    struct store *store;
+    struct upstream *up;
+    struct budget budget;
+    struct auth_cache *auth;
+    struct refresher *refresher;
+    /* readiness: last upstream ping, monotonic ms and result */
+    pthread_mutex_t ready_mu;
+    int64_t ready_checked_ms;
+    int ready_upstream_ok;
+};
+
+/* budget.c */
+void budget_init(struct budget *b, const struct core_config *cfg);
+void budget_destroy(struct budget *b);
+/* Waits for a create token and an in-flight slot, up to create_wait_ms.
+ * CORE_OK (call budget_end_create after the upstream call) or
+ * CORE_TOO_MANY_REQUESTS with st filled. */
+enum core_code budget_begin_create(struct budget *b, struct core_status *st);
+void budget_end_create(struct budget *b);
+/* Waits up to create_wait_ms for a token of the given bucket. */
+enum core_code budget_wait(struct budget *b, struct bucket *which, struct core_status *st);
+
+/* auth.c */
+struct auth_cache *auth_cache_new(void);
+void auth_cache_free(struct auth_cache *a);
+
+/* rules.c — validation of the contract's field rules; each returns CORE_OK
+ * or CORE_INVALID_PARAMETER with a message naming the field. */
+enum core_code rules_name(const char *field, const char *name, int required, struct core_status *st);
+enum core_code rules_description(const char *desc, struct core_status *st);
+enum core_code rules_url(const char *url, struct core_status *st);
+enum core_code rules_asset_type(const char *type, struct core_status *st);
+enum core_code rules_page(int page_number, int page_size, struct core_status *st);
+enum core_code rules_id(const char *field, const char *id, struct core_status *st);
+
+/* Maps a store failure (not OK, not NOT_FOUND/QUOTA which callers handle) to a status. */
+enum core_code core_store_failure(enum store_result r, struct core_status *st);
+/* Maps an upstream failure to UpstreamError / TooManyRequests. */
+enum core_code core_upstream_failure(const char *op, enum up_result r, const struct up_error *err,
+                                     struct core_status *st);
+/* Counts an upstream call in the metrics. */
+void core_count_upstream(const char *op, enum up_result r);
+
+/* The body every not-yours-or-not-there answer carries, so that the two are
+ * indistinguishable. */
+enum core_code core_forbidden(struct core_status *st, const char *field);
+
+/* refresher.c */
+struct refresher *refresher_start(struct core *c);
+void refresher_wake(struct refresher *r);
+void refresher_stop(struct refresher *r);
+/* When a Processing asset created at create_ms should next be polled. */
+int64_t refresher_next_poll(int64_t now_ms, int64_t create_ms);
+
+#endif

@@ -1,0 +1,31 @@
+/* result.h — what a core operation tells the layer above.
+ *
+ * The codes are the domain outcomes of API.md §6; api/errors.c maps each to
+ * its wire Code and HTTP status. core never builds a response itself. */
+#ifndef PORTICO_CORE_RESULT_H
+#define PORTICO_CORE_RESULT_H
+
+enum core_code {
+    CORE_OK = 0,
+    CORE_INVALID_PARAMETER,
+    CORE_UNAUTHORIZED,
+    CORE_AIGC_NOT_AVAILABLE,
+    CORE_FORBIDDEN,
+    CORE_QUOTA_EXCEEDED,
+    CORE_TOO_MANY_REQUESTS,
+    CORE_UPSTREAM_ERROR,
+    CORE_SERVICE_UNAVAILABLE,
+    CORE_INTERNAL_ERROR,
+};
+
+struct core_status {
+    enum core_code code;
+    char message[256];  /* one sentence for the caller; "" → the catalog's default */
+    int retry_after_s;  /* for CORE_TOO_MANY_REQUESTS */
+};
+
+/* Sets st and returns code, so callers can `return core_fail(st, ...)`. */
+enum core_code core_fail(struct core_status *st, enum core_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

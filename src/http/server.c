@@ -1,0 +1,264 @@
+/* server.c — the HTTP front on libmicrohttpd; see server.h.
+ *
+ * A request moves READING → (WORKING →) READY → sent. The body is read into
+ * a buf bounded at API_BODY_MAX: past it the rest is drained and dropped and
+ * the request is answered PayloadTooLarge, never buffered. */
+#include "http/server.h"
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "http/addr.h"
+#include "http/workers.h"
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/ids.h"
+#include "util/log.h"
+#include "util/metrics.h"
+
+enum req_state { REQ_READING, REQ_WORKING, REQ_READY };
+
+struct http_server {
+    struct MHD_Daemon *mhd;
+    struct api *api;
+    struct workers *workers;
+    struct http_config cfg;
+    int port;
+    atomic_int in_flight;
+};
+
+struct req {
+    struct http_server *srv;
+    struct MHD_Connection *conn;
+    enum req_state state;
+    char request_id[33];
+    int64_t start_ms;
+    char method[16];
+    char path[256];
+    struct buf body;
+    int body_too_large;
+    struct api_request ar;
+    struct api_response resp;
+};
+
+static const char *header(struct MHD_Connection *c, enum MHD_ValueKind kind, const char *name)
+{
+    return MHD_lookup_connection_value(c, kind, name);
+}
+
+static void copy_printable(char *dst, size_t cap, const char *src)
+{
+    size_t i = 0;
+    for (; src && src[i] && i + 1 < cap; i++)
+        dst[i] = (src[i] >= 0x20 && src[i] < 0x7f) ? src[i] : '?';
+    dst[i] = '\0';
+}
+
+static void run_api(struct req *r)
+{
+    r->ar.body = r->body.data ? r->body.data : "";
+    r->ar.body_len = r->body.len;
+    r->ar.body_too_large = r->body_too_large;
+    api_handle(r->srv->api, &r->ar, &r->resp);
+}
+
+static void work(void *arg)
+{
+    struct req *r = arg;
+    run_api(r);
+    r->state = REQ_READY;
+    MHD_resume_connection(r->conn);
+}
+
+static enum MHD_Result send_response(struct req *r)
+{
+    struct api_response *rs = &r->resp;
+    if (!rs->body) {
+        rs->body = strdup("");
+        rs->body_len = 0;
+        if (!rs->status)
+            rs->status = 500;
+    }
+    struct MHD_Response *m = MHD_create_response_from_buffer(rs->body_len, rs->body, MHD_RESPMEM_MUST_FREE);
+    if (!m)
+        return MHD_NO;
+    rs->body = NULL; /* owned by the response now */
+    MHD_add_response_header(m, "Content-Type", rs->content_type ? rs->content_type : "application/json");
+    MHD_add_response_header(m, "X-Request-Id", r->request_id);
+    if (rs->retry_after_s > 0) {
+        char ra[16];
+        snprintf(ra, sizeof ra, "%d", rs->retry_after_s);
+        MHD_add_response_header(m, "Retry-After", ra);
+    }
+    enum MHD_Result ok = MHD_queue_response(r->conn, (unsigned)rs->status, m);
+    MHD_destroy_response(m);
+    return ok;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    struct http_server *srv = cls;
+    struct req *r = *con_cls;
+    if (!r) {
+        r = calloc(1, sizeof *r);
+        if (!r)
+            return MHD_NO;
+        r->srv = srv;
+        r->conn = conn;
+        r->start_ms = clock_mono_ms();
+        ids_request(r->request_id);
+        copy_printable(r->method, sizeof r->method, method);
+        copy_printable(r->path, sizeof r->path, url);
+        buf_init(&r->body, API_BODY_MAX);
+        atomic_fetch_add(&srv->in_flight, 1);
+        *con_cls = r;
+        return MHD_YES;
+    }
+    if (r->state == REQ_READING) {
+        if (*upload_data_size) {
+            if (!r->body_too_large && buf_append(&r->body, upload_data, *upload_data_size) != 0) {
+                r->body_too_large = 1;
+                buf_free(&r->body);
+            }
+            *upload_data_size = 0;
+            return MHD_YES;
+        }
+        r->ar.method = r->method;
+        r->ar.path = url;
+        r->ar.action = header(conn, MHD_GET_ARGUMENT_KIND, "Action");
+        r->ar.version = header(conn, MHD_GET_ARGUMENT_KIND, "Version");
+        r->ar.authorization = header(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+        r->ar.request_id = r->request_id;
+        if (api_is_slow(&r->ar)) {
+            r->state = REQ_WORKING;
+            MHD_suspend_connection(conn);
+            if (workers_submit(srv->workers, work, r) == 0)
+                return MHD_YES;
+            MHD_resume_connection(conn);
+            /* Queue full: answer at once rather than wait without bound. */
+            r->ar.overloaded = 1;
+        }
+        run_api(r);
+        r->state = REQ_READY;
+    }
+    if (r->state == REQ_WORKING)
+        return MHD_YES; /* resumed spuriously; the worker has not finished */
+    return send_response(r);
+}
+
+static void log_request(struct req *r, int64_t ms)
+{
+    json_t *o = json_object();
+    char when[21];
+    clock_rfc3339(clock_wall_ms(), when);
+    json_object_set_new(o, "time", json_string(when));
+    json_object_set_new(o, "request_id", json_string(r->request_id));
+    json_object_set_new(o, "customer", json_integer(r->resp.customer_id));
+    json_object_set_new(o, "method", json_string(r->method));
+    json_object_set_new(o, "path", json_string(r->path));
+    json_object_set_new(o, "action", json_string(r->resp.action));
+    json_object_set_new(o, "status", json_integer(r->resp.status));
+    json_object_set_new(o, "error", json_string(r->resp.error_code));
+    json_object_set_new(o, "duration_ms", json_integer(ms));
+    char *s = json_dumps(o, JSON_COMPACT);
+    if (s)
+        log_line(s);
+    free(s);
+    json_decref(o);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+    struct http_server *srv = cls;
+    struct req *r = *con_cls;
+    if (!r)
+        return;
+    int64_t ms = clock_mono_ms() - r->start_ms;
+    if (r->resp.status) {
+        metrics_request(r->resp.action[0] ? r->resp.action : "other", r->resp.error_code, r->resp.status,
+                        (double)ms / 1000.0);
+        if (srv->cfg.log_requests)
+            log_request(r, ms);
+    }
+    free(r->resp.body);
+    buf_free(&r->body);
+    free(r);
+    *con_cls = NULL;
+    atomic_fetch_sub(&srv->in_flight, 1);
+}
+
+struct http_server *http_start(const struct http_config *cfg, struct api *api)
+{
+    struct sockaddr_storage addr;
+    int port, is_v6;
+    if (http_resolve(cfg->listen, &addr, &port, &is_v6) != 0)
+        return NULL;
+    struct http_server *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->api = api;
+    s->cfg = *cfg;
+    atomic_init(&s->in_flight, 0);
+    s->workers = workers_start(cfg->workers > 0 ? cfg->workers : 64, 4096);
+    if (!s->workers)
+        goto fail;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC;
+    if (is_v6)
+        flags |= MHD_USE_IPv6;
+    int threads = cfg->io_threads > 0 ? cfg->io_threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (threads < 1)
+        threads = 1;
+    s->mhd = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, s,
+                              MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+                              MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
+                              MHD_OPTION_CONNECTION_LIMIT, (unsigned)(cfg->conn_limit > 0 ? cfg->conn_limit : 10000),
+                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(cfg->idle_timeout_s > 0 ? cfg->idle_timeout_s : 60),
+                              MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                              MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
+                              MHD_OPTION_END);
+    if (!s->mhd) {
+        log_error("cannot listen on %s (in use, or not an address of this machine?)", cfg->listen);
+        goto fail;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = info ? info->port : port;
+    return s;
+fail:
+    workers_stop(s->workers);
+    free(s);
+    return NULL;
+}
+
+int http_port(const struct http_server *s)
+{
+    return s->port;
+}
+
+void http_drain(struct http_server *s, int timeout_ms)
+{
+    MHD_socket fd = MHD_quiesce_daemon(s->mhd);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+    int64_t deadline = clock_mono_ms() + timeout_ms;
+    while (atomic_load(&s->in_flight) > 0 && clock_mono_ms() < deadline)
+        clock_sleep_ms(10);
+    if (atomic_load(&s->in_flight) > 0)
+        log_warn("%d requests still in flight after %d ms; closing them", atomic_load(&s->in_flight), timeout_ms);
+}
+
+void http_stop(struct http_server *s)
+{
+    if (!s)
+        return;
+    /* Workers first: every suspended connection gets resumed and answered. */
+    workers_stop(s->workers);
+    MHD_stop_daemon(s->mhd);
+    free(s);
+}

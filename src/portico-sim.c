@@ -1,0 +1,124 @@
+/* portico-sim.c — the upstream simulator as its own process: the same code
+ * porticod embeds, behind flags. Prints one "listening" line when ready (so
+ * scripts can wait for it), then serves until SIGINT or SIGTERM. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/sim.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: portico-sim [options]\n"
+            "  --listen HOST:PORT     address to serve on (default 127.0.0.1:8081; PORT 0: any free port)\n"
+            "  --access-key AK        the only access key accepted (default $PORTICO_VOLC_AK or AKLTportico-sim)\n"
+            "  --secret-key SK        its secret (default $PORTICO_VOLC_SK or portico-sim-secret)\n"
+            "  --region REGION        region in the credential scope (default cn-beijing)\n"
+            "  --processing-ms MS     how long new assets stay Processing (default $PORTICO_SIM_PROCESSING_MS or 3000)\n"
+            "  --quiet                no request log lines\n"
+            "  --help                 this text\n"
+            "Limits: PORTICO_SIM_CREATE_RATE, PORTICO_SIM_LIST_RATE, PORTICO_SIM_GET_RATE,\n"
+            "PORTICO_SIM_MAX_INFLIGHT_CREATES.\n");
+}
+
+/* "HOST:PORT", "[V6]:PORT" or ":PORT"; host is written into host_buf. */
+static int parse_listen(const char *s, char *host_buf, size_t cap, const char **host, int *port)
+{
+    const char *colon = strrchr(s, ':');
+    if (!colon)
+        return -1;
+    const char *h = s;
+    size_t hlen = (size_t)(colon - s);
+    if (hlen >= 2 && h[0] == '[' && h[hlen - 1] == ']') {
+        h++;
+        hlen -= 2;
+    }
+    if (hlen >= cap)
+        return -1;
+    memcpy(host_buf, h, hlen);
+    host_buf[hlen] = '\0';
+    char *end;
+    errno = 0;
+    long p = strtol(colon + 1, &end, 10);
+    if (errno || end == colon + 1 || *end || p < 0 || p > 65535)
+        return -1;
+    *host = hlen ? host_buf : "127.0.0.1";
+    *port = (int)p;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct sim_config c;
+    sim_config_defaults(&c);
+    char host_buf[256];
+    const char *listen = getenv("PORTICO_SIM_LISTEN");
+    if (!listen || !*listen)
+        listen = "127.0.0.1:8081";
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(a, "--quiet") == 0) {
+            c.quiet = 1;
+            continue;
+        }
+        if (!val) {
+            fprintf(stderr, "portico-sim: %s needs a value (see --help)\n", a);
+            return 2;
+        }
+        if (strcmp(a, "--listen") == 0) {
+            listen = val;
+        } else if (strcmp(a, "--access-key") == 0) {
+            c.access_key = val;
+        } else if (strcmp(a, "--secret-key") == 0) {
+            c.secret_key = val;
+        } else if (strcmp(a, "--region") == 0) {
+            c.region = val;
+        } else if (strcmp(a, "--processing-ms") == 0) {
+            char *end;
+            long ms = strtol(val, &end, 10);
+            if (*end || end == val || ms < 0 || ms > 86400000) {
+                fprintf(stderr, "portico-sim: --processing-ms wants milliseconds, not %s\n", val);
+                return 2;
+            }
+            c.processing_ms = (int)ms;
+        } else {
+            fprintf(stderr, "portico-sim: unknown option %s (see --help)\n", a);
+            return 2;
+        }
+        i++;
+    }
+    if (parse_listen(listen, host_buf, sizeof host_buf, &c.listen_host, &c.port) != 0) {
+        fprintf(stderr, "portico-sim: --listen wants HOST:PORT, not %s\n", listen);
+        return 2;
+    }
+
+    /* Blocked before any thread starts, so every thread inherits the mask
+     * and the signals wait for sigwait below instead of killing a worker. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct sim *s = sim_start(&c);
+    if (!s) {
+        fprintf(stderr, "portico-sim: cannot start on %s\n", listen);
+        return 1;
+    }
+    int v6 = strchr(c.listen_host, ':') != NULL;
+    printf("portico-sim listening on http://%s%s%s:%d\n", v6 ? "[" : "", c.listen_host, v6 ? "]" : "", sim_port(s));
+    fflush(stdout);
+
+    int sig = 0;
+    sigwait(&set, &sig);
+    sim_stop(s);
+    return 0;
+}

@@ -1,0 +1,387 @@
+/* porticod.c — the gateway's main: configuration, start, stop, and the
+ * `keys` and `migrate` subcommands.
+ *
+ * Every setting is a flag and a PORTICO_* environment variable (DESIGN.md);
+ * a flag wins over the environment. SIGTERM/SIGINT drain: stop accepting,
+ * answer what is in flight, exit 0. */
+#include <pthread.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "core/core.h"
+#include "core/keys.h"
+#include "http/server.h"
+#include "sim/sim.h" /* the one gateway file that knows the simulator: it starts it */
+#include "store/store.h"
+#include "upstream/upstream.h"
+#include "util/crypto.h"
+#include "util/ids.h"
+#include "util/log.h"
+
+struct config {
+    const char *listen;
+    const char *data_dir;
+    const char *store;
+    const char *blob;
+    const char *public_url;
+    const char *upstream;
+    const char *volc_ak, *volc_sk, *volc_region;
+    int threads, workers, log_requests, sim_port;
+    double create_rate, mutate_rate, get_rate;
+    int max_inflight, create_wait_ms;
+};
+
+enum opt_kind { OPT_STR, OPT_INT, OPT_DBL, OPT_BOOL_OFF };
+
+struct opt {
+    const char *flag;
+    const char *env;
+    enum opt_kind kind;
+    size_t offset;
+    const char *help;
+};
+
+#define O(field) offsetof(struct config, field)
+static const struct opt opts[] = {
+    {"--listen", "PORTICO_LISTEN", OPT_STR, O(listen), "address to serve on (127.0.0.1:8080)"},
+    {"--data-dir", "PORTICO_DATA_DIR", OPT_STR, O(data_dir), "SQLite file and blobs (./portico-data)"},
+    {"--store", "PORTICO_STORE", OPT_STR, O(store), "record store: sqlite (default)"},
+    {"--blob", "PORTICO_BLOB", OPT_STR, O(blob), "media store: fs (default)"},
+    {"--public-url", "PORTICO_PUBLIC_URL", OPT_STR, O(public_url), "base of media URLs handed upstream"},
+    {"--upstream", "PORTICO_UPSTREAM", OPT_STR, O(upstream), "sim (embedded simulator) or https://open.volcengineapi.com"},
+    {NULL, "PORTICO_VOLC_AK", OPT_STR, O(volc_ak), "access key for the real upstream"},
+    {NULL, "PORTICO_VOLC_SK", OPT_STR, O(volc_sk), "secret key for the real upstream"},
+    {NULL, "PORTICO_VOLC_REGION", OPT_STR, O(volc_region), "upstream region (cn-beijing)"},
+    {"--threads", "PORTICO_THREADS", OPT_INT, O(threads), "HTTP I/O threads (number of CPUs)"},
+    {"--workers", "PORTICO_WORKERS", OPT_INT, O(workers), "threads for upstream-bound requests (64)"},
+    {"--quiet", "PORTICO_LOG_REQUESTS", OPT_BOOL_OFF, O(log_requests), "no per-request log lines"},
+    {"--sim-port", "PORTICO_SIM_PORT", OPT_INT, O(sim_port), "port of the embedded simulator (ephemeral)"},
+    {"--upstream-create-rate", "PORTICO_UPSTREAM_CREATE_RATE", OPT_DBL, O(create_rate), "upstream creates/s (30)"},
+    {"--upstream-list-rate", "PORTICO_UPSTREAM_LIST_RATE", OPT_DBL, O(mutate_rate), "upstream lists, updates, deletes/s (30)"},
+    {"--upstream-get-rate", "PORTICO_UPSTREAM_GET_RATE", OPT_DBL, O(get_rate), "upstream gets/s (100)"},
+    {"--upstream-max-inflight", "PORTICO_UPSTREAM_MAX_INFLIGHT_CREATES", OPT_INT, O(max_inflight), "upstream creates in flight (30)"},
+    {"--create-wait-ms", "PORTICO_CREATE_WAIT_MS", OPT_INT, O(create_wait_ms), "longest wait for upstream budget (10000)"},
+};
+#undef O
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: porticod [OPTIONS]                 serve the Portrait API\n"
+               "       porticod keys create --customer NAME [--no-aigc] [--data-dir DIR]\n"
+               "       porticod keys list [--data-dir DIR]\n"
+               "       porticod keys revoke PREFIX [--data-dir DIR]\n"
+               "       porticod migrate [--data-dir DIR]\n\noptions (each also an environment variable):\n");
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
+        fprintf(f, "  %-26s %-38s %s\n", opts[i].flag ? opts[i].flag : "", opts[i].env, opts[i].help);
+}
+
+static int set_opt(struct config *c, const struct opt *o, const char *v)
+{
+    char *p = (char *)c + o->offset, *end;
+    switch (o->kind) {
+    case OPT_STR:
+        *(const char **)p = v;
+        return 0;
+    case OPT_INT: {
+        long n = strtol(v, &end, 10);
+        if (!*v || *end || n < 0 || n > 1000000)
+            goto bad;
+        *(int *)p = (int)n;
+        return 0;
+    }
+    case OPT_DBL: {
+        double d = strtod(v, &end);
+        if (!*v || *end || !(d > 0) || d > 1e6)
+            goto bad;
+        *(double *)p = d;
+        return 0;
+    }
+    case OPT_BOOL_OFF:
+        *(int *)p = !(strcmp(v, "0") == 0 || strcmp(v, "false") == 0 || strcmp(v, "off") == 0);
+        return 0;
+    }
+bad:
+    fprintf(stderr, "porticod: %s: '%s' is not a valid value\n", o->flag ? o->flag : o->env, v);
+    return -1;
+}
+
+static void config_defaults(struct config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->listen = "127.0.0.1:8080";
+    c->data_dir = "./portico-data";
+    c->store = "sqlite";
+    c->blob = "fs";
+    c->upstream = "sim";
+    c->volc_region = "cn-beijing";
+    c->log_requests = 1;
+    struct core_config cc;
+    core_config_defaults(&cc);
+    c->create_rate = cc.create_rate;
+    c->mutate_rate = cc.mutate_rate;
+    c->get_rate = cc.get_rate;
+    c->max_inflight = cc.max_inflight_creates;
+    c->create_wait_ms = cc.create_wait_ms;
+    c->workers = 64;
+}
+
+/* Environment first, then flags; leaves the non-option words in rest. */
+static int config_parse(struct config *c, int argc, char **argv, char **rest, int *n_rest, int *no_aigc,
+                        const char **customer)
+{
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
+        const char *v = getenv(opts[i].env);
+        if (v && *v && set_opt(c, &opts[i], v) != 0)
+            return -1;
+    }
+    *n_rest = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            exit(0);
+        }
+        if (strcmp(a, "--no-aigc") == 0) {
+            *no_aigc = 1;
+            continue;
+        }
+        if (strcmp(a, "--quiet") == 0) {
+            c->log_requests = 0;
+            continue;
+        }
+        if (strncmp(a, "--customer", 10) == 0 && (a[10] == '\0' || a[10] == '=')) {
+            const char *v = a[10] == '=' ? a + 11 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!v) {
+                fprintf(stderr, "porticod: --customer needs a value\n");
+                return -1;
+            }
+            *customer = v;
+            continue;
+        }
+        const struct opt *o = NULL;
+        const char *v = NULL;
+        for (size_t k = 0; k < sizeof opts / sizeof opts[0]; k++) {
+            size_t n = opts[k].flag ? strlen(opts[k].flag) : 0;
+            if (n && strncmp(a, opts[k].flag, n) == 0 && (a[n] == '\0' || a[n] == '=')) {
+                o = &opts[k];
+                v = a[n] == '=' ? a + n + 1 : NULL;
+                break;
+            }
+        }
+        if (!o) {
+            if (a[0] == '-') {
+                fprintf(stderr, "porticod: unknown option %s (see porticod --help)\n", a);
+                return -1;
+            }
+            rest[(*n_rest)++] = argv[i];
+            continue;
+        }
+        if (!v) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "porticod: %s needs a value\n", o->flag);
+                return -1;
+            }
+            v = argv[++i];
+        }
+        if (set_opt(c, o, v) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static struct store *open_store(const struct config *c)
+{
+    if (strcmp(c->store, "sqlite") != 0) {
+        fprintf(stderr, "porticod: --store %s is not supported by this build; use sqlite\n", c->store);
+        return NULL;
+    }
+    struct store *s = store_sqlite_open(c->data_dir);
+    if (!s)
+        fprintf(stderr, "porticod: cannot open the store in %s\n", c->data_dir);
+    return s;
+}
+
+static int cmd_keys(const struct config *c, char **rest, int n_rest, int no_aigc, const char *customer)
+{
+    if (n_rest < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *sub = rest[1];
+    if (strcmp(sub, "create") == 0 && !customer) {
+        fprintf(stderr, "porticod: keys create needs --customer NAME\n");
+        return 2;
+    }
+    if (strcmp(sub, "revoke") == 0 && n_rest < 3) {
+        fprintf(stderr, "porticod: keys revoke needs the key's PREFIX (see porticod keys list)\n");
+        return 2;
+    }
+    if (strcmp(sub, "create") && strcmp(sub, "list") && strcmp(sub, "revoke")) {
+        fprintf(stderr, "porticod: unknown keys command '%s'\n", sub);
+        return 2;
+    }
+    if (customer && (!*customer || strlen(customer) >= STORE_CUSTOMER_MAX)) {
+        fprintf(stderr, "porticod: --customer must be 1 to %d characters\n", STORE_CUSTOMER_MAX - 1);
+        return 2;
+    }
+    struct store *s = open_store(c);
+    if (!s)
+        return 1;
+    enum store_result r;
+    if (strcmp(sub, "create") == 0) {
+        char key[KEYS_LEN + 1];
+        r = keys_create(s, customer, !no_aigc, key);
+        if (r == STORE_OK)
+            printf("%s\n", key);
+    } else if (strcmp(sub, "list") == 0) {
+        r = keys_list(s, stdout);
+    } else {
+        r = keys_revoke(s, rest[2]);
+        if (r == STORE_NOT_FOUND)
+            fprintf(stderr, "porticod: no active key has prefix %s\n", rest[2]);
+        else if (r == STORE_OK)
+            fprintf(stderr, "porticod: revoked %s\n", rest[2]);
+    }
+    s->ops->close(s);
+    if (r != STORE_OK && r != STORE_NOT_FOUND)
+        fprintf(stderr, "porticod: keys %s failed: %s\n", sub, store_result_str(r));
+    return r == STORE_OK ? 0 : 1;
+}
+
+static int serve(const struct config *c)
+{
+    int rc = 1;
+    struct sim *sim = NULL;
+    struct upstream *up = NULL;
+    struct core *core = NULL;
+    struct api *api = NULL;
+    struct http_server *http = NULL;
+
+    if (strcmp(c->blob, "fs") != 0) {
+        fprintf(stderr, "porticod: --blob %s is not supported by this build; use fs\n", c->blob);
+        return 1;
+    }
+    /* Signals are taken by sigwait in this thread only. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct store *store = open_store(c);
+    if (!store)
+        return 1;
+    int swept = 0;
+    store->ops->sweep_reservations(store, INT64_MAX, &swept);
+    if (swept)
+        log_info("removed %d unfinished creates left by an earlier stop", swept);
+
+    struct upstream_config uc = {.region = c->volc_region, .service = "ark", .version = "2024-01-01",
+                                 .timeout_ms = 10000, .connect_timeout_ms = 3000, .max_attempts = 3};
+    char sim_url[64], sim_ak[32], sim_sk[48];
+    if (strcmp(c->upstream, "sim") == 0) {
+        struct sim_config sc;
+        sim_config_defaults(&sc);
+        /* Fresh credentials each start: only this process can sign for its simulator. */
+        memcpy(sim_ak, "AKLT", 4);
+        ids_random_alnum(sim_ak + 4, 24);
+        ids_random_alnum(sim_sk, 40);
+        sc.access_key = sim_ak;
+        sc.secret_key = sim_sk;
+        sc.region = c->volc_region;
+        sc.port = c->sim_port;
+        sc.quiet = 1;
+        sim = sim_start(&sc);
+        if (!sim) {
+            fprintf(stderr, "porticod: cannot start the embedded simulator\n");
+            goto out;
+        }
+        snprintf(sim_url, sizeof sim_url, "http://127.0.0.1:%d", sim_port(sim));
+        uc.endpoint = sim_url;
+        uc.access_key = sim_ak;
+        uc.secret_key = sim_sk;
+    } else {
+        if (!c->volc_ak || !c->volc_sk) {
+            fprintf(stderr, "porticod: --upstream %s needs PORTICO_VOLC_AK and PORTICO_VOLC_SK\n", c->upstream);
+            goto out;
+        }
+        uc.endpoint = c->upstream;
+        uc.access_key = c->volc_ak;
+        uc.secret_key = c->volc_sk;
+    }
+    up = upstream_volc_new(&uc);
+    struct core_config cc;
+    core_config_defaults(&cc);
+    cc.create_rate = c->create_rate;
+    cc.mutate_rate = c->mutate_rate;
+    cc.get_rate = c->get_rate;
+    cc.max_inflight_creates = c->max_inflight;
+    cc.create_wait_ms = c->create_wait_ms;
+    core = up ? core_new(&cc, store, up) : NULL;
+    if (!core || core_start(core) != 0)
+        goto out;
+    api = api_new(core, c->volc_region);
+    struct http_config hc = {.listen = c->listen, .io_threads = c->threads, .workers = c->workers,
+                             .log_requests = c->log_requests};
+    http = api ? http_start(&hc, api) : NULL;
+    if (!http)
+        goto out;
+    log_info("porticod listening on http://%s (store: sqlite in %s; upstream: %s)", c->listen, c->data_dir,
+             sim ? sim_url : c->upstream);
+
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    log_info("received %s: draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    api_set_draining(api, 1);
+    http_drain(http, 30000);
+    rc = 0;
+out:
+    http_stop(http);
+    core_free(core);
+    api_free(api);
+    if (up)
+        up->ops->destroy(up);
+    if (sim)
+        sim_stop(sim);
+    store->ops->close(store);
+    if (rc == 0)
+        log_info("porticod stopped");
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct config c;
+    config_defaults(&c);
+    char **rest = calloc((size_t)argc + 1, sizeof *rest);
+    int n_rest = 0, no_aigc = 0;
+    const char *customer = NULL;
+    if (!rest || config_parse(&c, argc, argv, rest, &n_rest, &no_aigc, &customer) != 0) {
+        free(rest);
+        return 2;
+    }
+    int rc;
+    if (n_rest == 0 || strcmp(rest[0], "serve") == 0) {
+        rc = serve(&c);
+    } else if (strcmp(rest[0], "keys") == 0) {
+        rc = cmd_keys(&c, rest, n_rest, no_aigc, customer);
+    } else if (strcmp(rest[0], "migrate") == 0) {
+        struct store *s = open_store(&c);
+        rc = s ? 0 : 1;
+        if (s) {
+            s->ops->close(s);
+            fprintf(stderr, "porticod: the store in %s is migrated\n", c.data_dir);
+        }
+    } else {
+        fprintf(stderr, "porticod: unknown command '%s' (see porticod --help)\n", rest[0]);
+        rc = 2;
+    }
+    free(rest);
+    return rc;
+}

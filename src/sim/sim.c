@@ -1,0 +1,82 @@
+/* sim.c — the simulator's lifecycle: wires config, limits, state, the fetch
+ * workers and the listener together, and takes them down in reverse order
+ * (listener first, so no request can reach a freed part). */
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/sim_http.h"
+#include "util/log.h"
+
+#define SIM_FETCH_THREADS 4
+#define SIM_FETCH_QUEUE 4096
+
+static char *dup_str(const char *s, const char *fallback)
+{
+    return strdup(s && *s ? s : fallback);
+}
+
+struct sim *sim_start(const struct sim_config *c)
+{
+    struct sim *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->cfg = *c;
+    s->listen_host = dup_str(c->listen_host, "127.0.0.1");
+    s->access_key = dup_str(c->access_key, "AKLTportico-sim");
+    s->secret_key = dup_str(c->secret_key, "portico-sim-secret");
+    s->region = dup_str(c->region, "cn-beijing");
+    s->cfg.listen_host = s->listen_host;
+    s->cfg.access_key = s->access_key;
+    s->cfg.secret_key = s->secret_key;
+    s->cfg.region = s->region;
+    if (s->cfg.processing_ms < 0)
+        s->cfg.processing_ms = 0;
+    if (s->cfg.fetch_timeout_ms <= 0)
+        s->cfg.fetch_timeout_ms = 10000;
+    if (s->cfg.max_fetch_bytes == 0)
+        s->cfg.max_fetch_bytes = (size_t)64 << 20;
+    /* Reference-counted and thread-safe in the libcurl we require (>= 7.84). */
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    sim_limits_init(&s->limits, &s->cfg);
+    pthread_mutex_init(&s->stats.mu, NULL);
+    if (!s->listen_host || !s->access_key || !s->secret_key || !s->region)
+        goto fail;
+    s->assets = sim_assets_new(s->cfg.processing_ms);
+    if (!s->assets)
+        goto fail;
+    s->fetch = sim_fetch_start(s->assets, SIM_FETCH_THREADS, SIM_FETCH_QUEUE, s->cfg.max_fetch_bytes,
+                               s->cfg.fetch_timeout_ms);
+    if (!s->fetch)
+        goto fail;
+    sim_assets_set_fetch(s->assets, s->fetch);
+    if (sim_http_start(s) != 0)
+        goto fail;
+    return s;
+fail:
+    log_error("sim: start failed");
+    sim_stop(s);
+    return NULL;
+}
+
+int sim_port(const struct sim *s)
+{
+    return s ? s->port : 0;
+}
+
+void sim_stop(struct sim *s)
+{
+    if (!s)
+        return;
+    sim_http_stop(s);
+    sim_fetch_stop(s->fetch);
+    sim_assets_free(s->assets);
+    sim_limits_destroy(&s->limits);
+    pthread_mutex_destroy(&s->stats.mu);
+    curl_global_cleanup();
+    free(s->listen_host);
+    free(s->access_key);
+    free(s->secret_key);
+    free(s->region);
+    free(s);
+}

@@ -1,0 +1,152 @@
+/* sim_int.h — the simulator's internals, shared by the files of src/sim/ only.
+ *
+ *   sim_http.c    listener, routing, body limits, signature, envelope, stats
+ *   sim_errors.c  the error catalog: code -> HTTP status
+ *   sim_assets.c  in-memory groups and assets, the Actions' handlers
+ *   sim_table.c   the id-keyed hash table with newest-first order they use
+ *   sim_fetch.c   the worker pool that downloads media for the compliance check
+ *   sim_check.c   the compliance rules applied to downloaded bytes
+ *   sim_limits.c  per-account throttling
+ *   sim_config.c  defaults and environment
+ *
+ * Lock order: sim_assets' mutex may be held while taking sim_fetch's queue
+ * mutex (CreateAsset queues its check atomically), never the reverse. */
+#ifndef PORTICO_SIM_INT_H
+#define PORTICO_SIM_INT_H
+#include <jansson.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/sim.h"
+#include "util/bucket.h"
+#include "util/ids.h"
+
+/* ---- errors (sim_errors.c) ---- */
+enum sim_code {
+    SIM_OK = 0,
+    SIM_INVALID_PARAMETER,
+    SIM_INVALID_ACTION,
+    SIM_INVALID_VERSION,
+    SIM_MISSING_AUTH,
+    SIM_INVALID_ACCESS_KEY,
+    SIM_SIGNATURE_MISMATCH,
+    SIM_NOT_FOUND,
+    SIM_QUOTA_EXCEEDED,
+    SIM_FLOW_LIMIT,
+    SIM_PAYLOAD_TOO_LARGE,
+    SIM_METHOD_NOT_ALLOWED,
+    SIM_UNAVAILABLE,
+    SIM_INTERNAL,
+};
+const char *sim_code_name(enum sim_code c);
+int sim_code_status(enum sim_code c);
+
+/* What a handler hands back: a code and, for errors, one sentence. */
+struct sim_reply {
+    enum sim_code code;
+    char message[320];
+    json_t *result; /* owned; set on SIM_OK */
+};
+/* Sets code and a printf-formatted message; returns code. */
+enum sim_code sim_fail(struct sim_reply *r, enum sim_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- the id-keyed table (sim_table.c) ---- */
+struct sim_node {
+    char id[IDS_MAX];
+    struct sim_node *hnext;         /* bucket chain */
+    struct sim_node *newer, *older; /* creation order, for lists */
+};
+struct sim_table {
+    struct sim_node **slots;
+    size_t nslots; /* power of two */
+    struct sim_node *newest, *oldest;
+    size_t count;
+};
+int sim_table_init(struct sim_table *t, size_t nslots);
+void sim_table_free(struct sim_table *t); /* frees the slots, not the nodes */
+struct sim_node *sim_table_find(const struct sim_table *t, const char *id);
+void sim_table_insert(struct sim_table *t, struct sim_node *n); /* becomes newest */
+void sim_table_remove(struct sim_table *t, struct sim_node *n);
+
+/* ---- limits (sim_limits.c) ---- */
+enum sim_limit_class { SIM_LIMIT_NONE, SIM_LIMIT_CREATE, SIM_LIMIT_LIST_UPDATE, SIM_LIMIT_GET };
+struct sim_limits {
+    struct bucket create, list_update, get;
+    pthread_mutex_t mu;
+    int in_flight_creates;
+    int max_in_flight_creates;
+};
+void sim_limits_init(struct sim_limits *l, const struct sim_config *c);
+void sim_limits_destroy(struct sim_limits *l);
+/* 0: admitted (pair with sim_limits_leave); -1: throttled, why says which limit. */
+int sim_limits_enter(struct sim_limits *l, enum sim_limit_class k, char *why, size_t why_cap);
+void sim_limits_leave(struct sim_limits *l, enum sim_limit_class k);
+
+/* ---- compliance check (sim_check.c, sim_fetch.c) ---- */
+enum sim_asset_kind { SIM_KIND_IMAGE, SIM_KIND_VIDEO, SIM_KIND_AUDIO };
+/* Bytes of an image the check keeps: enough to find its dimensions behind
+ * large EXIF/ICC segments. Video and audio keep less: only the magic. */
+#define SIM_CHECK_IMAGE_PREFIX (512 * 1024)
+#define SIM_CHECK_OTHER_PREFIX (64 * 1024)
+/* Judges fetched bytes: 0 if the asset passes, else -1 and reason. prefix is
+ * the first n bytes; complete says whether it is the whole file. */
+int sim_check_media(enum sim_asset_kind kind, const uint8_t *prefix, size_t n, int complete,
+                    char *reason, size_t reason_cap);
+
+struct sim_fetch;
+struct sim_assets;
+/* Starts nthreads workers that report outcomes to assets. NULL on failure. */
+struct sim_fetch *sim_fetch_start(struct sim_assets *assets, int nthreads, size_t queue_cap,
+                                  size_t max_bytes, int timeout_ms);
+/* Queues a check; -1 when the queue is full or stopping. */
+int sim_fetch_enqueue(struct sim_fetch *f, const char *asset_id, const char *url, enum sim_asset_kind kind);
+/* Stops the workers (an ongoing download is aborted), joins, frees. */
+void sim_fetch_stop(struct sim_fetch *f);
+
+/* ---- assets and groups (sim_assets.c) ---- */
+#define SIM_MAX_GROUPS 10000
+#define SIM_MAX_ASSETS 100000
+struct sim_assets *sim_assets_new(int processing_ms);
+void sim_assets_free(struct sim_assets *a);
+/* Must be set before the first CreateAsset. */
+void sim_assets_set_fetch(struct sim_assets *a, struct sim_fetch *f);
+/* A worker's verdict; ignored if the asset was deleted meanwhile. */
+void sim_assets_finish_check(struct sim_assets *a, const char *asset_id, int ok, const char *reason);
+void sim_assets_counts(struct sim_assets *a, size_t *groups, size_t *assets);
+
+typedef enum sim_code (*sim_handler)(struct sim_assets *a, json_t *req, struct sim_reply *r);
+enum sim_code sim_create_group(struct sim_assets *a, json_t *req, struct sim_reply *r);
+enum sim_code sim_get_group(struct sim_assets *a, json_t *req, struct sim_reply *r);
+enum sim_code sim_list_groups(struct sim_assets *a, json_t *req, struct sim_reply *r);
+enum sim_code sim_update_group(struct sim_assets *a, json_t *req, struct sim_reply *r);
+enum sim_code sim_delete_group(struct sim_assets *a, json_t *req, struct sim_reply *r);
+enum sim_code sim_create_asset(struct sim_assets *a, json_t *req, struct sim_reply *r);
+enum sim_code sim_get_asset(struct sim_assets *a, json_t *req, struct sim_reply *r);
+enum sim_code sim_list_assets(struct sim_assets *a, json_t *req, struct sim_reply *r);
+enum sim_code sim_update_asset(struct sim_assets *a, json_t *req, struct sim_reply *r);
+enum sim_code sim_delete_asset(struct sim_assets *a, json_t *req, struct sim_reply *r);
+
+/* ---- the whole simulator ---- */
+#define SIM_MAX_ACTIONS 16
+struct sim_stats {
+    pthread_mutex_t mu;
+    uint64_t requests[SIM_MAX_ACTIONS];
+    uint64_t throttled[SIM_MAX_ACTIONS];
+    uint64_t throttled_total;
+    uint64_t signature_failures;
+};
+
+struct sim {
+    struct sim_config cfg;  /* strings below point into owned copies */
+    char *listen_host, *access_key, *secret_key, *region;
+    struct MHD_Daemon *mhd;
+    int port;
+    struct sim_limits limits;
+    struct sim_stats stats;
+    struct sim_assets *assets;
+    struct sim_fetch *fetch;
+};
+
+#endif

@@ -1,0 +1,130 @@
+/* sqlite_schema.c — the SQLite schema as an ordered list of migrations.
+ *
+ * PRAGMA user_version holds how many steps the database has had. Steps are
+ * applied at open inside one BEGIN IMMEDIATE transaction, so two processes
+ * opening a fresh file at once migrate it exactly once: the second waits
+ * for the write lock, then reads the new version and has nothing to do.
+ *
+ * Invariant: a step, once released, is never edited. Change the schema by
+ * appending a step. */
+#include <stdio.h>
+
+#include "store/sqlite_int.h"
+#include "util/log.h"
+
+/* Row state columns: state is 0 pending, 1 live, 2 deleted (SQ_*). A
+ * pending row has id NULL until confirm; reserved_ms is when it was
+ * reserved, for sweep_reservations. */
+static const char *const sq_steps[] = {
+    /* 1: customers, keys, groups, assets. */
+    "CREATE TABLE customers ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  aigc_enabled INTEGER NOT NULL DEFAULT 1"
+    ");"
+    "CREATE TABLE api_keys ("
+    "  id INTEGER PRIMARY KEY,"
+    "  customer_id INTEGER NOT NULL REFERENCES customers(id),"
+    "  prefix TEXT NOT NULL UNIQUE,"
+    "  hash BLOB NOT NULL UNIQUE,"
+    "  created_ms INTEGER NOT NULL,"
+    "  revoked_ms INTEGER NOT NULL DEFAULT 0"
+    ");"
+    "CREATE INDEX api_keys_customer ON api_keys(customer_id);"
+    "CREATE TABLE groups ("
+    "  handle INTEGER PRIMARY KEY,"
+    "  id TEXT UNIQUE,"
+    "  customer_id INTEGER NOT NULL REFERENCES customers(id),"
+    "  type TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  description TEXT NOT NULL DEFAULT '',"
+    "  state INTEGER NOT NULL,"
+    "  reserved_ms INTEGER NOT NULL,"
+    "  create_ms INTEGER NOT NULL,"
+    "  update_ms INTEGER NOT NULL,"
+    "  deleted_ms INTEGER NOT NULL DEFAULT 0"
+    ");"
+    "CREATE INDEX groups_customer ON groups(customer_id, state, create_ms);"
+    "CREATE INDEX groups_pending ON groups(reserved_ms) WHERE id IS NULL;"
+    "CREATE TABLE assets ("
+    "  handle INTEGER PRIMARY KEY,"
+    "  id TEXT UNIQUE,"
+    "  group_id TEXT NOT NULL REFERENCES groups(id),"
+    "  customer_id INTEGER NOT NULL REFERENCES customers(id),"
+    "  type TEXT NOT NULL,"
+    "  name TEXT NOT NULL DEFAULT '',"
+    "  url TEXT NOT NULL,"
+    "  blob_key TEXT NOT NULL DEFAULT '',"
+    "  status TEXT NOT NULL DEFAULT 'Processing',"
+    "  failure_reason TEXT NOT NULL DEFAULT '',"
+    "  state INTEGER NOT NULL,"
+    "  reserved_ms INTEGER NOT NULL,"
+    "  create_ms INTEGER NOT NULL,"
+    "  update_ms INTEGER NOT NULL,"
+    "  deleted_ms INTEGER NOT NULL DEFAULT 0,"
+    "  next_poll_ms INTEGER NOT NULL DEFAULT 0,"
+    "  polls INTEGER NOT NULL DEFAULT 0"
+    ");"
+    "CREATE INDEX assets_group ON assets(group_id, state);"
+    "CREATE INDEX assets_customer ON assets(customer_id, state, create_ms);"
+    "CREATE INDEX assets_due ON assets(next_poll_ms) WHERE state = 1 AND status = 'Processing';"
+    "CREATE INDEX assets_pending ON assets(reserved_ms) WHERE id IS NULL;",
+};
+
+#define SQ_N_STEPS ((int)(sizeof sq_steps / sizeof sq_steps[0]))
+
+static int sq_user_version(sqlite3 *db, int *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            *out = sqlite3_column_int(st, 0);
+            rc = SQLITE_OK;
+        }
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int sq_migrate(sqlite3 *db)
+{
+    char *err = NULL;
+    char sql[64];
+    int version = 0;
+    int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &err);
+    if (rc != SQLITE_OK)
+        goto fail;
+    rc = sq_user_version(db, &version);
+    if (rc != SQLITE_OK)
+        goto fail;
+    if (version > SQ_N_STEPS) {
+        log_error("store: database schema version %d is newer than this binary's %d", version, SQ_N_STEPS);
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    for (int i = version; i < SQ_N_STEPS; i++) {
+        rc = sqlite3_exec(db, sq_steps[i], NULL, NULL, &err);
+        if (rc != SQLITE_OK)
+            goto fail;
+    }
+    if (version < SQ_N_STEPS) {
+        snprintf(sql, sizeof sql, "PRAGMA user_version = %d", SQ_N_STEPS);
+        rc = sqlite3_exec(db, sql, NULL, NULL, &err);
+        if (rc != SQLITE_OK)
+            goto fail;
+        log_info("store: migrated schema from version %d to %d", version, SQ_N_STEPS);
+    }
+    rc = sqlite3_exec(db, "COMMIT", NULL, NULL, &err);
+    if (rc != SQLITE_OK)
+        goto fail;
+    return 0;
+
+fail:
+    log_error("store: migration failed: %s", err ? err : sqlite3_errmsg(db));
+    sqlite3_free(err);
+    if (!sqlite3_get_autocommit(db))
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+}

@@ -1,0 +1,685 @@
+/* volc.c — port 3 over HTTP: Volcengine-style signed calls with libcurl.
+ *
+ * Every call is POST {endpoint}/?Action=<A>&Version=<V> with a JSON body,
+ * signed with sign_v4 over content-type;host;x-content-sha256;x-date. The
+ * answer is {"ResponseMetadata":{...},"Result":{...}} on HTTP 200 and
+ * {"ResponseMetadata":{...,"Error":{"Code","Message"}}} otherwise.
+ *
+ * Invariant: a create is retried only when the upstream cannot have acted
+ * (we never connected, or it said it was throttling us). After a timeout or
+ * a 5xx it may have created the resource, and a retry would create a second
+ * one that nobody records. */
+#include <curl/curl.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "upstream/sign.h"
+#include "upstream/upstream.h"
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/crypto.h"
+#include "util/log.h"
+
+#define VOLC_MAX_RESPONSE (1024 * 1024)
+#define VOLC_MAX_URL 2048
+#define VOLC_BACKOFF_BASE_MS 100
+#define VOLC_BACKOFF_MAX_MS 5000
+
+struct volc {
+    char *base_url;    /* endpoint without a trailing '/' */
+    char *sign_path;   /* the endpoint's path + "/", what we sign */
+    char *host;        /* the endpoint's authority: Host header and signing host */
+    char *access_key;
+    char *secret_key;
+    char *region;
+    char *service;
+    char *version;
+    long timeout_ms;
+    long connect_timeout_ms;
+    int max_attempts;
+};
+
+/* How the call may be retried. */
+enum volc_kind {
+    VOLC_IDEMPOTENT, /* reads, updates: retry on throttled/unavailable */
+    VOLC_DELETE,     /* as above; NotFound on a retry means it was done */
+    VOLC_CREATE,     /* retry only when the upstream cannot have acted */
+};
+
+/* ---------- process-wide curl state ---------- */
+
+static pthread_once_t volc_once = PTHREAD_ONCE_INIT;
+static pthread_key_t volc_handle_key;
+static int volc_ready; /* written once inside pthread_once */
+
+static void volc_handle_free(void *h)
+{
+    curl_easy_cleanup(h);
+}
+
+static void volc_global_init(void)
+{
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        return;
+    if (pthread_key_create(&volc_handle_key, volc_handle_free) != 0)
+        return;
+    volc_ready = 1;
+}
+
+/* One easy handle per thread, so keep-alive connections to the upstream
+ * are reused across calls; curl_easy_reset keeps the connection cache. */
+static CURL *volc_handle(void)
+{
+    CURL *h = pthread_getspecific(volc_handle_key);
+    if (h) {
+        curl_easy_reset(h);
+        return h;
+    }
+    h = curl_easy_init();
+    if (h && pthread_setspecific(volc_handle_key, h) != 0) {
+        curl_easy_cleanup(h);
+        h = NULL;
+    }
+    return h;
+}
+
+/* ---------- small helpers ---------- */
+
+static void volc_set_error(struct up_error *err, int http_status, const char *code, const char *message)
+{
+    if (!err)
+        return;
+    err->http_status = http_status;
+    snprintf(err->code, sizeof err->code, "%s", code ? code : "");
+    snprintf(err->message, sizeof err->message, "%s", message ? message : "");
+}
+
+static const char *volc_curl_name(CURLcode c)
+{
+    switch (c) {
+    case CURLE_COULDNT_RESOLVE_HOST: return "CURLE_COULDNT_RESOLVE_HOST";
+    case CURLE_COULDNT_CONNECT: return "CURLE_COULDNT_CONNECT";
+    case CURLE_OPERATION_TIMEDOUT: return "CURLE_OPERATION_TIMEDOUT";
+    case CURLE_SEND_ERROR: return "CURLE_SEND_ERROR";
+    case CURLE_RECV_ERROR: return "CURLE_RECV_ERROR";
+    case CURLE_GOT_NOTHING: return "CURLE_GOT_NOTHING";
+    case CURLE_SSL_CONNECT_ERROR: return "CURLE_SSL_CONNECT_ERROR";
+    case CURLE_PEER_FAILED_VERIFICATION: return "CURLE_PEER_FAILED_VERIFICATION";
+    case CURLE_WEIRD_SERVER_REPLY: return "CURLE_WEIRD_SERVER_REPLY";
+    case CURLE_PARTIAL_FILE: return "CURLE_PARTIAL_FILE";
+    default: return NULL;
+    }
+}
+
+/* Appends s percent-encoded (RFC 3986 unreserved kept). */
+static int volc_url_encode(struct buf *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        int keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                   c == '-' || c == '_' || c == '.' || c == '~';
+        char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
+        if (keep ? buf_append(b, &c, 1) : buf_append(b, esc, 3))
+            return -1;
+    }
+    return 0;
+}
+
+/* Ids come back into our records and URLs: a bounded, boring alphabet. */
+static int volc_valid_id(const char *s)
+{
+    size_t n = s ? strnlen(s, IDS_MAX) : 0;
+    if (n == 0 || n >= IDS_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+              c == '_' || c == '.'))
+            return 0;
+    }
+    return 1;
+}
+
+static const char *volc_json_str(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* ---------- one attempt ---------- */
+
+struct volc_sink {
+    struct buf body;
+    int overflow;
+};
+
+static size_t volc_write(char *p, size_t size, size_t n, void *ctx)
+{
+    struct volc_sink *s = ctx;
+    size_t len = size * n;
+    if (buf_append(&s->body, p, len) != 0) {
+        s->overflow = 1;
+        return 0; /* makes curl stop with CURLE_WRITE_ERROR */
+    }
+    return len;
+}
+
+/* Maps a complete HTTP answer. On UP_OK *result holds a new reference to
+ * the Result object. */
+static enum up_result volc_classify(long status, const struct buf *body, json_t **result,
+                                    struct up_error *err)
+{
+    json_error_t jerr;
+    json_t *root = body->len ? json_loadb(body->data, body->len, 0, &jerr) : NULL;
+    json_t *meta = json_object_get(root, "ResponseMetadata");
+    json_t *error = json_object_get(meta, "Error");
+    const char *code = json_is_object(error) ? volc_json_str(error, "Code") : NULL;
+    const char *message = json_is_object(error) ? volc_json_str(error, "Message") : NULL;
+    enum up_result r;
+
+    if (status == 200 && json_is_object(root) && !code) {
+        json_t *res = json_object_get(root, "Result");
+        if (json_is_object(res)) {
+            *result = json_incref(res);
+            json_decref(root);
+            return UP_OK;
+        }
+    }
+    if ((code && strcmp(code, "NotFound") == 0) || status == 404)
+        r = UP_NOT_FOUND;
+    else if (status == 429 || (code && strcmp(code, "FlowLimitExceeded") == 0))
+        r = UP_THROTTLED;
+    else if (status >= 400 && status < 500)
+        r = UP_REJECTED;
+    else if (status == 200 && code)
+        r = UP_REJECTED; /* an explicit error that is neither of the above */
+    else
+        r = UP_UNAVAILABLE; /* 5xx, 1xx/3xx, or a 200 we cannot read */
+
+    if (code) {
+        volc_set_error(err, (int)status, code, message);
+    } else if (status == 200) {
+        volc_set_error(err, (int)status, "InvalidResponse",
+                       root ? "200 without a Result object" : "200 with a body that is not JSON");
+    } else {
+        char c[32];
+        snprintf(c, sizeof c, "Http%ld", status);
+        volc_set_error(err, (int)status, c, "no Volcengine error in the response body");
+    }
+    json_decref(root);
+    return r;
+}
+
+/* One signed POST. *not_acted is set when the upstream certainly did not
+ * act on it (no connection, or throttled). */
+static enum up_result volc_attempt(struct volc *v, const char *url, const char *query,
+                                   const char *body, json_t **result, struct up_error *err,
+                                   int *not_acted)
+{
+    struct volc_sink sink;
+    struct curl_slist *hdrs = NULL;
+    struct sign_output sig;
+    char x_date[17], errbuf[CURL_ERROR_SIZE];
+    char line[600];
+    enum up_result r = UP_UNAVAILABLE;
+
+    *not_acted = 0;
+    buf_init(&sink.body, VOLC_MAX_RESPONSE);
+    sink.overflow = 0;
+
+    CURL *h = volc_handle();
+    if (!h) {
+        volc_set_error(err, 0, "CURLE_FAILED_INIT", "cannot create a curl handle");
+        *not_acted = 1;
+        goto out;
+    }
+    sign_x_date(clock_wall_ms(), x_date);
+    struct sign_input in = {
+        .method = "POST",
+        .host = v->host,
+        .path = v->sign_path,
+        .query = query,
+        .x_date = x_date,
+        .content_type = "application/json",
+        .body = body,
+        .body_len = strlen(body),
+        .sign_content_sha256 = 1,
+        .region = v->region,
+        .service = v->service,
+        .access_key = v->access_key,
+        .secret_key = v->secret_key,
+    };
+    if (sign_v4(&in, &sig) != 0) {
+        volc_set_error(err, 0, "SignatureFailed", "cannot sign the request (bad credentials or region?)");
+        *not_acted = 1;
+        r = UP_REJECTED;
+        goto out;
+    }
+
+    static const char *const fixed[] = {"Content-Type: application/json", "Expect:",
+                                        "Accept: application/json"};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
+        struct curl_slist *t = curl_slist_append(hdrs, fixed[i]);
+        if (!t)
+            goto oom;
+        hdrs = t;
+    }
+    const char *dyn_names[] = {"Host", "X-Date", "X-Content-Sha256", "Authorization"};
+    const char *dyn_values[] = {v->host, x_date, sig.payload_hash, sig.authorization};
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(line, sizeof line, "%s: %s", dyn_names[i], dyn_values[i]);
+        struct curl_slist *t = curl_slist_append(hdrs, line);
+        if (!t)
+            goto oom;
+        hdrs = t;
+    }
+
+    errbuf[0] = '\0';
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, v->timeout_ms);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, v->connect_timeout_ms);
+    curl_easy_setopt(h, CURLOPT_POST, 1L);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "portico");
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, volc_write);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+
+    CURLcode cc = curl_easy_perform(h);
+    long status = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    /* The handle outlives this call; it must not keep pointers into our stack. */
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+
+    if (sink.overflow) {
+        volc_set_error(err, (int)status, "ResponseTooLarge", "upstream response exceeds 1 MiB");
+        r = UP_UNAVAILABLE;
+    } else if (cc != CURLE_OK) {
+        const char *name = volc_curl_name(cc);
+        char code[32];
+        if (!name) {
+            snprintf(code, sizeof code, "CURLE_%d", (int)cc);
+            name = code;
+        }
+        volc_set_error(err, 0, name, errbuf[0] ? errbuf : curl_easy_strerror(cc));
+        *not_acted = cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST;
+        r = UP_UNAVAILABLE;
+    } else {
+        r = volc_classify(status, &sink.body, result, err);
+        /* Throttling is decided before the upstream acts. */
+        *not_acted = r == UP_THROTTLED;
+    }
+    goto out;
+oom:
+    volc_set_error(err, 0, "OutOfMemory", "cannot build request headers");
+    *not_acted = 1;
+    r = UP_UNAVAILABLE;
+out:
+    curl_slist_free_all(hdrs);
+    buf_free(&sink.body);
+    return r;
+}
+
+/* ---------- retries ---------- */
+
+static void volc_backoff(int attempt)
+{
+    int64_t d = VOLC_BACKOFF_BASE_MS;
+    for (int i = 1; i < attempt && d < VOLC_BACKOFF_MAX_MS; i++)
+        d *= 3;
+    if (d > VOLC_BACKOFF_MAX_MS)
+        d = VOLC_BACKOFF_MAX_MS;
+    /* Jitter in [d/2, 3d/2) spreads out many callers retrying together. */
+    uint32_t rnd = 0;
+    crypto_random(&rnd, sizeof rnd);
+    clock_sleep_ms(d / 2 + (int64_t)(rnd % (uint32_t)d));
+}
+
+/* Sends action with req (consumed) and applies the retry rules for kind.
+ * On UP_OK, *result (if not NULL) holds the Result object. */
+static enum up_result volc_call(struct volc *v, const char *action, json_t *req, enum volc_kind kind,
+                                json_t **result, struct up_error *err)
+{
+    struct buf url, query;
+    char *body = NULL;
+    json_t *res = NULL;
+    enum up_result r = UP_UNAVAILABLE;
+    struct up_error scratch;
+
+    if (!err)
+        err = &scratch;
+    memset(err, 0, sizeof *err);
+    buf_init(&url, VOLC_MAX_URL);
+    buf_init(&query, VOLC_MAX_URL);
+    if (!req || !(body = json_dumps(req, JSON_COMPACT))) {
+        volc_set_error(err, 0, "OutOfMemory", "cannot encode the request");
+        goto out;
+    }
+    if (buf_puts(&query, "Action=") || volc_url_encode(&query, action) || buf_puts(&query, "&Version=") ||
+        volc_url_encode(&query, v->version) ||
+        buf_printf(&url, "%s/?%s", v->base_url, query.data) != 0) {
+        volc_set_error(err, 0, "InvalidEndpoint", "request URL too long");
+        goto out;
+    }
+
+    for (int attempt = 1;; attempt++) {
+        int not_acted = 0;
+        r = volc_attempt(v, url.data, query.data, body, &res, err, &not_acted);
+        if (r == UP_OK)
+            break;
+        if (kind == VOLC_DELETE && attempt > 1 && r == UP_NOT_FOUND) {
+            /* An earlier attempt that timed out or got a 5xx did delete it. */
+            memset(err, 0, sizeof *err);
+            r = UP_OK;
+            break;
+        }
+        int retriable = (r == UP_THROTTLED || r == UP_UNAVAILABLE) && (kind != VOLC_CREATE || not_acted);
+        if (!retriable || attempt >= v->max_attempts)
+            break;
+        log_warn("upstream %s attempt %d/%d failed: %s %s (http %d); retrying", action, attempt,
+                 v->max_attempts, up_result_str(r), err->code, err->http_status);
+        volc_backoff(attempt);
+    }
+out:
+    if (r == UP_OK && result)
+        *result = res;
+    else
+        json_decref(res);
+    free(body);
+    json_decref(req);
+    buf_free(&url);
+    buf_free(&query);
+    return r;
+}
+
+/* Checks Result.Id and copies it to id_out (if not NULL). */
+static enum up_result volc_take_id(json_t *res, char *id_out, struct up_error *err)
+{
+    const char *id = volc_json_str(res, "Id");
+    if (!volc_valid_id(id)) {
+        volc_set_error(err, 200, "InvalidResponse", "Result.Id missing or not a valid id");
+        return UP_UNAVAILABLE;
+    }
+    if (id_out)
+        snprintf(id_out, IDS_MAX, "%s", id);
+    return UP_OK;
+}
+
+/* Runs a call whose Result is {"Id"}. */
+static enum up_result volc_id_call(struct upstream *u, const char *action, json_t *req,
+                                   enum volc_kind kind, char *id_out, struct up_error *err)
+{
+    json_t *res = NULL;
+    enum up_result r = volc_call(u->impl, action, req, kind, &res, err);
+    /* res is NULL only for a delete whose retry was answered NotFound. */
+    if (r == UP_OK && res)
+        r = volc_take_id(res, id_out, err);
+    json_decref(res);
+    return r;
+}
+
+static enum up_result volc_bad_argument(json_t *req, struct up_error *err, const char *what)
+{
+    json_decref(req);
+    if (err)
+        volc_set_error(err, 0, "InvalidParameter", what);
+    return UP_REJECTED;
+}
+
+/* Adds key=value when value is not NULL; returns -1 on allocation failure. */
+static int volc_set_opt(json_t *o, const char *key, const char *value)
+{
+    return value ? json_object_set_new(o, key, json_string(value)) : 0;
+}
+
+/* ---------- the ops ---------- */
+
+static enum up_result volc_create_group(struct upstream *u, const char *name, const char *description,
+                                        const char *group_type, char id_out[static IDS_MAX],
+                                        struct up_error *err)
+{
+    json_t *req = json_object();
+    if (!name || !group_type)
+        return volc_bad_argument(req, err, "Name and GroupType are required");
+    if (volc_set_opt(req, "Name", name) || volc_set_opt(req, "Description", description ? description : "") ||
+        volc_set_opt(req, "GroupType", group_type))
+        return volc_bad_argument(req, err, "cannot build the request");
+    return volc_id_call(u, "CreateAssetGroup", req, VOLC_CREATE, id_out, err);
+}
+
+static enum up_result volc_update_group(struct upstream *u, const char *id, const char *name,
+                                        const char *description, struct up_error *err)
+{
+    json_t *req = json_object();
+    if (!id)
+        return volc_bad_argument(req, err, "Id is required");
+    if (volc_set_opt(req, "Id", id) || volc_set_opt(req, "Name", name) ||
+        volc_set_opt(req, "Description", description))
+        return volc_bad_argument(req, err, "cannot build the request");
+    return volc_id_call(u, "UpdateAssetGroup", req, VOLC_IDEMPOTENT, NULL, err);
+}
+
+static enum up_result volc_delete_group(struct upstream *u, const char *id, struct up_error *err)
+{
+    json_t *req = json_object();
+    if (!id || volc_set_opt(req, "Id", id))
+        return volc_bad_argument(req, err, "Id is required");
+    return volc_id_call(u, "DeleteAssetGroup", req, VOLC_DELETE, NULL, err);
+}
+
+static enum up_result volc_create_asset(struct upstream *u, const char *group_id, const char *url,
+                                        const char *asset_type, const char *name,
+                                        char id_out[static IDS_MAX], struct up_error *err)
+{
+    json_t *req = json_object();
+    if (!group_id || !url || !asset_type)
+        return volc_bad_argument(req, err, "GroupId, URL and AssetType are required");
+    if (volc_set_opt(req, "GroupId", group_id) || volc_set_opt(req, "URL", url) ||
+        volc_set_opt(req, "AssetType", asset_type) || volc_set_opt(req, "Name", name))
+        return volc_bad_argument(req, err, "cannot build the request");
+    return volc_id_call(u, "CreateAsset", req, VOLC_CREATE, id_out, err);
+}
+
+static enum up_result volc_get_asset(struct upstream *u, const char *id, struct up_asset *out,
+                                     struct up_error *err)
+{
+    json_t *req = json_object();
+    json_t *res = NULL;
+    if (!id || !out || volc_set_opt(req, "Id", id))
+        return volc_bad_argument(req, err, "Id is required");
+    enum up_result r = volc_call(u->impl, "GetAsset", req, VOLC_IDEMPOTENT, &res, err);
+    if (r != UP_OK)
+        return r;
+
+    const char *rid = volc_json_str(res, "Id");
+    const char *gid = volc_json_str(res, "GroupId");
+    const char *status = volc_json_str(res, "Status");
+    json_t *reason = json_object_get(res, "FailureReason");
+    if (!volc_valid_id(rid) || strcmp(rid, id) != 0 || !volc_valid_id(gid) || !status ||
+        (strcmp(status, "Processing") != 0 && strcmp(status, "Active") != 0 &&
+         strcmp(status, "Failed") != 0) ||
+        (reason && !json_is_string(reason) && !json_is_null(reason))) {
+        volc_set_error(err, 200, "InvalidResponse", "GetAsset Result lacks a valid Id, GroupId or Status");
+        r = UP_UNAVAILABLE;
+        goto out;
+    }
+    memset(out, 0, sizeof *out);
+    snprintf(out->id, sizeof out->id, "%s", rid);
+    snprintf(out->group_id, sizeof out->group_id, "%s", gid);
+    snprintf(out->status, sizeof out->status, "%s", status);
+    if (json_is_string(reason))
+        snprintf(out->failure_reason, sizeof out->failure_reason, "%s", json_string_value(reason));
+out:
+    json_decref(res);
+    return r;
+}
+
+static enum up_result volc_update_asset(struct upstream *u, const char *id, const char *name,
+                                        struct up_error *err)
+{
+    json_t *req = json_object();
+    if (!id || !name)
+        return volc_bad_argument(req, err, "Id and Name are required");
+    if (volc_set_opt(req, "Id", id) || volc_set_opt(req, "Name", name))
+        return volc_bad_argument(req, err, "cannot build the request");
+    return volc_id_call(u, "UpdateAsset", req, VOLC_IDEMPOTENT, NULL, err);
+}
+
+static enum up_result volc_delete_asset(struct upstream *u, const char *id, struct up_error *err)
+{
+    json_t *req = json_object();
+    if (!id || volc_set_opt(req, "Id", id))
+        return volc_bad_argument(req, err, "Id is required");
+    return volc_id_call(u, "DeleteAsset", req, VOLC_DELETE, NULL, err);
+}
+
+static enum up_result volc_ping(struct upstream *u, struct up_error *err)
+{
+    json_t *req = json_pack("{s:i, s:i}", "PageNumber", 1, "PageSize", 1);
+    json_t *res = NULL;
+    enum up_result r = volc_call(u->impl, "ListAssetGroups", req, VOLC_IDEMPOTENT, &res, err);
+    json_decref(res);
+    return r;
+}
+
+static void volc_free(struct volc *v)
+{
+    if (!v)
+        return;
+    free(v->base_url);
+    free(v->sign_path);
+    free(v->host);
+    free(v->access_key);
+    if (v->secret_key) {
+        /* volatile so the wipe is not optimised away */
+        volatile char *p = v->secret_key;
+        while (*p)
+            *p++ = 0;
+    }
+    free(v->secret_key);
+    free(v->region);
+    free(v->service);
+    free(v->version);
+    free(v);
+}
+
+static void volc_destroy(struct upstream *u)
+{
+    if (!u)
+        return;
+    volc_free(u->impl);
+    free(u);
+    /* Release this thread's cached handle now (tests, shutdown); another
+     * upstream used later on this thread simply makes a new one. */
+    if (volc_ready) {
+        CURL *h = pthread_getspecific(volc_handle_key);
+        if (h) {
+            pthread_setspecific(volc_handle_key, NULL);
+            curl_easy_cleanup(h);
+        }
+    }
+}
+
+static const struct upstream_ops volc_ops = {
+    .create_group = volc_create_group,
+    .update_group = volc_update_group,
+    .delete_group = volc_delete_group,
+    .create_asset = volc_create_asset,
+    .get_asset = volc_get_asset,
+    .update_asset = volc_update_asset,
+    .delete_asset = volc_delete_asset,
+    .ping = volc_ping,
+    .destroy = volc_destroy,
+};
+
+/* Splits "scheme://[user@]authority[/path]" into base URL, host and the
+ * path to sign; 0 on success. */
+static int volc_parse_endpoint(struct volc *v, const char *endpoint)
+{
+    const char *p;
+    if (strncmp(endpoint, "http://", 7) == 0)
+        p = endpoint + 7;
+    else if (strncmp(endpoint, "https://", 8) == 0)
+        p = endpoint + 8;
+    else
+        return -1;
+    size_t alen = strcspn(p, "/?#");
+    const char *auth = p, *rest = p + alen;
+    const char *at = memchr(auth, '@', alen);
+    if (at) {
+        alen -= (size_t)(at + 1 - auth);
+        auth = at + 1;
+    }
+    if (alen == 0 || alen > 255 || strchr(rest, '?') || strchr(rest, '#'))
+        return -1;
+    size_t rlen = strlen(rest);
+    while (rlen && rest[rlen - 1] == '/')
+        rlen--;
+    size_t blen = (size_t)(rest - endpoint) + rlen;
+    if (blen > VOLC_MAX_URL / 2)
+        return -1;
+    v->host = strndup(auth, alen);
+    v->base_url = strndup(endpoint, blen);
+    v->sign_path = malloc(rlen + 2);
+    if (!v->host || !v->base_url || !v->sign_path)
+        return -1;
+    memcpy(v->sign_path, rest, rlen);
+    v->sign_path[rlen] = '/';
+    v->sign_path[rlen + 1] = '\0';
+    return 0;
+}
+
+struct upstream *upstream_volc_new(const struct upstream_config *cfg)
+{
+    pthread_once(&volc_once, volc_global_init);
+    if (!volc_ready || !cfg || !cfg->endpoint) {
+        log_error("upstream: cannot initialise libcurl or no endpoint");
+        return NULL;
+    }
+    struct upstream *u = calloc(1, sizeof *u);
+    struct volc *v = calloc(1, sizeof *v);
+    if (!u || !v)
+        goto fail;
+    if (volc_parse_endpoint(v, cfg->endpoint) != 0) {
+        log_error("upstream: endpoint must be http(s)://host[:port][/path]");
+        goto fail;
+    }
+    v->access_key = strdup(cfg->access_key ? cfg->access_key : "");
+    v->secret_key = strdup(cfg->secret_key ? cfg->secret_key : "");
+    v->region = strdup(cfg->region ? cfg->region : "cn-beijing");
+    v->service = strdup(cfg->service ? cfg->service : "ark");
+    v->version = strdup(cfg->version ? cfg->version : "2024-01-01");
+    if (!v->access_key || !v->secret_key || !v->region || !v->service || !v->version)
+        goto fail;
+    v->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 10000;
+    v->connect_timeout_ms = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 3000;
+    v->max_attempts = cfg->max_attempts > 0 ? cfg->max_attempts : 3;
+    u->ops = &volc_ops;
+    u->impl = v;
+    return u;
+fail:
+    volc_free(v);
+    free(u);
+    return NULL;
+}
+
+const char *up_result_str(enum up_result r)
+{
+    switch (r) {
+    case UP_OK: return "ok";
+    case UP_NOT_FOUND: return "not_found";
+    case UP_REJECTED: return "rejected";
+    case UP_THROTTLED: return "throttled";
+    case UP_UNAVAILABLE: return "unavailable";
+    }
+    return "unknown";
+}

@@ -289,6 +289,8 @@ static enum up_result volc_attempt(struct volc *v, const char *url, const char *
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "portico");
+    /* Refuse early when Content-Length already says too much. */
+    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)VOLC_MAX_RESPONSE);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, volc_write);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
@@ -300,7 +302,7 @@ static enum up_result volc_attempt(struct volc *v, const char *url, const char *
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
 
-    if (sink.overflow) {
+    if (sink.overflow || cc == CURLE_FILESIZE_EXCEEDED) {
         volc_set_error(err, (int)status, "ResponseTooLarge", "upstream response exceeds 1 MiB");
         r = UP_UNAVAILABLE;
     } else if (cc != CURLE_OK) {
@@ -601,7 +603,7 @@ static const struct upstream_ops volc_ops = {
     .destroy = volc_destroy,
 };
 
-/* Splits "scheme://[user@]authority[/path]" into base URL, host and the
+/* Splits "scheme://authority[/path]" into base URL, host and the
  * path to sign; 0 on success. */
 static int volc_parse_endpoint(struct volc *v, const char *endpoint)
 {
@@ -614,12 +616,8 @@ static int volc_parse_endpoint(struct volc *v, const char *endpoint)
         return -1;
     size_t alen = strcspn(p, "/?#");
     const char *auth = p, *rest = p + alen;
-    const char *at = memchr(auth, '@', alen);
-    if (at) {
-        alen -= (size_t)(at + 1 - auth);
-        auth = at + 1;
-    }
-    if (alen == 0 || alen > 255 || strchr(rest, '?') || strchr(rest, '#'))
+    /* No userinfo: curl would turn it into Basic credentials we never meant to send. */
+    if (memchr(auth, '@', alen) || alen == 0 || alen > 255 || strchr(rest, '?') || strchr(rest, '#'))
         return -1;
     size_t rlen = strlen(rest);
     while (rlen && rest[rlen - 1] == '/')

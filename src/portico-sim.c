@@ -68,6 +68,15 @@ int main(int argc, char **argv)
             c.quiet = 1;
             continue;
         }
+        static const char *const with_value[] = {"--listen", "--access-key", "--secret-key", "--region",
+                                                 "--processing-ms"};
+        int known = 0;
+        for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++)
+            known |= strcmp(a, with_value[k]) == 0;
+        if (!known) {
+            fprintf(stderr, "portico-sim: unknown option %s (see --help)\n", a);
+            return 2;
+        }
         if (!val) {
             fprintf(stderr, "portico-sim: %s needs a value (see --help)\n", a);
             return 2;
@@ -88,9 +97,6 @@ int main(int argc, char **argv)
                 return 2;
             }
             c.processing_ms = (int)ms;
-        } else {
-            fprintf(stderr, "portico-sim: unknown option %s (see --help)\n", a);
-            return 2;
         }
         i++;
     }

@@ -140,15 +140,17 @@ static json_t *stats_json(struct sim *s)
 
 /* ---- signature ---- */
 
-static enum sim_code verdict_code(enum sign_verdict v)
-{
-    switch (v) {
-    case SIGN_OK: return SIM_OK;
-    case SIGN_MISSING: return SIM_MISSING_AUTH;
-    case SIGN_UNKNOWN_KEY: return SIM_INVALID_ACCESS_KEY;
-    default: return SIM_SIGNATURE_MISMATCH;
-    }
-}
+static const struct {
+    enum sign_verdict verdict;
+    enum sim_code code;
+    const char *message;
+} sim_verdicts[] = {
+    {SIGN_MISSING, SIM_MISSING_AUTH, "The request is not signed: Authorization and X-Date are required."},
+    {SIGN_MALFORMED, SIM_SIGNATURE_MISMATCH, "The Authorization header is malformed or its credential scope is wrong."},
+    {SIGN_UNKNOWN_KEY, SIM_INVALID_ACCESS_KEY, "The access key in the credential is not known."},
+    {SIGN_EXPIRED, SIM_SIGNATURE_MISMATCH, "X-Date is more than 15 minutes away from the server's clock."},
+    {SIGN_BAD_SIGNATURE, SIM_SIGNATURE_MISMATCH, "The signature does not match the one computed for the request."},
+};
 
 /* The region of the Authorization's credential scope
  * ("Credential=AK/YYYYMMDD/REGION/SERVICE/request") into out; -1 if absent. */
@@ -175,8 +177,11 @@ static enum sim_code check_signature(struct sim *s, struct MHD_Connection *conn,
 {
     enum sign_verdict v = sign_verify("POST", "/", query, body->data, body->len, header_of, conn, s->access_key,
                                       s->secret_key, SIM_SERVICE, clock_wall_ms());
+    for (size_t i = 0; v != SIGN_OK && i < sizeof sim_verdicts / sizeof sim_verdicts[0]; i++)
+        if (sim_verdicts[i].verdict == v)
+            return sim_fail(r, sim_verdicts[i].code, "%s", sim_verdicts[i].message);
     if (v != SIGN_OK)
-        return sim_fail(r, verdict_code(v), "The request signature was rejected: %s.", sign_verdict_str(v));
+        return sim_fail(r, SIM_SIGNATURE_MISMATCH, "The signature was rejected (%s).", sign_verdict_str(v));
     char region[64];
     const char *auth = header_of(conn, "Authorization");
     if (scope_region(auth, region, sizeof region) != 0 || strcmp(region, s->region) != 0)

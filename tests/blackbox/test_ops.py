@@ -1,0 +1,239 @@
+"""Operations: /healthz, /readyz, /metrics, request log lines, request ids,
+body limits, graceful shutdown under load."""
+import json
+import re
+import signal
+import threading
+import time
+
+from portico import (RFC3339_UTC_RE, Gateway, MediaServer, expect_error, free_port, ok, wait_active)
+
+
+def test_health_and_ready(gw):
+    st, _, body = gw.get("/healthz")
+    assert st == 200, (st, body)
+    st, _, body = gw.get("/readyz")
+    assert st == 200, "readyz with a healthy store and simulator: %d %r" % (st, body)
+    # Ops endpoints need no key; the Action endpoint does.
+    st, _, _ = gw.get("/metrics")
+    assert st == 200
+
+
+def test_readyz_and_upstream_down():
+    dead = free_port()
+    gw = Gateway(upstream="http://127.0.0.1:%d" % dead,
+                 env={"PORTICO_VOLC_AK": "AK", "PORTICO_VOLC_SK": "SK"})
+    st, _, _ = gw.get("/healthz")
+    assert st == 200
+    st, _, body = gw.get("/readyz", timeout=30)
+    assert st == 503, "readyz while the upstream is unreachable: %d %r" % (st, body)
+    k = gw.create_key("acme")
+    r = gw.action(k, "CreateAssetGroup", {"Name": "x", "GroupType": "AIGC"}, timeout=60)
+    expect_error(r, "UpstreamError")
+    assert gw.call(k, "ListAssetGroups", {})["TotalCount"] == 0, "a failed create was recorded"
+    gw.stop()
+
+
+def _metric_lines(text, name):
+    return [l for l in text.splitlines() if l.startswith(name + "{") or l.startswith(name + " ")]
+
+
+def test_metrics(gw, media):
+    k = gw.create_key("acme")
+    gid = gw.create_group(k, "m")
+    aid = gw.create_asset(k, gid, media.png_url())
+    expect_error(gw.action(k, "GetAssetGroup", {"Id": "group-20240101000000-zzzzz"}), "Forbidden")
+    wait_active(gw, k, aid)
+    st, h, body = gw.get("/metrics")
+    assert st == 200, st
+    assert (h.get("Content-Type") or "").startswith("text/plain"), h.get("Content-Type")
+    text = body.decode()
+    for name in ("portico_requests_total", "portico_request_duration_seconds_bucket",
+                 "portico_upstream_calls_total", "portico_assets"):
+        assert _metric_lines(text, name), "no %s in /metrics:\n%s" % (name, text[:3000])
+    req = _metric_lines(text, "portico_requests_total")
+    assert any("CreateAssetGroup" in l for l in req), "requests_total not by action:\n" + "\n".join(req)
+    assert any("Forbidden" in l or "403" in l for l in req), "requests_total not by code:\n" + "\n".join(req)
+    for l in req:
+        assert re.match(r"^portico_requests_total(\{[^}]*\})? [0-9.e+]+$", l), "bad sample line %r" % l
+    buckets = _metric_lines(text, "portico_request_duration_seconds_bucket")
+    assert any('le="+Inf"' in l for l in buckets), "histogram without +Inf bucket"
+    assets = _metric_lines(text, "portico_assets")
+    act = [l for l in assets if 'status="Active"' in l]
+    assert act and float(act[0].split()[-1]) >= 1, "portico_assets by status lacks Active >= 1:\n" + "\n".join(assets)
+    up = _metric_lines(text, "portico_upstream_calls_total")
+    assert sum(float(l.split()[-1]) for l in up) >= 2, "upstream calls not counted:\n" + "\n".join(up)
+
+
+def _wait_lines(gw, rids, timeout=3):
+    deadline = time.monotonic() + timeout
+    while True:
+        lines = gw.log_lines()
+        got = [l for l in lines if l.get("request_id") in rids]
+        if len({l["request_id"] for l in got}) == len(rids) or time.monotonic() > deadline:
+            return lines, got
+        time.sleep(0.1)
+
+
+def test_request_log_lines(gw):
+    k = gw.create_key("acme")
+    bogus = "pk_bogus_" + "q" * 24
+    calls = [
+        (k, "CreateAssetGroup", {"Name": "logged", "GroupType": "AIGC"}, 200, None),
+        (k, "ListAssetGroups", {}, 200, None),
+        (k, "CreateAssetGroup", {"GroupType": "AIGC"}, 400, "InvalidParameter"),
+        (k, "GetAssetGroup", {"Id": "group-20240101000000-zzzzz"}, 403, "Forbidden"),
+        (k, "Nope", {}, 400, "InvalidAction"),
+        (bogus, "ListAssetGroups", {}, 401, "Unauthorized"),
+        (None, "ListAssetGroups", {}, 401, "Unauthorized"),
+    ]
+    sent = {}
+    for key, action, body, status, code in calls:
+        r = gw.action(key, action, body)
+        assert r.status == status, r.describe()
+        sent[r.json["ResponseMetadata"]["RequestId"]] = (key, action, status, code)
+    lines, got = _wait_lines(gw, set(sent))
+    for rid, (key, action, status, code) in sent.items():
+        mine = [l for l in got if l.get("request_id") == rid]
+        assert len(mine) == 1, "request %s (%s) has %d log lines" % (rid, action, len(mine))
+        l = mine[0]
+        for f in ("time", "request_id", "customer", "method", "path", "action", "status", "error", "duration_ms"):
+            assert f in l, "log line lacks %r: %r" % (f, l)
+        assert l["method"] == "POST" and l["path"].startswith("/v1/portrait"), l
+        if code != "InvalidAction":
+            assert l["action"] == action, l
+        assert l["status"] == status, l
+        if code:
+            assert l["error"] == code, "log error %r != %r: %r" % (l["error"], code, l)
+        else:
+            assert not l["error"], "a success logged with an error: %r" % l
+        assert isinstance(l["duration_ms"], (int, float)) and l["duration_ms"] >= 0, l
+        assert isinstance(l["time"], str) and RFC3339_UTC_RE.match(l["time"]), "time not RFC 3339 UTC: %r" % l
+        if status != 401:
+            assert l["customer"] not in (None, ""), "authenticated request without customer: %r" % l
+    # One customer id for all of acme's requests.
+    custs = {l["customer"] for l in got if sent[l["request_id"]][2] != 401}
+    assert len(custs) == 1, custs
+    out = gw.stdout_text()
+    err = gw.stderr_text()
+    for secret in (k, bogus):
+        assert secret not in out and secret not in err, "an API key appears in the server's output"
+
+
+def test_payload_limit(gw):
+    k = gw.create_key("acme")
+    limit = 64 * 1024
+
+    def padded(n):
+        head = b'{"Pad": "'
+        tail = b'"}'
+        return head + b"x" * (n - len(head) - len(tail)) + tail
+
+    exact = padded(limit)
+    assert len(exact) == limit
+    r = gw.action(k, "ListAssetGroups", exact)
+    assert ok(r) is not None, "a body of exactly 64 KiB was refused: " + r.describe()
+    r = gw.action(k, "ListAssetGroups", padded(limit + 1))
+    expect_error(r, "PayloadTooLarge")
+    r = gw.action(k, "CreateAssetGroup", padded(4 * 1024 * 1024))
+    assert r.status == 413, r.describe()
+    expect_error(r, "PayloadTooLarge")
+    assert gw.call(k, "ListAssetGroups", {})["TotalCount"] == 0
+    st, _, _ = gw.get("/healthz")
+    assert st == 200
+
+
+def test_sigterm_under_load():
+    """Every request that got 200 before/while SIGTERM is durable; exit 0."""
+    gw = Gateway()
+    media = MediaServer()
+    custs = []
+    for c in range(4):
+        k = gw.create_key("load%d" % c)
+        custs.append((k, gw.create_group(k, "base")))
+    acked_groups, acked_assets, bad = [], [], []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def worker(w):
+        k, gid = custs[w % 4]
+        n = 0
+        while not stop.is_set() and n < 24:
+            try:
+                if n % 2 == 0:
+                    r = gw.action(k, "CreateAssetGroup", {"Name": "w%d-%d" % (w, n), "GroupType": "AIGC"}, timeout=30)
+                else:
+                    r = gw.action(k, "CreateAsset", {"GroupId": gid, "URL": media.png_url(tag="w%d" % w),
+                                                     "AssetType": "Image"}, timeout=30)
+            except OSError:
+                return  # connection refused / reset: the server is going away
+            n += 1
+            with lock:
+                if r.status == 200:
+                    (acked_groups if r.req["action"] == "CreateAssetGroup" else acked_assets).append(
+                        (k, r.json["Result"]["Id"]))
+                elif r.status not in (429, 503):
+                    bad.append(r.describe())
+
+    threads = [threading.Thread(target=worker, args=(w,)) for w in range(8)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        with lock:
+            if len(acked_groups) + len(acked_assets) >= 12:
+                break
+        time.sleep(0.02)
+    gw.proc.send_signal(signal.SIGTERM)
+    try:
+        rc = gw.proc.wait(timeout=20)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(60)
+    assert rc == 0, "porticod exited %s on SIGTERM under load\n%s" % (rc, gw.diagnostics())
+    gw.stop()  # already exited: checks status and sanitizer output
+    assert not bad, "requests during shutdown got unexpected answers:\n" + "\n".join(bad[:5])
+    assert len(acked_groups) + len(acked_assets) >= 5, "too little load before SIGTERM"
+    print("    acknowledged before/while SIGTERM: %d groups, %d assets" % (len(acked_groups), len(acked_assets)))
+    gw.start()
+    for k, gid in acked_groups:
+        r = gw.action(k, "GetAssetGroup", {"Id": gid})
+        assert r.status == 200, "acknowledged group lost after restart: " + r.describe()
+    for k, aid in acked_assets:
+        r = gw.action(k, "GetAsset", {"Id": aid})
+        assert r.status == 200, "acknowledged asset lost after restart: " + r.describe()
+    for k, gid in custs:
+        mine = [g for kk, g in acked_groups if kk == k]
+        lst = gw.call(k, "ListAssetGroups", {"PageSize": 100})
+        assert lst["TotalCount"] >= len(mine) + 1, lst["TotalCount"]
+    gw.stop()
+
+
+def test_sigterm_idle_exit_zero(gw):
+    k = gw.create_key("acme")
+    gw.create_group(k, "x")
+    t0 = time.monotonic()
+    gw.stop(timeout=10)
+    assert time.monotonic() - t0 < 5, "an idle gateway took %.1fs to stop" % (time.monotonic() - t0)
+
+
+def test_log_lines_are_json(gw):
+    k = gw.create_key("acme")
+    for _ in range(5):
+        gw.call(k, "ListAssetGroups", {})
+    time.sleep(0.3)
+    gw.stop()
+    for line in gw.stdout_text().splitlines():
+        if line.strip():
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                raise AssertionError("stdout line is not JSON: %r" % line)
+            assert isinstance(obj, dict), line
+    for line in gw.stderr_text().splitlines():
+        if line.strip() and not line.startswith(("=", " ", "#", "SUMMARY", "Direct", "Indirect")):
+            try:
+                json.loads(line)
+            except ValueError:
+                raise AssertionError("stderr diagnostic line is not JSON: %r" % line)

@@ -83,6 +83,17 @@ enum core_code core_list_assets(struct core *c, const struct customer *cu, const
                              "Filter.Statuses may contain only Processing, Active and Failed.");
     if (f->type && rules_asset_type(f->type, st))
         return st->code;
+    /* A GroupId in the filter is an id like any other: naming a group the
+     * caller does not own is Forbidden, never an empty page that would
+     * tell existing from missing apart. */
+    for (size_t i = 0; i < f->n_group_ids; i++) {
+        struct group g;
+        enum store_result gr = c->store->ops->get_group(c->store, cu->id, f->group_ids[i], &g);
+        if (gr == STORE_NOT_FOUND)
+            return core_forbidden(st, "asset group");
+        if (gr != STORE_OK)
+            return core_store_failure(gr, st);
+    }
     if (f->name_sub && core_utf8_chars(f->name_sub) > CORE_NAME_CHARS)
         return core_fail(st, CORE_INVALID_PARAMETER, "Filter.Name must be at most %d characters.", CORE_NAME_CHARS);
     enum store_result r = c->store->ops->list_assets(c->store, cu->id, f, page_number, page_size, out);

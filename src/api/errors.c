@@ -42,6 +42,16 @@ enum api_err api_err_from_core(enum core_code c)
     case CORE_UPSTREAM_ERROR: return API_UPSTREAM_ERROR;
     case CORE_SERVICE_UNAVAILABLE: return API_SERVICE_UNAVAILABLE;
     case CORE_INTERNAL_ERROR: return API_INTERNAL_ERROR;
+    case CORE_VALIDATE_PENDING: return API_VALIDATE_PENDING;
+    case CORE_INVALID_TOKEN: return API_INVALID_TOKEN;
+    case CORE_TOKEN_EXPIRED: return API_TOKEN_EXPIRED;
+    case CORE_PAYLOAD_TOO_LARGE: return API_PAYLOAD_TOO_LARGE;
+    case CORE_UNSUPPORTED_MEDIA_TYPE: return API_UNSUPPORTED_MEDIA_TYPE;
+    /* The video surface has its own error format (api/videos.c); on the
+     * Action surface these cannot occur, and map to their nearest kin. */
+    case CORE_NOT_FOUND: return API_FORBIDDEN;
+    case CORE_ASSET_NOT_READY: return API_INVALID_PARAMETER;
+    case CORE_MODEL_NOT_SUPPORTED_ASSET: return API_INVALID_PARAMETER;
     }
     return API_INTERNAL_ERROR;
 }

@@ -16,6 +16,17 @@ enum core_code {
     CORE_UPSTREAM_ERROR,
     CORE_SERVICE_UNAVAILABLE,
     CORE_INTERNAL_ERROR,
+    /* liveness (API.md §2 LivenessFace) */
+    CORE_VALIDATE_PENDING,
+    CORE_INVALID_TOKEN,
+    CORE_TOKEN_EXPIRED,
+    /* upload (§3) */
+    CORE_PAYLOAD_TOO_LARGE,
+    CORE_UNSUPPORTED_MEDIA_TYPE,
+    /* video generation (§4) */
+    CORE_NOT_FOUND,                 /* a task id the caller does not own or that does not exist */
+    CORE_ASSET_NOT_READY,           /* an asset:// reference that is not Active */
+    CORE_MODEL_NOT_SUPPORTED_ASSET, /* asset:// with a model that does not take assets */
 };
 
 struct core_status {

@@ -69,6 +69,39 @@ static const char *const sq_steps[] = {
     "CREATE INDEX assets_customer ON assets(customer_id, state, create_ms);"
     "CREATE INDEX assets_due ON assets(next_poll_ms) WHERE state = 1 AND status = 'Processing';"
     "CREATE INDEX assets_pending ON assets(reserved_ms) WHERE id IS NULL;",
+
+    /* 2: liveness (H5 face scan) sessions. group_id is set once the scan
+     * succeeded and the LivenessFace group was recorded for the customer. */
+    "CREATE TABLE validate_sessions ("
+    "  token TEXT PRIMARY KEY,"
+    "  customer_id INTEGER NOT NULL REFERENCES customers(id),"
+    "  callback_url TEXT NOT NULL DEFAULT '',"
+    "  h5_link TEXT NOT NULL DEFAULT '',"
+    "  expire_ms INTEGER NOT NULL,"
+    "  group_id TEXT,"
+    "  create_ms INTEGER NOT NULL,"
+    "  update_ms INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX validate_sessions_customer ON validate_sessions(customer_id, create_ms);",
+
+    /* 3: video generation tasks. id is Portico's task id; upstream_id the
+     * upstream's. request and result are JSON text. */
+    "CREATE TABLE video_tasks ("
+    "  handle INTEGER PRIMARY KEY,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  customer_id INTEGER NOT NULL REFERENCES customers(id),"
+    "  upstream_id TEXT NOT NULL DEFAULT '',"
+    "  model TEXT NOT NULL,"
+    "  status TEXT NOT NULL DEFAULT 'queued',"
+    "  request TEXT NOT NULL DEFAULT '{}',"
+    "  result TEXT NOT NULL DEFAULT '{}',"
+    "  create_ms INTEGER NOT NULL,"
+    "  update_ms INTEGER NOT NULL,"
+    "  next_poll_ms INTEGER NOT NULL DEFAULT 0,"
+    "  polls INTEGER NOT NULL DEFAULT 0"
+    ");"
+    "CREATE INDEX video_tasks_customer ON video_tasks(customer_id, create_ms);"
+    "CREATE INDEX video_tasks_due ON video_tasks(next_poll_ms) WHERE status IN ('queued', 'running');",
 };
 
 #define SQ_N_STEPS ((int)(sizeof sq_steps / sizeof sq_steps[0]))

@@ -1,0 +1,82 @@
+/* blob.h — port 2: media bytes. Backends: fs.c (files under the data dir,
+ * the default) and s3.c (any S3-compatible store; Cloudflare R2 in
+ * production), chosen at start-up by blob_open.
+ *
+ * Writes are two-phase so that a rejected or crashed upload leaves nothing
+ * behind: bytes are written into a staging object (blob_stage_*), which is
+ * either committed under its final key or discarded. Staging objects live
+ * on local disk for every backend (under <data_dir>/blobs/staging) and are
+ * removed by blob_sweep_staging at start-up. Every operation is
+ * thread-safe. */
+#ifndef PORTICO_BLOB_H
+#define PORTICO_BLOB_H
+#include <stddef.h>
+#include <stdint.h>
+
+#define BLOB_KEY_MAX 128
+#define BLOB_URL_MAX 4096
+
+enum blob_result {
+    BLOB_OK = 0,
+    BLOB_NOT_FOUND,
+    BLOB_TOO_LARGE,   /* the staging write crossed its limit */
+    BLOB_UNAVAILABLE, /* the backend (disk, S3) failed; nothing committed */
+    BLOB_ERROR,
+};
+
+struct blob;
+struct blob_stage;
+
+struct blob_ops {
+    /* Moves a complete staging object under key (fsync'd or PUT, then the
+     * staging file removed). Consumes st in every case. */
+    enum blob_result (*commit)(struct blob *b, struct blob_stage *st, const char *key, const char *content_type);
+    /* Removes the object; BLOB_OK also when it did not exist. */
+    enum blob_result (*remove)(struct blob *b, const char *key);
+    /* A URL from which anyone holding it can GET the bytes until expires_unix:
+     * fs — {public_url}/v1/media/{key}?Expires=..&Signature=.. (HMAC);
+     * s3 — a SigV4 presigned GET, or {PORTICO_S3_PUBLIC_BASE}/{key}. */
+    enum blob_result (*url)(struct blob *b, const char *key, int64_t expires_unix, char out[static BLOB_URL_MAX]);
+    /* fs only (NULL for s3): opens the object for serving a verified media
+     * URL; *fd and *size are the caller's to close. */
+    enum blob_result (*open_read)(struct blob *b, const char *key, int *fd, uint64_t *size);
+    void (*close)(struct blob *b);
+};
+
+struct blob {
+    const struct blob_ops *ops;
+    void *impl;
+    char data_dir[1024];
+    char media_secret[65]; /* hex HMAC key for fs media URLs, kept in <data_dir>/media.key */
+};
+
+struct blob_config {
+    const char *spec;       /* "fs" or "s3://BUCKET?endpoint=URL&region=R" */
+    const char *data_dir;
+    const char *public_url; /* base the upstream sees, e.g. "http://127.0.0.1:8080" */
+};
+
+/* NULL with the reason logged. s3 takes PORTICO_S3_ACCESS_KEY_ID,
+ * PORTICO_S3_SECRET_ACCESS_KEY and optional PORTICO_S3_PUBLIC_BASE from the
+ * environment. */
+struct blob *blob_open(const struct blob_config *cfg);
+
+/* Staging: a local temp file bounded at max_bytes. */
+struct blob_stage *blob_stage_new(struct blob *b, uint64_t max_bytes);
+/* BLOB_TOO_LARGE as soon as the total would exceed max_bytes. */
+enum blob_result blob_stage_write(struct blob_stage *st, const void *p, size_t n);
+uint64_t blob_stage_size(const struct blob_stage *st);
+/* The first bytes written (up to 64 KiB), for sniffing type and size. */
+const uint8_t *blob_stage_head(const struct blob_stage *st, size_t *n);
+void blob_stage_discard(struct blob_stage *st);
+/* Removes staging files left by a crash; returns how many. */
+int blob_sweep_staging(struct blob *b);
+
+/* Verifies an fs media URL's Expires/Signature for key at now_unix: 1 if valid. */
+int blob_verify_media_url(struct blob *b, const char *key, const char *expires, const char *signature,
+                          int64_t now_unix);
+/* A fresh random object key, e.g. "media/2026/11/25/<32 hex>.png". */
+void blob_new_key(const char *ext, char out[static BLOB_KEY_MAX]);
+const char *blob_result_str(enum blob_result r);
+
+#endif

@@ -24,12 +24,21 @@ struct api_request {
     int body_too_large;        /* the body crossed API_BODY_MAX and was dropped */
     const char *request_id;
     int overloaded;            /* no worker can take it: answer ServiceUnavailable */
+    void *conn;                /* the front's connection, for query lookups (api_query) */
 };
+
+/* A query-string argument of the request, or NULL. */
+const char *api_query(const struct api_request *req, const char *name);
 
 struct api_response {
     int status;
     char *body; /* malloc'd; the front frees it */
     size_t body_len;
+    /* Instead of body: send body_fd_size bytes of this open file (media
+     * downloads). has_fd set; the front closes the fd. */
+    int has_fd;
+    int body_fd;
+    uint64_t body_fd_size;
     const char *content_type;
     int retry_after_s; /* > 0: send Retry-After */
     /* for the request log and metrics */
@@ -44,6 +53,37 @@ struct api *api_new(struct core *core, const char *region);
 void api_free(struct api *a);
 int api_is_slow(const struct api_request *req);
 void api_handle(struct api *a, const struct api_request *req, struct api_response *resp);
+/* Streamed bodies (uploads). For a request api_stream_open accepts, the
+ * front passes the body in chunks as it arrives instead of buffering it:
+ *   s = api_stream_open(...)     once the headers are in; NULL: buffer as usual
+ *   api_stream_write(s, p, n)    per chunk; -1 once the stream has decided its
+ *                                answer (an error) and wants no more bytes
+ *   api_stream_done(s)           1 when decided (also right after open)
+ *   api_stream_is_slow(s)        finishing may block on the upstream: run it
+ *                                on a worker thread
+ *   api_stream_finish(s, resp)   the body is complete or the stream decided:
+ *                                fills resp, frees s
+ *   api_stream_abort(s)          the connection ended first: frees s and
+ *                                everything it staged
+ * content_length is UINT64_MAX when the request has none (chunked). */
+struct api_stream;
+
+struct api_stream_ops {
+    int (*write)(struct api_stream *s, const char *data, size_t n);
+    int (*done)(struct api_stream *s);
+    int (*is_slow)(struct api_stream *s);
+    void (*finish)(struct api_stream *s, struct api_response *resp);
+    void (*abort)(struct api_stream *s);
+};
+
+/* Every stream begins with this header. */
+struct api_stream {
+    const struct api_stream_ops *ops;
+};
+
+struct api_stream *api_stream_open(struct api *a, const struct api_request *req, const char *content_type,
+                                   uint64_t content_length);
+
 /* While draining, /readyz answers 503 and new Actions ServiceUnavailable. */
 void api_set_draining(struct api *a, int draining);
 

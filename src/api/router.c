@@ -35,9 +35,22 @@ int api_is_slow(const struct api_request *req)
     return is_portrait(req->path) && portrait_is_slow(req->action);
 }
 
+struct api_stream *api_stream_open(struct api *a, const struct api_request *req, const char *content_type,
+                                   uint64_t content_length)
+{
+    /* No streamed surface yet: uploads register here. */
+    (void)a, (void)req, (void)content_type, (void)content_length;
+    return NULL;
+}
+
 void api_handle(struct api *a, const struct api_request *req, struct api_response *resp)
 {
     const char *p = req->path;
+    if (req->overloaded) {
+        envelope_error(req, "", "", a->region, API_SERVICE_UNAVAILABLE, "The gateway is overloaded; retry shortly.",
+                       resp);
+        return;
+    }
     int get = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
     if (is_portrait(p)) {
         portrait_handle(a, req, resp);

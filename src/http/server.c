@@ -42,6 +42,8 @@ struct req {
     char path[256];
     struct buf body;
     int body_too_large;
+    struct api_stream *stream; /* streamed body (uploads), else NULL */
+    uint64_t discarded;        /* bytes dropped after the stream decided */
     struct api_request ar;
     struct api_response resp;
 };
@@ -49,6 +51,11 @@ struct req {
 static const char *header(struct MHD_Connection *c, enum MHD_ValueKind kind, const char *name)
 {
     return MHD_lookup_connection_value(c, kind, name);
+}
+
+const char *api_query(const struct api_request *req, const char *name)
+{
+    return req->conn ? header(req->conn, MHD_GET_ARGUMENT_KIND, name) : NULL;
 }
 
 static void copy_printable(char *dst, size_t cap, const char *src)
@@ -67,10 +74,21 @@ static void run_api(struct req *r)
     api_handle(r->srv->api, &r->ar, &r->resp);
 }
 
+/* Finishes a streamed request: fills r->resp and releases the stream. */
+static void run_stream(struct req *r)
+{
+    struct api_stream *st = r->stream;
+    r->stream = NULL;
+    st->ops->finish(st, &r->resp);
+}
+
 static void work(void *arg)
 {
     struct req *r = arg;
-    run_api(r);
+    if (r->stream)
+        run_stream(r);
+    else
+        run_api(r);
     r->state = REQ_READY;
     MHD_resume_connection(r->conn);
 }
@@ -78,16 +96,25 @@ static void work(void *arg)
 static enum MHD_Result send_response(struct req *r)
 {
     struct api_response *rs = &r->resp;
+    struct MHD_Response *m;
+    if (rs->has_fd) {
+        m = MHD_create_response_from_fd64(rs->body_fd_size, rs->body_fd);
+        if (!m)
+            return MHD_NO;
+        rs->has_fd = 0; /* the response closes the fd */
+        goto headers;
+    }
     if (!rs->body) {
         rs->body = strdup("");
         rs->body_len = 0;
         if (!rs->status)
             rs->status = 500;
     }
-    struct MHD_Response *m = MHD_create_response_from_buffer(rs->body_len, rs->body, MHD_RESPMEM_MUST_FREE);
+    m = MHD_create_response_from_buffer(rs->body_len, rs->body, MHD_RESPMEM_MUST_FREE);
     if (!m)
         return MHD_NO;
     rs->body = NULL; /* owned by the response now */
+headers:
     MHD_add_response_header(m, "Content-Type", rs->content_type ? rs->content_type : "application/json");
     MHD_add_response_header(m, "X-Request-Id", r->request_id);
     if (rs->retry_after_s > 0) {
@@ -98,6 +125,32 @@ static enum MHD_Result send_response(struct req *r)
     enum MHD_Result ok = MHD_queue_response(r->conn, (unsigned)rs->status, m);
     MHD_destroy_response(m);
     return ok;
+}
+
+/* After a streamed request has decided its answer (say, the file crossed
+ * its limit), the rest of a declared body is read and dropped so the
+ * answer can be sent; past this, the connection is simply closed. */
+#define STREAM_DISCARD_MAX (16u * 1024 * 1024)
+
+static void fill_request(struct req *r, struct MHD_Connection *conn, const char *url)
+{
+    r->ar.method = r->method;
+    r->ar.path = url;
+    r->ar.action = header(conn, MHD_GET_ARGUMENT_KIND, "Action");
+    r->ar.version = header(conn, MHD_GET_ARGUMENT_KIND, "Version");
+    r->ar.authorization = header(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    r->ar.request_id = r->request_id;
+    r->ar.conn = conn;
+}
+
+static uint64_t content_length(struct MHD_Connection *conn)
+{
+    const char *v = header(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (!v || !*v)
+        return UINT64_MAX;
+    char *end;
+    unsigned long long n = strtoull(v, &end, 10);
+    return *end || v[0] == '-' ? UINT64_MAX : (uint64_t)n;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -119,7 +172,43 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         buf_init(&r->body, API_BODY_MAX);
         atomic_fetch_add(&srv->in_flight, 1);
         *con_cls = r;
+        fill_request(r, conn, url);
+        r->stream = api_stream_open(srv->api, &r->ar, header(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
+                                    content_length(conn));
+        if (r->stream && r->stream->ops->done(r->stream)) {
+            /* Decided from the headers alone (bad key, too large): answer
+             * before reading the body; libmicrohttpd then closes. */
+            run_stream(r);
+            r->state = REQ_READY;
+            return send_response(r);
+        }
         return MHD_YES;
+    }
+    if (r->state == REQ_READING && r->stream) {
+        struct api_stream *st = r->stream;
+        if (*upload_data_size) {
+            size_t n = *upload_data_size;
+            *upload_data_size = 0;
+            if (!st->ops->done(st))
+                st->ops->write(st, upload_data, n);
+            else if ((r->discarded += n) > STREAM_DISCARD_MAX)
+                return MHD_NO; /* decided long ago and still sending: hang up */
+            return MHD_YES;
+        }
+        if (!st->ops->done(st) && st->ops->is_slow(st)) {
+            r->state = REQ_WORKING;
+            MHD_suspend_connection(conn);
+            if (workers_submit(srv->workers, work, r) == 0)
+                return MHD_YES;
+            MHD_resume_connection(conn);
+            st->ops->abort(st);
+            r->stream = NULL;
+            r->ar.overloaded = 1;
+            run_api(r);
+        } else {
+            run_stream(r);
+        }
+        r->state = REQ_READY;
     }
     if (r->state == REQ_READING) {
         if (*upload_data_size) {
@@ -130,12 +219,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             *upload_data_size = 0;
             return MHD_YES;
         }
-        r->ar.method = r->method;
-        r->ar.path = url;
-        r->ar.action = header(conn, MHD_GET_ARGUMENT_KIND, "Action");
-        r->ar.version = header(conn, MHD_GET_ARGUMENT_KIND, "Version");
-        r->ar.authorization = header(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-        r->ar.request_id = r->request_id;
         if (api_is_slow(&r->ar)) {
             r->state = REQ_WORKING;
             MHD_suspend_connection(conn);
@@ -187,6 +270,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         if (srv->cfg.log_requests)
             log_request(r, ms);
     }
+    if (r->stream)
+        r->stream->ops->abort(r->stream);
+    if (r->resp.has_fd)
+        close(r->resp.body_fd);
     free(r->resp.body);
     buf_free(&r->body);
     free(r);

@@ -44,6 +44,14 @@ enum core_code core_create_asset(struct core *c, const struct customer *cu, cons
     }
     int64_t now = clock_wall_ms();
     r = s->ops->confirm_asset(s, handle, id_out, now, refresher_next_poll(now, now));
+    if (r == STORE_NOT_FOUND) {
+        /* The group was deleted while the upstream created the asset: the
+         * reservation went with it. Undo the upstream side too. */
+        s->ops->release_asset(s, handle);
+        enum up_result d = c->up->ops->delete_asset(c->up, id_out, &err);
+        core_count_upstream("DeleteAsset", d);
+        return core_forbidden(st, "asset group");
+    }
     if (r != STORE_OK)
         return core_store_failure(r, st);
     refresher_wake(c->refresher);

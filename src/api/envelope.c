@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "api/internal.h"
+#include "util/buf.h"
+#include "util/jsonw.h"
 
 void response_text(struct api_response *resp, int status, const char *content_type, char *body, size_t len)
 {
@@ -34,12 +36,45 @@ static void send_json(struct api_response *resp, int status, json_t *root)
     response_text(resp, status, "application/json", s, s ? strlen(s) : 0);
 }
 
+/* Written by hand rather than through a jansson tree: this is the answer
+ * to every successful request, GetAsset polling included. The layout is
+ * exactly what json_dumps(JSON_COMPACT) makes of the same object. */
+void envelope_ok_text(const struct api_request *req, const char *action, const char *version, const char *region,
+                      const char *result, struct api_response *resp)
+{
+    struct buf b;
+    buf_init(&b, 64 * 1024 * 1024);
+    int rc = buf_puts(&b, "{\"ResponseMetadata\":{\"RequestId\":");
+    rc |= jsonw_string(&b, req->request_id);
+    rc |= buf_puts(&b, ",\"Action\":");
+    rc |= jsonw_string(&b, action ? action : "");
+    rc |= buf_puts(&b, ",\"Version\":");
+    rc |= jsonw_string(&b, version ? version : "");
+    rc |= buf_puts(&b, ",\"Service\":\"portrait\",\"Region\":");
+    rc |= jsonw_string(&b, region);
+    rc |= buf_puts(&b, "},\"Result\":");
+    rc |= buf_puts(&b, result);
+    rc |= buf_puts(&b, "}");
+    if (rc) {
+        buf_free(&b);
+        send_json(resp, 500, NULL);
+        return;
+    }
+    size_t len = b.len;
+    response_text(resp, 200, "application/json", buf_take(&b), len);
+}
+
 void envelope_ok(const struct api_request *req, const char *action, const char *version, const char *region,
                  json_t *result, struct api_response *resp)
 {
-    json_t *root = json_pack("{s:o, s:o}", "ResponseMetadata", metadata(req, action, version, region), "Result",
-                             result ? result : json_object());
-    send_json(resp, 200, root);
+    char *r = result ? json_dumps(result, JSON_COMPACT) : strdup("{}");
+    json_decref(result);
+    if (!r) {
+        send_json(resp, 500, NULL);
+        return;
+    }
+    envelope_ok_text(req, action, version, region, r, resp);
+    free(r);
 }
 
 void envelope_error(const struct api_request *req, const char *action, const char *version, const char *region,

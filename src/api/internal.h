@@ -6,6 +6,7 @@
 
 #include "api/api.h"
 #include "api/errors.h"
+#include "util/buf.h"
 
 struct api {
     struct core *core;
@@ -19,6 +20,9 @@ void envelope_ok(const struct api_request *req, const char *action, const char *
 /* message NULL or "" → the catalog's default. */
 void envelope_error(const struct api_request *req, const char *action, const char *version, const char *region,
                     enum api_err e, const char *message, struct api_response *resp);
+/* As envelope_ok, with the Result given as JSON text. */
+void envelope_ok_text(const struct api_request *req, const char *action, const char *version, const char *region,
+                      const char *result, struct api_response *resp);
 void response_text(struct api_response *resp, int status, const char *content_type, char *body, size_t len);
 
 /* params.c — typed access to a request's JSON fields. Each returns 0, or -1
@@ -33,10 +37,32 @@ int param_strings(json_t *obj, const char *field, size_t max, const char ***out,
 /* render.c — API objects. */
 json_t *render_group(const struct group *g);
 json_t *render_asset(const struct asset *a);
+/* The same Asset object as JSON text, appended to out; 0 or -1. */
+int render_asset_text(const struct asset *a, struct buf *out);
 
 /* portrait.c */
 void portrait_handle(struct api *a, const struct api_request *req, struct api_response *resp);
 int portrait_is_slow(const char *action);
+
+/* liveness.c — Action handlers (rows in portrait.c's table). */
+enum core_code liveness_create_session(struct api *a, const struct customer *cu, json_t *body, json_t **result,
+                                       struct core_status *st);
+enum core_code liveness_get_result(struct api *a, const struct customer *cu, json_t *body, json_t **result,
+                                   struct core_status *st);
+
+/* upload.c — POST /v1/portrait/upload, a streamed body (api_stream). */
+#define UPLOAD_PATH "/v1/portrait/upload"
+struct api_stream *upload_open(struct api *a, const struct api_request *req, const char *content_type,
+                               uint64_t content_length);
+
+/* media.c — GET/HEAD /v1/media/<key>: signed URLs of stored uploads. */
+int media_is_path(const char *path);
+void media_handle(struct api *a, const struct api_request *req, struct api_response *resp);
+
+/* videos.c — POST /v1/videos/generations, GET /v1/videos/generations/{id}. */
+int videos_is_path(const char *path);
+int videos_is_slow(const struct api_request *req);
+void videos_handle(struct api *a, const struct api_request *req, struct api_response *resp);
 
 /* ops.c */
 void ops_healthz(struct api *a, const struct api_request *req, struct api_response *resp);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/asset_cache.h"
 #include "core/internal.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -31,6 +32,12 @@ struct core *core_new(const struct core_config *cfg, struct store *store, struct
         free(c);
         return NULL;
     }
+    c->asset_cache = asset_cache_new();
+    if (!c->asset_cache) {
+        auth_cache_free(c->auth);
+        free(c);
+        return NULL;
+    }
     budget_init(&c->budget, cfg);
     pthread_mutex_init(&c->ready_mu, NULL);
     return c;
@@ -39,16 +46,22 @@ struct core *core_new(const struct core_config *cfg, struct store *store, struct
 int core_start(struct core *c)
 {
     c->refresher = refresher_start(c);
-    return c->refresher ? 0 : -1;
+    if (!c->refresher)
+        return -1;
+    /* video tasks */
+    c->video_refresher = video_refresher_start(c);
+    return c->video_refresher ? 0 : -1;
 }
 
 void core_free(struct core *c)
 {
     if (!c)
         return;
+    video_refresher_stop(c->video_refresher); /* video tasks */
     if (c->refresher)
         refresher_stop(c->refresher);
     auth_cache_free(c->auth);
+    asset_cache_free(c->asset_cache);
     budget_destroy(&c->budget);
     pthread_mutex_destroy(&c->ready_mu);
     free(c);

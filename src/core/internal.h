@@ -9,6 +9,7 @@
 #include "util/bucket.h"
 
 struct auth_cache;
+struct asset_cache;
 
 /* The shared upstream account: one token bucket per budget, and a cap on
  * creations in flight. */
@@ -36,6 +37,13 @@ struct core {
     pthread_mutex_t ready_mu;
     int64_t ready_checked_ms;
     int ready_upstream_ok;
+    /* uploads: the blob port holding uploaded bytes (core_set_blob); NULL
+     * until set, and then uploads answer InternalError */
+    struct blob *blob;
+    /* video tasks: polls queued/running tasks upstream (video_refresher.c) */
+    struct video_refresher *video_refresher;
+    /* GetAsset's short-lived cache; see asset_cache.h */
+    struct asset_cache *asset_cache;
 };
 
 /* budget.c */
@@ -74,11 +82,26 @@ void core_count_upstream(const char *op, enum up_result r);
  * indistinguishable. */
 enum core_code core_forbidden(struct core_status *st, const char *field);
 
+/* upload.c — removing stored bytes after their records are gone; best
+ * effort (logged): the delete has already happened. */
+void core_remove_blob(struct core *c, const char *key);
+/* The bytes of the assets that delete_group(.., deleted_ms) took with it. */
+void core_remove_group_blobs(struct core *c, const struct customer *cu, const char *group_id, int64_t deleted_ms);
+
 /* refresher.c */
 struct refresher *refresher_start(struct core *c);
 void refresher_wake(struct refresher *r);
 void refresher_stop(struct refresher *r);
 /* When a Processing asset created at create_ms should next be polled. */
 int64_t refresher_next_poll(int64_t now_ms, int64_t create_ms);
+
+/* video_refresher.c — keeps queued/running video tasks fresh. */
+struct video_refresher;
+struct video_refresher *video_refresher_start(struct core *c);
+void video_refresher_wake(struct video_refresher *r);
+/* Waits for in-flight polls, then frees. NULL is a no-op. */
+void video_refresher_stop(struct video_refresher *r);
+/* When a queued/running task created at create_ms should next be polled. */
+int64_t video_next_poll(int64_t now_ms, int64_t create_ms);
 
 #endif

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/asset_cache.h"
 #include "core/internal.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -54,13 +55,16 @@ static void poll_one(struct core *c, const struct asset *a)
     int64_t now = clock_wall_ms();
     struct store *s = c->store;
     if (r == UP_OK) {
-        if (strcmp(ua.status, a->status) != 0)
+        if (strcmp(ua.status, a->status) != 0) {
             s->ops->set_asset_status(s, a->id, ua.status,
                                      strcmp(ua.status, "Failed") == 0 ? ua.failure_reason : "", now);
+            asset_cache_invalidate(c->asset_cache);
+        }
         if (strcmp(ua.status, "Processing") != 0)
             return;
     } else if (r == UP_NOT_FOUND) {
         s->ops->set_asset_status(s, a->id, "Failed", "the upstream no longer knows this asset", now);
+        asset_cache_invalidate(c->asset_cache);
         return;
     }
     s->ops->schedule_poll(s, a->id, refresher_next_poll(now, a->create_ms), a->polls + 1);

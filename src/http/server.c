@@ -296,7 +296,7 @@ struct http_server *http_start(const struct http_config *cfg, struct api *api)
     s->workers = workers_start(cfg->workers > 0 ? cfg->workers : 64, 4096);
     if (!s->workers)
         goto fail;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC | MHD_USE_TURBO;
     if (is_v6)
         flags |= MHD_USE_IPv6;
     int threads = cfg->io_threads > 0 ? cfg->io_threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
@@ -308,6 +308,9 @@ struct http_server *http_start(const struct http_config *cfg, struct api *api)
                               MHD_OPTION_CONNECTION_LIMIT, (unsigned)(cfg->conn_limit > 0 ? cfg->conn_limit : 10000),
                               MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(cfg->idle_timeout_s > 0 ? cfg->idle_timeout_s : 60),
                               MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                              /* Per-connection pool, wiped between keep-alive
+                               * requests: 16 KiB holds any sane request head. */
+                              MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024),
                               MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
                               MHD_OPTION_END);
     if (!s->mhd) {

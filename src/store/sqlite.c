@@ -7,6 +7,7 @@
  * is seen by the very next find_key. */
 #include <errno.h>
 #include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -277,6 +278,18 @@ static const struct store_ops sq_ops = {
     .schedule_poll = sq_schedule_poll,
     .count_assets = sq_count_assets,
     .sweep_reservations = sq_sweep_reservations,
+    /* liveness sessions */
+    .create_session = sq_create_session,
+    .get_session = sq_get_session,
+    .record_session_group = sq_record_session_group,
+    /* blobs */
+    .list_group_blob_keys = sq_list_group_blob_keys,
+    .list_pending_blob_keys = sq_list_pending_blob_keys,
+    /* video tasks */
+    .insert_video_task = sq_insert_video_task,
+    .get_video_task = sq_get_video_task,
+    .update_video_task = sq_update_video_task,
+    .due_video_tasks = sq_due_video_tasks,
 };
 
 /* Switches the file to WAL (persistent, so later connections inherit it). */
@@ -297,8 +310,17 @@ static int sq_set_wal(sqlite3 *db)
     return ok ? 0 : -1;
 }
 
+/* Memory statistics take a global mutex on every SQLite allocation; the
+ * gateway never reads them. Must run before SQLite initialises. */
+static void sq_global_config(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 struct store *store_sqlite_open(const char *data_dir)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, sq_global_config);
     struct sq_store *ss = NULL;
     struct sq_conn *c = NULL;
     if (!data_dir || !data_dir[0]) {

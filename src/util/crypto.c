@@ -6,16 +6,34 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include <pthread.h>
+
+/* OpenSSL 3 looks an algorithm up by name on every EVP_sha256() use unless
+ * it is fetched once; the key check and request signing are hot paths. */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static const EVP_MD *sha256(void)
+{
+    pthread_once(&sha256_once, sha256_fetch);
+    return sha256_md ? sha256_md : EVP_sha256();
+}
+
 void crypto_sha256(const void *data, size_t len, uint8_t out[32])
 {
     unsigned int n = 32;
-    EVP_Digest(data, len, out, &n, EVP_sha256(), NULL);
+    EVP_Digest(data, len, out, &n, sha256(), NULL);
 }
 
 void crypto_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len, uint8_t out[32])
 {
     unsigned int n = 32;
-    HMAC(EVP_sha256(), key, (int)key_len, data, len, out, &n);
+    HMAC(sha256(), key, (int)key_len, data, len, out, &n);
 }
 
 void crypto_hex(const uint8_t *in, size_t len, char *out)

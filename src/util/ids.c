@@ -48,11 +48,29 @@ int ids_is_resource(const char *kind, const char *s)
     return s[20] == '\0';
 }
 
+/* Request ids need to be unique, not secret: a per-thread xorshift128+
+ * seeded once from the system's generator, instead of a RAND_bytes call
+ * (and its getpid) on every request. */
+static _Thread_local uint64_t req_state[2];
+
+static uint64_t req_next(void)
+{
+    if (req_state[0] == 0 && req_state[1] == 0) {
+        while (crypto_random(req_state, sizeof req_state) != 0 || (req_state[0] | req_state[1]) == 0)
+            ;
+    }
+    uint64_t x = req_state[0];
+    const uint64_t y = req_state[1];
+    req_state[0] = y;
+    x ^= x << 23;
+    req_state[1] = x ^ y ^ (x >> 17) ^ (y >> 26);
+    return req_state[1] + y;
+}
+
 void ids_request(char out[static 33])
 {
-    uint8_t r[16];
-    crypto_random(r, sizeof r);
-    crypto_hex(r, sizeof r, out);
+    uint64_t r[2] = {req_next(), req_next()};
+    crypto_hex((const uint8_t *)r, sizeof r, out);
 }
 
 void ids_random_alnum(char *out, size_t n)

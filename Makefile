@@ -67,7 +67,7 @@ test: deps
 
 bench: deps
 	@$(MAKE) --no-print-directory all
-	@sh bench/getasset
+	@BUILD=$(BUILD) sh bench/getasset
 
 clean:
 	rm -rf build

@@ -265,7 +265,8 @@ def main():
             total_f += fs
     # The slowest modules start first so that the wall time is the longest one.
     bb = [j for j in jobs if j[0] == "bb"]
-    order = ["test_upstream_budget", "test_quota", "test_ops", "test_isolation", "test_assets"]
+    order = ["test_upload", "test_liveness", "test_assets", "test_quota", "test_upstream_budget",
+             "test_ops", "test_groups", "test_isolation", "test_auth_keys"]
     bb.sort(key=lambda j: next((i for i, o in enumerate(order) if o in j[1]), len(order)))
     with ThreadPoolExecutor(max_workers=max(1, a.j)) as ex:
         for ps, fs in ex.map(run, bb):

@@ -30,6 +30,10 @@ struct http_server {
     struct http_config cfg;
     int port;
     atomic_int in_flight;
+    /* Set by http_drain: from then on nothing is handed to the workers, so
+     * no connection can be suspended when libmicrohttpd stops (it aborts
+     * the process if one is). The API answers such requests at once. */
+    atomic_int draining;
 };
 
 struct req {
@@ -195,7 +199,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 return MHD_NO; /* decided long ago and still sending: hang up */
             return MHD_YES;
         }
-        if (!st->ops->done(st) && st->ops->is_slow(st)) {
+        if (!st->ops->done(st) && st->ops->is_slow(st) && !atomic_load(&srv->draining)) {
             r->state = REQ_WORKING;
             MHD_suspend_connection(conn);
             if (workers_submit(srv->workers, work, r) == 0)
@@ -219,7 +223,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             *upload_data_size = 0;
             return MHD_YES;
         }
-        if (api_is_slow(&r->ar)) {
+        if (api_is_slow(&r->ar) && !atomic_load(&srv->draining)) {
             r->state = REQ_WORKING;
             MHD_suspend_connection(conn);
             if (workers_submit(srv->workers, work, r) == 0)
@@ -293,6 +297,7 @@ struct http_server *http_start(const struct http_config *cfg, struct api *api)
     s->api = api;
     s->cfg = *cfg;
     atomic_init(&s->in_flight, 0);
+    atomic_init(&s->draining, 0);
     s->workers = workers_start(cfg->workers > 0 ? cfg->workers : 64, 4096);
     if (!s->workers)
         goto fail;
@@ -333,6 +338,7 @@ int http_port(const struct http_server *s)
 
 void http_drain(struct http_server *s, int timeout_ms)
 {
+    atomic_store(&s->draining, 1);
     MHD_socket fd = MHD_quiesce_daemon(s->mhd);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);

@@ -251,6 +251,7 @@ def expect_error(resp, code, status=None, action=True, version=VERSION):
     assert isinstance(err, dict), "no Error object: " + resp.describe()
     assert err.get("Code") == code, "expected %s: %s" % (code, resp.describe())
     assert isinstance(err.get("Message"), str) and err["Message"].strip(), "empty Message: " + resp.describe()
+    assert "\n" not in err["Message"], "Message is not one sentence: " + resp.describe()
     assert "Result" not in resp.json or resp.json["Result"] in (None, {}), "error carries Result: " + resp.describe()
     return err
 
@@ -414,7 +415,7 @@ class Gateway(_Proc):
                 self.kill()
                 raise AssertionError("porticod did not answer /healthz 200 within %ss\n%s" % (timeout, last))
             self._close_files()
-            if "in use" not in last.lower():
+            if "in use" not in last.lower() and "listen" not in last.lower():
                 break
         raise AssertionError("porticod exited during start-up (status %s): %s\nstderr:\n%s"
                              % (self.proc.returncode, " ".join(self.argv), last))
@@ -427,6 +428,11 @@ class Gateway(_Proc):
 
     def _cleanup(self):
         probs = self._cleanup_proc()
+        # InternalError means a bug (API.md §6), whatever the test accepted.
+        bugs = [l for l in self.log_lines() if l.get("error") == "InternalError" or l.get("status") == 500]
+        if bugs:
+            probs.append("porticod answered InternalError/500 %d time(s) during the test, e.g. %s"
+                         % (len(bugs), json.dumps(bugs[0])))
         if not _keep:
             shutil.rmtree(self.tmp, ignore_errors=True)
         return probs
@@ -735,6 +741,20 @@ def wait_status(gw, key, asset_id, want=("Active", "Failed"), timeout=10, interv
             raise AssertionError("asset %s still %r after %ss (want %s): %r"
                                  % (asset_id, a.get("UpstreamStatus"), timeout, want, a))
         time.sleep(interval)
+
+
+def wait_sim_count(stats_fn, field, want, timeout=5):
+    """Polls a simulator's /_sim/stats until stats[field] == want (the
+    upstream's own count of live groups/assets); returns the stats."""
+    deadline = time.monotonic() + timeout
+    while True:
+        st = stats_fn()
+        if st.get(field) == want:
+            return st
+        if time.monotonic() > deadline:
+            raise AssertionError("upstream %s is %r, want %r (after %ss): %r"
+                                 % (field, st.get(field), want, timeout, st))
+        time.sleep(0.1)
 
 
 def wait_active(gw, key, asset_id, timeout=10):

@@ -2,7 +2,7 @@
 import time
 
 from portico import (ASSET_ID_RE, RFC3339_UTC_RE, Gateway, MediaServer, expect_error, free_port, ok,
-                     parallel, wait_active, wait_status)
+                     wait_active, wait_sim_count, wait_status)
 
 
 def _asset_ok(a, gid=None, url=None, name=None, status=None):
@@ -173,6 +173,7 @@ def test_update_and_delete_asset(gw, media):
     assert gw.call(k, "GetAssetGroup", {"Id": gid})["AssetCount"] == 2
     res = gw.call(k, "DeleteAsset", {"Id": a1})
     assert res.get("Id") == a1, res
+    wait_sim_count(gw.sim_stats, "assets", 1)
     expect_error(gw.action(k, "GetAsset", {"Id": a1}), "Forbidden")
     expect_error(gw.action(k, "DeleteAsset", {"Id": a1}), "Forbidden")
     expect_error(gw.action(k, "UpdateAsset", {"Id": a1, "Name": "z"}), "Forbidden")
@@ -199,6 +200,9 @@ def test_delete_group_removes_assets(gw, media):
     expect_error(gw.action(k, "ListAssets", {"Filter": {"GroupIds": [g1]}}), "Forbidden")
     assert gw.call(k, "ListAssetGroups", {})["TotalCount"] == 1
     wait_active(gw, k, kept)
+    # Deleted upstream as well: one group and one asset remain there.
+    wait_sim_count(gw.sim_stats, "groups", 1)
+    wait_sim_count(gw.sim_stats, "assets", 1)
 
 
 def test_failed_assets(gw, media):

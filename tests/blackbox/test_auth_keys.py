@@ -105,3 +105,44 @@ def test_keys_not_stored_in_clear(gw):
                     found.append((path, n.decode()))
     assert nfiles > 0, "the data dir is empty: where are the keys?"
     assert not found, "API keys stored in clear: %r" % found
+
+
+def test_keys_cli_under_load(gw):
+    """`keys create` and `keys revoke` succeed while the server is busy writing."""
+    from portico import parallel
+    k = gw.create_key("busy")
+    stop = []
+
+    def load(i):
+        n = 0
+        while not stop and n < 40:
+            r = gw.action(k, "ListAssetGroups" if n % 4 else "CreateAssetGroup",
+                          {"Name": "l%d-%d" % (i, n), "GroupType": "AIGC"})
+            assert r.status in (200, 400), r.describe()  # 400: QuotaExceeded once 50 exist
+            n += 1
+        return n
+
+    import threading
+    load_errs = []
+
+    def guarded(i):
+        try:
+            load(i)
+        except Exception as e:
+            load_errs.append(e)
+
+    threads = [threading.Thread(target=guarded, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    try:
+        keys = parallel(lambda i: gw.create_key("cli%d" % i), range(8))
+    finally:
+        stop.append(1)
+        for t in threads:
+            t.join(60)
+    errs = [x for x in keys if isinstance(x, Exception)]
+    assert not errs, "keys create failed while the server was busy: %s" % errs[0]
+    assert not load_errs, "requests failed while keys were created: %s" % load_errs[0]
+    assert len(set(keys)) == 8
+    for key in keys:
+        gw.call(key, "ListAssetGroups", {})

@@ -38,12 +38,33 @@ def _metric_lines(text, name):
     return [l for l in text.splitlines() if l.startswith(name + "{") or l.startswith(name + " ")]
 
 
+def _samples(text, name):
+    """[(labels dict, value)] of one metric family member."""
+    out = []
+    for l in _metric_lines(text, name):
+        m = re.match(r"^%s(?:\{(.*)\})? ([-+0-9.eEInfNa]+)$" % re.escape(name), l)
+        assert m, "bad sample line %r" % l
+        labels = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(1) or ""))
+        out.append((labels, float(m.group(2))))
+    return out
+
+
+def _sum(text, name, *values):
+    """Sum of the samples whose label values include every one of values."""
+    return sum(v for labels, v in _samples(text, name) if all(x in labels.values() for x in values))
+
+
 def test_metrics(gw, media):
     k = gw.create_key("acme")
     gid = gw.create_group(k, "m")
-    aid = gw.create_asset(k, gid, media.png_url())
-    expect_error(gw.action(k, "GetAssetGroup", {"Id": "group-20240101000000-zzzzz"}), "Forbidden")
-    wait_active(gw, k, aid)
+    good = gw.create_asset(k, gid, media.png_url())
+    bad = gw.create_asset(k, gid, media.url("/missing.png"))
+    wait_active(gw, k, good)
+    assert gw.call(k, "GetAsset", {"Id": bad}) is not None
+    for _ in range(50):
+        if gw.call(k, "GetAsset", {"Id": bad})["UpstreamStatus"] == "Failed":
+            break
+        time.sleep(0.1)
     st, h, body = gw.get("/metrics")
     assert st == 200, st
     assert (h.get("Content-Type") or "").startswith("text/plain"), h.get("Content-Type")
@@ -51,18 +72,30 @@ def test_metrics(gw, media):
     for name in ("portico_requests_total", "portico_request_duration_seconds_bucket",
                  "portico_upstream_calls_total", "portico_assets"):
         assert _metric_lines(text, name), "no %s in /metrics:\n%s" % (name, text[:3000])
-    req = _metric_lines(text, "portico_requests_total")
-    assert any("CreateAssetGroup" in l for l in req), "requests_total not by action:\n" + "\n".join(req)
-    assert any("Forbidden" in l or "403" in l for l in req), "requests_total not by code:\n" + "\n".join(req)
-    for l in req:
-        assert re.match(r"^portico_requests_total(\{[^}]*\})? [0-9.e+]+$", l), "bad sample line %r" % l
     buckets = _metric_lines(text, "portico_request_duration_seconds_bucket")
     assert any('le="+Inf"' in l for l in buckets), "histogram without +Inf bucket"
-    assets = _metric_lines(text, "portico_assets")
-    act = [l for l in assets if 'status="Active"' in l]
-    assert act and float(act[0].split()[-1]) >= 1, "portico_assets by status lacks Active >= 1:\n" + "\n".join(assets)
-    up = _metric_lines(text, "portico_upstream_calls_total")
-    assert sum(float(l.split()[-1]) for l in up) >= 2, "upstream calls not counted:\n" + "\n".join(up)
+    assert _sum(text, "portico_assets", "Active") == 1, "portico_assets Active != 1:\n" + text
+    assert _sum(text, "portico_assets", "Failed") == 1, "portico_assets Failed != 1:\n" + text
+    assert _sum(text, "portico_assets", "Processing") == 0, "portico_assets Processing != 0:\n" + text
+    up0 = _sum(text, "portico_upstream_calls_total")
+    assert up0 >= 4, "upstream calls not counted (%s):\n%s" % (up0, text)
+
+    lag0 = _sum(text, "portico_requests_total", "ListAssetGroups")
+    fb0 = _sum(text, "portico_requests_total", "GetAssetGroup", "Forbidden")
+    cnt0 = _sum(text, "portico_request_duration_seconds_count")
+    for _ in range(5):
+        gw.call(k, "ListAssetGroups", {})
+    for _ in range(2):
+        expect_error(gw.action(k, "GetAssetGroup", {"Id": "group-20240101000000-zzzzz"}), "Forbidden")
+    gw.call(k, "DeleteAsset", {"Id": good})
+    text = gw.get("/metrics")[2].decode()
+    assert _sum(text, "portico_requests_total", "ListAssetGroups") - lag0 == 5, \
+        "5 ListAssetGroups did not add 5 to requests_total:\n" + text
+    assert _sum(text, "portico_requests_total", "GetAssetGroup", "Forbidden") - fb0 == 2, \
+        "requests_total not by action and code:\n" + text
+    assert _sum(text, "portico_request_duration_seconds_count") - cnt0 >= 8, text
+    assert _sum(text, "portico_assets", "Active") == 0, "a deleted asset still counted:\n" + text
+    assert _sum(text, "portico_upstream_calls_total") > up0, "DeleteAsset did not count an upstream call"
 
 
 def _wait_lines(gw, rids, timeout=3):
@@ -172,8 +205,13 @@ def test_sigterm_under_load():
                 if r.status == 200:
                     (acked_groups if r.req["action"] == "CreateAssetGroup" else acked_assets).append(
                         (k, r.json["Result"]["Id"]))
-                elif r.status not in (429, 503):
-                    bad.append(r.describe())
+                else:
+                    want = {429: "TooManyRequests", 503: "ServiceUnavailable"}.get(r.status)
+                    try:
+                        assert want, "unexpected status"
+                        expect_error(r, want)
+                    except AssertionError as e:
+                        bad.append(str(e))
 
     threads = [threading.Thread(target=worker, args=(w,)) for w in range(8)]
     for t in threads:

@@ -2,7 +2,7 @@
 never exceeded by concurrent requests."""
 import time
 
-from portico import Gateway, MediaServer, expect_error, ok, parallel
+from portico import Gateway, MediaServer, expect_error, ok, parallel, wait_sim_count
 
 # Long enough that the upstream budget never turns a create into 429 here;
 # a 429 is retried anyway (after Retry-After) so the tally stays exact.
@@ -94,6 +94,8 @@ def test_concurrent_group_quota():
     ids = {ok(r)["Id"] for r in good}
     lst = gw.call(k, "ListAssetGroups", {"PageSize": 100})
     assert lst["TotalCount"] == 50 and {g["Id"] for g in lst["Items"]} == ids, lst["TotalCount"]
+    # A refused create leaves nothing behind upstream either.
+    wait_sim_count(gw.sim_stats, "groups", 50)
     gw.stop()
 
 
@@ -118,6 +120,7 @@ def test_concurrent_asset_quota():
     lst = gw.call(k, "ListAssets", {"Filter": {"GroupIds": [gid]}, "PageSize": 100})
     assert lst["TotalCount"] == 50 and {a["Id"] for a in lst["Items"]} == ids, lst["TotalCount"]
     assert gw.call(k, "GetAssetGroup", {"Id": gid})["AssetCount"] == 50
+    wait_sim_count(gw.sim_stats, "assets", 50)
     gw.stop()
 
 
@@ -185,5 +188,8 @@ def test_delete_group_while_creating_assets():
     assert lst["TotalCount"] == 0, "assets outlived their deleted group: %r" % [a["Id"] for a in lst["Items"]]
     for aid in acked:
         expect_error(gw.action(k, "GetAsset", {"Id": aid}), "Forbidden")
+    # Nor upstream: the group and every asset created into it are gone there too.
+    wait_sim_count(gw.sim_stats, "groups", 0)
+    wait_sim_count(gw.sim_stats, "assets", 0)
     print("    %d creates acknowledged before the delete" % len(acked))
     gw.stop()

@@ -3,7 +3,7 @@
 simulator with signed requests."""
 import time
 
-from portico import (Gateway, MediaServer, Sim, expect_error, ok, parallel, wait_active)
+from portico import (Gateway, MediaServer, Sim, expect_error, ok, parallel, wait_active, wait_sim_count)
 
 
 def _check_429(r):
@@ -82,6 +82,7 @@ def test_create_budget_answers_429():
     assert slow < 3.0, "a 429 took %.1fs (create wait is 500 ms)" % slow
     total = gw.call(k, "ListAssetGroups", {"PageSize": 100})["TotalCount"]
     assert total == len(good), "%d groups recorded, %d acknowledged" % (total, len(good))
+    wait_sim_count(gw.sim_stats, "groups", len(good))
     # The budget refills: after waiting, a create succeeds.
     time.sleep(1.5)
     gw.create_group(k, "later")
@@ -106,6 +107,8 @@ def test_standalone_simulator_flow():
     gw.call(k, "DeleteAsset", {"Id": aid})
     gw.call(k, "DeleteAssetGroup", {"Id": gid})
     assert gw.call(k, "ListAssetGroups", {})["TotalCount"] == 0
+    stats = sim.stats()
+    assert stats.get("signature_failures") == 0 and stats.get("groups") == 0 and stats.get("assets") == 0, stats
     gw.stop()
     sim.stop()
 
@@ -119,5 +122,7 @@ def test_standalone_simulator_wrong_secret():
     assert gw.call(k, "ListAssetGroups", {})["TotalCount"] == 0, "a failed create was recorded"
     st, _, _ = gw.get("/readyz", timeout=30)
     assert st == 503, "readyz with credentials the upstream refuses: %d" % st
+    stats = sim.stats()
+    assert stats.get("signature_failures", 0) > 0 and stats.get("groups") == 0, stats
     gw.stop()
     sim.stop()

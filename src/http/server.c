@@ -30,6 +30,7 @@ struct http_server {
     struct http_config cfg;
     int port;
     atomic_int in_flight;
+    atomic_int reading; /* of in_flight: still receiving their body */
     /* Set by http_drain: from then on nothing is handed to the workers, so
      * no connection can be suspended when libmicrohttpd stops (it aborts
      * the process if one is). The API answers such requests at once. */
@@ -78,6 +79,13 @@ static void run_api(struct req *r)
     api_handle(r->srv->api, &r->ar, &r->resp);
 }
 
+static void set_state(struct req *r, enum req_state st)
+{
+    if (r->state == REQ_READING && st != REQ_READING)
+        atomic_fetch_sub(&r->srv->reading, 1);
+    r->state = st;
+}
+
 /* Finishes a streamed request: fills r->resp and releases the stream. */
 static void run_stream(struct req *r)
 {
@@ -93,9 +101,10 @@ static void work(void *arg)
         run_stream(r);
     else
         run_api(r);
-    r->state = REQ_READY;
+    set_state(r, REQ_READY);
     MHD_resume_connection(r->conn);
 }
+
 
 static enum MHD_Result send_response(struct req *r)
 {
@@ -134,6 +143,7 @@ headers:
 /* After a streamed request has decided its answer (say, the file crossed
  * its limit), the rest of a declared body is read and dropped so the
  * answer can be sent; past this, the connection is simply closed. */
+#define DRAIN_READING_MS 3000
 #define STREAM_DISCARD_MAX (16u * 1024 * 1024)
 
 static void fill_request(struct req *r, struct MHD_Connection *conn, const char *url)
@@ -175,6 +185,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         copy_printable(r->path, sizeof r->path, url);
         buf_init(&r->body, API_BODY_MAX);
         atomic_fetch_add(&srv->in_flight, 1);
+        atomic_fetch_add(&srv->reading, 1);
         *con_cls = r;
         fill_request(r, conn, url);
         r->stream = api_stream_open(srv->api, &r->ar, header(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
@@ -183,7 +194,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             /* Decided from the headers alone (bad key, too large): answer
              * before reading the body; libmicrohttpd then closes. */
             run_stream(r);
-            r->state = REQ_READY;
+            set_state(r, REQ_READY);
             return send_response(r);
         }
         return MHD_YES;
@@ -200,7 +211,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return MHD_YES;
         }
         if (!st->ops->done(st) && st->ops->is_slow(st) && !atomic_load(&srv->draining)) {
-            r->state = REQ_WORKING;
+            set_state(r, REQ_WORKING);
             MHD_suspend_connection(conn);
             if (workers_submit(srv->workers, work, r) == 0)
                 return MHD_YES;
@@ -212,7 +223,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         } else {
             run_stream(r);
         }
-        r->state = REQ_READY;
+        set_state(r, REQ_READY);
     }
     if (r->state == REQ_READING) {
         if (*upload_data_size) {
@@ -224,7 +235,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return MHD_YES;
         }
         if (api_is_slow(&r->ar) && !atomic_load(&srv->draining)) {
-            r->state = REQ_WORKING;
+            set_state(r, REQ_WORKING);
             MHD_suspend_connection(conn);
             if (workers_submit(srv->workers, work, r) == 0)
                 return MHD_YES;
@@ -233,7 +244,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             r->ar.overloaded = 1;
         }
         run_api(r);
-        r->state = REQ_READY;
+        set_state(r, REQ_READY);
     }
     if (r->state == REQ_WORKING)
         return MHD_YES; /* resumed spuriously; the worker has not finished */
@@ -280,6 +291,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         close(r->resp.body_fd);
     free(r->resp.body);
     buf_free(&r->body);
+    if (r->state == REQ_READING)
+        atomic_fetch_sub(&srv->reading, 1);
     free(r);
     *con_cls = NULL;
     atomic_fetch_sub(&srv->in_flight, 1);
@@ -297,6 +310,7 @@ struct http_server *http_start(const struct http_config *cfg, struct api *api)
     s->api = api;
     s->cfg = *cfg;
     atomic_init(&s->in_flight, 0);
+    atomic_init(&s->reading, 0);
     atomic_init(&s->draining, 0);
     s->workers = workers_start(cfg->workers > 0 ? cfg->workers : 64, 4096);
     if (!s->workers)
@@ -342,11 +356,19 @@ void http_drain(struct http_server *s, int timeout_ms)
     MHD_socket fd = MHD_quiesce_daemon(s->mhd);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
-    int64_t deadline = clock_mono_ms() + timeout_ms;
-    while (atomic_load(&s->in_flight) > 0 && clock_mono_ms() < deadline)
+    /* Requests being processed get up to timeout_ms; a client still
+     * sending its body (a stalled upload) is not worth more than a few
+     * seconds of everyone's shutdown. */
+    int64_t start = clock_mono_ms();
+    for (;;) {
+        int all = atomic_load(&s->in_flight), reading = atomic_load(&s->reading);
+        int64_t waited = clock_mono_ms() - start;
+        if (all == 0 || waited >= timeout_ms || (all == reading && waited >= DRAIN_READING_MS))
+            break;
         clock_sleep_ms(10);
+    }
     if (atomic_load(&s->in_flight) > 0)
-        log_warn("%d requests still in flight after %d ms; closing them", atomic_load(&s->in_flight), timeout_ms);
+        log_warn("%d requests still in flight at shutdown; closing them", atomic_load(&s->in_flight));
 }
 
 void http_stop(struct http_server *s)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "blob/blob.h"
 #include "core/core.h"
 #include "core/keys.h"
 #include "http/server.h"
@@ -34,6 +35,8 @@ struct config {
     int threads, workers, log_requests, sim_port;
     double create_rate, mutate_rate, get_rate;
     int max_inflight, create_wait_ms;
+    /* video tasks: ModelArk */
+    const char *ark_endpoint, *ark_api_key;
 };
 
 enum opt_kind { OPT_STR, OPT_INT, OPT_DBL, OPT_BOOL_OFF };
@@ -51,7 +54,7 @@ static const struct opt opts[] = {
     {"--listen", "PORTICO_LISTEN", OPT_STR, O(listen), "address to serve on (127.0.0.1:8080)"},
     {"--data-dir", "PORTICO_DATA_DIR", OPT_STR, O(data_dir), "SQLite file and blobs (./portico-data)"},
     {"--store", "PORTICO_STORE", OPT_STR, O(store), "record store: sqlite (default)"},
-    {"--blob", "PORTICO_BLOB", OPT_STR, O(blob), "media store: fs (default)"},
+    {"--blob", "PORTICO_BLOB", OPT_STR, O(blob), "media store: fs (default) or s3://BUCKET?endpoint=URL&region=R"},
     {"--public-url", "PORTICO_PUBLIC_URL", OPT_STR, O(public_url), "base of media URLs handed upstream"},
     {"--upstream", "PORTICO_UPSTREAM", OPT_STR, O(upstream), "sim (embedded simulator) or https://open.volcengineapi.com"},
     {NULL, "PORTICO_VOLC_AK", OPT_STR, O(volc_ak), "access key for the real upstream"},
@@ -66,6 +69,9 @@ static const struct opt opts[] = {
     {"--upstream-get-rate", "PORTICO_UPSTREAM_GET_RATE", OPT_DBL, O(get_rate), "upstream gets/s (100)"},
     {"--upstream-max-inflight", "PORTICO_UPSTREAM_MAX_INFLIGHT_CREATES", OPT_INT, O(max_inflight), "upstream creates in flight (30)"},
     {"--create-wait-ms", "PORTICO_CREATE_WAIT_MS", OPT_INT, O(create_wait_ms), "longest wait for upstream budget (10000)"},
+    /* video tasks */
+    {"--ark-endpoint", "PORTICO_ARK_ENDPOINT", OPT_STR, O(ark_endpoint), "ModelArk video tasks (https://ark.cn-beijing.volces.com)"},
+    {NULL, "PORTICO_ARK_API_KEY", OPT_STR, O(ark_api_key), "ARK API key for the real video task API"},
 };
 #undef O
 
@@ -128,6 +134,7 @@ static void config_defaults(struct config *c)
     c->max_inflight = cc.max_inflight_creates;
     c->create_wait_ms = cc.create_wait_ms;
     c->workers = 64;
+    c->ark_endpoint = "https://ark.cn-beijing.volces.com"; /* video tasks */
 }
 
 /* Environment first, then flags; leaves the non-option words in rest. */
@@ -261,11 +268,8 @@ static int serve(const struct config *c)
     struct core *core = NULL;
     struct api *api = NULL;
     struct http_server *http = NULL;
+    struct blob *blob = NULL;
 
-    if (strcmp(c->blob, "fs") != 0) {
-        fprintf(stderr, "porticod: --blob %s is not supported by this build; use fs\n", c->blob);
-        return 1;
-    }
     /* Signals are taken by sigwait in this thread only. */
     sigset_t sigs;
     sigemptyset(&sigs);
@@ -277,6 +281,21 @@ static int serve(const struct config *c)
     struct store *store = open_store(c);
     if (!store)
         return 1;
+    /* The media store; the upstream fetches uploads from public_url. */
+    char public_url[300];
+    snprintf(public_url, sizeof public_url, "http://%s", c->listen);
+    struct blob_config bc = {.spec = c->blob, .data_dir = c->data_dir,
+                             .public_url = c->public_url && *c->public_url ? c->public_url : public_url};
+    blob = blob_open(&bc);
+    if (!blob) {
+        fprintf(stderr, "porticod: cannot open the media store (--blob %s)\n", c->blob);
+        goto out;
+    }
+    /* An upload cut short by a crash left a staging file, or committed
+     * bytes behind a reservation that the sweep below drops: remove both. */
+    int swept_blobs = core_sweep_uploads(store, blob);
+    if (swept_blobs)
+        log_info("removed %d media files of unfinished uploads left by an earlier stop", swept_blobs);
     int swept = 0;
     store->ops->sweep_reservations(store, INT64_MAX, &swept);
     if (swept)
@@ -284,7 +303,7 @@ static int serve(const struct config *c)
 
     struct upstream_config uc = {.region = c->volc_region, .service = "ark", .version = "2024-01-01",
                                  .timeout_ms = 10000, .connect_timeout_ms = 3000, .max_attempts = 3};
-    char sim_url[64], sim_ak[32], sim_sk[48];
+    char sim_url[64], sim_ak[32], sim_sk[48], sim_ark_key[48];
     if (strcmp(c->upstream, "sim") == 0) {
         struct sim_config sc;
         sim_config_defaults(&sc);
@@ -294,6 +313,8 @@ static int serve(const struct config *c)
         ids_random_alnum(sim_sk, 40);
         sc.access_key = sim_ak;
         sc.secret_key = sim_sk;
+        ids_random_alnum(sim_ark_key, 40); /* video tasks: a fresh ARK API key, too */
+        sc.ark_api_key = sim_ark_key;
         sc.region = c->volc_region;
         sc.port = c->sim_port;
         sc.quiet = 1;
@@ -306,6 +327,8 @@ static int serve(const struct config *c)
         uc.endpoint = sim_url;
         uc.access_key = sim_ak;
         uc.secret_key = sim_sk;
+        uc.ark_endpoint = sim_url;
+        uc.ark_api_key = sim_ark_key;
     } else {
         if (!c->volc_ak || !c->volc_sk) {
             fprintf(stderr, "porticod: --upstream %s needs PORTICO_VOLC_AK and PORTICO_VOLC_SK\n", c->upstream);
@@ -314,6 +337,10 @@ static int serve(const struct config *c)
         uc.endpoint = c->upstream;
         uc.access_key = c->volc_ak;
         uc.secret_key = c->volc_sk;
+        uc.ark_endpoint = c->ark_endpoint;
+        uc.ark_api_key = c->ark_api_key;
+        if (!c->ark_api_key)
+            log_warn("PORTICO_ARK_API_KEY is not set: video generation requests will be refused upstream");
     }
     up = upstream_volc_new(&uc);
     struct core_config cc;
@@ -324,6 +351,8 @@ static int serve(const struct config *c)
     cc.max_inflight_creates = c->max_inflight;
     cc.create_wait_ms = c->create_wait_ms;
     core = up ? core_new(&cc, store, up) : NULL;
+    if (core)
+        core_set_blob(core, blob);
     if (!core || core_start(core) != 0)
         goto out;
     api = api_new(core, c->volc_region);
@@ -349,6 +378,7 @@ out:
         up->ops->destroy(up);
     if (sim)
         sim_stop(sim);
+    blob_close(blob);
     store->ops->close(store);
     if (rc == 0)
         log_info("porticod stopped");

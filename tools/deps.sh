@@ -3,6 +3,14 @@
 # if any is missing. Needs root for apt-get; otherwise says what to install.
 pkgs="build-essential pkg-config libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev
       libsqlite3-dev libssl-dev python3 curl ca-certificates wrk nginx-light"
+# The S3 blob test runs s3rver (tests/s3) under Node; any existing npm will do.
+command -v npm >/dev/null 2>&1 || pkgs="$pkgs nodejs npm"
+# The H5 liveness page test drives Debian's Chromium headless from Node
+# (tests/browser); a CJK font makes its zh / zh-Hant screenshots readable.
+command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
+pkgs="$pkgs chromium fonts-wqy-microhei"
+# The video test checks the simulator's generated MP4 with ffprobe/ffmpeg.
+pkgs="$pkgs ffmpeg"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -32,14 +32,16 @@ static int is_portrait(const char *path)
 
 int api_is_slow(const struct api_request *req)
 {
+    if (videos_is_slow(req)) /* video generation: the create waits for the upstream */
+        return 1;
     return is_portrait(req->path) && portrait_is_slow(req->action);
 }
 
 struct api_stream *api_stream_open(struct api *a, const struct api_request *req, const char *content_type,
                                    uint64_t content_length)
 {
-    /* No streamed surface yet: uploads register here. */
-    (void)a, (void)req, (void)content_type, (void)content_length;
+    if (strcmp(req->path, UPLOAD_PATH) == 0 && strcmp(req->method, "POST") == 0)
+        return upload_open(a, req, content_type, content_length);
     return NULL;
 }
 
@@ -54,6 +56,15 @@ void api_handle(struct api *a, const struct api_request *req, struct api_respons
     int get = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
     if (is_portrait(p)) {
         portrait_handle(a, req, resp);
+    } else if (videos_is_path(p)) { /* video generation */
+        videos_handle(a, req, resp);
+    } else if (media_is_path(p)) {
+        media_handle(a, req, resp);
+    } else if (strcmp(p, UPLOAD_PATH) == 0) {
+        /* A POST lands here only when its stream could not be opened. */
+        int post = strcmp(req->method, "POST") == 0;
+        envelope_error(req, "Upload", "2024-01-01", a->region, post ? API_SERVICE_UNAVAILABLE : API_METHOD_NOT_ALLOWED,
+                       post ? "The gateway is overloaded; retry shortly." : "Uploads are sent with POST.", resp);
     } else if (get && strcmp(p, "/healthz") == 0) {
         ops_healthz(a, req, resp);
     } else if (get && strcmp(p, "/readyz") == 0) {

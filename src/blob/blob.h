@@ -15,6 +15,7 @@
 
 #define BLOB_KEY_MAX 128
 #define BLOB_URL_MAX 4096
+#define BLOB_HEAD_MAX (64 * 1024) /* bytes blob_stage_head keeps in memory */
 
 enum blob_result {
     BLOB_OK = 0,
@@ -78,5 +79,13 @@ int blob_verify_media_url(struct blob *b, const char *key, const char *expires, 
 /* A fresh random object key, e.g. "media/2026/11/25/<32 hex>.png". */
 void blob_new_key(const char *ext, char out[static BLOB_KEY_MAX]);
 const char *blob_result_str(enum blob_result r);
+
+/* Additions (blob port implementation). */
+/* 1 if key is a well-formed object key: 1..BLOB_KEY_MAX-1 bytes of
+ * [A-Za-z0-9/._-], no leading, trailing or doubled '/', no "..", no "."
+ * segment. Every op checks it; a media URL's key is attacker-controlled. */
+int blob_key_valid(const char *key);
+/* b->ops->close(b), NULL-safe: frees b. */
+void blob_close(struct blob *b);
 
 #endif

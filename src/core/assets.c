@@ -5,6 +5,7 @@
  * call. The refresher (refresher.c) keeps Processing records fresh. */
 #include <string.h>
 
+#include "core/asset_cache.h"
 #include "core/internal.h"
 #include "util/clock.h"
 
@@ -63,11 +64,18 @@ enum core_code core_get_asset(struct core *c, const struct customer *cu, const c
 {
     if (rules_id("Id", id, st))
         return st->code;
+    if (asset_cache_get(c->asset_cache, id, out)) {
+        if (out->customer_id != cu->id)
+            return core_forbidden(st, "asset");
+        return CORE_OK;
+    }
+    uint64_t gen = asset_cache_generation(c->asset_cache);
     enum store_result r = c->store->ops->get_asset(c->store, cu->id, id, out);
     if (r == STORE_NOT_FOUND)
         return core_forbidden(st, "asset");
     if (r != STORE_OK)
         return core_store_failure(r, st);
+    asset_cache_put(c->asset_cache, out, gen);
     return CORE_OK;
 }
 
@@ -130,6 +138,7 @@ enum core_code core_update_asset(struct core *c, const struct customer *cu, cons
     if (u != UP_OK)
         return core_upstream_failure("UpdateAsset", u, &err, st);
     r = c->store->ops->update_asset(c->store, cu->id, id, name, clock_wall_ms());
+    asset_cache_invalidate(c->asset_cache);
     if (r == STORE_NOT_FOUND)
         return core_forbidden(st, "asset");
     if (r != STORE_OK)
@@ -156,9 +165,13 @@ enum core_code core_delete_asset(struct core *c, const struct customer *cu, cons
     if (u != UP_OK && u != UP_NOT_FOUND)
         return core_upstream_failure("DeleteAsset", u, &err, st);
     r = c->store->ops->delete_asset(c->store, cu->id, id, clock_wall_ms());
+    asset_cache_invalidate(c->asset_cache);
     if (r == STORE_NOT_FOUND)
         return core_forbidden(st, "asset");
     if (r != STORE_OK)
         return core_store_failure(r, st);
+    /* Uploaded bytes go after the record: the other order could leave a
+     * live record whose URL points at nothing. */
+    core_remove_blob(c, a.blob_key);
     return CORE_OK;
 }

@@ -76,4 +76,72 @@ enum store_result core_count_assets(struct core *c, struct asset_counts *out);
 /* Number of UTF-8 characters in s, or -1 if s is not valid UTF-8. */
 long core_utf8_chars(const char *s);
 
+/* Liveness (API.md §2 LivenessFace): the H5 face-scan flow. */
+/* CreateVisualValidateSession: callback_url NULL or "" for none. out gets
+ * the recorded session (token, H5 link, callback, expiry). */
+enum core_code core_create_validate_session(struct core *c, const struct customer *cu, const char *callback_url,
+                                            struct validate_session *out, struct core_status *st);
+/* GetVisualValidateResult: the LivenessFace group of a passed scan, the
+ * same every time; else ValidatePending, TokenExpired or InvalidToken. */
+enum core_code core_get_validate_result(struct core *c, const struct customer *cu, const char *token,
+                                        char group_id_out[static IDS_MAX], struct core_status *st);
+
+/* Uploads (API.md §3): the bytes live in the blob port (blob/blob.h). */
+struct blob;
+struct blob_stage;
+#define CORE_UPLOAD_MAX_BYTES (10u * 1024 * 1024) /* the file, not the request */
+#define CORE_MEDIA_URL_TTL_S (2 * 3600)          /* URLs shown to customers */
+#define CORE_UPSTREAM_URL_TTL_S (24 * 3600)      /* the URL the upstream fetches */
+/* Takes no ownership; b must outlive the core. */
+void core_set_blob(struct core *c, struct blob *b);
+/* The blob port set by core_set_blob, or NULL. */
+struct blob *core_blob(struct core *c);
+/* Registers an uploaded image (AssetType Image) in group_id: reserves a
+ * place in the group's asset quota (shared with CreateAsset; Forbidden for
+ * a group that is not the caller's), commits the staged bytes under a fresh
+ * key with extension ext, hands the upstream a signed URL of them and
+ * records the asset as Processing. Consumes stage in every case; on any
+ * failure neither bytes nor record remain. out gets the Asset with a
+ * freshly signed URL. name NULL: none. */
+enum core_code core_upload_asset(struct core *c, const struct customer *cu, const char *group_id, const char *name,
+                                 struct blob_stage *stage, const char *ext, const char *content_type,
+                                 struct asset *out, struct core_status *st);
+/* For an asset whose bytes Portico stores (blob_key set), replaces a->url
+ * with a URL signed now and valid for CORE_MEDIA_URL_TTL_S; other assets
+ * are left as they are. */
+void core_asset_media_url(struct core *c, struct asset *a);
+/* Start-up, before sweep_reservations: removes staging files and the bytes
+ * of uploads whose records were never confirmed (a crash mid-upload).
+ * Returns how many files and objects it removed. */
+int core_sweep_uploads(struct store *s, struct blob *b);
+
+/* Video generation (API.md §4), core/videos.c. */
+#define CORE_VIDEO_ITEMS_MAX 10
+#define CORE_PROMPT_CHARS 2000
+struct core_video_item {
+    const char *type; /* "image_url", "video_url" or "audio_url" */
+    const char *url;  /* http(s)://... or asset://<asset id> */
+    const char *role; /* NULL: none */
+};
+struct core_video_request {
+    const char *model;      /* Portico's name: "seedance-2.0", "seedance-2.0-fast", "seedance-1.5-pro" */
+    const char *prompt;
+    const char *ratio;      /* NULL: the model's default */
+    const char *resolution; /* NULL: the model's default */
+    int has_duration;       /* 0: the model's default */
+    int duration;           /* seconds */
+    const struct core_video_item *items;
+    size_t n_items;
+    const char *record_json; /* the request as sent, kept with the task; NULL: none */
+};
+/* Validates the request, checks that every asset:// is the caller's and
+ * Active, starts the upstream task (within the shared create budget) and
+ * records it as queued. out gets the record. */
+enum core_code core_create_video(struct core *c, const struct customer *cu, const struct core_video_request *req,
+                                 struct video_task *out, struct core_status *st);
+/* The caller's task, as the video refresher last saw it upstream;
+ * CORE_NOT_FOUND for another customer's id or one that does not exist. */
+enum core_code core_get_video(struct core *c, const struct customer *cu, const char *id, struct video_task *out,
+                              struct core_status *st);
+
 #endif

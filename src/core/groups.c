@@ -7,6 +7,7 @@
  * for a group that would exceed it. */
 #include <string.h>
 
+#include "core/asset_cache.h"
 #include "core/internal.h"
 #include "util/clock.h"
 
@@ -134,10 +135,13 @@ enum core_code core_delete_group(struct core *c, const struct customer *cu, cons
     /* NotFound: already gone upstream, which is what we wanted. */
     if (u != UP_OK && u != UP_NOT_FOUND)
         return core_upstream_failure("DeleteAssetGroup", u, &err, st);
-    r = c->store->ops->delete_group(c->store, cu->id, id, clock_wall_ms());
+    int64_t now = clock_wall_ms();
+    r = c->store->ops->delete_group(c->store, cu->id, id, now);
+    asset_cache_invalidate(c->asset_cache);
     if (r == STORE_NOT_FOUND)
         return core_forbidden(st, "asset group");
     if (r != STORE_OK)
         return core_store_failure(r, st);
+    core_remove_group_blobs(c, cu, id, now);
     return CORE_OK;
 }

@@ -2,10 +2,12 @@
  * workers and the listener together, and takes them down in reverse order
  * (listener first, so no request can reach a freed part). */
 #include <curl/curl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sim/sim_http.h"
+#include "sim/sim_video.h"
 #include "util/log.h"
 
 #define SIM_FETCH_THREADS 4
@@ -26,6 +28,8 @@ struct sim *sim_start(const struct sim_config *c)
     s->access_key = dup_str(c->access_key, "AKLTportico-sim");
     s->secret_key = dup_str(c->secret_key, "portico-sim-secret");
     s->region = dup_str(c->region, "cn-beijing");
+    s->ark_api_key = dup_str(c->ark_api_key, "portico-sim-ark-key"); /* video tasks */
+    s->cfg.ark_api_key = s->ark_api_key;
     s->cfg.listen_host = s->listen_host;
     s->cfg.access_key = s->access_key;
     s->cfg.secret_key = s->secret_key;
@@ -50,8 +54,22 @@ struct sim *sim_start(const struct sim_config *c)
     if (!s->fetch)
         goto fail;
     sim_assets_set_fetch(s->assets, s->fetch);
+    s->liveness = sim_liveness_new(s->cfg.token_ttl_s, s->assets);
+    if (!s->liveness)
+        goto fail;
+    sim_assets_set_liveness(s->assets, s->liveness);
+    s->videos = s->ark_api_key ? sim_videos_new(s->cfg.video_ms) : NULL; /* video tasks */
+    if (!s->videos)
+        goto fail;
     if (sim_http_start(s) != 0)
         goto fail;
+    char base[96];
+    if (strchr(s->listen_host, ':'))
+        snprintf(base, sizeof base, "http://[%s]:%d", strcmp(s->listen_host, "::") ? s->listen_host : "::1", s->port);
+    else
+        snprintf(base, sizeof base, "http://%s:%d",
+                 strcmp(s->listen_host, "0.0.0.0") ? s->listen_host : "127.0.0.1", s->port);
+    sim_liveness_set_link_base(s->liveness, base);
     return s;
 fail:
     log_error("sim: start failed");
@@ -70,6 +88,8 @@ void sim_stop(struct sim *s)
         return;
     sim_http_stop(s);
     sim_fetch_stop(s->fetch);
+    sim_videos_free(s->videos); /* video tasks */
+    sim_liveness_free(s->liveness);
     sim_assets_free(s->assets);
     sim_limits_destroy(&s->limits);
     pthread_mutex_destroy(&s->stats.mu);
@@ -78,5 +98,6 @@ void sim_stop(struct sim *s)
     free(s->access_key);
     free(s->secret_key);
     free(s->region);
+    free(s->ark_api_key);
     free(s);
 }

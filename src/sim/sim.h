@@ -22,6 +22,9 @@ struct sim_config {
     size_t max_fetch_bytes;      /* largest media the simulator downloads; default 64 MiB */
     int fetch_timeout_ms;        /* default 10000 */
     int quiet;                   /* 1: no request log lines */
+    /* video tasks (sim_video.c): ModelArk's Bearer-authenticated API */
+    const char *ark_api_key;     /* the only ARK API key accepted; PORTICO_ARK_API_KEY or "portico-sim-ark-key" */
+    int video_ms;                /* PORTICO_SIM_VIDEO_MS: queued -> running -> succeeded; default 5000 */
 };
 
 /* Fills defaults, then PORTICO_SIM_* environment variables. */

@@ -43,6 +43,7 @@ struct sim_assets {
     struct sim_table groups, assets;
     int processing_ms;
     struct sim_fetch *fetch;
+    struct sim_liveness *liveness; /* liveness: the account's H5 sessions (sim_liveness.c) */
 };
 
 static const char *const kind_names[] = {"Image", "Video", "Audio"};
@@ -102,6 +103,17 @@ void sim_assets_free(struct sim_assets *a)
 void sim_assets_set_fetch(struct sim_assets *a, struct sim_fetch *f)
 {
     a->fetch = f;
+}
+
+/* liveness */
+void sim_assets_set_liveness(struct sim_assets *a, struct sim_liveness *l)
+{
+    a->liveness = l;
+}
+
+struct sim_liveness *sim_assets_liveness(struct sim_assets *a)
+{
+    return a->liveness;
 }
 
 void sim_assets_finish_check(struct sim_assets *a, const char *asset_id, int ok, const char *reason)

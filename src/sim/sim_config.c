@@ -72,4 +72,8 @@ void sim_config_defaults(struct sim_config *c)
     int mib = (int)(c->max_fetch_bytes >> 20);
     env_int("PORTICO_SIM_MAX_FETCH_MIB", 1, 4096, &mib);
     c->max_fetch_bytes = (size_t)mib << 20;
+    /* video tasks */
+    c->ark_api_key = env("PORTICO_ARK_API_KEY") ? env("PORTICO_ARK_API_KEY") : "portico-sim-ark-key";
+    c->video_ms = 5000;
+    env_int("PORTICO_SIM_VIDEO_MS", 0, 24 * 3600 * 1000, &c->video_ms);
 }

@@ -26,6 +26,12 @@ static const struct sim_error_row sim_errors[] = {
     {SIM_PAYLOAD_TOO_LARGE, "RequestEntityTooLarge", 413},
     {SIM_METHOD_NOT_ALLOWED, "MethodNotAllowed", 405},
     {SIM_UNAVAILABLE, "ServiceUnavailable", 503},
+    /* liveness: GetVisualValidateResult before a passed scan */
+    {SIM_VALIDATE_PENDING, "ValidatePending", 409},
+    {SIM_VALIDATE_FAILED, "ValidateFailed", 400},
+    {SIM_TOKEN_EXPIRED, "TokenExpired", 410},
+    {SIM_INVALID_TOKEN, "InvalidToken", 400},
+    /* last: the fallback of row() */
     {SIM_INTERNAL, "InternalError", 500},
 };
 

@@ -15,7 +15,9 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "sim/sim_h5.h"
 #include "sim/sim_http.h"
+#include "sim/sim_video.h"
 #include "upstream/sign.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -43,6 +45,9 @@ static const struct sim_action sim_actions[] = {
     {"ListAssets", sim_list_assets, SIM_LIMIT_LIST_UPDATE},
     {"UpdateAsset", sim_update_asset, SIM_LIMIT_LIST_UPDATE},
     {"DeleteAsset", sim_delete_asset, SIM_LIMIT_LIST_UPDATE},
+    /* liveness (sim_liveness.c): a session is a create, asking for its result a list */
+    {"CreateVisualValidateSession", sim_create_validate_session, SIM_LIMIT_CREATE},
+    {"GetVisualValidateResult", sim_get_validate_result, SIM_LIMIT_LIST_UPDATE},
 };
 #define SIM_N_ACTIONS (sizeof sim_actions / sizeof sim_actions[0])
 _Static_assert(SIM_N_ACTIONS <= SIM_MAX_ACTIONS, "grow SIM_MAX_ACTIONS");
@@ -307,6 +312,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         json_decref(st);
         return ret;
     }
+
+    /* liveness: the end user's browser, unsigned and unthrottled */
+    if (strcmp(url, SIM_H5_PATH) == 0)
+        return sim_h5_liveness(s, conn, method, q->body.data, q->body.len, q->too_large);
+
+    /* video tasks: ModelArk's Bearer API and its result files (sim_video.c) */
+    if (sim_video_is_path(url))
+        return sim_video_handle(s, conn, url, method, &q->body, q->too_large);
 
     char request_id[33];
     ids_request(request_id);

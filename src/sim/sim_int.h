@@ -8,6 +8,8 @@
  *   sim_check.c   the compliance rules applied to downloaded bytes
  *   sim_limits.c  per-account throttling
  *   sim_config.c  defaults and environment
+ *   sim_liveness.c  H5 liveness sessions and their two Actions
+ *   sim_h5.c      the H5 face-scan page the end user's browser opens
  *
  * Lock order: sim_assets' mutex may be held while taking sim_fetch's queue
  * mutex (CreateAsset queues its check atomically), never the reverse. */
@@ -38,6 +40,11 @@ enum sim_code {
     SIM_METHOD_NOT_ALLOWED,
     SIM_UNAVAILABLE,
     SIM_INTERNAL,
+    /* liveness */
+    SIM_VALIDATE_PENDING,
+    SIM_VALIDATE_FAILED,
+    SIM_TOKEN_EXPIRED,
+    SIM_INVALID_TOKEN,
 };
 const char *sim_code_name(enum sim_code c);
 int sim_code_status(enum sim_code c);
@@ -128,6 +135,39 @@ enum sim_code sim_list_assets(struct sim_assets *a, json_t *req, struct sim_repl
 enum sim_code sim_update_asset(struct sim_assets *a, json_t *req, struct sim_reply *r);
 enum sim_code sim_delete_asset(struct sim_assets *a, json_t *req, struct sim_reply *r);
 
+/* ---- liveness: the H5 face-scan flow (sim_liveness.c, sim_h5.c) ----
+ * Lock order: sim_liveness' mutex may be held while calling into
+ * sim_assets (a passed scan creates its group), never the reverse. */
+struct sim_liveness;
+enum sim_scan_state { SIM_SCAN_PENDING, SIM_SCAN_PASSED, SIM_SCAN_FAILED };
+/* H5 result codes (the resultCode of the callback); the table is in sim_h5.c. */
+#define SIM_RESULT_PASS 10000
+#define SIM_RESULT_FACE_MISMATCH 10001
+#define SIM_CALLBACK_MAX 2049
+struct sim_scan {
+    enum sim_scan_state state;
+    int result_code;  /* 0 while pending */
+    int64_t expire_wall;
+    char callback_url[SIM_CALLBACK_MAX]; /* "" when none */
+    char group_id[IDS_MAX];              /* when passed */
+};
+struct sim_liveness *sim_liveness_new(int ttl_s, struct sim_assets *assets);
+void sim_liveness_free(struct sim_liveness *l);
+/* Copies the session out; -1 if the token is unknown. */
+int sim_liveness_find(struct sim_liveness *l, const char *token, struct sim_scan *out);
+/* Completes the scan of an unexpired session: pass creates the
+ * LivenessFace group. A completed scan stays as it was (a second submit is
+ * answered with the first outcome). 0 with out filled; -1 unknown token;
+ * -2 expired; -3 the group could not be created (try again). */
+int sim_liveness_complete(struct sim_liveness *l, const char *token, int pass, struct sim_scan *out);
+/* Where H5 links point ("http://127.0.0.1:PORT"); set once the listener has its port. */
+void sim_liveness_set_link_base(struct sim_liveness *l, const char *base);
+/* The Actions reach the sessions through the account (sim_assets). */
+void sim_assets_set_liveness(struct sim_assets *a, struct sim_liveness *l);
+struct sim_liveness *sim_assets_liveness(struct sim_assets *a);
+enum sim_code sim_create_validate_session(struct sim_assets *a, json_t *req, struct sim_reply *r);
+enum sim_code sim_get_validate_result(struct sim_assets *a, json_t *req, struct sim_reply *r);
+
 /* ---- the whole simulator ---- */
 #define SIM_MAX_ACTIONS 16
 struct sim_stats {
@@ -147,6 +187,11 @@ struct sim {
     struct sim_stats stats;
     struct sim_assets *assets;
     struct sim_fetch *fetch;
+    /* liveness */
+    struct sim_liveness *liveness;
+    /* video tasks (sim_video.h) */
+    char *ark_api_key; /* owned copy; cfg.ark_api_key points here */
+    struct sim_videos *videos;
 };
 
 #endif

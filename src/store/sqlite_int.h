@@ -167,6 +167,26 @@ enum store_result sq_schedule_poll(struct store *s, const char *id, int64_t next
 enum store_result sq_count_assets(struct store *s, struct asset_counts *out);
 enum store_result sq_sweep_reservations(struct store *s, int64_t older_than_ms, int *n_out);
 
+/* Liveness sessions (sqlite_sessions.c). */
+enum store_result sq_create_session(struct store *s, const struct validate_session *v, int64_t now_ms);
+enum store_result sq_get_session(struct store *s, int64_t customer_id, const char *token,
+                                 struct validate_session *out);
+enum store_result sq_record_session_group(struct store *s, int64_t customer_id, const char *token,
+                                          const char *group_id, const char *name, int max_groups, int64_t now_ms,
+                                          char group_out[static IDS_MAX]);
+
+/* Blob keys of upload records (sqlite_blobs.c). */
+enum store_result sq_list_group_blob_keys(struct store *s, int64_t customer_id, const char *group_id,
+                                          int64_t deleted_ms, struct asset_list *out);
+enum store_result sq_list_pending_blob_keys(struct store *s, int64_t older_than_ms, struct asset_list *out);
+
+/* Video tasks (sqlite_videos.c). */
+enum store_result sq_insert_video_task(struct store *s, const struct video_task *t, const char *request_json);
+enum store_result sq_get_video_task(struct store *s, int64_t customer_id, const char *id, struct video_task *out);
+enum store_result sq_update_video_task(struct store *s, const struct video_task *t, int64_t now_ms,
+                                       int64_t next_poll_ms, int polls);
+enum store_result sq_due_video_tasks(struct store *s, int64_t now_ms, size_t limit, struct video_task_list *out);
+
 static inline struct sq_store *sq_of(struct store *s)
 {
     return (struct sq_store *)s->impl;

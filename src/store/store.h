@@ -110,6 +110,42 @@ struct asset_counts {
 
 typedef void (*store_key_fn)(void *ctx, const struct key_info *k);
 
+/* liveness sessions: one H5 face scan a customer started. */
+#define STORE_TOKEN_MAX 129
+struct validate_session {
+    char token[STORE_TOKEN_MAX]; /* the upstream's BytedToken */
+    int64_t customer_id;
+    char callback_url[STORE_URL_MAX]; /* "" when none */
+    char h5_link[STORE_URL_MAX];
+    int64_t expire_ms;      /* wall clock: the token's end of life */
+    char group_id[IDS_MAX]; /* "" until the scan's group is recorded */
+    int64_t create_ms;
+    int64_t update_ms;
+};
+
+/* video tasks: one Seedance generation a customer started. */
+#define STORE_MODEL_MAX 32
+#define STORE_ERROR_CODE_MAX 64
+struct video_task {
+    char id[IDS_MAX];            /* Portico's task id */
+    int64_t customer_id;
+    char upstream_id[IDS_MAX];   /* the upstream's ("cgt-...") */
+    char model[STORE_MODEL_MAX]; /* Portico's model name, e.g. "seedance-2.0" */
+    char status[16];             /* "queued", "running", "succeeded", "failed" */
+    char video_url[STORE_URL_MAX];         /* when succeeded */
+    char error_code[STORE_ERROR_CODE_MAX]; /* when failed */
+    char error_message[STORE_REASON_MAX];
+    int64_t completion_tokens, total_tokens; /* the upstream's usage, 0 until known */
+    int64_t create_ms, update_ms; /* wall clock; update_ms moves when status or result change */
+    int64_t next_poll_ms;         /* refresher: wall-clock time of the next upstream poll */
+    int polls;
+};
+
+struct video_task_list {
+    struct video_task *items; /* malloc'd; free(list.items) */
+    size_t n;
+};
+
 struct store;
 
 struct store_ops {
@@ -176,6 +212,52 @@ struct store_ops {
     /* Deletes pending rows reserved before older_than_ms; *n_out (may be
      * NULL) gets how many. */
     enum store_result (*sweep_reservations)(struct store *s, int64_t older_than_ms, int *n_out);
+
+    /* liveness sessions */
+    /* Records a new session (group_id ignored). STORE_CONFLICT if the token
+     * is already recorded. */
+    enum store_result (*create_session)(struct store *s, const struct validate_session *v, int64_t now_ms);
+    /* NOT_FOUND for an unknown token and for another customer's token. */
+    enum store_result (*get_session)(struct store *s, int64_t customer_id, const char *token,
+                                     struct validate_session *out);
+    /* Records, once, the LivenessFace group a passed scan created upstream.
+     * One transaction: if the session has no group yet, check the
+     * customer's group quota (STORE_QUOTA: nothing changes), insert the
+     * live group (type LivenessFace, name, empty description) and remember
+     * group_id on the session. If the session already has a group, nothing
+     * changes. Either way group_out gets the session's group, so concurrent
+     * callers all see the one group that was recorded. */
+    enum store_result (*record_session_group)(struct store *s, int64_t customer_id, const char *token,
+                                              const char *group_id, const char *name, int max_groups,
+                                              int64_t now_ms, char group_out[static IDS_MAX]);
+
+    /* blobs (uploads: the bytes of an asset live in the blob store under
+     * its blob_key, and must go when the record goes) */
+    /* The group's assets that delete_group(.., now_ms = deleted_ms) marked
+     * deleted and that have a blob_key, with only id and blob_key filled:
+     * their bytes are removed after the records. */
+    enum store_result (*list_group_blob_keys)(struct store *s, int64_t customer_id, const char *group_id,
+                                              int64_t deleted_ms, struct asset_list *out);
+    /* Pending rows reserved before older_than_ms that have a blob_key (an
+     * upload cut short by a crash), with only blob_key filled: start-up
+     * removes their bytes before sweep_reservations drops the rows. */
+    enum store_result (*list_pending_blob_keys)(struct store *s, int64_t older_than_ms, struct asset_list *out);
+
+    /* video tasks */
+    /* Records a new task (status, result, times and next poll from t);
+     * request_json is the customer's request, kept for the record.
+     * STORE_CONFLICT if the id is already taken. */
+    enum store_result (*insert_video_task)(struct store *s, const struct video_task *t, const char *request_json);
+    /* NOT_FOUND for an unknown id and for another customer's task. */
+    enum store_result (*get_video_task)(struct store *s, int64_t customer_id, const char *id, struct video_task *out);
+    /* Refresher: sets status and result (video_url, error, usage) of task
+     * t->id from t, and its next poll; update_ms becomes now_ms only when
+     * status or result changed. Ignores customers. */
+    enum store_result (*update_video_task)(struct store *s, const struct video_task *t, int64_t now_ms,
+                                           int64_t next_poll_ms, int polls);
+    /* Refresher: queued or running tasks with next_poll_ms <= now_ms,
+     * oldest due first, at most limit. */
+    enum store_result (*due_video_tasks)(struct store *s, int64_t now_ms, size_t limit, struct video_task_list *out);
 };
 
 struct store {

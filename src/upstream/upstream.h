@@ -11,6 +11,7 @@
  * (token buckets) are above this port, in core/. */
 #ifndef PORTICO_UPSTREAM_H
 #define PORTICO_UPSTREAM_H
+#include <stddef.h>
 #include <stdint.h>
 
 #include "util/ids.h"
@@ -36,6 +37,61 @@ struct up_asset {
     char failure_reason[256]; /* when Failed */
 };
 
+/* liveness: what CreateVisualValidateSession answers. */
+#define UP_TOKEN_MAX 129
+#define UP_LINK_MAX 2049
+struct up_validate_session {
+    char token[UP_TOKEN_MAX];        /* BytedToken */
+    char h5_link[UP_LINK_MAX];       /* H5Link, for the end user's browser */
+    char callback_url[UP_LINK_MAX];  /* "" when none was given */
+    int64_t expire_ms;               /* ExpireTime, wall clock */
+};
+
+/* liveness: how a scan stands, from GetVisualValidateResult. */
+enum up_validate_state {
+    UP_VALIDATE_PASSED,  /* the upstream created the LivenessFace group */
+    UP_VALIDATE_PENDING, /* ValidatePending: not scanned yet */
+    UP_VALIDATE_FAILED,  /* ValidateFailed: the scan was completed and did not pass */
+    UP_VALIDATE_EXPIRED, /* TokenExpired: the token's life ended without a scan */
+    UP_VALIDATE_UNKNOWN, /* InvalidToken: the upstream does not know the token */
+};
+
+struct up_validate_result {
+    enum up_validate_state state;
+    char group_id[IDS_MAX]; /* when PASSED */
+    char message[256];      /* the upstream's words otherwise */
+};
+
+/* video tasks: one content item of a generation request. */
+struct up_video_item {
+    const char *type; /* "image_url", "video_url" or "audio_url" */
+    const char *url;  /* http(s)://... or asset://<asset id>, passed as is */
+    const char *role; /* "first_frame", "reference_image", ...; NULL: none */
+};
+
+/* video tasks: a generation request, already validated by core. */
+struct up_video_request {
+    const char *model;      /* the upstream model id, e.g. "doubao-seedance-2-0-260128" */
+    const char *prompt;
+    const char *ratio;      /* NULL: the upstream's default */
+    int duration;           /* seconds; 0: the upstream's default */
+    const char *resolution; /* NULL: the upstream's default */
+    const struct up_video_item *items;
+    size_t n_items;
+};
+
+/* video tasks: how a task stands. */
+#define UP_VIDEO_URL_MAX 2049
+struct up_video_task {
+    char id[IDS_MAX];
+    char status[16];                 /* "queued", "running", "succeeded", "failed" */
+    char video_url[UP_VIDEO_URL_MAX]; /* when succeeded */
+    int64_t completion_tokens, total_tokens;
+    int64_t created_at, updated_at;  /* unix seconds, 0 if absent */
+    char error_code[64];             /* when failed */
+    char error_message[256];
+};
+
 struct upstream;
 
 struct upstream_ops {
@@ -55,6 +111,26 @@ struct upstream_ops {
     /* A cheap authenticated call (ListAssetGroups, PageSize 1) for /readyz. */
     enum up_result (*ping)(struct upstream *u, struct up_error *err);
     void (*destroy)(struct upstream *u);
+
+    /* liveness: the H5 face-scan flow (API.md §2 LivenessFace).
+     * CreateVisualValidateSession; callback_url may be NULL. A create:
+     * retried only when the upstream cannot have acted. */
+    enum up_result (*create_validate_session)(struct upstream *u, const char *callback_url,
+                                              struct up_validate_session *out, struct up_error *err);
+    /* GetVisualValidateResult. UP_OK whenever the upstream answered about the
+     * token (out->state says how the scan stands); other results are
+     * transport or protocol failures. */
+    enum up_result (*get_validate_result)(struct upstream *u, const char *token, struct up_validate_result *out,
+                                          struct up_error *err);
+
+    /* video tasks: ModelArk content generation (src/upstream/ark_video.c).
+     * create: POST /api/v3/contents/generations/tasks, retried only when the
+     * upstream cannot have acted; id_out gets its task id ("cgt-..."). */
+    enum up_result (*create_video_task)(struct upstream *u, const struct up_video_request *req,
+                                        char id_out[static IDS_MAX], struct up_error *err);
+    /* get: GET .../tasks/{id}; UP_NOT_FOUND when the upstream does not know it. */
+    enum up_result (*get_video_task)(struct upstream *u, const char *id, struct up_video_task *out,
+                                     struct up_error *err);
 };
 
 struct upstream {
@@ -72,6 +148,9 @@ struct upstream_config {
     long timeout_ms;        /* per attempt, whole request; default 10000 */
     long connect_timeout_ms;/* default 3000 */
     int max_attempts;       /* for retriable calls; default 3 */
+    /* video tasks: ModelArk, Bearer-authenticated. */
+    const char *ark_endpoint; /* "https://ark.cn-beijing.volces.com" or the simulator; NULL: that default */
+    const char *ark_api_key;  /* PORTICO_ARK_API_KEY */
 };
 
 /* NULL on allocation failure. Copies every string it needs. */

@@ -15,9 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "upstream/sign.h"
 #include "upstream/upstream.h"
+#include "upstream/volc_int.h" /* video tasks: ark_video.c shares the curl helpers */
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/crypto.h"
@@ -40,7 +42,13 @@ struct volc {
     long timeout_ms;
     long connect_timeout_ms;
     int max_attempts;
+    struct ark_video *ark; /* video tasks (ark_video.c) */
 };
+
+struct ark_video *volc_ark(struct upstream *u)
+{
+    return ((struct volc *)u->impl)->ark;
+}
 
 /* How the call may be retried. */
 enum volc_kind {
@@ -71,7 +79,7 @@ static void volc_global_init(void)
 
 /* One easy handle per thread, so keep-alive connections to the upstream
  * are reused across calls; curl_easy_reset keeps the connection cache. */
-static CURL *volc_handle(void)
+CURL *volc_handle(void)
 {
     CURL *h = pthread_getspecific(volc_handle_key);
     if (h) {
@@ -88,7 +96,7 @@ static CURL *volc_handle(void)
 
 /* ---------- small helpers ---------- */
 
-static void volc_set_error(struct up_error *err, int http_status, const char *code, const char *message)
+void volc_set_error(struct up_error *err, int http_status, const char *code, const char *message)
 {
     if (!err)
         return;
@@ -97,7 +105,7 @@ static void volc_set_error(struct up_error *err, int http_status, const char *co
     snprintf(err->message, sizeof err->message, "%s", message ? message : "");
 }
 
-static const char *volc_curl_name(CURLcode c)
+const char *volc_curl_name(CURLcode c)
 {
     switch (c) {
     case CURLE_COULDNT_RESOLVE_HOST: return "CURLE_COULDNT_RESOLVE_HOST";
@@ -130,7 +138,7 @@ static int volc_url_encode(struct buf *b, const char *s)
 }
 
 /* Ids come back into our records and URLs: a bounded, boring alphabet. */
-static int volc_valid_id(const char *s)
+int volc_valid_id(const char *s)
 {
     size_t n = s ? strnlen(s, IDS_MAX) : 0;
     if (n == 0 || n >= IDS_MAX)
@@ -333,7 +341,7 @@ out:
 
 /* ---------- retries ---------- */
 
-static void volc_backoff(int attempt)
+void volc_backoff(int attempt)
 {
     int64_t d = VOLC_BACKOFF_BASE_MS;
     for (int i = 1; i < attempt && d < VOLC_BACKOFF_MAX_MS; i++)
@@ -553,6 +561,125 @@ static enum up_result volc_ping(struct upstream *u, struct up_error *err)
     return r;
 }
 
+/* ---------- liveness ---------- */
+
+/* "YYYY-MM-DDThh:mm:ss[.fff]Z" to wall-clock ms; -1 if it is not that. */
+static int64_t volc_parse_time(const char *s)
+{
+    struct tm tm = {0};
+    int n = 0;
+    if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                     &tm.tm_min, &tm.tm_sec, &n) != 6 || n != 19)
+        return -1;
+    const char *p = s + n;
+    if (*p == '.')
+        for (p++; *p >= '0' && *p <= '9'; p++)
+            ;
+    if (strcmp(p, "Z") != 0 && strcmp(p, "+00:00") != 0)
+        return -1;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    time_t t = timegm(&tm);
+    return t < 0 ? -1 : (int64_t)t * 1000;
+}
+
+/* A URL we hand to a browser: http(s), bounded, no spaces or controls. */
+static int volc_valid_link(const char *s)
+{
+    if (!s || strnlen(s, UP_LINK_MAX) >= UP_LINK_MAX ||
+        (strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0))
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p <= 0x20 || *p == 0x7f)
+            return 0;
+    return 1;
+}
+
+static enum up_result volc_create_validate_session(struct upstream *u, const char *callback_url,
+                                                   struct up_validate_session *out, struct up_error *err)
+{
+    json_t *req = json_object();
+    json_t *res = NULL;
+    if (!out || volc_set_opt(req, "CallbackURL", callback_url))
+        return volc_bad_argument(req, err, "cannot build the request");
+    enum up_result r = volc_call(u->impl, "CreateVisualValidateSession", req, VOLC_CREATE, &res, err);
+    if (r != UP_OK)
+        return r;
+    const char *token = volc_json_str(res, "BytedToken");
+    const char *link = volc_json_str(res, "H5Link");
+    const char *cb = volc_json_str(res, "CallbackURL");
+    int64_t expire = volc_parse_time(volc_json_str(res, "ExpireTime"));
+    /* The token goes into our records and back to customers: the same
+     * boring alphabet as ids, a little longer. */
+    int token_ok = token && strnlen(token, UP_TOKEN_MAX) < UP_TOKEN_MAX && token[0];
+    for (const char *p = token; token_ok && *p; p++)
+        token_ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                   *p == '-' || *p == '_' || *p == '.';
+    if (!token_ok || !volc_valid_link(link) || expire < 0 || (cb && cb[0] && !volc_valid_link(cb))) {
+        volc_set_error(err, 200, "InvalidResponse",
+                       "CreateVisualValidateSession Result lacks a valid BytedToken, H5Link or ExpireTime");
+        r = UP_UNAVAILABLE;
+        goto out;
+    }
+    memset(out, 0, sizeof *out);
+    snprintf(out->token, sizeof out->token, "%s", token);
+    snprintf(out->h5_link, sizeof out->h5_link, "%s", link);
+    snprintf(out->callback_url, sizeof out->callback_url, "%s", cb ? cb : "");
+    out->expire_ms = expire;
+out:
+    json_decref(res);
+    return r;
+}
+
+/* The upstream's answers about a scan that is not (yet) a success. */
+static const struct {
+    const char *code;
+    enum up_validate_state state;
+} volc_validate_codes[] = {
+    {"ValidatePending", UP_VALIDATE_PENDING},
+    {"ValidateFailed", UP_VALIDATE_FAILED},
+    {"TokenExpired", UP_VALIDATE_EXPIRED},
+    {"InvalidToken", UP_VALIDATE_UNKNOWN},
+};
+
+static enum up_result volc_get_validate_result(struct upstream *u, const char *token,
+                                               struct up_validate_result *out, struct up_error *err)
+{
+    json_t *req = json_object();
+    json_t *res = NULL;
+    struct up_error scratch;
+    if (!err)
+        err = &scratch;
+    if (!token || !out || volc_set_opt(req, "BytedToken", token))
+        return volc_bad_argument(req, err, "BytedToken is required");
+    memset(out, 0, sizeof *out);
+    enum up_result r = volc_call(u->impl, "GetVisualValidateResult", req, VOLC_IDEMPOTENT, &res, err);
+    if (r == UP_REJECTED) {
+        for (size_t i = 0; i < sizeof volc_validate_codes / sizeof volc_validate_codes[0]; i++) {
+            if (strcmp(err->code, volc_validate_codes[i].code) != 0)
+                continue;
+            out->state = volc_validate_codes[i].state;
+            snprintf(out->message, sizeof out->message, "%s", err->message);
+            memset(err, 0, sizeof *err);
+            return UP_OK;
+        }
+        return r;
+    }
+    if (r != UP_OK)
+        return r;
+    const char *gid = volc_json_str(res, "GroupId");
+    const char *type = volc_json_str(res, "GroupType");
+    if (!volc_valid_id(gid) || (type && strcmp(type, "LivenessFace") != 0)) {
+        volc_set_error(err, 200, "InvalidResponse", "GetVisualValidateResult Result lacks a valid GroupId");
+        r = UP_UNAVAILABLE;
+    } else {
+        out->state = UP_VALIDATE_PASSED;
+        snprintf(out->group_id, sizeof out->group_id, "%s", gid);
+    }
+    json_decref(res);
+    return r;
+}
+
 static void volc_free(struct volc *v)
 {
     if (!v)
@@ -571,6 +698,7 @@ static void volc_free(struct volc *v)
     free(v->region);
     free(v->service);
     free(v->version);
+    ark_video_free(v->ark);
     free(v);
 }
 
@@ -601,6 +729,11 @@ static const struct upstream_ops volc_ops = {
     .delete_asset = volc_delete_asset,
     .ping = volc_ping,
     .destroy = volc_destroy,
+    /* video tasks */
+    .create_video_task = ark_create_video_task,
+    .get_video_task = ark_get_video_task,
+    .create_validate_session = volc_create_validate_session,
+    .get_validate_result = volc_get_validate_result,
 };
 
 /* Splits "scheme://authority[/path]" into base URL, host and the
@@ -661,6 +794,9 @@ struct upstream *upstream_volc_new(const struct upstream_config *cfg)
     v->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 10000;
     v->connect_timeout_ms = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 3000;
     v->max_attempts = cfg->max_attempts > 0 ? cfg->max_attempts : 3;
+    v->ark = ark_video_new(cfg);
+    if (!v->ark)
+        goto fail;
     u->ops = &volc_ops;
     u->impl = v;
     return u;

@@ -1,0 +1,301 @@
+#!/usr/bin/env python3
+"""upload_bench.py — the upload benchmark (run it as bench/upload).
+
+N concurrent uploads (default 16) of an S MiB image (default 8) to
+porticod's POST /v1/portrait/upload, each a separate curl process sending
+multipart/form-data from a file, against the same bytes PUT by the same
+number of curl processes to nginx on loopback (dav_methods PUT, the body
+written to disk like porticod writes it). Prints the throughput of each,
+their ratio, and porticod's peak RSS (VmHWM from /proc/PID/status), which
+is the target: under MAX_RSS_MIB (64) with 16 uploads in flight, because
+an upload is streamed to disk and never held in memory.
+
+Each porticod round uploads into a fresh group, then waits until the
+simulated upstream has fetched every asset (Active), so no round pays for
+the previous one's background work, and deletes the group (and the bytes).
+Rounds alternate porticod / nginx; medians are reported.
+
+Environment: BUILD (default build), CONCURRENCY (16), SIZE_MIB (8),
+ROUNDS (3), MAX_RSS_MIB (64), KEEP=1 (keep the temp dir).
+Needs: curl, nginx with the DAV module (nginx-light), python3.
+Exit status 1 when peak RSS misses the target or an upload fails.
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+def env_int(name, default):
+    try:
+        return int(os.environ.get(name, default))
+    except ValueError:
+        sys.exit("bench: %s must be an integer" % name)
+
+
+CONCURRENCY = env_int("CONCURRENCY", 16)
+SIZE = env_int("SIZE_MIB", 8) * 1024 * 1024
+ROUNDS = env_int("ROUNDS", 3)
+MAX_RSS_MIB = env_int("MAX_RSS_MIB", 64)
+
+
+def say(msg):
+    print("bench: " + msg, file=sys.stderr, flush=True)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def wait_http(url, proc, seconds=15):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            urllib.request.urlopen(url, timeout=1).read()
+            return True
+        except urllib.error.HTTPError:
+            return True  # it answers
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
+def vm(pid, field):
+    """A /proc/PID/status field in KiB."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def png_file(path, size):
+    """A real 640x480 PNG header and image data, padded with random bytes
+    to size: what a client sends, CR bytes and all."""
+    sys.path.insert(0, os.path.join(ROOT, "tests", "blackbox"))
+    import portico  # the test fixtures' PNG writer
+    head = portico.png_bytes(640, 480)
+    with open(path, "wb") as f:
+        f.write(head)
+        left = size - len(head)
+        while left > 0:
+            n = min(left, 1 << 20)
+            f.write(os.urandom(n))
+            left -= n
+
+
+class Api:
+    def __init__(self, port, key):
+        self.port, self.key = port, key
+
+    def call(self, action, body):
+        req = urllib.request.Request(
+            "http://127.0.0.1:%d/v1/portrait/?Action=%s&Version=2024-01-01" % (self.port, action),
+            data=json.dumps(body).encode(), method="POST",
+            headers={"Authorization": "Bearer " + self.key, "Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return json.loads(r.read())["Result"]
+
+
+def run_parallel(argvs):
+    """Starts every command at once; returns (seconds, [(rc, stdout)])."""
+    t0 = time.monotonic()
+    procs = [subprocess.Popen(a, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for a in argvs]
+    outs = [p.communicate() for p in procs]
+    dt = time.monotonic() - t0
+    return dt, [(p.returncode, o[0].decode("utf-8", "replace")) for p, o in zip(procs, outs)]
+
+
+def porticod_round(api, port, path, rnd):
+    gid = api.call("CreateAssetGroup", {"Name": "bench-%d" % rnd, "GroupType": "AIGC"})["Id"]
+    argvs = [["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "120",
+              "-H", "Authorization: Bearer " + api.key,
+              "-F", "GroupId=" + gid, "-F", "file=@%s;type=image/png" % path,
+              "http://127.0.0.1:%d/v1/portrait/upload" % port] for _ in range(CONCURRENCY)]
+    dt, results = run_parallel(argvs)
+    bad = [r for r in results if r[0] != 0 or r[1].strip() != "200"]
+    if bad:
+        raise SystemExit("bench: %d upload(s) failed: %r" % (len(bad), bad[:3]))
+    # Let the simulated upstream fetch everything before the next round.
+    deadline = time.monotonic() + 120
+    while True:
+        res = api.call("ListAssets", {"Filter": {"GroupIds": [gid], "Statuses": ["Active"]}, "PageSize": 100})
+        if res["TotalCount"] == CONCURRENCY:
+            break
+        if time.monotonic() > deadline:
+            raise SystemExit("bench: uploads not Active after 120 s: %r" % res)
+        time.sleep(0.2)
+    api.call("DeleteAssetGroup", {"Id": gid})
+    return dt
+
+
+def nginx_round(port, path, www, rnd):
+    argvs = [["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "120", "-T", path,
+              "http://127.0.0.1:%d/r%d_%d.png" % (port, rnd, i)] for i in range(CONCURRENCY)]
+    dt, results = run_parallel(argvs)
+    bad = [r for r in results if r[0] != 0 or r[1].strip() not in ("201", "204")]
+    if bad:
+        raise SystemExit("bench: %d nginx PUT(s) failed: %r" % (len(bad), bad[:3]))
+    for f in os.listdir(www):
+        os.unlink(os.path.join(www, f))
+    return dt
+
+
+NGINX_CONF = """
+daemon off;
+master_process on;
+worker_processes auto;
+pid {d}/nginx.pid;
+error_log {d}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {d}/body;
+    proxy_temp_path {d}/proxy;
+    fastcgi_temp_path {d}/fastcgi;
+    uwsgi_temp_path {d}/uwsgi;
+    scgi_temp_path {d}/scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        client_max_body_size 16m;
+        location / {{
+            root {d}/www;
+            dav_methods PUT;
+            create_full_put_path on;
+        }}
+    }}
+}}
+"""
+
+
+def main():
+    build = os.environ.get("BUILD", "build")
+    if not os.path.isabs(build):
+        build = os.path.join(os.getcwd(), build) if os.path.exists(os.path.join(build, "porticod")) \
+            else os.path.join(ROOT, build)
+    porticod = os.path.join(build, "porticod")
+    if not os.access(porticod, os.X_OK):
+        sys.exit("bench: %s not found; run 'make' first (or set BUILD)" % porticod)
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    for tool in ("curl", nginx):
+        if not shutil.which(tool):
+            sys.exit("bench: missing %s (Debian curl, nginx-light; sh tools/deps.sh as root)" % tool)
+    v = subprocess.run([nginx, "-V"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT).stdout.decode()
+    if "http_dav_module" not in v:
+        sys.exit("bench: this nginx has no DAV module (PUT); install nginx-light")
+
+    tmp = tempfile.mkdtemp(prefix="portico-bench-upload.")
+    procs = []
+    status = 0
+    try:
+        path = os.path.join(tmp, "image.png")
+        png_file(path, SIZE)
+        data = os.path.join(tmp, "data")
+        cp = subprocess.run([porticod, "keys", "create", "--data-dir", data, "--customer", "bench"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if cp.returncode != 0:
+            sys.exit("bench: keys create failed: " + cp.stderr.decode())
+        key = cp.stdout.decode().strip()
+        port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PORTICO_")}
+        env["PORTICO_SIM_PROCESSING_MS"] = "300"
+        log = open(os.path.join(tmp, "porticod.log"), "wb")
+        p = subprocess.Popen([porticod, "--listen", "127.0.0.1:%d" % port, "--data-dir", data, "--quiet"],
+                             stdout=log, stderr=subprocess.STDOUT, env=env)
+        procs.append(p)
+        if not wait_http("http://127.0.0.1:%d/healthz" % port, p):
+            sys.exit("bench: porticod did not start (see %s/porticod.log)" % tmp)
+
+        nd = os.path.join(tmp, "nginx")
+        www = os.path.join(nd, "www")
+        os.makedirs(www)
+        # Run as root, nginx's workers are an unprivileged user: let them
+        # through the private temp dir to their own directories.
+        os.chmod(tmp, 0o711)
+        os.chmod(nd, 0o777)
+        os.chmod(www, 0o777)
+        nport = free_port()
+        conf = os.path.join(nd, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(NGINX_CONF.format(d=nd, port=nport))
+        n = subprocess.Popen([nginx, "-p", nd, "-e", os.path.join(nd, "error.log"), "-c", conf],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        procs.append(n)
+        if not wait_http("http://127.0.0.1:%d/" % nport, n):
+            sys.exit("bench: nginx did not start (see %s/error.log)" % nd)
+
+        api = Api(port, key)
+        base_rss = vm(p.pid, "VmRSS")
+        # VmHWM is the authoritative peak; sampling VmRSS during the
+        # uploads only shows when it is reached.
+        peak_sampled = [0]
+        sampling = threading.Event()
+
+        def sample():
+            while not sampling.is_set():
+                try:
+                    peak_sampled[0] = max(peak_sampled[0], vm(p.pid, "VmRSS"))
+                except OSError:
+                    return
+                time.sleep(0.01)
+
+        threading.Thread(target=sample, daemon=True).start()
+        say("%d concurrent uploads of %d MiB, %d round(s); porticod on :%d, nginx on :%d"
+            % (CONCURRENCY, SIZE >> 20, ROUNDS, port, nport))
+        pt, nt = [], []
+        for r in range(ROUNDS):
+            pt.append(porticod_round(api, port, path, r))
+            nt.append(nginx_round(nport, path, www, r))
+            say("round %d: porticod %.2f s, nginx %.2f s" % (r + 1, pt[-1], nt[-1]))
+        sampling.set()
+        hwm = vm(p.pid, "VmHWM")
+
+        mib = CONCURRENCY * SIZE / (1 << 20)
+        p_tp = mib / statistics.median(pt)
+        n_tp = mib / statistics.median(nt)
+        print("upload: %d x %d MiB concurrent, median of %d round(s)" % (CONCURRENCY, SIZE >> 20, ROUNDS))
+        print("  porticod  %8.1f MiB/s  (multipart -> staging file -> fsync'd object -> upstream CreateAsset)"
+              % p_tp)
+        print("  nginx     %8.1f MiB/s  (PUT -> file, dav_methods PUT)" % n_tp)
+        print("  ratio     %8.2f  (porticod / nginx)" % (p_tp / n_tp))
+        print("  porticod peak RSS %.1f MiB (VmHWM; idle %.1f MiB, sampled peak during uploads %.1f MiB);"
+              " target < %d MiB: %s" % (hwm / 1024, base_rss / 1024, peak_sampled[0] / 1024, MAX_RSS_MIB,
+                                        "met" if hwm < MAX_RSS_MIB * 1024 else "MISSED"))
+        if hwm >= MAX_RSS_MIB * 1024:
+            status = 1
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=35)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        if os.environ.get("KEEP") == "1":
+            say("kept " + tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,144 @@
+/* liveness.c — real-person portraits: the H5 face-scan flow of API.md §2.
+ *
+ * A customer opens a session (CreateVisualValidateSession: the upstream
+ * issues a BytedToken and an H5Link for the end user's phone), the end user
+ * scans their face on that page, and the upstream creates a LivenessFace
+ * group when the scan passes. GetVisualValidateResult then records that
+ * group as the customer's, once, counting toward its group quota.
+ *
+ * Invariant: once a session's group is recorded, the answer is that group
+ * forever, from our own records and without asking the upstream; before
+ * that, the upstream is the only source of truth about the scan, and the
+ * token's expiry (which we also know) decides between ValidatePending and
+ * TokenExpired. */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/internal.h"
+#include "util/clock.h"
+
+/* After expiry we still ask the upstream for a while, in case the scan
+ * completed just before the end and the customer asks late; past this we
+ * answer TokenExpired without spending the shared account's budget. */
+#define LIVENESS_LATE_MS (10 * 60 * 1000)
+
+enum core_code core_create_validate_session(struct core *c, const struct customer *cu, const char *callback_url,
+                                            struct validate_session *out, struct core_status *st)
+{
+    if (callback_url && !callback_url[0])
+        callback_url = NULL;
+    /* rules_url words its messages for the field "URL". */
+    if (callback_url && rules_url(callback_url, st))
+        return core_fail(st, CORE_INVALID_PARAMETER, "Callback%s", st->message);
+
+    if (budget_begin_create(&c->budget, st) != CORE_OK)
+        return st->code;
+    struct up_validate_session us;
+    struct up_error err = {0};
+    enum up_result u = c->up->ops->create_validate_session(c->up, callback_url, &us, &err);
+    budget_end_create(&c->budget);
+    core_count_upstream("CreateVisualValidateSession", u);
+    if (u != UP_OK)
+        return core_upstream_failure("CreateVisualValidateSession", u, &err, st);
+
+    memset(out, 0, sizeof *out);
+    /* UP_TOKEN_MAX and UP_LINK_MAX equal the store's sizes: nothing is cut. */
+    snprintf(out->token, sizeof out->token, "%s", us.token);
+    snprintf(out->h5_link, sizeof out->h5_link, "%s", us.h5_link);
+    snprintf(out->callback_url, sizeof out->callback_url, "%s", us.callback_url);
+    out->customer_id = cu->id;
+    out->expire_ms = us.expire_ms;
+    int64_t now = clock_wall_ms();
+    out->create_ms = out->update_ms = now;
+    enum store_result r = c->store->ops->create_session(c->store, out, now);
+    if (r != STORE_OK)
+        return core_store_failure(r, st);
+    return CORE_OK;
+}
+
+static enum core_code liveness_invalid_token(struct core_status *st)
+{
+    /* Unknown and another customer's token read the same: a token's
+     * existence is never revealed. */
+    return core_fail(st, CORE_INVALID_TOKEN, "The BytedToken is unknown; use a token from your own "
+                                             "CreateVisualValidateSession.");
+}
+
+static enum core_code liveness_expired(struct core_status *st)
+{
+    return core_fail(st, CORE_TOKEN_EXPIRED, "The BytedToken expired before the face scan completed; start a "
+                                             "new session with CreateVisualValidateSession.");
+}
+
+/* The scan passed upstream: make its group the customer's, once. */
+static enum core_code liveness_record(struct core *c, const struct customer *cu, const char *token,
+                                      const char *group_id, char group_id_out[static IDS_MAX],
+                                      struct core_status *st)
+{
+    int64_t now = clock_wall_ms();
+    char when[21], name[64];
+    clock_rfc3339(now, when);
+    snprintf(name, sizeof name, "LivenessFace %s", when);
+    enum store_result r = c->store->ops->record_session_group(c->store, cu->id, token, group_id, name,
+                                                              CORE_MAX_GROUPS, now, group_id_out);
+    if (r == STORE_NOT_FOUND)
+        return liveness_invalid_token(st);
+    /* Nothing is remembered: after the customer deletes a group, asking
+     * again records this one. */
+    if (r == STORE_QUOTA)
+        return core_fail(st, CORE_QUOTA_EXCEEDED,
+                         "You already have %d asset groups; delete one, then ask for this result again.",
+                         CORE_MAX_GROUPS);
+    if (r != STORE_OK)
+        return core_store_failure(r, st);
+    return CORE_OK;
+}
+
+enum core_code core_get_validate_result(struct core *c, const struct customer *cu, const char *token,
+                                        char group_id_out[static IDS_MAX], struct core_status *st)
+{
+    if (!token || !token[0])
+        return core_fail(st, CORE_INVALID_PARAMETER, "BytedToken is required.");
+    struct validate_session v;
+    enum store_result r = c->store->ops->get_session(c->store, cu->id, token, &v);
+    if (r == STORE_NOT_FOUND)
+        return liveness_invalid_token(st);
+    if (r != STORE_OK)
+        return core_store_failure(r, st);
+    if (v.group_id[0]) {
+        snprintf(group_id_out, IDS_MAX, "%s", v.group_id);
+        return CORE_OK;
+    }
+    int64_t now = clock_wall_ms();
+    if (now > v.expire_ms + LIVENESS_LATE_MS)
+        return liveness_expired(st);
+
+    if (budget_wait(&c->budget, &c->budget.mutate, st) != CORE_OK)
+        return st->code;
+    struct up_validate_result res;
+    struct up_error err = {0};
+    enum up_result u = c->up->ops->get_validate_result(c->up, v.token, &res, &err);
+    core_count_upstream("GetVisualValidateResult", u);
+    if (u != UP_OK)
+        return core_upstream_failure("GetVisualValidateResult", u, &err, st);
+    if (res.state == UP_VALIDATE_PASSED)
+        return liveness_record(c, cu, v.token, res.group_id, group_id_out, st);
+
+    /* Not passed: our clock decides expiry, whatever the upstream says. */
+    if (clock_wall_ms() >= v.expire_ms || res.state == UP_VALIDATE_EXPIRED)
+        return liveness_expired(st);
+    switch (res.state) {
+    case UP_VALIDATE_PENDING:
+        return core_fail(st, CORE_VALIDATE_PENDING,
+                         "The face scan has not been completed yet; ask again in a few seconds.");
+    case UP_VALIDATE_FAILED:
+        /* The token is spent: no group can come from it any more. */
+        return core_fail(st, CORE_INVALID_TOKEN,
+                         "The face scan for this BytedToken did not pass; start a new session with "
+                         "CreateVisualValidateSession.");
+    default:
+        /* We issued this token, yet the upstream does not know it. */
+        return core_fail(st, CORE_UPSTREAM_ERROR,
+                         "The upstream does not know this BytedToken; start a new session.");
+    }
+}

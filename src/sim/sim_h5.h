@@ -1,0 +1,15 @@
+/* sim_h5.h — the simulated H5 liveness page (sim_h5.c), for sim_http.c. */
+#ifndef PORTICO_SIM_H5_H
+#define PORTICO_SIM_H5_H
+#include <microhttpd.h>
+
+#include "sim/sim_int.h"
+
+#define SIM_H5_PATH "/h5/liveness"
+
+/* Answers GET/HEAD/POST SIM_H5_PATH?token=..&lng=..; body is the request
+ * body (a form), too_large set when it was cut at the listener's limit. */
+enum MHD_Result sim_h5_liveness(struct sim *s, struct MHD_Connection *conn, const char *method, const char *body,
+                                size_t len, int too_large);
+
+#endif

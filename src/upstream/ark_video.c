@@ -1,0 +1,423 @@
+/* ark_video.c — port 3's video tasks: ModelArk's content generation API
+ * (Seedance), over libcurl with the ARK API key as a Bearer token.
+ *
+ * Wire shapes (the real ModelArk API; the simulator speaks the same):
+ *
+ *   POST {ark_endpoint}/api/v3/contents/generations/tasks
+ *   Authorization: Bearer <ARK API key>
+ *   {"model": "doubao-seedance-2-0-260128",
+ *    "content": [{"type": "text", "text": "<prompt>"},
+ *                {"type": "image_url", "image_url": {"url": "asset://asset-..."}, "role": "reference_image"},
+ *                {"type": "video_url", "video_url": {"url": "https://..."}, "role": "reference_video"},
+ *                {"type": "audio_url", "audio_url": {"url": "https://..."}, "role": "reference_audio"}],
+ *    "ratio": "16:9", "duration": 5, "resolution": "720p"}
+ *   → 200 {"id": "cgt-20260101120000-abcde"}
+ *
+ *   GET {ark_endpoint}/api/v3/contents/generations/tasks/{id}
+ *   → 200 {"id", "model", "status": "queued|running|succeeded|failed",
+ *          "content": {"video_url": "..."},            (when succeeded)
+ *          "usage": {"completion_tokens": N, "total_tokens": N},
+ *          "created_at": <unix s>, "updated_at": <unix s>,
+ *          "error": {"code", "message"}}               (when failed)
+ *
+ *   Errors: HTTP 4xx/5xx with {"error": {"code": "...", "message": "..."}}.
+ *
+ * The generation parameters travel as top-level fields (ratio, duration,
+ * resolution), the form ModelArk documents for Seedance 1.5 and 2.0, not
+ * as "--rs 720p" flags inside the prompt text; the roles and the
+ * asset://<id> references are passed through exactly as core validated
+ * them (the upstream resolves assets itself).
+ *
+ * Invariant, as in volc.c: a create is retried only when the upstream
+ * cannot have acted (no connection, or throttled), since a retry after a
+ * timeout could start a second, paid generation nobody records. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "upstream/volc_int.h"
+#include "util/buf.h"
+#include "util/log.h"
+
+#define ARK_MAX_RESPONSE (1024 * 1024)
+#define ARK_MAX_URL 2048
+#define ARK_TASKS_PATH "/api/v3/contents/generations/tasks"
+#define ARK_DEFAULT_ENDPOINT "https://ark.cn-beijing.volces.com"
+
+struct ark_video {
+    char *base_url; /* endpoint without a trailing '/' */
+    char *auth;     /* the whole "Authorization: Bearer ..." header line */
+    long timeout_ms;
+    long connect_timeout_ms;
+    int max_attempts;
+};
+
+struct ark_sink {
+    struct buf body;
+    int overflow;
+};
+
+static size_t ark_write(char *p, size_t size, size_t n, void *ctx)
+{
+    struct ark_sink *s = ctx;
+    size_t len = size * n;
+    if (buf_append(&s->body, p, len) != 0) {
+        s->overflow = 1;
+        return 0;
+    }
+    return len;
+}
+
+static const char *ark_json_str(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* Maps a complete HTTP answer; on UP_OK *root holds the parsed object. */
+static enum up_result ark_classify(long status, const struct buf *body, json_t **root, struct up_error *err)
+{
+    json_error_t jerr;
+    json_t *o = body->len ? json_loadb(body->data, body->len, 0, &jerr) : NULL;
+    json_t *e = json_object_get(o, "error");
+    const char *code = json_is_object(e) ? ark_json_str(e, "code") : NULL;
+    const char *message = json_is_object(e) ? ark_json_str(e, "message") : NULL;
+    enum up_result r;
+
+    /* A 200 task may carry "error": null, or an error object when the task
+     * failed: that is the task's state, not a failed call. */
+    if (status == 200 && json_is_object(o)) {
+        *root = o;
+        return UP_OK;
+    }
+    if (status == 404 || (code && strstr(code, "NotFound")))
+        r = UP_NOT_FOUND;
+    else if (status == 429)
+        r = UP_THROTTLED;
+    else if (status >= 400 && status < 500)
+        r = UP_REJECTED;
+    else
+        r = UP_UNAVAILABLE;
+    if (code) {
+        volc_set_error(err, (int)status, code, message);
+    } else {
+        char c[32];
+        snprintf(c, sizeof c, status == 200 ? "InvalidResponse" : "Http%ld", status);
+        volc_set_error(err, (int)status, c, status == 200 ? "200 with a body that is not a JSON object"
+                                                          : "no ModelArk error in the response body");
+    }
+    json_decref(o);
+    return r;
+}
+
+/* One request: POST with body, or GET when body is NULL. *not_acted is set
+ * when the upstream certainly did not act on it. */
+static enum up_result ark_attempt(struct ark_video *a, const char *url, const char *body, json_t **root,
+                                  struct up_error *err, int *not_acted)
+{
+    struct ark_sink sink;
+    struct curl_slist *hdrs = NULL;
+    char errbuf[CURL_ERROR_SIZE];
+    enum up_result r = UP_UNAVAILABLE;
+
+    *not_acted = 0;
+    buf_init(&sink.body, ARK_MAX_RESPONSE);
+    sink.overflow = 0;
+    CURL *h = volc_handle();
+    if (!h) {
+        volc_set_error(err, 0, "CURLE_FAILED_INIT", "cannot create a curl handle");
+        *not_acted = 1;
+        goto out;
+    }
+    const char *lines[] = {"Accept: application/json", "Expect:", a->auth,
+                           body ? "Content-Type: application/json" : NULL};
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        if (!lines[i])
+            continue;
+        struct curl_slist *t = curl_slist_append(hdrs, lines[i]);
+        if (!t) {
+            volc_set_error(err, 0, "OutOfMemory", "cannot build request headers");
+            *not_acted = 1;
+            goto out;
+        }
+        hdrs = t;
+    }
+    errbuf[0] = '\0';
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, a->timeout_ms);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, a->connect_timeout_ms);
+    if (body) {
+        curl_easy_setopt(h, CURLOPT_POST, 1L);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    } else {
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    }
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "portico");
+    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)ARK_MAX_RESPONSE);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, ark_write);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+
+    CURLcode cc = curl_easy_perform(h);
+    long status = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    /* The handle outlives this call; it must not keep pointers into our stack. */
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, NULL);
+
+    if (sink.overflow || cc == CURLE_FILESIZE_EXCEEDED) {
+        volc_set_error(err, (int)status, "ResponseTooLarge", "upstream response exceeds 1 MiB");
+    } else if (cc != CURLE_OK) {
+        const char *name = volc_curl_name(cc);
+        char code[32];
+        if (!name) {
+            snprintf(code, sizeof code, "CURLE_%d", (int)cc);
+            name = code;
+        }
+        volc_set_error(err, 0, name, errbuf[0] ? errbuf : curl_easy_strerror(cc));
+        *not_acted = cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST;
+    } else {
+        r = ark_classify(status, &sink.body, root, err);
+        *not_acted = r == UP_THROTTLED;
+    }
+out:
+    curl_slist_free_all(hdrs);
+    buf_free(&sink.body);
+    return r;
+}
+
+/* The attempt loop; create says which retry rule applies. */
+static enum up_result ark_call(struct ark_video *a, const char *url, const char *body, int create, json_t **root,
+                               struct up_error *err)
+{
+    enum up_result r = UP_UNAVAILABLE;
+    for (int attempt = 1;; attempt++) {
+        int not_acted = 0;
+        *root = NULL;
+        r = ark_attempt(a, url, body, root, err, &not_acted);
+        if (r == UP_OK)
+            break;
+        int retriable = (r == UP_THROTTLED || r == UP_UNAVAILABLE) && (!create || not_acted);
+        if (!retriable || attempt >= a->max_attempts)
+            break;
+        log_warn("upstream %s attempt %d/%d failed: %s %s (http %d); retrying",
+                 create ? "CreateVideoTask" : "GetVideoTask", attempt, a->max_attempts, up_result_str(r),
+                 err->code, err->http_status);
+        volc_backoff(attempt);
+    }
+    return r;
+}
+
+static json_t *ark_request_json(const struct up_video_request *req)
+{
+    json_t *content = json_array();
+    json_t *o = json_object();
+    if (!content || !o)
+        goto fail;
+    if (json_array_append_new(content, json_pack("{s:s, s:s}", "type", "text", "text", req->prompt)))
+        goto fail;
+    for (size_t i = 0; i < req->n_items; i++) {
+        const struct up_video_item *it = &req->items[i];
+        json_t *item = json_pack("{s:s, s:{s:s}}", "type", it->type, it->type, "url", it->url);
+        if (item && it->role && json_object_set_new(item, "role", json_string(it->role))) {
+            json_decref(item);
+            goto fail;
+        }
+        if (json_array_append_new(content, item))
+            goto fail;
+    }
+    if (json_object_set_new(o, "model", json_string(req->model)) || json_object_set(o, "content", content) ||
+        (req->ratio && json_object_set_new(o, "ratio", json_string(req->ratio))) ||
+        (req->duration > 0 && json_object_set_new(o, "duration", json_integer(req->duration))) ||
+        (req->resolution && json_object_set_new(o, "resolution", json_string(req->resolution))))
+        goto fail;
+    json_decref(content);
+    return o;
+fail:
+    json_decref(content);
+    json_decref(o);
+    return NULL;
+}
+
+enum up_result ark_create_video_task(struct upstream *u, const struct up_video_request *req,
+                                     char id_out[static IDS_MAX], struct up_error *err)
+{
+    struct ark_video *a = volc_ark(u);
+    struct up_error scratch;
+    char url[ARK_MAX_URL + 64];
+    json_t *root = NULL;
+    char *body = NULL;
+    enum up_result r = UP_REJECTED;
+    if (!err)
+        err = &scratch;
+    memset(err, 0, sizeof *err);
+    if (!req || !req->model || !req->prompt || (req->n_items && !req->items)) {
+        volc_set_error(err, 0, "InvalidParameter", "model and prompt are required");
+        return UP_REJECTED;
+    }
+    for (size_t i = 0; i < req->n_items; i++)
+        if (!req->items[i].type || !req->items[i].url) {
+            volc_set_error(err, 0, "InvalidParameter", "every content item needs a type and a url");
+            return UP_REJECTED;
+        }
+    json_t *o = ark_request_json(req);
+    body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (!body) {
+        volc_set_error(err, 0, "OutOfMemory", "cannot encode the request");
+        return UP_UNAVAILABLE;
+    }
+    snprintf(url, sizeof url, "%s" ARK_TASKS_PATH, a->base_url);
+    r = ark_call(a, url, body, 1, &root, err);
+    if (r == UP_OK) {
+        const char *id = ark_json_str(root, "id");
+        if (!volc_valid_id(id)) {
+            volc_set_error(err, 200, "InvalidResponse", "the create answer lacks a valid id");
+            r = UP_UNAVAILABLE;
+        } else {
+            snprintf(id_out, IDS_MAX, "%s", id);
+        }
+    }
+    json_decref(root);
+    free(body);
+    return r;
+}
+
+static int ark_http_url(const char *s)
+{
+    if (!s || strnlen(s, UP_VIDEO_URL_MAX) >= UP_VIDEO_URL_MAX ||
+        (strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0))
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p <= 0x20 || *p == 0x7f)
+            return 0;
+    return 1;
+}
+
+static int64_t ark_int(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_integer(v) ? (int64_t)json_integer_value(v) : 0;
+}
+
+/* Fills out from a task object; -1 when it is not one. */
+static int ark_parse_task(json_t *root, const char *id, struct up_video_task *out)
+{
+    const char *rid = ark_json_str(root, "id");
+    const char *status = ark_json_str(root, "status");
+    if (!volc_valid_id(rid) || strcmp(rid, id) != 0 || !status)
+        return -1;
+    memset(out, 0, sizeof *out);
+    snprintf(out->id, sizeof out->id, "%s", rid);
+    json_t *e = json_object_get(root, "error");
+    if (!strcmp(status, "queued") || !strcmp(status, "running") || !strcmp(status, "succeeded") ||
+        !strcmp(status, "failed")) {
+        snprintf(out->status, sizeof out->status, "%s", status);
+    } else if (!strcmp(status, "cancelled") || !strcmp(status, "expired")) {
+        /* ModelArk's other terminal states: to a client, the task failed. */
+        snprintf(out->status, sizeof out->status, "failed");
+        snprintf(out->error_code, sizeof out->error_code, "%s", !strcmp(status, "expired") ? "Expired" : "Cancelled");
+        snprintf(out->error_message, sizeof out->error_message, "The upstream %s the task.",
+                 !strcmp(status, "expired") ? "expired" : "cancelled");
+    } else {
+        return -1;
+    }
+    if (!strcmp(out->status, "succeeded")) {
+        const char *v = ark_json_str(json_object_get(root, "content"), "video_url");
+        if (!ark_http_url(v))
+            return -1;
+        snprintf(out->video_url, sizeof out->video_url, "%s", v);
+    }
+    if (!strcmp(out->status, "failed") && json_is_object(e)) {
+        const char *c = ark_json_str(e, "code"), *m = ark_json_str(e, "message");
+        snprintf(out->error_code, sizeof out->error_code, "%s", c ? c : "Failed");
+        snprintf(out->error_message, sizeof out->error_message, "%s", m ? m : "The generation failed.");
+    } else if (!strcmp(out->status, "failed") && !out->error_code[0]) {
+        snprintf(out->error_code, sizeof out->error_code, "Failed");
+        snprintf(out->error_message, sizeof out->error_message, "The generation failed.");
+    }
+    json_t *usage = json_object_get(root, "usage");
+    out->completion_tokens = ark_int(usage, "completion_tokens");
+    out->total_tokens = ark_int(usage, "total_tokens");
+    out->created_at = ark_int(root, "created_at");
+    out->updated_at = ark_int(root, "updated_at");
+    return 0;
+}
+
+enum up_result ark_get_video_task(struct upstream *u, const char *id, struct up_video_task *out,
+                                  struct up_error *err)
+{
+    struct ark_video *a = volc_ark(u);
+    struct up_error scratch;
+    char url[ARK_MAX_URL + 64 + IDS_MAX];
+    json_t *root = NULL;
+    if (!err)
+        err = &scratch;
+    memset(err, 0, sizeof *err);
+    /* The id goes into the path: only the boring alphabet, never escapes. */
+    if (!volc_valid_id(id) || !out) {
+        volc_set_error(err, 0, "InvalidParameter", "a valid task id is required");
+        return UP_REJECTED;
+    }
+    snprintf(url, sizeof url, "%s" ARK_TASKS_PATH "/%s", a->base_url, id);
+    enum up_result r = ark_call(a, url, NULL, 0, &root, err);
+    if (r == UP_OK && ark_parse_task(root, id, out) != 0) {
+        volc_set_error(err, 200, "InvalidResponse", "the task answer lacks a valid id, status or video_url");
+        r = UP_UNAVAILABLE;
+    }
+    json_decref(root);
+    return r;
+}
+
+void ark_video_free(struct ark_video *a)
+{
+    if (!a)
+        return;
+    free(a->base_url);
+    if (a->auth) {
+        volatile char *p = a->auth; /* the key: wiped, not just freed */
+        while (*p)
+            *p++ = 0;
+    }
+    free(a->auth);
+    free(a);
+}
+
+struct ark_video *ark_video_new(const struct upstream_config *cfg)
+{
+    const char *ep = cfg->ark_endpoint && *cfg->ark_endpoint ? cfg->ark_endpoint : ARK_DEFAULT_ENDPOINT;
+    const char *key = cfg->ark_api_key ? cfg->ark_api_key : "";
+    if ((strncmp(ep, "http://", 7) != 0 && strncmp(ep, "https://", 8) != 0) || strlen(ep) > ARK_MAX_URL / 2 ||
+        strpbrk(ep, "?# \r\n\t@")) {
+        log_error("upstream: the ark endpoint must be http(s)://host[:port][/path]");
+        return NULL;
+    }
+    if (strpbrk(key, "\r\n") || strlen(key) > 1024) {
+        log_error("upstream: the ARK API key must be one line of at most 1024 characters");
+        return NULL;
+    }
+    struct ark_video *a = calloc(1, sizeof *a);
+    if (!a)
+        return NULL;
+    size_t n = strlen(ep);
+    while (n > 0 && ep[n - 1] == '/')
+        n--;
+    a->base_url = strndup(ep, n);
+    size_t alen = strlen(key) + sizeof "Authorization: Bearer ";
+    a->auth = malloc(alen);
+    if (!a->base_url || !a->auth) {
+        ark_video_free(a);
+        return NULL;
+    }
+    snprintf(a->auth, alen, "Authorization: Bearer %s", key);
+    a->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 10000;
+    a->connect_timeout_ms = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 3000;
+    a->max_attempts = cfg->max_attempts > 0 ? cfg->max_attempts : 3;
+    return a;
+}

@@ -1,0 +1,405 @@
+"""Seedance video generation (API.md §4): POST /v1/videos/generations and
+GET /v1/videos/generations/{id}, over the simulator's ModelArk task API."""
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+
+from portico import Gateway, MediaServer, Sim, http_request, wait_active, wait_status
+
+VIDEO_MS = 1500
+PATH = "/v1/videos/generations"
+ERROR_STATUS = {"invalid_request": 400, "model_not_supported_asset": 400, "asset_not_ready": 400,
+                "forbidden": 403, "unauthorized": 401, "not_found": 404, "upstream_error": 502,
+                "payload_too_large": 413}
+
+
+class VResp:
+    def __init__(self, status, headers, raw, what):
+        self.status, self.headers, self.raw, self.what = status, headers, raw, what
+        try:
+            self.json = json.loads(raw) if raw else None
+        except ValueError:
+            self.json = None
+
+    def describe(self):
+        return "%s -> HTTP %s %s" % (self.what, self.status, self.raw[:500].decode("utf-8", "replace"))
+
+
+def vpost(gw, key, body, headers=None):
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    hdrs = {"Content-Type": "application/json"}
+    if key is not None:
+        hdrs["Authorization"] = "Bearer " + key
+    hdrs.update(headers or {})
+    st, h, raw = http_request(gw.port, "POST", PATH, data, hdrs)
+    shown = body if len(data) < 400 else "<%d bytes>" % len(data)
+    return VResp(st, h, raw, "POST %s %r" % (PATH, shown))
+
+
+def vget(gw, key, task_id):
+    hdrs = {"Authorization": "Bearer " + key} if key is not None else {}
+    st, h, raw = http_request(gw.port, "GET", PATH + "/" + task_id, None, hdrs)
+    return VResp(st, h, raw, "GET %s/%s" % (PATH, task_id))
+
+
+def expect_verror(r, code):
+    assert r.status == ERROR_STATUS[code] and isinstance(r.json, dict), "expected %s: %s" % (code, r.describe())
+    err = r.json.get("error")
+    assert isinstance(err, dict) and err.get("code") == code, "expected %s: %s" % (code, r.describe())
+    assert isinstance(err.get("message"), str) and err["message"].strip(), "empty message: " + r.describe()
+    assert set(r.json) == {"error"}, "an error carries more than error: " + r.describe()
+    assert r.headers.get("X-Request-Id"), "no X-Request-Id: " + r.describe()
+    return err
+
+
+def task_ok(r, model=None, status=None):
+    assert r.status == 200 and isinstance(r.json, dict), "expected 200: " + r.describe()
+    t = r.json
+    assert isinstance(t.get("id"), str) and t["id"], t
+    assert t.get("object") == "video.generation", t
+    assert t.get("status") in ("queued", "running", "succeeded", "failed"), t
+    assert isinstance(t.get("created_at"), int) and abs(t["created_at"] - time.time()) < 300, t
+    if model is not None:
+        assert t.get("model") == model, t
+    if status is not None:
+        assert t["status"] == status, t
+    if t["status"] == "succeeded":
+        assert isinstance(t.get("video_url"), str) and t["video_url"].startswith("http"), t
+    else:
+        assert "video_url" not in t, t
+    if t["status"] == "failed":
+        assert isinstance(t.get("error"), dict) and t["error"].get("code") and t["error"].get("message"), t
+    return t
+
+
+def wait_task(gw, key, task_id, timeout=15):
+    """Polls every 50 ms until succeeded/failed; returns (task, statuses seen in order, when each began)."""
+    seen, when = [], []
+    deadline = time.monotonic() + timeout
+    while True:
+        t = task_ok(vget(gw, key, task_id))
+        if not seen or seen[-1] != t["status"]:
+            seen.append(t["status"])
+            when.append(time.monotonic())
+        if t["status"] in ("succeeded", "failed"):
+            return t, seen, when
+        assert time.monotonic() < deadline, "task %s still %s after %ss" % (task_id, t["status"], timeout)
+        time.sleep(0.05)
+
+
+def fetch(url):
+    host_port = url.split("/")[2]
+    port = int(host_port.rsplit(":", 1)[1])
+    path = "/" + url.split("/", 3)[3]
+    return http_request(port, "GET", path)
+
+
+def check_playable_mp4(data):
+    """ffprobe sees one 64x64 H.264 stream of about 1 s; ffmpeg decodes it cleanly."""
+    assert data[4:8] == b"ftyp", "not an ISO-BMFF file: %r" % data[:16]
+    ffprobe, ffmpeg = shutil.which("ffprobe"), shutil.which("ffmpeg")
+    assert ffprobe and ffmpeg, "ffprobe/ffmpeg missing: run `make deps` (Debian package ffmpeg)"
+    with tempfile.NamedTemporaryFile(suffix=".mp4") as f:
+        f.write(data)
+        f.flush()
+        cp = subprocess.run([ffprobe, "-v", "error", "-show_streams", "-show_format", "-of", "json", f.name],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        assert cp.returncode == 0 and not cp.stderr.strip(), "ffprobe: %s" % cp.stderr.decode()
+        info = json.loads(cp.stdout)
+        streams = info["streams"]
+        assert len(streams) == 1 and streams[0]["codec_type"] == "video", streams
+        s = streams[0]
+        assert s["codec_name"] == "h264" and s["width"] == 64 and s["height"] == 64, s
+        assert abs(float(info["format"]["duration"]) - 1.0) < 0.05, info["format"]
+        assert int(s["nb_frames"]) == 10, s
+        cp = subprocess.run([ffmpeg, "-v", "error", "-i", f.name, "-f", "null", "-"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        assert cp.returncode == 0 and not cp.stderr.strip(), "ffmpeg decode: %s" % cp.stderr.decode()
+
+
+def active_asset(gw, key, media, tag="a", asset_type="Image"):
+    gid = gw.create_group(key, "g-" + tag)
+    aid = gw.create_asset(key, gid, media.png_url(640, 640, tag), asset_type)
+    wait_active(gw, key, aid)
+    return aid
+
+
+def video_gw(**kw):
+    env = {"PORTICO_SIM_VIDEO_MS": VIDEO_MS}
+    env.update(kw.pop("env", {}))
+    return Gateway(env=env, **kw)
+
+
+def body_with(url, model="seedance-2.0", role="reference_image", kind="image_url", **extra):
+    item = {"type": kind, kind: {"url": url}}
+    if role is not None:
+        item["role"] = role
+    b = {"model": model, "prompt": "a portrait walking on the beach", "ratio": "16:9", "duration": 5,
+         "resolution": "720p", "content": [item]}
+    b.update(extra)
+    return b
+
+
+# ---------------------------------------------------------------- the happy path
+
+def test_seedance_2_models_with_active_asset_succeed_with_playable_mp4(media):
+    gw = video_gw()
+    k = gw.create_key("acme")
+    aid = active_asset(gw, k, media)
+    for model in ("seedance-2.0", "seedance-2.0-fast"):
+        t0 = time.monotonic()
+        r = vpost(gw, k, body_with("asset://" + aid, model=model))
+        posted = time.monotonic()
+        t = task_ok(r, model, "queued")
+        task, seen, when = wait_task(gw, k, t["id"])
+        assert task["status"] == "succeeded", task
+        assert task["id"] == t["id"] and task["model"] == model and task["created_at"] == t["created_at"], task
+        assert seen[0] == "queued" and seen[-1] == "succeeded" and "running" in seen, seen
+        # The upstream succeeds VIDEO_MS after it accepted the task (no later
+        # than our POST returned); clients see it within about a second.
+        lag = when[-1] - posted - VIDEO_MS / 1000.0
+        assert lag < 1.25, "succeeded reached the client %.2fs after the upstream's change" % lag
+        assert when[-1] - t0 >= VIDEO_MS / 1000.0 - 0.1, "succeeded before the upstream could have: %r" % seen
+        assert isinstance(task.get("usage"), dict) and task["usage"]["total_tokens"] > 0, task
+        st, h, data = fetch(task["video_url"])
+        assert st == 200 and h.get("Content-Type") == "video/mp4", (st, dict(h))
+        check_playable_mp4(data)
+        # Reads are stable once terminal.
+        assert task_ok(vget(gw, k, t["id"])) == task
+
+
+def test_plain_urls_pass_through_and_1_5_pro_takes_first_frame(media):
+    gw = video_gw()
+    k = gw.create_key("acme")
+    url = media.png_url(320, 320, "frame")
+    r = vpost(gw, k, body_with(url, model="seedance-1.5-pro", role="first_frame", duration=10))
+    t = task_ok(r, "seedance-1.5-pro", "queued")
+    task, _, _ = wait_task(gw, k, t["id"])
+    assert task["status"] == "succeeded", task
+    # 2.0 takes plain http(s) media of every kind, with no role at all.
+    body = {"model": "seedance-2.0-fast", "prompt": "p", "content": [
+        {"type": "image_url", "image_url": {"url": url}},
+        {"type": "video_url", "video_url": {"url": "https://example.com/v.mp4"}, "role": "reference_video"},
+        {"type": "audio_url", "audio_url": {"url": "https://example.com/a.mp3"}, "role": "reference_audio"}]}
+    task_ok(vpost(gw, k, body), "seedance-2.0-fast", "queued")
+    # A text-only request needs no content at all.
+    task_ok(vpost(gw, k, {"model": "seedance-2.0", "prompt": "only words"}), "seedance-2.0", "queued")
+
+
+def test_failed_generation_reports_its_error(media):
+    gw = video_gw()
+    k = gw.create_key("acme")
+    r = vpost(gw, k, {"model": "seedance-2.0", "prompt": "please fail [sim:fail]"})
+    task, seen, _ = wait_task(gw, k, task_ok(r)["id"])
+    assert task["status"] == "failed" and seen[-1] == "failed", task
+    assert task["error"]["code"] == "OutputVideoSensitiveContentDetected", task
+
+
+# ---------------------------------------------------------------- asset rules
+
+def test_1_5_pro_rejects_asset_references(media):
+    gw = video_gw()
+    k = gw.create_key("acme")
+    aid = active_asset(gw, k, media)
+    for role in ("first_frame", "reference_image", None):
+        expect_verror(vpost(gw, k, body_with("asset://" + aid, model="seedance-1.5-pro", role=role)),
+                      "model_not_supported_asset")
+    # Also when the asset is not even the caller's: the model rule comes first.
+    expect_verror(vpost(gw, k, body_with("asset://asset-20260101000000-zzzzz", model="seedance-1.5-pro")),
+                  "model_not_supported_asset")
+
+
+def test_foreign_and_unknown_assets_are_forbidden_alike(media):
+    gw = video_gw()
+    a, b = gw.create_key("acme"), gw.create_key("globex")
+    foreign = active_asset(gw, b, media, "b")
+    r1 = vpost(gw, a, body_with("asset://" + foreign))
+    r2 = vpost(gw, a, body_with("asset://asset-20260101000000-zzzzz"))
+    r3 = vpost(gw, a, body_with("asset://no-such-thing"))
+    for r in (r1, r2, r3):
+        expect_verror(r, "forbidden")
+    assert r1.raw == r2.raw == r3.raw, "foreign and unknown assets must be indistinguishable: %r %r %r" % (
+        r1.raw, r2.raw, r3.raw)
+    # A deleted asset of the caller's own is gone too.
+    own = active_asset(gw, a, media, "own")
+    gw.call(a, "DeleteAsset", {"Id": own})
+    expect_verror(vpost(gw, a, body_with("asset://" + own)), "forbidden")
+    # The owner may use it.
+    task_ok(vpost(gw, b, body_with("asset://" + foreign)), "seedance-2.0", "queued")
+
+
+def test_processing_and_failed_assets_are_not_ready(media):
+    gw = video_gw(processing_ms=60000)
+    k = gw.create_key("acme")
+    gid = gw.create_group(k, "g")
+    processing = gw.create_asset(k, gid, media.png_url(640, 640, "p"))
+    err = expect_verror(vpost(gw, k, body_with("asset://" + processing)), "asset_not_ready")
+    assert processing in err["message"], err
+    gw2 = video_gw(processing_ms=0)
+    k2 = gw2.create_key("acme")
+    gid2 = gw2.create_group(k2, "g")
+    failed = gw2.create_asset(k2, gid2, media.url("/img/a.gif"))
+    assert wait_status(gw2, k2, failed)["UpstreamStatus"] == "Failed"
+    expect_verror(vpost(gw2, k2, body_with("asset://" + failed)), "asset_not_ready")
+
+
+def test_simulator_rejects_assets_that_are_not_active(media):
+    """The upstream (simulator) checks every asset:// itself, as the real one does."""
+    ark_key = "ark-test-key-123"
+    sim = Sim(processing_ms=2500, env={"PORTICO_ARK_API_KEY": ark_key, "PORTICO_SIM_VIDEO_MS": 600})
+    gw = Gateway(upstream=sim.url, args=["--ark-endpoint", sim.url],
+                 env={"PORTICO_VOLC_AK": "AKTEST", "PORTICO_VOLC_SK": "SKTEST", "PORTICO_ARK_API_KEY": ark_key})
+    k = gw.create_key("acme")
+    gid = gw.create_group(k, "g")
+    aid = gw.create_asset(k, gid, media.png_url(640, 640, "s"))
+
+    def upstream_create(url, key=ark_key, model="doubao-seedance-2-0-260128"):
+        body = {"model": model, "content": [{"type": "text", "text": "p"},
+                                            {"type": "image_url", "image_url": {"url": url}, "role": "reference_image"}]}
+        st, _, raw = http_request(sim.port, "POST", "/api/v3/contents/generations/tasks", json.dumps(body).encode(),
+                                  {"Authorization": "Bearer " + key, "Content-Type": "application/json"})
+        return st, json.loads(raw)
+
+    st, o = upstream_create("asset://" + aid)  # still Processing
+    assert st == 400 and o["error"]["code"] == "InvalidParameter", (st, o)
+    st, o = upstream_create("asset://asset-20260101000000-zzzzz")
+    assert st == 400 and o["error"]["code"] == "InvalidParameter", (st, o)
+    st, o = upstream_create("asset://" + aid, key="wrong")
+    assert st == 401, (st, o)
+    wait_active(gw, k, aid)
+    st, o = upstream_create("asset://" + aid, model="doubao-seedance-1-5-pro-251215")
+    assert st == 400 and o["error"]["code"] == "InvalidParameter", (st, o)
+    st, o = upstream_create("asset://" + aid)
+    assert st == 200 and o["id"].startswith("cgt-"), (st, o)
+    st, _, raw = http_request(sim.port, "GET", "/api/v3/contents/generations/tasks/" + o["id"], None,
+                              {"Authorization": "Bearer " + ark_key})
+    up = json.loads(raw)
+    assert st == 200 and up["id"] == o["id"] and up["status"] in ("queued", "running", "succeeded"), up
+    # The gateway, configured with --ark-endpoint and the key, runs the whole flow.
+    r = vpost(gw, k, body_with("asset://" + aid, duration=15))
+    task, _, _ = wait_task(gw, k, task_ok(r)["id"])
+    assert task["status"] == "succeeded", task
+    st, h, data = fetch(task["video_url"])
+    assert st == 200 and h.get("Content-Type") == "video/mp4" and data[4:8] == b"ftyp", (st, dict(h))
+    # The gateway with a wrong ARK key: the upstream refuses, nothing is recorded.
+    gw.stop()
+    gw2 = Gateway(upstream=sim.url, args=["--ark-endpoint", sim.url],
+                  env={"PORTICO_VOLC_AK": "AKTEST", "PORTICO_VOLC_SK": "SKTEST", "PORTICO_ARK_API_KEY": "nope"})
+    k2 = gw2.create_key("acme")
+    expect_verror(vpost(gw2, k2, {"model": "seedance-2.0", "prompt": "p"}), "upstream_error")
+
+
+# ---------------------------------------------------------------- tasks and customers
+
+def test_other_customers_task_is_not_found(media):
+    gw = video_gw()
+    a, b = gw.create_key("acme"), gw.create_key("globex")
+    t = task_ok(vpost(gw, a, {"model": "seedance-2.0", "prompt": "mine"}))
+    r1 = vget(gw, b, t["id"])
+    r2 = vget(gw, b, "vid-20260101000000-zzzzz")
+    r3 = vget(gw, b, "nonsense")
+    for r in (r1, r2, r3):
+        expect_verror(r, "not_found")
+    assert r1.raw == r2.raw == r3.raw, "another customer's task must look like no task: %r %r" % (r1.raw, r2.raw)
+    task_ok(vget(gw, a, t["id"]), "seedance-2.0")
+    # Authentication comes first.
+    expect_verror(vget(gw, None, t["id"]), "unauthorized")
+    expect_verror(vget(gw, "pk_bogus", t["id"]), "unauthorized")
+
+
+def test_unauthorized_and_methods(media):
+    gw = video_gw()
+    expect_verror(vpost(gw, None, {"model": "seedance-2.0", "prompt": "p"}), "unauthorized")
+    expect_verror(vpost(gw, "not-a-key", {"model": "seedance-2.0", "prompt": "p"}), "unauthorized")
+    k = gw.create_key("acme")
+    st, _, raw = http_request(gw.port, "GET", PATH, None, {"Authorization": "Bearer " + k})
+    assert st == 405 and json.loads(raw)["error"]["code"] == "method_not_allowed", (st, raw)
+    st, _, raw = http_request(gw.port, "DELETE", PATH + "/vid-x", None, {"Authorization": "Bearer " + k})
+    assert st == 405, (st, raw)
+
+
+# ---------------------------------------------------------------- malformed requests
+
+def test_malformed_bodies_are_invalid_request(media):
+    gw = video_gw()
+    k = gw.create_key("acme")
+    image = gw.create_group(k, "g")
+    img = gw.create_asset(k, image, media.png_url(640, 640, "m"))
+    wait_active(gw, k, img)
+    url = media.png_url()
+    base = {"model": "seedance-2.0", "prompt": "p"}
+
+    def item(u=url, role="reference_image", kind="image_url"):
+        it = {"type": kind, kind: {"url": u}}
+        if role is not None:
+            it["role"] = role
+        return it
+
+    cases = [
+        ("not JSON", b"{"),
+        ("a JSON array", b"[]"),
+        ("a JSON string", b"\"model\""),
+        ("empty body", b""),
+        ("missing model", {"prompt": "p"}),
+        ("unknown model", dict(base, model="seedance-3.0")),
+        ("model of the upstream", dict(base, model="doubao-seedance-2-0-260128")),
+        ("model wrong type", dict(base, model=2)),
+        ("missing prompt", {"model": "seedance-2.0"}),
+        ("empty prompt", dict(base, prompt="")),
+        ("prompt 2001 chars", dict(base, prompt="é" * 2001)),
+        ("prompt wrong type", dict(base, prompt=["p"])),
+        ("bad ratio", dict(base, ratio="2:1")),
+        ("ratio wrong type", dict(base, ratio=16)),
+        ("duration as string", dict(base, duration="5")),
+        ("duration as float", dict(base, duration=5.5)),
+        ("duration 3", dict(base, duration=3)),
+        ("duration 16", dict(base, duration=16)),
+        ("1.5-pro duration 13", dict(base, model="seedance-1.5-pro", duration=13)),
+        ("bad resolution", dict(base, resolution="4k")),
+        ("resolution wrong type", dict(base, resolution=720)),
+        ("content not an array", dict(base, content={"type": "image_url"})),
+        ("content item not an object", dict(base, content=["http://x/"])),
+        ("content 11 items", dict(base, content=[item()] * 11)),
+        ("item without type", dict(base, content=[{"image_url": {"url": url}}])),
+        ("item type text", dict(base, content=[{"type": "text", "text": "t"}])),
+        ("item type unknown", dict(base, content=[{"type": "gif_url", "gif_url": {"url": url}}])),
+        ("item type wrong type", dict(base, content=[{"type": 1}])),
+        ("item without its object", dict(base, content=[{"type": "image_url", "url": url}])),
+        ("item object wrong type", dict(base, content=[{"type": "image_url", "image_url": url}])),
+        ("item without url", dict(base, content=[{"type": "image_url", "image_url": {}}])),
+        ("url wrong type", dict(base, content=[{"type": "image_url", "image_url": {"url": 5}}])),
+        ("ftp url", dict(base, content=[item("ftp://127.0.0.1/a.png")])),
+        ("file url", dict(base, content=[item("file:///etc/passwd")])),
+        ("words url", dict(base, content=[item("just words")])),
+        ("url 2049 chars", dict(base, content=[item(url + "?" + "x" * (2048 - len(url)))])),
+        ("empty asset url", dict(base, content=[item("asset://")])),
+        ("role wrong type", dict(base, content=[item(role=3)])),
+        ("role of another type", dict(base, content=[item(role="reference_video")])),
+        ("unknown role", dict(base, content=[item(role="background")])),
+        ("video with image role", dict(base, content=[item(kind="video_url", role="first_frame")])),
+        ("two first frames", dict(base, content=[item(role="first_frame"), item(role="first_frame")])),
+        ("last frame alone", dict(base, content=[item(role="last_frame")])),
+        ("frame with references", dict(base, content=[item(role="first_frame"), item(role="reference_image")])),
+        ("1.5-pro with a video", dict(base, model="seedance-1.5-pro",
+                                      content=[item(kind="video_url", role="reference_video")])),
+        ("1.5-pro with a reference image", dict(base, model="seedance-1.5-pro", content=[item()])),
+        ("image asset as a video", dict(base, content=[item("asset://" + img, kind="video_url",
+                                                            role="reference_video")])),
+        ("duplicate keys", b'{"model":"seedance-2.0","model":"seedance-2.0","prompt":"p"}'),
+    ]
+    for what, body in cases:
+        r = vpost(gw, k, body)
+        try:
+            expect_verror(r, "invalid_request")
+        except AssertionError as e:
+            raise AssertionError("%s: %s" % (what, e))
+    # 2048 characters is fine; unknown fields are ignored.
+    ok_url = url + "?" + "x" * (2047 - len(url))
+    assert len(ok_url) == 2048
+    task_ok(vpost(gw, k, dict(base, content=[item(ok_url)], extra={"a": 1}, seed=3)))
+    # Bodies over 64 KiB are refused as such.
+    r = vpost(gw, k, dict(base, pad="x" * (64 * 1024)))
+    expect_verror(r, "payload_too_large")

@@ -21,7 +21,10 @@ static void usage(FILE *out)
             "  --quiet                no request log lines\n"
             "  --help                 this text\n"
             "Limits: PORTICO_SIM_CREATE_RATE, PORTICO_SIM_LIST_RATE, PORTICO_SIM_GET_RATE,\n"
-            "PORTICO_SIM_MAX_INFLIGHT_CREATES.\n");
+            "PORTICO_SIM_MAX_INFLIGHT_CREATES.\n"
+            "Video tasks (POST/GET /api/v3/contents/generations/tasks): PORTICO_ARK_API_KEY is the one\n"
+            "Bearer key accepted (default portico-sim-ark-key); PORTICO_SIM_VIDEO_MS how long a task takes\n"
+            "(default 5000).\n");
 }
 
 /* "HOST:PORT", "[V6]:PORT" or ":PORT"; host is written into host_buf. */

@@ -28,6 +28,9 @@
 #define UPLOAD_BODY_MAX ((uint64_t)CORE_UPLOAD_MAX_BYTES + UPLOAD_BODY_SLACK)
 /* Enough of a file to tell JPEG, PNG and WebP from anything else. */
 #define UPLOAD_SNIFF_BYTES 12
+/* Once the head is judged, file bytes reach the staging file in writes of
+ * this size rather than in the front's small chunks. */
+#define UPLOAD_WRITE_BUF (64 * 1024)
 
 enum upload_part { PART_NONE, PART_FILE, PART_GROUP_ID, PART_NAME, PART_OTHER };
 
@@ -56,6 +59,9 @@ struct upload {
     struct blob_stage *stage;
     enum media_type type; /* MEDIA_UNKNOWN until sniffed */
     int dims_judged;
+    uint64_t file_bytes; /* received, buffered or staged */
+    char *wbuf;          /* UPLOAD_WRITE_BUF bytes, once the head is judged */
+    size_t wlen;
 };
 
 static void decide(struct upload *u, enum api_err e, const char *msg)
@@ -189,20 +195,59 @@ static int append_field(struct upload *u, struct field *f, const char *name, con
     return 0;
 }
 
+static void stage_write(struct upload *u, const char *p, size_t n)
+{
+    enum blob_result r = blob_stage_write(u->stage, p, n);
+    if (r == BLOB_TOO_LARGE)
+        decide(u, API_PAYLOAD_TOO_LARGE, "The file is larger than 10 MiB (10485760 bytes).");
+    else if (r != BLOB_OK)
+        decide(u, API_SERVICE_UNAVAILABLE, "The media store is unavailable; retry shortly.");
+}
+
+static void flush_file(struct upload *u)
+{
+    if (u->wlen && !u->decided)
+        stage_write(u, u->wbuf, u->wlen);
+    u->wlen = 0;
+}
+
+static void file_data(struct upload *u, const char *p, size_t n)
+{
+    /* The limit is checked here, not at the (buffered) staging write, so
+     * the answer comes the moment it is crossed. */
+    if (n > CORE_UPLOAD_MAX_BYTES - u->file_bytes) {
+        decide(u, API_PAYLOAD_TOO_LARGE, "The file is larger than 10 MiB (10485760 bytes).");
+        return;
+    }
+    u->file_bytes += n;
+    if (!u->dims_judged) {
+        stage_write(u, p, n);
+        if (!u->decided)
+            judge_head(u, 0);
+        return;
+    }
+    if (!u->wbuf && !(u->wbuf = malloc(UPLOAD_WRITE_BUF))) {
+        stage_write(u, p, n); /* unbuffered, then */
+        return;
+    }
+    while (n && !u->decided) {
+        size_t k = UPLOAD_WRITE_BUF - u->wlen < n ? UPLOAD_WRITE_BUF - u->wlen : n;
+        memcpy(u->wbuf + u->wlen, p, k);
+        u->wlen += k;
+        p += k;
+        n -= k;
+        if (u->wlen == UPLOAD_WRITE_BUF)
+            flush_file(u);
+    }
+}
+
 static int on_part_data(void *ctx, const char *p, size_t n)
 {
     struct upload *u = ctx;
     switch (u->part) {
-    case PART_FILE: {
-        enum blob_result r = blob_stage_write(u->stage, p, n);
-        if (r == BLOB_TOO_LARGE)
-            decide(u, API_PAYLOAD_TOO_LARGE, "The file is larger than 10 MiB (10485760 bytes).");
-        else if (r != BLOB_OK)
-            decide(u, API_SERVICE_UNAVAILABLE, "The media store is unavailable; retry shortly.");
-        else
-            judge_head(u, 0);
+    case PART_FILE:
+        file_data(u, p, n);
         return u->decided;
-    }
     case PART_GROUP_ID:
         return append_field(u, &u->group_id, "GroupId", p, n);
     case PART_NAME:
@@ -215,8 +260,11 @@ static int on_part_data(void *ctx, const char *p, size_t n)
 static int on_part_end(void *ctx)
 {
     struct upload *u = ctx;
-    if (u->part == PART_FILE)
-        judge_head(u, 1);
+    if (u->part == PART_FILE) {
+        flush_file(u);
+        if (!u->decided)
+            judge_head(u, 1);
+    }
     u->part = PART_NONE;
     return u->decided;
 }
@@ -269,6 +317,7 @@ static void upload_free(struct upload *u)
 {
     if (u->stage)
         blob_stage_discard(u->stage);
+    free(u->wbuf);
     free(u);
 }
 

@@ -433,3 +433,34 @@ def test_bytes_behind_an_unconfirmed_upload_are_removed_at_start_up(gw):
     st, _, body = fetch(gw.call(key, "GetAsset", {"Id": kept["Id"]})["URL"])
     assert st == 200 and body == png()
     assert gw.call(key, "GetAssetGroup", {"Id": gid})["AssetCount"] == 1
+
+
+def test_upload_with_chunked_body(gw):
+    """No Content-Length: the body is bounded as it streams."""
+    import http.client
+    key, gid = setup(gw)
+    data = png(500, 500, seed=7)
+
+    def send(body, ct):
+        conn = http.client.HTTPConnection("127.0.0.1", gw.port, timeout=60)
+        try:
+            chunks = (body[i:i + 65536] for i in range(0, len(body), 65536))
+            try:
+                conn.request("POST", UPLOAD, body=chunks, encode_chunked=True,
+                             headers={"Authorization": "Bearer " + key, "Content-Type": ct,
+                                      "Transfer-Encoding": "chunked", "Connection": "close"})
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            r = conn.getresponse()
+            raw = r.read()
+            return portico.Resp(r.status, r.headers, json.loads(raw), raw, 0, {"action": "Upload"})
+        finally:
+            conn.close()
+
+    body, ct = form([("GroupId", gid)], ("a.png", "image/png", data))
+    a = ok(send(body, ct), "Upload")
+    assert fetch(a["URL"])[2] == data
+    big = png(640, 480) + b"\0" * LIMIT
+    body, ct = form([("GroupId", gid)], ("a.png", "image/png", big))
+    expect_error(send(body, ct), "PayloadTooLarge")
+    assert blob_files(gw) == (1, 0)

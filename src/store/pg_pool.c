@@ -1,0 +1,436 @@
+/* pg_pool.c — the PostgreSQL backend's plumbing: the per-node connection
+ * pool, statement execution with a client-side deadline, result mapping,
+ * transactions and parameter binding.
+ *
+ * Invariants: a connection goes back to the pool outside any transaction
+ * (pg_put rolls back what a failed path left open, or drops the
+ * connection); a connection that lost its server is marked broken and is
+ * replaced by the next user of its slot, so a database restart costs each
+ * slot one failed request at most, and during the outage every caller gets
+ * STORE_UNAVAILABLE within the connect timeout or the backoff, never a hang. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store/pg_int.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+/* ---- parameters -------------------------------------------------------- */
+
+void pg_p_init(struct pg_params *p)
+{
+    memset(p, 0, sizeof *p);
+}
+
+void pg_p_text(struct pg_params *p, const char *v)
+{
+    if (p->n >= PG_MAX_PARAMS)
+        return;
+    p->v[p->n] = v;
+    p->len[p->n] = 0;
+    p->fmt[p->n] = 0;
+    p->n++;
+}
+
+void pg_p_i64(struct pg_params *p, int64_t v)
+{
+    if (p->n >= PG_MAX_PARAMS)
+        return;
+    snprintf(p->num[p->n], sizeof p->num[p->n], "%lld", (long long)v);
+    pg_p_text(p, p->num[p->n]);
+}
+
+void pg_p_bytea(struct pg_params *p, const void *v, int len)
+{
+    if (p->n >= PG_MAX_PARAMS)
+        return;
+    p->v[p->n] = v;
+    p->len[p->n] = len;
+    p->fmt[p->n] = 1;
+    p->n++;
+}
+
+/* ---- columns ------------------------------------------------------------ */
+
+void pg_col_text(PGresult *res, int row, int col, char *dst, size_t cap)
+{
+    if (!cap)
+        return;
+    const char *v = PQgetisnull(res, row, col) ? "" : PQgetvalue(res, row, col);
+    size_t n = strlen(v);
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, v, n);
+    dst[n] = '\0';
+}
+
+int64_t pg_col_i64(PGresult *res, int row, int col)
+{
+    if (PQgetisnull(res, row, col))
+        return 0;
+    return strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+int pg_fits(const char *v, size_t cap)
+{
+    return v && strnlen(v, cap) < cap;
+}
+
+int pg_changes(PGresult *res)
+{
+    const char *n = res ? PQcmdTuples(res) : "";
+    return n && *n ? atoi(n) : 0;
+}
+
+/* ---- waiting on a connection ------------------------------------------- */
+
+/* Waits for events on the connection's socket until deadline (monotonic
+ * ms); 1 ready, 0 timed out, -1 error. */
+static int pg_poll(PGconn *db, short events, int64_t deadline)
+{
+    struct pollfd pfd = {.fd = PQsocket(db), .events = events};
+    if (pfd.fd < 0)
+        return -1;
+    for (;;) {
+        int64_t left = deadline - clock_mono_ms();
+        if (left <= 0)
+            return 0;
+        int n = poll(&pfd, 1, left > 1000000 ? 1000000 : (int)left);
+        if (n > 0)
+            return 1;
+        if (n == 0)
+            continue; /* re-check the clock */
+        if (errno != EINTR)
+            return -1;
+    }
+}
+
+/* Sends what is queued and collects the results of one command. Returns
+ * the first error result, else the last result; NULL when the connection
+ * failed or the deadline passed (*timed_out set). */
+static PGresult *pg_wait(PGconn *db, int64_t deadline, int *timed_out)
+{
+    *timed_out = 0;
+    for (;;) {
+        int f = PQflush(db);
+        if (f < 0)
+            return NULL;
+        if (f == 0)
+            break;
+        int w = pg_poll(db, POLLIN | POLLOUT, deadline);
+        if (w <= 0) {
+            *timed_out = w == 0;
+            return NULL;
+        }
+        if (!PQconsumeInput(db))
+            return NULL;
+    }
+    PGresult *keep = NULL;
+    for (;;) {
+        while (PQisBusy(db)) {
+            int w = pg_poll(db, POLLIN, deadline);
+            if (w <= 0) {
+                *timed_out = w == 0;
+                PQclear(keep);
+                return NULL;
+            }
+            if (!PQconsumeInput(db)) {
+                PQclear(keep);
+                return NULL;
+            }
+        }
+        PGresult *r = PQgetResult(db);
+        if (!r)
+            break;
+        ExecStatusType st = PQresultStatus(r);
+        int is_err = st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE;
+        if (keep && (PQresultStatus(keep) == PGRES_FATAL_ERROR || PQresultStatus(keep) == PGRES_BAD_RESPONSE) &&
+            !is_err) {
+            PQclear(r); /* the first error is the one that matters */
+        } else {
+            PQclear(keep);
+            keep = r;
+        }
+        if (PQstatus(db) == CONNECTION_BAD)
+            break;
+    }
+    return keep;
+}
+
+/* SQLSTATEs that mean "the database is not available right now", as
+ * opposed to a bug in a statement. */
+static int pg_state_unavailable(const char *st, int *broken)
+{
+    if (strncmp(st, "08", 2) == 0 || strncmp(st, "57P", 3) == 0) {
+        *broken = 1; /* connection exception, admin/crash shutdown */
+        return 1;
+    }
+    return strcmp(st, "57014") == 0     /* query_canceled: statement_timeout */
+           || strncmp(st, "53", 2) == 0 /* insufficient resources (too many connections) */
+           || strcmp(st, "55P03") == 0  /* lock_not_available */
+           || strcmp(st, "40001") == 0  /* serialization_failure */
+           || strcmp(st, "40P01") == 0  /* deadlock_detected */
+           || strcmp(st, "25P03") == 0; /* idle_in_transaction_session_timeout */
+}
+
+/* Maps a result (NULL: no answer) to a store result. */
+static enum store_result pg_map(struct pg_conn *c, PGresult *res, int timed_out, const char *what)
+{
+    if (!res) {
+        c->broken = 1;
+        log_warn("store: postgres %s: %s", what,
+                 timed_out ? "no answer before the deadline" : PQerrorMessage(c->db));
+        return STORE_UNAVAILABLE;
+    }
+    ExecStatusType st = PQresultStatus(res);
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+        return STORE_OK;
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    const char *msg = PQresultErrorMessage(res);
+    if (PQstatus(c->db) == CONNECTION_BAD || !state) {
+        c->broken = 1;
+        log_warn("store: postgres %s: connection lost: %s", what, msg);
+        return STORE_UNAVAILABLE;
+    }
+    if (strcmp(state, "23505") == 0)
+        return STORE_CONFLICT;
+    int broken = 0;
+    if (pg_state_unavailable(state, &broken)) {
+        if (broken)
+            c->broken = 1;
+        log_warn("store: postgres %s: %s (%s)", what, msg, state);
+        return STORE_UNAVAILABLE;
+    }
+    log_error("store: postgres %s failed: %s (%s)", what, msg, state);
+    return STORE_ERROR;
+}
+
+/* The connection's deadline for one command. */
+static int64_t pg_deadline(const struct pg_store *s)
+{
+    return clock_mono_ms() + s->statement_timeout_ms + 2000;
+}
+
+static enum store_result pg_run(struct pg_conn *c, enum pg_stmt_id id, const char *sql, const struct pg_params *p,
+                                PGresult **res_out, const char *what)
+{
+    struct pg_store *s = c->owner;
+    static const struct pg_params none;
+    if (!p)
+        p = &none;
+    if (c->broken || !c->db)
+        return STORE_UNAVAILABLE;
+    int timed_out = 0;
+    char name[16];
+    if (id >= 0 && id < PG_STMT_COUNT) {
+        snprintf(name, sizeof name, "p%d", (int)id);
+        if (!c->prepared[id]) {
+            if (!PQsendPrepare(c->db, name, sql, p->n, NULL))
+                return pg_map(c, NULL, 0, what);
+            PGresult *pr = pg_wait(c->db, pg_deadline(s), &timed_out);
+            enum store_result r = pg_map(c, pr, timed_out, what);
+            PQclear(pr);
+            if (r != STORE_OK)
+                return r;
+            c->prepared[id] = 1;
+        }
+        if (!PQsendQueryPrepared(c->db, name, p->n, p->v, p->len, p->fmt, 0))
+            return pg_map(c, NULL, 0, what);
+    } else {
+        if (!PQsendQueryParams(c->db, sql, p->n, NULL, p->v, p->len, p->fmt, 0))
+            return pg_map(c, NULL, 0, what);
+    }
+    PGresult *res = pg_wait(c->db, pg_deadline(s), &timed_out);
+    enum store_result r = pg_map(c, res, timed_out, what);
+    if (r == STORE_OK && res_out)
+        *res_out = res;
+    else
+        PQclear(res);
+    return r;
+}
+
+enum store_result pg_exec(struct pg_conn *c, enum pg_stmt_id id, const char *sql, const struct pg_params *p,
+                          PGresult **res_out, const char *what)
+{
+    if (res_out)
+        *res_out = NULL;
+    return pg_run(c, id, sql, p, res_out, what);
+}
+
+enum store_result pg_cmd(struct pg_conn *c, const char *sql, const char *what)
+{
+    return pg_run(c, PG_ADHOC, sql, NULL, NULL, what);
+}
+
+enum store_result pg_begin(struct pg_conn *c)
+{
+    return pg_cmd(c, "BEGIN", "begin");
+}
+
+enum store_result pg_end(struct pg_conn *c, enum store_result r)
+{
+    if (r == STORE_OK)
+        return pg_cmd(c, "COMMIT", "commit");
+    if (!c->broken && c->db && PQtransactionStatus(c->db) != PQTRANS_IDLE)
+        pg_cmd(c, "ROLLBACK", "rollback");
+    return r;
+}
+
+enum store_result pg_write_one(struct store *s, const char *sql, const struct pg_params *p, int *changes,
+                               const char *what)
+{
+    struct pg_store *ps = pg_of(s);
+    struct pg_conn *c = pg_get(ps);
+    if (!c)
+        return STORE_UNAVAILABLE;
+    PGresult *res = NULL;
+    enum store_result r = pg_exec(c, PG_ADHOC, sql, p, &res, what);
+    if (r == STORE_OK && changes)
+        *changes = pg_changes(res);
+    PQclear(res);
+    pg_put(ps, c);
+    return r;
+}
+
+/* ---- connections -------------------------------------------------------- */
+
+PGconn *pg_connect(const char *conninfo, int statement_timeout_ms)
+{
+    /* Keywords before dbname are defaults the operator's conninfo (expanded
+     * from dbname) may override; keepalives notice a vanished server. */
+    const char *kw[] = {"connect_timeout", "application_name", "keepalives", "keepalives_idle",
+                        "keepalives_interval", "keepalives_count", "dbname", NULL};
+    const char *val[] = {PG_CONNECT_TIMEOUT_S, "porticod", "1", "10", "5", "3", conninfo, NULL};
+    PGconn *db = PQconnectdbParams(kw, val, 1);
+    if (!db || PQstatus(db) != CONNECTION_OK) {
+        log_warn("store: cannot connect to postgres: %s", db ? PQerrorMessage(db) : "out of memory");
+        PQfinish(db);
+        return NULL;
+    }
+    /* Session settings: a statement can never run past the timeout on the
+     * server, and a transaction left open by a stuck client is ended. */
+    char sql[160];
+    snprintf(sql, sizeof sql,
+             "SET statement_timeout = %d; SET idle_in_transaction_session_timeout = %d;"
+             " SET client_encoding = 'UTF8'",
+             statement_timeout_ms, statement_timeout_ms * 4 + 10000);
+    if (PQsetnonblocking(db, 1) != 0 || !PQsendQuery(db, sql)) {
+        log_warn("store: postgres session setup failed: %s", PQerrorMessage(db));
+        PQfinish(db);
+        return NULL;
+    }
+    int timed_out = 0;
+    PGresult *res = pg_wait(db, clock_mono_ms() + statement_timeout_ms + 2000, &timed_out);
+    int ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
+    if (!ok)
+        log_warn("store: postgres session setup failed: %s",
+                 res ? PQresultErrorMessage(res) : timed_out ? "timeout" : PQerrorMessage(db));
+    PQclear(res);
+    if (!ok) {
+        PQfinish(db);
+        return NULL;
+    }
+    return db;
+}
+
+/* A pooled idle connection whose socket is readable has been told
+ * something: the server going away. Read it, so a dead connection is
+ * noticed before a request is spent on it. */
+static void pg_check_idle(struct pg_conn *c)
+{
+    if (!c->db || c->broken)
+        return;
+    struct pollfd pfd = {.fd = PQsocket(c->db), .events = POLLIN};
+    if (pfd.fd < 0) {
+        c->broken = 1;
+        return;
+    }
+    if (poll(&pfd, 1, 0) > 0) {
+        if (!PQconsumeInput(c->db) || PQstatus(c->db) != CONNECTION_OK)
+            c->broken = 1;
+        PGnotify *n;
+        while ((n = PQnotifies(c->db)) != NULL)
+            PQfreemem(n);
+    }
+}
+
+struct pg_conn *pg_get(struct pg_store *s)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += s->statement_timeout_ms / 1000;
+    ts.tv_nsec += (long)(s->statement_timeout_ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&s->mu);
+    while (s->n_idle == 0) {
+        if (pthread_cond_timedwait(&s->cv, &s->mu, &ts) == ETIMEDOUT && s->n_idle == 0) {
+            pthread_mutex_unlock(&s->mu);
+            log_warn("store: no postgres connection free within %d ms", s->statement_timeout_ms);
+            return NULL;
+        }
+    }
+    struct pg_conn *c = &s->slots[s->idle[--s->n_idle]];
+    int64_t down_until = s->down_until_ms;
+    pthread_mutex_unlock(&s->mu);
+
+    pg_check_idle(c);
+    if (c->db && !c->broken)
+        return c;
+    /* (Re)connect this slot, unless the server was just found down. */
+    if (c->db) {
+        PQfinish(c->db);
+        c->db = NULL;
+    }
+    memset(c->prepared, 0, sizeof c->prepared);
+    c->broken = 0;
+    if (clock_mono_ms() < down_until) {
+        pg_put(s, c);
+        return NULL;
+    }
+    c->db = pg_connect(s->conninfo, s->statement_timeout_ms);
+    if (!c->db) {
+        pthread_mutex_lock(&s->mu);
+        s->down_until_ms = clock_mono_ms() + PG_RECONNECT_BACKOFF_MS;
+        pthread_mutex_unlock(&s->mu);
+        pg_put(s, c);
+        return NULL;
+    }
+    return c;
+}
+
+void pg_put(struct pg_store *s, struct pg_conn *c)
+{
+    if (!c)
+        return;
+    if (c->db && !c->broken && PQtransactionStatus(c->db) != PQTRANS_IDLE) {
+        /* A path that failed inside a transaction: end it here. */
+        if (pg_cmd(c, "ROLLBACK", "rollback") != STORE_OK)
+            c->broken = 1;
+    }
+    if (c->db && c->broken) {
+        PQfinish(c->db);
+        c->db = NULL;
+        c->broken = 0;
+        memset(c->prepared, 0, sizeof c->prepared);
+    }
+    pthread_mutex_lock(&s->mu);
+    s->idle[s->n_idle++] = c->slot;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+void pg_pool_drain(struct pg_store *s)
+{
+    for (int i = 0; i < s->pool_size; i++) {
+        if (s->slots[i].db)
+            PQfinish(s->slots[i].db);
+        s->slots[i].db = NULL;
+    }
+}

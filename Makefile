@@ -1,5 +1,6 @@
 # Portico — build, run, test.
-#   make          build build/porticod, build/portico-sim
+#   make          build build/porticod, build/portico-sim, build/portico (the client CLI)
+#   make install  copy the binaries and man pages under $(DESTDIR)$(PREFIX)
 #   make run      build and start the gateway on embedded defaults
 #   make test     build and run every test (SAN=1: ASan + UBSan)
 #   make bench    run the benchmarks under bench/
@@ -7,7 +8,7 @@
 
 CC      ?= cc
 SAN     ?= 0
-PKGS    := libmicrohttpd jansson libcurl sqlite3 libcrypto
+PKGS    := libmicrohttpd jansson libcurl sqlite3 libcrypto libpq
 
 ifeq ($(SAN),1)
 BUILD   := build/san
@@ -20,7 +21,7 @@ endif
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Isrc \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDFLAGS += $(filter -fsanitize%,$(OPT))
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lmicrohttpd -ljansson -lcurl -lsqlite3 -lcrypto) -lpthread -lm
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lmicrohttpd -ljansson -lcurl -lsqlite3 -lcrypto -lpq) -lpthread -lm
 
 LIB_DIRS := util store blob upstream sim core api http
 LIB_SRC  := $(foreach d,$(LIB_DIRS),$(wildcard src/$(d)/*.c))
@@ -30,9 +31,18 @@ LIB      := $(BUILD)/libportico.a
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-BINS := $(BUILD)/porticod $(BUILD)/portico-sim
+BINS := $(BUILD)/porticod $(BUILD)/portico-sim $(BUILD)/portico
 
-.PHONY: all run test bench deps clean unit
+# The client CLI (src/cli) talks to a gateway over HTTP only: it links its
+# own objects and the pure util helpers, never the server's lib.
+CLI_SRC     := $(wildcard src/cli/*.c)
+CLI_OBJ     := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(CLI_SRC))
+CLI_LIB     := $(BUILD)/libportico-cli.a
+CLI_UTIL    := $(BUILD)/obj/util/buf.o $(BUILD)/obj/util/clock.o
+CLI_LDLIBS  := $(shell pkg-config --libs libcurl jansson libqrencode 2>/dev/null || echo -lcurl -ljansson -lqrencode)
+PREFIX      ?= /usr/local
+
+.PHONY: all run test bench deps clean unit install
 all: $(BINS) $(UNIT_BIN)
 
 $(BUILD)/obj/%.o: src/%.c
@@ -45,6 +55,19 @@ $(LIB): $(LIB_OBJ)
 
 $(BUILD)/%: $(BUILD)/obj/%.o $(LIB)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/obj/cli/%.o: CFLAGS += $(shell pkg-config --cflags libqrencode 2>/dev/null)
+
+$(CLI_LIB): $(filter-out $(BUILD)/obj/cli/main.o,$(CLI_OBJ)) $(CLI_UTIL)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/portico: $(BUILD)/obj/cli/main.o $(CLI_LIB)
+	$(CC) $(LDFLAGS) $^ $(CLI_LDLIBS) -o $@
+
+$(BUILD)/tests/test_cli_%: $(BUILD)/obj/tests/test_cli_%.o $(CLI_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(CLI_LDLIBS) -o $@
 
 $(BUILD)/obj/tests/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)
@@ -68,6 +91,12 @@ test: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) sh bench/getasset
+
+install: $(BUILD)/porticod $(BUILD)/portico-sim $(BUILD)/portico
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 755 $(BUILD)/porticod $(BUILD)/portico-sim $(BUILD)/portico $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 docs/man/portico.1 $(DESTDIR)$(PREFIX)/share/man/man1/portico.1
+	install -m 644 docs/man/porticod.8 $(DESTDIR)$(PREFIX)/share/man/man8/porticod.8
 
 clean:
 	rm -rf build

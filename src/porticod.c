@@ -20,6 +20,7 @@
 #include "sim/sim.h" /* the one gateway file that knows the simulator: it starts it */
 #include "store/store.h"
 #include "upstream/upstream.h"
+#include "util/clock.h"
 #include "util/crypto.h"
 #include "util/ids.h"
 #include "util/log.h"
@@ -53,7 +54,7 @@ struct opt {
 static const struct opt opts[] = {
     {"--listen", "PORTICO_LISTEN", OPT_STR, O(listen), "address to serve on (127.0.0.1:8080)"},
     {"--data-dir", "PORTICO_DATA_DIR", OPT_STR, O(data_dir), "SQLite file and blobs (./portico-data)"},
-    {"--store", "PORTICO_STORE", OPT_STR, O(store), "record store: sqlite (default)"},
+    {"--store", "PORTICO_STORE", OPT_STR, O(store), "record store: sqlite (default) or postgres://USER@HOST/DB"},
     {"--blob", "PORTICO_BLOB", OPT_STR, O(blob), "media store: fs (default) or s3://BUCKET?endpoint=URL&region=R"},
     {"--public-url", "PORTICO_PUBLIC_URL", OPT_STR, O(public_url), "base of media URLs handed upstream"},
     {"--upstream", "PORTICO_UPSTREAM", OPT_STR, O(upstream), "sim (embedded simulator) or https://open.volcengineapi.com"},
@@ -201,10 +202,22 @@ static int config_parse(struct config *c, int argc, char **argv, char **rest, in
     return 0;
 }
 
+/* PostgreSQL: several nodes share the database (DESIGN.md, Scale-out). */
+static int store_is_pg(const struct config *c)
+{
+    return strncmp(c->store, "postgres://", 11) == 0 || strncmp(c->store, "postgresql://", 13) == 0;
+}
+
 static struct store *open_store(const struct config *c)
 {
+    if (store_is_pg(c)) {
+        struct store *pg = store_pg_open(c->store);
+        if (!pg)
+            fprintf(stderr, "porticod: cannot open the postgres store (see the log above)\n");
+        return pg;
+    }
     if (strcmp(c->store, "sqlite") != 0) {
-        fprintf(stderr, "porticod: --store %s is not supported by this build; use sqlite\n", c->store);
+        fprintf(stderr, "porticod: --store %s is not supported; use sqlite or postgres://...\n", c->store);
         return NULL;
     }
     struct store *s = store_sqlite_open(c->data_dir);
@@ -293,11 +306,14 @@ static int serve(const struct config *c)
     }
     /* An upload cut short by a crash left a staging file, or committed
      * bytes behind a reservation that the sweep below drops: remove both. */
-    int swept_blobs = core_sweep_uploads(store, blob);
+    /* With PostgreSQL, other nodes may be creating right now: only
+     * reservations old enough to be certainly abandoned are swept. */
+    int64_t sweep_before = store_is_pg(c) ? clock_wall_ms() - 10 * 60 * 1000 : INT64_MAX;
+    int swept_blobs = core_sweep_uploads_before(store, blob, sweep_before);
     if (swept_blobs)
         log_info("removed %d media files of unfinished uploads left by an earlier stop", swept_blobs);
     int swept = 0;
-    store->ops->sweep_reservations(store, INT64_MAX, &swept);
+    store->ops->sweep_reservations(store, sweep_before, &swept);
     if (swept)
         log_info("removed %d unfinished creates left by an earlier stop", swept);
 
@@ -361,7 +377,8 @@ static int serve(const struct config *c)
     http = api ? http_start(&hc, api) : NULL;
     if (!http)
         goto out;
-    log_info("porticod listening on http://%s (store: sqlite in %s; upstream: %s)", c->listen, c->data_dir,
+    log_info("porticod listening on http://%s (store: %s in %s; upstream: %s)", c->listen,
+             store_is_pg(c) ? "postgres" : "sqlite", store_is_pg(c) ? "the shared database" : c->data_dir,
              sim ? sim_url : c->upstream);
 
     int sig = 0;
@@ -406,7 +423,10 @@ int main(int argc, char **argv)
         rc = s ? 0 : 1;
         if (s) {
             s->ops->close(s);
-            fprintf(stderr, "porticod: the store in %s is migrated\n", c.data_dir);
+            if (store_is_pg(&c))
+                fprintf(stderr, "porticod: the postgres store is migrated\n");
+            else
+                fprintf(stderr, "porticod: the store in %s is migrated\n", c.data_dir);
         }
     } else {
         fprintf(stderr, "porticod: unknown command '%s' (see porticod --help)\n", rest[0]);

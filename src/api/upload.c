@@ -120,8 +120,8 @@ static void judge_head(struct upload *u, int final)
         char why[160];
         if (media_check_image_dims(w, h, why, sizeof why) != 0) {
             char msg[200];
-            snprintf(msg, sizeof msg, "The %s %s", u->type == MEDIA_JPEG ? "JPEG" : u->type == MEDIA_PNG ? "PNG" : "WebP",
-                     why);
+            const char *kind = u->type == MEDIA_JPEG ? "JPEG" : u->type == MEDIA_PNG ? "PNG" : "WebP";
+            snprintf(msg, sizeof msg, "The %s %s", kind, why);
             size_t len = strlen(msg);
             if (len && msg[len - 1] != '.' && len + 1 < sizeof msg)
                 memcpy(msg + len, ".", 2);
@@ -131,7 +131,7 @@ static void judge_head(struct upload *u, int final)
     }
     if (!final && n < BLOB_HEAD_MAX)
         return; /* the dimensions may be in the next bytes */
-    if (n == blob_stage_size(u->stage)) {
+    if (final && n == blob_stage_size(u->stage)) {
         /* The whole file was read and has no readable size. */
         decide(u, API_INVALID_PARAMETER, "The image is truncated or corrupt: its dimensions cannot be read.");
         return;

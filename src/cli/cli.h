@@ -17,6 +17,8 @@ enum cli_status { CLI_OK = 0, CLI_ERR_API = 1, CLI_ERR_USAGE = 2 };
 #define CLI_DEFAULT_URL "http://127.0.0.1:8080"
 #define CLI_API_VERSION "2024-01-01"
 
+struct cli_command;
+
 struct cli_ctx {
     const char *url;
     const char *key;
@@ -25,6 +27,8 @@ struct cli_ctx {
     int tty_out;     /* stdout is a terminal (QR code) */
     int tty_err;     /* stderr is a terminal (bars, boards) */
     long poll_ms;    /* pace of status polls (3000; PORTICO_POLL_MS) */
+    long page_size;  /* List PageSize (100; PORTICO_PAGE_SIZE, for tests) */
+    const struct cli_command *cmd; /* the command running, for usage errors */
     struct cli_http http;
 };
 
@@ -70,13 +74,21 @@ int cli_upload_call(struct cli_ctx *c, const char *group, const char *file, cons
 /* Reports a failed call: "portico: Code: Message (RequestId: ...)" on
  * stderr, and with --json the API's body on stdout. Returns CLI_ERR_API. */
 enum cli_status cli_fail(struct cli_ctx *c, const struct cli_reply *r);
+/* The same, the line prefixed with what it was about ("face.png: "). */
+enum cli_status cli_fail_for(struct cli_ctx *c, const struct cli_reply *r, const char *what);
 /* The API's body exactly, plus a newline when it lacks one. */
 void cli_print_raw(const struct cli_reply *r);
 void cli_reply_free(struct cli_reply *r);
+/* Runs an Action whose Result is {Id} and prints the Id alone (or the
+ * JSON); body stolen. */
+enum cli_status cli_id_action(struct cli_ctx *c, const char *action, json_t *body);
+/* Whether v is one of the NULL-terminated set. */
+int cli_one_of(const char *v, const char *const *set);
 /* A string member of o, or "" (for tables). */
 const char *cli_str(const json_t *o, const char *key);
 
-/* Every page of a List action (PageSize 100) until TotalCount or --limit.
+/* Every page of a List action (PageSize 100) until TotalCount or --limit;
+ * body (the Filter) is stolen.
  * Items are appended to items; with --json the output is printed here: the
  * API's body when one page answered, otherwise one envelope whose
  * Result.Items holds them all. */
@@ -86,9 +98,11 @@ enum cli_status cli_list_all(struct cli_ctx *c, const char *action, json_t *body
 /* Polls GetAsset for each id until Active or Failed or timeout_s; shows a
  * board on a terminal, plain lines otherwise; fills finals (one GetAsset
  * Result per id, NULL where unknown; caller decrefs). CLI_OK only when all
- * are Active. */
+ * are Active. raws gets the last GetAsset body per id (malloc'd, or NULL). */
 enum cli_status cli_wait_assets(struct cli_ctx *c, const char *const *ids, int n, long timeout_s, json_t **finals,
-                                json_t **raws);
+                                char **raws);
+/* --timeout SECONDS, or dflt; -1 on a bad value (usage error printed). */
+long cli_timeout_arg(struct cli_ctx *c, const struct cli_args *a, long dflt);
 /* Sleeps the poll pace (PORTICO_POLL_MS or 3 s) in short steps. */
 void cli_poll_sleep(struct cli_ctx *c, int64_t ms);
 

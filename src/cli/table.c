@@ -68,6 +68,19 @@ size_t cli_text_width(const char *s)
     return w;
 }
 
+int cli_text_valid(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        uint32_t c;
+        size_t n = utf8_next(p, &c);
+        if (n == 0)
+            return 0;
+        p += n;
+    }
+    return 1;
+}
+
 int cli_text_sanitise(struct buf *out, const char *s)
 {
     const unsigned char *p = (const unsigned char *)(s ? s : "");

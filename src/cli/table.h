@@ -28,6 +28,8 @@ void cli_table_free(struct cli_table *t);
 
 /* Terminal columns s takes once sanitised (invalid UTF-8 bytes count 1). */
 size_t cli_text_width(const char *s);
+/* Whether s is valid UTF-8 throughout. */
+int cli_text_valid(const char *s);
 /* Appends s with control characters (C0, DEL, C1) and invalid UTF-8 bytes
  * replaced by '?'. 0 or -1. */
 int cli_text_sanitise(struct buf *out, const char *s);

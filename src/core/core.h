@@ -114,6 +114,9 @@ void core_asset_media_url(struct core *c, struct asset *a);
  * of uploads whose records were never confirmed (a crash mid-upload).
  * Returns how many files and objects it removed. */
 int core_sweep_uploads(struct store *s, struct blob *b);
+/* The same, for reservations made before older_than_ms only: with a
+ * shared PostgreSQL store other nodes may be uploading right now. */
+int core_sweep_uploads_before(struct store *s, struct blob *b, int64_t older_than_ms);
 
 /* Video generation (API.md §4), core/videos.c. */
 #define CORE_VIDEO_ITEMS_MAX 10

@@ -17,6 +17,12 @@
 #include "util/log.h"
 
 #define BATCH 256
+/* Several nodes may share the store (PostgreSQL): a batch is leased, so no
+ * other node polls its assets until each poll writes the real next poll,
+ * or the lease runs out because this node died. Long enough for a full
+ * batch to wait for its budget and poll, short enough that a dead node's
+ * assets are picked up again within seconds. */
+#define LEASE_MS 10000
 
 struct refresher {
     struct core *c;
@@ -152,7 +158,7 @@ static void *loop_main(void *arg)
             break;
 
         struct asset_list l = {0};
-        enum store_result r = s->ops->due_assets(s, clock_wall_ms(), BATCH, &l);
+        enum store_result r = s->ops->lease_due_assets(s, clock_wall_ms(), LEASE_MS, BATCH, &l);
         if (r == STORE_OK && l.n > 0)
             run_batch(rf, &l);
         free(l.items);

@@ -178,13 +178,18 @@ void core_asset_media_url(struct core *c, struct asset *a)
 
 int core_sweep_uploads(struct store *s, struct blob *b)
 {
+    return core_sweep_uploads_before(s, b, INT64_MAX);
+}
+
+int core_sweep_uploads_before(struct store *s, struct blob *b, int64_t older_than_ms)
+{
     int n = blob_sweep_staging(b);
     if (n < 0)
         n = 0;
     if (!s->ops->list_pending_blob_keys)
         return n;
     struct asset_list l = {0};
-    if (s->ops->list_pending_blob_keys(s, INT64_MAX, &l) != STORE_OK)
+    if (s->ops->list_pending_blob_keys(s, older_than_ms, &l) != STORE_OK)
         return n;
     for (size_t i = 0; i < l.n; i++)
         if (b->ops->remove(b, l.items[i].blob_key) == BLOB_OK)

@@ -24,6 +24,7 @@
 #define VR_BATCH 64
 #define VR_WORKERS 4
 #define VR_IDLE_MS 100
+#define VR_LEASE_MS 10000 /* a batch's polls, budget waits included, end well within it */
 
 struct video_refresher {
     struct core *c;
@@ -126,7 +127,10 @@ static void *vr_loop(void *arg)
             break;
 
         struct video_task_list l = {0};
-        enum store_result r = s->ops->due_video_tasks(s, clock_wall_ms(), VR_BATCH, &l);
+        /* Leased, not just read: other nodes sharing the store skip these
+         * tasks until update_video_task writes their next poll (or the
+         * lease lapses because this node died). */
+        enum store_result r = s->ops->lease_due_video_tasks(s, clock_wall_ms(), VR_LEASE_MS, VR_BATCH, &l);
         if (r == STORE_OK && l.n > 0) {
             pthread_mutex_lock(&vr->mu);
             vr->batch = l;

@@ -31,7 +31,7 @@
 /* After a failed connect, callers fail fast for this long instead of each
  * trying again: an outage costs one connect attempt per interval. */
 #define PG_RECONNECT_BACKOFF_MS 250
-#define PG_MAX_PARAMS 24
+#define PG_MAX_PARAMS 112 /* a list filter binds up to 100 group ids */
 
 /* Prepared statements, one name per id; the SQL sits next to its one user. */
 enum pg_stmt_id {
@@ -117,6 +117,11 @@ int pg_fits(const char *v, size_t cap);
 /* Schema (pg_schema.c): brings the database to the newest version in one
  * transaction under an advisory lock; 0 on success. */
 int pg_migrate(PGconn *db);
+
+/* Inside a transaction: locks the customer's row (serializing the group
+ * quota across nodes), then counts its live and pending groups. NOT_FOUND
+ * if there is no such customer. (pg_groups.c) */
+enum store_result pg_lock_count_groups(struct pg_conn *c, int64_t customer_id, int64_t *count);
 
 /* Operations, filled into the ops table by pg.c. */
 enum store_result pg_put_customer(struct store *s, const char *name, int aigc_enabled, struct customer *out);

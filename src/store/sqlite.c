@@ -290,6 +290,9 @@ static const struct store_ops sq_ops = {
     .get_video_task = sq_get_video_task,
     .update_video_task = sq_update_video_task,
     .due_video_tasks = sq_due_video_tasks,
+    /* leases */
+    .lease_due_assets = sq_lease_due_assets,
+    .lease_due_video_tasks = sq_lease_due_video_tasks,
 };
 
 /* Switches the file to WAL (persistent, so later connections inherit it). */

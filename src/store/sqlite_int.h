@@ -187,6 +187,12 @@ enum store_result sq_update_video_task(struct store *s, const struct video_task 
                                        int64_t next_poll_ms, int polls);
 enum store_result sq_due_video_tasks(struct store *s, int64_t now_ms, size_t limit, struct video_task_list *out);
 
+/* Leases of the refresher's work (sqlite_leases.c). */
+enum store_result sq_lease_due_assets(struct store *s, int64_t now_ms, int64_t lease_ms, size_t limit,
+                                      struct asset_list *out);
+enum store_result sq_lease_due_video_tasks(struct store *s, int64_t now_ms, int64_t lease_ms, size_t limit,
+                                           struct video_task_list *out);
+
 static inline struct sq_store *sq_of(struct store *s)
 {
     return (struct sq_store *)s->impl;

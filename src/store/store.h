@@ -258,6 +258,21 @@ struct store_ops {
     /* Refresher: queued or running tasks with next_poll_ms <= now_ms,
      * oldest due first, at most limit. */
     enum store_result (*due_video_tasks)(struct store *s, int64_t now_ms, size_t limit, struct video_task_list *out);
+
+    /* leases (several nodes share the refresh work) */
+    /* Atomically takes up to limit due rows (as due_assets: live,
+     * Processing, next_poll_ms <= now_ms, oldest due first), skipping rows
+     * another node is taking at this moment, and pushes their next_poll_ms
+     * to now_ms + lease_ms: no other node polls them until the lease runs
+     * out. The poller ends the lease by writing the real next poll
+     * (schedule_poll) or a final status; a node that dies mid-lease just
+     * lets it lapse and another node takes the asset. */
+    enum store_result (*lease_due_assets)(struct store *s, int64_t now_ms, int64_t lease_ms, size_t limit,
+                                          struct asset_list *out);
+    /* The same for video tasks (as due_video_tasks); update_video_task ends
+     * the lease. */
+    enum store_result (*lease_due_video_tasks)(struct store *s, int64_t now_ms, int64_t lease_ms, size_t limit,
+                                               struct video_task_list *out);
 };
 
 struct store {
@@ -268,6 +283,10 @@ struct store {
 /* Opens (creating if needed) <data_dir>/portico.db, applies migrations.
  * NULL on failure, with the reason logged. */
 struct store *store_sqlite_open(const char *data_dir);
+/* Connects to PostgreSQL (conninfo: a postgres:// URI or key=value
+ * string), applies migrations once across nodes. NULL on failure, with the
+ * reason logged. */
+struct store *store_pg_open(const char *conninfo);
 const char *store_result_str(enum store_result r);
 
 #endif

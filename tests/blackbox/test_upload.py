@@ -464,3 +464,14 @@ def test_upload_with_chunked_body(gw):
     body, ct = form([("GroupId", gid)], ("a.png", "image/png", big))
     expect_error(send(body, ct), "PayloadTooLarge")
     assert blob_files(gw) == (1, 0)
+
+
+def test_upload_jpeg_with_dimensions_past_the_first_64_kib_is_left_to_the_upstream(gw):
+    """Real photos can carry more metadata than the sniffed head holds: the
+    gateway cannot read their size, so it does not reject them for it."""
+    key, gid = setup(gw)
+    app1 = b"\xff\xe1" + struct.pack(">H", 40002) + b"\0" * 40000
+    sof0 = b"\xff\xc0" + struct.pack(">HBHHB", 17, 8, 600, 800, 3) + b"\x01\x22\x00\x02\x11\x01\x03\x11\x01"
+    data = b"\xff\xd8" + app1 + app1 + sof0 + b"\xff\xd9"
+    a = ok(upload(gw, key, gid, data), "Upload")
+    assert fetch(a["URL"])[2] == data

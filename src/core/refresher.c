@@ -35,6 +35,9 @@ struct refresher {
     pthread_cond_t done_cv; /* the loop: a worker finished an item */
     int stop;
     int woken;
+    /* Assets leased per round: about half a second of the GetAsset budget,
+     * so that newly due assets (another customer's) are seen soon. */
+    size_t batch;
     struct asset *queue[BATCH];
     size_t q_head, q_tail;
     int outstanding;
@@ -158,11 +161,11 @@ static void *loop_main(void *arg)
             break;
 
         struct asset_list l = {0};
-        enum store_result r = s->ops->lease_due_assets(s, clock_wall_ms(), LEASE_MS, BATCH, &l);
+        enum store_result r = s->ops->lease_due_assets(s, clock_wall_ms(), LEASE_MS, rf->batch, &l);
         if (r == STORE_OK && l.n > 0)
             run_batch(rf, &l);
         free(l.items);
-        if (r == STORE_OK && l.n == BATCH)
+        if (r == STORE_OK && l.n == rf->batch)
             continue; /* more are due right now */
 
         /* Nothing (more) due: sleep a little, or until a create wakes us. */
@@ -189,6 +192,8 @@ struct refresher *refresher_start(struct core *c)
         return NULL;
     rf->c = c;
     rf->n_workers = c->cfg.refresh_workers > 0 ? c->cfg.refresh_workers : 1;
+    double half_second = c->cfg.get_rate / 2;
+    rf->batch = half_second < 1 ? 1 : half_second > BATCH ? BATCH : (size_t)half_second;
     pthread_mutex_init(&rf->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);

@@ -115,17 +115,27 @@ enum store_result pg_lease_due_assets(struct store *s, int64_t now_ms, int64_t l
      * holds right now), lease, and return in the order they fell due. The
      * returned next_poll_ms is when the row fell due, as due_assets says. */
     return pg_asset_rows(s,
-                         "WITH due AS ("
-                         "  SELECT handle, next_poll_ms AS due_ms FROM assets"
-                         "  WHERE state = 1 AND status = 'Processing' AND next_poll_ms <= $1::bigint"
-                         "  ORDER BY next_poll_ms, handle LIMIT $3 FOR UPDATE SKIP LOCKED),"
+                         /* Customers take turns: every customer's k-th due asset
+                          * comes before anyone's (k+1)-th, so one customer's 50
+                          * cannot fill the batch and starve another's one. The
+                          * ranking is a CTE of its own: FOR UPDATE may not share a
+                          * query level with a window function. */
+                         "WITH ranked AS ("
+                         "  SELECT handle, ROW_NUMBER() OVER (PARTITION BY customer_id"
+                         "                                    ORDER BY next_poll_ms, handle) AS turn"
+                         "  FROM assets"
+                         "  WHERE state = 1 AND status = 'Processing' AND next_poll_ms <= $1::bigint),"
+                         " due AS ("
+                         "  SELECT d.handle, d.next_poll_ms AS due_ms, r.turn FROM assets d JOIN ranked r USING (handle)"
+                         "  WHERE d.state = 1 AND d.status = 'Processing' AND d.next_poll_ms <= $1::bigint"
+                         "  ORDER BY r.turn, d.next_poll_ms, d.handle LIMIT $3 FOR UPDATE OF d SKIP LOCKED),"
                          " leased AS ("
                          "  UPDATE assets a SET next_poll_ms = $1::bigint + $2::bigint FROM due"
                          "  WHERE a.handle = due.handle"
                          "  RETURNING a.id, a.group_id, a.customer_id, a.type, a.name, a.url, a.blob_key, a.status,"
                          "  a.failure_reason, a.create_ms, a.update_ms, due.due_ms AS next_poll_ms, a.polls,"
-                         "  a.handle)"
-                         " SELECT " PG_ASSET_COLS " FROM leased a ORDER BY a.next_poll_ms, a.handle",
+                         "  a.handle, due.turn)"
+                         " SELECT " PG_ASSET_COLS " FROM leased a ORDER BY a.turn, a.next_poll_ms, a.handle",
                          &p, out, "lease_due_assets");
 }
 

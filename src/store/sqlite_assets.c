@@ -416,11 +416,17 @@ enum store_result sq_due_assets(struct store *s, int64_t now_ms, size_t limit, s
     enum store_result r = STORE_ERROR;
     size_t cap = 0;
     /* The literals match the partial index assets_due, which the planner
-     * can only use when the query's WHERE implies the index's. */
+     * can only use when the query's WHERE implies the index's. Customers
+     * take turns: every customer's k-th due asset comes before anyone's
+     * (k+1)-th, so one customer's 50 Processing assets cannot fill a batch
+     * and starve another's one. */
     sqlite3_stmt *st = sq_stmt(c, SQ_DUE_ASSETS,
-                               "SELECT " SQ_ASSET_COLS " FROM assets a"
-                               " WHERE a.state = 1 AND a.status = 'Processing' AND a.next_poll_ms <= ?1"
-                               " ORDER BY a.next_poll_ms, a.handle LIMIT ?2");
+                               "SELECT " SQ_ASSET_COLS " FROM ("
+                               "  SELECT d.*, ROW_NUMBER() OVER (PARTITION BY d.customer_id"
+                               "                                 ORDER BY d.next_poll_ms, d.handle) AS turn"
+                               "  FROM assets d"
+                               "  WHERE d.state = 1 AND d.status = 'Processing' AND d.next_poll_ms <= ?1) a"
+                               " ORDER BY a.turn, a.next_poll_ms, a.handle LIMIT ?2");
     if (!st)
         goto out;
     sqlite3_bind_int64(st, 1, now_ms);

@@ -126,3 +126,24 @@ def test_standalone_simulator_wrong_secret():
     assert stats.get("signature_failures", 0) > 0 and stats.get("groups") == 0, stats
     gw.stop()
     sim.stop()
+
+
+def test_refresher_shares_budget_fairly_between_customers():
+    # A GetAsset budget of 4/s makes the refresher the bottleneck: customer
+    # A's 50 Processing assets need 12 s of polls. Customer B's one asset,
+    # created after all of them, must not wait behind them.
+    gw = Gateway(processing_ms=300, env={"PORTICO_UPSTREAM_GET_RATE": "4"})
+    media = MediaServer()
+    ka, kb = gw.create_key("big"), gw.create_key("small")
+    ga, gb = gw.create_group(ka, "a"), gw.create_group(kb, "b")
+    url = media.png_url()
+    parallel(lambda n: gw.create_asset(ka, ga, url, name="a%d" % n), range(50), workers=10)
+    t0 = time.monotonic()
+    b = gw.create_asset(kb, gb, url)
+    wait_active(gw, kb, b, timeout=20)
+    waited = time.monotonic() - t0
+    a_processing = gw.call(ka, "ListAssets", {"Filter": {"Statuses": ["Processing"]}})["TotalCount"]
+    print("    B's asset Active after %.1fs, with %d of A's 50 still Processing" % (waited, a_processing))
+    assert waited < 5, "B's single asset waited %.1fs behind A's 50" % waited
+    assert a_processing > 10, "the budget was not the bottleneck (%d of A's still Processing)" % a_processing
+    gw.stop()

@@ -6,6 +6,7 @@
  * answer what is in flight, exit 0. */
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,8 @@ struct config {
     int threads, workers, log_requests, sim_port;
     double create_rate, mutate_rate, get_rate;
     int max_inflight, create_wait_ms;
+    int key_rate, key_burst;
+    int max_connections, idle_timeout_s, header_timeout_s, body_timeout_s;
     /* video tasks: ModelArk */
     const char *ark_endpoint, *ark_api_key;
 };
@@ -68,6 +71,12 @@ static const struct opt opts[] = {
     {"--upstream-create-rate", "PORTICO_UPSTREAM_CREATE_RATE", OPT_DBL, O(create_rate), "upstream creates/s (30)"},
     {"--upstream-list-rate", "PORTICO_UPSTREAM_LIST_RATE", OPT_DBL, O(mutate_rate), "upstream lists, updates, deletes/s (30)"},
     {"--upstream-get-rate", "PORTICO_UPSTREAM_GET_RATE", OPT_DBL, O(get_rate), "upstream gets/s (100)"},
+    {"--key-rate", "PORTICO_KEY_RATE", OPT_INT, O(key_rate), "requests/s per API key, 0 = unlimited (100)"},
+    {"--key-burst", "PORTICO_KEY_BURST", OPT_INT, O(key_burst), "burst per API key (200)"},
+    {"--max-connections", "PORTICO_MAX_CONNECTIONS", OPT_INT, O(max_connections), "open connections at most (10000)"},
+    {"--idle-timeout", "PORTICO_IDLE_TIMEOUT_S", OPT_INT, O(idle_timeout_s), "seconds a connection may sit idle (30)"},
+    {"--header-timeout", "PORTICO_HEADER_TIMEOUT_S", OPT_INT, O(header_timeout_s), "seconds to send a request head (10)"},
+    {"--body-timeout", "PORTICO_BODY_TIMEOUT_S", OPT_INT, O(body_timeout_s), "seconds to send a request body (120)"},
     {"--upstream-max-inflight", "PORTICO_UPSTREAM_MAX_INFLIGHT_CREATES", OPT_INT, O(max_inflight), "upstream creates in flight (30)"},
     {"--create-wait-ms", "PORTICO_CREATE_WAIT_MS", OPT_INT, O(create_wait_ms), "longest wait for upstream budget (10000)"},
     /* video tasks */
@@ -134,6 +143,12 @@ static void config_defaults(struct config *c)
     c->get_rate = cc.get_rate;
     c->max_inflight = cc.max_inflight_creates;
     c->create_wait_ms = cc.create_wait_ms;
+    c->key_rate = (int)cc.key_rate;
+    c->key_burst = (int)cc.key_burst;
+    c->max_connections = 10000;
+    c->idle_timeout_s = 30;
+    c->header_timeout_s = 10;
+    c->body_timeout_s = 120;
     c->workers = 64;
     c->ark_endpoint = "https://ark.cn-beijing.volces.com"; /* video tasks */
 }
@@ -290,6 +305,12 @@ static int serve(const struct config *c)
     sigaddset(&sigs, SIGINT);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* Each connection is a descriptor: allow as many as the hard limit. */
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+        nofile.rlim_cur = nofile.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &nofile);
+    }
 
     struct store *store = open_store(c);
     if (!store)
@@ -366,6 +387,8 @@ static int serve(const struct config *c)
     cc.get_rate = c->get_rate;
     cc.max_inflight_creates = c->max_inflight;
     cc.create_wait_ms = c->create_wait_ms;
+    cc.key_rate = c->key_rate;
+    cc.key_burst = c->key_burst;
     core = up ? core_new(&cc, store, up) : NULL;
     if (core)
         core_set_blob(core, blob);
@@ -373,7 +396,9 @@ static int serve(const struct config *c)
         goto out;
     api = api_new(core, c->volc_region);
     struct http_config hc = {.listen = c->listen, .io_threads = c->threads, .workers = c->workers,
-                             .log_requests = c->log_requests};
+                             .log_requests = c->log_requests, .conn_limit = c->max_connections,
+                             .idle_timeout_s = c->idle_timeout_s, .header_timeout_s = c->header_timeout_s,
+                             .body_timeout_s = c->body_timeout_s};
     http = api ? http_start(&hc, api) : NULL;
     if (!http)
         goto out;

@@ -4,7 +4,8 @@
  * cached for AUTH_TTL_MS so that the hot path (GetAsset polling) does not
  * touch the store's key table on every request; revocations therefore take
  * effect within that time. Unknown keys are never cached, so a key issued by
- * `porticod keys create` in another process works at once. */
+ * `porticod keys create` in another process works at once. The cache slot
+ * of a key also carries its per-key rate limit. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,16 +16,21 @@
 
 #define AUTH_TTL_MS 800
 #define AUTH_SLOTS 4096 /* power of two */
+#define AUTH_STRIPES 64
 
+/* A slot also holds its key's request budget (per-key rate limit): a
+ * token bucket of key_rate tokens per second, key_burst deep. */
 struct auth_slot {
     uint8_t hash[32];
     struct customer cu;
     int64_t checked_ms;
     int used;
+    double tokens;
+    int64_t refill_ms;
 };
 
 struct auth_cache {
-    pthread_rwlock_t mu;
+    pthread_mutex_t mu[AUTH_STRIPES];
     struct auth_slot slots[AUTH_SLOTS];
 };
 
@@ -32,7 +38,8 @@ struct auth_cache *auth_cache_new(void)
 {
     struct auth_cache *a = calloc(1, sizeof *a);
     if (a)
-        pthread_rwlock_init(&a->mu, NULL);
+        for (int i = 0; i < AUTH_STRIPES; i++)
+            pthread_mutex_init(&a->mu[i], NULL);
     return a;
 }
 
@@ -40,7 +47,8 @@ void auth_cache_free(struct auth_cache *a)
 {
     if (!a)
         return;
-    pthread_rwlock_destroy(&a->mu);
+    for (int i = 0; i < AUTH_STRIPES; i++)
+        pthread_mutex_destroy(&a->mu[i]);
     free(a);
 }
 
@@ -64,6 +72,32 @@ static int well_formed(const char *key)
     return 1;
 }
 
+/* Takes one request token of the slot's key; 0, or the wait in ms. Called
+ * with the slot's stripe locked. */
+static int64_t take_request_token(const struct core_config *cfg, struct auth_slot *s, int64_t now)
+{
+    if (cfg->key_rate <= 0)
+        return 0;
+    double burst = cfg->key_burst > 0 ? cfg->key_burst : cfg->key_rate;
+    s->tokens += (double)(now - s->refill_ms) * cfg->key_rate / 1000.0;
+    if (s->tokens > burst)
+        s->tokens = burst;
+    s->refill_ms = now;
+    if (s->tokens >= 1) {
+        s->tokens -= 1;
+        return 0;
+    }
+    return (int64_t)((1 - s->tokens) * 1000.0 / cfg->key_rate) + 1;
+}
+
+static enum core_code rate_limited(struct core_status *st, int64_t wait_ms)
+{
+    core_fail(st, CORE_TOO_MANY_REQUESTS,
+              "This API key is sending requests too fast; retry after the time in the Retry-After header.");
+    st->retry_after_s = (int)((wait_ms + 999) / 1000);
+    return CORE_TOO_MANY_REQUESTS;
+}
+
 enum core_code core_authenticate(struct core *c, const char *key, struct customer *out, struct core_status *st)
 {
     if (!key || !well_formed(key))
@@ -72,35 +106,42 @@ enum core_code core_authenticate(struct core *c, const char *key, struct custome
     uint8_t hash[32];
     crypto_sha256(key, strlen(key), hash);
     size_t i = slot_of(hash);
+    pthread_mutex_t *mu = &c->auth->mu[i % AUTH_STRIPES];
+    struct auth_slot *s = &c->auth->slots[i];
     int64_t now = clock_mono_ms();
-    struct auth_cache *a = c->auth;
 
-    pthread_rwlock_rdlock(&a->mu);
-    struct auth_slot *s = &a->slots[i];
+    pthread_mutex_lock(mu);
     if (s->used && now - s->checked_ms < AUTH_TTL_MS && crypto_equal(s->hash, hash, 32)) {
         *out = s->cu;
-        pthread_rwlock_unlock(&a->mu);
-        return CORE_OK;
+        int64_t wait = take_request_token(&c->cfg, s, now);
+        pthread_mutex_unlock(mu);
+        return wait ? rate_limited(st, wait) : CORE_OK;
     }
-    pthread_rwlock_unlock(&a->mu);
+    pthread_mutex_unlock(mu);
 
     enum store_result r = c->store->ops->find_key(c->store, hash, out);
     if (r == STORE_NOT_FOUND) {
-        pthread_rwlock_wrlock(&a->mu);
+        pthread_mutex_lock(mu);
         if (s->used && crypto_equal(s->hash, hash, 32))
             s->used = 0;
-        pthread_rwlock_unlock(&a->mu);
+        pthread_mutex_unlock(mu);
         return core_fail(st, CORE_UNAUTHORIZED,
                          "The API key is unknown or revoked; ask your operator for a new one.");
     }
     if (r != STORE_OK)
         return core_store_failure(r, st);
 
-    pthread_rwlock_wrlock(&a->mu);
-    memcpy(s->hash, hash, 32);
+    pthread_mutex_lock(mu);
+    if (!s->used || !crypto_equal(s->hash, hash, 32)) {
+        /* A new occupant starts with a full budget. */
+        memcpy(s->hash, hash, 32);
+        s->tokens = c->cfg.key_burst > 0 ? c->cfg.key_burst : c->cfg.key_rate;
+        s->refill_ms = now;
+    }
     s->cu = *out;
     s->checked_ms = now;
     s->used = 1;
-    pthread_rwlock_unlock(&a->mu);
-    return CORE_OK;
+    int64_t wait = take_request_token(&c->cfg, s, now);
+    pthread_mutex_unlock(mu);
+    return wait ? rate_limited(st, wait) : CORE_OK;
 }

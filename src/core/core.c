@@ -17,6 +17,8 @@ void core_config_defaults(struct core_config *c)
     c->max_inflight_creates = 30;
     c->create_wait_ms = 10000;
     c->refresh_workers = 8;
+    c->key_rate = 100;
+    c->key_burst = 200;
 }
 
 struct core *core_new(const struct core_config *cfg, struct store *store, struct upstream *up)

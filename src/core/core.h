@@ -27,6 +27,9 @@ struct core_config {
     int max_inflight_creates; /* default 30 */
     int create_wait_ms;       /* how long a create waits for budget; default 10000 */
     int refresh_workers;      /* concurrent refresher polls; default 8 */
+    /* Per API key: requests per second and burst; 0 = no limit. */
+    double key_rate;          /* default 100 */
+    double key_burst;         /* default 200 */
 };
 
 void core_config_defaults(struct core_config *c);

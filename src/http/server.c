@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "http/addr.h"
+#include "http/deadlines.h"
 #include "http/workers.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -35,6 +36,7 @@ struct http_server {
      * no connection can be suspended when libmicrohttpd stops (it aborts
      * the process if one is). The API answers such requests at once. */
     atomic_int draining;
+    struct deadlines *deadlines;
 };
 
 struct req {
@@ -48,6 +50,7 @@ struct req {
     struct buf body;
     int body_too_large;
     struct api_stream *stream; /* streamed body (uploads), else NULL */
+    struct deadline *deadline; /* the connection's, see deadlines.h */
     uint64_t discarded;        /* bytes dropped after the stream decided */
     struct api_request ar;
     struct api_response resp;
@@ -81,8 +84,10 @@ static void run_api(struct req *r)
 
 static void set_state(struct req *r, enum req_state st)
 {
-    if (r->state == REQ_READING && st != REQ_READING)
+    if (r->state == REQ_READING && st != REQ_READING) {
         atomic_fetch_sub(&r->srv->reading, 1);
+        deadline_busy(r->deadline);
+    }
     r->state = st;
 }
 
@@ -187,6 +192,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         atomic_fetch_add(&srv->in_flight, 1);
         atomic_fetch_add(&srv->reading, 1);
         *con_cls = r;
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        r->deadline = ci ? ci->socket_context : NULL;
+        deadline_body(srv->deadlines, r->deadline);
         fill_request(r, conn, url);
         r->stream = api_stream_open(srv->api, &r->ar, header(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
                                     content_length(conn));
@@ -293,9 +301,23 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     buf_free(&r->body);
     if (r->state == REQ_READING)
         atomic_fetch_sub(&srv->reading, 1);
+    deadline_idle(srv->deadlines, r->deadline);
     free(r);
     *con_cls = NULL;
     atomic_fetch_sub(&srv->in_flight, 1);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    struct http_server *srv = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = ci ? deadlines_open(srv->deadlines, ci->connect_fd) : NULL;
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        deadlines_close(srv->deadlines, *socket_context);
+        *socket_context = NULL;
+    }
 }
 
 struct http_server *http_start(const struct http_config *cfg, struct api *api)
@@ -315,6 +337,9 @@ struct http_server *http_start(const struct http_config *cfg, struct api *api)
     s->workers = workers_start(cfg->workers > 0 ? cfg->workers : 64, 4096);
     if (!s->workers)
         goto fail;
+    s->deadlines = deadlines_start(cfg->header_timeout_s, cfg->body_timeout_s, cfg->idle_timeout_s);
+    if (!s->deadlines)
+        goto fail;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC | MHD_USE_TURBO;
     if (is_v6)
         flags |= MHD_USE_IPv6;
@@ -325,8 +350,9 @@ struct http_server *http_start(const struct http_config *cfg, struct api *api)
                               MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
                               MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
                               MHD_OPTION_CONNECTION_LIMIT, (unsigned)(cfg->conn_limit > 0 ? cfg->conn_limit : 10000),
-                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(cfg->idle_timeout_s > 0 ? cfg->idle_timeout_s : 60),
+                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(cfg->idle_timeout_s > 0 ? cfg->idle_timeout_s : 30),
                               MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                              MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
                               /* Per-connection pool, wiped between keep-alive
                                * requests: 16 KiB holds any sane request head. */
                               MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024),
@@ -341,8 +367,14 @@ struct http_server *http_start(const struct http_config *cfg, struct api *api)
     return s;
 fail:
     workers_stop(s->workers);
+    deadlines_stop(s->deadlines);
     free(s);
     return NULL;
+}
+
+unsigned long long http_reaped(const struct http_server *s)
+{
+    return deadlines_reaped(s->deadlines);
 }
 
 int http_port(const struct http_server *s)
@@ -378,5 +410,6 @@ void http_stop(struct http_server *s)
     /* Workers first: every suspended connection gets resumed and answered. */
     workers_stop(s->workers);
     MHD_stop_daemon(s->mhd);
+    deadlines_stop(s->deadlines);
     free(s);
 }

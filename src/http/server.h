@@ -16,7 +16,9 @@ struct http_config {
     int io_threads;      /* libmicrohttpd thread pool size; default: number of CPUs */
     int workers;         /* threads for requests that call the upstream; default 64 */
     int conn_limit;      /* default 10000 */
-    int idle_timeout_s;  /* default 60 */
+    int idle_timeout_s;  /* a kept-alive connection's wait for its next request; default 30 */
+    int header_timeout_s; /* to send a request head after connecting; default 10 */
+    int body_timeout_s;  /* to send a request body after its head; default 120 */
     int log_requests;    /* 1: one JSON line per request on stdout */
 };
 
@@ -29,4 +31,6 @@ int http_port(const struct http_server *s);
 void http_drain(struct http_server *s, int timeout_ms);
 /* Closes every connection and frees the server. */
 void http_stop(struct http_server *s);
+/* Connections cut off for being too slow so far. */
+unsigned long long http_reaped(const struct http_server *s);
 #endif

@@ -1,0 +1,169 @@
+"""Overload and slow clients (issue 8, point 5): per-key rate limits,
+clients that trickle their request, the connection limit, and memory with
+10 000 idle connections."""
+import resource
+import socket
+import time
+
+from portico import Gateway, expect_error, ok, parallel
+
+
+def _rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def _healthy(gw, timeout=2):
+    st, _, _ = gw.get("/healthz", timeout=timeout)
+    return st == 200
+
+
+def test_per_key_rate_limit():
+    gw = Gateway(env={"PORTICO_KEY_RATE": "5", "PORTICO_KEY_BURST": "5"})
+    k1, k2 = gw.create_key("flood"), gw.create_key("calm")
+    res = [gw.action(k1, "ListAssetGroups", {}) for _ in range(20)]
+    limited = [r for r in res if r.status == 429]
+    assert 10 <= len(limited) <= 16, "expected most of 20 quick requests over a 5/s limit to be refused, got %d" % len(limited)
+    for r in limited:
+        expect_error(r, "TooManyRequests")
+        assert int(r.headers.get("Retry-After", "0")) >= 1, r.describe()
+    # Another key is not affected by the first one's flood.
+    ok(gw.action(k2, "ListAssetGroups", {}))
+    time.sleep(1.2)
+    ok(gw.action(k1, "ListAssetGroups", {}))
+    print("    5/s key limit: %d of 20 back-to-back requests refused with 429" % len(limited))
+    gw.stop()
+
+
+def _trickle(port, data, every_s, limit_s):
+    """Sends data a byte at a time; returns seconds until the server hung up."""
+    s = socket.create_connection(("127.0.0.1", port))
+    t0 = time.monotonic()
+    try:
+        for b in data:
+            s.sendall(bytes([b]))
+            time.sleep(every_s)
+            if time.monotonic() - t0 > limit_s:
+                return None
+    except (BrokenPipeError, ConnectionResetError):
+        return time.monotonic() - t0
+    s.settimeout(limit_s)
+    try:
+        s.recv(1)  # EOF or reset once cut
+    except OSError:
+        pass
+    return time.monotonic() - t0
+    
+
+def test_trickling_clients_are_cut_off_and_others_served():
+    gw = Gateway(args=["--header-timeout", "2", "--body-timeout", "2"])
+    key = gw.create_key("c")
+    head = b"POST /v1/portrait/?Action=ListAssetGroups&Version=2024-01-01 HTTP/1.1\r\nHost: x\r\n" + b"X-Pad: " + b"a" * 200
+    body_req = (b"POST /v1/portrait/?Action=ListAssetGroups&Version=2024-01-01 HTTP/1.1\r\nHost: x\r\n"
+                b"Authorization: Bearer " + key.encode() + b"\r\nContent-Length: 500\r\n\r\n")
+
+    def slow_body(_):
+        s = socket.create_connection(("127.0.0.1", gw.port))
+        s.sendall(body_req)
+        t0 = time.monotonic()
+        try:
+            for _ in range(500):
+                s.sendall(b" ")
+                time.sleep(0.2)
+                if time.monotonic() - t0 > 15:
+                    return None
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        return time.monotonic() - t0
+
+    jobs = [("head", i) for i in range(5)] + [("body", i) for i in range(5)]
+    t0 = time.monotonic()
+    served = []
+
+    def run(job):
+        if job[0] == "head":
+            return _trickle(gw.port, head, 0.2, 15)
+        return slow_body(job)
+
+    import threading
+    out = {}
+
+    def bg():
+        out["res"] = parallel(run, jobs, workers=10)
+    th = threading.Thread(target=bg)
+    th.start()
+    while th.is_alive() and time.monotonic() - t0 < 20:
+        t = time.monotonic()
+        ok(gw.action(key, "ListAssetGroups", {}))
+        served.append(time.monotonic() - t)
+        time.sleep(0.1)
+    th.join()
+    res = out["res"]
+    assert all(isinstance(r, float) for r in res), "a trickling client was never cut off: %r" % res
+    assert all(r < 6 for r in res), "cut off too late: %r" % res
+    assert served and max(served) < 1.0, "others were not served promptly: max %.2fs" % max(served)
+    print("    10 trickling clients cut after %.1f-%.1fs; %d other requests served, slowest %.0f ms"
+          % (min(res), max(res), len(served), 1000 * max(served)))
+    gw.stop()
+
+
+def _socket_fds(pid):
+    import os
+    n = 0
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            if os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith("socket:"):
+                n += 1
+        except OSError:
+            pass
+    return n
+
+
+def test_connection_limit():
+    # Past the limit the gateway accepts no more connections: the rest wait
+    # in the kernel's backlog until a slot frees, costing the process nothing.
+    gw = Gateway(args=["--max-connections", "40"])
+    key = gw.create_key("c")
+    base = _socket_fds(gw.proc.pid)
+    socks = [socket.create_connection(("127.0.0.1", gw.port)) for _ in range(60)]
+    time.sleep(0.5)
+    held = _socket_fds(gw.proc.pid) - base
+    assert held <= 40, "the gateway holds %d connections with a limit of 40" % held
+    assert held >= 30, "the gateway accepted only %d of 60 connections with a limit of 40" % held
+    for s in socks:
+        s.close()
+    time.sleep(0.5)
+    ok(gw.action(key, "ListAssetGroups", {}))
+    print("    limit 40: 60 clients connected, the gateway held %d; service continues after" % held)
+    gw.stop()
+
+
+def test_ten_thousand_idle_connections_bounded_memory():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = 10200
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(want, hard), hard))
+    assert resource.getrlimit(resource.RLIMIT_NOFILE)[0] >= want, "cannot open 10 000 sockets here"
+    gw = Gateway(args=["--max-connections", "10100", "--header-timeout", "120", "--idle-timeout", "120"])
+    key = gw.create_key("c")
+    before = _rss_kib(gw.proc.pid)
+    socks = []
+    try:
+        for _ in range(10000):
+            socks.append(socket.create_connection(("127.0.0.1", gw.port)))
+        time.sleep(1.0)
+        rss = _rss_kib(gw.proc.pid)
+        t = time.monotonic()
+        ok(gw.action(key, "ListAssetGroups", {}))
+        latency = time.monotonic() - t
+        print("    10000 idle connections: RSS %d -> %d KiB (%.1f KiB each); a request took %.0f ms"
+              % (before, rss, (rss - before) / 10000.0, latency * 1000))
+        assert rss - before < 200 * 1024, "RSS grew by %d KiB for 10000 idle connections" % (rss - before)
+        assert latency < 2, "a request took %.1fs beside 10000 idle connections" % latency
+    finally:
+        for s in socks:
+            s.close()
+    gw.stop()

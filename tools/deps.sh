@@ -11,6 +11,13 @@ command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
 pkgs="$pkgs chromium fonts-wqy-microhei"
 # The video test checks the simulator's generated MP4 with ffprobe/ffmpeg.
 pkgs="$pkgs ffmpeg"
+# Fuzzing (make fuzz, tests/blackbox/test_fuzz.py): clang and its libFuzzer runtime.
+pkgs="$pkgs clang libclang-rt-14-dev"
+# The PostgreSQL store builds on libpq; its tests start a throwaway server.
+pkgs="$pkgs libpq-dev postgresql"
+# The portico CLI draws QR codes with libqrencode; its terminal test runs
+# it under tmux.
+pkgs="$pkgs libqrencode-dev tmux"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

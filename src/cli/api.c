@@ -130,8 +130,10 @@ int cli_video_call(struct cli_ctx *c, const char *method, const char *path, json
         return -1;
     }
     parse_body(r);
+    /* A failed task is a 200 whose object carries "error" too: only the
+     * HTTP status tells a failed call from a task that failed. */
     json_t *err = json_object_get(r->root, "error");
-    if (r->http.status >= 200 && r->http.status < 300 && r->root && !err) {
+    if (r->http.status >= 200 && r->http.status < 300 && r->root) {
         r->result = r->root;
         return 0;
     }

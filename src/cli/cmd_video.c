@@ -264,10 +264,8 @@ enum cli_status cmd_video_create(struct cli_ctx *c, const struct cli_args *a)
         cli_reply_free(&r);
         return st;
     }
-    int following = cli_args_value(a, "wait") || cli_args_value(a, "output");
-    const char *status = cli_str(r.result, "status");
-    if (following && c->json && strcmp(status, "succeeded") != 0 && strcmp(status, "failed") != 0)
-        cli_print_raw(&r); /* the create's answer, then the final state */
+    /* With --wait, the JSON printed is the task's final state (as for
+     * upload --wait and assets add --wait): the id is in it too. */
     st = follow(c, &r, a);
     cli_reply_free(&r);
     return st;

@@ -26,8 +26,12 @@ static json_t *load_vector(void)
         snprintf(path, sizeof path, "%s/volc-sign-v4.json", dir);
         v = json_load_file(path, 0, &jerr);
     }
+    /* The project's shared vectors beside the checkout, else the copy kept
+     * in the tree (identical; tests/unit/vectors/README says so). */
     if (!v)
         v = json_load_file("../shared/vectors/volc-sign-v4.json", 0, &jerr);
+    if (!v)
+        v = json_load_file("tests/unit/vectors/volc-sign-v4.json", 0, &jerr);
     if (!v)
         fprintf(stderr, "  cannot load volc-sign-v4.json (set PORTICO_VECTORS_DIR): %s\n", jerr.text);
     return v;

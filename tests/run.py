@@ -13,6 +13,11 @@
    An exception is a failure; so is a sanitizer report in the stderr of any
    process the test started (tests/blackbox/portico.py keeps the registry).
 
+3. The black-box modules again against PostgreSQL (lines tagged "[pg]"):
+   the runner starts one throwaway server (tests/pg/pgserver.py) and each
+   child runs with PORTICO_TEST_STORE=pg, so every Gateway gets its own
+   database in it. --stores sqlite skips this pass.
+
 Prints "ok NAME" / "FAIL NAME" per test, a time per module, and ends with
 exactly one line "N passed, N failed"; exit status 0 only if nothing failed.
 """
@@ -100,15 +105,19 @@ def run_unit(path, k):
 
 # ------------------------------------------------------------------ black-box, parent side
 
-def run_module_child(path, build, k):
-    """Runs one black-box module in a child process, in its own process group."""
+def run_module_child(path, build, k, pg_url=None):
+    """Runs one black-box module in a child process, in its own process group;
+    with pg_url, against PostgreSQL (the server at pg_url) and tagged [pg]."""
     name = os.path.basename(path)[:-3]
     t0 = time.monotonic()
     argv = [sys.executable, os.path.abspath(__file__), "--build", build, "--module", path]
     if k:
         argv += ["-k", k]
+    env = None
+    if pg_url:
+        env = dict(os.environ, PORTICO_TEST_STORE="pg", PORTICO_TEST_PG=pg_url)
     p = subprocess.Popen(argv, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, start_new_session=True)
+                         stderr=subprocess.STDOUT, start_new_session=True, env=env)
     timer = threading.Timer(MODULE_TIMEOUT, lambda: _killpg(p))
     timer.start()
     out = p.stdout.read().decode("utf-8", "replace")
@@ -130,6 +139,10 @@ def run_module_child(path, build, k):
         why = "timeout after %ds" % MODULE_TIMEOUT if time.monotonic() - t0 >= MODULE_TIMEOUT else \
             "exit status %s" % p.returncode
         lines.append("FAIL %s (module runner died: %s)" % (name, why))
+    if pg_url:
+        name = "[pg] " + name
+        lines = [("ok [pg] " + x[3:]) if x.startswith("ok ") else
+                 ("FAIL [pg] " + x[5:]) if x.startswith("FAIL ") else x for x in lines]
     return name, lines, passed, failed, time.monotonic() - t0
 
 
@@ -214,6 +227,25 @@ def _indent(s):
     return "\n".join("    " + x for x in s.rstrip().splitlines())
 
 
+# ------------------------------------------------------------------ PostgreSQL pass
+
+# Black-box modules not run a second time against PostgreSQL: multinode
+# starts its own servers; blob_s3 tests the S3 client, not the store.
+PG_SKIP = ("test_multinode", "test_blob_s3")
+
+
+def start_pg():
+    """The shared PostgreSQL server of the [pg] pass, or None (a failure is printed)."""
+    sys.path.insert(0, os.path.join(ROOT, "tests", "pg"))
+    try:
+        import pgserver
+        return pgserver.PgServer().start()
+    except Exception:
+        print("FAIL [pg] (cannot start the PostgreSQL test server)\n%s" % _indent(traceback.format_exc()))
+        sys.stdout.flush()
+        return None
+
+
 # ------------------------------------------------------------------ main
 
 def main():
@@ -225,6 +257,8 @@ def main():
     ap.add_argument("--module", help=argparse.SUPPRESS)
     ap.add_argument("--no-unit", action="store_true", help="skip the unit binaries")
     ap.add_argument("--no-blackbox", action="store_true", help="skip the black-box modules")
+    ap.add_argument("--stores", default=os.environ.get("PORTICO_TEST_STORES", "sqlite,pg"),
+                    help="stores the black-box modules run against (default sqlite,pg)")
     a = ap.parse_args()
     os.chdir(ROOT)
     build = os.path.normpath(a.build)
@@ -246,9 +280,33 @@ def main():
     total_p = total_f = 0
     print_lock = threading.Lock()
 
+    stores = [x.strip() for x in a.stores.split(",") if x.strip()]
+    if "sqlite" not in stores:
+        jobs = [j for j in jobs if j[0] != "bb"]
+    pg = None
+    if "pg" in stores:
+        # One throwaway server for the whole run: the [pg] modules and the
+        # PostgreSQL unit test (build/tests/test_store_pg) use it.
+        pg = start_pg()
+        if pg is None:
+            total_f += 1
+        else:
+            os.environ["PORTICO_TEST_PG"] = pg.base_url
+    if pg is not None and not a.no_blackbox:
+        # The same modules against PostgreSQL, but not those that start
+        # their own servers or test no store (PG_SKIP).
+        for p in sorted(glob.glob(os.path.join(BLACKBOX, "test_*.py"))):
+            if not any(s in p for s in PG_SKIP):
+                jobs.append(("bbpg", p))
+
     def run(job):
         kind, p = job
-        r = run_unit(p, a.k) if kind == "unit" else run_module_child(p, build, a.k)
+        if kind == "unit":
+            r = run_unit(p, a.k)
+        elif kind == "bbpg":
+            r = run_module_child(p, build, a.k, pg.base_url)
+        else:
+            r = run_module_child(p, build, a.k)
         name, lines, ps, fs, dt = r
         with print_lock:
             for line in lines:
@@ -259,19 +317,23 @@ def main():
         return ps, fs
 
     # Unit binaries first (fast, CPU-bound), then the modules in parallel.
-    with ThreadPoolExecutor(max_workers=2) as ex:
-        for ps, fs in ex.map(run, [j for j in jobs if j[0] == "unit"]):
-            total_p += ps
-            total_f += fs
     # The slowest modules start first so that the wall time is the longest one.
-    bb = [j for j in jobs if j[0] == "bb"]
-    order = ["test_upload", "test_liveness", "test_assets", "test_quota", "test_upstream_budget",
+    bb = [j for j in jobs if j[0] in ("bb", "bbpg")]
+    order = ["test_multinode", "test_upload", "test_liveness", "test_assets", "test_quota", "test_upstream_budget",
              "test_ops", "test_groups", "test_isolation", "test_auth_keys"]
-    bb.sort(key=lambda j: next((i for i, o in enumerate(order) if o in j[1]), len(order)))
-    with ThreadPoolExecutor(max_workers=max(1, a.j)) as ex:
-        for ps, fs in ex.map(run, bb):
-            total_p += ps
-            total_f += fs
+    bb.sort(key=lambda j: (j[0] == "bbpg", next((i for i, o in enumerate(order) if o in j[1]), len(order))))
+    try:
+        with ThreadPoolExecutor(max_workers=2) as ex:
+            for ps, fs in ex.map(run, [j for j in jobs if j[0] == "unit"]):
+                total_p += ps
+                total_f += fs
+        with ThreadPoolExecutor(max_workers=max(1, a.j)) as ex:
+            for ps, fs in ex.map(run, bb):
+                total_p += ps
+                total_f += fs
+    finally:
+        if pg is not None:
+            pg.cleanup()
     print("# total time %.1fs" % (time.monotonic() - t_all))
     print("%d passed, %d failed" % (total_p, total_f))
     return 1 if total_f else 0

@@ -344,6 +344,48 @@ class _Proc:
         return probs
 
 
+# ---------------------------------------------------------------- store under test
+
+def store_is_pg():
+    """True when the suite runs against PostgreSQL (tests/run.py's second
+    pass sets PORTICO_TEST_STORE=pg and PORTICO_TEST_PG to the shared test
+    server's URL, postgres://portico@127.0.0.1:PORT)."""
+    return os.environ.get("PORTICO_TEST_STORE") == "pg"
+
+
+def _pgserver():
+    import sys
+    d = os.path.join(ROOT, "tests", "pg")
+    if d not in sys.path:
+        sys.path.insert(0, d)
+    import pgserver
+    return pgserver
+
+
+def store_for(data_dir):
+    """(store URL, database name) for a gateway on data_dir: (None, None)
+    for SQLite; with PostgreSQL, a database named after the data dir,
+    created on first use, so gateways sharing a data dir share records."""
+    if not store_is_pg():
+        return None, None
+    base = os.environ.get("PORTICO_TEST_PG")
+    assert base, "PORTICO_TEST_STORE=pg needs PORTICO_TEST_PG (the test server's URL)"
+    import hashlib
+    name = "t_" + hashlib.sha1(os.path.abspath(data_dir).encode()).hexdigest()[:20]
+    marker = os.path.join(data_dir, ".pg-test-db")
+    if not os.path.exists(marker):
+        _pgserver().create_database_at(base, name)
+        with open(marker, "w") as f:
+            f.write(name + "\n")
+    return "%s/%s" % (base, name), name
+
+
+def drop_test_database(name):
+    base = os.environ.get("PORTICO_TEST_PG")
+    if base:
+        _pgserver().drop_database_at(base, name)
+
+
 class Gateway(_Proc):
     """A porticod on free loopback ports with its embedded simulator.
 
@@ -360,6 +402,7 @@ class Gateway(_Proc):
         self.own_data_dir = data_dir is None
         self.data_dir = data_dir or os.path.join(self.tmp, "data")
         os.makedirs(self.data_dir, exist_ok=True)
+        self.store_url, self.store_db = store_for(self.data_dir)
         self.processing_ms = processing_ms
         self.extra_args = list(args)
         self.extra_env = dict(env or {})
@@ -391,6 +434,8 @@ class Gateway(_Proc):
             self.port = free_port()
             self.sim_port = free_port()
             env = {"PORTICO_SIM_PROCESSING_MS": self.processing_ms, "PORTICO_SIM_PORT": self.sim_port}
+            if self.store_url:  # PORTICO_TEST_STORE=pg: this data dir's database
+                env["PORTICO_STORE"] = self.store_url
             env.update(self.extra_env)
             argv = [self.binary, "--listen", "127.0.0.1:%d" % self.port, "--data-dir", self.data_dir]
             if self.upstream:
@@ -435,6 +480,8 @@ class Gateway(_Proc):
                          % (len(bugs), json.dumps(bugs[0])))
         if not _keep:
             shutil.rmtree(self.tmp, ignore_errors=True)
+            if self.store_db and self.own_data_dir:
+                drop_test_database(self.store_db)
         return probs
 
     # -------------------------------------------------------- CLI
@@ -445,7 +492,8 @@ class Gateway(_Proc):
         args = list(args)
         n = 2 if args[:1] == ["keys"] else 1
         argv = [self.binary] + args[:n] + ["--data-dir", self.data_dir] + args[n:]
-        cp = subprocess.run(argv, cwd=ROOT, env=_clean_env(), stdin=subprocess.DEVNULL,
+        env = _clean_env({"PORTICO_STORE": self.store_url} if self.store_url else None)
+        cp = subprocess.run(argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
         err = cp.stderr.decode("utf-8", "replace")
         rep = sanitizer_report(err)

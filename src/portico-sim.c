@@ -24,7 +24,10 @@ static void usage(FILE *out)
             "PORTICO_SIM_MAX_INFLIGHT_CREATES.\n"
             "Video tasks (POST/GET /api/v3/contents/generations/tasks): PORTICO_ARK_API_KEY is the one\n"
             "Bearer key accepted (default portico-sim-ark-key); PORTICO_SIM_VIDEO_MS how long a task takes\n"
-            "(default 5000).\n");
+            "(default 5000).\n"
+            "Faults: PORTICO_SIM_FAULT_RATE (0..1, spread over the kinds below) or per kind\n"
+            "PORTICO_SIM_FAULT_{LATENCY,5XX,THROTTLE,DROP,LOST_REPLY}; PORTICO_SIM_FAULT_LATENCY_MS (200).\n"
+            "At run time: POST /_sim/faults {\"rate\":0.3} (or per kind); GET /_sim/objects lists every object.\n");
 }
 
 /* "HOST:PORT", "[V6]:PORT" or ":PORT"; host is written into host_buf. */

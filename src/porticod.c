@@ -41,6 +41,10 @@ struct config {
     int max_connections, idle_timeout_s, header_timeout_s, body_timeout_s;
     /* video tasks: ModelArk */
     const char *ark_endpoint, *ark_api_key;
+    /* reconciliation: with PostgreSQL, reservations older than this are
+     * settled (other nodes may be creating younger ones) */
+    int reconcile_after_s;
+    int reconcile_grace_ms; /* how long the upstream may still act on a dead process's create */
 };
 
 enum opt_kind { OPT_STR, OPT_INT, OPT_DBL, OPT_BOOL_OFF };
@@ -82,6 +86,9 @@ static const struct opt opts[] = {
     /* video tasks */
     {"--ark-endpoint", "PORTICO_ARK_ENDPOINT", OPT_STR, O(ark_endpoint), "ModelArk video tasks (https://ark.cn-beijing.volces.com)"},
     {NULL, "PORTICO_ARK_API_KEY", OPT_STR, O(ark_api_key), "ARK API key for the real video task API"},
+    /* reconciliation */
+    {"--reconcile-after", "PORTICO_RECONCILE_AFTER_S", OPT_INT, O(reconcile_after_s), "postgres: settle unfinished creates older than this (600)"},
+    {"--reconcile-grace-ms", "PORTICO_RECONCILE_GRACE_MS", OPT_INT, O(reconcile_grace_ms), "wait before settling creates cut by a crash (12000)"},
 };
 #undef O
 
@@ -151,6 +158,8 @@ static void config_defaults(struct config *c)
     c->body_timeout_s = 120;
     c->workers = 64;
     c->ark_endpoint = "https://ark.cn-beijing.volces.com"; /* video tasks */
+    c->reconcile_after_s = 600;                            /* reconciliation */
+    c->reconcile_grace_ms = 12000; /* > the upstream timeout (10 s): a create of the dead process is done by then */
 }
 
 /* Environment first, then flags; leaves the non-option words in rest. */
@@ -325,18 +334,13 @@ static int serve(const struct config *c)
         fprintf(stderr, "porticod: cannot open the media store (--blob %s)\n", c->blob);
         goto out;
     }
-    /* An upload cut short by a crash left a staging file, or committed
-     * bytes behind a reservation that the sweep below drops: remove both. */
-    /* With PostgreSQL, other nodes may be creating right now: only
-     * reservations old enough to be certainly abandoned are swept. */
-    int64_t sweep_before = store_is_pg(c) ? clock_wall_ms() - 10 * 60 * 1000 : INT64_MAX;
-    int swept_blobs = core_sweep_uploads_before(store, blob, sweep_before);
-    if (swept_blobs)
-        log_info("removed %d media files of unfinished uploads left by an earlier stop", swept_blobs);
-    int swept = 0;
-    store->ops->sweep_reservations(store, sweep_before, &swept);
-    if (swept)
-        log_info("removed %d unfinished creates left by an earlier stop", swept);
+    /* An upload cut short by a crash left a staging file: remove it. The
+     * reservations an earlier stop left are settled once the upstream is
+     * up (reconciliation, below): not dropped blindly, since the upstream
+     * may have made what they were creating. */
+    int swept_blobs = blob_sweep_staging(blob);
+    if (swept_blobs > 0)
+        log_info("removed %d staging files of unfinished uploads left by an earlier stop", swept_blobs);
 
     struct upstream_config uc = {.region = c->volc_region, .service = "ark", .version = "2024-01-01",
                                  .timeout_ms = 10000, .connect_timeout_ms = 3000, .max_attempts = 3};
@@ -389,11 +393,21 @@ static int serve(const struct config *c)
     cc.create_wait_ms = c->create_wait_ms;
     cc.key_rate = c->key_rate;
     cc.key_burst = c->key_burst;
+    cc.reconcile_after_ms = (int64_t)c->reconcile_after_s * 1000; /* reconciliation */
     core = up ? core_new(&cc, store, up) : NULL;
     if (core)
         core_set_blob(core, blob);
     if (!core || core_start(core) != 0)
         goto out;
+    /* reconciliation: settle what an earlier stop left half-done before
+     * serving, so quotas and records are exact from the first request.
+     * With PostgreSQL, other nodes may be creating right now: only
+     * reservations old enough to be certainly abandoned are settled. */
+    int64_t settle_before = store_is_pg(c) ? clock_wall_ms() - (int64_t)c->reconcile_after_s * 1000 : INT64_MAX;
+    struct core_reconcile_counts rn;
+    if (core_reconcile_startup(core, settle_before, c->reconcile_grace_ms, &rn) == 0 && (rn.adopted || rn.undone || rn.released || rn.left))
+        log_info("settled unfinished creates left by an earlier stop: %d adopted, %d undone upstream, %d released,"
+                 " %d left for the background reconciler", rn.adopted, rn.undone, rn.released, rn.left);
     api = api_new(core, c->volc_region);
     struct http_config hc = {.listen = c->listen, .io_threads = c->threads, .workers = c->workers,
                              .log_requests = c->log_requests, .conn_limit = c->max_connections,

@@ -38,13 +38,24 @@ static json_t *id_result(const char *id)
 static enum core_code create_asset_group(struct api *a, const struct customer *cu, json_t *body, json_t **result,
                                          struct core_status *st)
 {
-    const char *name = NULL, *type = NULL, *desc = NULL;
+    const char *name = NULL, *type = NULL, *desc = NULL, *token = NULL;
     if (param_string(body, "Name", &name, st) || param_string(body, "GroupType", &type, st) ||
-        param_string(body, "Description", &desc, st))
+        param_string(body, "Description", &desc, st) || param_string(body, "ClientToken", &token, st))
         return st->code;
+    /* idempotency: a repeat of the same ClientToken answers the first Id */
+    const char *fields[] = {name, type, desc};
+    struct core_once once;
+    if (core_once_begin(a->core, cu, token, "CreateAssetGroup", fields, 3, &once, st))
+        return st->code;
+    if (once.replay[0]) {
+        *result = id_result(once.replay);
+        return CORE_OK;
+    }
     char id[IDS_MAX];
-    if (core_create_group(a->core, cu, name, desc, type, id, st))
-        return st->code;
+    enum core_code rc = core_create_group(a->core, cu, name, desc, type, id, st);
+    core_once_end(a->core, &once, rc == CORE_OK ? id : NULL);
+    if (rc)
+        return rc;
     *result = id_result(id);
     return CORE_OK;
 }
@@ -122,13 +133,25 @@ static enum core_code delete_asset_group(struct api *a, const struct customer *c
 static enum core_code create_asset(struct api *a, const struct customer *cu, json_t *body, json_t **result,
                                    struct core_status *st)
 {
-    const char *group = NULL, *url = NULL, *type = NULL, *name = NULL;
+    const char *group = NULL, *url = NULL, *type = NULL, *name = NULL, *token = NULL;
     if (param_string(body, "GroupId", &group, st) || param_string(body, "URL", &url, st) ||
-        param_string(body, "AssetType", &type, st) || param_string(body, "Name", &name, st))
+        param_string(body, "AssetType", &type, st) || param_string(body, "Name", &name, st) ||
+        param_string(body, "ClientToken", &token, st))
         return st->code;
+    /* idempotency: a repeat of the same ClientToken answers the first Id */
+    const char *fields[] = {group, url, type, name};
+    struct core_once once;
+    if (core_once_begin(a->core, cu, token, "CreateAsset", fields, 4, &once, st))
+        return st->code;
+    if (once.replay[0]) {
+        *result = id_result(once.replay);
+        return CORE_OK;
+    }
     char id[IDS_MAX];
-    if (core_create_asset(a->core, cu, group, url, type, name, id, st))
-        return st->code;
+    enum core_code rc = core_create_asset(a->core, cu, group, url, type, name, id, st);
+    core_once_end(a->core, &once, rc == CORE_OK ? id : NULL);
+    if (rc)
+        return rc;
     *result = id_result(id);
     return CORE_OK;
 }

@@ -17,6 +17,7 @@
 #include "api/internal.h"
 #include "api/multipart.h"
 #include "blob/blob.h"
+#include "util/crypto.h"
 #include "util/media.h"
 
 #define UPLOAD_ACTION "Upload"
@@ -32,7 +33,7 @@
  * this size rather than in the front's small chunks. */
 #define UPLOAD_WRITE_BUF (64 * 1024)
 
-enum upload_part { PART_NONE, PART_FILE, PART_GROUP_ID, PART_NAME, PART_OTHER };
+enum upload_part { PART_NONE, PART_FILE, PART_GROUP_ID, PART_NAME, PART_OTHER, PART_CLIENT_TOKEN };
 
 struct field {
     char value[UPLOAD_FIELD_MAX + 1];
@@ -55,6 +56,7 @@ struct upload {
     struct multipart mp;
     enum upload_part part;
     struct field group_id, name;
+    struct field client_token; /* idempotency */
     int file_seen;
     struct blob_stage *stage;
     enum media_type type; /* MEDIA_UNKNOWN until sniffed */
@@ -177,6 +179,8 @@ static int on_part_begin(void *ctx, const struct multipart_part *p)
         return begin_field(u, &u->group_id, PART_GROUP_ID, "GroupId");
     if (strcmp(p->name, "Name") == 0)
         return begin_field(u, &u->name, PART_NAME, "Name");
+    if (strcmp(p->name, "ClientToken") == 0) /* idempotency */
+        return begin_field(u, &u->client_token, PART_CLIENT_TOKEN, "ClientToken");
     u->part = PART_OTHER; /* unknown fields are ignored, as in JSON bodies */
     return 0;
 }
@@ -252,6 +256,8 @@ static int on_part_data(void *ctx, const char *p, size_t n)
         return append_field(u, &u->group_id, "GroupId", p, n);
     case PART_NAME:
         return append_field(u, &u->name, "Name", p, n);
+    case PART_CLIENT_TOKEN:
+        return append_field(u, &u->client_token, "ClientToken", p, n);
     default:
         return 0;
     }
@@ -321,6 +327,26 @@ static void upload_free(struct upload *u)
     free(u);
 }
 
+/* idempotency: claims the upload's ClientToken, if any. "The same upload"
+ * is the same GroupId, Name, file type, file size and SHA-256 of the
+ * file's first bytes (the part kept in memory; the whole file is never
+ * held or read back). */
+static enum core_code begin_once(struct upload *u, struct core_once *once, struct core_status *st)
+{
+    if (!u->client_token.seen) {
+        memset(once, 0, sizeof *once);
+        return CORE_OK;
+    }
+    size_t n = 0;
+    const uint8_t *head = blob_stage_head(u->stage, &n);
+    char head_hash[65], size[24];
+    crypto_sha256_hex(head, n, head_hash);
+    snprintf(size, sizeof size, "%llu", (unsigned long long)blob_stage_size(u->stage));
+    const char *fields[] = {u->group_id.value, u->name.seen ? u->name.value : NULL, media_type_name(u->type), size,
+                            head_hash};
+    return core_once_begin(u->api->core, &u->cu, u->client_token.value, UPLOAD_ACTION, fields, 5, once, st);
+}
+
 static void upload_finish(struct api_stream *s, struct api_response *resp)
 {
     struct upload *u = (struct upload *)s;
@@ -343,15 +369,33 @@ static void upload_finish(struct api_stream *s, struct api_response *resp)
     if (!u->decided) {
         struct core_status st = {0};
         struct asset as;
-        struct blob_stage *stage = u->stage;
-        u->stage = NULL; /* core_upload_asset consumes it */
-        if (core_upload_asset(a->core, &u->cu, u->group_id.value, u->name.seen ? u->name.value : NULL, stage,
-                              extension(u->type), media_type_name(u->type), &as, &st) != CORE_OK) {
+        struct core_once once = {0};
+        if (begin_once(u, &once, &st) != CORE_OK) {
             decide_core(u, &st);
+        } else if (once.replay[0]) {
+            /* idempotency: the first upload's asset, as it is now */
+            if (core_get_asset(a->core, &u->cu, once.replay, &as, &st) != CORE_OK) {
+                decide_core(u, &st);
+            } else {
+                core_asset_media_url(a->core, &as);
+                envelope_ok(&req, UPLOAD_ACTION, UPLOAD_VERSION, a->region, render_asset(&as), resp);
+                upload_free(u);
+                return;
+            }
         } else {
-            envelope_ok(&req, UPLOAD_ACTION, UPLOAD_VERSION, a->region, render_asset(&as), resp);
-            upload_free(u);
-            return;
+            struct blob_stage *stage = u->stage;
+            u->stage = NULL; /* core_upload_asset consumes it */
+            enum core_code rc = core_upload_asset(a->core, &u->cu, u->group_id.value,
+                                                  u->name.seen ? u->name.value : NULL, stage, extension(u->type),
+                                                  media_type_name(u->type), &as, &st);
+            core_once_end(a->core, &once, rc == CORE_OK ? as.id : NULL);
+            if (rc != CORE_OK) {
+                decide_core(u, &st);
+            } else {
+                envelope_ok(&req, UPLOAD_ACTION, UPLOAD_VERSION, a->region, render_asset(&as), resp);
+                upload_free(u);
+                return;
+            }
         }
     }
     envelope_error(&req, UPLOAD_ACTION, UPLOAD_VERSION, a->region, u->err, u->msg, resp);

@@ -19,8 +19,9 @@ enum core_code core_create_asset(struct core *c, const struct customer *cu, cons
 
     struct store *s = c->store;
     int64_t handle;
+    int64_t reserved = clock_wall_ms(); /* with handle, the upstream tag (reconcile.c) */
     enum store_result r = s->ops->reserve_asset(s, cu->id, group_id, type, name ? name : "", url, "",
-                                                CORE_MAX_ASSETS, clock_wall_ms(), &handle);
+                                                CORE_MAX_ASSETS, reserved, &handle);
     if (r == STORE_NOT_FOUND)
         return core_forbidden(st, "asset group");
     if (r == STORE_QUOTA)
@@ -29,20 +30,16 @@ enum core_code core_create_asset(struct core *c, const struct customer *cu, cons
     if (r != STORE_OK)
         return core_store_failure(r, st);
 
-    if (budget_begin_create(&c->budget, st) != CORE_OK) {
-        s->ops->release_asset(s, handle);
+    /* reconciliation: a lost answer is found again by the tag, not repeated blindly */
+    struct reconcile_create rq = {.is_group = 0, .handle = handle, .reserved_ms = reserved, .customer_id = cu->id,
+                                  .name = name, .group_id = group_id, .url = url, .asset_type = type};
+    int in_doubt = 0;
+    if (reconcile_create(c, &rq, id_out, &in_doubt, st) != CORE_OK) {
+        if (!in_doubt) /* in doubt: the reconciler owns the reservation */
+            s->ops->release_asset(s, handle);
         return st->code;
     }
     struct up_error err = {0};
-    enum up_result u = c->up->ops->create_asset(c->up, group_id, url, type, name, id_out, &err);
-    budget_end_create(&c->budget);
-    core_count_upstream("CreateAsset", u);
-    if (u != UP_OK) {
-        s->ops->release_asset(s, handle);
-        if (u == UP_NOT_FOUND) /* the group vanished upstream */
-            return core_forbidden(st, "asset group");
-        return core_upstream_failure("CreateAsset", u, &err, st);
-    }
     int64_t now = clock_wall_ms();
     r = s->ops->confirm_asset(s, handle, id_out, now, refresher_next_poll(now, now));
     if (r == STORE_NOT_FOUND) {

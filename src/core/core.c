@@ -19,6 +19,7 @@ void core_config_defaults(struct core_config *c)
     c->refresh_workers = 8;
     c->key_rate = 100;
     c->key_burst = 200;
+    c->reconcile_after_ms = 10 * 60 * 1000; /* reconciliation */
 }
 
 struct core *core_new(const struct core_config *cfg, struct store *store, struct upstream *up)
@@ -50,6 +51,10 @@ int core_start(struct core *c)
     c->refresher = refresher_start(c);
     if (!c->refresher)
         return -1;
+    /* reconciliation */
+    c->reconciler = reconciler_start(c);
+    if (!c->reconciler)
+        return -1;
     /* video tasks */
     c->video_refresher = video_refresher_start(c);
     return c->video_refresher ? 0 : -1;
@@ -59,6 +64,7 @@ void core_free(struct core *c)
 {
     if (!c)
         return;
+    reconciler_stop(c->reconciler);           /* reconciliation */
     video_refresher_stop(c->video_refresher); /* video tasks */
     if (c->refresher)
         refresher_stop(c->refresher);

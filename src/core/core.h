@@ -30,6 +30,10 @@ struct core_config {
     /* Per API key: requests per second and burst; 0 = no limit. */
     double key_rate;          /* default 100 */
     double key_burst;         /* default 200 */
+    /* reconciliation: reservations older than this are settled by the
+     * periodic sweep (no live node can still be creating them); default
+     * 10 minutes. */
+    int64_t reconcile_after_ms;
 };
 
 void core_config_defaults(struct core_config *c);
@@ -120,6 +124,47 @@ int core_sweep_uploads(struct store *s, struct blob *b);
 /* The same, for reservations made before older_than_ms only: with a
  * shared PostgreSQL store other nodes may be uploading right now. */
 int core_sweep_uploads_before(struct store *s, struct blob *b, int64_t older_than_ms);
+
+/* Reconciliation (core/reconcile.c): reservations whose create may or may
+ * not have happened upstream. */
+struct core_reconcile_counts {
+    int adopted;  /* made upstream: the record was confirmed */
+    int undone;   /* made upstream but not wanted (bytes gone): removed there */
+    int released; /* not made upstream: reservation (and stored bytes) dropped */
+    int left;     /* could not be settled now (upstream unreachable): retried in the background */
+};
+/* Settles every reservation made before older_than_ms: adopts what the
+ * upstream made, drops the rest with their stored bytes. Blocks on the
+ * upstream (lookups from the list budget); for start-up, after core_start.
+ * 0, or -1 when the store could not list them. */
+int core_reconcile_pending(struct core *c, int64_t older_than_ms, struct core_reconcile_counts *out);
+/* Start-up: core_reconcile_pending, but if any of the reservations is
+ * young enough that the stopped process may have had its create in flight,
+ * first waits until grace_ms after the call (longer than the upstream may
+ * go on acting on a request whose client died). */
+int core_reconcile_startup(struct core *c, int64_t older_than_ms, int grace_ms, struct core_reconcile_counts *out);
+
+/* ClientToken (core/idempotency.c): a create repeated with the same token
+ * within 24 h answers the first result and creates nothing. */
+#define CORE_CLIENT_TOKEN_MAX 64
+struct core_once {
+    int active;            /* the token is claimed: call core_once_end */
+    int64_t customer_id;
+    char token[CORE_CLIENT_TOKEN_MAX + 1];
+    char replay[STORE_IDEM_RESULT_MAX]; /* non-empty: the first request's result; create nothing */
+};
+/* Begins a create that carries token (NULL: none; o stays inactive).
+ * fields are what makes two requests "the same" (NULL entries allowed),
+ * action names the create. CORE_OK with o->replay set (answer it), or with
+ * o->active (create, then core_once_end). InvalidParameter for a malformed
+ * token or one used for a different request; TooManyRequests when the same
+ * request is still being created after a short wait. */
+enum core_code core_once_begin(struct core *c, const struct customer *cu, const char *token, const char *action,
+                               const char *const *fields, size_t n_fields, struct core_once *o,
+                               struct core_status *st);
+/* Ends a claimed create: result is what a repeat will be answered (the
+ * created id), or NULL when the create failed (the token is free again). */
+void core_once_end(struct core *c, struct core_once *o, const char *result);
 
 /* Video generation (API.md §4), core/videos.c. */
 #define CORE_VIDEO_ITEMS_MAX 10

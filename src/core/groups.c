@@ -31,25 +31,23 @@ enum core_code core_create_group(struct core *c, const struct customer *cu, cons
 
     struct store *s = c->store;
     int64_t handle;
+    int64_t reserved = clock_wall_ms(); /* with handle, the upstream tag (reconcile.c) */
     enum store_result r = s->ops->reserve_group(s, cu->id, type, name, description ? description : "",
-                                                CORE_MAX_GROUPS, clock_wall_ms(), &handle);
+                                                CORE_MAX_GROUPS, reserved, &handle);
     if (r == STORE_QUOTA)
         return core_fail(st, CORE_QUOTA_EXCEEDED,
                          "You already have %d asset groups; delete one before creating another.", CORE_MAX_GROUPS);
     if (r != STORE_OK)
         return core_store_failure(r, st);
 
-    if (budget_begin_create(&c->budget, st) != CORE_OK) {
-        s->ops->release_group(s, handle);
+    /* reconciliation: a lost answer is found again by the tag, not repeated blindly */
+    struct reconcile_create rq = {.is_group = 1, .handle = handle, .reserved_ms = reserved, .customer_id = cu->id,
+                                  .name = name, .description = description ? description : "", .group_type = type};
+    int in_doubt = 0;
+    if (reconcile_create(c, &rq, id_out, &in_doubt, st) != CORE_OK) {
+        if (!in_doubt) /* in doubt: the reconciler owns the reservation */
+            s->ops->release_group(s, handle);
         return st->code;
-    }
-    struct up_error err = {0};
-    enum up_result u = c->up->ops->create_group(c->up, name, description ? description : "", type, id_out, &err);
-    budget_end_create(&c->budget);
-    core_count_upstream("CreateAssetGroup", u);
-    if (u != UP_OK) {
-        s->ops->release_group(s, handle);
-        return core_upstream_failure("CreateAssetGroup", u, &err, st);
     }
     r = s->ops->confirm_group(s, handle, id_out, clock_wall_ms());
     if (r != STORE_OK)

@@ -44,6 +44,8 @@ struct core {
     struct video_refresher *video_refresher;
     /* GetAsset's short-lived cache; see asset_cache.h */
     struct asset_cache *asset_cache;
+    /* reconciliation: settles reservations whose create is in doubt */
+    struct reconciler *reconciler;
 };
 
 /* budget.c */
@@ -94,6 +96,31 @@ void refresher_wake(struct refresher *r);
 void refresher_stop(struct refresher *r);
 /* When a Processing asset created at create_ms should next be polled. */
 int64_t refresher_next_poll(int64_t now_ms, int64_t create_ms);
+
+/* reconcile.c — creates whose outcome upstream is unknown. */
+struct reconciler;
+struct reconciler *reconciler_start(struct core *c);
+void reconciler_stop(struct reconciler *rc); /* NULL is a no-op */
+/* The tag of a reservation, and the Name sent upstream: name (or fallback
+ * when empty) shortened to fit, UP_TAG_SEP, tag. */
+void reconcile_tag(int64_t handle, int64_t reserved_ms, char out[static UP_TAG_MAX]);
+void reconcile_upstream_name(const char *name, const char *fallback, const char *tag,
+                             char out[static STORE_NAME_MAX]);
+/* A reserved create's upstream side. */
+struct reconcile_create {
+    int is_group;
+    int64_t handle, reserved_ms, customer_id;
+    const char *name;                        /* the customer's; NULL: none */
+    const char *description, *group_type;    /* groups */
+    const char *group_id, *url, *asset_type; /* assets */
+    const char *blob_key;                    /* uploads; NULL: none */
+};
+/* Sends the create (up to a few times), finding out after an ambiguous
+ * failure whether it was made (adopted: CORE_OK) before sending it again.
+ * On failure the caller releases the reservation and removes the bytes —
+ * unless *in_doubt: then the reconciler owns both and undoes the create. */
+enum core_code reconcile_create(struct core *c, const struct reconcile_create *rq, char id_out[static IDS_MAX],
+                                int *in_doubt, struct core_status *st);
 
 /* video_refresher.c — keeps queued/running video tasks fresh. */
 struct video_refresher;

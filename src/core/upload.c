@@ -7,7 +7,8 @@
  * only then is the record confirmed. Every failure after the commit removes
  * the bytes and releases the reservation, so a failed upload leaves
  * neither. A crash between reserve and confirm leaves a pending row that
- * names the key; core_sweep_uploads removes those bytes at the next start. */
+ * names the key; start-up reconciliation (reconcile.c) adopts the upload if
+ * the upstream made it, else removes those bytes and then the row. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,7 @@ enum core_code core_upload_asset(struct core *c, const struct customer *cu, cons
     struct blob *b = c->blob;
     int64_t handle = 0;
     int reserved = 0, committed = 0;
+    int64_t reserved_ms = clock_wall_ms(); /* with handle, the upstream tag (reconcile.c) */
     char key[BLOB_KEY_MAX];
     char *url = NULL;
 
@@ -80,7 +82,7 @@ enum core_code core_upload_asset(struct core *c, const struct customer *cu, cons
      * freshly signed one anyway (core_asset_media_url). */
     enum store_result r = s->ops->reserve_asset(s, cu->id, group_id, "Image", name ? name : "",
                                                 strlen(url) < STORE_URL_MAX ? url : "", key, CORE_MAX_ASSETS,
-                                                clock_wall_ms(), &handle);
+                                                reserved_ms, &handle);
     if (r == STORE_NOT_FOUND) {
         core_forbidden(st, "asset group");
         goto fail;
@@ -104,20 +106,19 @@ enum core_code core_upload_asset(struct core *c, const struct customer *cu, cons
         goto fail;
     }
 
-    if (budget_begin_create(&c->budget, st) != CORE_OK)
-        goto fail;
-    struct up_error err = {0};
+    /* reconciliation: a lost answer is found again by the tag, not repeated
+     * blindly; in doubt, the reconciler owns the bytes and the reservation */
+    struct reconcile_create rq = {.is_group = 0, .handle = handle, .reserved_ms = reserved_ms, .customer_id = cu->id,
+                                  .name = name, .group_id = group_id, .url = url, .asset_type = "Image",
+                                  .blob_key = key};
+    int in_doubt = 0;
     char id[IDS_MAX];
-    enum up_result u = c->up->ops->create_asset(c->up, group_id, url, "Image", name, id, &err);
-    budget_end_create(&c->budget);
-    core_count_upstream("CreateAsset", u);
-    if (u != UP_OK) {
-        if (u == UP_NOT_FOUND) /* the group vanished upstream */
-            core_forbidden(st, "asset group");
-        else
-            core_upstream_failure("CreateAsset", u, &err, st);
+    if (reconcile_create(c, &rq, id, &in_doubt, st) != CORE_OK) {
+        if (in_doubt)
+            committed = reserved = 0;
         goto fail;
     }
+    struct up_error err = {0};
     int64_t now = clock_wall_ms();
     r = s->ops->confirm_asset(s, handle, id, now, refresher_next_poll(now, now));
     if (r != STORE_OK) {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/sim_faults.h"
 #include "sim/sim_http.h"
 #include "sim/sim_video.h"
 #include "util/log.h"
@@ -61,6 +62,9 @@ struct sim *sim_start(const struct sim_config *c)
     s->videos = s->ark_api_key ? sim_videos_new(s->cfg.video_ms) : NULL; /* video tasks */
     if (!s->videos)
         goto fail;
+    s->faults = sim_faults_new(&s->cfg); /* faults */
+    if (!s->faults)
+        goto fail;
     if (sim_http_start(s) != 0)
         goto fail;
     char base[96];
@@ -89,6 +93,7 @@ void sim_stop(struct sim *s)
     sim_http_stop(s);
     sim_fetch_stop(s->fetch);
     sim_videos_free(s->videos); /* video tasks */
+    sim_faults_free(s->faults); /* faults */
     sim_liveness_free(s->liveness);
     sim_assets_free(s->assets);
     sim_limits_destroy(&s->limits);

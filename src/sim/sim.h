@@ -25,6 +25,13 @@ struct sim_config {
     /* video tasks (sim_video.c): ModelArk's Bearer-authenticated API */
     const char *ark_api_key;     /* the only ARK API key accepted; PORTICO_ARK_API_KEY or "portico-sim-ark-key" */
     int video_ms;                /* PORTICO_SIM_VIDEO_MS: queued -> running -> succeeded; default 5000 */
+    /* faults (sim_faults.c): probabilities 0..1 that a signed Action request
+     * meets each fault; PORTICO_SIM_FAULT_RATE spreads one overall rate over
+     * the five, PORTICO_SIM_FAULT_{LATENCY,5XX,THROTTLE,DROP,LOST_REPLY}
+     * set one each; default 0. Changeable at run time: POST /_sim/faults. */
+    double fault_latency, fault_5xx, fault_throttle, fault_drop, fault_lost_reply;
+    int fault_latency_ms;        /* PORTICO_SIM_FAULT_LATENCY_MS: longest injected delay; default 200 */
+    unsigned long fault_seed;    /* PORTICO_SIM_FAULT_SEED: fixes the draws; 0: random */
 };
 
 /* Fills defaults, then PORTICO_SIM_* environment variables. */

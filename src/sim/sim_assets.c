@@ -137,6 +137,20 @@ void sim_assets_counts(struct sim_assets *a, size_t *groups, size_t *assets)
     pthread_mutex_unlock(&a->mu);
 }
 
+json_t *sim_assets_objects(struct sim_assets *a)
+{
+    json_t *groups = json_object(), *assets = json_object();
+    pthread_mutex_lock(&a->mu);
+    for (struct sim_node *n = a->groups.newest; n; n = n->older) {
+        struct sim_group *g = (struct sim_group *)n;
+        json_object_set_new(groups, n->id, json_pack("{s:s, s:s}", "Name", g->name, "GroupType", g->type));
+    }
+    for (struct sim_node *n = a->assets.newest; n; n = n->older)
+        json_object_set_new(assets, n->id, json_string(((struct sim_asset *)n)->group_id));
+    pthread_mutex_unlock(&a->mu);
+    return json_pack("{s:o, s:o}", "groups", groups, "assets", assets);
+}
+
 /* ---- request fields ---- */
 
 static size_t utf8_chars(const char *s)

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "sim/sim_faults.h"
 #include "sim/sim_int.h"
 #include "util/log.h"
 
@@ -76,4 +77,5 @@ void sim_config_defaults(struct sim_config *c)
     c->ark_api_key = env("PORTICO_ARK_API_KEY") ? env("PORTICO_ARK_API_KEY") : "portico-sim-ark-key";
     c->video_ms = 5000;
     env_int("PORTICO_SIM_VIDEO_MS", 0, 24 * 3600 * 1000, &c->video_ms);
+    sim_faults_env(c); /* faults */
 }

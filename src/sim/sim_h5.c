@@ -269,9 +269,20 @@ static enum MHD_Result h5_page(struct MHD_Connection *conn, const struct h5_text
     return r;
 }
 
+static int h5_hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 /* The value of field in an application/x-www-form-urlencoded body, decoded
- * into out; -1 if absent or longer than cap. */
-static int h5_form_value(const char *body, size_t len, const char *field, char *out, size_t cap)
+ * into out; -1 if absent, malformed or longer than cap. */
+int h5_form_value(const char *body, size_t len, const char *field, char *out, size_t cap)
 {
     size_t flen = strlen(field);
     const char *p = body, *end = body + len;
@@ -285,12 +296,12 @@ static int h5_form_value(const char *body, size_t len, const char *field, char *
                 if (c == '+') {
                     c = ' ';
                 } else if (c == '%' && pair_end - q > 2) {
-                    char hex[3] = {q[1], q[2], 0};
-                    char *e;
-                    long v = strtol(hex, &e, 16);
-                    if (*e)
+                    /* Two hex digits exactly: strtol would also take a
+                     * sign or a space ("%-1" decoded to 0xff). */
+                    int hi = h5_hexval(q[1]), lo = h5_hexval(q[2]);
+                    if (hi < 0 || lo < 0)
                         return -1;
-                    c = (char)v;
+                    c = (char)(hi * 16 + lo);
                     q += 2;
                 }
                 if (n + 1 >= cap)

@@ -15,6 +15,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "sim/sim_faults.h"
 #include "sim/sim_h5.h"
 #include "sim/sim_http.h"
 #include "sim/sim_video.h"
@@ -140,6 +141,12 @@ static json_t *stats_json(struct sim *s)
                           (json_int_t)s->stats.signature_failures, "groups", (json_int_t)groups, "assets",
                           (json_int_t)assets);
     pthread_mutex_unlock(&s->stats.mu);
+    /* faults: injected by kind, and Actions performed (creates made) */
+    const char *names[SIM_N_ACTIONS];
+    for (size_t i = 0; i < SIM_N_ACTIONS; i++)
+        names[i] = sim_actions[i].name;
+    if (o)
+        json_object_set_new(o, "faults", sim_faults_stats(s->faults, names, SIM_N_ACTIONS));
     return o;
 }
 
@@ -222,6 +229,15 @@ static void handle_action(struct sim *s, struct MHD_Connection *conn, const char
         stats_count(s, -1, 0, 1);
         return;
     }
+    sim_run_action(s, action, version, q->body.data, q->body.len, action_index, r);
+}
+
+/* The checks after the signature, and the handler: the part of a request
+ * that reads its body (tests/fuzz/fuzz_sim_request.c calls it directly). */
+void sim_run_action(struct sim *s, const char *action, const char *version, const char *body, size_t body_len,
+                    int *action_index, struct sim_reply *r)
+{
+    *action_index = -1;
     if (!version || strcmp(version, SIM_VERSION) != 0) {
         sim_fail(r, SIM_INVALID_VERSION, "Version must be %s.", SIM_VERSION);
         return;
@@ -241,19 +257,21 @@ static void handle_action(struct sim *s, struct MHD_Connection *conn, const char
     stats_count(s, i, 0, 0);
 
     json_error_t jerr;
-    json_t *req = q->body.len == 0 ? json_object() : json_loadb(q->body.data, q->body.len, 0, &jerr);
+    json_t *req = body_len == 0 ? json_object() : json_loadb(body, body_len, 0, &jerr);
     if (!req || !json_is_object(req))
         sim_fail(r, SIM_INVALID_PARAMETER, "The request body must be a JSON object.");
     else
         r->code = act->fn(s->assets, req, r);
     json_decref(req);
+    if (r->code == SIM_OK)
+        sim_faults_acted(s->faults, i); /* faults: what the upstream really did */
     sim_limits_leave(&s->limits, act->limit);
     if (r->code == SIM_OK && !r->result)
         sim_fail(r, SIM_INTERNAL, "Out of memory.");
 }
 
-static json_t *envelope(struct sim *s, const char *request_id, const char *action, const char *version,
-                        struct sim_reply *r)
+json_t *sim_envelope(struct sim *s, const char *request_id, const char *action, const char *version,
+                     struct sim_reply *r)
 {
     json_t *meta = json_pack("{s:s, s:s, s:s, s:s, s:s}", "RequestId", request_id, "Action", action ? action : "",
                              "Version", version ? version : "", "Service", SIM_SERVICE, "Region", s->region);
@@ -313,6 +331,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return ret;
     }
 
+    /* faults: the run-time switch and the object listing, for tests */
+    if (strcmp(url, "/_sim/faults") == 0)
+        return sim_faults_http(s, conn, method, q->body.data, q->body.len);
+    if (strcmp(url, "/_sim/objects") == 0 && strcmp(method, "GET") == 0)
+        return sim_faults_objects(s, conn);
+
     /* liveness: the end user's browser, unsigned and unthrottled */
     if (strcmp(url, SIM_H5_PATH) == 0)
         return sim_h5_liveness(s, conn, method, q->body.data, q->body.len, q->too_large);
@@ -327,12 +351,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     const char *ver = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "Version");
     struct sim_reply r = {.code = SIM_OK};
     int action_index = -1;
+    /* faults (sim_faults.c): at most one per Action request */
+    enum sim_fault fault = strcmp(url, "/") == 0 ? sim_faults_draw(s->faults) : SIM_FAULT_NONE;
+    if (fault == SIM_FAULT_DROP)
+        return MHD_NO; /* closed without answering, before acting */
     if (strcmp(url, "/") != 0)
         sim_fail(&r, SIM_NOT_FOUND, "No such path; call POST /?Action=...&Version=%s.", SIM_VERSION);
+    else if (fault == SIM_FAULT_5XX)
+        sim_fail(&r, SIM_UNAVAILABLE, "The service is temporarily unavailable (injected fault).");
+    else if (fault == SIM_FAULT_THROTTLE)
+        sim_fail(&r, SIM_FLOW_LIMIT, "Too many requests (injected fault); retry later.");
     else
         handle_action(s, conn, method, q, action, ver, &action_index, &r);
+    if (fault == SIM_FAULT_LOST_REPLY) {
+        json_decref(r.result);
+        return MHD_NO; /* acted, then closed: the answer is lost */
+    }
 
-    json_t *body = envelope(s, request_id, action, ver, &r);
+    json_t *body = sim_envelope(s, request_id, action, ver, &r);
     int status = body ? sim_code_status(r.code) : 500;
     log_request(s, q, request_id, method, url, action, status, &r);
     enum MHD_Result ret = send_json(conn, status, body, request_id);

@@ -122,6 +122,8 @@ void sim_assets_set_fetch(struct sim_assets *a, struct sim_fetch *f);
 /* A worker's verdict; ignored if the asset was deleted meanwhile. */
 void sim_assets_finish_check(struct sim_assets *a, const char *asset_id, int ok, const char *reason);
 void sim_assets_counts(struct sim_assets *a, size_t *groups, size_t *assets);
+/* Every live object: {"groups":{id:{"Name","GroupType"}}, "assets":{id:group id}} (for /_sim/objects). */
+json_t *sim_assets_objects(struct sim_assets *a);
 
 typedef enum sim_code (*sim_handler)(struct sim_assets *a, json_t *req, struct sim_reply *r);
 enum sim_code sim_create_group(struct sim_assets *a, json_t *req, struct sim_reply *r);
@@ -192,6 +194,16 @@ struct sim {
     /* video tasks (sim_video.h) */
     char *ark_api_key; /* owned copy; cfg.ark_api_key points here */
     struct sim_videos *videos;
+    /* faults injected on purpose (sim_faults.h) */
+    struct sim_faults *faults;
 };
+
+/* sim_http.c — the Action endpoint past its signature check: Version,
+ * Action, throttling, the JSON body and the handler; fills r (r->result is
+ * the caller's to decref). sim_envelope wraps r in ResponseMetadata/Result. */
+void sim_run_action(struct sim *s, const char *action, const char *version, const char *body, size_t body_len,
+                    int *action_index, struct sim_reply *r);
+json_t *sim_envelope(struct sim *s, const char *request_id, const char *action, const char *version,
+                     struct sim_reply *r);
 
 #endif

@@ -232,6 +232,13 @@ static const struct store_ops pg_ops = {
     /* leases */
     .lease_due_assets = pg_lease_due_assets,
     .lease_due_video_tasks = pg_lease_due_video_tasks,
+    /* reconciliation */
+    .list_pending = pg_list_pending,
+    /* idempotency */
+    .idem_claim = pg_idem_claim,
+    .idem_complete = pg_idem_complete,
+    .idem_release = pg_idem_release,
+    .idem_expire = pg_idem_expire,
 };
 
 static int pg_env_int(const char *name, int def, int lo, int hi)

@@ -193,6 +193,17 @@ enum store_result pg_lease_due_video_tasks(struct store *s, int64_t now_ms, int6
     " a.failure_reason, a.create_ms, a.update_ms, a.next_poll_ms, a.polls"
 void pg_read_asset(PGresult *res, int row, struct asset *out);
 
+/* reconciliation (pg_reconcile.c) */
+enum store_result pg_list_pending(struct store *s, int64_t older_than_ms, size_t limit,
+                                  struct store_pending_list *out);
+/* idempotency (pg_idem.c) */
+enum store_result pg_idem_claim(struct store *s, int64_t customer_id, const char *token, const char *request_hash,
+                                int64_t now_ms, int64_t expire_before_ms, int64_t stale_before_ms,
+                                enum store_idem *state, char result[static STORE_IDEM_RESULT_MAX]);
+enum store_result pg_idem_complete(struct store *s, int64_t customer_id, const char *token, const char *result);
+enum store_result pg_idem_release(struct store *s, int64_t customer_id, const char *token);
+enum store_result pg_idem_expire(struct store *s, int64_t before_ms, int *n_out);
+
 static inline struct pg_store *pg_of(struct store *s)
 {
     return (struct pg_store *)s->impl;

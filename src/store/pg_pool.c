@@ -298,6 +298,14 @@ enum store_result pg_write_one(struct store *s, const char *sql, const struct pg
 
 /* ---- connections -------------------------------------------------------- */
 
+/* Server notices (and a shutdown's FATAL on an idle connection) go to
+ * the log as one JSON line, not raw to stderr. */
+static void pg_notice(void *arg, const char *message)
+{
+    (void)arg;
+    log_warn("store: postgres says: %.*s", (int)strcspn(message, "\n"), message);
+}
+
 PGconn *pg_connect(const char *conninfo, int statement_timeout_ms)
 {
     /* Keywords before dbname are defaults the operator's conninfo (expanded
@@ -313,11 +321,12 @@ PGconn *pg_connect(const char *conninfo, int statement_timeout_ms)
     }
     /* Session settings: a statement can never run past the timeout on the
      * server, and a transaction left open by a stuck client is ended. */
-    char sql[160];
+    char sql[200];
     snprintf(sql, sizeof sql,
              "SET statement_timeout = %d; SET idle_in_transaction_session_timeout = %d;"
-             " SET client_encoding = 'UTF8'",
+             " SET client_encoding = 'UTF8'; SET client_min_messages = warning",
              statement_timeout_ms, statement_timeout_ms * 4 + 10000);
+    PQsetNoticeProcessor(db, pg_notice, NULL);
     if (PQsetnonblocking(db, 1) != 0 || !PQsendQuery(db, sql)) {
         log_warn("store: postgres session setup failed: %s", PQerrorMessage(db));
         PQfinish(db);
@@ -338,8 +347,8 @@ PGconn *pg_connect(const char *conninfo, int statement_timeout_ms)
 }
 
 /* A pooled idle connection whose socket is readable has been told
- * something: the server going away. Read it, so a dead connection is
- * noticed before a request is spent on it. */
+ * something: the server going away. Noticing it here keeps a request from
+ * being spent on a dead connection after a database restart. */
 static void pg_check_idle(struct pg_conn *c)
 {
     if (!c->db || c->broken)
@@ -349,13 +358,10 @@ static void pg_check_idle(struct pg_conn *c)
         c->broken = 1;
         return;
     }
-    if (poll(&pfd, 1, 0) > 0) {
-        if (!PQconsumeInput(c->db) || PQstatus(c->db) != CONNECTION_OK)
-            c->broken = 1;
-        PGnotify *n;
-        while ((n = PQnotifies(c->db)) != NULL)
-            PQfreemem(n);
-    }
+    /* We never LISTEN, so an idle connection is only sent something when
+     * the server is ending it (a shutdown's FATAL, then EOF): reconnect. */
+    if (poll(&pfd, 1, 0) > 0)
+        c->broken = 1;
 }
 
 struct pg_conn *pg_get(struct pg_store *s)

@@ -90,11 +90,15 @@ enum store_result pg_due_assets(struct store *s, int64_t now_ms, size_t limit, s
     pg_p_init(&p);
     pg_p_i64(&p, now_ms);
     pg_p_i64(&p, limit > (size_t)INT64_MAX ? INT64_MAX : (int64_t)limit);
-    /* The literals match the partial index assets_due. */
+    /* The literals match the partial index assets_due. Customers take
+     * turns, as in the SQLite store and the lease below. */
     return pg_asset_rows(s,
-                         "SELECT " PG_ASSET_COLS " FROM assets a"
-                         " WHERE a.state = 1 AND a.status = 'Processing' AND a.next_poll_ms <= $1"
-                         " ORDER BY a.next_poll_ms, a.handle LIMIT $2",
+                         "SELECT " PG_ASSET_COLS " FROM ("
+                         "  SELECT d.*, ROW_NUMBER() OVER (PARTITION BY d.customer_id"
+                         "                                 ORDER BY d.next_poll_ms, d.handle) AS turn"
+                         "  FROM assets d"
+                         "  WHERE d.state = 1 AND d.status = 'Processing' AND d.next_poll_ms <= $1) a"
+                         " ORDER BY a.turn, a.next_poll_ms, a.handle LIMIT $2",
                          &p, out, "due_assets");
 }
 

@@ -293,6 +293,13 @@ static const struct store_ops sq_ops = {
     /* leases */
     .lease_due_assets = sq_lease_due_assets,
     .lease_due_video_tasks = sq_lease_due_video_tasks,
+    /* reconciliation */
+    .list_pending = sq_list_pending,
+    /* idempotency */
+    .idem_claim = sq_idem_claim,
+    .idem_complete = sq_idem_complete,
+    .idem_release = sq_idem_release,
+    .idem_expire = sq_idem_expire,
 };
 
 /* Switches the file to WAL (persistent, so later connections inherit it). */

@@ -193,6 +193,17 @@ enum store_result sq_lease_due_assets(struct store *s, int64_t now_ms, int64_t l
 enum store_result sq_lease_due_video_tasks(struct store *s, int64_t now_ms, int64_t lease_ms, size_t limit,
                                            struct video_task_list *out);
 
+/* reconciliation (sqlite_reconcile.c) */
+enum store_result sq_list_pending(struct store *s, int64_t older_than_ms, size_t limit,
+                                  struct store_pending_list *out);
+/* idempotency (sqlite_idem.c) */
+enum store_result sq_idem_claim(struct store *s, int64_t customer_id, const char *token, const char *request_hash,
+                                int64_t now_ms, int64_t expire_before_ms, int64_t stale_before_ms,
+                                enum store_idem *state, char result[static STORE_IDEM_RESULT_MAX]);
+enum store_result sq_idem_complete(struct store *s, int64_t customer_id, const char *token, const char *result);
+enum store_result sq_idem_release(struct store *s, int64_t customer_id, const char *token);
+enum store_result sq_idem_expire(struct store *s, int64_t before_ms, int *n_out);
+
 static inline struct sq_store *sq_of(struct store *s)
 {
     return (struct sq_store *)s->impl;

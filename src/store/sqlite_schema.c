@@ -102,6 +102,20 @@ static const char *const sq_steps[] = {
     ");"
     "CREATE INDEX video_tasks_customer ON video_tasks(customer_id, create_ms);"
     "CREATE INDEX video_tasks_due ON video_tasks(next_poll_ms) WHERE status IN ('queued', 'running');",
+
+    /* 4: idempotency keys (ClientToken). state 0: the create is in
+     * progress, 1: done, result holds its answer (the created id).
+     * request_hash tells a repeat from a different request. */
+    "CREATE TABLE idempotency_keys ("
+    "  customer_id INTEGER NOT NULL REFERENCES customers(id),"
+    "  token TEXT NOT NULL,"
+    "  request_hash TEXT NOT NULL,"
+    "  result TEXT NOT NULL DEFAULT '',"
+    "  state INTEGER NOT NULL DEFAULT 0,"
+    "  created_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (customer_id, token)"
+    ");"
+    "CREATE INDEX idempotency_keys_created ON idempotency_keys(created_ms);",
 };
 
 #define SQ_N_STEPS ((int)(sizeof sq_steps / sizeof sq_steps[0]))

@@ -1,7 +1,7 @@
 /* store.h — port 1: Portico's records, in the domain's words.
  *
- * Backends fill struct store_ops: sqlite.c (embedded default) and, later,
- * pg.c. No SQL exists outside store/. Every operation is thread-safe and
+ * Backends fill struct store_ops: sqlite.c (embedded default) and pg.c
+ * (several nodes on one PostgreSQL). No SQL exists outside store/. Every operation is thread-safe and
  * atomic. Operations that take a customer_id only ever see that customer's
  * rows: a row of another customer is reported as STORE_NOT_FOUND, exactly
  * like a row that does not exist.
@@ -11,8 +11,10 @@
  * quota and inserts a pending row in one transaction (pending rows count
  * toward the quota and are invisible to reads); after the upstream call,
  * confirm_* gives the row its upstream id and makes it visible, or
- * release_* deletes it. sweep_reservations removes pending rows left by a
- * crash. */
+ * release_* deletes it. Pending rows left by a crash are listed by
+ * list_pending and settled by core/reconcile.c (adopted when the upstream
+ * made the object, else released); sweep_reservations drops them blindly
+ * and is no longer used at start-up. */
 #ifndef PORTICO_STORE_H
 #define PORTICO_STORE_H
 #include <stddef.h>
@@ -146,6 +148,35 @@ struct video_task_list {
     size_t n;
 };
 
+/* reconciliation: a reservation (a pending group or asset row) whose
+ * create may or may not have happened upstream. */
+struct store_pending {
+    int is_group;           /* 1: a group reservation; 0: an asset's */
+    int64_t handle;
+    int64_t customer_id;
+    int64_t reserved_ms;    /* the now_ms given to reserve_*: with handle, the upstream tag */
+    int group_deleted;      /* assets: the group was deleted while the reservation was pending */
+    char type[16];          /* GroupType or AssetType */
+    char group_id[IDS_MAX]; /* assets */
+    char blob_key[128];     /* assets: "" unless the bytes are in Portico's blob store */
+};
+
+struct store_pending_list {
+    struct store_pending *items; /* malloc'd; free(list.items) */
+    size_t n;
+};
+
+/* idempotency: what claiming a ClientToken found. */
+enum store_idem {
+    STORE_IDEM_NEW,         /* the caller now holds the token: create, then complete or release */
+    STORE_IDEM_SAME,        /* the same request completed before: result holds its answer */
+    STORE_IDEM_DIFFERENT,   /* the token was used for a different request */
+    STORE_IDEM_IN_PROGRESS, /* the same request is being created right now */
+};
+#define STORE_IDEM_TOKEN_MAX 65  /* 64 bytes and the NUL */
+#define STORE_IDEM_HASH_MAX 65   /* hex SHA-256 */
+#define STORE_IDEM_RESULT_MAX 256
+
 struct store;
 
 struct store_ops {
@@ -273,6 +304,32 @@ struct store_ops {
      * the lease. */
     enum store_result (*lease_due_video_tasks)(struct store *s, int64_t now_ms, int64_t lease_ms, size_t limit,
                                                struct video_task_list *out);
+
+    /* reconciliation (core/reconcile.c resolves what these list) */
+    /* Never-confirmed rows (pending, or asset reservations swept up by a
+     * group delete) reserved before older_than_ms, oldest first, at most
+     * limit. confirm_* adopts one (the upstream made it), release_* drops
+     * it. */
+    enum store_result (*list_pending)(struct store *s, int64_t older_than_ms, size_t limit,
+                                      struct store_pending_list *out);
+
+    /* idempotency: ClientTokens, one row per (customer, token). */
+    /* In one transaction: no row, or a row created before expire_before_ms
+     * (24 h old), or a row still in progress since before stale_before_ms
+     * (its request died with its node) — the caller takes the token:
+     * STORE_IDEM_NEW. Otherwise a row with another request_hash is
+     * DIFFERENT; a completed one SAME (result copied out); else
+     * IN_PROGRESS. */
+    enum store_result (*idem_claim)(struct store *s, int64_t customer_id, const char *token, const char *request_hash,
+                                    int64_t now_ms, int64_t expire_before_ms, int64_t stale_before_ms,
+                                    enum store_idem *state, char result[static STORE_IDEM_RESULT_MAX]);
+    /* Records the answer of a claimed token (result: at most
+     * STORE_IDEM_RESULT_MAX - 1 bytes). */
+    enum store_result (*idem_complete)(struct store *s, int64_t customer_id, const char *token, const char *result);
+    /* Frees a claimed token whose create failed: the next try creates. */
+    enum store_result (*idem_release)(struct store *s, int64_t customer_id, const char *token);
+    /* Deletes rows created before before_ms; *n_out (may be NULL) gets how many. */
+    enum store_result (*idem_expire)(struct store *s, int64_t before_ms, int *n_out);
 };
 
 struct store {

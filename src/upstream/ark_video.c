@@ -76,7 +76,7 @@ static const char *ark_json_str(json_t *o, const char *key)
 }
 
 /* Maps a complete HTTP answer; on UP_OK *root holds the parsed object. */
-static enum up_result ark_classify(long status, const struct buf *body, json_t **root, struct up_error *err)
+enum up_result ark_classify(long status, const struct buf *body, json_t **root, struct up_error *err)
 {
     json_error_t jerr;
     json_t *o = body->len ? json_loadb(body->data, body->len, 0, &jerr) : NULL;
@@ -307,7 +307,7 @@ static int64_t ark_int(json_t *o, const char *key)
 }
 
 /* Fills out from a task object; -1 when it is not one. */
-static int ark_parse_task(json_t *root, const char *id, struct up_video_task *out)
+int ark_parse_task(json_t *root, const char *id, struct up_video_task *out)
 {
     const char *rid = ark_json_str(root, "id");
     const char *status = ark_json_str(root, "status");

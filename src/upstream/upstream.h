@@ -28,6 +28,11 @@ struct up_error {
     int http_status;   /* 0 when no response arrived */
     char code[64];     /* the upstream's Error.Code, or a curl error name */
     char message[256];
+    /* reconciliation: 1 when a failed create may nonetheless have taken
+     * effect upstream (the request was sent and no answer said otherwise:
+     * timeout, dropped connection, 5xx, unreadable 200). The caller must
+     * find out (find_group/find_asset) before creating again. */
+    int maybe_acted;
 };
 
 struct up_asset {
@@ -131,7 +136,26 @@ struct upstream_ops {
     /* get: GET .../tasks/{id}; UP_NOT_FOUND when the upstream does not know it. */
     enum up_result (*get_video_task)(struct upstream *u, const char *id, struct up_video_task *out,
                                      struct up_error *err);
+
+    /* reconciliation (src/upstream/volc_find.c): the ark API has no
+     * idempotency token, so a create whose answer was lost is found again
+     * by its name. Portico tags every upstream create: the Name it sends
+     * ends in UP_TAG_SEP followed by a tag unique to the reservation (see
+     * core/reconcile.c). These list the upstream (ListAssetGroups with
+     * Filter.Name = tag and GroupType; ListAssets with Filter.GroupIds =
+     * [group_id] and Filter.Name = tag; a read, retried like one) and
+     * answer UP_OK with the id of the object whose Name ends in exactly
+     * UP_TAG_SEP tag, or UP_NOT_FOUND when the upstream has none. */
+    enum up_result (*find_group)(struct upstream *u, const char *group_type, const char *tag,
+                                 char id_out[static IDS_MAX], struct up_error *err);
+    enum up_result (*find_asset)(struct upstream *u, const char *group_id, const char *tag,
+                                 char id_out[static IDS_MAX], struct up_error *err);
 };
+
+/* reconciliation: what separates a customer's name from the tag in the
+ * Name Portico sends upstream ("<name, shortened> #<tag>"). */
+#define UP_TAG_SEP " #"
+#define UP_TAG_MAX 32
 
 struct upstream {
     const struct upstream_ops *ops;

@@ -178,8 +178,7 @@ static size_t volc_write(char *p, size_t size, size_t n, void *ctx)
 
 /* Maps a complete HTTP answer. On UP_OK *result holds a new reference to
  * the Result object. */
-static enum up_result volc_classify(long status, const struct buf *body, json_t **result,
-                                    struct up_error *err)
+enum up_result volc_classify(long status, const struct buf *body, json_t **result, struct up_error *err)
 {
     json_error_t jerr;
     json_t *root = body->len ? json_loadb(body->data, body->len, 0, &jerr) : NULL;
@@ -223,10 +222,11 @@ static enum up_result volc_classify(long status, const struct buf *body, json_t 
 }
 
 /* One signed POST. *not_acted is set when the upstream certainly did not
- * act on it (no connection, or throttled). */
+ * act on it (no connection, or throttled). fresh: on a new connection (see
+ * volc_call). */
 static enum up_result volc_attempt(struct volc *v, const char *url, const char *query,
                                    const char *body, json_t **result, struct up_error *err,
-                                   int *not_acted)
+                                   int *not_acted, int fresh)
 {
     struct volc_sink sink;
     struct curl_slist *hdrs = NULL;
@@ -302,6 +302,8 @@ static enum up_result volc_attempt(struct volc *v, const char *url, const char *
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, volc_write);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    if (fresh)
+        curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
 
     CURLcode cc = curl_easy_perform(h);
     long status = 0;
@@ -383,7 +385,15 @@ static enum up_result volc_call(struct volc *v, const char *action, json_t *req,
 
     for (int attempt = 1;; attempt++) {
         int not_acted = 0;
-        r = volc_attempt(v, url.data, query.data, body, &res, err, &not_acted);
+        /* reconciliation: libcurl silently resends a request once when a
+         * reused keep-alive connection closes without an answer; for a
+         * create that the upstream performed before the connection died,
+         * that resend is a second create nobody records. Creates therefore
+         * go on a fresh connection, where curl never resends. */
+        r = volc_attempt(v, url.data, query.data, body, &res, err, &not_acted, kind == VOLC_CREATE);
+        /* reconciliation: a create that failed after being sent may have
+         * been performed; the caller must look before creating again. */
+        err->maybe_acted = kind == VOLC_CREATE && r == UP_UNAVAILABLE && !not_acted;
         if (r == UP_OK)
             break;
         if (kind == VOLC_DELETE && attempt > 1 && r == UP_NOT_FOUND) {
@@ -431,10 +441,21 @@ static enum up_result volc_id_call(struct upstream *u, const char *action, json_
     json_t *res = NULL;
     enum up_result r = volc_call(u->impl, action, req, kind, &res, err);
     /* res is NULL only for a delete whose retry was answered NotFound. */
-    if (r == UP_OK && res)
+    if (r == UP_OK && res) {
         r = volc_take_id(res, id_out, err);
+        /* reconciliation: a 200 without a usable id still created something */
+        if (r != UP_OK && kind == VOLC_CREATE && err)
+            err->maybe_acted = 1;
+    }
     json_decref(res);
     return r;
+}
+
+/* reconciliation: a read-only call (volc_find.c), retried like any read. */
+enum up_result volc_read_call(struct upstream *u, const char *action, json_t *req, json_t **result,
+                              struct up_error *err)
+{
+    return volc_call(u->impl, action, req, VOLC_IDEMPOTENT, result, err);
 }
 
 static enum up_result volc_bad_argument(json_t *req, struct up_error *err, const char *what)
@@ -564,7 +585,7 @@ static enum up_result volc_ping(struct upstream *u, struct up_error *err)
 /* ---------- liveness ---------- */
 
 /* "YYYY-MM-DDThh:mm:ss[.fff]Z" to wall-clock ms; -1 if it is not that. */
-static int64_t volc_parse_time(const char *s)
+int64_t volc_parse_time(const char *s)
 {
     struct tm tm = {0};
     int n = 0;
@@ -734,6 +755,9 @@ static const struct upstream_ops volc_ops = {
     .get_video_task = ark_get_video_task,
     .create_validate_session = volc_create_validate_session,
     .get_validate_result = volc_get_validate_result,
+    /* reconciliation (volc_find.c) */
+    .find_group = volc_find_group,
+    .find_asset = volc_find_asset,
 };
 
 /* Splits "scheme://authority[/path]" into base URL, host and the

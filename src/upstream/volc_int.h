@@ -4,8 +4,10 @@
 #ifndef PORTICO_UPSTREAM_VOLC_INT_H
 #define PORTICO_UPSTREAM_VOLC_INT_H
 #include <curl/curl.h>
+#include <jansson.h>
 
 #include "upstream/upstream.h"
+#include "util/buf.h"
 
 /* volc.c: this thread's reusable curl handle, reset (keep-alive cache
  * kept); NULL on failure. Valid only after upstream_volc_new ran once. */
@@ -31,5 +33,26 @@ enum up_result ark_create_video_task(struct upstream *u, const struct up_video_r
                                      char id_out[static IDS_MAX], struct up_error *err);
 enum up_result ark_get_video_task(struct upstream *u, const char *id, struct up_video_task *out,
                                   struct up_error *err);
+
+/* Response parsing, non-static for tests/fuzz/fuzz_upstream_response.c.
+ * volc.c: maps a complete answer (status, body) to a result; on UP_OK
+ * *result holds a new reference to the Result object, else err is filled. */
+enum up_result volc_classify(long status, const struct buf *body, json_t **result, struct up_error *err);
+/* "YYYY-MM-DDThh:mm:ss[.fff]Z" to wall-clock ms; -1 if it is not that. */
+int64_t volc_parse_time(const char *s);
+/* ark_video.c: the same for ModelArk; on UP_OK *root is the parsed object. */
+enum up_result ark_classify(long status, const struct buf *body, json_t **root, struct up_error *err);
+/* Fills out from a task object whose id must equal id; -1 when it is not one. */
+int ark_parse_task(json_t *root, const char *id, struct up_video_task *out);
+
+/* reconciliation: volc.c runs a read-only Action (req consumed, retried as
+ * reads are); on UP_OK *result (if not NULL) holds the Result object. */
+enum up_result volc_read_call(struct upstream *u, const char *action, json_t *req, json_t **result,
+                              struct up_error *err);
+/* volc_find.c: the find_group / find_asset ops (upstream.h). */
+enum up_result volc_find_group(struct upstream *u, const char *group_type, const char *tag,
+                               char id_out[static IDS_MAX], struct up_error *err);
+enum up_result volc_find_asset(struct upstream *u, const char *group_id, const char *tag,
+                               char id_out[static IDS_MAX], struct up_error *err);
 
 #endif

@@ -1,0 +1,295 @@
+/* test_store_pg.c — the PostgreSQL store against a real server: what only
+ * several nodes on one database can show. Two (or more) store handles on
+ * one database stand for two porticod nodes.
+ *
+ * Needs PORTICO_TEST_PG = a server URL (postgres://USER@HOST:PORT) whose
+ * user may create databases; tests/run.py starts a throwaway server and
+ * sets it. Each test gets a fresh database. Without the variable the
+ * binary prints one "ok test_skipped_without_PORTICO_TEST_PG" line. */
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "store/store.h"
+#include "util/clock.h"
+
+static const char *pg_base;
+static char db_url[512];
+static int db_seq;
+
+/* Runs sql on database db of the test server; 0 on success. */
+static int admin(const char *db, const char *sql, char *out, size_t cap)
+{
+    char url[512];
+    snprintf(url, sizeof url, "%s/%s", pg_base, db);
+    PGconn *c = PQconnectdb(url);
+    int rc = -1;
+    if (PQstatus(c) == CONNECTION_OK) {
+        PGresult *r = PQexec(c, sql);
+        ExecStatusType st = PQresultStatus(r);
+        rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0 : -1;
+        if (rc != 0)
+            fprintf(stderr, "  %s: %s", sql, PQresultErrorMessage(r));
+        if (rc == 0 && out && PQntuples(r) > 0)
+            snprintf(out, cap, "%s", PQgetvalue(r, 0, 0));
+        PQclear(r);
+    } else {
+        fprintf(stderr, "  cannot connect to %s: %s", url, PQerrorMessage(c));
+    }
+    PQfinish(c);
+    return rc;
+}
+
+/* A fresh database; its URL in db_url. */
+static int fresh_db(void)
+{
+    char sql[200], name[64];
+    snprintf(name, sizeof name, "unit_%d_%d", (int)getpid(), ++db_seq);
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s TEMPLATE template0 ENCODING 'UTF8'", name);
+    if (admin("postgres", sql, NULL, 0) != 0)
+        return -1;
+    snprintf(db_url, sizeof db_url, "%s/%s", pg_base, name);
+    return 0;
+}
+
+static void drop_db(void)
+{
+    char sql[200];
+    const char *name = strrchr(db_url, '/') + 1;
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", name);
+    admin("postgres", sql, NULL, 0);
+}
+
+static int64_t db_count(const char *sql)
+{
+    char out[32] = "";
+    if (admin(strrchr(db_url, '/') + 1, sql, out, sizeof out) != 0)
+        return -1;
+    return strtoll(out, NULL, 10);
+}
+
+static int64_t customer(struct store *s, const char *name)
+{
+    struct customer c;
+    return s->ops->put_customer(s, name, 1, &c) == STORE_OK ? c.id : -1;
+}
+
+/* Every op of both backends is filled in: an op added to store.h without a
+ * PostgreSQL implementation would crash a node on first use. */
+static void test_every_op_is_implemented(void)
+{
+    CHECK(fresh_db() == 0);
+    struct store *s = store_pg_open(db_url);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    void (*fns[sizeof(struct store_ops) / sizeof(void (*)(void))])(void);
+    memcpy(fns, s->ops, sizeof fns);
+    for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++)
+        if (!fns[i]) {
+            fprintf(stderr, "  store_ops slot %zu is NULL in the postgres store\n", i);
+            check_failed_now = 1;
+        }
+    s->ops->close(s);
+    drop_db();
+}
+
+struct opener {
+    struct store *s;
+};
+
+static void *open_main(void *arg)
+{
+    struct opener *o = arg;
+    o->s = store_pg_open(db_url);
+    return NULL;
+}
+
+static void test_nodes_opening_at_once_migrate_once(void)
+{
+    CHECK(fresh_db() == 0);
+    struct opener o[6];
+    pthread_t t[6];
+    for (int i = 0; i < 6; i++)
+        pthread_create(&t[i], NULL, open_main, &o[i]);
+    for (int i = 0; i < 6; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < 6; i++) {
+        CHECK(o[i].s != NULL);
+        if (o[i].s)
+            CHECK(o[i].s->ops->ping(o[i].s) == STORE_OK);
+    }
+    int64_t steps = db_count("SELECT COUNT(*) FROM schema_version");
+    CHECK(steps >= 3);
+    CHECK(db_count("SELECT COUNT(DISTINCT version) FROM schema_version") == steps);
+    /* Opening again changes nothing. */
+    struct store *again = store_pg_open(db_url);
+    CHECK(again != NULL);
+    CHECK(db_count("SELECT COUNT(*) FROM schema_version") == steps);
+    if (again)
+        again->ops->close(again);
+    for (int i = 0; i < 6; i++)
+        if (o[i].s)
+            o[i].s->ops->close(o[i].s);
+    drop_db();
+}
+
+struct reserver {
+    struct store *s;
+    int64_t cust;
+    const char *group; /* NULL: reserve groups */
+    enum store_result r;
+    int64_t handle;
+};
+
+static void *reserve_main(void *arg)
+{
+    struct reserver *r = arg;
+    if (r->group)
+        r->r = r->s->ops->reserve_asset(r->s, r->cust, r->group, "Image", "a", "https://example.com/a.png", NULL,
+                                        50, clock_wall_ms(), &r->handle);
+    else
+        r->r = r->s->ops->reserve_group(r->s, r->cust, "AIGC", "g", "", 50, clock_wall_ms(), &r->handle);
+    return NULL;
+}
+
+/* 80 concurrent reservations over two handles ("nodes"): exactly 50. */
+static void quota_race(struct store *a, struct store *b, int64_t cust, const char *group)
+{
+    struct reserver rs[80];
+    pthread_t t[80];
+    for (int i = 0; i < 80; i++) {
+        rs[i] = (struct reserver){.s = i % 2 ? b : a, .cust = cust, .group = group};
+        pthread_create(&t[i], NULL, reserve_main, &rs[i]);
+    }
+    int ok = 0, quota = 0, other = 0;
+    for (int i = 0; i < 80; i++) {
+        pthread_join(t[i], NULL);
+        if (rs[i].r == STORE_OK)
+            ok++;
+        else if (rs[i].r == STORE_QUOTA)
+            quota++;
+        else
+            other++;
+    }
+    if (ok != 50 || quota != 30 || other != 0)
+        fprintf(stderr, "  %s quota race: %d ok, %d quota, %d other\n", group ? "asset" : "group", ok, quota, other);
+    CHECK(ok == 50 && quota == 30 && other == 0);
+}
+
+static void test_quotas_exact_across_two_nodes(void)
+{
+    CHECK(fresh_db() == 0);
+    struct store *a = store_pg_open(db_url), *b = store_pg_open(db_url);
+    CHECK(a && b);
+    if (!a || !b)
+        return;
+    int64_t cust = customer(a, "acme");
+    quota_race(a, b, cust, NULL);
+    CHECK(db_count("SELECT COUNT(*) FROM groups") == 50);
+    /* A live group of another customer to fill with assets. */
+    int64_t other = customer(b, "other"), h = 0;
+    CHECK(a->ops->reserve_group(a, other, "AIGC", "full", "", 50, clock_wall_ms(), &h) == STORE_OK);
+    CHECK(a->ops->confirm_group(a, h, "group-20260101000000-aaaaa", clock_wall_ms()) == STORE_OK);
+    quota_race(a, b, other, "group-20260101000000-aaaaa");
+    CHECK(db_count("SELECT COUNT(*) FROM assets") == 50);
+    a->ops->close(a);
+    b->ops->close(b);
+    drop_db();
+}
+
+struct leaser {
+    struct store *s;
+    struct asset_list l;
+    enum store_result r;
+};
+
+static void *lease_main(void *arg)
+{
+    struct leaser *l = arg;
+    l->r = l->s->ops->lease_due_assets(l->s, clock_wall_ms(), 60000, 30, &l->l);
+    return NULL;
+}
+
+static void test_leases_hand_each_asset_to_one_node(void)
+{
+    CHECK(fresh_db() == 0);
+    struct store *a = store_pg_open(db_url), *b = store_pg_open(db_url);
+    CHECK(a && b);
+    if (!a || !b)
+        return;
+    int64_t now = clock_wall_ms(), h = 0;
+    int64_t cust = customer(a, "acme");
+    CHECK(a->ops->reserve_group(a, cust, "AIGC", "g", "", 50, now, &h) == STORE_OK);
+    CHECK(a->ops->confirm_group(a, h, "group-20260101000000-bbbbb", now) == STORE_OK);
+    for (int i = 0; i < 40; i++) {
+        char id[IDS_MAX];
+        snprintf(id, sizeof id, "asset-20260101000000-%05d", i);
+        CHECK(a->ops->reserve_asset(a, cust, "group-20260101000000-bbbbb", "Image", "", "https://e.com/x.png", NULL,
+                                    50, now, &h) == STORE_OK);
+        CHECK(a->ops->confirm_asset(a, h, id, now, now - 1000 + i) == STORE_OK);
+    }
+    /* Two nodes lease at the same moment: 30 + 10, never one asset twice. */
+    struct leaser la = {.s = a}, lb = {.s = b};
+    pthread_t ta, tb;
+    pthread_create(&ta, NULL, lease_main, &la);
+    pthread_create(&tb, NULL, lease_main, &lb);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    CHECK(la.r == STORE_OK && lb.r == STORE_OK);
+    CHECK(la.l.n + lb.l.n == 40);
+    for (size_t i = 0; i < la.l.n; i++)
+        for (size_t j = 0; j < lb.l.n; j++)
+            CHECK(strcmp(la.l.items[i].id, lb.l.items[j].id) != 0);
+    /* Leased: nothing is due for anyone now. */
+    struct asset_list l = {0};
+    CHECK(b->ops->lease_due_assets(b, clock_wall_ms(), 60000, 100, &l) == STORE_OK && l.n == 0);
+    free(l.items);
+    /* A poll ends a lease; a lapsed lease (a dead node) is taken again. */
+    CHECK(a->ops->schedule_poll(a, la.l.items[0].id, clock_wall_ms() - 1, 1) == STORE_OK);
+    memset(&l, 0, sizeof l);
+    CHECK(b->ops->lease_due_assets(b, clock_wall_ms(), 60000, 100, &l) == STORE_OK && l.n == 1);
+    if (l.n == 1)
+        CHECK_STR(l.items[0].id, la.l.items[0].id);
+    free(l.items);
+    memset(&l, 0, sizeof l);
+    CHECK(a->ops->lease_due_assets(a, clock_wall_ms() + 61000, 60000, 100, &l) == STORE_OK && l.n == 40);
+    free(l.items);
+    free(la.l.items);
+    free(lb.l.items);
+    a->ops->close(a);
+    b->ops->close(b);
+    drop_db();
+}
+
+/* A server that is not there: open and every op fail fast, never hang. */
+static void test_unreachable_server_fails_fast(void)
+{
+    /* Port 1 on loopback: nothing listens, the connect is refused. */
+    int64_t t0 = clock_mono_ms();
+    struct store *s = store_pg_open("postgres://portico@127.0.0.1:1/none");
+    CHECK(s == NULL);
+    CHECK(clock_mono_ms() - t0 < 3000);
+}
+
+int main(void)
+{
+    pg_base = getenv("PORTICO_TEST_PG");
+    if (!pg_base || !*pg_base) {
+        fprintf(stderr, "test_store_pg: PORTICO_TEST_PG is not set (tests/run.py sets it); skipping\n");
+        printf("ok test_skipped_without_PORTICO_TEST_PG\n");
+        return 0;
+    }
+    RUN(test_every_op_is_implemented);
+    RUN(test_nodes_opening_at_once_migrate_once);
+    RUN(test_quotas_exact_across_two_nodes);
+    RUN(test_leases_hand_each_asset_to_one_node);
+    RUN(test_unreachable_server_fails_fast);
+    return check_summary();
+}

@@ -32,6 +32,8 @@ int param_string(json_t *obj, const char *field, const char **out, struct core_s
 int param_int(json_t *obj, const char *field, int *out, struct core_status *st);
 int param_object(json_t *obj, const char *field, json_t **out, struct core_status *st);
 /* *out is a malloc'd array (free it) of borrowed strings; max entries. */
+/* The key of an "Authorization: Bearer <key>" header, or NULL. */
+const char *api_bearer(const char *authorization);
 int param_strings(json_t *obj, const char *field, size_t max, const char ***out, size_t *n, struct core_status *st);
 
 /* render.c — API objects. */

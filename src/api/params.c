@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api/internal.h"
 
@@ -79,4 +80,14 @@ int param_strings(json_t *obj, const char *field, size_t max, const char ***out,
     *out = arr;
     *n = len;
     return 0;
+}
+
+const char *api_bearer(const char *authorization)
+{
+    if (!authorization || strncasecmp(authorization, "Bearer ", 7) != 0)
+        return NULL;
+    const char *k = authorization + 7;
+    while (*k == ' ')
+        k++;
+    return k;
 }

@@ -257,16 +257,6 @@ int portrait_is_slow(const char *action)
     return act && act->slow;
 }
 
-static const char *bearer(const char *authorization)
-{
-    if (!authorization || strncasecmp(authorization, "Bearer ", 7) != 0)
-        return NULL;
-    const char *k = authorization + 7;
-    while (*k == ' ')
-        k++;
-    return k;
-}
-
 void portrait_handle(struct api *a, const struct api_request *req, struct api_response *resp)
 {
     struct core_status st = {0};
@@ -287,7 +277,7 @@ void portrait_handle(struct api *a, const struct api_request *req, struct api_re
         goto fail;
     }
     struct customer cu;
-    if (core_authenticate(a->core, bearer(req->authorization), &cu, &st))
+    if (core_authenticate(a->core, api_bearer(req->authorization), &cu, &st))
         goto fail_core;
     resp->customer_id = cu.id;
     if (!act) {

@@ -416,16 +416,6 @@ static const struct api_stream_ops upload_ops = {
     .abort = upload_abort,
 };
 
-static const char *bearer(const char *authorization)
-{
-    if (!authorization || strncasecmp(authorization, "Bearer ", 7) != 0)
-        return NULL;
-    const char *k = authorization + 7;
-    while (*k == ' ')
-        k++;
-    return k;
-}
-
 struct api_stream *upload_open(struct api *a, const struct api_request *req, const char *content_type,
                                uint64_t content_length)
 {
@@ -438,7 +428,7 @@ struct api_stream *upload_open(struct api *a, const struct api_request *req, con
 
     struct core_status st = {0};
     char boundary[MULTIPART_BOUNDARY_MAX + 1];
-    if (core_authenticate(a->core, bearer(req->authorization), &u->cu, &st) != CORE_OK) {
+    if (core_authenticate(a->core, api_bearer(req->authorization), &u->cu, &st) != CORE_OK) {
         decide_core(u, &st);
     } else if (atomic_load(&a->draining)) {
         decide(u, API_SERVICE_UNAVAILABLE, "The gateway is shutting down; retry on another node or shortly.");

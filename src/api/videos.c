@@ -96,16 +96,6 @@ static json_t *render_video(const struct video_task *t)
     return o;
 }
 
-static const char *bearer(const char *authorization)
-{
-    if (!authorization || strncasecmp(authorization, "Bearer ", 7) != 0)
-        return NULL;
-    const char *k = authorization + 7;
-    while (*k == ' ')
-        k++;
-    return k;
-}
-
 /* content[i] → items[i]; the JSON stays owned by body. */
 static int parse_content(json_t *body, struct core_video_item *items, size_t *n, struct core_status *st)
 {
@@ -242,7 +232,7 @@ void videos_handle(struct api *a, const struct api_request *req, struct api_resp
     }
     struct core_status st = {0};
     struct customer cu;
-    if (core_authenticate(a->core, bearer(req->authorization), &cu, &st)) {
+    if (core_authenticate(a->core, api_bearer(req->authorization), &cu, &st)) {
         video_fail(resp, &st);
         return;
     }

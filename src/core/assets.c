@@ -115,20 +115,31 @@ enum core_code core_list_assets(struct core *c, const struct customer *cu, const
     return CORE_OK;
 }
 
-enum core_code core_update_asset(struct core *c, const struct customer *cu, const char *id, const char *name,
-                                 struct core_status *st)
+/* The common start of changing an asset: the id is the caller's (else
+ * Forbidden, whether or not it exists), and the shared budget allows one
+ * more upstream update or delete. */
+static enum core_code owned_asset_to_change(struct core *c, const struct customer *cu, const char *id,
+                                            struct asset *out, struct core_status *st)
 {
-    if (rules_id("Id", id, st) || rules_name("Name", name, 1, st))
+    if (rules_id("Id", id, st))
         return st->code;
-    struct asset a;
-    enum store_result r = c->store->ops->get_asset(c->store, cu->id, id, &a);
+    enum store_result r = c->store->ops->get_asset(c->store, cu->id, id, out);
     if (r == STORE_NOT_FOUND)
         return core_forbidden(st, "asset");
     if (r != STORE_OK)
         return core_store_failure(r, st);
+    return budget_wait(&c->budget, &c->budget.mutate, st);
+}
 
-    if (budget_wait(&c->budget, &c->budget.mutate, st) != CORE_OK)
+enum core_code core_update_asset(struct core *c, const struct customer *cu, const char *id, const char *name,
+                                 struct core_status *st)
+{
+    if (rules_name("Name", name, 1, st))
         return st->code;
+    struct asset a;
+    if (owned_asset_to_change(c, cu, id, &a, st))
+        return st->code;
+    enum store_result r;
     struct up_error err = {0};
     enum up_result u = c->up->ops->update_asset(c->up, id, name, &err);
     core_count_upstream("UpdateAsset", u);
@@ -145,17 +156,10 @@ enum core_code core_update_asset(struct core *c, const struct customer *cu, cons
 
 enum core_code core_delete_asset(struct core *c, const struct customer *cu, const char *id, struct core_status *st)
 {
-    if (rules_id("Id", id, st))
-        return st->code;
     struct asset a;
-    enum store_result r = c->store->ops->get_asset(c->store, cu->id, id, &a);
-    if (r == STORE_NOT_FOUND)
-        return core_forbidden(st, "asset");
-    if (r != STORE_OK)
-        return core_store_failure(r, st);
-
-    if (budget_wait(&c->budget, &c->budget.mutate, st) != CORE_OK)
+    if (owned_asset_to_change(c, cu, id, &a, st))
         return st->code;
+    enum store_result r;
     struct up_error err = {0};
     enum up_result u = c->up->ops->delete_asset(c->up, id, &err);
     core_count_upstream("DeleteAsset", u);

@@ -83,24 +83,33 @@ enum core_code core_list_groups(struct core *c, const struct customer *cu, const
     return CORE_OK;
 }
 
-enum core_code core_update_group(struct core *c, const struct customer *cu, const char *id, const char *name,
-                                 const char *description, struct core_status *st)
+/* The common start of changing a group: the id is the caller's (else
+ * Forbidden, whether or not it exists), and the shared budget allows one
+ * more upstream update or delete. */
+static enum core_code owned_group_to_change(struct core *c, const struct customer *cu, const char *id,
+                                            struct group *out, struct core_status *st)
 {
     if (rules_id("Id", id, st))
         return st->code;
+    enum store_result r = c->store->ops->get_group(c->store, cu->id, id, out);
+    if (r == STORE_NOT_FOUND)
+        return core_forbidden(st, "asset group");
+    if (r != STORE_OK)
+        return core_store_failure(r, st);
+    return budget_wait(&c->budget, &c->budget.mutate, st);
+}
+
+enum core_code core_update_group(struct core *c, const struct customer *cu, const char *id, const char *name,
+                                 const char *description, struct core_status *st)
+{
     if (!name && !description)
         return core_fail(st, CORE_INVALID_PARAMETER, "Give Name, Description or both to update.");
     if (rules_name("Name", name, 0, st) || rules_description(description, st))
         return st->code;
     struct group g;
-    enum store_result r = c->store->ops->get_group(c->store, cu->id, id, &g);
-    if (r == STORE_NOT_FOUND)
-        return core_forbidden(st, "asset group");
-    if (r != STORE_OK)
-        return core_store_failure(r, st);
-
-    if (budget_wait(&c->budget, &c->budget.mutate, st) != CORE_OK)
+    if (owned_group_to_change(c, cu, id, &g, st))
         return st->code;
+    enum store_result r;
     struct up_error err = {0};
     enum up_result u = c->up->ops->update_group(c->up, id, name, description, &err);
     core_count_upstream("UpdateAssetGroup", u);
@@ -116,17 +125,10 @@ enum core_code core_update_group(struct core *c, const struct customer *cu, cons
 
 enum core_code core_delete_group(struct core *c, const struct customer *cu, const char *id, struct core_status *st)
 {
-    if (rules_id("Id", id, st))
-        return st->code;
     struct group g;
-    enum store_result r = c->store->ops->get_group(c->store, cu->id, id, &g);
-    if (r == STORE_NOT_FOUND)
-        return core_forbidden(st, "asset group");
-    if (r != STORE_OK)
-        return core_store_failure(r, st);
-
-    if (budget_wait(&c->budget, &c->budget.mutate, st) != CORE_OK)
+    if (owned_group_to_change(c, cu, id, &g, st))
         return st->code;
+    enum store_result r;
     struct up_error err = {0};
     enum up_result u = c->up->ops->delete_group(c->up, id, &err);
     core_count_upstream("DeleteAssetGroup", u);

@@ -1,0 +1,338 @@
+#!/usr/bin/env python3
+"""make_corpus.py — writes the seed corpora in tests/fuzz/corpus/<target>/.
+
+Run from anywhere: python3 tests/fuzz/make_corpus.py. Each seed is a small
+valid or edge input in the target's input format (see the comment at the
+top of each fuzz_<target>.c). Files are named by content, so running it
+again changes nothing; reproducers of fixed findings are added by hand as
+corpus/<target>/regress-<what> and are kept."""
+import hashlib
+import os
+import struct
+import sys
+import zlib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "unit", "vectors"))
+from volc_sign_independent import sign  # noqa: E402
+
+GROUP = b"group-20240101000000-fuzz1"
+ASSET = b"asset-20240101000000-fuzz1"
+PROC = b"asset-20240101000000-fuzz2"
+
+
+def put(target, data):
+    d = os.path.join(HERE, "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    name = "seed-" + hashlib.sha1(data).hexdigest()[:16]
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+# ---------------------------------------------------------------- media
+
+def png(w, h):
+    def chunk(t, d):
+        return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+    raw = b"".join(b"\0" + b"\xff\0\0" * w for _ in range(min(h, 2)))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) +
+            chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def jpeg(w, h, progressive=False, exif=0):
+    app0 = b"\xff\xe0" + struct.pack(">H", 16) + b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0"
+    app1 = b"\xff\xe1" + struct.pack(">H", exif + 2) + b"E" * exif if exif else b""
+    sof = (b"\xff\xc2" if progressive else b"\xff\xc0") + struct.pack(">HBHHB", 17, 8, h, w, 3) + \
+        b"\x01\x22\x00\x02\x11\x01\x03\x11\x01"
+    return b"\xff\xd8" + app0 + app1 + sof + b"\xff\xda\x00\x08\x01\x01\x00\x00\x3f\x00" + b"\x00" * 8 + b"\xff\xd9"
+
+
+def webp_vp8x(w, h):
+    body = b"VP8X" + struct.pack("<I", 10) + b"\0\0\0\0" + (w - 1).to_bytes(3, "little") + (h - 1).to_bytes(3, "little")
+    return b"RIFF" + struct.pack("<I", 4 + len(body)) + b"WEBP" + body
+
+
+def webp_vp8l(w, h):
+    bits = (w - 1) | ((h - 1) << 14)
+    body = b"VP8L" + struct.pack("<I", 5) + b"\x2f" + struct.pack("<I", bits) + b"\0"
+    return b"RIFF" + struct.pack("<I", 4 + len(body)) + b"WEBP" + body
+
+
+def webp_vp8(w, h):
+    frame = b"\x10\x02\x00" + b"\x9d\x01\x2a" + struct.pack("<HH", w, h) + b"\0" * 8
+    body = b"VP8 " + struct.pack("<I", len(frame)) + frame
+    return b"RIFF" + struct.pack("<I", 4 + len(body)) + b"WEBP" + body
+
+
+def gif(w, h):
+    return b"GIF89a" + struct.pack("<HH", w, h) + b"\x00\x00\x00" + b"\x2c" + struct.pack("<HHHH", 0, 0, w, h) + \
+        b"\x00\x02\x02\x44\x01\x00\x3b"
+
+
+def bmp(w, h):
+    return b"BM" + struct.pack("<IHHI", 62, 0, 0, 54) + struct.pack("<IiiHHIIiiII", 40, w, h, 1, 24, 0, 8, 0, 0, 0,
+                                                                     0) + b"\0" * 8
+
+
+def media():
+    for w, h in ((400, 400), (300, 6000), (6001, 300), (200, 200), (1, 1), (0, 0), (65535, 65535)):
+        put("media", png(w, h))
+        put("media", jpeg(w, h))
+        put("media", gif(w, h))
+        put("media", bmp(w, h))
+        if 0 < w <= 16384 and 0 < h <= 16384:
+            put("media", webp_vp8x(w, h))
+            put("media", webp_vp8l(w, h))
+        put("media", webp_vp8(w & 0x3fff, h & 0x3fff))
+    put("media", jpeg(800, 600, progressive=True, exif=300))
+    put("media", bmp(400, -400))
+    put("media", b"II*\0\x08\0\0\0" + b"\0" * 8)
+    put("media", b"MM\0*\0\0\0\x08" + b"\0" * 8)
+    put("media", b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom" + b"\0\0\0\x08free")
+    put("media", b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\x82\x84webm")
+    put("media", b"ID3\x04\0\0\0\0\0\0" + b"\xff\xfb\x90\x00" + b"\0" * 8)
+    put("media", b"RIFF\x24\0\0\0WAVEfmt \x10\0\0\0\x01\0\x01\0\x44\xac\0\0\x88\x58\x01\0\x02\0\x10\0data\0\0\0\0")
+    put("media", b"OggS\0\x02" + b"\0" * 22)
+    put("media", b"fLaC\0\0\0\x22" + b"\0" * 34)
+    put("media", b"\xff\xd8\xff")
+    put("media", b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR")
+    put("media", b"RIFF\0\0\0\0WEBPVP8X")
+
+
+# ---------------------------------------------------------------- multipart
+
+def mp(boundary, parts, chunking=7, ctype=None, close=True, epilogue=b""):
+    b = boundary.encode()
+    body = b""
+    for headers, data in parts:
+        body += b"--" + b + b"\r\n" + b"".join(h + b"\r\n" for h in headers) + b"\r\n" + data + b"\r\n"
+    if close:
+        body += b"--" + b + b"--\r\n" + epilogue
+    ct = ctype if ctype is not None else b"multipart/form-data; boundary=" + b
+    return ct + b"\n" + bytes([chunking]) + body
+
+
+def multipart():
+    file_part = ([b'Content-Disposition: form-data; name="file"; filename="face.png"', b"Content-Type: image/png"],
+                 png(400, 400))
+    gid = ([b'Content-Disposition: form-data; name="GroupId"'], GROUP)
+    name = ([b'Content-Disposition: form-data; name="Name"'], "名前".encode())
+    put("multipart", mp("----WebKitFormBoundary7MA4YWxkTrZu0gW", [gid, name, file_part]))
+    put("multipart", mp("xYzZY", [gid, file_part], chunking=1))
+    put("multipart", mp("b", [gid], chunking=0xff))
+    put("multipart", mp("simple", [gid], ctype=b'multipart/form-data; charset=utf-8; boundary="simple"'))
+    put("multipart", mp("a" * 70, [gid, gid, gid, gid, gid, gid, gid, gid, gid]))
+    put("multipart", mp("trunc", [gid], close=False))
+    put("multipart", mp("epi", [gid], epilogue=b"ignored\r\n--epi--\r\n"))
+    put("multipart", mp("hdr", [([b"Content-Disposition: form-data; name=\"x\"", b"X-Long: " + b"h" * 9000], b"1")]))
+    put("multipart", mp("q", [([b'Content-Disposition: form-data; name="a\\"b"; filename="c\\\\d.jpg"'], b"\r\n--q")]))
+    put("multipart", mp("nodisp", [([b"Content-Type: text/plain"], b"x")]))
+    put("multipart", b"text/plain\n\x05--fuzzboundary\r\n\r\n\r\n--fuzzboundary--")
+
+
+# ---------------------------------------------------------------- sign
+
+def signed(method, host, path, query, body, content_type=None, sign_sha=False, x_date="20240619T071306Z",
+           ak="AKLTfuzzaccesskey", tweak=None):
+    r = sign(method, host, path, query, x_date, body, "cn-beijing", "ark", ak, "fuzz-secret-key",
+             content_type=content_type, sign_sha=sign_sha)
+    auth = r["authorization"]
+    if tweak:
+        auth = tweak(auth)
+    fields = [method, path, query, auth, x_date, host, content_type or "", r["payload_hash"] if sign_sha else ""]
+    return "\n".join(fields).encode() + b"\n" + body
+
+
+def sign_seeds():
+    body = b'{"Name":"g","GroupType":"AIGC"}'
+    q = "Action=CreateAssetGroup&Version=2024-01-01"
+    put("sign_verify", signed("POST", "open.volcengineapi.com", "/", q, body, "application/json", True))
+    put("sign_verify", signed("POST", "127.0.0.1:9000", "/", q, body))
+    put("sign_verify", signed("GET", "open.volcengineapi.com", "/", "Action=ListAssets&Version=2024-01-01&b=%20x+y&a=",
+                              b""))
+    put("sign_verify", signed("POST", "h", "/a%2Fb/c", "x=1&x=0&%41=%7e&=&&", b"{}", "application/json; charset=utf-8"))
+    put("sign_verify", signed("POST", "h", "/", q, body, x_date="20240619T080000Z"))
+    put("sign_verify", signed("POST", "h", "/", q, body, ak="AKLTother"))
+    put("sign_verify", signed("POST", "h", "/", q, body, tweak=lambda a: a.replace("Signature=", "Signature=0")))
+    put("sign_verify", signed("POST", "h", "/", q, body, tweak=lambda a: a.replace(", ", ",")))
+    put("sign_verify", b"POST\n/\n\nHMAC-SHA256 Credential=/\n20240619T071306Z\nh\n\n\n")
+
+
+# ---------------------------------------------------------------- Action bodies
+
+ACTIONS = ["CreateAssetGroup", "GetAssetGroup", "ListAssetGroups", "UpdateAssetGroup", "DeleteAssetGroup",
+           "CreateAsset", "GetAsset", "ListAssets", "UpdateAsset", "DeleteAsset", "CreateVisualValidateSession",
+           "GetVisualValidateResult", "NoSuchAction"]
+
+
+def action(name, body, shape=0x20):
+    put("action_body", bytes([ACTIONS.index(name), shape]) + body)
+
+
+def action_seeds():
+    g, a = GROUP.decode(), ASSET.decode()
+    action("CreateAssetGroup", b'{"Name":"team","GroupType":"AIGC","Description":"d"}')
+    action("CreateAssetGroup", '{"Name":"名前名前","GroupType":"LivenessFace"}'.encode())
+    action("CreateAssetGroup", b'{"Name":' + b'"' + b"x" * 51 + b'"}')
+    action("GetAssetGroup", ('{"Id":"%s"}' % g).encode())
+    action("GetAssetGroup", b'{"Id":"group-x"}')
+    action("ListAssetGroups", b'{"PageNumber":1,"PageSize":100,"Filter":{"GroupType":"AIGC","Name":"fuzz"}}')
+    action("ListAssetGroups", b'{"PageNumber":0,"PageSize":101}')
+    action("ListAssetGroups", b'{"PageNumber":2147483647,"PageSize":-2147483648}')
+    action("UpdateAssetGroup", ('{"Id":"%s","Name":"n","Description":""}' % g).encode())
+    action("DeleteAssetGroup", ('{"Id":"%s"}' % g).encode())
+    action("CreateAsset", ('{"GroupId":"%s","URL":"https://example.com/a.png","AssetType":"Image","Name":"a"}'
+                           % g).encode())
+    action("CreateAsset", ('{"GroupId":"%s","URL":"ftp://x","AssetType":"Sticker"}' % g).encode())
+    action("GetAsset", ('{"Id":"%s"}' % a).encode())
+    action("GetAsset", ('{"Id":"%s"}' % PROC.decode()).encode())
+    action("ListAssets", ('{"Filter":{"GroupIds":["%s"],"Statuses":["Active","Processing"],"AssetType":"Image",'
+                          '"Name":"f"},"PageSize":5}' % g).encode())
+    action("ListAssets", b'{"Filter":{"GroupIds":[1],"Statuses":"Active"}}')
+    action("UpdateAsset", ('{"Id":"%s","Name":"renamed"}' % a).encode())
+    action("DeleteAsset", ('{"Id":"%s"}' % a).encode())
+    action("CreateVisualValidateSession", b'{"CallbackURL":"https://example.com/cb"}')
+    action("GetVisualValidateResult", b'{"BytedToken":"tok123"}')
+    action("NoSuchAction", b"{}")
+    action("GetAsset", b"[1,2]")
+    action("GetAsset", b'{"Id":"a","Id":"b"}')
+    action("GetAsset", b'{"Id":"a\\u0000b"}')
+    action("GetAsset", b"")
+    action("GetAsset", b"{", shape=0x00)
+    action("CreateAssetGroup", b"{}", shape=0x7f)
+    action("CreateAssetGroup", b"{}", shape=0x04)
+    action("CreateAssetGroup", b"{}", shape=0x01)
+
+
+def video(body, shape=0):
+    put("video_body", bytes([shape]) + body)
+
+
+def video_seeds():
+    a = ASSET.decode()
+    video(b'{"model":"seedance-2.0","prompt":"a cat","ratio":"16:9","resolution":"720p","duration":5}')
+    video(('{"model":"seedance-2.0","prompt":"p","content":[{"type":"image_url","image_url":{"url":"asset://%s"},'
+           '"role":"reference_image"},{"type":"video_url","video_url":{"url":"https://example.com/v.mp4"}}]}'
+           % a).encode())
+    video(('{"model":"seedance-1.5-pro","prompt":"p","content":[{"type":"image_url","image_url":{"url":"asset://%s"}'
+           ',"role":"first_frame"}]}' % a).encode())
+    video(('{"model":"seedance-2.0-fast","content":[{"type":"image_url","image_url":{"url":"asset://%s"}}]}'
+           % PROC.decode()).encode())
+    video(b'{"model":"seedance-2.0","prompt":"p","content":[{"type":"audio_url","audio_url":{"url":"http://x/a.mp3"}}'
+          b',{"type":"text"},{}]}')
+    video(b'{"model":"nope","duration":99999999999}')
+    video(b'{"model":"seedance-2.0","prompt":"' + "字".encode() * 2001 + b'"}')
+    video(b'{"content":"x"}')
+    video(b'{"content":[1,2,3,4,5,6,7,8,9,10,11]}')
+    video(b"cgt-20240101000000-abcde", shape=5)
+    video(b"../../etc/passwd", shape=13)
+    video(b"{}", shape=6)
+    video(b"{}", shape=7)
+
+
+def route(sel, path, listen=b"127.0.0.1:8080"):
+    put("route", bytes([sel]) + path + b"\n" + listen)
+
+
+def route_seeds():
+    for sel, p in ((0, b"/healthz"), (0, b"/readyz"), (0, b"/metrics"), (1, b"/healthz"), (1, b"/v1/portrait/"),
+                   (0, b"/v1/portrait"), (8, b"/v1/videos/generations/cgt-1"), (9, b"/v1/videos/generations"),
+                   (0, b"/v1/media/media/2024/01/01/abc.png"), (0, b"/v1/media/../../x"), (1, b"/v1/portrait/upload"),
+                   (0, b"/v1/portrait/upload"), (0, b"/"), (0, b""), (0xff, b"/healthz"), (3, b"/v1/videos/generations/")):
+        route(sel, p)
+    route(0, b"/x", b"[::1]:8080")
+    route(0, b"/x", b":0")
+    route(0, b"/x", b"[::1]")
+    route(0, b"/x", b"host:99999")
+    route(0, b"/x", b"h" * 300 + b":1")
+
+
+def blob_seeds():
+    put("blob_keys", b"media/2024/01/01/0123456789abcdef0123456789abcdef.png\n99999999999\n" + b"0" * 64)
+    put("blob_keys", b"a/./b\n1\nx")
+    put("blob_keys", b"../x\n1\nx")
+    put("blob_keys", b"a//b\n\n")
+    put("blob_keys", b"a\n999999999999999999999\n" + b"f" * 64)
+    put("blob_keys", b"k" * 127 + b"\n1700000001\n" + b"A" * 64)
+
+
+def upstream_seeds():
+    ok = b'{"ResponseMetadata":{"RequestId":"r","Action":"GetAsset"},"Result":{"Id":"asset-20240101000000-abcde",' \
+         b'"GroupId":"group-20240101000000-abcde","Status":"Active","ExpireTime":"2024-06-19T07:13:06.123Z"}}'
+    put("upstream_response", b"\x00" + ok)
+    put("upstream_response", b"\x04" + b'{"ResponseMetadata":{"Error":{"Code":"InvalidParameter","Message":"m"}}}')
+    put("upstream_response", b"\x00" + b'{"ResponseMetadata":{"Error":{"Code":"NotFound","Message":"m"}}}')
+    put("upstream_response", b"\x08" + b'{"ResponseMetadata":{"Error":{"Code":"FlowLimitExceeded"}}}')
+    put("upstream_response", b"\x09" + b"<html>502</html>")
+    put("upstream_response", b"\x00" + b'{"Result":[]}')
+    put("upstream_response", b"\x00")
+    put("upstream_response", b"\x00" + b'{"id":"cgt-20240101000000-abcde","model":"m","status":"succeeded",'
+                             b'"content":{"video_url":"https://x/v.mp4"},"usage":{"completion_tokens":1,'
+                             b'"total_tokens":2},"created_at":1718781186,"updated_at":1718781190}')
+    put("upstream_response", b"\x00" + b'{"id":"cgt-20240101000000-abcde","status":"failed","error":{"code":"E",'
+                             b'"message":"bad"}}')
+    put("upstream_response", b"\x00" + b'{"id":"cgt-20240101000000-abcde","status":"expired","error":null}')
+    put("upstream_response", b"\x00" + b'{"id":"cgt-1","status":"running","created_at":-9223372036854775808}')
+    put("upstream_response", b"\x04" + b'{"error":{"code":"InvalidParameter","message":"m"}}')
+    put("upstream_response", b"\x00" + b"2024-02-30T25:61:61Z")
+
+
+def sim(*reqs):
+    put("sim_request", b"".join(a.encode() + b"\n" + body + b"\0" for a, body in reqs))
+
+
+def sim_seeds():
+    sim(("CreateAssetGroup", b'{"Name":"g","GroupType":"AIGC","Description":"d"}'),
+        ("GetAssetGroup", b'{"Id":"@G"}'), ("ListAssetGroups", b'{"PageNumber":1,"PageSize":10,"Filter":{"Name":"g"}}'),
+        ("UpdateAssetGroup", b'{"Id":"@G","Name":"h"}'), ("DeleteAssetGroup", b'{"Id":"@G"}'))
+    sim(("CreateAssetGroup", b'{"Name":"g","GroupType":"AIGC"}'),
+        ("CreateAsset", b'{"GroupId":"@G","URL":"https://example.com/a.png","AssetType":"Image","Name":"a"}'),
+        ("!ok", b""), ("GetAsset", b'{"Id":"@A"}'),
+        ("ListAssets", b'{"Filter":{"GroupIds":["@G"],"Statuses":["Active"]},"PageSize":100}'),
+        ("UpdateAsset", b'{"Id":"@A","Name":"b"}'), ("DeleteAsset", b'{"Id":"@A"}'))
+    sim(("CreateAssetGroup", b'{"Name":"g","GroupType":"AIGC"}'),
+        ("CreateAsset", b'{"GroupId":"@G","URL":"http://x/v.mp4","AssetType":"Video"}'), ("!bad", b""),
+        ("GetAsset", b'{"Id":"@A"}'))
+    sim(("CreateVisualValidateSession", b'{"CallbackURL":"https://example.com/cb?x=1"}'),
+        ("GetVisualValidateResult", b'{"BytedToken":"@T"}'), ("!pass", b""),
+        ("GetVisualValidateResult", b'{"BytedToken":"@T"}'), ("!fail", b""))
+    sim(("CreateVisualValidateSession", b"{}"), ("!fail", b""), ("GetVisualValidateResult", b'{"BytedToken":"@T"}'))
+    sim(("~GetAsset", b"{}"), ("Nope", b"{}"), ("GetAsset", b"[]"), ("GetAsset", b"{"), ("ListAssets", b""))
+    sim(("ListAssetGroups", b'{"PageNumber":-1,"PageSize":1000000,"Filter":{"GroupType":1}}'))
+
+
+def upload_seeds():
+    g = ([b'Content-Disposition: form-data; name="GroupId"'], GROUP)
+    f = lambda data, fn=b"face.png", ct=b"image/png": (
+        [b'Content-Disposition: form-data; name="file"; filename="' + fn + b'"', b"Content-Type: " + ct], data)
+    nm = ([b'Content-Disposition: form-data; name="Name"'], b"face one")
+    put("upload", mp("B0undary", [g, nm, f(png(400, 400))], chunking=0x05))
+    put("upload", mp("B0undary", [f(jpeg(640, 480), b"a.jpg", b"image/jpeg"), g], chunking=0x41))
+    put("upload", mp("B0undary", [g, f(webp_vp8x(512, 512), b"a.webp", b"image/webp")], chunking=0x3f))
+    put("upload", mp("B0undary", [g, f(png(100, 100))], chunking=0x02))
+    put("upload", mp("B0undary", [g, f(gif(400, 400), b"a.gif", b"image/gif")]))
+    put("upload", mp("B0undary", [g, f(b"not an image")]))
+    put("upload", mp("B0undary", [f(png(400, 400))]))
+    put("upload", mp("B0undary", [g]))
+    put("upload", mp("B0undary", [g, g, f(png(400, 400))]))
+    put("upload", mp("B0undary", [([b'Content-Disposition: form-data; name="GroupId"'], b"x" * 1100),
+                                  f(png(400, 400))]))
+    put("upload", mp("B0undary", [g, f(png(400, 400))], close=False, chunking=0x81))
+    put("upload", b"application/json\n\x01{}")
+
+
+def main():
+    media()
+    multipart()
+    sign_seeds()
+    action_seeds()
+    video_seeds()
+    route_seeds()
+    blob_seeds()
+    upstream_seeds()
+    sim_seeds()
+    upload_seeds()
+
+
+if __name__ == "__main__":
+    main()

@@ -13,12 +13,19 @@ asset is polled by one node at a time (leases), and a node killed with
 SIGKILL mid-lease loses nothing: the other finishes the refresh; and a
 PostgreSQL restart under load answers ServiceUnavailable quickly during the
 outage (no request hangs), then everything works again and every
-acknowledged write is there.
+acknowledged write is there. With the S3 blob backend (one s3rver shared by
+both nodes, test_blob_s3.py's harness): an upload through one node lands in
+the bucket, turns Active and is served, isolated and deleted through the
+other, and the upload quota is exact across nodes with nothing left in the
+bucket by a rejected upload.
 """
 import threading
 import time
 
 import portico
+import test_blob_s3 as s3h
+import test_upload as up
+import test_upload_s3 as ups3
 from portico import Gateway, MediaServer, Sim, expect_error, ok, parallel, wait_active
 
 # Each node gets half of the simulator's create budget (30/s), as an operator
@@ -37,7 +44,7 @@ def _pg():
 class Cluster:
     """n porticod nodes on one database of srv and one simulator."""
 
-    def __init__(self, n=2, processing_ms=300, srv=None, env=None, start_together=False):
+    def __init__(self, n=2, processing_ms=300, srv=None, env=None, start_together=False, args=()):
         self.pg = srv or _pg()
         self.url = self.pg.create_database("portico")
         self.sim = Sim(access_key="AKLTmultinode", secret_key="multinode-secret", processing_ms=processing_ms)
@@ -47,7 +54,7 @@ class Cluster:
         e.update(env or {})
         self.nodes = []
         for _ in range(n):
-            gw = Gateway(upstream=self.sim.url, env=e, start=False)
+            gw = Gateway(upstream=self.sim.url, args=args, env=e, start=False)
             gw.store_url = self.url  # `porticod keys` goes to the shared database too
             self.nodes.append(gw)
         if start_together:
@@ -172,6 +179,87 @@ def test_asset_created_on_one_node_turns_active_on_the_other():
     a = wait_active(c.node(1), k, aid, timeout=15)
     assert a["Id"] == aid and a["GroupId"] == gid
     assert c.node(0).call(k, "GetAsset", {"Id": aid})["UpstreamStatus"] == "Active"
+    c.stop()
+
+
+def _upload_retrying(gw, key, group_id, data, name=None):
+    for _ in range(20):
+        r = up.upload(gw, key, group_id, data, name=name, timeout=60)
+        if r.status != 429:
+            return r
+        time.sleep(min(2.0, float(r.headers.get("Retry-After") or 1)))
+    return r
+
+
+def test_uploads_on_two_nodes_share_one_s3_bucket():
+    """Two nodes, one PostgreSQL, one S3 server (issue 6): an upload through
+    node a is in the bucket, turns Active, is served, stays another
+    customer's secret and is deleted, all through node b; 60 concurrent
+    uploads into one group over both nodes: exactly 50, and the bucket
+    holds exactly those 50 objects."""
+    srv = s3h.S3rver().start()
+    spec = "s3://%s?endpoint=%s&region=%s" % (s3h.BUCKET, srv.endpoint, s3h.REGION)
+    # Each node's --public-url is its own listen address, the default the
+    # upload tests rely on too; with S3 the media URLs handed upstream are
+    # presigned bucket URLs, so neither node has to serve the other's bytes.
+    c = Cluster(processing_ms=500, args=["--blob", spec],
+                env={"PORTICO_S3_ACCESS_KEY_ID": s3h.AK, "PORTICO_S3_SECRET_ACCESS_KEY": s3h.SK})
+    a, b = c.node(0), c.node(1)
+    ka, kb = c.key("alice"), c.key("bob")
+    gid = a.create_group(ka, "uploads")
+
+    # Uploaded through a: the object is in the bucket with those bytes.
+    data = up.png(640, 480, seed=21)
+    asset = ok(_upload_retrying(a, ka, gid, data, name="via a"), "Upload")
+    aid = asset["Id"]
+    assert asset["URL"].startswith("%s/%s/" % (srv.endpoint, s3h.BUCKET)), asset["URL"]
+    okey = ups3._object_key(asset["URL"])
+    assert ups3._bucket_objects(srv) == [okey]
+    with open(srv.object_file(okey), "rb") as f:
+        assert f.read() == data, "the bucket holds other bytes than were uploaded"
+
+    # Read through b: Active (the upstream fetched the presigned URL), and
+    # b's freshly signed URL fetches exactly those bytes.
+    got = wait_active(b, ka, aid, timeout=20)
+    assert got["GroupId"] == gid and got["Name"] == "via a", got
+    got = b.call(ka, "GetAsset", {"Id": aid})
+    assert ups3._object_key(got["URL"]) == okey, got["URL"]
+    st, _, body = up.fetch(got["URL"])
+    assert st == 200 and body == data, "b's URL answered %d with %d bytes" % (st, len(body))
+
+    # Bob, on b, can neither read alice's asset nor upload into her group.
+    expect_error(b.action(kb, "GetAsset", {"Id": aid}), "Forbidden")
+    expect_error(b.action(kb, "DeleteAsset", {"Id": aid}), "Forbidden")
+    expect_error(_upload_retrying(b, kb, gid, up.png(400, 400, seed=5)), "Forbidden")
+    assert ups3._bucket_objects(srv) == [okey], "a forbidden upload or delete touched the bucket"
+    assert a.call(ka, "GetAssetGroup", {"Id": gid})["AssetCount"] == 1
+
+    # Deleted through b: the object leaves the bucket; a no longer lists it.
+    b.call(ka, "DeleteAsset", {"Id": aid})
+    assert ups3._bucket_objects(srv) == []
+    assert a.call(ka, "ListAssets", {"Filter": {"GroupIds": [gid]}})["TotalCount"] == 0
+
+    # 60 concurrent uploads into one group over both nodes: exactly 50.
+    full = b.create_group(ka, "full")
+    res = parallel(lambda i: _upload_retrying(c.node(i), ka, full, up.png(300 + i % 7, 300, seed=i), name="u%d" % i),
+                   range(60))
+    errs = [r for r in res if isinstance(r, Exception)]
+    assert not errs, errs[:3]
+    good = [r for r in res if r.status == 200]
+    for r in res:
+        if r.status != 200:
+            expect_error(r, "QuotaExceeded")
+    assert len(good) == 50, "%d of 60 uploads succeeded" % len(good)
+    keys = {ups3._object_key(ok(r, "Upload")["URL"]) for r in good}
+    ids = {ok(r, "Upload")["Id"] for r in good}
+    assert len(keys) == 50 and len(ids) == 50
+    objects = ups3._bucket_objects(srv)
+    assert len(objects) == 50 and set(objects) == keys, \
+        "the bucket holds %d objects, %d not of an accepted upload" % (len(objects), len(set(objects) - keys))
+    for gw in c.nodes:
+        assert gw.call(ka, "GetAssetGroup", {"Id": full})["AssetCount"] == 50
+        lst = gw.call(ka, "ListAssets", {"Filter": {"GroupIds": [full]}, "PageSize": 100})
+        assert lst["TotalCount"] == 50 and {x["Id"] for x in lst["Items"]} == ids
     c.stop()
 
 

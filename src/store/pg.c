@@ -157,10 +157,8 @@ enum store_result pg_revoke_key(struct store *s, const char *prefix, int64_t now
     pg_p_text(&p, prefix);
     /* revoked_ms 0 means active, so a revocation is stamped at least 1. */
     pg_p_i64(&p, now_ms > 0 ? now_ms : 1);
-    int changes = 0;
-    enum store_result r = pg_write_one(s, "UPDATE api_keys SET revoked_ms = $2 WHERE prefix = $1 AND revoked_ms = 0",
-                                       &p, &changes, "revoke_key");
-    return r == STORE_OK && changes == 0 ? STORE_NOT_FOUND : r;
+    return pg_write_row(s, "UPDATE api_keys SET revoked_ms = $2 WHERE prefix = $1 AND revoked_ms = 0",
+                                       &p, "revoke_key");
 }
 
 /* ---- open, close, ping ------------------------------------------------- */

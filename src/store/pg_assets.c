@@ -290,12 +290,10 @@ enum store_result pg_update_asset(struct store *s, int64_t customer_id, const ch
     pg_p_i64(&p, customer_id);
     pg_p_text(&p, name);
     pg_p_i64(&p, now_ms);
-    int changes = 0;
-    enum store_result r = pg_write_one(s,
+    return pg_write_row(s,
                                        "UPDATE assets SET name = coalesce($3::text, name), update_ms = $4"
                                        " WHERE id = $1 AND customer_id = $2 AND state = 1",
-                                       &p, &changes, "update_asset");
-    return r == STORE_OK && changes == 0 ? STORE_NOT_FOUND : r;
+                                       &p, "update_asset");
 }
 
 enum store_result pg_delete_asset(struct store *s, int64_t customer_id, const char *id, int64_t now_ms)
@@ -307,10 +305,8 @@ enum store_result pg_delete_asset(struct store *s, int64_t customer_id, const ch
     pg_p_text(&p, id);
     pg_p_i64(&p, customer_id);
     pg_p_i64(&p, now_ms);
-    int changes = 0;
-    enum store_result r = pg_write_one(s,
+    return pg_write_row(s,
                                        "UPDATE assets SET state = 2, deleted_ms = $3"
                                        " WHERE id = $1 AND customer_id = $2 AND state = 1",
-                                       &p, &changes, "delete_asset");
-    return r == STORE_OK && changes == 0 ? STORE_NOT_FOUND : r;
+                                       &p, "delete_asset");
 }

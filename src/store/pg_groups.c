@@ -109,12 +109,10 @@ enum store_result pg_confirm_group(struct store *s, int64_t handle, const char *
     pg_p_i64(&p, handle);
     pg_p_text(&p, id);
     pg_p_i64(&p, now_ms);
-    int changes = 0;
-    enum store_result r = pg_write_one(s,
+    return pg_write_row(s,
                                        "UPDATE groups SET id = $2, state = 1, create_ms = $3, update_ms = $3"
                                        " WHERE handle = $1 AND state = 0 AND id IS NULL",
-                                       &p, &changes, "confirm_group");
-    return r == STORE_OK && changes == 0 ? STORE_NOT_FOUND : r;
+                                       &p, "confirm_group");
 }
 
 enum store_result pg_release_group(struct store *s, int64_t handle)
@@ -122,10 +120,7 @@ enum store_result pg_release_group(struct store *s, int64_t handle)
     struct pg_params p;
     pg_p_init(&p);
     pg_p_i64(&p, handle);
-    int changes = 0;
-    enum store_result r =
-        pg_write_one(s, "DELETE FROM groups WHERE handle = $1 AND id IS NULL", &p, &changes, "release_group");
-    return r == STORE_OK && changes == 0 ? STORE_NOT_FOUND : r;
+    return pg_write_row(s, "DELETE FROM groups WHERE handle = $1 AND id IS NULL", &p, "release_group");
 }
 
 enum store_result pg_get_group(struct store *s, int64_t customer_id, const char *id, struct group *out)
@@ -235,13 +230,10 @@ enum store_result pg_update_group(struct store *s, int64_t customer_id, const ch
     pg_p_text(&p, name);
     pg_p_text(&p, description);
     pg_p_i64(&p, now_ms);
-    int changes = 0;
-    enum store_result r =
-        pg_write_one(s,
+    return pg_write_row(s,
                      "UPDATE groups SET name = coalesce($3::text, name), description = coalesce($4::text, description),"
                      " update_ms = $5 WHERE id = $1 AND customer_id = $2 AND state = 1",
-                     &p, &changes, "update_group");
-    return r == STORE_OK && changes == 0 ? STORE_NOT_FOUND : r;
+                     &p, "update_group");
 }
 
 enum store_result pg_delete_group(struct store *s, int64_t customer_id, const char *id, int64_t now_ms)

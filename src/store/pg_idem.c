@@ -103,12 +103,10 @@ enum store_result pg_idem_complete(struct store *s, int64_t customer_id, const c
     pg_p_i64(&p, customer_id);
     pg_p_text(&p, token);
     pg_p_text(&p, result);
-    int changes = 0;
-    enum store_result r = pg_write_one(s,
+    return pg_write_row(s,
                                        "UPDATE idempotency_keys SET state = 1, result = $3"
                                        " WHERE customer_id = $1 AND token = $2 AND state = 0",
-                                       &p, &changes, "idem_complete");
-    return r == STORE_OK && changes == 0 ? STORE_NOT_FOUND : r;
+                                       &p, "idem_complete");
 }
 
 enum store_result pg_idem_release(struct store *s, int64_t customer_id, const char *token)
@@ -119,11 +117,9 @@ enum store_result pg_idem_release(struct store *s, int64_t customer_id, const ch
     pg_p_init(&p);
     pg_p_i64(&p, customer_id);
     pg_p_text(&p, token);
-    int changes = 0;
-    enum store_result r = pg_write_one(s,
+    return pg_write_row(s,
                                        "DELETE FROM idempotency_keys WHERE customer_id = $1 AND token = $2 AND state = 0",
-                                       &p, &changes, "idem_release");
-    return r == STORE_OK && changes == 0 ? STORE_NOT_FOUND : r;
+                                       &p, "idem_release");
 }
 
 enum store_result pg_idem_expire(struct store *s, int64_t before_ms, int *n_out)

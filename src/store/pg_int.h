@@ -107,6 +107,9 @@ enum store_result pg_end(struct pg_conn *c, enum store_result r);
  * gets the rows it touched. */
 enum store_result pg_write_one(struct store *s, const char *sql, const struct pg_params *p, int *changes,
                                const char *what);
+/* pg_write_one for a statement that must change a row: STORE_NOT_FOUND
+ * when it changed none. */
+enum store_result pg_write_row(struct store *s, const char *sql, const struct pg_params *p, const char *what);
 
 /* Column helpers: text copied with truncation into dst; int64 parsed. */
 void pg_col_text(PGresult *res, int row, int col, char *dst, size_t cap);

@@ -440,3 +440,10 @@ void pg_pool_drain(struct pg_store *s)
         s->slots[i].db = NULL;
     }
 }
+
+enum store_result pg_write_row(struct store *s, const char *sql, const struct pg_params *p, const char *what)
+{
+    int changes = 0;
+    enum store_result r = pg_write_one(s, sql, p, &changes, what);
+    return r == STORE_OK && changes == 0 ? STORE_NOT_FOUND : r;
+}

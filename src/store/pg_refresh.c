@@ -152,10 +152,8 @@ enum store_result pg_schedule_poll(struct store *s, const char *id, int64_t next
     pg_p_text(&p, id);
     pg_p_i64(&p, next_poll_ms);
     pg_p_i64(&p, polls);
-    int changes = 0;
-    enum store_result r = pg_write_one(s, "UPDATE assets SET next_poll_ms = $2, polls = $3 WHERE id = $1 AND state = 1",
-                                       &p, &changes, "schedule_poll");
-    return r == STORE_OK && changes == 0 ? STORE_NOT_FOUND : r;
+    return pg_write_row(s, "UPDATE assets SET next_poll_ms = $2, polls = $3 WHERE id = $1 AND state = 1",
+                                       &p, "schedule_poll");
 }
 
 enum store_result pg_count_assets(struct store *s, struct asset_counts *out)

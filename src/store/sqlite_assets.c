@@ -138,9 +138,7 @@ enum store_result sq_confirm_asset(struct store *s, int64_t handle, const char *
                          " create_ms = ?3, update_ms = ?3, next_poll_ms = ?4, polls = 0"
                          " WHERE handle = ?1 AND state = 0 AND id IS NULL",
                          "confirm_asset", sq_bind_confirm_asset, &a};
-    int changes = 0;
-    enum store_result r = sq_write_one(s, &w, &changes);
-    return r == STORE_OK && changes == 0 ? STORE_NOT_FOUND : r;
+    return sq_write_row(s, &w);
 }
 
 enum store_result sq_release_asset(struct store *s, int64_t handle)
@@ -149,9 +147,7 @@ enum store_result sq_release_asset(struct store *s, int64_t handle)
      * delete; a confirmed asset is never released. */
     struct sq_write w = {SQ_RELEASE_ASSET, "DELETE FROM assets WHERE handle = ?1 AND id IS NULL", "release_asset",
                          sq_bind_handle, &handle};
-    int changes = 0;
-    enum store_result r = sq_write_one(s, &w, &changes);
-    return r == STORE_OK && changes == 0 ? STORE_NOT_FOUND : r;
+    return sq_write_row(s, &w);
 }
 
 enum store_result sq_get_asset(struct store *s, int64_t customer_id, const char *id, struct asset *out)
@@ -320,9 +316,7 @@ enum store_result sq_update_asset(struct store *s, int64_t customer_id, const ch
                          "UPDATE assets SET name = coalesce(?3, name), update_ms = ?4"
                          " WHERE id = ?1 AND customer_id = ?2 AND state = 1",
                          "update_asset", sq_bind_update_asset, &a};
-    int changes = 0;
-    enum store_result r = sq_write_one(s, &w, &changes);
-    return r == STORE_OK && changes == 0 ? STORE_NOT_FOUND : r;
+    return sq_write_row(s, &w);
 }
 
 struct sq_delete_asset_args {
@@ -348,9 +342,7 @@ enum store_result sq_delete_asset(struct store *s, int64_t customer_id, const ch
                          "UPDATE assets SET state = 2, deleted_ms = ?3"
                          " WHERE id = ?1 AND customer_id = ?2 AND state = 1",
                          "delete_asset", sq_bind_delete_asset, &a};
-    int changes = 0;
-    enum store_result r = sq_write_one(s, &w, &changes);
-    return r == STORE_OK && changes == 0 ? STORE_NOT_FOUND : r;
+    return sq_write_row(s, &w);
 }
 
 /* ---- the refresher ----------------------------------------------------- */
@@ -397,9 +389,7 @@ enum store_result sq_set_asset_status(struct store *s, const char *id, const cha
                          "UPDATE assets SET update_ms = CASE WHEN status <> ?2 THEN ?4 ELSE update_ms END,"
                          " status = ?2, failure_reason = ?3 WHERE id = ?1 AND state = 1",
                          "set_asset_status", sq_bind_status, &a};
-    int changes = 0;
-    enum store_result r = sq_write_one(s, &w, &changes);
-    return r == STORE_OK && changes == 0 ? STORE_NOT_FOUND : r;
+    return sq_write_row(s, &w);
 }
 
 enum store_result sq_due_assets(struct store *s, int64_t now_ms, size_t limit, struct asset_list *out)
@@ -477,9 +467,7 @@ enum store_result sq_schedule_poll(struct store *s, const char *id, int64_t next
     struct sq_write w = {SQ_SCHEDULE_POLL,
                          "UPDATE assets SET next_poll_ms = ?2, polls = ?3 WHERE id = ?1 AND state = 1",
                          "schedule_poll", sq_bind_poll, &a};
-    int changes = 0;
-    enum store_result r = sq_write_one(s, &w, &changes);
-    return r == STORE_OK && changes == 0 ? STORE_NOT_FOUND : r;
+    return sq_write_row(s, &w);
 }
 
 enum store_result sq_count_assets(struct store *s, struct asset_counts *out)

@@ -104,18 +104,14 @@ enum store_result sq_confirm_group(struct store *s, int64_t handle, const char *
                          "UPDATE groups SET id = ?2, state = 1, create_ms = ?3, update_ms = ?3"
                          " WHERE handle = ?1 AND state = 0 AND id IS NULL",
                          "confirm_group", sq_bind_confirm_group, &a};
-    int changes = 0;
-    enum store_result r = sq_write_one(s, &w, &changes);
-    return r == STORE_OK && changes == 0 ? STORE_NOT_FOUND : r;
+    return sq_write_row(s, &w);
 }
 
 enum store_result sq_release_group(struct store *s, int64_t handle)
 {
     struct sq_write w = {SQ_RELEASE_GROUP, "DELETE FROM groups WHERE handle = ?1 AND id IS NULL", "release_group",
                          sq_bind_handle, &handle};
-    int changes = 0;
-    enum store_result r = sq_write_one(s, &w, &changes);
-    return r == STORE_OK && changes == 0 ? STORE_NOT_FOUND : r;
+    return sq_write_row(s, &w);
 }
 
 enum store_result sq_get_group(struct store *s, int64_t customer_id, const char *id, struct group *out)
@@ -240,9 +236,7 @@ enum store_result sq_update_group(struct store *s, int64_t customer_id, const ch
                          "UPDATE groups SET name = coalesce(?3, name), description = coalesce(?4, description),"
                          " update_ms = ?5 WHERE id = ?1 AND customer_id = ?2 AND state = 1",
                          "update_group", sq_bind_update_group, &a};
-    int changes = 0;
-    enum store_result r = sq_write_one(s, &w, &changes);
-    return r == STORE_OK && changes == 0 ? STORE_NOT_FOUND : r;
+    return sq_write_row(s, &w);
 }
 
 enum store_result sq_delete_group(struct store *s, int64_t customer_id, const char *id, int64_t now_ms)

@@ -115,6 +115,9 @@ struct sq_write {
     const void *arg;
 };
 enum store_result sq_write_one(struct store *s, const struct sq_write *w, int *changes);
+/* sq_write_one for a statement that must change a row: STORE_NOT_FOUND
+ * when it changed none. */
+enum store_result sq_write_row(struct store *s, const struct sq_write *w);
 /* A bind function for statements whose only parameter ?1 is an int64_t. */
 void sq_bind_handle(sqlite3_stmt *st, const void *arg);
 

@@ -249,3 +249,10 @@ int sq_fits(const char *v, size_t cap)
 {
     return v && strnlen(v, cap) < cap;
 }
+
+enum store_result sq_write_row(struct store *s, const struct sq_write *w)
+{
+    int changes = 0;
+    enum store_result r = sq_write_one(s, w, &changes);
+    return r == STORE_OK && changes == 0 ? STORE_NOT_FOUND : r;
+}

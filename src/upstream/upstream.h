@@ -35,11 +35,19 @@ struct up_error {
     int maybe_acted;
 };
 
+/* UPSTREAM.md "GetAsset": Status is Processing, Active or Failed, and one
+ * reseller also lists Inactive; any other value is kept verbatim (never
+ * usable in video) rather than treated as an invalid reply. */
+#define UP_STATUS_MAX 32
 struct up_asset {
     char id[IDS_MAX];
     char group_id[IDS_MAX];
-    char status[16];          /* "Processing", "Active", "Failed" */
-    char failure_reason[256]; /* when Failed */
+    char status[UP_STATUS_MAX]; /* "Processing", "Active", "Failed" or verbatim */
+    /* when Failed: UPSTREAM.md "GetAsset": Error {Code, Message}, e.g.
+     * InvalidParameter.DownloadFailed; "" when the reply had none. */
+    char error_code[64];
+    char error_message[256];
+    char failure_reason[256]; /* a legacy FailureReason string, if the reply had one */
 };
 
 /* liveness: what CreateVisualValidateSession answers. */
@@ -49,7 +57,10 @@ struct up_validate_session {
     char token[UP_TOKEN_MAX];        /* BytedToken */
     char h5_link[UP_LINK_MAX];       /* H5Link, for the end user's browser */
     char callback_url[UP_LINK_MAX];  /* "" when none was given */
-    int64_t expire_ms;               /* ExpireTime, wall clock */
+    /* ExpireTime, wall clock. UPSTREAM.md "CreateVisualValidateSession":
+     * the real reply has no expiry field, so the client derives it locally
+     * (creation + upstream_config.validate_ttl_s) unless one is present. */
+    int64_t expire_ms;
 };
 
 /* liveness: how a scan stands, from GetVisualValidateResult. */
@@ -175,6 +186,13 @@ struct upstream_config {
     /* video tasks: ModelArk, Bearer-authenticated. */
     const char *ark_endpoint; /* "https://ark.cn-beijing.volces.com" or the simulator; NULL: that default */
     const char *ark_api_key;  /* PORTICO_ARK_API_KEY */
+    /* UPSTREAM.md "ProjectName": accepted by every Action, assets usable
+     * only by video keys of the same project. Sent on every Action; NULL:
+     * "default". */
+    const char *project_name;
+    /* UPSTREAM.md "H5Link valid ~120 s": the lifetime assumed for a
+     * liveness session whose reply carries no expiry; 0: 120. */
+    int validate_ttl_s;
 };
 
 /* NULL on allocation failure. Copies every string it needs. */

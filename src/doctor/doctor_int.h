@@ -4,6 +4,7 @@
 #include <stddef.h>
 
 #include "doctor/doctor.h"
+#include "util/png.h"
 
 enum doctor_verdict { DOCTOR_NOT_CHECKED = 0, DOCTOR_AGREES, DOCTOR_DIFFERS };
 
@@ -57,7 +58,7 @@ int doctor_report_print(const struct doctor_report *r, FILE *f, int json);
 
 /* image.c: a loopback listener serving the built-in PNG at
  * DOCTOR_IMAGE_PATH, for the embedded simulator to fetch. */
-#define DOCTOR_IMAGE_PATH "/doctor/test-image.png"
+#define DOCTOR_IMAGE_PATH PNG_TEST_IMAGE_PATH
 struct doctor_image;
 /* NULL on failure (logged); url_out gets http://127.0.0.1:PORT/doctor/test-image.png. */
 struct doctor_image *doctor_image_start(char *url_out, size_t cap);

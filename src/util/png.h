@@ -11,6 +11,8 @@
 #include <stdint.h>
 
 #define PNG_TEST_SIDE 512
+/* Where the gateway serves it (api/test_image.c) and where the doctor expects it. */
+#define PNG_TEST_IMAGE_PATH "/doctor/test-image.png"
 
 /* A PNG_TEST_SIDE x PNG_TEST_SIDE 8-bit greyscale PNG, made once per process
  * and kept (never freed); NULL on allocation failure. */

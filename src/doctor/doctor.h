@@ -5,10 +5,10 @@
  * includes a simulator header; when the upstream is the embedded simulator,
  * porticod.c starts it and hands over the same configuration serve uses.
  *
- * The run is short, bounded and self-cleaning: a few calls per Action, one
- * total deadline, and it deletes the group and asset it created on every
- * path (printing their ids when it cannot). It never lists-and-deletes, and
- * never touches an object it did not create. */
+ * The run is short, bounded and self-cleaning: a few calls per Action, a
+ * deadline on waiting for the asset; it deletes the group and asset it
+ * created on every path (printing their ids when it cannot). It never
+ * lists-and-deletes, and never touches an object it did not create. */
 #ifndef PORTICO_DOCTOR_H
 #define PORTICO_DOCTOR_H
 #include <stdio.h>
@@ -18,7 +18,7 @@
 struct doctor_options {
     const char *image_url;  /* --image-url: what CreateAsset is given; NULL: see doctor_usage */
     const char *public_url; /* --public-url: a running porticod serving /doctor/test-image.png */
-    int timeout_s;          /* --timeout: the whole run, and how long an asset may stay Processing (120) */
+    int timeout_s;          /* --timeout: how long the asset may stay Processing (120) */
     int json;               /* --json: one JSON object on stdout instead of the table */
     int upstream_is_sim;    /* the embedded simulator: the doctor may serve the image on loopback */
 };

@@ -916,6 +916,7 @@ static const struct upstream_ops volc_ops = {
     /* reconciliation (volc_find.c) */
     .find_group = volc_find_group,
     .find_asset = volc_find_asset,
+    .raw_action = volc_raw_action, /* doctor (volc_raw.c) */
 };
 
 /* Splits "scheme://authority[/path]" into base URL, host and the
@@ -1000,4 +1001,14 @@ const char *up_result_str(enum up_result r)
     case UP_UNAVAILABLE: return "unavailable";
     }
     return "unknown";
+}
+
+/* doctor: volc_raw.c signs and sends one request with these. */
+void volc_wire(struct upstream *u, struct volc_wire *out)
+{
+    const struct volc *v = u->impl;
+    *out = (struct volc_wire){.base_url = v->base_url, .sign_path = v->sign_path, .host = v->host,
+                              .access_key = v->access_key, .secret_key = v->secret_key, .region = v->region,
+                              .service = v->service, .version = v->version, .timeout_ms = v->timeout_ms,
+                              .connect_timeout_ms = v->connect_timeout_ms};
 }

@@ -41,6 +41,9 @@ struct config {
     int max_connections, idle_timeout_s, header_timeout_s, body_timeout_s;
     /* video tasks: ModelArk */
     const char *ark_endpoint, *ark_api_key;
+    /* UPSTREAM.md "ProjectName": sent on every Action (default "default") */
+    const char *project_name;
+    int validate_ttl_s; /* liveness links without an expiry: assumed lifetime (120) */
     /* reconciliation: with PostgreSQL, reservations older than this are
      * settled (other nodes may be creating younger ones) */
     int reconcile_after_s;
@@ -64,10 +67,12 @@ static const struct opt opts[] = {
     {"--store", "PORTICO_STORE", OPT_STR, O(store), "record store: sqlite (default) or postgres://USER@HOST/DB"},
     {"--blob", "PORTICO_BLOB", OPT_STR, O(blob), "media store: fs (default) or s3://BUCKET?endpoint=URL&region=R"},
     {"--public-url", "PORTICO_PUBLIC_URL", OPT_STR, O(public_url), "base of media URLs handed upstream"},
-    {"--upstream", "PORTICO_UPSTREAM", OPT_STR, O(upstream), "sim (embedded simulator) or https://open.volcengineapi.com"},
+    {"--upstream", "PORTICO_UPSTREAM", OPT_STR, O(upstream), "sim (embedded simulator), volcengine, byteplus or an https:// endpoint"},
     {NULL, "PORTICO_VOLC_AK", OPT_STR, O(volc_ak), "access key for the real upstream"},
     {NULL, "PORTICO_VOLC_SK", OPT_STR, O(volc_sk), "secret key for the real upstream"},
-    {NULL, "PORTICO_VOLC_REGION", OPT_STR, O(volc_region), "upstream region (cn-beijing)"},
+    {NULL, "PORTICO_VOLC_REGION", OPT_STR, O(volc_region), "upstream region (cn-beijing; byteplus: ap-southeast-1)"},
+    {"--project-name", "PORTICO_PROJECT_NAME", OPT_STR, O(project_name), "upstream project sent on every Action (default)"},
+    {"--validate-ttl", "PORTICO_VALIDATE_TTL_S", OPT_INT, O(validate_ttl_s), "seconds an H5 liveness link is assumed valid (120)"},
     {"--threads", "PORTICO_THREADS", OPT_INT, O(threads), "HTTP I/O threads (number of CPUs)"},
     {"--workers", "PORTICO_WORKERS", OPT_INT, O(workers), "threads for upstream-bound requests (64)"},
     {"--quiet", "PORTICO_LOG_REQUESTS", OPT_BOOL_OFF, O(log_requests), "no per-request log lines"},
@@ -84,7 +89,7 @@ static const struct opt opts[] = {
     {"--upstream-max-inflight", "PORTICO_UPSTREAM_MAX_INFLIGHT_CREATES", OPT_INT, O(max_inflight), "upstream creates in flight (30)"},
     {"--create-wait-ms", "PORTICO_CREATE_WAIT_MS", OPT_INT, O(create_wait_ms), "longest wait for upstream budget (10000)"},
     /* video tasks */
-    {"--ark-endpoint", "PORTICO_ARK_ENDPOINT", OPT_STR, O(ark_endpoint), "ModelArk video tasks (https://ark.cn-beijing.volces.com)"},
+    {"--ark-endpoint", "PORTICO_ARK_ENDPOINT", OPT_STR, O(ark_endpoint), "ModelArk video tasks (per --upstream's profile)"},
     {NULL, "PORTICO_ARK_API_KEY", OPT_STR, O(ark_api_key), "ARK API key for the real video task API"},
     /* reconciliation */
     {"--reconcile-after", "PORTICO_RECONCILE_AFTER_S", OPT_INT, O(reconcile_after_s), "postgres: settle unfinished creates older than this (600)"},
@@ -141,7 +146,6 @@ static void config_defaults(struct config *c)
     c->store = "sqlite";
     c->blob = "fs";
     c->upstream = "sim";
-    c->volc_region = "cn-beijing";
     c->log_requests = 1;
     struct core_config cc;
     core_config_defaults(&cc);
@@ -157,7 +161,8 @@ static void config_defaults(struct config *c)
     c->header_timeout_s = 10;
     c->body_timeout_s = 120;
     c->workers = 64;
-    c->ark_endpoint = "https://ark.cn-beijing.volces.com"; /* video tasks */
+    c->project_name = "default";
+    c->validate_ttl_s = 120;
     c->reconcile_after_s = 600;                            /* reconciliation */
     c->reconcile_grace_ms = 12000; /* > the upstream timeout (10 s): a create of the dead process is done by then */
 }
@@ -343,7 +348,8 @@ static int serve(const struct config *c)
         log_info("removed %d staging files of unfinished uploads left by an earlier stop", swept_blobs);
 
     struct upstream_config uc = {.region = c->volc_region, .service = "ark", .version = "2024-01-01",
-                                 .timeout_ms = 10000, .connect_timeout_ms = 3000, .max_attempts = 3};
+                                 .timeout_ms = 10000, .connect_timeout_ms = 3000, .max_attempts = 3,
+                                 .project_name = c->project_name, .validate_ttl_s = c->validate_ttl_s};
     char sim_url[64], sim_ak[32], sim_sk[48], sim_ark_key[48];
     if (strcmp(c->upstream, "sim") == 0) {
         struct sim_config sc;
@@ -441,6 +447,36 @@ out:
     return rc;
 }
 
+/* The two public deployments of the same API (UPSTREAM.md "Hosts"):
+ * --upstream NAME picks the endpoint, and the region and video endpoint
+ * unless PORTICO_VOLC_REGION / --ark-endpoint say otherwise. */
+static const struct upstream_profile {
+    const char *name, *endpoint, *region, *ark_endpoint;
+} upstream_profiles[] = {
+    {"volcengine", "https://open.volcengineapi.com", "cn-beijing", "https://ark.cn-beijing.volces.com"},
+    /* BytePlus ModelArk's data plane: docs.byteplus.com/en/docs/modelark/1399008
+     * (base_url https://ark.ap-southeast.bytepluses.com/api/v3) */
+    {"byteplus", "https://open.byteplusapi.com", "ap-southeast-1", "https://ark.ap-southeast.bytepluses.com"},
+};
+
+static void config_resolve_upstream(struct config *c)
+{
+    const struct upstream_profile *p = &upstream_profiles[0];
+    size_t n = sizeof upstream_profiles / sizeof upstream_profiles[0], i;
+    for (i = 0; i < n && strcmp(c->upstream, upstream_profiles[i].name) != 0; i++)
+        ;
+    if (i < n) {
+        p = &upstream_profiles[i];
+        c->upstream = p->endpoint;
+    } else if (strstr(c->upstream, "byteplusapi.com")) {
+        p = &upstream_profiles[1]; /* an explicit BytePlus endpoint */
+    }
+    if (!c->volc_region)
+        c->volc_region = p->region;
+    if (!c->ark_endpoint)
+        c->ark_endpoint = p->ark_endpoint;
+}
+
 int main(int argc, char **argv)
 {
     struct config c;
@@ -452,6 +488,7 @@ int main(int argc, char **argv)
         free(rest);
         return 2;
     }
+    config_resolve_upstream(&c);
     int rc;
     if (n_rest == 0 || strcmp(rest[0], "serve") == 0) {
         rc = serve(&c);

@@ -53,9 +53,12 @@ struct up_asset {
 /* liveness: what CreateVisualValidateSession answers. */
 #define UP_TOKEN_MAX 129
 #define UP_LINK_MAX 2049
+/* UPSTREAM.md "H5Link": BytePlus links carry STS credentials in the query
+ * (accessKeyId, secretAccessKey, sessionToken): long, kept whole, never logged. */
+#define UP_H5_LINK_MAX 8193
 struct up_validate_session {
     char token[UP_TOKEN_MAX];        /* BytedToken */
-    char h5_link[UP_LINK_MAX];       /* H5Link, for the end user's browser */
+    char h5_link[UP_H5_LINK_MAX];    /* H5Link, for the end user's browser */
     char callback_url[UP_LINK_MAX];  /* "" when none was given */
     /* ExpireTime, wall clock. UPSTREAM.md "CreateVisualValidateSession":
      * the real reply has no expiry field, so the client derives it locally

@@ -66,10 +66,13 @@ static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, cu
     return __atomic_load_n(&d->f->stopping, __ATOMIC_RELAXED) ? 1 : 0;
 }
 
-/* Runs the check for one job: 1 with ok/reason set, 0 if it was aborted
- * because the simulator is stopping (no verdict to record). */
-static int fetch_run(struct sim_fetch *f, const struct fetch_job *j, int *ok, char *reason, size_t cap)
+/* Runs the check for one job: 1 with ok/code/reason set, 0 if it was aborted
+ * because the simulator is stopping (no verdict to record). code is the
+ * failed asset's Error.Code (UPSTREAM.md "GetAsset"). */
+static int fetch_run(struct sim_fetch *f, const struct fetch_job *j, int *ok, const char **code, char *reason,
+                     size_t cap)
 {
+    *code = "InvalidParameter.DownloadFailed";
     struct fetch_dl d = {.f = f, .stop_early = j->kind == SIM_KIND_IMAGE};
     d.keep = j->kind == SIM_KIND_IMAGE ? SIM_CHECK_IMAGE_PREFIX : SIM_CHECK_OTHER_PREFIX;
     d.buf = malloc(d.keep);
@@ -111,6 +114,7 @@ static int fetch_run(struct sim_fetch *f, const struct fetch_job *j, int *ok, ch
         snprintf(reason, cap, "media URL could not be fetched: HTTP %ld", status);
     } else {
         *ok = sim_check_media(j->kind, d.buf, d.len, !d.enough, reason, cap) == 0;
+        *code = "InvalidParameter.FormatUnsupported";
     }
 out:
     if (c)
@@ -139,8 +143,9 @@ static void *fetch_worker(void *arg)
 
         int ok;
         char reason[256] = "";
-        if (fetch_run(f, j, &ok, reason, sizeof reason))
-            sim_assets_finish_check(f->assets, j->asset_id, ok, reason);
+        const char *code = NULL;
+        if (fetch_run(f, j, &ok, &code, reason, sizeof reason))
+            sim_assets_finish_check(f->assets, j->asset_id, ok, code, reason);
         free(j);
     }
 }

@@ -11,36 +11,39 @@
 
 #include "core/internal.h"
 
+/* advice: a printf format with one %s, the upstream's message (or, when it
+ * sent none, its code), so the customer sees what was wrong and what to do. */
 static const struct {
     const char *code; /* exact, or a prefix ending in '.' */
     const char *advice;
 } advice_table[] = {
     {"InvalidParameter.DownloadFailed",
-     "The upstream could not download the media: make sure the URL is publicly reachable, then register it again."},
+     "The upstream could not download the media (%s): make sure the URL is publicly reachable, then register it again."},
     {"InvalidParameter.FormatUnsupported",
-     "The media's format is not accepted: use JPEG, PNG, WebP, BMP, TIFF, GIF or HEIC images, MP4 or MOV video, "
-     "MP3 or WAV audio."},
-    {"InvalidParameter.FpsTooLow", "The video's frame rate is too low: use 24 to 60 frames per second."},
-    {"NotFound.", "The upstream no longer knows this asset: register the media again."},
-    {"NotFound", "The upstream no longer knows this asset: register the media again."},
-    {"InvalidParameter.", "The upstream refused the media (see Error): fix it as its message says, then register it again."},
+     "The upstream does not accept this media (%s): use JPEG, PNG, WebP, BMP, TIFF, GIF or HEIC images, MP4 or MOV "
+     "video, MP3 or WAV audio within the documented limits, then register it again."},
+    {"InvalidParameter.FpsTooLow", "The video's frame rate is too low (%s): use 24 to 60 frames per second."},
+    {"NotFound.", "The upstream no longer knows this asset (%s): register the media again."},
+    {"NotFound", "The upstream no longer knows this asset (%s): register the media again."},
+    {"InvalidParameter.", "The upstream refused the media (%s): fix that, then register it again."},
 };
 
 void core_failure_advice(const char *code, const char *message, const char *legacy, char *out, size_t cap)
 {
     code = code ? code : "";
+    const char *why = message && message[0] ? message : code;
     for (size_t i = 0; code[0] && i < sizeof advice_table / sizeof advice_table[0]; i++) {
         const char *k = advice_table[i].code;
         size_t n = strlen(k);
         if (k[n - 1] == '.' ? strncmp(code, k, n) == 0 : strcmp(code, k) == 0) {
-            snprintf(out, cap, "%s", advice_table[i].advice);
+            snprintf(out, cap, advice_table[i].advice, why);
             return;
         }
     }
     if (legacy && legacy[0])
         snprintf(out, cap, "%s", legacy);
-    else if (message && message[0])
-        snprintf(out, cap, "The upstream's compliance check refused this asset: %s", message);
+    else if (why[0])
+        snprintf(out, cap, "The upstream's compliance check refused this asset (%s): register different media.", why);
     else
-        snprintf(out, cap, "The upstream's compliance check refused this asset; register different media.");
+        snprintf(out, cap, "The upstream's compliance check refused this asset: register different media.");
 }

@@ -12,7 +12,7 @@
  * with no expiry field (UPSTREAM.md: verbatim reply); the session expires
  * all the same. Wire answers of GetVisualValidateResult (sim_errors.c has
  * the statuses):
- *   passed            200 {"GroupId", "GroupType": "LivenessFace"}, also
+ *   passed            200 {"GroupId"}, also
  *                     after expiry and on every later ask (lenient: one
  *                     public fork sees 404 for a "used" token)
  *   not scanned yet   409 ValidatePending   (guess: not public)
@@ -253,7 +253,8 @@ enum sim_code sim_get_validate_result(struct sim_assets *a, json_t *req, struct 
         return sim_fail_at(r, SIM_NOT_FOUND, "byted_token", "The BytedToken does not exist or has expired.");
     switch (scan.state) {
     case SIM_SCAN_PASSED:
-        r->result = json_pack("{s:s, s:s}", "GroupId", scan.group_id, "GroupType", "LivenessFace");
+        /* UPSTREAM.md "GetVisualValidateResult {BytedToken} -> Result {GroupId}" */
+        r->result = json_pack("{s:s}", "GroupId", scan.group_id);
         return SIM_OK;
     case SIM_SCAN_FAILED:
         return sim_fail(r, SIM_VALIDATE_FAILED, "The face scan did not pass (resultCode %d: the face did not match).",

@@ -140,7 +140,8 @@ def h5_submit(link, result):
 
 def new_session(gw, key):
     r = gw.call(key, "CreateVisualValidateSession", {})
-    assert re.match(r"^[0-9a-f]{32}$", r["BytedToken"]), "token shape changed: %r" % r
+    # UPSTREAM.md "BytedToken looks like 20260521162915BF9DC22A7A65ADF905D8"
+    assert re.match(r"^[0-9]{14}[0-9A-F]{20}$", r["BytedToken"]), "token shape changed: %r" % r
     return r
 
 

@@ -607,8 +607,8 @@ static enum MHD_Result video_create(struct sim *s, struct MHD_Connection *conn, 
     size_t face_at = 0;
     if (content_has_face(s, content, &face_at)) {
         ret = send_error(conn, 400, "InputImageSensitiveContentDetected.PrivacyInformation",
-                         "The request failed because the input image (content[%zu]) may contain real person. "
-                         "Request id: sim", face_at);
+                         "The request failed because the input image (content[%zu]) may contain a real person.",
+                         face_at);
         goto out;
     }
     json_t *dur = json_object_get(req, "duration");

@@ -10,7 +10,8 @@
  *
  * This surface speaks the OpenAI-style error format, not the Volcengine
  * envelope: {"error": {"code": "...", "message": "..."}}, codes from the
- * table below (one row per core outcome). Handlers here only translate
+ * table below (one row per core outcome), plus "upstream_code" when the
+ * upstream itself refused the create (HTTP 400). Handlers here only translate
  * JSON to core calls; every rule is in core/videos.c. Unknown fields are
  * ignored; a field of the wrong JSON type is invalid_request. */
 #include <stdlib.h>
@@ -66,7 +67,12 @@ static void video_fail(struct api_response *resp, const struct core_status *st)
 {
     const struct video_error *e = video_error_of(st->code);
     const char *msg = st->message[0] ? st->message : e->message;
-    send_json(resp, e->status, json_pack("{s:{s:s, s:s}}", "error", "code", e->code, "message", msg));
+    json_t *o = json_pack("{s:{s:s, s:s}}", "error", "code", e->code, "message", msg);
+    /* API.md §4: an upstream refusal keeps the upstream's own code, so the
+     * customer knows e.g. to register a face as an asset. */
+    if (o && st->upstream_code[0])
+        json_object_set_new(json_object_get(o, "error"), "upstream_code", json_string(st->upstream_code));
+    send_json(resp, e->status, o);
     snprintf(resp->error_code, sizeof resp->error_code, "%s", e->code);
     resp->retry_after_s = st->retry_after_s;
 }

@@ -9,6 +9,7 @@ enum core_code core_fail(struct core_status *st, enum core_code code, const char
     st->code = code;
     st->retry_after_s = 0;
     st->message[0] = '\0';
+    st->upstream_code[0] = '\0';
     if (fmt) {
         va_list ap;
         va_start(ap, fmt);

@@ -33,6 +33,10 @@ struct core_status {
     enum core_code code;
     char message[256];  /* one sentence for the caller; "" → the catalog's default */
     int retry_after_s;  /* for CORE_TOO_MANY_REQUESTS */
+    /* video generation (§4): the upstream's own code when the upstream
+     * refused the request (e.g. InputImageSensitiveContentDetected.
+     * PrivacyInformation); "" otherwise. core_fail clears it. */
+    char upstream_code[64];
 };
 
 /* Sets st and returns code, so callers can `return core_fail(st, ...)`. */

@@ -59,6 +59,41 @@ static int vr_stopping(struct video_refresher *vr)
     return s;
 }
 
+/* What the upstream's status means to a customer (API.md §4: queued,
+ * running, succeeded, failed). UPSTREAM.md "Video tasks", Status row: the
+ * upstream also ends tasks expired (not picked up in time) and cancelled
+ * (DELETE on a queued task); both are failed here, with the upstream's
+ * word verbatim as error.code. Any other status is one the record does
+ * not know: the task keeps its state and is polled again. */
+static void vr_apply(const struct video_task *t, const struct up_video_task *ut, struct video_task *nt)
+{
+    static const char *const same[] = {"queued", "running", "succeeded", "failed"};
+    const char *known = NULL;
+    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++)
+        if (strcmp(ut->status, same[i]) == 0)
+            known = same[i];
+    if (known) {
+        snprintf(nt->status, sizeof nt->status, "%s", known);
+        snprintf(nt->video_url, sizeof nt->video_url, "%s", ut->video_url);
+        snprintf(nt->error_code, sizeof nt->error_code, "%s", ut->error_code);
+        snprintf(nt->error_message, sizeof nt->error_message, "%s", ut->error_message);
+        nt->completion_tokens = ut->completion_tokens;
+        nt->total_tokens = ut->total_tokens;
+    } else if (strcmp(ut->status, "expired") == 0 || strcmp(ut->status, "cancelled") == 0) {
+        int expired = ut->status[0] == 'e';
+        snprintf(nt->status, sizeof nt->status, "failed");
+        snprintf(nt->video_url, sizeof nt->video_url, "%s", "");
+        snprintf(nt->error_code, sizeof nt->error_code, "%s", expired ? "expired" : "cancelled");
+        snprintf(nt->error_message, sizeof nt->error_message, "%s",
+                 ut->error_message[0] ? ut->error_message
+                 : expired ? "The upstream expired the task before it was generated; create it again."
+                           : "The task was cancelled upstream before it started; create it again.");
+    } else {
+        log_warn("video task %s: the upstream reports status \"%s\", which Portico does not know; keeping %s",
+                 t->id, ut->status, t->status);
+    }
+}
+
 static void vr_poll_one(struct video_refresher *vr, const struct video_task *t)
 {
     struct core *c = vr->c;
@@ -73,12 +108,7 @@ static void vr_poll_one(struct video_refresher *vr, const struct video_task *t)
     int64_t now = clock_wall_ms();
     struct video_task nt = *t;
     if (r == UP_OK) {
-        snprintf(nt.status, sizeof nt.status, "%s", ut.status);
-        snprintf(nt.video_url, sizeof nt.video_url, "%s", ut.video_url);
-        snprintf(nt.error_code, sizeof nt.error_code, "%s", ut.error_code);
-        snprintf(nt.error_message, sizeof nt.error_message, "%s", ut.error_message);
-        nt.completion_tokens = ut.completion_tokens;
-        nt.total_tokens = ut.total_tokens;
+        vr_apply(t, &ut, &nt);
     } else if (r == UP_NOT_FOUND) {
         snprintf(nt.status, sizeof nt.status, "failed");
         snprintf(nt.error_code, sizeof nt.error_code, "upstream_error");

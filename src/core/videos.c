@@ -6,8 +6,8 @@
  *   prompt     required, 1..2000 characters of UTF-8
  *   ratio      optional; 16:9 4:3 1:1 3:4 9:16 21:9 adaptive
  *   duration   optional integer seconds within the model's range
- *              (2.0 and 2.0-fast: 4..15; 1.5-pro: 4..12)
- *   resolution optional; 480p 720p 1080p
+ *              (2.0 and 2.0-fast: 4..15; 1.5-pro: 4..12), or -1
+ *   resolution optional; 480p 720p 1080p (2.0-fast: 480p 720p)
  *   content    at most 10 items; each has type image_url | video_url |
  *              audio_url, an object of that name with url (http(s) of at
  *              most 2048 characters, or asset://<asset id>), and an
@@ -22,7 +22,8 @@
  *   assets     each must be the caller's (else Forbidden, also for ids
  *              that do not exist), Active (else AssetNotReady), and of
  *              the item's media type (else InvalidParameter)
- * Only then is the shared create budget spent on the upstream call.
+ * Only then is the shared create budget spent on the upstream call. A 400
+ * refusal by the upstream is invalid_request with its code kept.
  *
  * Reads (core_get_video) come from Portico's records only; the video
  * refresher (video_refresher.c) keeps queued/running tasks fresh. */
@@ -43,12 +44,13 @@ struct video_model {
     int takes_assets;     /* asset:// references allowed */
     int takes_references; /* reference_* roles, video_url and audio_url */
     int min_duration, max_duration;
+    int takes_1080p; /* UPSTREAM.md "Video tasks", Parameters row: 1080p for 2.0, not fast */
 };
 
 static const struct video_model video_models[] = {
-    {"seedance-2.0", "doubao-seedance-2-0-260128", 1, 1, 4, 15},
-    {"seedance-2.0-fast", "doubao-seedance-2-0-fast-260128", 1, 1, 4, 15},
-    {"seedance-1.5-pro", "doubao-seedance-1-5-pro-251215", 0, 0, 4, 12},
+    {"seedance-2.0", "doubao-seedance-2-0-260128", 1, 1, 4, 15, 1},
+    {"seedance-2.0-fast", "doubao-seedance-2-0-fast-260128", 1, 1, 4, 15, 0},
+    {"seedance-1.5-pro", "doubao-seedance-1-5-pro-251215", 0, 0, 4, 12, 1},
 };
 
 static const char *const video_ratios[] = {"16:9", "4:3", "1:1", "3:4", "9:16", "21:9", "adaptive"};
@@ -149,11 +151,15 @@ static enum core_code check_fields(const struct core_video_request *req, const s
                          CORE_PROMPT_CHARS, chars);
     if (req->ratio && !in_list(req->ratio, video_ratios, N_OF(video_ratios)))
         return core_fail(st, CORE_INVALID_PARAMETER, "ratio must be one of 16:9, 4:3, 1:1, 3:4, 9:16, 21:9, adaptive.");
-    if (req->has_duration && (req->duration < m->min_duration || req->duration > m->max_duration))
-        return core_fail(st, CORE_INVALID_PARAMETER, "duration must be %d to %d seconds for %s.", m->min_duration,
-                         m->max_duration, m->name);
+    /* UPSTREAM.md "Video tasks", Parameters row: -1 follows the input. */
+    if (req->has_duration && req->duration != -1 &&
+        (req->duration < m->min_duration || req->duration > m->max_duration))
+        return core_fail(st, CORE_INVALID_PARAMETER, "duration must be %d to %d seconds for %s, or -1 to follow the "
+                         "input.", m->min_duration, m->max_duration, m->name);
     if (req->resolution && !in_list(req->resolution, video_resolutions, N_OF(video_resolutions)))
         return core_fail(st, CORE_INVALID_PARAMETER, "resolution must be 480p, 720p or 1080p.");
+    if (req->resolution && !m->takes_1080p && strcmp(req->resolution, "1080p") == 0)
+        return core_fail(st, CORE_INVALID_PARAMETER, "resolution must be 480p or 720p for %s.", m->name);
     if (req->n_items > CORE_VIDEO_ITEMS_MAX)
         return core_fail(st, CORE_INVALID_PARAMETER, "content may hold at most %d items.", CORE_VIDEO_ITEMS_MAX);
     for (size_t i = 0; i < req->n_items; i++)
@@ -223,6 +229,26 @@ static enum core_code check_assets(struct core *c, const struct customer *cu, co
     return CORE_OK;
 }
 
+/* The upstream refused the request as invalid (HTTP 400): the customer's
+ * request is at fault, not the upstream, so this is invalid_request with
+ * the upstream's own code kept (API.md §4). UPSTREAM.md "Video tasks",
+ * last row: a real face sent by URL is refused as
+ * InputImageSensitiveContentDetected.PrivacyInformation, and the remedy is
+ * the asset library: the message says so. */
+static enum core_code upstream_refusal(const struct up_error *err, struct core_status *st)
+{
+    log_info("upstream CreateVideoTask refused the request: %s: %s", err->code, err->message);
+    if (strncmp(err->code, "InputImageSensitiveContentDetected.PrivacyInformation", sizeof err->code) == 0)
+        core_fail(st, CORE_INVALID_PARAMETER,
+                  "The upstream refused an input image that shows a real person's face; register the face as an "
+                  "asset (asset://) and reference it instead of its URL.");
+    else
+        core_fail(st, CORE_INVALID_PARAMETER, "The upstream refused the request (%s): %.160s", err->code,
+                  err->message[0] ? err->message : "no message");
+    snprintf(st->upstream_code, sizeof st->upstream_code, "%s", err->code[0] ? err->code : "InvalidParameter");
+    return st->code;
+}
+
 enum core_code core_create_video(struct core *c, const struct customer *cu, const struct core_video_request *req,
                                  struct video_task *out, struct core_status *st)
 {
@@ -249,6 +275,8 @@ enum core_code core_create_video(struct core *c, const struct customer *cu, cons
     enum up_result u = c->up->ops->create_video_task(c->up, &ur, upstream_id, &err);
     budget_end_create(&c->budget);
     core_count_upstream("CreateVideoTask", u);
+    if (u == UP_REJECTED && err.http_status == 400)
+        return upstream_refusal(&err, st);
     if (u != UP_OK)
         return core_upstream_failure("CreateVideoTask", u, &err, st);
 

@@ -60,7 +60,7 @@ struct sim *sim_start(const struct sim_config *c)
     if (!s->liveness)
         goto fail;
     sim_assets_set_liveness(s->assets, s->liveness);
-    s->videos = s->ark_api_key ? sim_videos_new(s->cfg.video_ms) : NULL; /* video tasks */
+    s->videos = s->ark_api_key ? sim_videos_new(&s->cfg) : NULL; /* video tasks */
     if (!s->videos)
         goto fail;
     s->faults = sim_faults_new(&s->cfg); /* faults */

@@ -25,6 +25,9 @@ struct sim_config {
     /* video tasks (sim_video.c): ModelArk's Bearer-authenticated API */
     const char *ark_api_key;     /* the only ARK API key accepted; PORTICO_ARK_API_KEY or "portico-sim-ark-key" */
     int video_ms;                /* PORTICO_SIM_VIDEO_MS: queued -> running -> succeeded; default 5000 */
+    int video_expire_ms;         /* PORTICO_SIM_VIDEO_EXPIRE_MS: a task still queued this long expires; default 48 h */
+    int video_url_ttl_s;         /* PORTICO_SIM_VIDEO_URL_TTL_S: life of a result URL (then 403); default 86400 */
+    const char *ark_project;     /* PORTICO_SIM_ARK_PROJECT: the ARK key's project; default "default" */
     /* faults (sim_faults.c): probabilities 0..1 that a signed Action request
      * meets each fault; PORTICO_SIM_FAULT_RATE spreads one overall rate over
      * the five, PORTICO_SIM_FAULT_{LATENCY,5XX,THROTTLE,DROP,LOST_REPLY}

@@ -77,5 +77,11 @@ void sim_config_defaults(struct sim_config *c)
     c->ark_api_key = env("PORTICO_ARK_API_KEY") ? env("PORTICO_ARK_API_KEY") : "portico-sim-ark-key";
     c->video_ms = 5000;
     env_int("PORTICO_SIM_VIDEO_MS", 0, 24 * 3600 * 1000, &c->video_ms);
+    /* ModelArk's execution_expires_after default (172800 s); UPSTREAM.md has no row yet. */
+    c->video_expire_ms = 172800 * 1000;
+    env_int("PORTICO_SIM_VIDEO_EXPIRE_MS", 1, 172800 * 1000, &c->video_expire_ms);
+    c->video_url_ttl_s = 86400; /* UPSTREAM.md "Video tasks": video_url signed, ~24 h, then 403 */
+    env_int("PORTICO_SIM_VIDEO_URL_TTL_S", 1, 7 * 86400, &c->video_url_ttl_s);
+    c->ark_project = env("PORTICO_SIM_ARK_PROJECT") ? env("PORTICO_SIM_ARK_PROJECT") : "default";
     sim_faults_env(c); /* faults */
 }

@@ -1,23 +1,32 @@
 /* sim_video.c — the simulated ModelArk video task API (Seedance):
  *
- *   POST /api/v3/contents/generations/tasks        create → {"id": "cgt-..."}
- *   GET  /api/v3/contents/generations/tasks/{id}   the task
- *   GET  /videos/{id}.mp4                          the result, once succeeded
+ *   POST   /api/v3/contents/generations/tasks        create → {"id": "cgt-..."}
+ *   GET    /api/v3/contents/generations/tasks/{id}   the task
+ *   DELETE /api/v3/contents/generations/tasks/{id}   cancel a queued task
+ *   GET    /videos/{id}.mp4?X-Expires=..&X-Signature=..   the result, once succeeded
  *
  * Authorization: Bearer <ARK API key> (the one configured key). Errors are
  * ModelArk's {"error": {"code", "message"}} with its HTTP status. The wire
- * shapes are described in src/upstream/ark_video.c, the client's side.
+ * shapes are described in src/upstream/ark_video.c, the client's side. The
+ * facts reproduced here are the rows of UPSTREAM.md "Video tasks (ModelArk
+ * data plane)"; each rule below names its row.
  *
  * Like the real upstream, every asset://<id> in a request must name an
- * asset of this account that is Active right now (the asset table of
- * sim_assets.c is asked, as GetAsset would be); anything else is a 400
- * InvalidParameter, and seedance 1.5 pro takes no asset:// at all.
+ * asset of this account that is Active right now and belongs to the ARK
+ * key's project (the asset table of sim_assets.c is asked, as GetAsset
+ * would be); anything else is a 400 InvalidParameter, and seedance 1.5 pro
+ * takes no asset:// at all.
  *
  * A task's status is a function of its age: queued for the first fifth of
  * video_ms (PORTICO_SIM_VIDEO_MS), running until video_ms, then succeeded
- * with a URL of the one MP4 sim_mp4.c generated at start-up. A prompt
- * containing "[sim:fail]" ends failed instead, so clients can test that
- * path. Tasks live in memory under v->mu. */
+ * with a signed URL of the one MP4 sim_mp4.c generated at start-up. The
+ * markers of sim_video.h steer the outcome (failed, never picked up, a
+ * face). A task still queued video_expire_ms after its creation is expired;
+ * DELETE turns a queued task cancelled. Tasks live in memory under v->mu.
+ *
+ * Invariant: the face check (an outbound fetch) runs with no lock held,
+ * after every cheap rule has passed. */
+#include <curl/curl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,53 +38,98 @@
 #include "util/crypto.h"
 #include "util/log.h"
 
-#define SIM_VIDEO_FAIL_MARK "[sim:fail]"
 #define SIM_VIDEO_PROMPT_MAX 8000
 #define SIM_VIDEO_URL_MAX 2048
+/* data: URLs carry the media itself: bounded by the request body only. */
+#define SIM_VIDEO_DATA_URL_MAX (1024 * 1024)
 #define SIM_VIDEO_ITEMS_MAX 16
+#define SIM_VIDEO_PROJECT_MAX 64
+#define SIM_VIDEO_FACE_MAX_MS 10000
+
+/* Resolutions, as a bit mask per model. */
+#define RES_480 1
+#define RES_720 2
+#define RES_1080 4
 
 struct sim_video_task {
     struct sim_node node; /* first: a node pointer is a task pointer */
     char model[64];
     char ratio[16], resolution[16];
     long long duration;
-    int fail;
+    int fail;  /* SIM_VIDEO_FAIL_MARK */
+    int stuck; /* SIM_VIDEO_QUEUE_MARK: never leaves the queue */
     int64_t create_wall, create_mono;
+    int64_t cancel_wall, cancel_mono; /* 0 unless cancelled */
 };
 
 struct sim_videos {
     pthread_mutex_t mu;
     struct sim_table tasks;
-    int video_ms;
+    int video_ms, expire_ms, url_ttl_s, fetch_timeout_ms;
+    char project[SIM_VIDEO_PROJECT_MAX];
+    uint8_t url_key[32]; /* signs result URLs; random per run */
     uint8_t *mp4;
     size_t mp4_len;
 };
 
-/* The models the account may call, and whether they take asset://. */
+/* UPSTREAM.md "Video tasks", Models and Parameters rows: the models the
+ * account may call, whether they take asset://, and their resolutions
+ * (480p/720p/1080p for 2.0, 480p/720p for fast and mini; 1.5 pro is not in
+ * the record: all three, so the simulator is not stricter than it). */
 static const struct {
     const char *id;
     int assets;
+    unsigned resolutions;
 } sim_video_models[] = {
-    {"doubao-seedance-2-0-260128", 1},
-    {"doubao-seedance-2-0-fast-260128", 1},
-    {"doubao-seedance-1-5-pro-251215", 0},
+    {"doubao-seedance-2-0-260128", 1, RES_480 | RES_720 | RES_1080},
+    {"doubao-seedance-2-0-fast-260128", 1, RES_480 | RES_720},
+    {"doubao-seedance-2-0-mini-260615", 1, RES_480 | RES_720},
+    {"doubao-seedance-1-5-pro-251215", 0, RES_480 | RES_720 | RES_1080},
 };
 
-struct sim_videos *sim_videos_new(int video_ms)
+/* UPSTREAM.md "Video tasks", Parameters row. */
+static const char *const sim_video_ratios[] = {"16:9", "9:16", "1:1", "4:3", "3:4", "21:9", "adaptive"};
+static const struct {
+    const char *name;
+    unsigned bit;
+} sim_video_resolutions[] = {{"480p", RES_480}, {"720p", RES_720}, {"1080p", RES_1080}};
+
+/* UPSTREAM.md "Video tasks", Content items row: each type and its roles. */
+static const struct {
+    const char *type;
+    const char *roles[3];
+    int takes_data; /* data: accepted for image/audio, refused for video */
+} sim_video_kinds[] = {
+    {"image_url", {"first_frame", "last_frame", "reference_image"}, 1},
+    {"video_url", {"reference_video", NULL, NULL}, 0},
+    {"audio_url", {"reference_audio", NULL, NULL}, 1},
+};
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+struct sim_videos *sim_videos_new(const struct sim_config *c)
 {
     struct sim_videos *v = calloc(1, sizeof *v);
     if (!v)
         return NULL;
     struct sim_mp4_spec spec;
     sim_mp4_default_spec(&spec);
-    if (sim_table_init(&v->tasks, 1 << 12) != 0 || sim_mp4_build(&spec, &v->mp4, &v->mp4_len) != 0) {
+    if (sim_table_init(&v->tasks, 1 << 12) != 0 || sim_mp4_build(&spec, &v->mp4, &v->mp4_len) != 0 ||
+        crypto_random(v->url_key, sizeof v->url_key) != 0) {
         log_error("sim: cannot prepare the video task table or its MP4");
         sim_table_free(&v->tasks);
+        free(v->mp4);
         free(v);
         return NULL;
     }
     pthread_mutex_init(&v->mu, NULL);
-    v->video_ms = video_ms > 0 ? video_ms : 0;
+    v->video_ms = c->video_ms > 0 ? c->video_ms : 0;
+    v->expire_ms = c->video_expire_ms > 0 ? c->video_expire_ms : 172800 * 1000;
+    v->url_ttl_s = c->video_url_ttl_s > 0 ? c->video_url_ttl_s : 86400;
+    v->fetch_timeout_ms = c->fetch_timeout_ms > 0 && c->fetch_timeout_ms < SIM_VIDEO_FACE_MAX_MS
+                              ? c->fetch_timeout_ms
+                              : SIM_VIDEO_FACE_MAX_MS;
+    snprintf(v->project, sizeof v->project, "%s", c->ark_project && *c->ark_project ? c->ark_project : "default");
     return v;
 }
 
@@ -153,8 +207,8 @@ static int authorized(struct sim *s, struct MHD_Connection *conn)
     return strlen(key) == n && crypto_equal(key, want, n);
 }
 
-/* An asset:// reference: 0 if it names an Active asset of this account,
- * else -1 with why filled. */
+/* An asset:// reference: 0 if it names an Active asset of this account in
+ * the ARK key's project, else -1 with why filled. */
 static int asset_usable(struct sim *s, const char *id, char *why, size_t cap)
 {
     json_t *req = json_pack("{s:s}", "Id", id);
@@ -162,7 +216,17 @@ static int asset_usable(struct sim *s, const char *id, char *why, size_t cap)
     int ok = -1;
     if (req && sim_get_asset(s->assets, req, &r) == SIM_OK) {
         const char *status = json_string_value(json_object_get(r.result, "Status"));
-        if (status && strcmp(status, "Active") == 0)
+        /* UPSTREAM.md "ProjectName": assets are only usable by video keys of
+         * the same project; absent means "default". The real refusal's code
+         * is not public: InvalidParameter, like every other asset refusal
+         * here, is a guess. */
+        const char *project = json_string_value(json_object_get(r.result, "ProjectName"));
+        if (!project || !*project)
+            project = "default";
+        if (strcmp(project, s->videos->project) != 0)
+            snprintf(why, cap, "The asset %s belongs to project %.64s, not to this API key's project %s.", id, project,
+                     s->videos->project);
+        else if (status && strcmp(status, "Active") == 0)
             ok = 0;
         else
             snprintf(why, cap, "The asset %s is %s, not Active.", id, status ? status : "in an unknown state");
@@ -174,12 +238,30 @@ static int asset_usable(struct sim *s, const char *id, char *why, size_t cap)
     return ok;
 }
 
-/* Checks content[]; fail set when a fail mark is in the text. Returns 0,
- * or -1 with the message in why. */
-static int check_content(struct sim *s, json_t *content, int takes_assets, int *fail, char *why, size_t cap)
+static int find_kind(const char *type)
+{
+    for (size_t i = 0; i < N_OF(sim_video_kinds); i++)
+        if (strcmp(sim_video_kinds[i].type, type) == 0)
+            return (int)i;
+    return -1;
+}
+
+static int role_ok(int kind, const char *role)
+{
+    for (size_t i = 0; i < N_OF(sim_video_kinds[kind].roles); i++)
+        if (sim_video_kinds[kind].roles[i] && strcmp(sim_video_kinds[kind].roles[i], role) == 0)
+            return 1;
+    return 0;
+}
+
+/* Checks content[]; *fail / *stuck set when a marker is in the text.
+ * Returns 0, or -1 with the message in why. Every rule is UPSTREAM.md
+ * "Video tasks", Content items row, unless it says otherwise. */
+static int check_content(struct sim *s, json_t *content, int takes_assets, int *fail, int *stuck, char *why,
+                         size_t cap)
 {
     size_t n = json_array_size(content);
-    int texts = 0;
+    int texts = 0, first = 0, last = 0, refs = 0;
     if (!json_is_array(content) || n == 0 || n > SIM_VIDEO_ITEMS_MAX) {
         snprintf(why, cap, "content must be an array of 1 to %d items.", SIM_VIDEO_ITEMS_MAX);
         return -1;
@@ -203,35 +285,284 @@ static int check_content(struct sim *s, json_t *content, int takes_assets, int *
                 return -1;
             }
             *fail |= strstr(text, SIM_VIDEO_FAIL_MARK) != NULL;
+            *stuck |= strstr(text, SIM_VIDEO_QUEUE_MARK) != NULL;
             texts++;
             continue;
         }
-        if (strcmp(type, "image_url") && strcmp(type, "video_url") && strcmp(type, "audio_url")) {
+        int k = find_kind(type);
+        if (k < 0) {
             snprintf(why, cap, "content[%zu].type %.32s is not supported.", i, type);
             return -1;
         }
+        const char *r = json_string_value(role);
+        if (r && !role_ok(k, r)) {
+            snprintf(why, cap, "content[%zu].role %.32s is not valid for %s.", i, r, type);
+            return -1;
+        }
+        /* An item without a role is neither a frame nor a reference: the
+         * record does not say what the service assumes, so no count. */
+        if (r) {
+            first += strcmp(r, "first_frame") == 0;
+            last += strcmp(r, "last_frame") == 0;
+            refs += strncmp(r, "reference_", 10) == 0;
+        }
         const char *url = json_string_value(json_object_get(json_object_get(e, type), "url"));
-        if (!url || strlen(url) > SIM_VIDEO_URL_MAX) {
+        int data = url && strncmp(url, "data:", 5) == 0;
+        if (!url || strlen(url) > (data ? SIM_VIDEO_DATA_URL_MAX : SIM_VIDEO_URL_MAX)) {
             snprintf(why, cap, "content[%zu].%s.url must be a string of at most %d bytes.", i, type,
-                     SIM_VIDEO_URL_MAX);
+                     data ? SIM_VIDEO_DATA_URL_MAX : SIM_VIDEO_URL_MAX);
             return -1;
         }
         if (strncmp(url, "asset://", 8) == 0) {
-            if (!takes_assets) {
+            if (!takes_assets) { /* Models row: 1.5 pro takes no asset:// */
                 snprintf(why, cap, "The model does not support asset:// references.");
+                return -1;
+            }
+            if (!url[8]) {
+                snprintf(why, cap, "content[%zu].%s.url must name an asset: asset://<asset id>.", i, type);
                 return -1;
             }
             if (asset_usable(s, url + 8, why, cap) != 0)
                 return -1;
-        } else if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0 &&
-                   strncmp(url, "data:", 5) != 0) {
-            snprintf(why, cap, "content[%zu].%s.url must be http(s), data: or asset://.", i, type);
+        } else if (data) {
+            if (!sim_video_kinds[k].takes_data) {
+                snprintf(why, cap, "content[%zu].video_url.url may not be a data: URL; use http(s) or asset://.", i);
+                return -1;
+            }
+        } else if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
+            /* a bare asset id among them: it must be written asset://<id> */
+            snprintf(why, cap, "content[%zu].%s.url must be http(s), data: or asset://<asset id>.", i, type);
             return -1;
         }
     }
     if (texts > 1) {
         snprintf(why, cap, "content may hold at most one text item.");
         return -1;
+    }
+    if (first > 1 || last > 1) {
+        snprintf(why, cap, "content may hold at most one first_frame and one last_frame.");
+        return -1;
+    }
+    if ((first || last) && refs) {
+        snprintf(why, cap, "first_frame/last_frame cannot be combined with reference_image, reference_video or "
+                           "reference_audio.");
+        return -1;
+    }
+    return 0;
+}
+
+/* UPSTREAM.md "Video tasks", Parameters row. 0, or -1 with why. */
+static int check_parameters(json_t *req, int m, char *why, size_t cap)
+{
+    json_t *dur = json_object_get(req, "duration");
+    json_t *ratio = json_object_get(req, "ratio"), *res = json_object_get(req, "resolution");
+    if ((dur && !json_is_integer(dur)) || (ratio && !json_is_string(ratio)) || (res && !json_is_string(res))) {
+        snprintf(why, cap, "duration must be an integer, ratio and resolution strings.");
+        return -1;
+    }
+    static const char *const flags[] = {"generate_audio", "watermark", "return_last_frame"};
+    for (size_t i = 0; i < N_OF(flags); i++) {
+        json_t *f = json_object_get(req, flags[i]);
+        if (f && !json_is_boolean(f)) {
+            snprintf(why, cap, "%s must be a boolean.", flags[i]);
+            return -1;
+        }
+    }
+    if (dur) {
+        json_int_t d = json_integer_value(dur);
+        if (d != -1 && (d < 4 || d > 15)) {
+            snprintf(why, cap, "duration must be 4 to 15 seconds, or -1 to follow the input.");
+            return -1;
+        }
+    }
+    if (ratio) {
+        size_t i = 0;
+        while (i < N_OF(sim_video_ratios) && strcmp(sim_video_ratios[i], json_string_value(ratio)) != 0)
+            i++;
+        if (i == N_OF(sim_video_ratios)) {
+            snprintf(why, cap, "ratio must be one of 16:9, 9:16, 1:1, 4:3, 3:4, 21:9, adaptive.");
+            return -1;
+        }
+    }
+    if (res) {
+        size_t i = 0;
+        while (i < N_OF(sim_video_resolutions) && strcmp(sim_video_resolutions[i].name, json_string_value(res)) != 0)
+            i++;
+        if (i == N_OF(sim_video_resolutions) || !(sim_video_models[m].resolutions & sim_video_resolutions[i].bit)) {
+            snprintf(why, cap, "resolution %.16s is not supported by %s.", json_string_value(res),
+                     sim_video_models[m].id);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* ---- the face check ---- */
+
+/* Scans a stream for SIM_VIDEO_FACE_MARK, chunk by chunk: the last
+ * mark-length-minus-one bytes are carried over, so a mark split across
+ * chunks is still found. */
+struct face_scan {
+    char carry[sizeof SIM_VIDEO_FACE_MARK - 1];
+    size_t carry_len, total;
+    int found, too_large;
+};
+
+static void face_feed(struct face_scan *f, const uint8_t *p, size_t n)
+{
+    const size_t ml = sizeof SIM_VIDEO_FACE_MARK - 1;
+    f->total += n;
+    /* the seam: carry + the first ml-1 bytes of p */
+    char seam[2 * sizeof SIM_VIDEO_FACE_MARK];
+    size_t head = n < ml - 1 ? n : ml - 1;
+    memcpy(seam, f->carry, f->carry_len);
+    memcpy(seam + f->carry_len, p, head);
+    if (memmem(seam, f->carry_len + head, SIM_VIDEO_FACE_MARK, ml) || memmem(p, n, SIM_VIDEO_FACE_MARK, ml))
+        f->found = 1;
+    /* keep the last ml-1 bytes of (carry + p) */
+    size_t keep = ml - 1, all = f->carry_len + n;
+    if (all <= keep) {
+        memcpy(f->carry + f->carry_len, p, n);
+        f->carry_len = all;
+    } else if (n >= keep) {
+        memcpy(f->carry, p + n - keep, keep);
+        f->carry_len = keep;
+    } else {
+        size_t from_carry = keep - n;
+        memmove(f->carry, f->carry + f->carry_len - from_carry, from_carry);
+        memcpy(f->carry + from_carry, p, n);
+        f->carry_len = keep;
+    }
+}
+
+static size_t face_write(char *p, size_t size, size_t nmemb, void *ud)
+{
+    struct face_scan *f = ud;
+    size_t n = size * nmemb;
+    if (f->total + n > SIM_VIDEO_IMAGE_MAX) {
+        f->too_large = 1;
+        return 0; /* aborts the transfer */
+    }
+    face_feed(f, (const uint8_t *)p, n);
+    return f->found ? 0 : n; /* found: no need to read on */
+}
+
+static int b64_value(int c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+' || c == '-')
+        return 62;
+    if (c == '/' || c == '_')
+        return 63;
+    return -1;
+}
+
+static int hex_value(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* data:[<type>][;base64],<payload>: decoded into the scan, a few bytes at
+ * a time. -1 when it is not a data: URL we can read. */
+static int face_scan_data(const char *url, struct face_scan *f)
+{
+    const char *comma = strchr(url, ',');
+    if (!comma)
+        return -1;
+    size_t hl = (size_t)(comma - url);
+    int b64 = hl >= 7 && strncmp(comma - 7, ";base64", 7) == 0;
+    uint8_t out[768];
+    size_t o = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (const char *p = comma + 1; *p; p++) {
+        if (b64) {
+            int v = b64_value((unsigned char)*p);
+            if (v < 0)
+                continue; /* '=' padding and whitespace */
+            acc = (acc << 6) | (uint32_t)v;
+            bits += 6;
+            if (bits >= 8) {
+                bits -= 8;
+                out[o++] = (uint8_t)(acc >> bits);
+            }
+        } else if (*p == '%' && hex_value((unsigned char)p[1]) >= 0 && hex_value((unsigned char)p[2]) >= 0) {
+            out[o++] = (uint8_t)(hex_value((unsigned char)p[1]) << 4 | hex_value((unsigned char)p[2]));
+            p += 2;
+        } else {
+            out[o++] = (uint8_t)*p;
+        }
+        if (o == sizeof out) {
+            face_feed(f, out, o);
+            o = 0;
+        }
+    }
+    face_feed(f, out, o);
+    return 0;
+}
+
+/* Downloads an http(s) image into the scan: bounded in time, size (30 MB)
+ * and redirects (3), http/https only. -1 when it could not be read. */
+static int face_scan_http(struct sim_videos *v, const char *url, struct face_scan *f)
+{
+    CURL *c = curl_easy_init();
+    if (!c)
+        return -1;
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 3L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)v->fetch_timeout_ms);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)v->fetch_timeout_ms);
+    curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
+    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)SIM_VIDEO_IMAGE_MAX);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "portico-sim");
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, face_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, f);
+    CURLcode cc = curl_easy_perform(c);
+    curl_easy_cleanup(c);
+    /* found: we stopped the transfer ourselves, the verdict is in */
+    return cc == CURLE_OK || f->found ? 0 : -1;
+}
+
+/* UPSTREAM.md "Video tasks", last row: a real face sent by URL (not as an
+ * asset) is refused at create. Here "a real face" is SIM_VIDEO_FACE_MARK in
+ * the image's bytes. 1 when some image_url item of content carries it.
+ * An image that cannot be read is let through: what the real service
+ * answers then is not in the record, and the check is about faces. */
+static int content_has_face(struct sim *s, json_t *content, size_t *index)
+{
+    for (size_t i = 0; i < json_array_size(content); i++) {
+        json_t *e = json_array_get(content, i);
+        const char *type = json_string_value(json_object_get(e, "type"));
+        if (!type || strcmp(type, "image_url") != 0)
+            continue;
+        const char *url = json_string_value(json_object_get(json_object_get(e, "image_url"), "url"));
+        struct face_scan f = {0};
+        int r;
+        if (strncmp(url, "data:", 5) == 0)
+            r = face_scan_data(url, &f);
+        else if (strncmp(url, "http://", 7) == 0 || strncmp(url, "https://", 8) == 0)
+            r = face_scan_http(s->videos, url, &f);
+        else
+            continue; /* asset://: the library's own, the point of it */
+        if (r == 0 && f.found) {
+            *index = i;
+            return 1;
+        }
     }
     return 0;
 }
@@ -255,7 +586,7 @@ static enum MHD_Result video_create(struct sim *s, struct MHD_Connection *conn, 
     }
     const char *model = json_string_value(json_object_get(req, "model"));
     int m = -1;
-    for (size_t i = 0; model && i < sizeof sim_video_models / sizeof sim_video_models[0]; i++)
+    for (size_t i = 0; model && i < N_OF(sim_video_models); i++)
         if (strcmp(model, sim_video_models[i].id) == 0)
             m = (int)i;
     if (m < 0) {
@@ -263,17 +594,24 @@ static enum MHD_Result video_create(struct sim *s, struct MHD_Connection *conn, 
                          "not have access to it.", model ? model : "(missing)");
         goto out;
     }
-    json_t *dur = json_object_get(req, "duration");
-    json_t *ratio = json_object_get(req, "ratio"), *res = json_object_get(req, "resolution");
-    if ((dur && !json_is_integer(dur)) || (ratio && !json_is_string(ratio)) || (res && !json_is_string(res))) {
-        ret = send_error(conn, 400, "InvalidParameter", "duration must be an integer, ratio and resolution strings.");
-        goto out;
-    }
-    int fail = 0;
-    if (check_content(s, json_object_get(req, "content"), sim_video_models[m].assets, &fail, why, sizeof why) != 0) {
+    if (check_parameters(req, m, why, sizeof why) != 0) {
         ret = send_error(conn, 400, "InvalidParameter", "%s", why);
         goto out;
     }
+    int fail = 0, stuck = 0;
+    json_t *content = json_object_get(req, "content");
+    if (check_content(s, content, sim_video_models[m].assets, &fail, &stuck, why, sizeof why) != 0) {
+        ret = send_error(conn, 400, "InvalidParameter", "%s", why);
+        goto out;
+    }
+    size_t face_at = 0;
+    if (content_has_face(s, content, &face_at)) {
+        ret = send_error(conn, 400, "InputImageSensitiveContentDetected.PrivacyInformation",
+                         "The request failed because the input image (content[%zu]) may contain a real person.",
+                         face_at);
+        goto out;
+    }
+    json_t *dur = json_object_get(req, "duration");
     struct sim_video_task *t = calloc(1, sizeof *t);
     if (!t) {
         ret = send_error(conn, 500, "InternalServiceError", "Out of memory.");
@@ -284,6 +622,7 @@ static enum MHD_Result video_create(struct sim *s, struct MHD_Connection *conn, 
     copy_opt(req, "resolution", t->resolution, sizeof t->resolution);
     t->duration = dur ? json_integer_value(dur) : 5;
     t->fail = fail;
+    t->stuck = stuck;
     t->create_wall = clock_wall_ms();
     t->create_mono = clock_mono_ms();
     pthread_mutex_lock(&v->mu);
@@ -308,12 +647,24 @@ out:
 
 /* ---- get ---- */
 
-/* The status at now_mono, and since when (wall ms) it has held. */
+/* The status at now_mono, and since when (wall ms) it has held. UPSTREAM.md
+ * "Video tasks", Status row: queued, running, succeeded, failed, expired,
+ * cancelled. */
 static const char *task_status(const struct sim_videos *v, const struct sim_video_task *t, int64_t now_mono,
                                int64_t *since_wall)
 {
+    if (t->cancel_mono) {
+        *since_wall = t->cancel_wall;
+        return "cancelled";
+    }
     int64_t age = now_mono - t->create_mono;
-    int64_t queued_for = v->video_ms / 5;
+    int64_t queued_for = t->stuck ? INT64_MAX : v->video_ms / 5;
+    /* Not picked up within its lifetime: expired (ModelArk's
+     * execution_expires_after; the lifetime is a setting). */
+    if (queued_for > v->expire_ms && age >= v->expire_ms) {
+        *since_wall = t->create_wall + v->expire_ms;
+        return "expired";
+    }
     if (age < queued_for) {
         *since_wall = t->create_wall;
         return "queued";
@@ -335,6 +686,16 @@ static void file_base(struct sim *s, char *out, size_t cap)
         snprintf(out, cap, "http://%s:%d", strcmp(h, "0.0.0.0") ? h : "127.0.0.1", s->port);
 }
 
+/* The signature of a result URL: hex HMAC-SHA256(url_key, "<id>\n<expires>"). */
+static void url_signature(const struct sim_videos *v, const char *id, long long expires, char out[65])
+{
+    char msg[IDS_MAX + 32];
+    uint8_t mac[32];
+    int n = snprintf(msg, sizeof msg, "%s\n%lld", id, expires);
+    crypto_hmac_sha256(v->url_key, sizeof v->url_key, msg, (size_t)n, mac);
+    crypto_hex(mac, sizeof mac, out);
+}
+
 static enum MHD_Result video_get(struct sim *s, struct MHD_Connection *conn, const char *id)
 {
     struct sim_videos *v = s->videos;
@@ -351,17 +712,25 @@ static enum MHD_Result video_get(struct sim *s, struct MHD_Connection *conn, con
                           (json_int_t)(since / 1000), "ratio", t->ratio[0] ? t->ratio : "16:9", "resolution",
                           t->resolution[0] ? t->resolution : "720p", "duration", (json_int_t)t->duration);
     if (o && strcmp(status, "succeeded") == 0) {
-        char url[160];
+        /* UPSTREAM.md "Video tasks", Status row: content.video_url is
+         * signed and lives ~24 h (video_url_ttl_s) from the success. */
+        char url[400], sig[65];
+        long long expires = (since + 999) / 1000 + v->url_ttl_s;
+        url_signature(v, t->node.id, expires, sig);
         file_base(s, url, sizeof url);
         size_t n = strlen(url);
-        snprintf(url + n, sizeof url - n, SIM_VIDEO_FILES_PATH "%s.mp4", t->node.id);
+        snprintf(url + n, sizeof url - n, SIM_VIDEO_FILES_PATH "%s.mp4?X-Expires=%lld&X-Signature=%s", t->node.id,
+                 expires, sig);
         json_object_set_new(o, "content", json_pack("{s:s}", "video_url", url));
         /* ModelArk bills by tokens: about width*height*fps*seconds/1024. */
-        json_int_t tokens = (json_int_t)(1280 * 720 * 24 / 1024) * (json_int_t)t->duration;
+        json_int_t secs = t->duration > 0 ? (json_int_t)t->duration : 5;
+        json_int_t tokens = (json_int_t)(1280 * 720 * 24 / 1024) * secs;
         json_object_set_new(o, "usage", json_pack("{s:I, s:I}", "completion_tokens", tokens, "total_tokens", tokens));
     } else if (o && strcmp(status, "failed") == 0) {
-        json_object_set_new(o, "error", json_pack("{s:s, s:s}", "code", "OutputVideoSensitiveContentDetected",
-                                                  "message", "The generated video may contain sensitive content."));
+        /* UPSTREAM.md "Video tasks", last row. */
+        json_object_set_new(o, "error", json_pack("{s:s, s:s}", "code",
+                                                  "OutputVideoSensitiveContentDetected.PolicyViolation", "message",
+                                                  "The generated video may contain sensitive content."));
     } else if (o) {
         json_object_set_new(o, "error", json_null());
     }
@@ -369,36 +738,92 @@ static enum MHD_Result video_get(struct sim *s, struct MHD_Connection *conn, con
     return send_body(conn, o ? 200 : 500, o);
 }
 
+/* ---- cancel ---- */
+
+/* UPSTREAM.md "Video tasks", first row: DELETE cancels a queued task. The
+ * answer for a task in any other state is not in the record: 400
+ * InvalidParameter naming the state is a guess. So is the empty object a
+ * successful cancel answers with. */
+static enum MHD_Result video_delete(struct sim *s, struct MHD_Connection *conn, const char *id)
+{
+    struct sim_videos *v = s->videos;
+    pthread_mutex_lock(&v->mu);
+    struct sim_video_task *t = *id ? (struct sim_video_task *)sim_table_find(&v->tasks, id) : NULL;
+    if (!t) {
+        pthread_mutex_unlock(&v->mu);
+        return send_error(conn, 404, "ResourceNotFound", "The task %.64s does not exist.", id);
+    }
+    int64_t since;
+    const char *status = task_status(v, t, clock_mono_ms(), &since);
+    if (strcmp(status, "queued") != 0) {
+        pthread_mutex_unlock(&v->mu);
+        return send_error(conn, 400, "InvalidParameter", "The task %.64s is %s; only a queued task can be cancelled.",
+                          id, status);
+    }
+    t->cancel_wall = clock_wall_ms();
+    t->cancel_mono = clock_mono_ms();
+    if (t->cancel_mono == 0)
+        t->cancel_mono = 1;
+    pthread_mutex_unlock(&v->mu);
+    return send_body(conn, 200, json_object());
+}
+
 /* ---- the result file ---- */
 
-static enum MHD_Result video_file(struct sim *s, struct MHD_Connection *conn, const char *name, int head)
+static enum MHD_Result send_file_error(struct MHD_Connection *conn, unsigned status, const char *code,
+                                       const char *message)
+{
+    /* An object store's XML error (TOS speaks S3's dialect). */
+    char *b = NULL;
+    if (asprintf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>%s</Code><Message>%s</Message></Error>\n",
+                 code, message) < 0)
+        return MHD_NO;
+    struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(b), b, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(b);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Content-Type", "application/xml");
+    enum MHD_Result ret = MHD_queue_response(conn, status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static enum MHD_Result video_file(struct sim *s, struct MHD_Connection *conn, const char *name)
 {
     struct sim_videos *v = s->videos;
     char id[IDS_MAX];
     size_t n = strlen(name);
-    int ok = n > 4 && n - 4 < sizeof id && strcmp(name + n - 4, ".mp4") == 0;
-    if (ok) {
-        memcpy(id, name, n - 4);
-        id[n - 4] = '\0';
-        pthread_mutex_lock(&v->mu);
-        struct sim_video_task *t = (struct sim_video_task *)sim_table_find(&v->tasks, id);
-        int64_t since;
-        ok = t && strcmp(task_status(v, t, clock_mono_ms(), &since), "succeeded") == 0;
-        pthread_mutex_unlock(&v->mu);
-    }
-    struct MHD_Response *resp;
-    if (!ok) {
-        static const char nf[] = "not found\n";
-        resp = MHD_create_response_from_buffer(sizeof nf - 1, (void *)nf, MHD_RESPMEM_PERSISTENT);
-    } else {
-        /* The bytes live until sim_stop, after the listener has stopped. */
-        resp = MHD_create_response_from_buffer(v->mp4_len, v->mp4, MHD_RESPMEM_PERSISTENT);
-    }
+    if (!(n > 4 && n - 4 < sizeof id && strcmp(name + n - 4, ".mp4") == 0))
+        return send_file_error(conn, 404, "NoSuchKey", "The specified key does not exist.");
+    memcpy(id, name, n - 4);
+    id[n - 4] = '\0';
+    /* UPSTREAM.md "Video tasks", Status row: the URL is signed, and after
+     * its lifetime it answers 403. */
+    const char *exp_s = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "X-Expires");
+    const char *sig = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "X-Signature");
+    char *end = NULL;
+    long long expires = exp_s ? strtoll(exp_s, &end, 10) : 0;
+    char want[65];
+    url_signature(v, id, expires, want);
+    if (!exp_s || !end || *end || !sig || strlen(sig) != 64 || !crypto_equal(sig, want, 64))
+        return send_file_error(conn, 403, "AccessDenied", "The signature of this URL does not match.");
+    if (clock_wall_ms() / 1000 >= expires)
+        return send_file_error(conn, 403, "AccessDenied", "Request has expired.");
+    pthread_mutex_lock(&v->mu);
+    struct sim_video_task *t = (struct sim_video_task *)sim_table_find(&v->tasks, id);
+    int64_t since;
+    int ok = t && strcmp(task_status(v, t, clock_mono_ms(), &since), "succeeded") == 0;
+    pthread_mutex_unlock(&v->mu);
+    if (!ok)
+        return send_file_error(conn, 404, "NoSuchKey", "The specified key does not exist.");
+    /* The bytes live until sim_stop, after the listener has stopped.
+     * libmicrohttpd sends no body for HEAD by itself. */
+    struct MHD_Response *resp = MHD_create_response_from_buffer(v->mp4_len, v->mp4, MHD_RESPMEM_PERSISTENT);
     if (!resp)
         return MHD_NO;
-    MHD_add_response_header(resp, "Content-Type", ok ? "video/mp4" : "text/plain");
-    (void)head; /* libmicrohttpd sends no body for HEAD by itself */
-    enum MHD_Result ret = MHD_queue_response(conn, ok ? 200 : 404, resp);
+    MHD_add_response_header(resp, "Content-Type", "video/mp4");
+    enum MHD_Result ret = MHD_queue_response(conn, 200, resp);
     MHD_destroy_response(resp);
     return ret;
 }
@@ -409,10 +834,10 @@ enum MHD_Result sim_video_handle(struct sim *s, struct MHD_Connection *conn, con
     int get = strcmp(method, "GET") == 0, head = strcmp(method, "HEAD") == 0;
     size_t fl = strlen(SIM_VIDEO_FILES_PATH);
     if (strncmp(url, SIM_VIDEO_FILES_PATH, fl) == 0) {
-        /* Like the upstream's object-store URL: no API key needed. */
+        /* Like the upstream's object-store URL: no API key, the signature instead. */
         if (!get && !head)
             return send_error(conn, 405, "MethodNotAllowed", "Result files are read with GET.");
-        return video_file(s, conn, url + fl, head);
+        return video_file(s, conn, url + fl);
     }
     if (!authorized(s, conn))
         return send_error(conn, 401, "AuthenticationError",
@@ -426,7 +851,9 @@ enum MHD_Result sim_video_handle(struct sim *s, struct MHD_Connection *conn, con
             return send_error(conn, 405, "MethodNotAllowed", "Tasks are created with POST.");
         return video_create(s, conn, body);
     }
+    if (strcmp(method, "DELETE") == 0)
+        return video_delete(s, conn, rest + 1);
     if (!get)
-        return send_error(conn, 405, "MethodNotAllowed", "A task is read with GET.");
+        return send_error(conn, 405, "MethodNotAllowed", "A task is read with GET or cancelled with DELETE.");
     return video_get(s, conn, rest + 1);
 }

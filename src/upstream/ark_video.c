@@ -14,13 +14,20 @@
  *   → 200 {"id": "cgt-20260101120000-abcde"}
  *
  *   GET {ark_endpoint}/api/v3/contents/generations/tasks/{id}
- *   → 200 {"id", "model", "status": "queued|running|succeeded|failed",
+ *   → 200 {"id", "model", "status": "queued|running|succeeded|failed|expired|cancelled",
  *          "content": {"video_url": "..."},            (when succeeded)
  *          "usage": {"completion_tokens": N, "total_tokens": N},
  *          "created_at": <unix s>, "updated_at": <unix s>,
  *          "error": {"code", "message"}}               (when failed)
  *
- *   Errors: HTTP 4xx/5xx with {"error": {"code": "...", "message": "..."}}.
+ *   Errors: HTTP 4xx/5xx with {"error": {"code": "...", "message": "..."}},
+ *   e.g. 400 InputImageSensitiveContentDetected.PrivacyInformation for a
+ *   real face sent by URL (UPSTREAM.md "Video tasks", last row).
+ *
+ * The status is kept verbatim, known or not (UPSTREAM.md rule 2: an
+ * unknown Status value is a documented outcome, never a false failure);
+ * core/video_refresher.c decides what each means to a customer. Unknown
+ * extra fields are ignored.
  *
  * The generation parameters travel as top-level fields (ratio, duration,
  * resolution), the form ModelArk documents for Seedance 1.5 and 2.0, not
@@ -234,7 +241,8 @@ static json_t *ark_request_json(const struct up_video_request *req)
     }
     if (json_object_set_new(o, "model", json_string(req->model)) || json_object_set(o, "content", content) ||
         (req->ratio && json_object_set_new(o, "ratio", json_string(req->ratio))) ||
-        (req->duration > 0 && json_object_set_new(o, "duration", json_integer(req->duration))) ||
+        /* UPSTREAM.md "Video tasks", Parameters row: 4..15, or -1 */
+        (req->duration != 0 && json_object_set_new(o, "duration", json_integer(req->duration))) ||
         (req->resolution && json_object_set_new(o, "resolution", json_string(req->resolution))))
         goto fail;
     json_decref(content);
@@ -306,42 +314,35 @@ static int64_t ark_int(json_t *o, const char *key)
     return json_is_integer(v) ? (int64_t)json_integer_value(v) : 0;
 }
 
-/* Fills out from a task object; -1 when it is not one. */
+/* Fills out from a task object; -1 when it is not one. UPSTREAM.md "Video
+ * tasks", Status row: every status is kept verbatim; a succeeded task must
+ * carry content.video_url, and error {code, message} is read whenever the
+ * task carries one (failed, and whatever else the upstream explains). */
 int ark_parse_task(json_t *root, const char *id, struct up_video_task *out)
 {
     const char *rid = ark_json_str(root, "id");
     const char *status = ark_json_str(root, "status");
-    if (!volc_valid_id(rid) || strcmp(rid, id) != 0 || !status)
+    if (!volc_valid_id(rid) || strcmp(rid, id) != 0 || !status || !*status)
         return -1;
     memset(out, 0, sizeof *out);
     snprintf(out->id, sizeof out->id, "%s", rid);
-    json_t *e = json_object_get(root, "error");
-    if (!strcmp(status, "queued") || !strcmp(status, "running") || !strcmp(status, "succeeded") ||
-        !strcmp(status, "failed")) {
-        snprintf(out->status, sizeof out->status, "%s", status);
-    } else if (!strcmp(status, "cancelled") || !strcmp(status, "expired")) {
-        /* ModelArk's other terminal states: to a client, the task failed. */
-        snprintf(out->status, sizeof out->status, "failed");
-        snprintf(out->error_code, sizeof out->error_code, "%s", !strcmp(status, "expired") ? "Expired" : "Cancelled");
-        snprintf(out->error_message, sizeof out->error_message, "The upstream %s the task.",
-                 !strcmp(status, "expired") ? "expired" : "cancelled");
-    } else {
-        return -1;
-    }
-    if (!strcmp(out->status, "succeeded")) {
+    snprintf(out->status, sizeof out->status, "%s", status);
+    if (!strcmp(status, "succeeded")) {
         const char *v = ark_json_str(json_object_get(root, "content"), "video_url");
         if (!ark_http_url(v))
             return -1;
         snprintf(out->video_url, sizeof out->video_url, "%s", v);
     }
-    if (!strcmp(out->status, "failed") && json_is_object(e)) {
+    json_t *e = json_object_get(root, "error");
+    if (json_is_object(e)) {
         const char *c = ark_json_str(e, "code"), *m = ark_json_str(e, "message");
-        snprintf(out->error_code, sizeof out->error_code, "%s", c ? c : "Failed");
-        snprintf(out->error_message, sizeof out->error_message, "%s", m ? m : "The generation failed.");
-    } else if (!strcmp(out->status, "failed") && !out->error_code[0]) {
-        snprintf(out->error_code, sizeof out->error_code, "Failed");
-        snprintf(out->error_message, sizeof out->error_message, "The generation failed.");
+        snprintf(out->error_code, sizeof out->error_code, "%s", c ? c : "");
+        snprintf(out->error_message, sizeof out->error_message, "%s", m ? m : "");
     }
+    if (!strcmp(status, "failed") && !out->error_code[0])
+        snprintf(out->error_code, sizeof out->error_code, "Failed");
+    if (!strcmp(status, "failed") && !out->error_message[0])
+        snprintf(out->error_message, sizeof out->error_message, "The generation failed.");
     json_t *usage = json_object_get(root, "usage");
     out->completion_tokens = ark_int(usage, "completion_tokens");
     out->total_tokens = ark_int(usage, "total_tokens");

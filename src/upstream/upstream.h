@@ -93,17 +93,20 @@ struct up_video_request {
     const char *model;      /* the upstream model id, e.g. "doubao-seedance-2-0-260128" */
     const char *prompt;
     const char *ratio;      /* NULL: the upstream's default */
-    int duration;           /* seconds; 0: the upstream's default */
+    int duration;           /* seconds, or -1 (follow the input); 0: the upstream's default */
     const char *resolution; /* NULL: the upstream's default */
     const struct up_video_item *items;
     size_t n_items;
 };
 
-/* video tasks: how a task stands. */
+/* video tasks: how a task stands. UPSTREAM.md "Video tasks", Status row:
+ * queued, running, succeeded, failed, expired, cancelled; any other value
+ * is kept verbatim (core decides what it means) rather than treated as an
+ * invalid reply. */
 #define UP_VIDEO_URL_MAX 2049
 struct up_video_task {
     char id[IDS_MAX];
-    char status[16];                 /* "queued", "running", "succeeded", "failed" */
+    char status[UP_STATUS_MAX];      /* the upstream's word, verbatim */
     char video_url[UP_VIDEO_URL_MAX]; /* when succeeded */
     int64_t completion_tokens, total_tokens;
     int64_t created_at, updated_at;  /* unix seconds, 0 if absent */

@@ -1,13 +1,19 @@
 """Seedance video generation (API.md §4): POST /v1/videos/generations and
 GET /v1/videos/generations/{id}, over the simulator's ModelArk task API."""
+import base64
+import http.server
 import json
 import os
 import shutil
+import sqlite3
+import struct
 import subprocess
 import tempfile
+import threading
 import time
+import zlib
 
-from portico import Gateway, MediaServer, Sim, http_request, wait_active, wait_status
+from portico import Gateway, MediaServer, Sim, http_request, png_bytes, wait_active, wait_status
 
 VIDEO_MS = 1500
 PATH = "/v1/videos/generations"
@@ -195,7 +201,8 @@ def test_failed_generation_reports_its_error(media):
     r = vpost(gw, k, {"model": "seedance-2.0", "prompt": "please fail [sim:fail]"})
     task, seen, _ = wait_task(gw, k, task_ok(r)["id"])
     assert task["status"] == "failed" and seen[-1] == "failed", task
-    assert task["error"]["code"] == "OutputVideoSensitiveContentDetected", task
+    # UPSTREAM.md "Video tasks", last row: the upstream's own code, verbatim.
+    assert task["error"]["code"] == "OutputVideoSensitiveContentDetected.PolicyViolation", task
 
 
 # ---------------------------------------------------------------- asset rules
@@ -403,3 +410,324 @@ def test_malformed_bodies_are_invalid_request(media):
     # Bodies over 64 KiB are refused as such.
     r = vpost(gw, k, dict(base, pad="x" * (64 * 1024)))
     expect_verror(r, "payload_too_large")
+
+
+# ---------------------------------------------------------------- the record (UPSTREAM.md "Video tasks")
+
+ARK_KEY = "ark-test-key-456"
+TASKS = "/api/v3/contents/generations/tasks"
+FACE_MARK = b"PORTICO-SIM-FACE"  # sim_video.h SIM_VIDEO_FACE_MARK, docs/simulator.md
+
+
+def png_with_text(w, h, text):
+    """A real PNG with a tEXt chunk (keyword Comment) right after IHDR."""
+    b = png_bytes(w, h)
+    d = b"Comment\x00" + text
+    chunk = struct.pack(">I", len(d)) + b"tEXt" + d + struct.pack(">I", zlib.crc32(b"tEXt" + d) & 0xFFFFFFFF)
+    return b[:33] + chunk + b[33:]
+
+
+class FaceMedia:
+    """Serves /face.png (a PNG carrying the simulator's face marker) and
+    /plain.png (the same picture without it) on a loopback port."""
+
+    def __init__(self):
+        files = {"/face.png": png_with_text(640, 640, b"subject " + FACE_MARK + b" (a real person)"),
+                 "/plain.png": png_with_text(640, 640, b"a drawn character")}
+
+        class H(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.0"
+
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):
+                b = files.get(self.path.split("?", 1)[0])
+                self.send_response(200 if b else 404)
+                self.send_header("Content-Type", "image/png" if b else "text/plain")
+                body = b or b"not found\n"
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.files = files
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url(self, name):
+        return "http://127.0.0.1:%d/%s" % (self.port, name)
+
+    def data_url(self, name):
+        return "data:image/png;base64," + base64.b64encode(self.files["/" + name]).decode()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def sim_with_gateway(sim_env=None, processing_ms=300):
+    env = {"PORTICO_ARK_API_KEY": ARK_KEY, "PORTICO_SIM_VIDEO_MS": 600}
+    env.update(sim_env or {})
+    sim = Sim(processing_ms=processing_ms, env=env)
+    gw = Gateway(upstream=sim.url, args=["--ark-endpoint", sim.url],
+                 env={"PORTICO_VOLC_AK": "AKTEST", "PORTICO_VOLC_SK": "SKTEST", "PORTICO_ARK_API_KEY": ARK_KEY})
+    return sim, gw
+
+
+def ark(sim, method, path="", body=None, key=ARK_KEY):
+    data = json.dumps(body).encode() if body is not None else None
+    hdrs = {"Authorization": "Bearer " + key}
+    if data is not None:
+        hdrs["Content-Type"] = "application/json"
+    st, _, raw = http_request(sim.port, method, TASKS + path, data, hdrs)
+    try:
+        return st, json.loads(raw) if raw else None
+    except ValueError:
+        return st, raw
+
+
+def ark_body(items=(), model="doubao-seedance-2-0-260128", prompt="p", **params):
+    content = [{"type": "text", "text": prompt}]
+    for kind, url, role in items:
+        it = {"type": kind, kind: {"url": url}}
+        if role:
+            it["role"] = role
+        content.append(it)
+    b = {"model": model, "content": content}
+    b.update(params)
+    return b
+
+
+def upstream_task_id(gw, vid):
+    """The upstream's id of the gateway's task, from the gateway's store."""
+    sql = "SELECT upstream_id FROM video_tasks WHERE id = '%s'" % vid
+    if gw.store_db:
+        import sys
+        sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "pg"))
+        import pgserver
+        return pgserver.psql(os.environ["PORTICO_TEST_PG"], gw.store_db, sql).strip()
+    con = sqlite3.connect(os.path.join(gw.data_dir, "portico.db"), timeout=10)
+    try:
+        return con.execute(sql).fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_simulator_refuses_what_the_record_refuses(media):
+    """Each content and parameter rule of UPSTREAM.md "Video tasks", refused
+    with 400 InvalidParameter by the simulator; the mini model and -1 pass."""
+    sim = Sim(env={"PORTICO_ARK_API_KEY": ARK_KEY, "PORTICO_SIM_VIDEO_MS": 600})
+    img, vid, aud = media.png_url(640, 640, "r"), "http://127.0.0.1:1/v.mp4", "http://127.0.0.1:1/a.mp3"
+    refused = [
+        ("two first frames", ark_body([("image_url", img, "first_frame"), ("image_url", img, "first_frame")])),
+        ("two last frames", ark_body([("image_url", img, "last_frame"), ("image_url", img, "last_frame")])),
+        ("frame with reference image", ark_body([("image_url", img, "first_frame"),
+                                                 ("image_url", img, "reference_image")])),
+        ("frame with reference video", ark_body([("image_url", img, "last_frame"),
+                                                 ("video_url", vid, "reference_video")])),
+        ("frame with reference audio", ark_body([("image_url", img, "first_frame"),
+                                                 ("audio_url", aud, "reference_audio")])),
+        ("data: video", ark_body([("video_url", "data:video/mp4;base64,AAAA", "reference_video")])),
+        ("bare asset id", ark_body([("image_url", "asset-20260101000000-abcde", "reference_image")])),
+        ("empty asset://", ark_body([("image_url", "asset://", "reference_image")])),
+        ("image role on a video", ark_body([("video_url", vid, "first_frame")])),
+        ("video role on an image", ark_body([("image_url", img, "reference_video")])),
+        ("unknown role", ark_body([("audio_url", aud, "background")])),
+        ("duration 3", ark_body(duration=3)),
+        ("duration 16", ark_body(duration=16)),
+        ("duration 0", ark_body(duration=0)),
+        ("duration -2", ark_body(duration=-2)),
+        ("ratio 2:1", ark_body(ratio="2:1")),
+        ("resolution 4k", ark_body(resolution="4k")),
+        ("1080p on fast", ark_body(model="doubao-seedance-2-0-fast-260128", resolution="1080p")),
+        ("1080p on mini", ark_body(model="doubao-seedance-2-0-mini-260615", resolution="1080p")),
+        ("generate_audio as string", ark_body(generate_audio="yes")),
+        ("watermark as number", ark_body(watermark=1)),
+        ("return_last_frame as string", ark_body(return_last_frame="true")),
+    ]
+    for what, body in refused:
+        st, o = ark(sim, "POST", body=body)
+        assert st == 400 and o["error"]["code"] == "InvalidParameter", (what, st, o)
+        assert o["error"]["message"], (what, o)
+    st, o = ark(sim, "POST", body=ark_body(model="doubao-seedance-3-0"))
+    assert st == 404 and o["error"]["code"] == "InvalidEndpointOrModel.NotFound", (st, o)
+    accepted = [
+        ("mini 720p", ark_body(model="doubao-seedance-2-0-mini-260615", resolution="720p", ratio="9:16")),
+        ("mini 480p", ark_body(model="doubao-seedance-2-0-mini-260615", resolution="480p")),
+        ("fast 720p", ark_body(model="doubao-seedance-2-0-fast-260128", resolution="720p")),
+        ("2.0 1080p adaptive", ark_body(resolution="1080p", ratio="adaptive")),
+        ("duration -1", ark_body(duration=-1)),
+        ("duration 4 and 15", ark_body(duration=4)),
+        ("flags", ark_body(duration=15, generate_audio=True, watermark=False, return_last_frame=True)),
+        ("data: image and audio", ark_body([("image_url", "data:image/png;base64," +
+                                             base64.b64encode(png_bytes(320, 320)).decode(), "reference_image"),
+                                            ("audio_url", "data:audio/mpeg;base64,SUQz", "reference_audio")])),
+        ("first and last frame", ark_body([("image_url", img, "first_frame"), ("image_url", img, "last_frame")])),
+        ("all references", ark_body([("image_url", img, "reference_image"), ("video_url", vid, "reference_video"),
+                                     ("audio_url", aud, "reference_audio")])),
+    ]
+    for what, body in accepted:
+        st, o = ark(sim, "POST", body=body)
+        assert st == 200 and o["id"].startswith("cgt-"), (what, st, o)
+    # The mini model runs a task to its end like the others.
+    st, o = ark(sim, "POST", body=ark_body(model="doubao-seedance-2-0-mini-260615"))
+    deadline = time.monotonic() + 10
+    while True:
+        st, t = ark(sim, "GET", "/" + o["id"])
+        assert st == 200, (st, t)
+        if t["status"] == "succeeded":
+            break
+        assert time.monotonic() < deadline, t
+        time.sleep(0.05)
+    assert t["model"] == "doubao-seedance-2-0-mini-260615" and t["usage"]["completion_tokens"] > 0, t
+    assert isinstance(t["created_at"], int) and t["updated_at"] >= t["created_at"], t
+
+
+def test_simulator_cancels_queued_tasks_and_expires_stale_ones(media):
+    sim = Sim(env={"PORTICO_ARK_API_KEY": ARK_KEY, "PORTICO_SIM_VIDEO_MS": 400,
+                   "PORTICO_SIM_VIDEO_EXPIRE_MS": 1200})
+    # DELETE cancels a queued task ([sim:queued]: never picked up).
+    st, o = ark(sim, "POST", body=ark_body(prompt="wait [sim:queued]"))
+    assert st == 200, (st, o)
+    tid = o["id"]
+    st, t = ark(sim, "GET", "/" + tid)
+    assert st == 200 and t["status"] == "queued", t
+    st, o = ark(sim, "DELETE", "/" + tid)
+    assert st == 200 and o == {}, (st, o)
+    st, t = ark(sim, "GET", "/" + tid)
+    assert st == 200 and t["status"] == "cancelled" and "content" not in t, t
+    # Only a queued task can be cancelled (the answer otherwise is a guess: 400).
+    st, o = ark(sim, "DELETE", "/" + tid)
+    assert st == 400 and o["error"]["code"] == "InvalidParameter" and "cancelled" in o["error"]["message"], (st, o)
+    st, o = ark(sim, "DELETE", "/cgt-20260101000000-zzzzz")
+    assert st == 404, (st, o)
+    st, o = ark(sim, "DELETE", "/" + tid, key="wrong")
+    assert st == 401, (st, o)
+    st, o = ark(sim, "POST", body=ark_body())
+    done = o["id"]
+    time.sleep(0.6)
+    st, t = ark(sim, "GET", "/" + done)
+    assert t["status"] == "succeeded", t
+    st, o = ark(sim, "DELETE", "/" + done)
+    assert st == 400 and "succeeded" in o["error"]["message"], (st, o)
+    # A task not picked up within its lifetime expires.
+    st, o = ark(sim, "POST", body=ark_body(prompt="[sim:queued] forever"))
+    stale = o["id"]
+    st, t = ark(sim, "GET", "/" + stale)
+    assert t["status"] == "queued", t
+    time.sleep(1.4)
+    st, t = ark(sim, "GET", "/" + stale)
+    assert st == 200 and t["status"] == "expired" and t["updated_at"] >= t["created_at"], t
+    st, o = ark(sim, "DELETE", "/" + stale)
+    assert st == 400, (st, o)
+
+
+def test_expired_and_cancelled_tasks_fail_with_the_upstream_word(media):
+    """API.md §4: the gateway shows expired and cancelled upstream tasks as
+    failed, error.code "expired" / "cancelled"."""
+    sim, gw = sim_with_gateway({"PORTICO_SIM_VIDEO_EXPIRE_MS": 1500})
+    k = gw.create_key("acme")
+    stale = task_ok(vpost(gw, k, {"model": "seedance-2.0", "prompt": "never picked up [sim:queued]"}))
+    doomed = task_ok(vpost(gw, k, {"model": "seedance-2.0", "prompt": "to be cancelled [sim:queued]"}))
+    st, o = ark(sim, "DELETE", "/" + upstream_task_id(gw, doomed["id"]))
+    assert st == 200, (st, o)
+    task, seen, _ = wait_task(gw, k, doomed["id"])
+    assert task["status"] == "failed" and task["error"]["code"] == "cancelled", task
+    task, seen, _ = wait_task(gw, k, stale["id"])
+    assert task["status"] == "failed" and task["error"]["code"] == "expired", task
+    assert seen[0] == "queued", seen
+
+
+def test_result_url_is_signed_and_answers_403_after_its_lifetime(media):
+    gw = video_gw(env={"PORTICO_SIM_VIDEO_URL_TTL_S": 2})
+    k = gw.create_key("acme")
+    task, _, _ = wait_task(gw, k, task_ok(vpost(gw, k, {"model": "seedance-2.0", "prompt": "p"}))["id"])
+    assert task["status"] == "succeeded", task
+    url = task["video_url"]
+    assert "X-Expires=" in url and "X-Signature=" in url, url
+    st, h, data = fetch(url)
+    assert st == 200 and data[4:8] == b"ftyp", (st, data[:64])
+    # Unsigned or tampered: refused like an expired one.
+    st, _, _ = fetch(url.split("?", 1)[0])
+    assert st == 403, st
+    sig = url.rsplit("=", 1)[1]
+    st, _, _ = fetch(url[:-len(sig)] + ("0" if sig[0] != "0" else "1") + sig[1:])
+    assert st == 403, st
+    exp = int(url.split("X-Expires=", 1)[1].split("&", 1)[0])
+    st, _, _ = fetch(url.replace("X-Expires=%d" % exp, "X-Expires=%d" % (exp + 3600)))
+    assert st == 403, st
+    time.sleep(max(0.0, exp - time.time()) + 0.3)
+    st, _, raw = fetch(url)
+    assert st == 403 and b"AccessDenied" in raw, (st, raw)
+    # The task itself still reads as succeeded; only the URL has lapsed.
+    assert task_ok(vget(gw, k, task["id"]))["status"] == "succeeded"
+
+
+def test_face_by_url_is_refused_with_the_upstream_code_and_passes_as_an_asset(media):
+    """UPSTREAM.md "Video tasks", last row: the reason the asset library exists."""
+    faces = FaceMedia()
+    try:
+        gw = video_gw()
+        k = gw.create_key("acme")
+        # By URL: refused at create, upstream_code kept, the remedy named.
+        for role in ("reference_image", "first_frame"):
+            r = vpost(gw, k, body_with(faces.url("face.png"), role=role))
+            err = expect_verror(r, "invalid_request")
+            assert err.get("upstream_code") == "InputImageSensitiveContentDetected.PrivacyInformation", err
+            assert "asset://" in err["message"] and "register the face as an asset" in err["message"], err
+        # The same picture without the marker passes by URL.
+        plain = task_ok(vpost(gw, k, body_with(faces.url("plain.png"))), "seedance-2.0", "queued")
+        # Registered as an asset, the face passes: that is the product's point.
+        gid = gw.create_group(k, "faces")
+        aid = gw.create_asset(k, gid, faces.url("face.png"))
+        wait_active(gw, k, aid)
+        t = task_ok(vpost(gw, k, body_with("asset://" + aid)), "seedance-2.0", "queued")
+        task, _, _ = wait_task(gw, k, t["id"])
+        assert task["status"] == "succeeded", task
+        assert wait_task(gw, k, plain["id"])[0]["status"] == "succeeded"
+        # Other refusals by the upstream keep their code too, and errors the
+        # gateway finds itself carry none.
+        r = vpost(gw, k, body_with(faces.url("plain.png"), model="seedance-2.0-fast", resolution="1080p"))
+        assert "upstream_code" not in expect_verror(r, "invalid_request")
+    finally:
+        faces.close()
+
+
+def test_simulator_face_marker_by_data_url_and_http(media):
+    faces = FaceMedia()
+    try:
+        sim = Sim(env={"PORTICO_ARK_API_KEY": ARK_KEY, "PORTICO_SIM_VIDEO_MS": 300})
+        for url in (faces.url("face.png"), faces.data_url("face.png")):
+            st, o = ark(sim, "POST", body=ark_body([("image_url", url, "reference_image")]))
+            assert st == 400 and o["error"]["code"] == "InputImageSensitiveContentDetected.PrivacyInformation", \
+                (url[:60], st, o)
+        for url in (faces.url("plain.png"), faces.data_url("plain.png")):
+            st, o = ark(sim, "POST", body=ark_body([("image_url", url, "reference_image")]))
+            assert st == 200, (url[:60], st, o)
+        # Only images are judged: the marker in a reference audio's bytes is no face.
+        data = "data:audio/mpeg;base64," + base64.b64encode(b"ID3" + FACE_MARK).decode()
+        st, o = ark(sim, "POST", body=ark_body([("audio_url", data, "reference_audio")]))
+        assert st == 200, (st, o)
+    finally:
+        faces.close()
+
+
+def test_assets_of_another_project_are_refused_upstream(media):
+    """UPSTREAM.md "ProjectName": assets are usable only by video keys of the same project."""
+    sim, gw = sim_with_gateway({"PORTICO_SIM_ARK_PROJECT": "elsewhere"})
+    k = gw.create_key("acme")
+    aid = active_asset(gw, k, media, "proj")
+    err = expect_verror(vpost(gw, k, body_with("asset://" + aid)), "invalid_request")
+    assert err.get("upstream_code") == "InvalidParameter" and "project" in err["message"], err
+
+
+def test_gateway_takes_duration_minus_one_and_keeps_fast_below_1080p(media):
+    gw = video_gw()
+    k = gw.create_key("acme")
+    t = task_ok(vpost(gw, k, {"model": "seedance-2.0", "prompt": "p", "duration": -1}), "seedance-2.0", "queued")
+    assert wait_task(gw, k, t["id"])[0]["status"] == "succeeded"
+    expect_verror(vpost(gw, k, {"model": "seedance-2.0-fast", "prompt": "p", "resolution": "1080p"}),
+                  "invalid_request")
+    expect_verror(vpost(gw, k, {"model": "seedance-2.0", "prompt": "p", "duration": -2}), "invalid_request")

@@ -16,6 +16,7 @@
 #include "sim/sim.h"
 #include "upstream/sign.h"
 #include "upstream/upstream.h"
+#include "upstream/volc_int.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/crypto.h"
@@ -26,9 +27,13 @@
 
 /* ---- media server ---- */
 
-static uint8_t png400[64], png200[64], png_wide[64], gif400[16], *mp4_big;
+static uint8_t png400[64], png200[64], png_wide[64], gif400[16], *mp4_big, *face_big;
 static size_t png400_len, png200_len, png_wide_len, gif400_len;
 #define MP4_BIG_LEN (2 * 1024 * 1024)
+/* video tasks: an "image" whose face marker straddles a 16 KiB boundary,
+ * so a reader that scans chunk by chunk must look across the seam. */
+#define FACE_BIG_LEN (256 * 1024)
+#define FACE_MARK "PORTICO-SIM-FACE"
 
 static uint32_t crc32_of(const uint8_t *p, size_t n)
 {
@@ -83,6 +88,10 @@ static enum MHD_Result media_serve(void *cls, struct MHD_Connection *conn, const
         data = mp4_big, len = 4096;
     else if (strcmp(url, "/big.mp4") == 0)
         data = mp4_big, len = MP4_BIG_LEN;
+    else if (strcmp(url, "/face.png") == 0)
+        data = face_big, len = FACE_BIG_LEN;
+    else if (strcmp(url, "/noface.png") == 0)
+        data = face_big, len = 16384 - 8; /* the same bytes, cut before the marker */
     else if (strcmp(url, "/moved") == 0)
         status = 302, location = "/ok.png", data = "", len = 0;
     else if (strcmp(url, "/loop") == 0)
@@ -106,6 +115,9 @@ static struct MHD_Daemon *media_start(int *port)
     gif400_len = 13;
     mp4_big = calloc(1, MP4_BIG_LEN);
     memcpy(mp4_big, "\x00\x00\x00\x18" "ftypisom\x00\x00\x02\x00" "isommp41", 24);
+    face_big = calloc(1, FACE_BIG_LEN);
+    memcpy(face_big, png400, png400_len);
+    memcpy(face_big + 16384 - 7, FACE_MARK, sizeof FACE_MARK - 1);
     struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, media_serve, NULL,
                                             MHD_OPTION_END);
     *port = d ? MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)->port : 0;
@@ -1439,6 +1451,322 @@ static void test_unknown_fields_are_ignored(void)
     sim_stop(s);
 }
 
+/* ---- video tasks (sim_video.c): UPSTREAM.md "Video tasks" ---- */
+
+#define ARK_KEY "ark-unit-key"
+
+static struct sim *sim_video_up(int video_ms, int expire_ms, int url_ttl_s, const char *project)
+{
+    struct sim_config c;
+    sim_config_defaults(&c);
+    c.access_key = AK;
+    c.secret_key = SK;
+    c.region = REGION;
+    c.port = 0;
+    c.processing_ms = 50;
+    c.fetch_timeout_ms = 3000;
+    c.quiet = 1;
+    c.ark_api_key = ARK_KEY;
+    c.video_ms = video_ms;
+    c.video_expire_ms = expire_ms;
+    c.video_url_ttl_s = url_ttl_s;
+    c.ark_project = project;
+    return sim_start(&c);
+}
+
+/* One request to the task API (or any url when path starts with "http");
+ * returns the HTTP status, *out the parsed JSON (may be NULL). */
+static long ark_req(int port, const char *method, const char *path, const char *body, json_t **out)
+{
+    char url[2300];
+    if (strncmp(path, "http", 4) == 0)
+        snprintf(url, sizeof url, "%s", path);
+    else
+        snprintf(url, sizeof url, "http://127.0.0.1:%d/api/v3/contents/generations/tasks%s", port, path);
+    struct curl_slist *h = curl_slist_append(NULL, "Authorization: Bearer " ARK_KEY);
+    h = curl_slist_append(h, "Content-Type: application/json");
+    struct buf resp;
+    buf_init(&resp, 4 << 20);
+    CURL *c = curl_easy_init();
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    if (body)
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
+    long status = -1;
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(c);
+    curl_slist_free_all(h);
+    if (out)
+        *out = json_loadb(resp.data ? resp.data : "", resp.len, 0, NULL);
+    buf_free(&resp);
+    return status;
+}
+
+static const char *ark_error(json_t *o)
+{
+    return json_string_value(json_object_get(json_object_get(o, "error"), "code"));
+}
+
+/* POSTs {"model", "content": [text, items...], params...}; returns the status,
+ * id_out the task id when 200, code_out the error code otherwise. */
+static long ark_create(int port, const char *model, const char *prompt, const char *items, const char *params,
+                       char id_out[64], char code_out[80])
+{
+    char body[4096];
+    snprintf(body, sizeof body, "{\"model\":\"%s\",\"content\":[{\"type\":\"text\",\"text\":\"%s\"}%s%s]%s%s}", model,
+             prompt, items && *items ? "," : "", items ? items : "", params && *params ? "," : "",
+             params ? params : "");
+    json_t *o = NULL;
+    long st = ark_req(port, "POST", "", body, &o);
+    if (id_out)
+        snprintf(id_out, 64, "%s", json_string_value(json_object_get(o, "id")) ? json_string_value(json_object_get(o, "id")) : "");
+    if (code_out)
+        snprintf(code_out, 80, "%s", ark_error(o) ? ark_error(o) : "");
+    json_decref(o);
+    return st;
+}
+
+static const char *task_status_of(int port, const char *id, json_t **keep)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/%s", id);
+    json_t *o = NULL;
+    CHECK(ark_req(port, "GET", path, NULL, &o) == 200);
+    *keep = o;
+    return json_string_value(json_object_get(o, "status"));
+}
+
+#define M20 "doubao-seedance-2-0-260128"
+#define MFAST "doubao-seedance-2-0-fast-260128"
+#define MMINI "doubao-seedance-2-0-mini-260615"
+#define M15 "doubao-seedance-1-5-pro-251215"
+#define IMG(url, role) "{\"type\":\"image_url\",\"image_url\":{\"url\":\"" url "\"},\"role\":\"" role "\"}"
+#define VID(url, role) "{\"type\":\"video_url\",\"video_url\":{\"url\":\"" url "\"},\"role\":\"" role "\"}"
+#define AUD(url, role) "{\"type\":\"audio_url\",\"audio_url\":{\"url\":\"" url "\"},\"role\":\"" role "\"}"
+#define U "http://127.0.0.1:1/x"
+
+static void test_video_rules_of_the_record(void)
+{
+    struct sim *s = sim_video_up(200, 60000, 86400, NULL);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    int port = sim_port(s);
+    static const struct {
+        const char *what, *model, *items, *params;
+    } refused[] = {
+        {"two first frames", M20, IMG(U, "first_frame") "," IMG(U, "first_frame"), NULL},
+        {"two last frames", M20, IMG(U, "last_frame") "," IMG(U, "last_frame"), NULL},
+        {"frame + reference image", M20, IMG(U, "first_frame") "," IMG(U, "reference_image"), NULL},
+        {"frame + reference video", M20, IMG(U, "last_frame") "," VID(U, "reference_video"), NULL},
+        {"frame + reference audio", M20, IMG(U, "first_frame") "," AUD(U, "reference_audio"), NULL},
+        {"data: video", M20, VID("data:video/mp4;base64,AAAA", "reference_video"), NULL},
+        {"bare asset id", M20, IMG("asset-20260101000000-abcde", "reference_image"), NULL},
+        {"asset:// on 1.5 pro", M15, IMG("asset://asset-20260101000000-abcde", "first_frame"), NULL},
+        {"unknown asset", M20, IMG("asset://asset-20260101000000-abcde", "reference_image"), NULL},
+        {"role of another type", M20, AUD(U, "reference_video"), NULL},
+        {"duration 3", M20, NULL, "\"duration\":3"},
+        {"duration 16", M20, NULL, "\"duration\":16"},
+        {"duration -5", M20, NULL, "\"duration\":-5"},
+        {"ratio 5:4", M20, NULL, "\"ratio\":\"5:4\""},
+        {"1080p fast", MFAST, NULL, "\"resolution\":\"1080p\""},
+        {"1080p mini", MMINI, NULL, "\"resolution\":\"1080p\""},
+        {"watermark string", M20, NULL, "\"watermark\":\"no\""},
+    };
+    char id[64], code[80];
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        long st = ark_create(port, refused[i].model, "p", refused[i].items, refused[i].params, id, code);
+        if (st != 400 || strcmp(code, "InvalidParameter") != 0)
+            fprintf(stderr, "  %s: %ld %s\n", refused[i].what, st, code);
+        CHECK(st == 400 && strcmp(code, "InvalidParameter") == 0);
+    }
+    static const struct {
+        const char *what, *model, *items, *params;
+    } accepted[] = {
+        {"mini", MMINI, NULL, "\"resolution\":\"720p\",\"ratio\":\"21:9\""},
+        {"duration -1", M20, NULL, "\"duration\":-1"},
+        {"1080p on 2.0", M20, NULL, "\"resolution\":\"1080p\",\"generate_audio\":true,\"return_last_frame\":false"},
+        {"data: audio", MFAST, AUD("data:audio/mpeg;base64,SUQz", "reference_audio"), NULL},
+        {"first + last", M15, IMG(U, "first_frame") "," IMG(U, "last_frame"), NULL},
+    };
+    for (size_t i = 0; i < sizeof accepted / sizeof accepted[0]; i++) {
+        long st = ark_create(port, accepted[i].model, "p", accepted[i].items, accepted[i].params, id, code);
+        if (st != 200)
+            fprintf(stderr, "  %s: %ld %s\n", accepted[i].what, st, code);
+        CHECK(st == 200 && strncmp(id, "cgt-", 4) == 0);
+    }
+    sim_stop(s);
+}
+
+static void test_video_cancel_expire_and_url_lifetime(void)
+{
+    struct sim *s = sim_video_up(200, 700, 1, NULL);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    int port = sim_port(s);
+    char stuck[64], gone[64], done[64], code[80], path[96];
+    json_t *o = NULL;
+    CHECK(ark_create(port, M20, "[sim:queued]", NULL, NULL, stuck, code) == 200);
+    CHECK(ark_create(port, M20, "[sim:queued] too", NULL, NULL, gone, code) == 200);
+    CHECK(ark_create(port, M20, "ok", NULL, NULL, done, code) == 200);
+    snprintf(path, sizeof path, "/%s", gone);
+    CHECK(ark_req(port, "DELETE", path, NULL, &o) == 200 && json_is_object(o) && json_object_size(o) == 0);
+    json_decref(o);
+    CHECK_STR(task_status_of(port, gone, &o), "cancelled");
+    json_decref(o);
+    CHECK(ark_req(port, "DELETE", path, NULL, &o) == 400);
+    json_decref(o);
+    clock_sleep_ms(300);
+    CHECK_STR(task_status_of(port, stuck, &o), "queued");
+    json_decref(o);
+    const char *st = task_status_of(port, done, &o);
+    CHECK_STR(st, "succeeded");
+    const char *url = json_string_value(json_object_get(json_object_get(o, "content"), "video_url"));
+    char vurl[400];
+    snprintf(vurl, sizeof vurl, "%s", url ? url : "");
+    json_decref(o);
+    CHECK(strstr(vurl, "X-Expires=") && strstr(vurl, "X-Signature="));
+    CHECK(ark_req(port, "GET", vurl, NULL, NULL) == 200);
+    snprintf(path, sizeof path, "/%s", done);
+    CHECK(ark_req(port, "DELETE", path, NULL, &o) == 400); /* only a queued task */
+    json_decref(o);
+    clock_sleep_ms(600);
+    CHECK_STR(task_status_of(port, stuck, &o), "expired");
+    json_decref(o);
+    clock_sleep_ms(1500); /* the URL's 1 s lifetime, rounded up to the second */
+    CHECK(ark_req(port, "GET", vurl, NULL, NULL) == 403);
+    sim_stop(s);
+}
+
+static void test_video_face_marker(void)
+{
+    struct sim *s = sim_video_up(200, 60000, 86400, NULL);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    int port = sim_port(s);
+    char items[512], id[64], code[80];
+    /* by http: the marker straddles a read boundary deep in the file */
+    snprintf(items, sizeof items, "{\"type\":\"image_url\",\"image_url\":{\"url\":\"http://127.0.0.1:%d/face.png\"},"
+             "\"role\":\"reference_image\"}", media_port);
+    CHECK(ark_create(port, M20, "p", items, NULL, id, code) == 400);
+    CHECK_STR(code, "InputImageSensitiveContentDetected.PrivacyInformation");
+    snprintf(items, sizeof items, "{\"type\":\"image_url\",\"image_url\":{\"url\":\"http://127.0.0.1:%d/noface.png\"},"
+             "\"role\":\"first_frame\"}", media_port);
+    CHECK(ark_create(port, M20, "p", items, NULL, id, code) == 200);
+    /* by data: base64 of "xxPORTICO-SIM-FACExx"; and percent-encoded */
+    CHECK(ark_create(port, MMINI, "p", IMG("data:image/png;base64,eHhQT1JUSUNPLVNJTS1GQUNFeHg=", "reference_image"),
+                     NULL, id, code) == 400);
+    CHECK_STR(code, "InputImageSensitiveContentDetected.PrivacyInformation");
+    CHECK(ark_create(port, MMINI, "p", IMG("data:image/png,%50ORTICO-SIM-FACE", "reference_image"), NULL, id,
+                     code) == 400);
+    CHECK(ark_create(port, MMINI, "p", IMG("data:image/png;base64,eHhQT1JUSUNPLVNJTS1GQUNFeA", "reference_image"),
+                     NULL, id, code) == 400);
+    CHECK(ark_create(port, MMINI, "p", IMG("data:image/png;base64,eHhQT1JUSUNPLVNJTS1GQUN4eHg=", "reference_image"),
+                     NULL, id, code) == 200); /* "...FACxxx": no marker */
+    /* an unreachable image is not judged a face */
+    CHECK(ark_create(port, M20, "p", IMG("http://127.0.0.1:1/face.png", "reference_image"), NULL, id, code) == 200);
+    sim_stop(s);
+}
+
+/* The asset of another project: refused (UPSTREAM.md "ProjectName"). */
+static void test_video_asset_project(void)
+{
+    struct sim *s = sim_video_up(200, 60000, 86400, "other-project");
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    int port = sim_port(s);
+    char g[64], a[64], items[256], id[64], code[80];
+    create_group(port, g);
+    create_asset(port, g, "/ok.png", "Image", a);
+    json_t *o = wait_final(port, a, NULL);
+    CHECK_STR(result_str(o, "Status"), "Active");
+    json_decref(o);
+    snprintf(items, sizeof items, "{\"type\":\"image_url\",\"image_url\":{\"url\":\"asset://%s\"},"
+             "\"role\":\"reference_image\"}", a);
+    CHECK(ark_create(port, M20, "p", items, NULL, id, code) == 400);
+    CHECK_STR(code, "InvalidParameter");
+    sim_stop(s);
+}
+
+/* The gateway's ARK client against the simulator: statuses verbatim,
+ * refusals with the upstream's code. */
+static void test_video_ark_client(void)
+{
+    struct sim *s = sim_video_up(150, 400, 86400, NULL);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    char endpoint[64], face[128], id[IDS_MAX];
+    snprintf(endpoint, sizeof endpoint, "http://127.0.0.1:%d", sim_port(s));
+    struct upstream_config uc = {.endpoint = endpoint, .access_key = AK, .secret_key = SK, .region = REGION,
+                                 .service = "ark", .version = "2024-01-01", .timeout_ms = 5000,
+                                 .connect_timeout_ms = 2000, .max_attempts = 2, .ark_endpoint = endpoint,
+                                 .ark_api_key = ARK_KEY};
+    struct upstream *u = upstream_volc_new(&uc);
+    CHECK(u != NULL);
+    if (!u) {
+        sim_stop(s);
+        return;
+    }
+    struct up_error err;
+    snprintf(face, sizeof face, "http://127.0.0.1:%d/face.png", media_port);
+    struct up_video_item it = {"image_url", face, "reference_image"};
+    struct up_video_request rq = {.model = M20, .prompt = "p", .duration = -1, .items = &it, .n_items = 1};
+    CHECK(u->ops->create_video_task(u, &rq, id, &err) == UP_REJECTED);
+    CHECK(err.http_status == 400);
+    CHECK_STR(err.code, "InputImageSensitiveContentDetected.PrivacyInformation");
+    rq.n_items = 0;
+    rq.prompt = "[sim:queued]";
+    CHECK(u->ops->create_video_task(u, &rq, id, &err) == UP_OK);
+    struct up_video_task t;
+    clock_sleep_ms(500);
+    CHECK(u->ops->get_video_task(u, id, &t, &err) == UP_OK);
+    CHECK_STR(t.status, "expired");
+    u->ops->destroy(u);
+    sim_stop(s);
+}
+
+static void test_ark_parse_task_keeps_every_status(void)
+{
+    static const struct {
+        const char *json, *status, *code;
+    } cases[] = {
+        {"{\"id\":\"cgt-20260101000000-abcde\",\"status\":\"expired\",\"error\":null}", "expired", ""},
+        {"{\"id\":\"cgt-20260101000000-abcde\",\"status\":\"cancelled\"}", "cancelled", ""},
+        {"{\"id\":\"cgt-20260101000000-abcde\",\"status\":\"paused\",\"new_field\":[1,2]}", "paused", ""},
+        {"{\"id\":\"cgt-20260101000000-abcde\",\"status\":\"failed\",\"error\":{\"code\":"
+         "\"OutputVideoSensitiveContentDetected.PolicyViolation\",\"message\":\"m\"}}",
+         "failed", "OutputVideoSensitiveContentDetected.PolicyViolation"},
+        {"{\"id\":\"cgt-20260101000000-abcde\",\"status\":\"failed\"}", "failed", "Failed"},
+        {"{\"id\":\"cgt-20260101000000-abcde\",\"status\":\"succeeded\",\"content\":{\"video_url\":"
+         "\"https://x.example/v.mp4?sig=1\",\"last_frame_url\":\"https://x.example/f.png\"},"
+         "\"usage\":{\"completion_tokens\":7}}", "succeeded", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *o = json_loads(cases[i].json, 0, NULL);
+        struct up_video_task t;
+        CHECK(o && ark_parse_task(o, "cgt-20260101000000-abcde", &t) == 0);
+        CHECK_STR(t.status, cases[i].status);
+        CHECK_STR(t.error_code, cases[i].code);
+        json_decref(o);
+    }
+    /* still refused: no status, or succeeded without its URL */
+    json_t *o = json_loads("{\"id\":\"cgt-20260101000000-abcde\",\"status\":\"succeeded\"}", 0, NULL);
+    struct up_video_task t;
+    CHECK(ark_parse_task(o, "cgt-20260101000000-abcde", &t) == -1);
+    json_decref(o);
+    o = json_loads("{\"id\":\"cgt-20260101000000-abcde\",\"status\":\"\"}", 0, NULL);
+    CHECK(ark_parse_task(o, "cgt-20260101000000-abcde", &t) == -1);
+    json_decref(o);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -1477,8 +1805,15 @@ int main(void)
     RUN(test_failed_asset_carries_error_object);
     RUN(test_creations_in_flight_count_processing_assets);
     RUN(test_unknown_fields_are_ignored);
+    RUN(test_video_rules_of_the_record);
+    RUN(test_video_cancel_expire_and_url_lifetime);
+    RUN(test_video_face_marker);
+    RUN(test_video_asset_project);
+    RUN(test_video_ark_client);
+    RUN(test_ark_parse_task_keeps_every_status);
     MHD_stop_daemon(media);
     free(mp4_big);
+    free(face_big);
     curl_global_cleanup();
     return check_summary();
 }

@@ -116,7 +116,7 @@ struct sim_liveness *sim_assets_liveness(struct sim_assets *a)
     return a->liveness;
 }
 
-void sim_assets_finish_check(struct sim_assets *a, const char *asset_id, int ok, const char *reason)
+void sim_assets_finish_check(struct sim_assets *a, const char *asset_id, int ok, const char *code, const char *reason)
 {
     pthread_mutex_lock(&a->mu);
     struct sim_asset *x = (struct sim_asset *)sim_table_find(&a->assets, asset_id);

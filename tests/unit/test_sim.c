@@ -346,16 +346,19 @@ static void test_unreachable_and_404_fail(void)
     create_asset(port, g, "/missing.png", "Image", a2);
     create_asset(port, g, "/loop", "Image", a3);
     json_t *o = wait_final(port, a1, NULL);
+    /* one sentence for every download failure: no transport detail leaks */
     CHECK_STR(result_str(o, "Status"), "Failed");
-    CHECK(reason_has(o, "media URL could not be fetched"));
+    CHECK(reason_has(o, "The media could not be downloaded from the URL."));
+    CHECK(!strstr(result_str(o, "FailureReason") ? result_str(o, "FailureReason") : "", "connect"));
     json_decref(o);
     o = wait_final(port, a2, NULL);
     CHECK_STR(result_str(o, "Status"), "Failed");
-    CHECK(reason_has(o, "HTTP 404"));
+    CHECK(reason_has(o, "The media could not be downloaded from the URL."));
+    CHECK(!strstr(result_str(o, "FailureReason") ? result_str(o, "FailureReason") : "", "404"));
     json_decref(o);
     o = wait_final(port, a3, NULL);
     CHECK_STR(result_str(o, "Status"), "Failed");
-    CHECK(reason_has(o, "could not be fetched"));
+    CHECK(reason_has(o, "The media could not be downloaded from the URL."));
     json_decref(o);
     sim_stop(s);
 }
@@ -376,32 +379,31 @@ static void test_media_rules_fail_assets(void)
     CHECK_STR(result_str(o, "Status"), "Failed");
     CHECK(reason_has(o, "200x200"));
     json_decref(o);
-    o = wait_final(port, gif, NULL);
-    CHECK_STR(result_str(o, "Status"), "Failed");
-    CHECK(reason_has(o, "unsupported image format (image/gif)"));
+    o = wait_final(port, gif, NULL); /* GIF is one of the record's eight image formats */
+    CHECK_STR(result_str(o, "Status"), "Active");
     json_decref(o);
     o = wait_final(port, html, NULL);
-    CHECK(reason_has(o, "unsupported image format"));
+    CHECK(reason_has(o, "Unsupported image format"));
     json_decref(o);
     o = wait_final(port, wide, NULL);
     CHECK(reason_has(o, "1000x300") && reason_has(o, "aspect"));
     json_decref(o);
     o = wait_final(port, video, NULL);
-    CHECK(reason_has(o, "unsupported video format (image/png)"));
+    CHECK(reason_has(o, "Unsupported video format (image/png)"));
     json_decref(o);
     o = wait_final(port, audio, NULL);
-    CHECK(reason_has(o, "unsupported audio format"));
+    CHECK(reason_has(o, "Unsupported audio format"));
     json_decref(o);
 
     /* ListAssets filters on the computed status */
     char body[256];
     snprintf(body, sizeof body, "{\"Filter\":{\"GroupIds\":[\"%s\"],\"Statuses\":[\"Failed\"]},\"PageSize\":100}", g);
     CHECK(call(port, "ListAssets", body, &o) == 200);
-    CHECK(json_integer_value(json_object_get(json_object_get(o, "Result"), "TotalCount")) == 6);
+    CHECK(json_integer_value(json_object_get(json_object_get(o, "Result"), "TotalCount")) == 5);
     json_decref(o);
     snprintf(body, sizeof body, "{\"Filter\":{\"Statuses\":[\"Active\"]}}");
     CHECK(call(port, "ListAssets", body, &o) == 200);
-    CHECK(json_integer_value(json_object_get(json_object_get(o, "Result"), "TotalCount")) == 0);
+    CHECK(json_integer_value(json_object_get(json_object_get(o, "Result"), "TotalCount")) == 1);
     json_decref(o);
     sim_stop(s);
 }

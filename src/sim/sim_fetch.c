@@ -41,7 +41,9 @@ struct fetch_dl {
     uint8_t *buf;
     size_t len, keep; /* kept bytes, and how many to keep at most */
     size_t total;     /* the file's size: Content-Length if given, else counted */
-    size_t limit;     /* abort past this: the kind's limit or max_bytes, the smaller */
+    size_t record_max; /* the record's limit for the asset's kind */
+    size_t limit;     /* counting without Content-Length: abort past this (record_max or
+                       * max_bytes, the smaller) */
     int sized;        /* total came from Content-Length: stop once keep bytes are in */
     int started;      /* the first body bytes of the final response were seen */
     int bad_status;   /* a non-2xx response: its body is not the media */
@@ -64,7 +66,9 @@ static int on_start(struct fetch_dl *d)
     if (curl_easy_getinfo(d->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK && cl >= 0) {
         d->total = (uint64_t)cl > SIZE_MAX ? SIZE_MAX : (size_t)cl;
         d->sized = 1;
-        if (d->total > d->limit) {
+        /* Declared: only the prefix will be downloaded, so only the
+         * record's limit applies, not the simulator's max_bytes. */
+        if (d->total > d->record_max) {
             d->too_large = 1;
             return -1;
         }
@@ -115,6 +119,7 @@ static int fetch_run(struct sim_fetch *f, const struct fetch_job *j, int *ok, ch
 {
     struct fetch_dl d = {.f = f};
     size_t record_max = sim_check_max_bytes(j->kind);
+    d.record_max = record_max;
     d.keep = j->kind == SIM_KIND_IMAGE ? SIM_CHECK_IMAGE_PREFIX : SIM_CHECK_OTHER_PREFIX;
     d.limit = record_max < f->max_bytes ? record_max : f->max_bytes;
     d.buf = malloc(d.keep);

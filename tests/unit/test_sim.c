@@ -60,6 +60,30 @@ static size_t make_png(uint8_t *p, uint32_t w, uint32_t h)
     return 45;
 }
 
+/* The big MP4 again, in chunks of unknown total: no Content-Length. */
+static ssize_t chunked_mp4(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    if (pos >= MP4_BIG_LEN)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    size_t n = MP4_BIG_LEN - (size_t)pos < max ? MP4_BIG_LEN - (size_t)pos : max;
+    memcpy(buf, mp4_big + pos, n);
+    return (ssize_t)n;
+}
+
+/* A 400x400 PNG header declared (Content-Length) as one byte over the
+ * record's 30 MB image limit; the check must refuse it by the header alone. */
+#define PNG_HUGE_LEN ((size_t)30 * 1024 * 1024 + 1)
+static ssize_t huge_png(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    if (pos >= PNG_HUGE_LEN)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    size_t n = PNG_HUGE_LEN - (size_t)pos < max ? PNG_HUGE_LEN - (size_t)pos : max;
+    memset(buf, 0, n);
+    if (pos < png400_len)
+        memcpy(buf, png400 + pos, png400_len - (size_t)pos < n ? png400_len - (size_t)pos : n);
+    return (ssize_t)n;
+}
+
 static enum MHD_Result media_serve(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                    const char *version, const char *upload, size_t *upload_size, void **ctx)
 {
@@ -87,7 +111,13 @@ static enum MHD_Result media_serve(void *cls, struct MHD_Connection *conn, const
         status = 302, location = "/loop", data = "", len = 0;
     else
         status = 404;
-    struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *r;
+    if (strcmp(url, "/big-chunked.mp4") == 0)
+        r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, chunked_mp4, NULL, NULL), status = 200;
+    else if (strcmp(url, "/huge.png") == 0)
+        r = MHD_create_response_from_callback(PNG_HUGE_LEN, 32 * 1024, huge_png, NULL, NULL), status = 200;
+    else
+        r = MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_PERSISTENT);
     if (location)
         MHD_add_response_header(r, "Location", location);
     enum MHD_Result ret = MHD_queue_response(conn, status, r);
@@ -367,8 +397,9 @@ static void test_media_rules_fail_assets(void)
 {
     struct sim *s = sim_up(50);
     int port = sim_port(s);
-    char g[64], small[64], gif[64], html[64], wide[64], video[64], audio[64];
+    char g[64], small[64], gif[64], html[64], wide[64], video[64], audio[64], huge[64];
     create_group(port, g);
+    create_asset(port, g, "/huge.png", "Image", huge);
     create_asset(port, g, "/small.png", "Image", small);
     create_asset(port, g, "/anim.gif", "Image", gif);
     create_asset(port, g, "/page.html", "Image", html);
@@ -385,6 +416,10 @@ static void test_media_rules_fail_assets(void)
     o = wait_final(port, html, NULL);
     CHECK(reason_has(o, "Unsupported image format"));
     json_decref(o);
+    o = wait_final(port, huge, NULL); /* "Media": images < 30 MB */
+    CHECK_STR(result_str(o, "Status"), "Failed");
+    CHECK(reason_has(o, "at most 31457280 bytes"));
+    json_decref(o);
     o = wait_final(port, wide, NULL);
     CHECK(reason_has(o, "1000x300") && reason_has(o, "aspect"));
     json_decref(o);
@@ -399,7 +434,7 @@ static void test_media_rules_fail_assets(void)
     char body[256];
     snprintf(body, sizeof body, "{\"Filter\":{\"GroupIds\":[\"%s\"],\"Statuses\":[\"Failed\"]},\"PageSize\":100}", g);
     CHECK(call(port, "ListAssets", body, &o) == 200);
-    CHECK(json_integer_value(json_object_get(json_object_get(o, "Result"), "TotalCount")) == 5);
+    CHECK(json_integer_value(json_object_get(json_object_get(o, "Result"), "TotalCount")) == 6);
     json_decref(o);
     snprintf(body, sizeof body, "{\"Filter\":{\"Statuses\":[\"Active\"]}}");
     CHECK(call(port, "ListAssets", body, &o) == 200);
@@ -604,14 +639,21 @@ static void test_video_type_and_size_limit(void)
 {
     struct sim *s = sim_up_with(50, 1024 * 1024);
     int port = sim_port(s);
-    char g[64], clip[64], big[64];
+    char g[64], clip[64], big[64], chunked[64];
     create_group(port, g);
     create_asset(port, g, "/clip.mp4", "Video", clip);
     create_asset(port, g, "/big.mp4", "Video", big);
+    create_asset(port, g, "/big-chunked.mp4", "Video", chunked);
     json_t *o = wait_final(port, clip, NULL);
     CHECK_STR(result_str(o, "Status"), "Active");
     json_decref(o);
+    /* 2 MiB declared by Content-Length: within the record's 200 MB, and only
+     * its first bytes are downloaded, so the 1 MiB download cap is moot */
     o = wait_final(port, big, NULL);
+    CHECK_STR(result_str(o, "Status"), "Active");
+    json_decref(o);
+    /* the same bytes undeclared must be counted: past the cap, refused */
+    o = wait_final(port, chunked, NULL);
     CHECK_STR(result_str(o, "Status"), "Failed");
     CHECK(reason_has(o, "larger than 1048576 bytes"));
     json_decref(o);

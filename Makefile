@@ -23,7 +23,7 @@ CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) -Wall -Wextra -Werror -Wshadow -Wno-unu
 LDFLAGS += $(filter -fsanitize%,$(OPT))
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lmicrohttpd -ljansson -lcurl -lsqlite3 -lcrypto -lpq) -lpthread -lm
 
-LIB_DIRS := util store blob upstream sim core api http
+LIB_DIRS := util store blob upstream sim core api http doctor
 LIB_SRC  := $(foreach d,$(LIB_DIRS),$(wildcard src/$(d)/*.c))
 LIB_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC))
 LIB      := $(BUILD)/libportico.a

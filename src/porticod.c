@@ -17,6 +17,7 @@
 #include "blob/blob.h"
 #include "core/core.h"
 #include "core/keys.h"
+#include "doctor/doctor.h"
 #include "http/server.h"
 #include "sim/sim.h" /* the one gateway file that knows the simulator: it starts it */
 #include "store/store.h"
@@ -41,6 +42,9 @@ struct config {
     int max_connections, idle_timeout_s, header_timeout_s, body_timeout_s;
     /* video tasks: ModelArk */
     const char *ark_endpoint, *ark_api_key;
+    /* UPSTREAM.md "ProjectName": sent on every Action (default "default") */
+    const char *project_name;
+    int validate_ttl_s; /* liveness links without an expiry: assumed lifetime (120) */
     /* reconciliation: with PostgreSQL, reservations older than this are
      * settled (other nodes may be creating younger ones) */
     int reconcile_after_s;
@@ -64,10 +68,12 @@ static const struct opt opts[] = {
     {"--store", "PORTICO_STORE", OPT_STR, O(store), "record store: sqlite (default) or postgres://USER@HOST/DB"},
     {"--blob", "PORTICO_BLOB", OPT_STR, O(blob), "media store: fs (default) or s3://BUCKET?endpoint=URL&region=R"},
     {"--public-url", "PORTICO_PUBLIC_URL", OPT_STR, O(public_url), "base of media URLs handed upstream"},
-    {"--upstream", "PORTICO_UPSTREAM", OPT_STR, O(upstream), "sim (embedded simulator) or https://open.volcengineapi.com"},
+    {"--upstream", "PORTICO_UPSTREAM", OPT_STR, O(upstream), "sim (embedded simulator), volcengine, byteplus or an https:// endpoint"},
     {NULL, "PORTICO_VOLC_AK", OPT_STR, O(volc_ak), "access key for the real upstream"},
     {NULL, "PORTICO_VOLC_SK", OPT_STR, O(volc_sk), "secret key for the real upstream"},
-    {NULL, "PORTICO_VOLC_REGION", OPT_STR, O(volc_region), "upstream region (cn-beijing)"},
+    {NULL, "PORTICO_VOLC_REGION", OPT_STR, O(volc_region), "upstream region (cn-beijing; byteplus: ap-southeast-1)"},
+    {"--project-name", "PORTICO_PROJECT_NAME", OPT_STR, O(project_name), "upstream project sent on every Action (default)"},
+    {"--validate-ttl", "PORTICO_VALIDATE_TTL_S", OPT_INT, O(validate_ttl_s), "seconds an H5 liveness link is assumed valid (120)"},
     {"--threads", "PORTICO_THREADS", OPT_INT, O(threads), "HTTP I/O threads (number of CPUs)"},
     {"--workers", "PORTICO_WORKERS", OPT_INT, O(workers), "threads for upstream-bound requests (64)"},
     {"--quiet", "PORTICO_LOG_REQUESTS", OPT_BOOL_OFF, O(log_requests), "no per-request log lines"},
@@ -84,7 +90,7 @@ static const struct opt opts[] = {
     {"--upstream-max-inflight", "PORTICO_UPSTREAM_MAX_INFLIGHT_CREATES", OPT_INT, O(max_inflight), "upstream creates in flight (30)"},
     {"--create-wait-ms", "PORTICO_CREATE_WAIT_MS", OPT_INT, O(create_wait_ms), "longest wait for upstream budget (10000)"},
     /* video tasks */
-    {"--ark-endpoint", "PORTICO_ARK_ENDPOINT", OPT_STR, O(ark_endpoint), "ModelArk video tasks (https://ark.cn-beijing.volces.com)"},
+    {"--ark-endpoint", "PORTICO_ARK_ENDPOINT", OPT_STR, O(ark_endpoint), "ModelArk video tasks (per --upstream's profile)"},
     {NULL, "PORTICO_ARK_API_KEY", OPT_STR, O(ark_api_key), "ARK API key for the real video task API"},
     /* reconciliation */
     {"--reconcile-after", "PORTICO_RECONCILE_AFTER_S", OPT_INT, O(reconcile_after_s), "postgres: settle unfinished creates older than this (600)"},
@@ -98,7 +104,9 @@ static void usage(FILE *f)
                "       porticod keys create --customer NAME [--no-aigc] [--data-dir DIR]\n"
                "       porticod keys list [--data-dir DIR]\n"
                "       porticod keys revoke PREFIX [--data-dir DIR]\n"
-               "       porticod migrate [--data-dir DIR]\n\noptions (each also an environment variable):\n");
+               "       porticod migrate [--data-dir DIR]\n"
+               "       porticod doctor [--image-url URL] [--timeout S] [--json]  check the upstream\n"
+               "                                                  (see porticod doctor --help)\n\noptions (each also an environment variable):\n");
     for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
         fprintf(f, "  %-26s %-38s %s\n", opts[i].flag ? opts[i].flag : "", opts[i].env, opts[i].help);
 }
@@ -141,7 +149,6 @@ static void config_defaults(struct config *c)
     c->store = "sqlite";
     c->blob = "fs";
     c->upstream = "sim";
-    c->volc_region = "cn-beijing";
     c->log_requests = 1;
     struct core_config cc;
     core_config_defaults(&cc);
@@ -157,7 +164,8 @@ static void config_defaults(struct config *c)
     c->header_timeout_s = 10;
     c->body_timeout_s = 120;
     c->workers = 64;
-    c->ark_endpoint = "https://ark.cn-beijing.volces.com"; /* video tasks */
+    c->project_name = "default";
+    c->validate_ttl_s = 120;
     c->reconcile_after_s = 600;                            /* reconciliation */
     c->reconcile_grace_ms = 12000; /* > the upstream timeout (10 s): a create of the dead process is done by then */
 }
@@ -297,6 +305,60 @@ static int cmd_keys(const struct config *c, char **rest, int n_rest, int no_aigc
     return r == STORE_OK ? 0 : 1;
 }
 
+/* The upstream configuration, for serve and doctor alike; with --upstream
+ * sim it starts the embedded simulator on fresh credentials. 0 on success. */
+struct upstream_setup {
+    struct upstream_config uc;
+    struct sim *sim;
+    char sim_url[64], sim_ak[32], sim_sk[48], sim_ark_key[48];
+};
+
+static int upstream_setup(const struct config *c, struct upstream_setup *s)
+{
+    memset(s, 0, sizeof *s);
+    struct upstream_config *uc = &s->uc;
+    *uc = (struct upstream_config){.region = c->volc_region, .service = "ark", .version = "2024-01-01",
+                                   .timeout_ms = 10000, .connect_timeout_ms = 3000, .max_attempts = 3,
+                                   .project_name = c->project_name, .validate_ttl_s = c->validate_ttl_s};
+    if (strcmp(c->upstream, "sim") == 0) {
+        struct sim_config sc;
+        sim_config_defaults(&sc);
+        /* Fresh credentials each start: only this process can sign for its simulator. */
+        memcpy(s->sim_ak, "AKLT", 4);
+        ids_random_alnum(s->sim_ak + 4, 24);
+        ids_random_alnum(s->sim_sk, 40);
+        sc.access_key = s->sim_ak;
+        sc.secret_key = s->sim_sk;
+        ids_random_alnum(s->sim_ark_key, 40); /* video tasks: a fresh ARK API key, too */
+        sc.ark_api_key = s->sim_ark_key;
+        sc.region = c->volc_region;
+        sc.port = c->sim_port;
+        sc.quiet = 1;
+        s->sim = sim_start(&sc);
+        if (!s->sim) {
+            fprintf(stderr, "porticod: cannot start the embedded simulator\n");
+            return -1;
+        }
+        snprintf(s->sim_url, sizeof s->sim_url, "http://127.0.0.1:%d", sim_port(s->sim));
+        uc->endpoint = s->sim_url;
+        uc->access_key = s->sim_ak;
+        uc->secret_key = s->sim_sk;
+        uc->ark_endpoint = s->sim_url;
+        uc->ark_api_key = s->sim_ark_key;
+    } else {
+        if (!c->volc_ak || !c->volc_sk) {
+            fprintf(stderr, "porticod: --upstream %s needs PORTICO_VOLC_AK and PORTICO_VOLC_SK\n", c->upstream);
+            return -1;
+        }
+        uc->endpoint = c->upstream;
+        uc->access_key = c->volc_ak;
+        uc->secret_key = c->volc_sk;
+        uc->ark_endpoint = c->ark_endpoint;
+        uc->ark_api_key = c->ark_api_key;
+    }
+    return 0;
+}
+
 static int serve(const struct config *c)
 {
     int rc = 1;
@@ -342,48 +404,13 @@ static int serve(const struct config *c)
     if (swept_blobs > 0)
         log_info("removed %d staging files of unfinished uploads left by an earlier stop", swept_blobs);
 
-    struct upstream_config uc = {.region = c->volc_region, .service = "ark", .version = "2024-01-01",
-                                 .timeout_ms = 10000, .connect_timeout_ms = 3000, .max_attempts = 3};
-    char sim_url[64], sim_ak[32], sim_sk[48], sim_ark_key[48];
-    if (strcmp(c->upstream, "sim") == 0) {
-        struct sim_config sc;
-        sim_config_defaults(&sc);
-        /* Fresh credentials each start: only this process can sign for its simulator. */
-        memcpy(sim_ak, "AKLT", 4);
-        ids_random_alnum(sim_ak + 4, 24);
-        ids_random_alnum(sim_sk, 40);
-        sc.access_key = sim_ak;
-        sc.secret_key = sim_sk;
-        ids_random_alnum(sim_ark_key, 40); /* video tasks: a fresh ARK API key, too */
-        sc.ark_api_key = sim_ark_key;
-        sc.region = c->volc_region;
-        sc.port = c->sim_port;
-        sc.quiet = 1;
-        sim = sim_start(&sc);
-        if (!sim) {
-            fprintf(stderr, "porticod: cannot start the embedded simulator\n");
-            goto out;
-        }
-        snprintf(sim_url, sizeof sim_url, "http://127.0.0.1:%d", sim_port(sim));
-        uc.endpoint = sim_url;
-        uc.access_key = sim_ak;
-        uc.secret_key = sim_sk;
-        uc.ark_endpoint = sim_url;
-        uc.ark_api_key = sim_ark_key;
-    } else {
-        if (!c->volc_ak || !c->volc_sk) {
-            fprintf(stderr, "porticod: --upstream %s needs PORTICO_VOLC_AK and PORTICO_VOLC_SK\n", c->upstream);
-            goto out;
-        }
-        uc.endpoint = c->upstream;
-        uc.access_key = c->volc_ak;
-        uc.secret_key = c->volc_sk;
-        uc.ark_endpoint = c->ark_endpoint;
-        uc.ark_api_key = c->ark_api_key;
-        if (!c->ark_api_key)
-            log_warn("PORTICO_ARK_API_KEY is not set: video generation requests will be refused upstream");
-    }
-    up = upstream_volc_new(&uc);
+    struct upstream_setup us;
+    if (upstream_setup(c, &us) != 0)
+        goto out;
+    sim = us.sim;
+    if (!sim && !c->ark_api_key)
+        log_warn("PORTICO_ARK_API_KEY is not set: video generation requests will be refused upstream");
+    up = upstream_volc_new(&us.uc);
     struct core_config cc;
     core_config_defaults(&cc);
     cc.create_rate = c->create_rate;
@@ -418,7 +445,7 @@ static int serve(const struct config *c)
         goto out;
     log_info("porticod listening on http://%s (store: %s in %s; upstream: %s)", c->listen,
              store_is_pg(c) ? "postgres" : "sqlite", store_is_pg(c) ? "the shared database" : c->data_dir,
-             sim ? sim_url : c->upstream);
+             sim ? us.sim_url : c->upstream);
 
     int sig = 0;
     sigwait(&sigs, &sig);
@@ -441,9 +468,89 @@ out:
     return rc;
 }
 
+/* The two public deployments of the same API (UPSTREAM.md "Hosts"):
+ * --upstream NAME picks the endpoint, and the region and video endpoint
+ * unless PORTICO_VOLC_REGION / --ark-endpoint say otherwise. */
+static const struct upstream_profile {
+    const char *name, *endpoint, *region, *ark_endpoint;
+} upstream_profiles[] = {
+    {"volcengine", "https://open.volcengineapi.com", "cn-beijing", "https://ark.cn-beijing.volces.com"},
+    /* BytePlus ModelArk's data plane: docs.byteplus.com/en/docs/modelark/1399008
+     * (base_url https://ark.ap-southeast.bytepluses.com/api/v3) */
+    {"byteplus", "https://open.byteplusapi.com", "ap-southeast-1", "https://ark.ap-southeast.bytepluses.com"},
+};
+
+static void config_resolve_upstream(struct config *c)
+{
+    const struct upstream_profile *p = &upstream_profiles[0];
+    size_t n = sizeof upstream_profiles / sizeof upstream_profiles[0], i;
+    for (i = 0; i < n && strcmp(c->upstream, upstream_profiles[i].name) != 0; i++)
+        ;
+    if (i < n) {
+        p = &upstream_profiles[i];
+        c->upstream = p->endpoint;
+    } else if (strstr(c->upstream, "byteplusapi.com")) {
+        p = &upstream_profiles[1]; /* an explicit BytePlus endpoint */
+    }
+    if (!c->volc_region)
+        c->volc_region = p->region;
+    if (!c->ark_endpoint)
+        c->ark_endpoint = p->ark_endpoint;
+}
+
+/* doctor: `porticod doctor [--image-url URL] [--timeout S] [--json] [OPTIONS]`. */
+static int cmd_doctor(int argc, char **argv)
+{
+    struct doctor_options o;
+    char **rest = calloc((size_t)argc + 1, sizeof *rest);
+    int n_rest = 0, no_aigc = 0, rc;
+    const char *customer = NULL;
+    struct config c;
+    if (!rest)
+        return DOCTOR_USAGE;
+    rest[0] = argv[0];
+    rc = doctor_parse_args(argc - 1, argv + 1, &o, rest + 1, &n_rest);
+    if (rc != 0) {
+        free(rest);
+        return rc > 0 ? 0 : DOCTOR_USAGE;
+    }
+    config_defaults(&c);
+    char **words = calloc((size_t)argc + 1, sizeof *words);
+    int n_words = 0;
+    if (!words || config_parse(&c, n_rest + 1, rest, words, &n_words, &no_aigc, &customer) != 0 || n_words) {
+        if (words && n_words)
+            fprintf(stderr, "porticod doctor: unexpected argument '%s' (see porticod doctor --help)\n", words[0]);
+        free(words);
+        free(rest);
+        return DOCTOR_USAGE;
+    }
+    free(words);
+    free(rest);
+    config_resolve_upstream(&c);
+    signal(SIGPIPE, SIG_IGN);
+    struct upstream_setup us;
+    if (upstream_setup(&c, &us) != 0)
+        return DOCTOR_USAGE;
+    o.public_url = c.public_url;
+    o.upstream_is_sim = us.sim != NULL;
+    struct upstream *up = upstream_volc_new(&us.uc);
+    if (!up) {
+        fprintf(stderr, "porticod doctor: cannot set up the upstream client (see the log above)\n");
+        rc = DOCTOR_USAGE;
+    } else {
+        rc = doctor_run(up, &us.uc, &o);
+        up->ops->destroy(up);
+    }
+    if (us.sim)
+        sim_stop(us.sim);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     struct config c;
+    if (argc >= 2 && strcmp(argv[1], "doctor") == 0) /* doctor: its own flags, then ours */
+        return cmd_doctor(argc, argv);
     config_defaults(&c);
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     int n_rest = 0, no_aigc = 0;
@@ -452,6 +559,7 @@ int main(int argc, char **argv)
         free(rest);
         return 2;
     }
+    config_resolve_upstream(&c);
     int rc;
     if (n_rest == 0 || strcmp(rest[0], "serve") == 0) {
         rc = serve(&c);

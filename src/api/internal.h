@@ -71,4 +71,7 @@ void ops_healthz(struct api *a, const struct api_request *req, struct api_respon
 void ops_readyz(struct api *a, const struct api_request *req, struct api_response *resp);
 void ops_metrics(struct api *a, const struct api_request *req, struct api_response *resp);
 
+/* test_image.c — GET PNG_TEST_IMAGE_PATH: the built-in PNG `porticod doctor` hands upstream. */
+void test_image_handle(struct api *a, const struct api_request *req, struct api_response *resp);
+
 #endif

@@ -1,4 +1,6 @@
 /* render.c — the Group and Asset objects of API.md §2. */
+#include <string.h>
+
 #include "api/internal.h"
 #include "util/clock.h"
 #include "util/jsonw.h"
@@ -22,8 +24,13 @@ json_t *render_asset(const struct asset *a)
                           "AssetType", a->type, "URL", a->url, "UpstreamStatus", a->status);
     if (!o)
         return NULL;
-    if (a->status[0] == 'F')
+    if (strcmp(a->status, "Failed") == 0) {
         json_object_set_new(o, "FailureReason", json_string(a->failure_reason));
+        /* API.md §2: the upstream's own code and message, verbatim */
+        if (a->error_code[0])
+            json_object_set_new(o, "Error", json_pack("{s:s, s:s}", "Code", a->error_code, "Message",
+                                                      a->error_message));
+    }
     json_object_set_new(o, "CreateTime", json_string(created));
     json_object_set_new(o, "UpdateTime", json_string(updated));
     return o;
@@ -49,9 +56,16 @@ int render_asset_text(const struct asset *a, struct buf *out)
     rc |= jsonw_string(out, a->url);
     rc |= buf_puts(out, ",\"UpstreamStatus\":");
     rc |= jsonw_string(out, a->status);
-    if (a->status[0] == 'F') {
+    if (strcmp(a->status, "Failed") == 0) {
         rc |= buf_puts(out, ",\"FailureReason\":");
         rc |= jsonw_string(out, a->failure_reason);
+        if (a->error_code[0]) {
+            rc |= buf_puts(out, ",\"Error\":{\"Code\":");
+            rc |= jsonw_string(out, a->error_code);
+            rc |= buf_puts(out, ",\"Message\":");
+            rc |= jsonw_string(out, a->error_message);
+            rc |= buf_puts(out, "}");
+        }
     }
     rc |= buf_puts(out, ",\"CreateTime\":");
     rc |= jsonw_string(out, created);

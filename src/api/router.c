@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "api/internal.h"
+#include "util/png.h" /* doctor: the test image path */
 
 struct api *api_new(struct core *core, const char *region)
 {
@@ -71,6 +72,8 @@ void api_handle(struct api *a, const struct api_request *req, struct api_respons
         ops_readyz(a, req, resp);
     } else if (get && strcmp(p, "/metrics") == 0) {
         ops_metrics(a, req, resp);
+    } else if (get && strcmp(p, PNG_TEST_IMAGE_PATH) == 0) { /* doctor */
+        test_image_handle(a, req, resp);
     } else {
         int known = !strcmp(p, "/healthz") || !strcmp(p, "/readyz") || !strcmp(p, "/metrics");
         envelope_error(req, "", "", a->region, known ? API_METHOD_NOT_ALLOWED : API_NOT_FOUND, NULL, resp);

@@ -110,9 +110,15 @@ enum cli_status cmd_assets_get(struct cli_ctx *c, const struct cli_args *a)
     } else {
         const json_t *x = r.result;
         const char *reason = json_string_value(json_object_get(x, "FailureReason"));
+        /* API.md §2: the upstream's own Error {Code, Message}, when Failed */
+        json_t *error = json_object_get(x, "Error");
+        char error_line[400] = "";
+        if (json_is_object(error))
+            snprintf(error_line, sizeof error_line, "%s: %s", cli_str(error, "Code"), cli_str(error, "Message"));
         const char *pairs[] = {"Id", cli_str(x, "Id"), "Name", cli_str(x, "Name"), "GroupId", cli_str(x, "GroupId"),
                                "AssetType", cli_str(x, "AssetType"), "UpstreamStatus", cli_str(x, "UpstreamStatus"),
-                               "FailureReason", reason && *reason ? reason : NULL, "URL", cli_str(x, "URL"),
+                               "FailureReason", reason && *reason ? reason : NULL,
+                               "Error", error_line[0] ? error_line : NULL, "URL", cli_str(x, "URL"),
                                "CreateTime", cli_str(x, "CreateTime"), "UpdateTime", cli_str(x, "UpdateTime"), NULL};
         struct buf out;
         buf_init(&out, 1 << 20);

@@ -92,8 +92,12 @@ static int poll_one(struct cli_ctx *c, struct waiting *w, struct cli_board *boar
         w->done = 1;
         if (!c->tty_err) {
             fprintf(stderr, "%s %s", w->id, s);
-            if (!strcmp(s, "Failed"))
+            if (!strcmp(s, "Failed")) {
                 fprintf(stderr, ": %s", cli_str(w->asset, "FailureReason"));
+                json_t *error = json_object_get(w->asset, "Error"); /* the upstream's code, verbatim */
+                if (json_is_object(error))
+                    fprintf(stderr, " (%s)", cli_str(error, "Code"));
+            }
             fputc('\n', stderr);
         }
     }

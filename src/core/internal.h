@@ -63,6 +63,10 @@ enum core_code budget_wait(struct budget *b, struct bucket *which, struct core_s
 struct auth_cache *auth_cache_new(void);
 void auth_cache_free(struct auth_cache *a);
 
+/* asset_failure.c: FailureReason for a failed asset, from the upstream's
+ * Error code and message (or a legacy reason string); never NULL inputs needed. */
+void core_failure_advice(const char *code, const char *message, const char *legacy, char *out, size_t cap);
+
 /* rules.c — validation of the contract's field rules; each returns CORE_OK
  * or CORE_INVALID_PARAMETER with a message naming the field. */
 enum core_code rules_name(const char *field, const char *name, int required, struct core_status *st);

@@ -15,6 +15,7 @@
 #include "core/internal.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/metrics.h"
 
 #define BATCH 256
 /* Several nodes may share the store (PostgreSQL): a batch is leased, so no
@@ -43,6 +44,16 @@ struct refresher {
     int outstanding;
 };
 
+/* UPSTREAM.md "GetAsset": a Status the record does not name (one reseller
+ * lists Inactive) is kept verbatim and polled slowly: it may yet settle,
+ * but it is no reason to spend the shared GetAsset budget at full speed. */
+#define UNKNOWN_STATUS_POLL_MS (10 * 60 * 1000)
+
+static int settled(const char *status)
+{
+    return strcmp(status, "Active") == 0 || strcmp(status, "Failed") == 0;
+}
+
 int64_t refresher_next_poll(int64_t now_ms, int64_t create_ms)
 {
     int64_t age = now_ms - create_ms;
@@ -64,15 +75,30 @@ static void poll_one(struct core *c, const struct asset *a)
     int64_t now = clock_wall_ms();
     struct store *s = c->store;
     if (r == UP_OK) {
+        int failed = strcmp(ua.status, "Failed") == 0;
         if (strcmp(ua.status, a->status) != 0) {
-            s->ops->set_asset_status(s, a->id, ua.status,
-                                     strcmp(ua.status, "Failed") == 0 ? ua.failure_reason : "", now);
+            char advice[STORE_REASON_MAX] = "";
+            if (failed)
+                core_failure_advice(ua.error_code, ua.error_message, ua.failure_reason, advice, sizeof advice);
+            s->ops->set_asset_status(s, a->id, ua.status, advice, failed ? ua.error_code : "",
+                                     failed ? ua.error_message : "", now);
             asset_cache_invalidate(c->asset_cache);
         }
-        if (strcmp(ua.status, "Processing") != 0)
+        if (settled(ua.status))
             return;
+        if (strcmp(ua.status, "Processing") != 0) {
+            metrics_upstream("GetAsset", "unknown_status");
+            log_warn("upstream reports asset %s as %s, a Status Portico does not know; polling it slowly", a->id,
+                     ua.status);
+            s->ops->schedule_poll(s, a->id, now + UNKNOWN_STATUS_POLL_MS, a->polls + 1);
+            return;
+        }
     } else if (r == UP_NOT_FOUND) {
-        s->ops->set_asset_status(s, a->id, "Failed", "the upstream no longer knows this asset", now);
+        /* UPSTREAM.md "Parameter errors": NotFound.asset_id, kept as the Error. */
+        char advice[STORE_REASON_MAX];
+        core_failure_advice(err.code, err.message, NULL, advice, sizeof advice);
+        s->ops->set_asset_status(s, a->id, "Failed", advice, err.code[0] ? err.code : "NotFound.asset_id",
+                                 err.message, now);
         asset_cache_invalidate(c->asset_cache);
         return;
     }

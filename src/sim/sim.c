@@ -55,6 +55,7 @@ struct sim *sim_start(const struct sim_config *c)
     if (!s->fetch)
         goto fail;
     sim_assets_set_fetch(s->assets, s->fetch);
+    sim_assets_set_max_processing(s->assets, s->cfg.max_creations_in_flight);
     s->liveness = sim_liveness_new(s->cfg.token_ttl_s, s->assets);
     if (!s->liveness)
         goto fail;

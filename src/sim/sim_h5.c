@@ -90,14 +90,15 @@ static const struct h5_text *h5_lang(const char *lng)
     return &h5_texts[0];
 }
 
-/* A token worth looking up: what sim_liveness.c issues is lowercase hex. */
+/* A token worth looking up: what sim_liveness.c issues is digits and
+ * upper-case hex (a RequestId's shape); either case is taken. */
 static int h5_token_ok(const char *t)
 {
     size_t n = t ? strlen(t) : 0;
     if (n == 0 || n >= IDS_MAX)
         return 0;
     for (size_t i = 0; i < n; i++)
-        if (!((t[i] >= '0' && t[i] <= '9') || (t[i] >= 'a' && t[i] <= 'f')))
+        if (!((t[i] >= '0' && t[i] <= '9') || (t[i] >= 'a' && t[i] <= 'f') || (t[i] >= 'A' && t[i] <= 'F')))
             return 0;
     return 1;
 }

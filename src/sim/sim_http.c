@@ -8,6 +8,7 @@
  * Invariant: the signature is checked over the raw query string exactly as
  * it arrived (captured by the URI log callback), never one rebuilt from
  * MHD's decoded arguments, which would change encoding and order. */
+#include <ctype.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include "upstream/sign.h"
 #include "util/buf.h"
 #include "util/clock.h"
+#include "util/crypto.h"
 #include "util/log.h"
 
 #define SIM_VERSION "2024-01-01"
@@ -110,6 +112,21 @@ static enum MHD_Result send_json(struct MHD_Connection *conn, int status, json_t
     return ret;
 }
 
+/* UPSTREAM.md "Success envelope": a RequestId is the UTC time as 14 digits
+ * and 20 upper-case hex digits, e.g. 20260521162915DFB89755D1A21AAE8036. */
+void sim_request_id(char out[static SIM_REQUEST_ID_LEN + 1])
+{
+    uint8_t rnd[10];
+    char hex[21];
+    clock_compact(clock_wall_ms(), out);
+    if (crypto_random(rnd, sizeof rnd) != 0)
+        memset(rnd, 0, sizeof rnd);
+    crypto_hex(rnd, sizeof rnd, hex);
+    for (int i = 0; i < 20; i++)
+        out[14 + i] = (char)toupper((unsigned char)hex[i]);
+    out[SIM_REQUEST_ID_LEN] = '\0';
+}
+
 /* ---- stats ---- */
 
 static void stats_count(struct sim *s, int action, int throttled, int sig_failure)
@@ -123,6 +140,15 @@ static void stats_count(struct sim *s, int action, int throttled, int sig_failur
     }
     if (sig_failure)
         s->stats.signature_failures++;
+    pthread_mutex_unlock(&s->stats.mu);
+}
+
+/* A request already counted that a handler then throttled. */
+static void stats_throttled(struct sim *s, int action)
+{
+    pthread_mutex_lock(&s->stats.mu);
+    s->stats.throttled[action]++;
+    s->stats.throttled_total++;
     pthread_mutex_unlock(&s->stats.mu);
 }
 
@@ -160,7 +186,8 @@ static const struct {
     {SIGN_MISSING, SIM_MISSING_AUTH, "The request is not signed: Authorization and X-Date are required."},
     {SIGN_MALFORMED, SIM_SIGNATURE_MISMATCH, "The Authorization header is malformed or its credential scope is wrong."},
     {SIGN_UNKNOWN_KEY, SIM_INVALID_ACCESS_KEY, "The access key in the credential is not known."},
-    {SIGN_EXPIRED, SIM_SIGNATURE_MISMATCH, "X-Date is more than 15 minutes away from the server's clock."},
+    /* UPSTREAM.md "Error envelope": a stale X-Date is InvalidTimestamp 400 */
+    {SIGN_EXPIRED, SIM_INVALID_TIMESTAMP, "The signature of the request is expired: X-Date is more than 15 minutes away from the server's clock."},
     {SIGN_BAD_SIGNATURE, SIM_SIGNATURE_MISMATCH, "The signature does not match the one computed for the request."},
 };
 
@@ -238,13 +265,12 @@ void sim_run_action(struct sim *s, const char *action, const char *version, cons
                     int *action_index, struct sim_reply *r)
 {
     *action_index = -1;
-    if (!version || strcmp(version, SIM_VERSION) != 0) {
-        sim_fail(r, SIM_INVALID_VERSION, "Version must be %s.", SIM_VERSION);
-        return;
-    }
-    int i = find_action(action);
+    /* UPSTREAM.md "Error envelope": an unknown Action or Version is
+     * InvalidActionOrVersion 404, one code for both. */
+    int i = version && strcmp(version, SIM_VERSION) == 0 ? find_action(action) : -1;
     if (i < 0) {
-        sim_fail(r, SIM_INVALID_ACTION, "The Action %s is not supported.", action ? action : "(missing)");
+        sim_fail(r, SIM_INVALID_ACTION_OR_VERSION, "Could not find operation %.64s for version %.32s.",
+                 action ? action : "(missing)", version ? version : "(missing)");
         return;
     }
     *action_index = i;
@@ -265,7 +291,8 @@ void sim_run_action(struct sim *s, const char *action, const char *version, cons
     json_decref(req);
     if (r->code == SIM_OK)
         sim_faults_acted(s->faults, i); /* faults: what the upstream really did */
-    sim_limits_leave(&s->limits, act->limit);
+    if (r->code == SIM_FLOW_LIMIT)      /* CreateAsset: too many assets Processing */
+        stats_throttled(s, i);
     if (r->code == SIM_OK && !r->result)
         sim_fail(r, SIM_INTERNAL, "Out of memory.");
 }
@@ -278,8 +305,11 @@ json_t *sim_envelope(struct sim *s, const char *request_id, const char *action, 
     if (!meta)
         return NULL;
     if (r->code != SIM_OK) {
-        json_object_set_new(meta, "Error",
-                            json_pack("{s:s, s:s}", "Code", sim_code_name(r->code), "Message", r->message));
+        /* UPSTREAM.md "Error envelope": ResponseMetadata.Error {Code, CodeN, Message} */
+        char code[128];
+        sim_reply_code(r, code, sizeof code);
+        json_object_set_new(meta, "Error", json_pack("{s:s, s:I, s:s}", "Code", code, "CodeN",
+                                                     (json_int_t)sim_code_number(r->code), "Message", r->message));
         return json_pack("{s:o}", "ResponseMetadata", meta);
     }
     json_t *o = json_pack("{s:o, s:O}", "ResponseMetadata", meta, "Result", r->result);
@@ -291,11 +321,13 @@ static void log_request(struct sim *s, const struct sim_req *q, const char *requ
 {
     if (s->cfg.quiet)
         return;
-    char when[21];
+    char when[21], code[128] = "";
     clock_rfc3339(clock_wall_ms(), when);
+    if (r->code != SIM_OK)
+        sim_reply_code(r, code, sizeof code);
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:I}", "time", when, "RequestId", request_id,
                           "method", method, "path", path, "Action", action ? action : "", "status", status,
-                          "code", r->code == SIM_OK ? "" : sim_code_name(r->code), "duration_ms",
+                          "code", code, "duration_ms",
                           (json_int_t)(clock_mono_ms() - q->start_mono));
     char *line = o ? json_dumps(o, JSON_COMPACT) : NULL;
     if (line)
@@ -345,8 +377,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (sim_video_is_path(url))
         return sim_video_handle(s, conn, url, method, &q->body, q->too_large);
 
-    char request_id[33];
-    ids_request(request_id);
+    char request_id[SIM_REQUEST_ID_LEN + 1];
+    sim_request_id(request_id);
     const char *action = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "Action");
     const char *ver = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "Version");
     struct sim_reply r = {.code = SIM_OK};

@@ -27,13 +27,15 @@
 /* ---- errors (sim_errors.c) ---- */
 enum sim_code {
     SIM_OK = 0,
-    SIM_INVALID_PARAMETER,
-    SIM_INVALID_ACTION,
-    SIM_INVALID_VERSION,
+    SIM_MISSING_PARAMETER,     /* MissingParameter.<Field> */
+    SIM_INVALID_PARAMETER,     /* InvalidParameter[.<Detail>] */
+    SIM_INVALID_ACTION_OR_VERSION,
     SIM_MISSING_AUTH,
     SIM_INVALID_ACCESS_KEY,
     SIM_SIGNATURE_MISMATCH,
-    SIM_NOT_FOUND,
+    SIM_INVALID_TIMESTAMP,
+    SIM_ACCESS_DENIED,
+    SIM_NOT_FOUND,             /* NotFound.<what>: NotFound.group_id, NotFound.asset_id */
     SIM_QUOTA_EXCEEDED,
     SIM_FLOW_LIMIT,
     SIM_PAYLOAD_TOO_LARGE,
@@ -43,21 +45,29 @@ enum sim_code {
     /* liveness */
     SIM_VALIDATE_PENDING,
     SIM_VALIDATE_FAILED,
-    SIM_TOKEN_EXPIRED,
-    SIM_INVALID_TOKEN,
 };
 const char *sim_code_name(enum sim_code c);
 int sim_code_status(enum sim_code c);
+long sim_code_number(enum sim_code c); /* the envelope's CodeN */
 
-/* What a handler hands back: a code and, for errors, one sentence. */
+#define SIM_DETAIL_MAX 48
+/* What a handler hands back: a code (with its detail, the part after the
+ * dot) and, for errors, one sentence. */
 struct sim_reply {
     enum sim_code code;
+    char detail[SIM_DETAIL_MAX]; /* "" or e.g. "GroupId" for MissingParameter.GroupId */
     char message[320];
     json_t *result; /* owned; set on SIM_OK */
 };
-/* Sets code and a printf-formatted message; returns code. */
+/* Sets code (no detail) and a printf-formatted message; returns code. */
 enum sim_code sim_fail(struct sim_reply *r, enum sim_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The same with a detail: sim_fail_at(r, SIM_NOT_FOUND, "asset_id", ...)
+ * answers Code "NotFound.asset_id". */
+enum sim_code sim_fail_at(struct sim_reply *r, enum sim_code code, const char *detail, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* The Error.Code as sent: "Name" or "Name.Detail". */
+void sim_reply_code(const struct sim_reply *r, char *out, size_t cap);
 
 /* ---- the id-keyed table (sim_table.c) ---- */
 struct sim_node {
@@ -79,17 +89,15 @@ void sim_table_remove(struct sim_table *t, struct sim_node *n);
 
 /* ---- limits (sim_limits.c) ---- */
 enum sim_limit_class { SIM_LIMIT_NONE, SIM_LIMIT_CREATE, SIM_LIMIT_LIST_UPDATE, SIM_LIMIT_GET };
+/* Per-second token buckets only: "creations in flight" are assets still
+ * Processing, counted by sim_assets (sim_assets_set_max_processing). */
 struct sim_limits {
     struct bucket create, list_update, get;
-    pthread_mutex_t mu;
-    int in_flight_creates;
-    int max_in_flight_creates;
 };
 void sim_limits_init(struct sim_limits *l, const struct sim_config *c);
 void sim_limits_destroy(struct sim_limits *l);
-/* 0: admitted (pair with sim_limits_leave); -1: throttled, why says which limit. */
+/* 0: admitted; -1: throttled, why says which limit. */
 int sim_limits_enter(struct sim_limits *l, enum sim_limit_class k, char *why, size_t why_cap);
-void sim_limits_leave(struct sim_limits *l, enum sim_limit_class k);
 
 /* ---- compliance check (sim_check.c, sim_fetch.c) ---- */
 enum sim_asset_kind { SIM_KIND_IMAGE, SIM_KIND_VIDEO, SIM_KIND_AUDIO };
@@ -134,11 +142,23 @@ struct sim_assets *sim_assets_new(int processing_ms);
 void sim_assets_free(struct sim_assets *a);
 /* Must be set before the first CreateAsset. */
 void sim_assets_set_fetch(struct sim_assets *a, struct sim_fetch *f);
-/* A worker's verdict; ignored if the asset was deleted meanwhile. */
-void sim_assets_finish_check(struct sim_assets *a, const char *asset_id, int ok, const char *code, const char *reason);
+/* CreateAsset refuses (FlowLimitExceeded) while the account has this many
+ * assets Processing; default 30. */
+void sim_assets_set_max_processing(struct sim_assets *a, int max);
+/* A worker's verdict; ignored if the asset was deleted meanwhile. A failed
+ * asset then carries Error {Code, Message}: code is e.g.
+ * "InvalidParameter.DownloadFailed" or "InvalidParameter.FormatUnsupported",
+ * reason the message. */
+void sim_assets_finish_check(struct sim_assets *a, const char *asset_id, int ok, const char *code,
+                             const char *reason);
 void sim_assets_counts(struct sim_assets *a, size_t *groups, size_t *assets);
 /* Every live object: {"groups":{id:{"Name","GroupType"}}, "assets":{id:group id}} (for /_sim/objects). */
 json_t *sim_assets_objects(struct sim_assets *a);
+/* The H5 flow's way to a LivenessFace group (CreateAssetGroup refuses that
+ * type): creates one in project; 0 with id_out filled, -1 when full or out
+ * of memory. */
+int sim_assets_create_liveness_group(struct sim_assets *a, const char *project, const char *name,
+                                     char id_out[static IDS_MAX]);
 
 typedef enum sim_code (*sim_handler)(struct sim_assets *a, json_t *req, struct sim_reply *r);
 enum sim_code sim_create_group(struct sim_assets *a, json_t *req, struct sim_reply *r);
@@ -161,10 +181,12 @@ enum sim_scan_state { SIM_SCAN_PENDING, SIM_SCAN_PASSED, SIM_SCAN_FAILED };
 #define SIM_RESULT_PASS 10000
 #define SIM_RESULT_FACE_MISMATCH 10001
 #define SIM_CALLBACK_MAX 2049
+#define SIM_PROJECT_MAX 64 /* characters of a ProjectName */
 struct sim_scan {
     enum sim_scan_state state;
     int result_code;  /* 0 while pending */
     int64_t expire_wall;
+    char project[SIM_PROJECT_MAX * 4 + 1]; /* the session's ProjectName: its group's */
     char callback_url[SIM_CALLBACK_MAX]; /* "" when none */
     char group_id[IDS_MAX];              /* when passed */
 };
@@ -218,6 +240,10 @@ struct sim {
  * the caller's to decref). sim_envelope wraps r in ResponseMetadata/Result. */
 void sim_run_action(struct sim *s, const char *action, const char *version, const char *body, size_t body_len,
                     int *action_index, struct sim_reply *r);
+/* A RequestId (and the shape of a BytedToken): 14-digit UTC time + 20
+ * upper-case hex digits. */
+#define SIM_REQUEST_ID_LEN 34
+void sim_request_id(char out[static SIM_REQUEST_ID_LEN + 1]);
 json_t *sim_envelope(struct sim *s, const char *request_id, const char *action, const char *version,
                      struct sim_reply *r);
 

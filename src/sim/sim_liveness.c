@@ -1,19 +1,28 @@
 /* sim_liveness.c — the simulated H5 liveness (face scan) sessions, and the
  * two Actions over them: CreateVisualValidateSession and
  * GetVisualValidateResult. The page the end user sees is sim_h5.c.
+ * UPSTREAM.md "LivenessFace" is the record they follow.
  *
  * A session is pending until the end user submits the H5 page; a passed
  * scan creates the LivenessFace group in the account (sim_assets) at that
- * moment, like Volcengine does. Tokens live PORTICO_SIM_TOKEN_TTL_S seconds
- * for the page, but the outcome is remembered for a day past that: the
- * gateway may ask again after expiry and must get the same group.
+ * moment, in the session's ProjectName. Tokens live PORTICO_SIM_TOKEN_TTL_S
+ * seconds for the page, but the outcome is remembered for a day past that.
  *
- * Wire answers of GetVisualValidateResult (sim_errors.c has the statuses):
- *   passed            200 {"GroupId", "GroupType": "LivenessFace"}
- *   not scanned yet   409 ValidatePending
- *   scan failed       400 ValidateFailed (the message carries resultCode)
- *   expired unscanned 410 TokenExpired
- *   unknown token     400 InvalidToken
+ * CreateVisualValidateSession answers {BytedToken, H5Link, CallbackURL}
+ * with no expiry field (UPSTREAM.md: verbatim reply); the session expires
+ * all the same. Wire answers of GetVisualValidateResult (sim_errors.c has
+ * the statuses):
+ *   passed            200 {"GroupId", "GroupType": "LivenessFace"}, also
+ *                     after expiry and on every later ask (lenient: one
+ *                     public fork sees 404 for a "used" token)
+ *   not scanned yet   409 ValidatePending   (guess: not public)
+ *   scan failed       400 ValidateFailed    (guess: not public; the message
+ *                     carries resultCode)
+ *   expired unscanned 404 NotFound.byted_token (the one public source: "404
+ *                     for an expired or used token"; the Code is a guess)
+ *   unknown token     404 NotFound.byted_token, the same: the record gives
+ *                     no separate answer, and a service that forgets expired
+ *                     tokens cannot tell the two apart
  * Throttling (sim_http.c): creating a session counts as a create, asking
  * for the result as a list/update call.
  *
@@ -95,26 +104,16 @@ int sim_liveness_find(struct sim_liveness *l, const char *token, struct sim_scan
     return x ? 0 : -1;
 }
 
-/* Creates the scan's LivenessFace group through the account's own Action,
- * so it is an ordinary group there: it takes assets, lists, deletes. */
-static int create_group(struct sim_liveness *l, int64_t now, char id_out[static IDS_MAX])
+/* Creates the scan's LivenessFace group in the account, so it is an
+ * ordinary group there: it takes assets, lists, deletes. CreateAssetGroup
+ * refuses this type (UPSTREAM.md "CreateAssetGroup"), hence the internal
+ * path. */
+static int create_group(struct sim_liveness *l, int64_t now, const char *project, char id_out[static IDS_MAX])
 {
     char when[21], name[64];
     clock_rfc3339(now, when);
     snprintf(name, sizeof name, "LivenessFace %s", when);
-    json_t *req = json_pack("{s:s, s:s, s:s}", "Name", name, "GroupType", "LivenessFace", "Description", "");
-    struct sim_reply r = {.code = SIM_OK};
-    int rc = -1;
-    if (req && sim_create_group(l->assets, req, &r) == SIM_OK) {
-        const char *id = json_string_value(json_object_get(r.result, "Id"));
-        if (id) {
-            snprintf(id_out, IDS_MAX, "%s", id);
-            rc = 0;
-        }
-    }
-    json_decref(r.result);
-    json_decref(req);
-    return rc;
+    return sim_assets_create_liveness_group(l->assets, project, name, id_out);
 }
 
 int sim_liveness_complete(struct sim_liveness *l, const char *token, int pass, struct sim_scan *out)
@@ -133,7 +132,7 @@ int sim_liveness_complete(struct sim_liveness *l, const char *token, int pass, s
         x->scan.state = SIM_SCAN_FAILED;
         x->scan.result_code = SIM_RESULT_FACE_MISMATCH;
         *out = x->scan;
-    } else if (create_group(l, now, x->scan.group_id) != 0) {
+    } else if (create_group(l, now, x->scan.project, x->scan.group_id) != 0) {
         rc = -3;
     } else {
         x->scan.state = SIM_SCAN_PASSED;
@@ -168,18 +167,41 @@ void sim_liveness_set_link_base(struct sim_liveness *l, const char *base)
     pthread_mutex_unlock(&l->mu);
 }
 
+/* ProjectName: UPSTREAM.md "ProjectName" (S), accepted by every Action,
+ * default "default"; 1..64 characters, "" counts as absent. */
+static int project_of(json_t *req, const char **out, struct sim_reply *r)
+{
+    json_t *p = json_object_get(req, "ProjectName");
+    *out = "default";
+    if (!p || json_is_null(p))
+        return 0;
+    const char *s = json_string_value(p);
+    size_t chars = 0;
+    for (const char *c = s; c && *c; c++)
+        chars += ((unsigned char)*c & 0xC0) != 0x80;
+    if (!s || strlen(s) != json_string_length(p) || chars > SIM_PROJECT_MAX)
+        return sim_fail_at(r, SIM_INVALID_PARAMETER, "ProjectName", "ProjectName must be a string of at most %d characters.",
+                           SIM_PROJECT_MAX), -1;
+    if (*s)
+        *out = s;
+    return 0;
+}
+
 enum sim_code sim_create_validate_session(struct sim_assets *a, json_t *req, struct sim_reply *r)
 {
     json_t *cb = json_object_get(req, "CallbackURL");
-    const char *callback = "";
+    const char *callback = "", *project;
     if (cb && !json_is_null(cb)) {
         if (!json_is_string(cb))
-            return sim_fail(r, SIM_INVALID_PARAMETER, "CallbackURL must be a string.");
+            return sim_fail_at(r, SIM_INVALID_PARAMETER, "CallbackURL", "CallbackURL must be a string.");
         callback = json_string_value(cb);
         if (*callback && !callback_ok(callback))
-            return sim_fail(r, SIM_INVALID_PARAMETER, "CallbackURL must be an http or https URL of at most %d characters.",
-                            SIM_CALLBACK_MAX - 1);
+            return sim_fail_at(r, SIM_INVALID_PARAMETER, "CallbackURL",
+                               "CallbackURL must be an http or https URL of at most %d characters.",
+                               SIM_CALLBACK_MAX - 1);
     }
+    if (project_of(req, &project, r) != 0)
+        return r->code;
     struct sim_liveness *l = sim_assets_liveness(a);
     struct sim_session *x = calloc(1, sizeof *x);
     if (!x)
@@ -188,8 +210,8 @@ enum sim_code sim_create_validate_session(struct sim_assets *a, json_t *req, str
     x->scan.state = SIM_SCAN_PENDING;
     x->scan.expire_wall = now + (int64_t)l->ttl_s * 1000;
     snprintf(x->scan.callback_url, sizeof x->scan.callback_url, "%s", callback);
-    char token[IDS_MAX], expire[21], base[96], link[256];
-    clock_rfc3339(x->scan.expire_wall, expire);
+    snprintf(x->scan.project, sizeof x->scan.project, "%s", project);
+    char token[IDS_MAX], base[96], link[256];
 
     pthread_mutex_lock(&l->mu);
     prune(l, now);
@@ -198,30 +220,37 @@ enum sim_code sim_create_validate_session(struct sim_assets *a, json_t *req, str
         free(x);
         return sim_fail(r, SIM_QUOTA_EXCEEDED, "The account has %d liveness sessions open.", SIM_SESSIONS_MAX);
     }
-    do { /* 128 random bits: a collision is theoretical, but cheap to rule out */
-        uint8_t rnd[16];
-        crypto_random(rnd, sizeof rnd);
-        crypto_hex(rnd, sizeof rnd, x->node.id);
-    } while (sim_table_find(&l->sessions, x->node.id));
+    /* UPSTREAM.md "LivenessFace": a BytedToken looks like
+     * 20260521162915BF9DC22A7A65ADF905D8 (14-digit time + 20 upper-case
+     * hex), the RequestId's shape; 80 random bits, collisions ruled out. */
+    do
+        sim_request_id(x->node.id);
+    while (sim_table_find(&l->sessions, x->node.id));
     sim_table_insert(&l->sessions, &x->node);
     snprintf(token, sizeof token, "%s", x->node.id);
     snprintf(base, sizeof base, "%s", l->link_base);
     pthread_mutex_unlock(&l->mu);
 
     snprintf(link, sizeof link, "%s/h5/liveness?token=%s&lng=en", base, token);
-    r->result = json_pack("{s:s, s:s, s:s, s:s}", "BytedToken", token, "H5Link", link, "CallbackURL", callback,
-                          "ExpireTime", expire);
+    /* UPSTREAM.md "LivenessFace": Result {BytedToken, H5Link, CallbackURL}, no expiry field */
+    r->result = json_pack("{s:s, s:s, s:s}", "BytedToken", token, "H5Link", link, "CallbackURL", callback);
     return SIM_OK;
 }
 
 enum sim_code sim_get_validate_result(struct sim_assets *a, json_t *req, struct sim_reply *r)
 {
     json_t *t = json_object_get(req, "BytedToken");
-    if (!json_is_string(t) || !*json_string_value(t))
-        return sim_fail(r, SIM_INVALID_PARAMETER, "BytedToken is required.");
+    const char *project;
+    if (!t || json_is_null(t) || (json_is_string(t) && !*json_string_value(t)))
+        return sim_fail_at(r, SIM_MISSING_PARAMETER, "BytedToken", "The request is missing BytedToken parameter.");
+    if (!json_is_string(t))
+        return sim_fail_at(r, SIM_INVALID_PARAMETER, "BytedToken", "BytedToken must be a string.");
+    if (project_of(req, &project, r) != 0)
+        return r->code;
     struct sim_scan scan;
-    if (json_string_length(t) >= IDS_MAX || sim_liveness_find(sim_assets_liveness(a), json_string_value(t), &scan) != 0)
-        return sim_fail(r, SIM_INVALID_TOKEN, "The BytedToken is unknown.");
+    if (json_string_length(t) >= IDS_MAX || strlen(json_string_value(t)) != json_string_length(t) ||
+        sim_liveness_find(sim_assets_liveness(a), json_string_value(t), &scan) != 0)
+        return sim_fail_at(r, SIM_NOT_FOUND, "byted_token", "The BytedToken does not exist or has expired.");
     switch (scan.state) {
     case SIM_SCAN_PASSED:
         r->result = json_pack("{s:s, s:s}", "GroupId", scan.group_id, "GroupType", "LivenessFace");
@@ -233,6 +262,7 @@ enum sim_code sim_get_validate_result(struct sim_assets *a, json_t *req, struct 
         break;
     }
     if (clock_wall_ms() >= scan.expire_wall)
-        return sim_fail(r, SIM_TOKEN_EXPIRED, "The BytedToken expired before the face scan was completed.");
+        return sim_fail_at(r, SIM_NOT_FOUND, "byted_token",
+                           "The BytedToken expired before the face scan was completed.");
     return sim_fail(r, SIM_VALIDATE_PENDING, "The face scan has not been completed yet.");
 }

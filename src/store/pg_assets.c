@@ -34,6 +34,8 @@ void pg_read_asset(PGresult *res, int row, struct asset *out)
     out->update_ms = pg_col_i64(res, row, 10);
     out->next_poll_ms = pg_col_i64(res, row, 11);
     out->polls = (int)pg_col_i64(res, row, 12);
+    pg_col_text(res, row, 13, out->error_code, sizeof out->error_code);
+    pg_col_text(res, row, 14, out->error_message, sizeof out->error_message);
 }
 
 enum store_result pg_reserve_asset(struct store *s, int64_t customer_id, const char *group_id, const char *type,

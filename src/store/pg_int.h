@@ -160,6 +160,7 @@ enum store_result pg_delete_asset(struct store *s, int64_t customer_id, const ch
 
 /* The refresher's work (pg_refresh.c). */
 enum store_result pg_set_asset_status(struct store *s, const char *id, const char *status, const char *reason,
+                                      const char *error_code, const char *error_message,
                                       int64_t now_ms);
 enum store_result pg_due_assets(struct store *s, int64_t now_ms, size_t limit, struct asset_list *out);
 enum store_result pg_schedule_poll(struct store *s, const char *id, int64_t next_poll_ms, int polls);
@@ -193,7 +194,7 @@ enum store_result pg_lease_due_video_tasks(struct store *s, int64_t now_ms, int6
 /* Shared by the asset files: the asset column list and its reader. */
 #define PG_ASSET_COLS                                                                         \
     "a.id, a.group_id, a.customer_id, a.type, a.name, a.url, a.blob_key, a.status,"          \
-    " a.failure_reason, a.create_ms, a.update_ms, a.next_poll_ms, a.polls"
+    " a.failure_reason, a.create_ms, a.update_ms, a.next_poll_ms, a.polls, a.error_code, a.error_message"
 void pg_read_asset(PGresult *res, int row, struct asset *out);
 
 /* reconciliation (pg_reconcile.c) */

@@ -30,25 +30,30 @@ static void pg_copy_utf8(char *dst, size_t cap, const char *s)
 }
 
 enum store_result pg_set_asset_status(struct store *s, const char *id, const char *status, const char *reason,
-                                      int64_t now_ms)
+                                      const char *error_code, const char *error_message, int64_t now_ms)
 {
-    char why[STORE_REASON_MAX];
+    char why[STORE_REASON_MAX], code[sizeof((struct asset *)0)->error_code], message[STORE_REASON_MAX];
     if (!id || !pg_fits(status, sizeof((struct asset *)0)->status) || !status[0])
         return STORE_ERROR;
     pg_copy_utf8(why, sizeof why, reason ? reason : "");
+    pg_copy_utf8(code, sizeof code, error_code ? error_code : "");
+    pg_copy_utf8(message, sizeof message, error_message ? error_message : "");
     struct pg_params p;
     pg_p_init(&p);
     pg_p_text(&p, id);
     pg_p_text(&p, status);
     pg_p_text(&p, why);
     pg_p_i64(&p, now_ms);
+    pg_p_text(&p, code);
+    pg_p_text(&p, message);
     int changes = 0;
     /* SET expressions all read the old row, so the CASE compares against
      * the status before this update. */
     enum store_result r =
         pg_write_one(s,
                      "UPDATE assets SET update_ms = CASE WHEN status <> $2 THEN $4 ELSE update_ms END,"
-                     " status = $2, failure_reason = $3 WHERE id = $1 AND state = 1",
+                     " status = $2, failure_reason = $3, error_code = $5, error_message = $6"
+                     " WHERE id = $1 AND state = 1",
                      &p, &changes, "set_asset_status");
     return r == STORE_OK && changes == 0 ? STORE_NOT_FOUND : r;
 }
@@ -97,7 +102,7 @@ enum store_result pg_due_assets(struct store *s, int64_t now_ms, size_t limit, s
                          "  SELECT d.*, ROW_NUMBER() OVER (PARTITION BY d.customer_id"
                          "                                 ORDER BY d.next_poll_ms, d.handle) AS turn"
                          "  FROM assets d"
-                         "  WHERE d.state = 1 AND d.status = 'Processing' AND d.next_poll_ms <= $1) a"
+                         "  WHERE d.state = 1 AND d.status NOT IN ('Active', 'Failed') AND d.next_poll_ms <= $1) a"
                          " ORDER BY a.turn, a.next_poll_ms, a.handle LIMIT $2",
                          &p, out, "due_assets");
 }
@@ -128,17 +133,17 @@ enum store_result pg_lease_due_assets(struct store *s, int64_t now_ms, int64_t l
                          "  SELECT handle, ROW_NUMBER() OVER (PARTITION BY customer_id"
                          "                                    ORDER BY next_poll_ms, handle) AS turn"
                          "  FROM assets"
-                         "  WHERE state = 1 AND status = 'Processing' AND next_poll_ms <= $1::bigint),"
+                         "  WHERE state = 1 AND status NOT IN ('Active', 'Failed') AND next_poll_ms <= $1::bigint),"
                          " due AS ("
                          "  SELECT d.handle, d.next_poll_ms AS due_ms, r.turn FROM assets d JOIN ranked r USING (handle)"
-                         "  WHERE d.state = 1 AND d.status = 'Processing' AND d.next_poll_ms <= $1::bigint"
+                         "  WHERE d.state = 1 AND d.status NOT IN ('Active', 'Failed') AND d.next_poll_ms <= $1::bigint"
                          "  ORDER BY r.turn, d.next_poll_ms, d.handle LIMIT $3 FOR UPDATE OF d SKIP LOCKED),"
                          " leased AS ("
                          "  UPDATE assets a SET next_poll_ms = $1::bigint + $2::bigint FROM due"
                          "  WHERE a.handle = due.handle"
                          "  RETURNING a.id, a.group_id, a.customer_id, a.type, a.name, a.url, a.blob_key, a.status,"
                          "  a.failure_reason, a.create_ms, a.update_ms, due.due_ms AS next_poll_ms, a.polls,"
-                         "  a.handle, due.turn)"
+                         "  a.error_code, a.error_message, a.handle, due.turn)"
                          " SELECT " PG_ASSET_COLS " FROM leased a ORDER BY a.turn, a.next_poll_ms, a.handle",
                          &p, out, "lease_due_assets");
 }

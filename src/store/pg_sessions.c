@@ -15,7 +15,7 @@
 enum store_result pg_create_session(struct store *s, const struct validate_session *v, int64_t now_ms)
 {
     if (!v || !pg_fits(v->token, STORE_TOKEN_MAX) || !v->token[0] || !pg_fits(v->callback_url, STORE_URL_MAX) ||
-        !pg_fits(v->h5_link, STORE_URL_MAX))
+        !pg_fits(v->h5_link, STORE_LINK_MAX))
         return STORE_ERROR;
     struct pg_params p;
     pg_p_init(&p);

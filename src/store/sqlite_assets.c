@@ -13,7 +13,7 @@
 
 #define SQ_ASSET_COLS                                                                         \
     "a.id, a.group_id, a.customer_id, a.type, a.name, a.url, a.blob_key, a.status,"          \
-    " a.failure_reason, a.create_ms, a.update_ms, a.next_poll_ms, a.polls"
+    " a.failure_reason, a.create_ms, a.update_ms, a.next_poll_ms, a.polls, a.error_code, a.error_message"
 
 /* The API layer caps filter lists long before this. */
 #define SQ_FILTER_LIST_MAX 100
@@ -34,6 +34,8 @@ static void sq_read_asset(sqlite3_stmt *st, struct asset *out)
     out->update_ms = sqlite3_column_int64(st, 10);
     out->next_poll_ms = sqlite3_column_int64(st, 11);
     out->polls = sqlite3_column_int(st, 12);
+    sq_col_text(st, 13, out->error_code, sizeof out->error_code);
+    sq_col_text(st, 14, out->error_message, sizeof out->error_message);
 }
 
 enum store_result sq_reserve_asset(struct store *s, int64_t customer_id, const char *group_id, const char *type,
@@ -348,7 +350,7 @@ enum store_result sq_delete_asset(struct store *s, int64_t customer_id, const ch
 /* ---- the refresher ----------------------------------------------------- */
 
 struct sq_status_args {
-    const char *id, *status, *reason;
+    const char *id, *status, *reason, *code, *message;
     int64_t now_ms;
 };
 
@@ -359,6 +361,8 @@ static void sq_bind_status(sqlite3_stmt *st, const void *arg)
     sq_bind_text(st, 2, a->status);
     sq_bind_text(st, 3, a->reason);
     sqlite3_bind_int64(st, 4, a->now_ms);
+    sq_bind_text(st, 5, a->code);
+    sq_bind_text(st, 6, a->message);
 }
 
 /* Copies at most cap-1 bytes of s, cutting before a partial UTF-8
@@ -376,18 +380,21 @@ static void sq_copy_utf8(char *dst, size_t cap, const char *s)
 }
 
 enum store_result sq_set_asset_status(struct store *s, const char *id, const char *status, const char *reason,
-                                      int64_t now_ms)
+                                      const char *error_code, const char *error_message, int64_t now_ms)
 {
-    char why[STORE_REASON_MAX];
+    char why[STORE_REASON_MAX], code[sizeof((struct asset *)0)->error_code], message[STORE_REASON_MAX];
     if (!id || !sq_fits(status, sizeof((struct asset *)0)->status) || !status[0])
         return STORE_ERROR;
     sq_copy_utf8(why, sizeof why, reason ? reason : "");
-    struct sq_status_args a = {id, status, why, now_ms};
+    sq_copy_utf8(code, sizeof code, error_code ? error_code : "");
+    sq_copy_utf8(message, sizeof message, error_message ? error_message : "");
+    struct sq_status_args a = {id, status, why, code, message, now_ms};
     /* SET expressions all read the old row, so the CASE compares against
      * the status before this update. */
     struct sq_write w = {SQ_SET_STATUS,
                          "UPDATE assets SET update_ms = CASE WHEN status <> ?2 THEN ?4 ELSE update_ms END,"
-                         " status = ?2, failure_reason = ?3 WHERE id = ?1 AND state = 1",
+                         " status = ?2, failure_reason = ?3, error_code = ?5, error_message = ?6"
+                         " WHERE id = ?1 AND state = 1",
                          "set_asset_status", sq_bind_status, &a};
     return sq_write_row(s, &w);
 }
@@ -415,7 +422,7 @@ enum store_result sq_due_assets(struct store *s, int64_t now_ms, size_t limit, s
                                "  SELECT d.*, ROW_NUMBER() OVER (PARTITION BY d.customer_id"
                                "                                 ORDER BY d.next_poll_ms, d.handle) AS turn"
                                "  FROM assets d"
-                               "  WHERE d.state = 1 AND d.status = 'Processing' AND d.next_poll_ms <= ?1) a"
+                               "  WHERE d.state = 1 AND d.status NOT IN ('Active', 'Failed') AND d.next_poll_ms <= ?1) a"
                                " ORDER BY a.turn, a.next_poll_ms, a.handle LIMIT ?2");
     if (!st)
         goto out;

@@ -164,6 +164,7 @@ enum store_result sq_update_asset(struct store *s, int64_t customer_id, const ch
                                   int64_t now_ms);
 enum store_result sq_delete_asset(struct store *s, int64_t customer_id, const char *id, int64_t now_ms);
 enum store_result sq_set_asset_status(struct store *s, const char *id, const char *status, const char *reason,
+                                      const char *error_code, const char *error_message,
                                       int64_t now_ms);
 enum store_result sq_due_assets(struct store *s, int64_t now_ms, size_t limit, struct asset_list *out);
 enum store_result sq_schedule_poll(struct store *s, const char *id, int64_t next_poll_ms, int polls);

@@ -56,7 +56,7 @@ enum store_result sq_lease_due_assets(struct store *s, int64_t now_ms, int64_t l
             ids[i] = out->items[i].id;
         r = sq_lease_ids(s,
                          "UPDATE assets SET next_poll_ms = ?2 WHERE id = ?1 AND state = 1"
-                         " AND status = 'Processing' AND next_poll_ms <= ?3",
+                         " AND status NOT IN ('Active', 'Failed') AND next_poll_ms <= ?3",
                          ids, out->n, now_ms, now_ms + lease_ms);
         free(ids);
     }

@@ -116,6 +116,14 @@ static const char *const sq_steps[] = {
     "  PRIMARY KEY (customer_id, token)"
     ");"
     "CREATE INDEX idempotency_keys_created ON idempotency_keys(created_ms);",
+
+    /* 5: UPSTREAM.md "GetAsset": a failed asset's Error {Code, Message},
+     * kept verbatim; and a Status the record does not name is polled like
+     * Processing (slowly), so the refresher's index covers every unsettled one. */
+    "ALTER TABLE assets ADD COLUMN error_code TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE assets ADD COLUMN error_message TEXT NOT NULL DEFAULT '';"
+    "DROP INDEX assets_due;"
+    "CREATE INDEX assets_due ON assets(next_poll_ms) WHERE state = 1 AND status NOT IN ('Active', 'Failed');",
 };
 
 #define SQ_N_STEPS ((int)(sizeof sq_steps / sizeof sq_steps[0]))

@@ -37,7 +37,7 @@ enum store_result sq_create_session(struct store *s, const struct validate_sessi
 {
     struct sq_store *ss = sq_of(s);
     if (!v || !sq_fits(v->token, STORE_TOKEN_MAX) || !v->token[0] || !sq_fits(v->callback_url, STORE_URL_MAX) ||
-        !sq_fits(v->h5_link, STORE_URL_MAX))
+        !sq_fits(v->h5_link, STORE_LINK_MAX))
         return STORE_ERROR;
     struct sq_conn *c = sq_get(ss);
     if (!c)

@@ -36,6 +36,7 @@ enum store_result {
 #define STORE_NAME_MAX (50 * 4 + 1)
 #define STORE_DESC_MAX (300 * 4 + 1)
 #define STORE_URL_MAX 2049
+#define STORE_LINK_MAX 8193 /* H5 links (UP_H5_LINK_MAX) */
 #define STORE_REASON_MAX 256
 #define STORE_CUSTOMER_MAX 65
 
@@ -71,8 +72,12 @@ struct asset {
     char name[STORE_NAME_MAX];
     char url[STORE_URL_MAX];
     char blob_key[128]; /* "" unless the bytes are in Portico's blob store */
-    char status[16];    /* "Processing", "Active", "Failed" */
-    char failure_reason[STORE_REASON_MAX];
+    /* "Processing", "Active", "Failed", or another word the upstream
+     * reported, kept verbatim (polled slowly, never usable in video) */
+    char status[32];
+    char failure_reason[STORE_REASON_MAX]; /* Portico's advice, when Failed */
+    char error_code[64];                   /* the upstream's Error.Code, when Failed */
+    char error_message[STORE_REASON_MAX];  /* the upstream's Error.Message, when Failed */
     int64_t create_ms;
     int64_t update_ms;
     int64_t next_poll_ms; /* refresher: wall-clock time of the next upstream poll */
@@ -118,7 +123,7 @@ struct validate_session {
     char token[STORE_TOKEN_MAX]; /* the upstream's BytedToken */
     int64_t customer_id;
     char callback_url[STORE_URL_MAX]; /* "" when none */
-    char h5_link[STORE_URL_MAX];
+    char h5_link[STORE_LINK_MAX]; /* BytePlus links carry STS credentials: long */
     int64_t expire_ms;      /* wall clock: the token's end of life */
     char group_id[IDS_MAX]; /* "" until the scan's group is recorded */
     int64_t create_ms;
@@ -231,12 +236,13 @@ struct store_ops {
     enum store_result (*delete_asset)(struct store *s, int64_t customer_id, const char *id, int64_t now_ms);
 
     /* Refresher. These ignore customers: they are the gateway's own work. */
-    /* Sets status (and reason, "" for none) of a live asset; update_ms moves
-     * only when the status changes. */
+    /* Sets status (and reason, the upstream's error code and message, ""
+     * for none) of a live asset; update_ms moves only when the status changes. */
     enum store_result (*set_asset_status)(struct store *s, const char *id, const char *status,
-                                          const char *reason, int64_t now_ms);
-    /* Live Processing assets with next_poll_ms <= now_ms, oldest due first,
-     * at most limit. */
+                                          const char *reason, const char *error_code,
+                                          const char *error_message, int64_t now_ms);
+    /* Live unsettled assets (any status but Active and Failed) with
+     * next_poll_ms <= now_ms, oldest due first, at most limit. */
     enum store_result (*due_assets)(struct store *s, int64_t now_ms, size_t limit, struct asset_list *out);
     enum store_result (*schedule_poll)(struct store *s, const char *id, int64_t next_poll_ms, int polls);
     enum store_result (*count_assets)(struct store *s, struct asset_counts *out);

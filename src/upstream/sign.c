@@ -475,11 +475,14 @@ static int sign_parse_credential(struct sign_auth *a, const char *s, size_t n)
 }
 
 /* "content-type;host;x-date": lowercase [a-z0-9-], strictly ascending (the
- * canonical order, so no duplicates), host required. */
+ * canonical order, so no duplicates). x-date and x-content-sha256 must be
+ * signed (they bind the time and the body); host need not be:
+ * UPSTREAM.md "Asset API" row 3 — Volcengine's official SDKs sign only
+ * "x-content-sha256;x-date" and the service accepts that. */
 static int sign_parse_signed_headers(struct sign_auth *a, const char *s, size_t n)
 {
     const char *p = s, *end = s + n;
-    int have_host = 0;
+    int have_date = 0, have_sha = 0;
     a->nheaders = 0;
     while (p <= end) {
         const char *semi = memchr(p, ';', (size_t)(end - p));
@@ -497,14 +500,14 @@ static int sign_parse_signed_headers(struct sign_auth *a, const char *s, size_t 
         dst[len] = '\0';
         if (a->nheaders > 0 && strcmp(a->header_names[a->nheaders - 1], dst) >= 0)
             return -1;
-        if (strcmp(dst, "host") == 0)
-            have_host = 1;
+        have_date |= strcmp(dst, "x-date") == 0;
+        have_sha |= strcmp(dst, "x-content-sha256") == 0;
         a->nheaders++;
         if (!semi)
             break;
         p = semi + 1;
     }
-    return have_host ? 0 : -1;
+    return have_date && have_sha ? 0 : -1;
 }
 
 /* "HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...": the three

@@ -62,7 +62,10 @@ typedef const char *(*sign_header_fn)(void *ctx, const char *name);
 
 /* Verifies a received request: parses Authorization, rebuilds the canonical
  * request over the headers it names (via hdr), recomputes the signature with
- * secret_key and compares in constant time. */
+ * secret_key and compares in constant time. Any SignedHeaders set is
+ * accepted that covers x-date and x-content-sha256 (host is optional, as
+ * Volcengine's own SDKs send it; see shared/UPSTREAM.md); a stale X-Date is
+ * SIGN_EXPIRED whatever the signature. */
 enum sign_verdict sign_verify(const char *method, const char *path, const char *query,
                               const void *body, size_t body_len,
                               sign_header_fn hdr, void *ctx,

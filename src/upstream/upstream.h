@@ -53,9 +53,12 @@ struct up_asset {
 /* liveness: what CreateVisualValidateSession answers. */
 #define UP_TOKEN_MAX 129
 #define UP_LINK_MAX 2049
+/* UPSTREAM.md "H5Link": BytePlus links carry STS credentials in the query
+ * (accessKeyId, secretAccessKey, sessionToken): long, kept whole, never logged. */
+#define UP_H5_LINK_MAX 8193
 struct up_validate_session {
     char token[UP_TOKEN_MAX];        /* BytedToken */
-    char h5_link[UP_LINK_MAX];       /* H5Link, for the end user's browser */
+    char h5_link[UP_H5_LINK_MAX];    /* H5Link, for the end user's browser */
     char callback_url[UP_LINK_MAX];  /* "" when none was given */
     /* ExpireTime, wall clock. UPSTREAM.md "CreateVisualValidateSession":
      * the real reply has no expiry field, so the client derives it locally
@@ -161,6 +164,16 @@ struct upstream_ops {
                                  char id_out[static IDS_MAX], struct up_error *err);
     enum up_result (*find_asset)(struct upstream *u, const char *group_id, const char *tag,
                                  char id_out[static IDS_MAX], struct up_error *err);
+
+    /* doctor (src/upstream/volc_raw.c): one Action with json_body sent as
+     * is, signed exactly like every other call, one attempt, no retries and
+     * no interpretation, so `porticod doctor` sees what the upstream sent.
+     * UP_OK whenever an HTTP answer arrived, whatever its status:
+     * *http_status is that status and *reply the body as received (malloc'd,
+     * NUL-terminated, at most 1 MiB; the caller frees it). Otherwise
+     * *http_status is 0, *reply NULL and err says what failed. */
+    enum up_result (*raw_action)(struct upstream *u, const char *action, const char *json_body,
+                                 long *http_status, char **reply, struct up_error *err);
 };
 
 /* reconciliation: what separates a customer's name from the tag in the

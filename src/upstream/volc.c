@@ -3,7 +3,13 @@
  * Every call is POST {endpoint}/?Action=<A>&Version=<V> with a JSON body,
  * signed with sign_v4 over content-type;host;x-content-sha256;x-date. The
  * answer is {"ResponseMetadata":{...},"Result":{...}} on HTTP 200 and
- * {"ResponseMetadata":{...,"Error":{"Code","Message"}}} otherwise.
+ * {"ResponseMetadata":{...,"Error":{"Code","CodeN","Message"}}} otherwise.
+ *
+ * Tolerance (../shared/UPSTREAM.md, rule 2): the client accepts every
+ * variant the public record shows or leaves open — `{}` or `{Id}` from
+ * deletes and updates, no expiry on liveness sessions, unknown extra
+ * fields, an unknown Status, `Error {Code, Message}` on failed assets — and
+ * turns each into a documented outcome, never into a false failure.
  *
  * Invariant: a create is retried only when the upstream cannot have acted
  * (we never connected, or it said it was throttling us). After a timeout or
@@ -39,6 +45,8 @@ struct volc {
     char *region;
     char *service;
     char *version;
+    char *project_name; /* UPSTREAM.md "ProjectName": sent on every Action */
+    int validate_ttl_s; /* UPSTREAM.md "H5Link valid ~120 s" */
     long timeout_ms;
     long connect_timeout_ms;
     int max_attempts;
@@ -176,6 +184,17 @@ static size_t volc_write(char *p, size_t size, size_t n, void *ctx)
     return len;
 }
 
+/* UPSTREAM.md "Error envelope": FlowLimitExceeded, CodeN 100018. */
+#define VOLC_CODEN_FLOW_LIMIT 100018
+
+/* 1 when code is base or base.<detail> (UPSTREAM.md "Parameter errors":
+ * NotFound.group_id, MissingParameter.Filter, InvalidParameter.DownloadFailed). */
+int volc_code_is(const char *code, const char *base)
+{
+    size_t n = strlen(base);
+    return code && strncmp(code, base, n) == 0 && (code[n] == '\0' || code[n] == '.');
+}
+
 /* Maps a complete HTTP answer. On UP_OK *result holds a new reference to
  * the Result object. */
 enum up_result volc_classify(long status, const struct buf *body, json_t **result, struct up_error *err)
@@ -186,20 +205,32 @@ enum up_result volc_classify(long status, const struct buf *body, json_t **resul
     json_t *error = json_object_get(meta, "Error");
     const char *code = json_is_object(error) ? volc_json_str(error, "Code") : NULL;
     const char *message = json_is_object(error) ? volc_json_str(error, "Message") : NULL;
+    json_t *coden = json_is_object(error) ? json_object_get(error, "CodeN") : NULL;
+    int flow = (json_is_integer(coden) && json_integer_value(coden) == VOLC_CODEN_FLOW_LIMIT) ||
+               (json_is_string(coden) && strcmp(json_string_value(coden), "100018") == 0);
     enum up_result r;
 
     if (status == 200 && json_is_object(root) && !code) {
         json_t *res = json_object_get(root, "Result");
-        if (json_is_object(res)) {
-            *result = json_incref(res);
+        /* A Result that is absent or null is an empty one: deletes answer
+         * `Result {}` (UPSTREAM.md "DeleteAsset"), and a service that drops
+         * an empty object must not turn a success into a failure. */
+        if (json_is_object(res) || ((!res || json_is_null(res)) && json_is_object(meta))) {
+            *result = json_is_object(res) ? json_incref(res) : json_object();
             json_decref(root);
-            return UP_OK;
+            return *result ? UP_OK : UP_UNAVAILABLE;
         }
     }
-    if ((code && strcmp(code, "NotFound") == 0) || status == 404)
-        r = UP_NOT_FOUND;
-    else if (status == 429 || (code && strcmp(code, "FlowLimitExceeded") == 0))
+    /* UPSTREAM.md "Error envelope": FlowLimitExceeded is 429 with CodeN
+     * 100018; accept it however it is sent (any status, code or CodeN). */
+    if (status == 429 || flow || volc_code_is(code, "FlowLimitExceeded"))
         r = UP_THROTTLED;
+    /* UPSTREAM.md "Parameter errors": unknown ids are 404 NotFound.group_id /
+     * NotFound.asset_id. InvalidActionOrVersion is also a 404, and so is a
+     * wrong host (no body): those are configuration errors, never "the
+     * object is gone", so only a NotFound code means not found. */
+    else if (volc_code_is(code, "NotFound"))
+        r = UP_NOT_FOUND;
     else if (status >= 400 && status < 500)
         r = UP_REJECTED;
     else if (status == 200 && code)
@@ -215,10 +246,48 @@ enum up_result volc_classify(long status, const struct buf *body, json_t **resul
     } else {
         char c[32];
         snprintf(c, sizeof c, "Http%ld", status);
-        volc_set_error(err, (int)status, c, "no Volcengine error in the response body");
+        volc_set_error(err, (int)status, c,
+                       status == 404 ? "404 without a Volcengine error: is the upstream endpoint's host right?"
+                                     : "no Volcengine error in the response body");
     }
     json_decref(root);
     return r;
+}
+
+/* What an operator should do about a refusal that no retry will fix; one
+ * log line per code and minute, so a misconfigured node does not flood. */
+static const struct {
+    const char *code;
+    const char *hint;
+} volc_hints[] = {
+    /* UPSTREAM.md "Error envelope": InvalidTimestamp 400 for a stale X-Date */
+    {"InvalidTimestamp", "the upstream refused X-Date: this host's clock is off by minutes; sync it (NTP)"},
+    {"AccessDenied", "the access key lacks IAM permission for the ark asset Actions; grant the policy "
+                     "(README: Using the real upstream)"},
+    {"SignatureDoesNotMatch", "the upstream rejected the signature: check PORTICO_VOLC_SK and the region"},
+    {"InvalidAccessKey", "the upstream does not know PORTICO_VOLC_AK"},
+    {"MissingAuthenticationToken", "the upstream saw no credentials: check PORTICO_VOLC_AK/SK"},
+    {"InvalidActionOrVersion", "the upstream does not serve this Action/Version: is the endpoint the ark "
+                               "OpenAPI host (open.volcengineapi.com / open.byteplusapi.com)?"},
+};
+
+static void volc_hint(const char *action, const struct up_error *err)
+{
+    static int64_t last[sizeof volc_hints / sizeof volc_hints[0]];
+    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    for (size_t i = 0; i < sizeof volc_hints / sizeof volc_hints[0]; i++) {
+        if (!volc_code_is(err->code, volc_hints[i].code))
+            continue;
+        int64_t now = clock_mono_ms();
+        pthread_mutex_lock(&mu);
+        int due = last[i] == 0 || now - last[i] >= 60000;
+        if (due)
+            last[i] = now;
+        pthread_mutex_unlock(&mu);
+        if (due)
+            log_warn("upstream %s: %s (http %d): %s", action, err->code, err->http_status, volc_hints[i].hint);
+        return;
+    }
 }
 
 /* One signed POST. *not_acted is set when the upstream certainly did not
@@ -372,6 +441,13 @@ static enum up_result volc_call(struct volc *v, const char *action, json_t *req,
     memset(err, 0, sizeof *err);
     buf_init(&url, VOLC_MAX_URL);
     buf_init(&query, VOLC_MAX_URL);
+    /* UPSTREAM.md "ProjectName": accepted by every Action; assets are
+     * usable only by video keys of the same project, so every call names it. */
+    if (req && !json_object_get(req, "ProjectName") && v->project_name &&
+        json_object_set_new(req, "ProjectName", json_string(v->project_name)) != 0) {
+        volc_set_error(err, 0, "OutOfMemory", "cannot encode the request");
+        goto out;
+    }
     if (!req || !(body = json_dumps(req, JSON_COMPACT))) {
         volc_set_error(err, 0, "OutOfMemory", "cannot encode the request");
         goto out;
@@ -409,6 +485,8 @@ static enum up_result volc_call(struct volc *v, const char *action, json_t *req,
                  v->max_attempts, up_result_str(r), err->code, err->http_status);
         volc_backoff(attempt);
     }
+    if (r == UP_REJECTED)
+        volc_hint(action, err);
 out:
     if (r == UP_OK && result)
         *result = res;
@@ -434,19 +512,30 @@ static enum up_result volc_take_id(json_t *res, char *id_out, struct up_error *e
     return UP_OK;
 }
 
-/* Runs a call whose Result is {"Id"}. */
-static enum up_result volc_id_call(struct upstream *u, const char *action, json_t *req,
-                                   enum volc_kind kind, char *id_out, struct up_error *err)
+/* Runs a create whose Result is {"Id"}. */
+static enum up_result volc_create_call(struct upstream *u, const char *action, json_t *req,
+                                       char *id_out, struct up_error *err)
+{
+    json_t *res = NULL;
+    enum up_result r = volc_call(u->impl, action, req, VOLC_CREATE, &res, err);
+    if (r == UP_OK) {
+        r = volc_take_id(res, id_out, err);
+        /* reconciliation: a 200 without a usable id still created something */
+        if (r != UP_OK && err)
+            err->maybe_acted = 1;
+    }
+    json_decref(res);
+    return r;
+}
+
+/* Runs an update or a delete. UPSTREAM.md "UpdateAssetGroup / UpdateAsset
+ * -> Result {Id} (one source); DeleteAssetGroup / DeleteAsset -> Result {}":
+ * success is the 200 itself, whatever the Result holds. */
+static enum up_result volc_change_call(struct upstream *u, const char *action, json_t *req,
+                                       enum volc_kind kind, struct up_error *err)
 {
     json_t *res = NULL;
     enum up_result r = volc_call(u->impl, action, req, kind, &res, err);
-    /* res is NULL only for a delete whose retry was answered NotFound. */
-    if (r == UP_OK && res) {
-        r = volc_take_id(res, id_out, err);
-        /* reconciliation: a 200 without a usable id still created something */
-        if (r != UP_OK && kind == VOLC_CREATE && err)
-            err->maybe_acted = 1;
-    }
     json_decref(res);
     return r;
 }
@@ -484,7 +573,7 @@ static enum up_result volc_create_group(struct upstream *u, const char *name, co
     if (volc_set_opt(req, "Name", name) || volc_set_opt(req, "Description", description ? description : "") ||
         volc_set_opt(req, "GroupType", group_type))
         return volc_bad_argument(req, err, "cannot build the request");
-    return volc_id_call(u, "CreateAssetGroup", req, VOLC_CREATE, id_out, err);
+    return volc_create_call(u, "CreateAssetGroup", req, id_out, err);
 }
 
 static enum up_result volc_update_group(struct upstream *u, const char *id, const char *name,
@@ -496,7 +585,7 @@ static enum up_result volc_update_group(struct upstream *u, const char *id, cons
     if (volc_set_opt(req, "Id", id) || volc_set_opt(req, "Name", name) ||
         volc_set_opt(req, "Description", description))
         return volc_bad_argument(req, err, "cannot build the request");
-    return volc_id_call(u, "UpdateAssetGroup", req, VOLC_IDEMPOTENT, NULL, err);
+    return volc_change_call(u, "UpdateAssetGroup", req, VOLC_IDEMPOTENT, err);
 }
 
 static enum up_result volc_delete_group(struct upstream *u, const char *id, struct up_error *err)
@@ -504,7 +593,7 @@ static enum up_result volc_delete_group(struct upstream *u, const char *id, stru
     json_t *req = json_object();
     if (!id || volc_set_opt(req, "Id", id))
         return volc_bad_argument(req, err, "Id is required");
-    return volc_id_call(u, "DeleteAssetGroup", req, VOLC_DELETE, NULL, err);
+    return volc_change_call(u, "DeleteAssetGroup", req, VOLC_DELETE, err);
 }
 
 static enum up_result volc_create_asset(struct upstream *u, const char *group_id, const char *url,
@@ -517,7 +606,58 @@ static enum up_result volc_create_asset(struct upstream *u, const char *group_id
     if (volc_set_opt(req, "GroupId", group_id) || volc_set_opt(req, "URL", url) ||
         volc_set_opt(req, "AssetType", asset_type) || volc_set_opt(req, "Name", name))
         return volc_bad_argument(req, err, "cannot build the request");
-    return volc_id_call(u, "CreateAsset", req, VOLC_CREATE, id_out, err);
+    return volc_create_call(u, "CreateAsset", req, id_out, err);
+}
+
+/* UPSTREAM.md "GetAsset": Status is Processing, Active or Failed (one
+ * reseller also lists Inactive). Any other word is kept verbatim: the
+ * record cannot rule it out, and calling it an invalid reply would keep
+ * the asset Processing for ever. A bounded word of letters only. */
+static int volc_valid_status(const char *s)
+{
+    size_t n = s ? strnlen(s, UP_STATUS_MAX) : 0;
+    if (n == 0 || n >= UP_STATUS_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || s[i] == '_'))
+            return 0;
+    return 1;
+}
+
+/* Copies a JSON string into dst, replacing control bytes: it reaches our
+ * records, logs and customers. Absent or not a string: "". */
+static void volc_copy_text(char *dst, size_t cap, json_t *v)
+{
+    const char *s = json_is_string(v) ? json_string_value(v) : "";
+    snprintf(dst, cap, "%s", s);
+    for (char *p = dst; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = ' ';
+}
+
+/* The Result of GetAsset into out; -1 (err set) when it is not one. */
+int volc_parse_asset(json_t *res, const char *id, struct up_asset *out, struct up_error *err)
+{
+    const char *rid = volc_json_str(res, "Id");
+    const char *gid = volc_json_str(res, "GroupId");
+    const char *status = volc_json_str(res, "Status");
+    json_t *error = json_object_get(res, "Error");
+    if (!volc_valid_id(rid) || (id && strcmp(rid, id) != 0) || (gid && !volc_valid_id(gid)) ||
+        !volc_valid_status(status)) {
+        volc_set_error(err, 200, "InvalidResponse", "GetAsset Result lacks a valid Id or Status");
+        return -1;
+    }
+    memset(out, 0, sizeof *out);
+    snprintf(out->id, sizeof out->id, "%s", rid);
+    snprintf(out->group_id, sizeof out->group_id, "%s", gid ? gid : "");
+    snprintf(out->status, sizeof out->status, "%s", status);
+    /* UPSTREAM.md "GetAsset": a failed asset carries Error {Code, Message}. */
+    if (json_is_object(error)) {
+        volc_copy_text(out->error_code, sizeof out->error_code, json_object_get(error, "Code"));
+        volc_copy_text(out->error_message, sizeof out->error_message, json_object_get(error, "Message"));
+    }
+    volc_copy_text(out->failure_reason, sizeof out->failure_reason, json_object_get(res, "FailureReason"));
+    return 0;
 }
 
 static enum up_result volc_get_asset(struct upstream *u, const char *id, struct up_asset *out,
@@ -528,28 +668,8 @@ static enum up_result volc_get_asset(struct upstream *u, const char *id, struct 
     if (!id || !out || volc_set_opt(req, "Id", id))
         return volc_bad_argument(req, err, "Id is required");
     enum up_result r = volc_call(u->impl, "GetAsset", req, VOLC_IDEMPOTENT, &res, err);
-    if (r != UP_OK)
-        return r;
-
-    const char *rid = volc_json_str(res, "Id");
-    const char *gid = volc_json_str(res, "GroupId");
-    const char *status = volc_json_str(res, "Status");
-    json_t *reason = json_object_get(res, "FailureReason");
-    if (!volc_valid_id(rid) || strcmp(rid, id) != 0 || !volc_valid_id(gid) || !status ||
-        (strcmp(status, "Processing") != 0 && strcmp(status, "Active") != 0 &&
-         strcmp(status, "Failed") != 0) ||
-        (reason && !json_is_string(reason) && !json_is_null(reason))) {
-        volc_set_error(err, 200, "InvalidResponse", "GetAsset Result lacks a valid Id, GroupId or Status");
+    if (r == UP_OK && volc_parse_asset(res, id, out, err) != 0)
         r = UP_UNAVAILABLE;
-        goto out;
-    }
-    memset(out, 0, sizeof *out);
-    snprintf(out->id, sizeof out->id, "%s", rid);
-    snprintf(out->group_id, sizeof out->group_id, "%s", gid);
-    snprintf(out->status, sizeof out->status, "%s", status);
-    if (json_is_string(reason))
-        snprintf(out->failure_reason, sizeof out->failure_reason, "%s", json_string_value(reason));
-out:
     json_decref(res);
     return r;
 }
@@ -562,7 +682,7 @@ static enum up_result volc_update_asset(struct upstream *u, const char *id, cons
         return volc_bad_argument(req, err, "Id and Name are required");
     if (volc_set_opt(req, "Id", id) || volc_set_opt(req, "Name", name))
         return volc_bad_argument(req, err, "cannot build the request");
-    return volc_id_call(u, "UpdateAsset", req, VOLC_IDEMPOTENT, NULL, err);
+    return volc_change_call(u, "UpdateAsset", req, VOLC_IDEMPOTENT, err);
 }
 
 static enum up_result volc_delete_asset(struct upstream *u, const char *id, struct up_error *err)
@@ -570,12 +690,13 @@ static enum up_result volc_delete_asset(struct upstream *u, const char *id, stru
     json_t *req = json_object();
     if (!id || volc_set_opt(req, "Id", id))
         return volc_bad_argument(req, err, "Id is required");
-    return volc_id_call(u, "DeleteAsset", req, VOLC_DELETE, NULL, err);
+    return volc_change_call(u, "DeleteAsset", req, VOLC_DELETE, err);
 }
 
 static enum up_result volc_ping(struct upstream *u, struct up_error *err)
 {
-    json_t *req = json_pack("{s:i, s:i}", "PageNumber", 1, "PageSize", 1);
+    /* UPSTREAM.md "ListAssetGroups / ListAssets": Filter is required. */
+    json_t *req = json_pack("{s:{s:s}, s:i, s:i}", "Filter", "GroupType", "AIGC", "PageNumber", 1, "PageSize", 1);
     json_t *res = NULL;
     enum up_result r = volc_call(u->impl, "ListAssetGroups", req, VOLC_IDEMPOTENT, &res, err);
     json_decref(res);
@@ -604,11 +725,10 @@ int64_t volc_parse_time(const char *s)
     return t < 0 ? -1 : (int64_t)t * 1000;
 }
 
-/* A URL we hand to a browser: http(s), bounded, no spaces or controls. */
-static int volc_valid_link(const char *s)
+/* A URL we hand to a browser: http(s), shorter than cap, no spaces or controls. */
+static int volc_valid_link(const char *s, size_t cap)
 {
-    if (!s || strnlen(s, UP_LINK_MAX) >= UP_LINK_MAX ||
-        (strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0))
+    if (!s || strnlen(s, cap) >= cap || (strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0))
         return 0;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++)
         if (*p <= 0x20 || *p == 0x7f)
@@ -616,38 +736,64 @@ static int volc_valid_link(const char *s)
     return 1;
 }
 
-static enum up_result volc_create_validate_session(struct upstream *u, const char *callback_url,
-                                                   struct up_validate_session *out, struct up_error *err)
+/* An expiry the reply may carry after all: an RFC 3339 string or unix
+ * seconds under any of the names a service would use; -1 when absent. */
+static int64_t volc_reply_expiry(json_t *res)
 {
-    json_t *req = json_object();
-    json_t *res = NULL;
-    if (!out || volc_set_opt(req, "CallbackURL", callback_url))
-        return volc_bad_argument(req, err, "cannot build the request");
-    enum up_result r = volc_call(u->impl, "CreateVisualValidateSession", req, VOLC_CREATE, &res, err);
-    if (r != UP_OK)
-        return r;
+    static const char *const names[] = {"ExpireTime", "ExpiredTime", "ExpireAt", "ExpiresAt"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        json_t *v = json_object_get(res, names[i]);
+        if (json_is_string(v))
+            return volc_parse_time(json_string_value(v));
+        if (json_is_integer(v) && json_integer_value(v) > 0 && json_integer_value(v) < ((json_int_t)1 << 40))
+            return (int64_t)json_integer_value(v) * 1000;
+    }
+    return -1;
+}
+
+/* The Result of CreateVisualValidateSession into out; -1 (err set) when it
+ * is not one. now_ms + ttl_s is the expiry when the reply names none. */
+int volc_parse_session(json_t *res, int64_t now_ms, int ttl_s, struct up_validate_session *out,
+                       struct up_error *err)
+{
     const char *token = volc_json_str(res, "BytedToken");
     const char *link = volc_json_str(res, "H5Link");
     const char *cb = volc_json_str(res, "CallbackURL");
-    int64_t expire = volc_parse_time(volc_json_str(res, "ExpireTime"));
     /* The token goes into our records and back to customers: the same
      * boring alphabet as ids, a little longer. */
     int token_ok = token && strnlen(token, UP_TOKEN_MAX) < UP_TOKEN_MAX && token[0];
     for (const char *p = token; token_ok && *p; p++)
         token_ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
                    *p == '-' || *p == '_' || *p == '.';
-    if (!token_ok || !volc_valid_link(link) || expire < 0 || (cb && cb[0] && !volc_valid_link(cb))) {
-        volc_set_error(err, 200, "InvalidResponse",
-                       "CreateVisualValidateSession Result lacks a valid BytedToken, H5Link or ExpireTime");
-        r = UP_UNAVAILABLE;
-        goto out;
+    if (!token_ok || !volc_valid_link(link, UP_H5_LINK_MAX)) {
+        volc_set_error(err, 200, "InvalidResponse", "CreateVisualValidateSession Result lacks a valid BytedToken or H5Link");
+        return -1;
     }
     memset(out, 0, sizeof *out);
     snprintf(out->token, sizeof out->token, "%s", token);
     snprintf(out->h5_link, sizeof out->h5_link, "%s", link);
-    snprintf(out->callback_url, sizeof out->callback_url, "%s", cb ? cb : "");
-    out->expire_ms = expire;
-out:
+    /* The CallbackURL echoed back is informative; one we could not hand to a
+     * browser is dropped, not a reason to lose a session the upstream made. */
+    snprintf(out->callback_url, sizeof out->callback_url, "%s", volc_valid_link(cb, UP_LINK_MAX) ? cb : "");
+    /* UPSTREAM.md "CreateVisualValidateSession ... no expiry field" and
+     * "H5Link valid ~120 s": derive the expiry locally unless one is given. */
+    int64_t expire = volc_reply_expiry(res);
+    out->expire_ms = expire > 0 ? expire : now_ms + (int64_t)(ttl_s > 0 ? ttl_s : 120) * 1000;
+    return 0;
+}
+
+static enum up_result volc_create_validate_session(struct upstream *u, const char *callback_url,
+                                                   struct up_validate_session *out, struct up_error *err)
+{
+    struct volc *v = u->impl;
+    json_t *req = json_object();
+    json_t *res = NULL;
+    if (!out || volc_set_opt(req, "CallbackURL", callback_url))
+        return volc_bad_argument(req, err, "cannot build the request");
+    int64_t asked = clock_wall_ms();
+    enum up_result r = volc_call(v, "CreateVisualValidateSession", req, VOLC_CREATE, &res, err);
+    if (r == UP_OK && volc_parse_session(res, asked, v->validate_ttl_s, out, err) != 0)
+        r = UP_UNAVAILABLE;
     json_decref(res);
     return r;
 }
@@ -675,9 +821,19 @@ static enum up_result volc_get_validate_result(struct upstream *u, const char *t
         return volc_bad_argument(req, err, "BytedToken is required");
     memset(out, 0, sizeof *out);
     enum up_result r = volc_call(u->impl, "GetVisualValidateResult", req, VOLC_IDEMPOTENT, &res, err);
+    /* UPSTREAM.md "GetVisualValidateResult": one public fork sees HTTP 404
+     * for an expired or used token. A 404 that says InvalidActionOrVersion
+     * is a configuration error, not an expired token. */
+    if ((r == UP_NOT_FOUND || r == UP_REJECTED) && err->http_status == 404 &&
+        !volc_code_is(err->code, "InvalidActionOrVersion")) {
+        out->state = UP_VALIDATE_EXPIRED;
+        snprintf(out->message, sizeof out->message, "%s", err->message);
+        memset(err, 0, sizeof *err);
+        return UP_OK;
+    }
     if (r == UP_REJECTED) {
         for (size_t i = 0; i < sizeof volc_validate_codes / sizeof volc_validate_codes[0]; i++) {
-            if (strcmp(err->code, volc_validate_codes[i].code) != 0)
+            if (!volc_code_is(err->code, volc_validate_codes[i].code))
                 continue;
             out->state = volc_validate_codes[i].state;
             snprintf(out->message, sizeof out->message, "%s", err->message);
@@ -690,6 +846,7 @@ static enum up_result volc_get_validate_result(struct upstream *u, const char *t
         return r;
     const char *gid = volc_json_str(res, "GroupId");
     const char *type = volc_json_str(res, "GroupType");
+    /* GroupType is checked only when present (crun documents GroupId alone). */
     if (!volc_valid_id(gid) || (type && strcmp(type, "LivenessFace") != 0)) {
         volc_set_error(err, 200, "InvalidResponse", "GetVisualValidateResult Result lacks a valid GroupId");
         r = UP_UNAVAILABLE;
@@ -719,6 +876,7 @@ static void volc_free(struct volc *v)
     free(v->region);
     free(v->service);
     free(v->version);
+    free(v->project_name);
     ark_video_free(v->ark);
     free(v);
 }
@@ -758,6 +916,7 @@ static const struct upstream_ops volc_ops = {
     /* reconciliation (volc_find.c) */
     .find_group = volc_find_group,
     .find_asset = volc_find_asset,
+    .raw_action = volc_raw_action, /* doctor (volc_raw.c) */
 };
 
 /* Splits "scheme://authority[/path]" into base URL, host and the
@@ -813,8 +972,10 @@ struct upstream *upstream_volc_new(const struct upstream_config *cfg)
     v->region = strdup(cfg->region ? cfg->region : "cn-beijing");
     v->service = strdup(cfg->service ? cfg->service : "ark");
     v->version = strdup(cfg->version ? cfg->version : "2024-01-01");
-    if (!v->access_key || !v->secret_key || !v->region || !v->service || !v->version)
+    v->project_name = strdup(cfg->project_name && *cfg->project_name ? cfg->project_name : "default");
+    if (!v->access_key || !v->secret_key || !v->region || !v->service || !v->version || !v->project_name)
         goto fail;
+    v->validate_ttl_s = cfg->validate_ttl_s > 0 ? cfg->validate_ttl_s : 120;
     v->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 10000;
     v->connect_timeout_ms = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 3000;
     v->max_attempts = cfg->max_attempts > 0 ? cfg->max_attempts : 3;
@@ -840,4 +1001,14 @@ const char *up_result_str(enum up_result r)
     case UP_UNAVAILABLE: return "unavailable";
     }
     return "unknown";
+}
+
+/* doctor: volc_raw.c signs and sends one request with these. */
+void volc_wire(struct upstream *u, struct volc_wire *out)
+{
+    const struct volc *v = u->impl;
+    *out = (struct volc_wire){.base_url = v->base_url, .sign_path = v->sign_path, .host = v->host,
+                              .access_key = v->access_key, .secret_key = v->secret_key, .region = v->region,
+                              .service = v->service, .version = v->version, .timeout_ms = v->timeout_ms,
+                              .connect_timeout_ms = v->connect_timeout_ms};
 }

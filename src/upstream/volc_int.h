@@ -40,6 +40,14 @@ enum up_result ark_get_video_task(struct upstream *u, const char *id, struct up_
 enum up_result volc_classify(long status, const struct buf *body, json_t **result, struct up_error *err);
 /* "YYYY-MM-DDThh:mm:ss[.fff]Z" to wall-clock ms; -1 if it is not that. */
 int64_t volc_parse_time(const char *s);
+/* 1 when code is base or base.<detail> ("NotFound.asset_id" is NotFound). */
+int volc_code_is(const char *code, const char *base);
+/* The Results of GetAsset and CreateVisualValidateSession; 0, or -1 with
+ * err set. id NULL: any Id. A session without an expiry field expires at
+ * now_ms + ttl_s. (Also used by the reply vectors in tests/unit.) */
+int volc_parse_asset(json_t *res, const char *id, struct up_asset *out, struct up_error *err);
+int volc_parse_session(json_t *res, int64_t now_ms, int ttl_s, struct up_validate_session *out,
+                       struct up_error *err);
 /* ark_video.c: the same for ModelArk; on UP_OK *root is the parsed object. */
 enum up_result ark_classify(long status, const struct buf *body, json_t **root, struct up_error *err);
 /* Fills out from a task object whose id must equal id; -1 when it is not one. */
@@ -54,5 +62,17 @@ enum up_result volc_find_group(struct upstream *u, const char *group_type, const
                                char id_out[static IDS_MAX], struct up_error *err);
 enum up_result volc_find_asset(struct upstream *u, const char *group_id, const char *tag,
                                char id_out[static IDS_MAX], struct up_error *err);
+
+/* doctor: what volc_raw.c needs to sign and send one request itself. The
+ * strings belong to the upstream and live as long as it does. */
+struct volc_wire {
+    const char *base_url, *sign_path, *host;
+    const char *access_key, *secret_key, *region, *service, *version;
+    long timeout_ms, connect_timeout_ms;
+};
+void volc_wire(struct upstream *u, struct volc_wire *out);
+/* volc_raw.c: the raw_action op (upstream.h). */
+enum up_result volc_raw_action(struct upstream *u, const char *action, const char *json_body, long *http_status,
+                               char **reply, struct up_error *err);
 
 #endif

@@ -159,7 +159,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         } else if (!strcmp(action, "!form")) {
             form(raw, raw_len);
         } else if (!strcmp(action, "!ok") || !strcmp(action, "!bad")) {
-            sim_assets_finish_check(s->assets, asset, action[1] == 'o', SIM_CODE_FORMAT_UNSUPPORTED, "fuzz verdict");
+            sim_assets_finish_check(s->assets, asset, action[1] == 'o', "InvalidParameter.FormatUnsupported", "fuzz verdict");
         } else {
             const char *name = action[0] == '~' ? action + 1 : action;
             const char *version = action[0] == '~' ? NULL : "2024-01-01";

@@ -1,6 +1,6 @@
 /* fuzz_upstream_response.c — what the upstream answers, as the clients
  * parse it: volc.c's volc_classify (the ResponseMetadata/Result envelope),
- * volc_parse_time, volc_valid_id; ark_video.c's ark_classify and
+ * volc_parse_time, volc_valid_id, volc_parse_asset, volc_parse_session; ark_video.c's ark_classify and
  * ark_parse_task (a ModelArk task object). Exposed through volc_int.h.
  *
  * Input: byte 0 picks the HTTP status (from a list, or raw); the rest is
@@ -45,6 +45,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)volc_valid_id(str_of(res, "Id"));
         (void)volc_valid_id(str_of(res, "GroupId"));
         (void)volc_parse_time(str_of(res, "ExpireTime"));
+        /* the typed Results: GetAsset and CreateVisualValidateSession */
+        struct up_asset a;
+        if (volc_parse_asset(res, NULL, &a, &err) == 0 &&
+            (!memchr(a.status, '\0', sizeof a.status) || !memchr(a.error_code, '\0', sizeof a.error_code) ||
+             !memchr(a.error_message, '\0', sizeof a.error_message)))
+            abort();
+        static struct up_validate_session vs;
+        if (volc_parse_session(res, 1000, 120, &vs, &err) == 0 &&
+            (!memchr(vs.h5_link, '\0', sizeof vs.h5_link) || vs.expire_ms <= 0))
+            abort();
+        check_err(&err);
         json_decref(res);
     } else {
         if (res)

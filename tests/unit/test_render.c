@@ -45,6 +45,23 @@ static void test_asset_text_matches_jansson(void)
     same_as_jansson(&a);
     a = sample("é漢字😀 zh-Hant 繁體", "Processing");
     same_as_jansson(&a);
+    /* API.md §2: a Failed asset carries the upstream's Error verbatim */
+    a = sample("failed with code", "Failed");
+    snprintf(a.error_code, sizeof a.error_code, "InvalidParameter.DownloadFailed");
+    snprintf(a.error_message, sizeof a.error_message, "download \"failed\"\n");
+    same_as_jansson(&a);
+    json_t *o = render_asset(&a);
+    CHECK_STR(json_string_value(json_object_get(json_object_get(o, "Error"), "Code")),
+              "InvalidParameter.DownloadFailed");
+    json_decref(o);
+    /* an unknown Status is passed through verbatim, with no Error */
+    a = sample("unknown", "Inactive");
+    snprintf(a.error_code, sizeof a.error_code, "X");
+    same_as_jansson(&a);
+    o = render_asset(&a);
+    CHECK_STR(json_string_value(json_object_get(o, "UpstreamStatus")), "Inactive");
+    CHECK(json_object_get(o, "Error") == NULL && json_object_get(o, "FailureReason") == NULL);
+    json_decref(o);
 }
 
 static void test_jsonw_escapes_control_characters(void)

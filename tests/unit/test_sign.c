@@ -547,7 +547,8 @@ static void test_verify_rejects_malformed(void)
     CHECK(verify_auth(t) == SIGN_MALFORMED);
     snprintf(t, sizeof t, "HMAC-SHA256 Credential=" V_AK "/%s/cn-beijing/ark/requesx, %s", d8, sh);
     CHECK(verify_auth(t) == SIGN_MALFORMED);
-    /* SignedHeaders problems: no host, unsorted, duplicate, uppercase, empty item */
+    /* SignedHeaders problems: x-content-sha256 or x-date not signed, unsorted,
+     * duplicate, uppercase, empty item */
     snprintf(t, sizeof t, "HMAC-SHA256 %.*sSignedHeaders=x-date, %s", (int)(sh - cred), cred, sig);
     CHECK(verify_auth(t) == SIGN_MALFORMED);
     snprintf(t, sizeof t, "HMAC-SHA256 %.*sSignedHeaders=x-date;host, %s", (int)(sh - cred), cred, sig);
@@ -559,11 +560,12 @@ static void test_verify_rejects_malformed(void)
     snprintf(t, sizeof t, "HMAC-SHA256 %.*sSignedHeaders=host;;x-date, %s", (int)(sh - cred), cred, sig);
     CHECK(verify_auth(t) == SIGN_MALFORMED);
     /* a signed header that is absent */
-    snprintf(t, sizeof t, "HMAC-SHA256 %.*sSignedHeaders=host;x-custom;x-date, %s", (int)(sh - cred),
-             cred, sig);
+    snprintf(t, sizeof t, "HMAC-SHA256 %.*sSignedHeaders=host;x-content-sha256;x-custom;x-date, %s",
+             (int)(sh - cred), cred, sig);
     CHECK(verify_auth(t) == SIGN_MALFORMED);
     /* fewer signed headers than were signed: a valid shape, wrong signature */
-    snprintf(t, sizeof t, "HMAC-SHA256 %.*sSignedHeaders=host;x-date, %s", (int)(sh - cred), cred, sig);
+    snprintf(t, sizeof t, "HMAC-SHA256 %.*sSignedHeaders=x-content-sha256;x-date, %s", (int)(sh - cred), cred,
+             sig);
     CHECK(verify_auth(t) == SIGN_BAD_SIGNATURE);
     /* Signature not 64 lowercase hex */
     snprintf(t, sizeof t, "HMAC-SHA256 %.*sSignature=%064d", (int)(sig - cred), cred, 0);
@@ -592,7 +594,7 @@ static void test_verify_rejects_malformed(void)
     snprintf(t, sizeof t, "HMAC-SHA256 Credential=%.900s/%s/cn-beijing/ark/request, %s", huge + 100,
              d8, sh);
     CHECK(verify_auth(t) == SIGN_MALFORMED);
-    snprintf(t, sizeof t, "HMAC-SHA256 %.*sSignedHeaders=host;%.200s, %s", (int)(sh - cred), cred,
+    snprintf(t, sizeof t, "HMAC-SHA256 %.*sSignedHeaders=host;%.200s;x-content-sha256;x-date, %s", (int)(sh - cred), cred,
              "x-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", sig);
     CHECK(verify_auth(t) == SIGN_MALFORMED);
     /* a huge header value for a signed header */
@@ -610,6 +612,76 @@ static void test_verify_rejects_malformed(void)
     CHECK(verify(&r, VQUERY, VBODY, now) == SIGN_MALFORMED);
 }
 
+/* A request exactly as Volcengine's official Node SDK (@volcengine/openapi
+ * 1.36.2, lib/base/sign.js) signs it: SignedHeaders "x-content-sha256;x-date",
+ * no host, content-type unsigned. The Authorization below was produced by
+ * that SDK's own Signer for this body, query and time (UPSTREAM.md "Asset
+ * API": the service accepts it, so the verifier must). */
+#define SDK_XDATE "20260521T162915Z"
+#define SDK_SHA "a8ee7d4f5a26378b874aa451988ebb71a47f4a5115dee31f80e2bdebf1bd82b2"
+#define SDK_AUTH                                                                                                \
+    "HMAC-SHA256 Credential=AKLTverifier/20260521/cn-beijing/ark/request, SignedHeaders=x-content-sha256;x-date, " \
+    "Signature=d2d6979e37643c9d4eefb10f1f0f17b2b273be2d966e75ce5a8584a680ca166f"
+
+static void sdk_request(struct req *r)
+{
+    memset(r, 0, sizeof *r);
+    req_set(r, "Host", "127.0.0.1:8089");
+    req_set(r, "Content-Type", "application/json; charset=utf-8");
+    req_set(r, "X-Date", SDK_XDATE);
+    req_set(r, "X-Content-Sha256", SDK_SHA);
+    req_set(r, "Authorization", SDK_AUTH);
+}
+
+static void test_verify_accepts_request_signed_without_host(void)
+{
+    /* 2026-05-21T16:29:15Z, a minute later */
+    int64_t now = 1779380955000LL + 60 * 1000;
+    struct req r;
+    sdk_request(&r);
+    CHECK(verify(&r, VQUERY, VBODY, now) == SIGN_OK);
+    /* host is not signed: any Host header (or none) verifies */
+    req_set(&r, "Host", "elsewhere.example:1");
+    CHECK(verify(&r, VQUERY, VBODY, now) == SIGN_OK);
+    req_del(&r, "Host");
+    CHECK(verify(&r, VQUERY, VBODY, now) == SIGN_OK);
+    /* but the body and the time still are */
+    CHECK(verify(&r, VQUERY, "{\"Id\":\"asset-20240619071306-zzzzz\"}", now) == SIGN_BAD_SIGNATURE);
+    req_set(&r, "X-Date", "20260521T162916Z");
+    CHECK(verify(&r, VQUERY, VBODY, now) == SIGN_BAD_SIGNATURE);
+    /* a stale X-Date is refused as such, before the signature is computed */
+    sdk_request(&r);
+    CHECK(verify(&r, VQUERY, VBODY, now + 16 * 60 * 1000) == SIGN_EXPIRED);
+}
+
+static void test_verify_requires_x_date_and_content_sha_signed(void)
+{
+    int64_t now = 1779380955000LL;
+    struct req r;
+    const char *sig = strstr(SDK_AUTH, "Signature=");
+    char t[512];
+    /* x-date signed, x-content-sha256 not */
+    sdk_request(&r);
+    snprintf(t, sizeof t, "HMAC-SHA256 Credential=AKLTverifier/20260521/cn-beijing/ark/request, "
+             "SignedHeaders=host;x-date, %s", sig);
+    req_set(&r, "Authorization", t);
+    CHECK(verify(&r, VQUERY, VBODY, now) == SIGN_MALFORMED);
+    /* x-content-sha256 signed, x-date not */
+    snprintf(t, sizeof t, "HMAC-SHA256 Credential=AKLTverifier/20260521/cn-beijing/ark/request, "
+             "SignedHeaders=host;x-content-sha256, %s", sig);
+    req_set(&r, "Authorization", t);
+    CHECK(verify(&r, VQUERY, VBODY, now) == SIGN_MALFORMED);
+    /* neither: only content-type and host */
+    snprintf(t, sizeof t, "HMAC-SHA256 Credential=AKLTverifier/20260521/cn-beijing/ark/request, "
+             "SignedHeaders=content-type;host, %s", sig);
+    req_set(&r, "Authorization", t);
+    CHECK(verify(&r, VQUERY, VBODY, now) == SIGN_MALFORMED);
+    /* a superset with host (what sign_v4 sends) still verifies */
+    req_sign(&r, now, V_AK, V_SK);
+    CHECK(strstr(r.auth, "SignedHeaders=content-type;host;x-content-sha256;x-date") != NULL);
+    CHECK(verify(&r, VQUERY, VBODY, now) == SIGN_OK);
+}
+
 int main(void)
 {
     RUN(test_published_vector);
@@ -620,5 +692,7 @@ int main(void)
     RUN(test_verify_round_trip);
     RUN(test_verify_rejects_tampering);
     RUN(test_verify_rejects_malformed);
+    RUN(test_verify_accepts_request_signed_without_host);
+    RUN(test_verify_requires_x_date_and_content_sha_signed);
     return check_summary();
 }

@@ -3,6 +3,7 @@
  * client's wire behaviour (signing, retries, mapping, limits), not the
  * simulator. */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <netinet/in.h>
@@ -252,6 +253,185 @@ static struct upstream *client_for(int port, int max_attempts, long timeout_ms)
 #define ERR(code) "{\"ResponseMetadata\":{\"RequestId\":\"r1\",\"Action\":\"X\",\"Version\":\"2024-01-01\",\"Service\":\"ark\",\"Region\":\"cn-beijing\",\"Error\":{\"Code\":\"" code "\",\"Message\":\"msg " code "\"}}}"
 #define GOOD_ASSET "{\"ResponseMetadata\":{\"RequestId\":\"r2\"},\"Result\":{\"Id\":\"asset-20240619071306-abcde\",\"GroupId\":\"group-20240619071306-fghij\",\"Name\":\"n\",\"AssetType\":\"Image\",\"URL\":\"http://x/y.png\",\"Status\":\"Failed\",\"FailureReason\":\"blurry\",\"CreateTime\":\"2024-06-19T07:13:06Z\",\"UpdateTime\":\"2024-06-19T07:13:06Z\"}}"
 
+/* ---------- the public record's replies (tests/vectors/upstream) ----------
+ * Every reply UPSTREAM.md shows or documents, success and error, served to
+ * the real client ops; each file says which op parses it and the outcome
+ * Portico promises (../shared/UPSTREAM.md rule 2: every variant accepted
+ * and turned into a documented outcome). */
+
+#define VECTOR_DIR "tests/vectors/upstream"
+
+static const char *vec_str(json_t *o, const char *k)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* Runs the op of action against a server answering the vector; returns
+ * the result and fills what the op gives back. */
+static enum up_result run_vector_op(struct upstream *u, const char *action, char *id, struct up_asset *a,
+                                    struct up_validate_session *vs, struct up_validate_result *vr,
+                                    struct up_error *err)
+{
+    const char *aid = "asset-20260521162915-k2m4q", *gid = "group-20260521162915-a1b2c";
+    if (strcmp(action, "CreateAssetGroup") == 0)
+        return u->ops->create_group(u, "demo", NULL, "AIGC", id, err);
+    if (strcmp(action, "CreateAsset") == 0)
+        return u->ops->create_asset(u, gid, "https://m.example.invalid/a.png", "Image", NULL, id, err);
+    if (strcmp(action, "GetAsset") == 0)
+        return u->ops->get_asset(u, aid, a, err);
+    if (strcmp(action, "ListAssetGroups") == 0)
+        return u->ops->ping(u, err);
+    if (strcmp(action, "ListAssets") == 0)
+        return u->ops->find_asset(u, gid, "p1t2", id, err);
+    if (strcmp(action, "UpdateAssetGroup") == 0)
+        return u->ops->update_group(u, gid, "n", NULL, err);
+    if (strcmp(action, "UpdateAsset") == 0)
+        return u->ops->update_asset(u, aid, "n", err);
+    if (strcmp(action, "DeleteAssetGroup") == 0)
+        return u->ops->delete_group(u, gid, err);
+    if (strcmp(action, "DeleteAsset") == 0)
+        return u->ops->delete_asset(u, aid, err);
+    if (strcmp(action, "CreateVisualValidateSession") == 0)
+        return u->ops->create_validate_session(u, NULL, vs, err);
+    if (strcmp(action, "GetVisualValidateResult") == 0)
+        return u->ops->get_validate_result(u, "20260521162915BF9DC22A7A65ADF905D8", vr, err);
+    return (enum up_result)-1;
+}
+
+static const char *validate_state_name(enum up_validate_state s)
+{
+    static const char *const names[] = {"passed", "pending", "failed", "expired", "unknown"};
+    return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
+}
+
+static void check_vector(const char *file)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", VECTOR_DIR, file);
+    json_error_t jerr;
+    json_t *v = json_load_file(path, 0, &jerr);
+    CHECK(v != NULL);
+    if (!v)
+        return;
+    const char *action = vec_str(v, "action");
+    json_t *expect = json_object_get(v, "expect");
+    json_t *reply = json_object_get(v, "reply");
+    char *body = reply ? json_dumps(reply, JSON_COMPACT) : strdup("");
+    struct canned sc[] = {{(int)json_integer_value(json_object_get(v, "status")), body, 0, 0, 0}};
+    struct srv *s = srv_start(sc, 1);
+    CHECK(s != NULL && action && json_is_object(expect) && body);
+    if (!s || !action || !body) {
+        free(body);
+        json_decref(v);
+        srv_stop(s);
+        return;
+    }
+    struct upstream *u = client_for(s->port, 1, 5000);
+    char id[IDS_MAX] = "";
+    struct up_asset a;
+    struct up_validate_session *vs = calloc(1, sizeof *vs);
+    struct up_validate_result vr;
+    struct up_error err;
+    memset(&a, 0, sizeof a);
+    memset(&vr, 0, sizeof vr);
+    int64_t before = clock_wall_ms();
+    enum up_result r = run_vector_op(u, action, id, &a, vs, &vr, &err);
+    const char *want;
+    int ok = 1;
+#define VEC_CHECK(cond)                                                                              \
+    do {                                                                                             \
+        if (!(cond)) {                                                                               \
+            fprintf(stderr, "  vector %s: %s\n", file, #cond);                                      \
+            ok = 0;                                                                                  \
+        }                                                                                            \
+    } while (0)
+    VEC_CHECK(strcmp(up_result_str(r), vec_str(expect, "result")) == 0);
+    if ((want = vec_str(expect, "code")))
+        VEC_CHECK(strcmp(err.code, want) == 0);
+    if ((want = vec_str(expect, "id")))
+        VEC_CHECK(strcmp(id, want) == 0);
+    if ((want = vec_str(expect, "status")))
+        VEC_CHECK(strcmp(a.status, want) == 0);
+    if ((want = vec_str(expect, "error_code")))
+        VEC_CHECK(strcmp(a.error_code, want) == 0);
+    if ((want = vec_str(expect, "error_message")))
+        VEC_CHECK(strcmp(a.error_message, want) == 0);
+    if ((want = vec_str(expect, "validate_state")))
+        VEC_CHECK(strcmp(validate_state_name(vr.state), want) == 0);
+    if ((want = vec_str(expect, "token"))) {
+        VEC_CHECK(strcmp(vs->token, want) == 0);
+        /* the whole link is kept, however long (BytePlus: STS credentials) */
+        VEC_CHECK(strcmp(vs->h5_link, vec_str(json_object_get(reply, "Result"), "H5Link")) == 0);
+    }
+    if ((want = vec_str(expect, "expiry")) && strcmp(want, "derived") == 0)
+        VEC_CHECK(vs->expire_ms >= before + 119000 && vs->expire_ms <= clock_wall_ms() + 121000);
+#undef VEC_CHECK
+    CHECK(ok);
+    free(vs);
+    u->ops->destroy(u);
+    srv_stop(s);
+    free(body);
+    json_decref(v);
+}
+
+static int vector_name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void test_replies_of_the_public_record(void)
+{
+    DIR *d = opendir(VECTOR_DIR);
+    CHECK(d != NULL);
+    if (!d)
+        return;
+    char *names[128];
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < sizeof names / sizeof names[0])
+        if (strlen(e->d_name) > 5 && strcmp(e->d_name + strlen(e->d_name) - 5, ".json") == 0)
+            names[n++] = strdup(e->d_name);
+    closedir(d);
+    qsort(names, n, sizeof names[0], vector_name_cmp);
+    CHECK(n >= 30);
+    for (size_t i = 0; i < n; i++) {
+        check_vector(names[i]);
+        free(names[i]);
+    }
+}
+
+/* A session answered with an expiry after all keeps it; the configured
+ * TTL is used only when none is given. */
+static void test_validate_session_expiry_variants(void)
+{
+    struct canned sc[] = {
+        {200, "{\"ResponseMetadata\":{},\"Result\":{\"BytedToken\":\"T1\",\"H5Link\":\"https://h5.example.invalid/x\",\"ExpireTime\":\"2030-01-01T00:00:00Z\"}}", 0, 0, 0},
+        {200, "{\"ResponseMetadata\":{},\"Result\":{\"BytedToken\":\"T2\",\"H5Link\":\"https://h5.example.invalid/x\"}}", 0, 0, 0},
+    };
+    struct srv *s = srv_start(sc, 2);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    char ep[64];
+    snprintf(ep, sizeof ep, "http://127.0.0.1:%d", s->port);
+    struct upstream_config cfg = {.endpoint = ep, .access_key = AK, .secret_key = SK, .region = "cn-beijing",
+                                  .max_attempts = 1, .validate_ttl_s = 30, .project_name = "video-prod"};
+    struct upstream *u = upstream_volc_new(&cfg);
+    struct up_validate_session *vs = calloc(1, sizeof *vs);
+    struct up_error err;
+    CHECK(u->ops->create_validate_session(u, NULL, vs, &err) == UP_OK);
+    CHECK(vs->expire_ms == (int64_t)1893456000 * 1000);
+    int64_t before = clock_wall_ms();
+    CHECK(u->ops->create_validate_session(u, NULL, vs, &err) == UP_OK);
+    CHECK(vs->expire_ms >= before + 29000 && vs->expire_ms <= clock_wall_ms() + 31000);
+    /* UPSTREAM.md "ProjectName": the configured project on every Action */
+    CHECK(strstr(s->recs[1].body, "\"ProjectName\":\"video-prod\"") != NULL);
+    free(vs);
+    u->ops->destroy(u);
+    srv_stop(s);
+}
+
 /* ---------- tests ---------- */
 
 static void test_request_is_signed_and_verifiable(void)
@@ -314,7 +494,8 @@ static void test_get_asset_retries_on_503(void)
     CHECK_STR(a.status, "Failed");
     CHECK_STR(a.failure_reason, "blurry");
     CHECK_STR(s->recs[2].target, "/?Action=GetAsset&Version=2024-01-01");
-    CHECK_STR(s->recs[2].body, "{\"Id\":\"asset-20240619071306-abcde\"}");
+    /* UPSTREAM.md "ProjectName": sent on every Action */
+    CHECK_STR(s->recs[2].body, "{\"Id\":\"asset-20240619071306-abcde\",\"ProjectName\":\"default\"}");
     u->ops->destroy(u);
     srv_stop(s);
 }
@@ -418,7 +599,10 @@ static void test_not_found_and_rejected_mapping(void)
     CHECK_STR(err.message, "msg NotFound");
     CHECK(u->ops->update_group(u, "group-20240619071306-fghij", "x", NULL, &err) == UP_NOT_FOUND);
     CHECK(err.http_status == 400);
-    CHECK(u->ops->get_asset(u, "asset-20240619071306-abcde", &a, &err) == UP_NOT_FOUND);
+    /* A 404 without a NotFound code (a wrong host answers 404 with no body)
+     * is a configuration error, never "the asset is gone". */
+    CHECK(u->ops->get_asset(u, "asset-20240619071306-abcde", &a, &err) == UP_REJECTED);
+    CHECK_STR(err.code, "Http404");
     CHECK(u->ops->update_group(u, "group-20240619071306-fghij", NULL, "d", &err) == UP_REJECTED);
     CHECK_STR(err.code, "InvalidParameter");
     CHECK(srv_count(s) == 4); /* none of these is retried */
@@ -525,8 +709,9 @@ static void test_invalid_responses_rejected(void)
         {200, "{\"ResponseMetadata\":{},\"Result\":{\"Id\":\"asset-20240619071306-zzzzz\",\"GroupId\":\"group-20240619071306-fghij\",\"Status\":\"Active\"}}", 0, 0, 0},
         {200, "{\"ResponseMetadata\":{}}", 0, 0, 0},
         {200, "{\"ResponseMetadata\":{},\"Result\":{\"Id\":\"bad id\"}}", 0, 0, 0},
+        {200, "{\"ResponseMetadata\":{},\"Result\":{\"Id\":\"asset-20240619071306-abcde\",\"Status\":\"not a word!\"}}", 0, 0, 0},
     };
-    struct srv *s = srv_start(sc, 7);
+    struct srv *s = srv_start(sc, 8);
     CHECK(s != NULL);
     if (!s)
         return;
@@ -539,12 +724,17 @@ static void test_invalid_responses_rejected(void)
     CHECK(u->ops->create_group(u, "demo", NULL, "AIGC", id, &err) == UP_UNAVAILABLE);
     CHECK_STR(err.code, "InvalidResponse");
     CHECK(u->ops->create_group(u, "demo", NULL, "AIGC", id, &err) == UP_UNAVAILABLE); /* too long */
-    CHECK(u->ops->get_asset(u, "asset-20240619071306-abcde", &a, &err) == UP_UNAVAILABLE);
-    CHECK_STR(err.code, "InvalidResponse");
+    /* UPSTREAM.md "GetAsset": a Status the record does not name is kept verbatim */
+    CHECK(u->ops->get_asset(u, "asset-20240619071306-abcde", &a, &err) == UP_OK);
+    CHECK_STR(a.status, "Weird");
     CHECK(u->ops->get_asset(u, "asset-20240619071306-abcde", &a, &err) == UP_UNAVAILABLE); /* other id */
-    CHECK(u->ops->update_asset(u, "asset-20240619071306-abcde", "n", &err) == UP_UNAVAILABLE);
-    CHECK(u->ops->delete_group(u, "group-20240619071306-fghij", &err) == UP_UNAVAILABLE);
-    CHECK(srv_count(s) == 7);
+    CHECK_STR(err.code, "InvalidResponse");
+    /* UPSTREAM.md "UpdateAsset ... DeleteAsset": the 200 is the success,
+     * whatever the Result holds ({Id}, {} or nothing) */
+    CHECK(u->ops->update_asset(u, "asset-20240619071306-abcde", "n", &err) == UP_OK);
+    CHECK(u->ops->delete_group(u, "group-20240619071306-fghij", &err) == UP_OK);
+    CHECK(u->ops->get_asset(u, "asset-20240619071306-abcde", &a, &err) == UP_UNAVAILABLE); /* not a Status */
+    CHECK(srv_count(s) == 8);
     u->ops->destroy(u);
     srv_stop(s);
 }
@@ -560,7 +750,9 @@ static void test_ping(void)
     struct up_error err;
     CHECK(u->ops->ping(u, &err) == UP_OK);
     CHECK_STR(s->recs[0].target, "/?Action=ListAssetGroups&Version=2024-01-01");
-    CHECK_STR(s->recs[0].body, "{\"PageNumber\":1,\"PageSize\":1}");
+    /* UPSTREAM.md "ListAssetGroups / ListAssets": Filter is required */
+    CHECK_STR(s->recs[0].body,
+              "{\"Filter\":{\"GroupType\":\"AIGC\"},\"PageNumber\":1,\"PageSize\":1,\"ProjectName\":\"default\"}");
     u->ops->destroy(u);
     srv_stop(s);
 }
@@ -635,6 +827,8 @@ int main(void)
     RUN(test_connection_refused_create_is_retried);
     RUN(test_invalid_responses_rejected);
     RUN(test_ping);
+    RUN(test_replies_of_the_public_record);
+    RUN(test_validate_session_expiry_variants);
     RUN(test_threads_share_one_upstream);
     RUN(test_bad_config);
     return check_summary();

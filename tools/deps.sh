@@ -11,6 +11,9 @@ command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
 pkgs="$pkgs chromium fonts-wqy-microhei"
 # The video test checks the simulator's generated MP4 with ffprobe/ffmpeg.
 pkgs="$pkgs ffmpeg"
+# test_media reads images, video and audio written at test time by tools we
+# did not write: ImageMagick, libwebp's cwebp, libheif's heif-enc (and ffmpeg).
+pkgs="$pkgs imagemagick webp libheif-examples"
 # Fuzzing (make fuzz, tests/blackbox/test_fuzz.py): clang and its libFuzzer runtime.
 pkgs="$pkgs clang libclang-rt-14-dev"
 # The PostgreSQL store builds on libpq; its tests start a throwaway server.

@@ -1,9 +1,12 @@
 /* sim_fetch.c — the worker pool that downloads a new asset's media, as the
  * upstream does during its compliance check, and reports the verdict to
  * sim_assets. The queue is bounded; each download is bounded in time
- * (fetch_timeout_ms), size (max_fetch_bytes) and redirects (3), and is
- * aborted when the simulator stops. Only a prefix of the bytes is kept. */
+ * (fetch_timeout_ms), size (the record's limit for the asset's kind, or
+ * max_fetch_bytes if smaller) and redirects (3), and is aborted when the
+ * simulator stops. Only a prefix of the bytes is kept; when the server
+ * declares Content-Length the download stops once the prefix is in. */
 #include <curl/curl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,31 +33,67 @@ struct sim_fetch {
     int nthreads;
 };
 
-/* One download in progress. */
+/* One download in progress. Only the first keep bytes are kept; the rest
+ * is counted, so the check knows the file's size without holding it. */
 struct fetch_dl {
     struct sim_fetch *f;
+    CURL *curl;
     uint8_t *buf;
     size_t len, keep; /* kept bytes, and how many to keep at most */
-    size_t total;     /* bytes received in all */
-    int stop_early;   /* 1: an image, stop once keep bytes are in */
+    size_t total;     /* the file's size: Content-Length if given, else counted */
+    size_t record_max; /* the record's limit for the asset's kind */
+    size_t limit;     /* counting without Content-Length: abort past this (record_max or
+                       * max_bytes, the smaller) */
+    int sized;        /* total came from Content-Length: stop once keep bytes are in */
+    int started;      /* the first body bytes of the final response were seen */
+    int bad_status;   /* a non-2xx response: its body is not the media */
     int enough;       /* we stopped it on purpose: the prefix is complete */
     int too_large;
 };
+
+/* At the final response's first body bytes: its status, and its declared
+ * length if any (a redirect's body never reaches on_data). */
+static int on_start(struct fetch_dl *d)
+{
+    long status = 0;
+    curl_off_t cl = -1;
+    d->started = 1;
+    curl_easy_getinfo(d->curl, CURLINFO_RESPONSE_CODE, &status);
+    if (status < 200 || status > 299) {
+        d->bad_status = 1;
+        return -1;
+    }
+    if (curl_easy_getinfo(d->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK && cl >= 0) {
+        d->total = (uint64_t)cl > SIZE_MAX ? SIZE_MAX : (size_t)cl;
+        d->sized = 1;
+        /* Declared: only the prefix will be downloaded, so only the
+         * record's limit applies, not the simulator's max_bytes. */
+        if (d->total > d->record_max) {
+            d->too_large = 1;
+            return -1;
+        }
+    }
+    return 0;
+}
 
 static size_t on_data(char *p, size_t size, size_t nmemb, void *ud)
 {
     struct fetch_dl *d = ud;
     size_t n = size * nmemb;
-    d->total += n;
-    if (d->total > d->f->max_bytes) {
-        d->too_large = 1;
+    if (!d->started && on_start(d) != 0)
         return 0; /* aborts the transfer */
+    if (!d->sized) {
+        d->total += n;
+        if (d->total > d->limit) {
+            d->too_large = 1;
+            return 0;
+        }
     }
     size_t room = d->keep - d->len, take = n < room ? n : room;
     memcpy(d->buf + d->len, p, take);
     d->len += take;
-    if (d->stop_early && d->len == d->keep) {
-        d->enough = 1;
+    if (d->sized && d->len == d->keep && d->len < d->total) {
+        d->enough = 1; /* the size is known and the prefix is in */
         return 0;
     }
     return n;
@@ -66,22 +105,32 @@ static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, cu
     return __atomic_load_n(&d->f->stopping, __ATOMIC_RELAXED) ? 1 : 0;
 }
 
-/* Runs the check for one job: 1 with ok/code/reason set, 0 if it was aborted
- * because the simulator is stopping (no verdict to record). code is the
- * failed asset's Error.Code (UPSTREAM.md "GetAsset"). */
-static int fetch_run(struct sim_fetch *f, const struct fetch_job *j, int *ok, const char **code, char *reason,
-                     size_t cap)
+static int fetch_failed(char *code, size_t code_cap, char *reason, size_t cap)
 {
-    *code = "InvalidParameter.DownloadFailed";
-    struct fetch_dl d = {.f = f, .stop_early = j->kind == SIM_KIND_IMAGE};
+    snprintf(code, code_cap, "%s", SIM_CODE_DOWNLOAD_FAILED);
+    snprintf(reason, cap, "%s", SIM_MSG_DOWNLOAD_FAILED);
+    return 1;
+}
+
+/* Runs the check for one job: 1 with ok/code/reason set, 0 if it was
+ * aborted because the simulator is stopping (no verdict to record). */
+static int fetch_run(struct sim_fetch *f, const struct fetch_job *j, int *ok, char *code, size_t code_cap,
+                     char *reason, size_t cap)
+{
+    struct fetch_dl d = {.f = f};
+    size_t record_max = sim_check_max_bytes(j->kind);
+    d.record_max = record_max;
     d.keep = j->kind == SIM_KIND_IMAGE ? SIM_CHECK_IMAGE_PREFIX : SIM_CHECK_OTHER_PREFIX;
+    d.limit = record_max < f->max_bytes ? record_max : f->max_bytes;
     d.buf = malloc(d.keep);
-    CURL *c = curl_easy_init();
+    d.curl = curl_easy_init();
+    CURL *c = d.curl;
     char errbuf[CURL_ERROR_SIZE] = "";
     int done = 1;
     *ok = 0;
     if (!d.buf || !c) {
-        snprintf(reason, cap, "media URL could not be fetched: out of memory");
+        log_error("sim: compliance check of %s: out of memory", j->asset_id);
+        fetch_failed(code, code_cap, reason, cap);
         goto out;
     }
     curl_easy_setopt(c, CURLOPT_URL, (const char *)j->url);
@@ -91,7 +140,6 @@ static int fetch_run(struct sim_fetch *f, const struct fetch_job *j, int *ok, co
     curl_easy_setopt(c, CURLOPT_MAXREDIRS, 3L);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)f->timeout_ms);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)f->max_bytes);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "portico-sim/1 (compliance check)");
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
@@ -105,16 +153,29 @@ static int fetch_run(struct sim_fetch *f, const struct fetch_job *j, int *ok, co
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     if (rc == CURLE_ABORTED_BY_CALLBACK) {
         done = 0;
-    } else if (d.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
-        snprintf(reason, cap, "media is larger than %zu bytes", f->max_bytes);
-    } else if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && d.enough)) {
-        snprintf(reason, cap, "media URL could not be fetched: %.200s",
-                 errbuf[0] ? errbuf : curl_easy_strerror(rc));
-    } else if (status < 200 || status > 299) {
-        snprintf(reason, cap, "media URL could not be fetched: HTTP %ld", status);
+    } else if (d.too_large && d.total > record_max) {
+        /* over the record's limit: the check words it (prefix may be empty) */
+        *ok = sim_check_media(j->kind, d.buf, d.len, 0, d.total, code, code_cap, reason, cap) == 0;
+    } else if (d.too_large) {
+        /* Within the record's limit but past what this simulator downloads
+         * (PORTICO_SIM_MAX_FETCH_MIB): an operator's bound, stricter than
+         * the record by choice, and said so. */
+        snprintf(code, code_cap, "%s", SIM_CODE_FILE_TOO_LARGE);
+        snprintf(reason, cap, "The media is larger than %zu bytes, the most this simulator downloads.",
+                 f->max_bytes);
+    } else if (d.bad_status || status < 200 || status > 299 ||
+               (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && d.enough))) {
+        /* The customer sees the record's one sentence; the cause is logged. */
+        if (rc != CURLE_OK && !d.bad_status)
+            log_info("sim: compliance check of %s: download failed: %.200s", j->asset_id,
+                     errbuf[0] ? errbuf : curl_easy_strerror(rc));
+        else
+            log_info("sim: compliance check of %s: download failed: HTTP %ld", j->asset_id, status);
+        fetch_failed(code, code_cap, reason, cap);
     } else {
-        *ok = sim_check_media(j->kind, d.buf, d.len, !d.enough, reason, cap) == 0;
-        *code = "InvalidParameter.FormatUnsupported";
+        if (!d.sized)
+            d.total = d.len > d.total ? d.len : d.total;
+        *ok = sim_check_media(j->kind, d.buf, d.len, d.len == d.total, d.total, code, code_cap, reason, cap) == 0;
     }
 out:
     if (c)
@@ -142,10 +203,9 @@ static void *fetch_worker(void *arg)
         pthread_mutex_unlock(&f->mu);
 
         int ok;
-        char reason[256] = "";
-        const char *code = NULL;
-        if (fetch_run(f, j, &ok, &code, reason, sizeof reason))
-            sim_assets_finish_check(f->assets, j->asset_id, ok, code, reason);
+        char code[64] = "", reason[256] = "";
+        if (fetch_run(f, j, &ok, code, sizeof code, reason, sizeof reason))
+            sim_assets_finish_check(f->assets, j->asset_id, ok, ok ? "" : code, ok ? "" : reason);
         free(j);
     }
 }

@@ -18,12 +18,15 @@ enum media_type {
     MEDIA_GIF,
     MEDIA_BMP,
     MEDIA_TIFF,
-    MEDIA_MP4,  /* any ISO BMFF file with an ftyp box (mp4, mov, m4v) */
+    MEDIA_MP4,  /* an ISO BMFF file with an ftyp box not claimed below (mp4, m4v, 3gp) */
     MEDIA_WEBM, /* Matroska / WebM (EBML header) */
     MEDIA_MP3,
     MEDIA_WAV,
     MEDIA_OGG,
     MEDIA_FLAC,
+    MEDIA_HEIC, /* HEIF with HEVC-coded images: ftyp brand heic/heix/hevc/hevx/heim/heis */
+    MEDIA_HEIF, /* other HEIF: ftyp brand mif1/msf1 only (AVIF, which also says mif1, is not) */
+    MEDIA_MOV,  /* QuickTime: ftyp major brand "qt  ", or a bare moov/mdat/wide first box */
 };
 
 /* By magic bytes only; MEDIA_UNKNOWN when nothing matches. */
@@ -35,8 +38,14 @@ int media_is_video(enum media_type t);
 int media_is_audio(enum media_type t);
 
 /* Width and height of a JPEG (first SOF marker), PNG (IHDR), WebP (VP8,
- * VP8L, VP8X), GIF (logical screen) or BMP. 0 on success; -1 when the bytes
- * are truncated before the dimensions, corrupt, or of another type. */
+ * VP8L, VP8X), GIF (logical screen), BMP (top-down too), TIFF (the first IFD
+ * with ImageWidth/ImageLength, either byte order) or HEIC/HEIF (the primary
+ * item's ispe property, rotated by its irot; else the largest ispe).
+ * 0 on success; MEDIA_SIZE_CORRUPT when the bytes are corrupt or not of type
+ * t; MEDIA_SIZE_TRUNCATED when they end before the dimensions, so a longer
+ * prefix may still have them (a TIFF's IFD is often written after the pixels). */
+#define MEDIA_SIZE_CORRUPT (-1)
+#define MEDIA_SIZE_TRUNCATED (-2)
 int media_image_size(const uint8_t *p, size_t n, enum media_type t, int *w, int *h);
 
 /* The rule the upstream applies to reference images: each side 300..6000 px

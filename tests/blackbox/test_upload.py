@@ -182,6 +182,35 @@ def test_upload_rejects_gif_renamed_png(gw):
     assert gw.call(key, "GetAssetGroup", {"Id": gid})["AssetCount"] == 0
 
 
+def _box(t, body):
+    return struct.pack(">I", 8 + len(body)) + t + body
+
+
+# Formats the simulator's compliance check accepts from a URL (UPSTREAM.md,
+# row "Media") but the upload endpoint does not (API.md §3): recognising
+# them in util/media.c must not widen what an upload may be. 640x480 each,
+# so only the format can be the reason.
+_UPSTREAM_ONLY = {
+    "bmp": b"BM" + struct.pack("<IHHI", 54, 0, 0, 54) + struct.pack("<IiiHHIIiiII", 40, 640, -480, 1, 24, 0, 0, 0, 0,
+                                                                    0, 0),
+    "tiff": b"II*\0" + struct.pack("<IH", 8, 2) + struct.pack("<HHIHH", 256, 3, 1, 640, 0) +
+    struct.pack("<HHIHH", 257, 3, 1, 480, 0) + b"\0" * 4,
+    "heic": _box(b"ftyp", b"heic\0\0\0\0mif1heic") +
+    _box(b"meta", b"\0" * 4 + _box(b"iprp", _box(b"ipco", _box(b"ispe", struct.pack(">III", 0, 640, 480))))),
+    "mov": _box(b"ftyp", b"qt  \0\0\2\0qt  ") + _box(b"wide", b"") + _box(b"mdat", b"\0" * 64),
+    "mp4": _box(b"ftyp", b"isom\0\0\2\0isomiso2mp41") + _box(b"mdat", b"\0" * 64),
+}
+
+
+def test_upload_rejects_formats_only_the_upstream_takes(gw):
+    key, gid = setup(gw)
+    for kind, data in sorted(_UPSTREAM_ONLY.items()):
+        err = expect_error(upload(gw, key, gid, data, filename="cat.png", ctype="image/png"), "UnsupportedMediaType")
+        assert "JPEG" in err["Message"], (kind, err)
+    assert blob_files(gw) == (0, 0)
+    assert gw.call(key, "GetAssetGroup", {"Id": gid})["AssetCount"] == 0
+
+
 def test_upload_rejects_text_declared_jpeg(gw):
     key, gid = setup(gw)
     text = b"this is not an image, whatever the header says\n" * 2000

@@ -74,6 +74,36 @@ def bmp(w, h):
                                                                      0) + b"\0" * 8
 
 
+def tiff(w, h, be=False, long_=False, ifd=8):
+    o = ">" if be else "<"
+    typ, fmt = (4, "I") if long_ else (3, "H")
+    def entry(tag, v):
+        val = struct.pack(o + fmt, v) + (b"" if long_ else b"\0\0")
+        return struct.pack(o + "HHI", tag, typ, 1) + val
+    head = (b"MM\0*" if be else b"II*\0") + struct.pack(o + "I", ifd) + b"\0" * (ifd - 8)
+    return head + struct.pack(o + "H", 3) + entry(256, w) + entry(257, h) + \
+        struct.pack(o + "HHII", 258, 3, 1, 8) + struct.pack(o + "I", 0)
+
+
+def box(t, body):
+    return struct.pack(">I", 8 + len(body)) + t + body
+
+
+def heic(w, h, major=b"heic", compat=b"mif1heic", rot=None, wide=False):
+    props = box(b"ispe", struct.pack(">III", 0, w // 4 or 1, h // 4 or 1)) + \
+        box(b"ispe", struct.pack(">III", 0, w, h)) + (box(b"irot", bytes([rot])) if rot is not None else b"")
+    idx = [2] + ([3] if rot is not None else [])
+    if wide:
+        assoc = struct.pack(">HB", 2, 1) + struct.pack(">H", 1) + struct.pack(">HB", 1, len(idx)) + \
+            b"".join(struct.pack(">H", 0x8000 | i) for i in idx)
+    else:
+        assoc = struct.pack(">HB", 2, 1) + b"\x01" + struct.pack(">HB", 1, len(idx)) + bytes(0x80 | i for i in idx)
+    ipma = box(b"ipma", struct.pack(">II", 1 if wide else 0, 2) + assoc)
+    meta = box(b"meta", b"\0\0\0\0" + box(b"hdlr", b"\0" * 8 + b"pict" + b"\0" * 13) +
+               box(b"pitm", struct.pack(">IH", 0, 1)) + box(b"iprp", box(b"ipco", props) + ipma))
+    return box(b"ftyp", major + b"\0\0\0\0" + compat) + meta + box(b"mdat", b"\0" * 8)
+
+
 def media():
     for w, h in ((400, 400), (300, 6000), (6001, 300), (200, 200), (1, 1), (0, 0), (65535, 65535)):
         put("media", png(w, h))
@@ -97,6 +127,17 @@ def media():
     put("media", b"\xff\xd8\xff")
     put("media", b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR")
     put("media", b"RIFF\0\0\0\0WEBPVP8X")
+    for w, h in ((640, 480), (300, 700), (299, 400), (70000, 300)):
+        put("media", tiff(w & 0xffff, h))
+        put("media", tiff(w, h, be=True, long_=True, ifd=64))
+        put("media", heic(w, h))
+        put("media", heic(w, h, major=b"mif1", compat=b"miaf", rot=1, wide=True))
+    put("media", bmp(300, -700))
+    put("media", heic(640, 480, major=b"avif", compat=b"mif1miaf"))
+    put("media", box(b"ftyp", b"qt  \0\0\2\0qt  ") + box(b"wide", b"") + box(b"mdat", b"\0" * 16))
+    put("media", box(b"moov", box(b"mvhd", b"\0" * 100)))
+    put("media", b"\0\0\0\0mdat" + b"\0" * 8)
+    put("media", b"\0\0\0\x01mdat" + struct.pack(">Q", 24) + b"\0" * 8)
 
 
 # ---------------------------------------------------------------- multipart

@@ -168,7 +168,7 @@ struct upstream_ops {
     enum up_result (*find_asset)(struct upstream *u, const char *group_id, const char *tag,
                                  char id_out[static IDS_MAX], struct up_error *err);
 
-    /* doctor (src/upstream/volc_raw.c): one Action with json_body sent as
+    /* doctor (src/upstream/volc.c): one Action with json_body sent as
      * is, signed exactly like every other call, one attempt, no retries and
      * no interpretation, so `porticod doctor` sees what the upstream sent.
      * UP_OK whenever an HTTP answer arrived, whatever its status:

@@ -169,7 +169,7 @@ static const char *volc_json_str(json_t *o, const char *key)
 /* ---------- one attempt ---------- */
 
 struct volc_sink {
-    struct buf body;
+    struct buf *body; /* the caller's, bounded */
     int overflow;
 };
 
@@ -177,7 +177,7 @@ static size_t volc_write(char *p, size_t size, size_t n, void *ctx)
 {
     struct volc_sink *s = ctx;
     size_t len = size * n;
-    if (buf_append(&s->body, p, len) != 0) {
+    if (buf_append(s->body, p, len) != 0) {
         s->overflow = 1;
         return 0; /* makes curl stop with CURLE_WRITE_ERROR */
     }
@@ -290,12 +290,14 @@ static void volc_hint(const char *action, const struct up_error *err)
     }
 }
 
-/* One signed POST. *not_acted is set when the upstream certainly did not
- * act on it (no connection, or throttled). fresh: on a new connection (see
+/* One signed POST on the wire. UP_OK when an HTTP answer arrived, whatever
+ * its status: *status and reply (bounded by its own limit) hold it; else
+ * err says what failed and *not_acted is set when the upstream certainly
+ * did not act on it (no connection). fresh: on a new connection (see
  * volc_call). */
-static enum up_result volc_attempt(struct volc *v, const char *url, const char *query,
-                                   const char *body, json_t **result, struct up_error *err,
-                                   int *not_acted, int fresh)
+static enum up_result volc_send(struct volc *v, const char *url, const char *query, const char *body,
+                                long *status_out, struct buf *reply, struct up_error *err, int *not_acted,
+                                int fresh)
 {
     struct volc_sink sink;
     struct curl_slist *hdrs = NULL;
@@ -305,7 +307,8 @@ static enum up_result volc_attempt(struct volc *v, const char *url, const char *
     enum up_result r = UP_UNAVAILABLE;
 
     *not_acted = 0;
-    buf_init(&sink.body, VOLC_MAX_RESPONSE);
+    *status_out = 0;
+    sink.body = reply;
     sink.overflow = 0;
 
     CURL *h = volc_handle();
@@ -395,9 +398,8 @@ static enum up_result volc_attempt(struct volc *v, const char *url, const char *
         *not_acted = cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST;
         r = UP_UNAVAILABLE;
     } else {
-        r = volc_classify(status, &sink.body, result, err);
-        /* Throttling is decided before the upstream acts. */
-        *not_acted = r == UP_THROTTLED;
+        *status_out = status;
+        r = UP_OK;
     }
     goto out;
 oom:
@@ -406,7 +408,25 @@ oom:
     r = UP_UNAVAILABLE;
 out:
     curl_slist_free_all(hdrs);
-    buf_free(&sink.body);
+    return r;
+}
+
+/* One signed POST, classified. *not_acted is set when the upstream
+ * certainly did not act on it (no connection, or throttled). */
+static enum up_result volc_attempt(struct volc *v, const char *url, const char *query,
+                                   const char *body, json_t **result, struct up_error *err,
+                                   int *not_acted, int fresh)
+{
+    struct buf reply;
+    long status;
+    buf_init(&reply, VOLC_MAX_RESPONSE);
+    enum up_result r = volc_send(v, url, query, body, &status, &reply, err, not_acted, fresh);
+    if (r == UP_OK) {
+        r = volc_classify(status, &reply, result, err);
+        /* Throttling is decided before the upstream acts. */
+        *not_acted = r == UP_THROTTLED;
+    }
+    buf_free(&reply);
     return r;
 }
 
@@ -423,6 +443,16 @@ void volc_backoff(int attempt)
     uint32_t rnd = 0;
     crypto_random(&rnd, sizeof rnd);
     clock_sleep_ms(d / 2 + (int64_t)(rnd % (uint32_t)d));
+}
+
+/* The query "Action=..&Version=.." and the whole URL of an Action; 0, or
+ * -1 when they do not fit. */
+static int volc_action_url(const struct volc *v, const char *action, struct buf *url, struct buf *query)
+{
+    return buf_puts(query, "Action=") || volc_url_encode(query, action) || buf_puts(query, "&Version=") ||
+                   volc_url_encode(query, v->version) || buf_printf(url, "%s/?%s", v->base_url, query->data) != 0
+               ? -1
+               : 0;
 }
 
 /* Sends action with req (consumed) and applies the retry rules for kind.
@@ -452,9 +482,7 @@ static enum up_result volc_call(struct volc *v, const char *action, json_t *req,
         volc_set_error(err, 0, "OutOfMemory", "cannot encode the request");
         goto out;
     }
-    if (buf_puts(&query, "Action=") || volc_url_encode(&query, action) || buf_puts(&query, "&Version=") ||
-        volc_url_encode(&query, v->version) ||
-        buf_printf(&url, "%s/?%s", v->base_url, query.data) != 0) {
+    if (volc_action_url(v, action, &url, &query) != 0) {
         volc_set_error(err, 0, "InvalidEndpoint", "request URL too long");
         goto out;
     }
@@ -916,7 +944,7 @@ static const struct upstream_ops volc_ops = {
     /* reconciliation (volc_find.c) */
     .find_group = volc_find_group,
     .find_asset = volc_find_asset,
-    .raw_action = volc_raw_action, /* doctor (volc_raw.c) */
+    .raw_action = volc_raw_action, /* doctor */
 };
 
 /* Splits "scheme://authority[/path]" into base URL, host and the
@@ -1003,12 +1031,34 @@ const char *up_result_str(enum up_result r)
     return "unknown";
 }
 
-/* doctor: volc_raw.c signs and sends one request with these. */
-void volc_wire(struct upstream *u, struct volc_wire *out)
+/* doctor: one Action with the caller's JSON body, signed as every call
+ * is, sent once (no retries: the doctor counts its calls and must see a
+ * throttle reply), on a fresh connection; the answer handed back
+ * untouched, bounded like every reply. */
+enum up_result volc_raw_action(struct upstream *u, const char *action, const char *json_body, long *http_status,
+                               char **reply, struct up_error *err)
 {
-    const struct volc *v = u->impl;
-    *out = (struct volc_wire){.base_url = v->base_url, .sign_path = v->sign_path, .host = v->host,
-                              .access_key = v->access_key, .secret_key = v->secret_key, .region = v->region,
-                              .service = v->service, .version = v->version, .timeout_ms = v->timeout_ms,
-                              .connect_timeout_ms = v->connect_timeout_ms};
+    struct volc *v = u->impl;
+    struct buf url, query, body;
+    struct up_error scratch;
+    int not_acted;
+    enum up_result r = UP_REJECTED;
+    if (!err)
+        err = &scratch;
+    memset(err, 0, sizeof *err);
+    *http_status = 0;
+    *reply = NULL;
+    buf_init(&url, VOLC_MAX_URL);
+    buf_init(&query, VOLC_MAX_URL);
+    buf_init(&body, VOLC_MAX_RESPONSE);
+    if (!action || !json_body)
+        volc_set_error(err, 0, "InvalidParameter", "an Action and a body are required");
+    else if (volc_action_url(v, action, &url, &query) != 0)
+        volc_set_error(err, 0, "InvalidEndpoint", "request URL too long");
+    else if ((r = volc_send(v, url.data, query.data, json_body, http_status, &body, err, &not_acted, 1)) == UP_OK)
+        *reply = buf_take(&body);
+    buf_free(&url);
+    buf_free(&query);
+    buf_free(&body);
+    return r;
 }

@@ -63,15 +63,7 @@ enum up_result volc_find_group(struct upstream *u, const char *group_type, const
 enum up_result volc_find_asset(struct upstream *u, const char *group_id, const char *tag,
                                char id_out[static IDS_MAX], struct up_error *err);
 
-/* doctor: what volc_raw.c needs to sign and send one request itself. The
- * strings belong to the upstream and live as long as it does. */
-struct volc_wire {
-    const char *base_url, *sign_path, *host;
-    const char *access_key, *secret_key, *region, *service, *version;
-    long timeout_ms, connect_timeout_ms;
-};
-void volc_wire(struct upstream *u, struct volc_wire *out);
-/* volc_raw.c: the raw_action op (upstream.h). */
+/* volc.c: the raw_action op (upstream.h), for the doctor. */
 enum up_result volc_raw_action(struct upstream *u, const char *action, const char *json_body, long *http_status,
                                char **reply, struct up_error *err);
 

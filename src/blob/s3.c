@@ -18,6 +18,7 @@
 #include "blob/sigv4.h"
 #include "util/buf.h"
 #include "util/log.h"
+#include "util/crypto.h"
 
 #define S3_CONNECT_TIMEOUT_MS 3000L
 #define S3_TIMEOUT_MS 60000L
@@ -38,17 +39,6 @@ struct blob_s3 {
 
 /* ---------- configuration ---------- */
 
-static int s3_hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decodes s[0..n) into out; -1 if malformed or too long. */
 static int s3_decode(const char *s, size_t n, char *out, size_t cap)
 {
@@ -58,7 +48,7 @@ static int s3_decode(const char *s, size_t n, char *out, size_t cap)
         if (c == '%') {
             if (i + 2 >= n)
                 return -1;
-            int hi = s3_hexval(s[i + 1]), lo = s3_hexval(s[i + 2]);
+            int hi = crypto_hex_digit(s[i + 1]), lo = crypto_hex_digit(s[i + 2]);
             if (hi < 0 || lo < 0)
                 return -1;
             c = (char)(hi * 16 + lo);

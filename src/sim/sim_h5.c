@@ -25,6 +25,7 @@
 #include "sim/sim_h5.h"
 #include "util/buf.h"
 #include "util/clock.h"
+#include "util/crypto.h"
 
 #define H5_PAGE_MAX (64 * 1024)
 #define H5_LOCATION_MAX (SIM_CALLBACK_MAX + 128)
@@ -270,17 +271,6 @@ static enum MHD_Result h5_page(struct MHD_Connection *conn, const struct h5_text
     return r;
 }
 
-static int h5_hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* The value of field in an application/x-www-form-urlencoded body, decoded
  * into out; -1 if absent, malformed or longer than cap. */
 int h5_form_value(const char *body, size_t len, const char *field, char *out, size_t cap)
@@ -299,7 +289,7 @@ int h5_form_value(const char *body, size_t len, const char *field, char *out, si
                 } else if (c == '%' && pair_end - q > 2) {
                     /* Two hex digits exactly: strtol would also take a
                      * sign or a space ("%-1" decoded to 0xff). */
-                    int hi = h5_hexval(q[1]), lo = h5_hexval(q[2]);
+                    int hi = crypto_hex_digit(q[1]), lo = crypto_hex_digit(q[2]);
                     if (hi < 0 || lo < 0)
                         return -1;
                     c = (char)(hi * 16 + lo);

@@ -462,17 +462,6 @@ static int b64_value(int c)
     return -1;
 }
 
-static int hex_value(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* data:[<type>][;base64],<payload>: decoded into the scan, a few bytes at
  * a time. -1 when it is not a data: URL we can read. */
 static int face_scan_data(const char *url, struct face_scan *f)
@@ -497,8 +486,8 @@ static int face_scan_data(const char *url, struct face_scan *f)
                 bits -= 8;
                 out[o++] = (uint8_t)(acc >> bits);
             }
-        } else if (*p == '%' && hex_value((unsigned char)p[1]) >= 0 && hex_value((unsigned char)p[2]) >= 0) {
-            out[o++] = (uint8_t)(hex_value((unsigned char)p[1]) << 4 | hex_value((unsigned char)p[2]));
+        } else if (*p == '%' && crypto_hex_digit((unsigned char)p[1]) >= 0 && crypto_hex_digit((unsigned char)p[2]) >= 0) {
+            out[o++] = (uint8_t)(crypto_hex_digit((unsigned char)p[1]) << 4 | crypto_hex_digit((unsigned char)p[2]));
             p += 2;
         } else {
             out[o++] = (uint8_t)*p;

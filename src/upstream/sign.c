@@ -44,17 +44,6 @@ static int sign_unreserved(unsigned char c)
            c == '-' || c == '_' || c == '.' || c == '~';
 }
 
-static int sign_hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes s[0..n) ("%XX" -> byte; '+' -> space when plus_is_space) and
  * re-encodes it per RFC 3986, so "a%20b", "a b" and "a+b" in a query all
  * canonicalise to "a%20b" — the same bytes Volcengine's own SDK signs (it
@@ -68,8 +57,8 @@ static int sign_uri_encode(struct buf *out, const char *s, size_t n, int plus_is
         if (c == '%') {
             if (n - i < 3)
                 return -1;
-            int hi = sign_hexval((unsigned char)s[i + 1]);
-            int lo = sign_hexval((unsigned char)s[i + 2]);
+            int hi = crypto_hex_digit((unsigned char)s[i + 1]);
+            int lo = crypto_hex_digit((unsigned char)s[i + 2]);
             if (hi < 0 || lo < 0)
                 return -1;
             c = (unsigned char)(hi * 16 + lo);

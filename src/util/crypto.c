@@ -36,6 +36,17 @@ void crypto_hmac_sha256(const void *key, size_t key_len, const void *data, size_
     HMAC(sha256(), key, (int)key_len, data, len, out, &n);
 }
 
+int crypto_hex_digit(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 void crypto_hex(const uint8_t *in, size_t len, char *out)
 {
     static const char digits[] = "0123456789abcdef";

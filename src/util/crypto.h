@@ -7,6 +7,8 @@
 
 void crypto_sha256(const void *data, size_t len, uint8_t out[32]);
 void crypto_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len, uint8_t out[32]);
+/* The value of one hex digit (either case), or -1. */
+int crypto_hex_digit(int c);
 /* Writes 2*len lowercase hex digits and a NUL. */
 void crypto_hex(const uint8_t *in, size_t len, char *out);
 /* Lowercase hex SHA-256 of data; out holds 65 bytes. */

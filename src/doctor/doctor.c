@@ -23,7 +23,7 @@
 #include "util/ids.h"
 #include "util/log.h"
 
-#define DOCTOR_LINK_MAX 2048        /* the longest H5Link Portico keeps (UP_LINK_MAX - 1) */
+#define DOCTOR_LINK_MAX (UP_H5_LINK_MAX - 1) /* the longest H5Link Portico keeps */
 #define DOCTOR_CALLBACK "https://example.com/portico-doctor"
 #define DOCTOR_VIDEO_TASK "cgt-portico-doctor-nonexistent"
 
@@ -86,7 +86,7 @@ static void doctor_liveness(struct doctor *d)
         doctor_host(link, host, sizeof host);
         int http = strncmp(link, "http://", 7) == 0 || strncmp(link, "https://", 8) == 0;
         doctor_set(d->rep, DC_H5_LINK, http && n <= DOCTOR_LINK_MAX ? DOCTOR_AGREES : DOCTOR_DIFFERS,
-                   "%zu characters%s, host %s%s", n, n > DOCTOR_LINK_MAX ? " (Portico keeps at most 2048)" : "",
+                   "%zu characters%s, host %s%s", n, n > DOCTOR_LINK_MAX ? " (longer than Portico keeps)" : "",
                    host[0] ? host : "(none)", http ? "" : " (not an http(s) URL)");
     } else {
         doctor_set(d->rep, DC_H5_LINK, DOCTOR_DIFFERS, "no H5Link in the reply");

@@ -24,8 +24,8 @@ from portico import BUILD, ROOT, Gateway, Sim, http_request, sanitizer_report
 
 GROUP_ID = "group-20260101120000-abcde"
 ASSET_ID = "asset-20260101120000-fghij"
-LONG_LINK = ("https://kyc.byteintl.com/?accessKeyId=AKLTDOCTORSECRET&secretAccessKey=SKDOCTORSECRET"
-             "&sessionToken=" + "t" * 3000 + "&configId=c&bytedToken=20260521162915BF9DC22A7A65ADF905D8")
+LONG_LINK = ("https://kyc.example.invalid/?accessKeyId=AKLTDOCTORSECRET&secretAccessKey=SKDOCTORSECRET"
+             "&sessionToken=" + "t" * 9000 + "&configId=c&bytedToken=20260521162915BF9DC22A7A65ADF905D8")
 SECRETS = ("AKLTDOCTORSECRET", "SKDOCTORSECRET", "scripted-secret-key", "tttttttttt")
 REQUEST_ID = "20260521162915DFB89755D1A21AAE8036"
 VERDICTS = ("AGREE", "DIFFER", "NOT CHECKED")
@@ -305,7 +305,7 @@ def test_doctor_reports_each_variant_of_a_scripted_upstream():
         verdict("delete_asset", "DIFFER", "Result {Id}")
         verdict("delete_group", "DIFFER", "Result {Id}")
         verdict("validate_session", "DIFFER", "ExpireTime")
-        verdict("h5_link", "DIFFER", "%d characters" % len(LONG_LINK), "host kyc.byteintl.com")
+        verdict("h5_link", "DIFFER", "%d characters" % len(LONG_LINK), "host kyc.example.invalid")
         verdict("validate_pending", "DIFFER", "HTTP 404 NotFound")
         verdict("video_task_404", "AGREE", "404")
         verdict("throttle", "AGREE", "429", "FlowLimitExceeded", "CodeN 100018")

@@ -188,8 +188,8 @@ def test_plain_urls_pass_through_and_1_5_pro_takes_first_frame(media):
     # 2.0 takes plain http(s) media of every kind, with no role at all.
     body = {"model": "seedance-2.0-fast", "prompt": "p", "content": [
         {"type": "image_url", "image_url": {"url": url}},
-        {"type": "video_url", "video_url": {"url": "https://example.com/v.mp4"}, "role": "reference_video"},
-        {"type": "audio_url", "audio_url": {"url": "https://example.com/a.mp3"}, "role": "reference_audio"}]}
+        {"type": "video_url", "video_url": {"url": media.url("/v.mp4")}, "role": "reference_video"},
+        {"type": "audio_url", "audio_url": {"url": media.url("/a.mp3")}, "role": "reference_audio"}]}
     task_ok(vpost(gw, k, body), "seedance-2.0-fast", "queued")
     # A text-only request needs no content at all.
     task_ok(vpost(gw, k, {"model": "seedance-2.0", "prompt": "only words"}), "seedance-2.0", "queued")

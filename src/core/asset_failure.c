@@ -31,7 +31,11 @@ static const struct {
 void core_failure_advice(const char *code, const char *message, const char *legacy, char *out, size_t cap)
 {
     code = code ? code : "";
-    const char *why = message && message[0] ? message : code;
+    /* the upstream's sentence goes inside our parentheses: without its full stop */
+    char why[256];
+    snprintf(why, sizeof why, "%s", message && message[0] ? message : code);
+    for (size_t len = strlen(why); len > 0 && (why[len - 1] == '.' || why[len - 1] == ' ');)
+        why[--len] = '\0';
     for (size_t i = 0; code[0] && i < sizeof advice_table / sizeof advice_table[0]; i++) {
         const char *k = advice_table[i].code;
         size_t n = strlen(k);

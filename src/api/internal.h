@@ -65,6 +65,8 @@ void media_handle(struct api *a, const struct api_request *req, struct api_respo
 int videos_is_path(const char *path);
 int videos_is_slow(const struct api_request *req);
 void videos_handle(struct api *a, const struct api_request *req, struct api_response *resp);
+/* A request refused before its surface looked at it: invalid_request (400). */
+void videos_reject(const struct api_request *req, struct api_response *resp, const char *message);
 
 /* ops.c */
 void ops_healthz(struct api *a, const struct api_request *req, struct api_response *resp);

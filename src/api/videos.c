@@ -208,6 +208,11 @@ static void videos_get(struct api *a, const char *id, const struct customer *cu,
     send_json(resp, 200, render_video(&t));
 }
 
+void videos_reject(const struct api_request *req, struct api_response *resp, const char *message)
+{
+    video_fail_with(resp, CORE_INVALID_PARAMETER, message);
+}
+
 int videos_is_path(const char *path)
 {
     size_t n = strlen(VIDEOS_PATH);

@@ -50,7 +50,7 @@ void api_handle(struct api *a, const struct api_request *req, struct api_respons
 {
     const char *p = req->path;
     if (req->bad_request) {
-        if (videos_is_path(p))
+        if (videos_is_path(p) || video_results_is_path(p))
             videos_reject(req, resp, req->bad_request);
         else
             envelope_error(req, "", "", a->region, API_INVALID_PARAMETER, req->bad_request, resp);
@@ -66,6 +66,8 @@ void api_handle(struct api *a, const struct api_request *req, struct api_respons
         portrait_handle(a, req, resp);
     } else if (videos_is_path(p)) { /* video generation */
         videos_handle(a, req, resp);
+    } else if (video_results_is_path(p)) { /* finished videos, signed URLs */
+        video_results_handle(a, req, resp);
     } else if (media_is_path(p)) {
         media_handle(a, req, resp);
     } else if (strcmp(p, UPLOAD_PATH) == 0) {

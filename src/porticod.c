@@ -421,6 +421,7 @@ static int serve(const struct config *c)
     cc.key_rate = c->key_rate;
     cc.key_burst = c->key_burst;
     cc.reconcile_after_ms = (int64_t)c->reconcile_after_s * 1000; /* reconciliation */
+    snprintf(cc.public_url, sizeof cc.public_url, "%s", bc.public_url); /* video result URLs */
     core = up ? core_new(&cc, store, up) : NULL;
     if (core)
         core_set_blob(core, blob);

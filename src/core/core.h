@@ -34,6 +34,9 @@ struct core_config {
      * periodic sweep (no live node can still be creating them); default
      * 10 minutes. */
     int64_t reconcile_after_ms;
+    /* The gateway's public base URL ("http://127.0.0.1:8080"), without a
+     * trailing '/': the base of the video result URLs handed to customers. */
+    char public_url[512];
 };
 
 void core_config_defaults(struct core_config *c);
@@ -194,5 +197,22 @@ enum core_code core_create_video(struct core *c, const struct customer *cu, cons
  * CORE_NOT_FOUND for another customer's id or one that does not exist. */
 enum core_code core_get_video(struct core *c, const struct customer *cu, const char *id, struct video_task *out,
                               struct core_status *st);
+
+/* Video results are served by Portico itself, never by handing out the
+ * upstream's URL (which names the upstream task): CORE_VIDEO_RESULT_PATH
+ * <task id>?c=<customer>&exp=<unix>&sig=<hex HMAC-SHA256 with the media
+ * signing secret>. Anyone holding the URL may GET it until exp; without a
+ * valid, unexpired signature the answer is Forbidden. */
+#define CORE_VIDEO_RESULT_PATH "/v1/videos/results/"
+#define CORE_VIDEO_RESULT_MAX ((uint64_t)1 << 30) /* bytes a result may have */
+/* The signed URL of a succeeded task t into out; 0, or -1 if it does not fit
+ * or no signing secret is configured. */
+int core_video_result_url(struct core *c, const struct video_task *t, char *out, size_t cap);
+/* Verifies the signed URL's parts and opens the video: *fd (the caller
+ * closes it) holds *size bytes. CORE_FORBIDDEN for a bad or expired
+ * signature, CORE_NOT_FOUND when the task has no video (any more),
+ * CORE_UPSTREAM_ERROR when the upstream could not deliver it. */
+enum core_code core_open_video_result(struct core *c, const char *id, const char *customer, const char *expires,
+                                      const char *signature, int *fd, uint64_t *size, struct core_status *st);
 
 #endif

@@ -153,6 +153,13 @@ struct upstream_ops {
     /* get: GET .../tasks/{id}; UP_NOT_FOUND when the upstream does not know it. */
     enum up_result (*get_video_task)(struct upstream *u, const char *id, struct up_video_task *out,
                                      struct up_error *err);
+    /* The finished video at url (a task's video_url, signed by the
+     * upstream), downloaded into an unlinked temporary file: *fd is open at
+     * offset 0 and the caller's to close, *size its length. At most
+     * max_bytes (UP_REJECTED past it); one attempt. Portico serves it under
+     * its own signed URL, so the upstream's URL and task id stay internal. */
+    enum up_result (*open_video_result)(struct upstream *u, const char *url, uint64_t max_bytes, int *fd,
+                                        uint64_t *size, struct up_error *err);
 
     /* reconciliation (src/upstream/volc_find.c): the ark API has no
      * idempotency token, so a create whose answer was lost is found again

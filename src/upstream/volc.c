@@ -939,6 +939,7 @@ static const struct upstream_ops volc_ops = {
     /* video tasks */
     .create_video_task = ark_create_video_task,
     .get_video_task = ark_get_video_task,
+    .open_video_result = ark_open_video_result,
     .create_validate_session = volc_create_validate_session,
     .get_validate_result = volc_get_validate_result,
     /* reconciliation (volc_find.c) */

@@ -31,6 +31,8 @@ struct ark_video *volc_ark(struct upstream *u);
 /* The ops, filled into volc.c's table. */
 enum up_result ark_create_video_task(struct upstream *u, const struct up_video_request *req,
                                      char id_out[static IDS_MAX], struct up_error *err);
+enum up_result ark_open_video_result(struct upstream *u, const char *url, uint64_t max_bytes, int *fd,
+                                    uint64_t *size, struct up_error *err);
 enum up_result ark_get_video_task(struct upstream *u, const char *id, struct up_video_task *out,
                                   struct up_error *err);
 

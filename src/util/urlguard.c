@@ -28,7 +28,7 @@ static curl_socket_t guard_open(void *clientp, curlsocktype purpose, struct curl
     const char *why;
     curl_easy_getinfo(g->curl, CURLINFO_EFFECTIVE_URL, &eff);
     if (!eff || urlpolicy_parse_url(eff, &u, &why) != 0) {
-        refuse(g, "%s (%.120s)", eff ? why : "no URL", eff ? eff : "");
+        refuse(g, "%s%s", eff ? why : "no URL", ""); /* not the URL: it may hold a password */
         return CURL_SOCKET_BAD;
     }
     struct urlpolicy_addr a;

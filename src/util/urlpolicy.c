@@ -483,6 +483,7 @@ static int parse_rule(const char *e, size_t n, struct urlpolicy_rule *r)
     }
     struct urlpolicy_url u;
     const char *why;
+    memset(&u, 0, sizeof u); /* port 0: any */
     if (parse_hostport(tmp, n, &u, &why) != 0)
         return -1;
     r->port = u.port;

@@ -273,6 +273,10 @@ static void test_allow_list(void)
     CHECK(urlpolicy_allow(&p, " 127.0.0.0/8, media.internal ,gw.example.com:8443,[::1]:9000,,fd00::/8", err,
                           sizeof err) == 0);
     CHECK(p.n == 5);
+    CHECK(p.rules[0].is_cidr && p.rules[0].prefix == 8 && p.rules[0].port == 0);
+    CHECK(!p.rules[1].is_cidr && p.rules[1].port == 0 && strcmp(p.rules[1].host, "media.internal") == 0);
+    CHECK(!p.rules[2].is_cidr && p.rules[2].port == 8443);
+    CHECK(p.rules[3].is_cidr && p.rules[3].prefix == 128 && p.rules[3].port == 9000);
     CHECK_STR(judge(&p, "http://127.0.0.1:8080/a.png"), "ok");
     CHECK_STR(judge(&p, "http://2130706433/a.png"), "ok");
     CHECK_STR(judge(&p, "http://[::ffff:127.0.0.1]/a.png"), "ok"); /* mapped: 127.0.0.1 on the wire */

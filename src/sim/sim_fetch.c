@@ -161,7 +161,10 @@ static int fetch_run(struct sim_fetch *f, const struct fetch_job *j, int *ok, ch
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     if (rc == CURLE_ABORTED_BY_CALLBACK) {
         done = 0;
-    } else if (guard.refused) {
+    } else if (guard.refused && rc != CURLE_OK && !d.started) {
+        /* Refused on connect and nothing else got through. (A refusal
+         * followed by success is one address of several refused, say ::1
+         * before 127.0.0.1: the media came from an allowed one.) */
         log_info("sim: compliance check of %s: refused by the URL policy: %s", j->asset_id, guard.why);
         fetch_failed(code, code_cap, reason, cap);
     } else if (d.too_large && d.total > record_max) {

@@ -16,7 +16,9 @@
 struct urlguard {
     const struct urlpolicy *policy;
     CURL *curl;
-    int refused;    /* the policy refused the URL or a connection */
+    int refused;    /* the policy refused the URL or a connection; with several
+                     * addresses (::1, then 127.0.0.1) a later one may still
+                     * have been allowed: judge with the transfer's result */
     char why[200];  /* what was refused, for the operator's log only: never
                      * shown to a customer (it would map the host's network) */
 };

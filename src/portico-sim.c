@@ -18,6 +18,8 @@ static void usage(FILE *out)
             "  --secret-key SK        its secret (default $PORTICO_VOLC_SK or portico-sim-secret)\n"
             "  --region REGION        region in the credential scope (default cn-beijing)\n"
             "  --processing-ms MS     how long new assets stay Processing (default $PORTICO_SIM_PROCESSING_MS or 3000)\n"
+            "  --url-allow LIST       hosts, host:port and CIDRs media may be fetched from besides public\n"
+            "                         addresses (default $PORTICO_URL_ALLOW; e.g. 127.0.0.0/8 for local tests)\n"
             "  --quiet                no request log lines\n"
             "  --help                 this text\n"
             "Limits: PORTICO_SIM_CREATE_RATE, PORTICO_SIM_LIST_RATE, PORTICO_SIM_GET_RATE,\n"
@@ -77,7 +79,7 @@ int main(int argc, char **argv)
             continue;
         }
         static const char *const with_value[] = {"--listen", "--access-key", "--secret-key", "--region",
-                                                 "--processing-ms"};
+                                                 "--processing-ms", "--url-allow"};
         int known = 0;
         for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++)
             known |= strcmp(a, with_value[k]) == 0;
@@ -95,6 +97,8 @@ int main(int argc, char **argv)
             c.access_key = val;
         } else if (strcmp(a, "--secret-key") == 0) {
             c.secret_key = val;
+        } else if (strcmp(a, "--url-allow") == 0) {
+            c.url_allow = val; /* checked by sim_start: a bad entry stops the start */
         } else if (strcmp(a, "--region") == 0) {
             c.region = val;
         } else if (strcmp(a, "--processing-ms") == 0) {

@@ -13,8 +13,8 @@ enum core_code core_create_asset(struct core *c, const struct customer *cu, cons
                                  const char *url, const char *type, const char *name,
                                  char id_out[static IDS_MAX], struct core_status *st)
 {
-    if (rules_id("GroupId", group_id, st) || rules_url(url, st) || rules_asset_type(type, st) ||
-        rules_name("Name", name, 0, st))
+    if (rules_id("GroupId", group_id, st) || rules_url(url, st) || core_url_check(c, url, st) ||
+        rules_asset_type(type, st) || rules_name("Name", name, 0, st))
         return st->code;
 
     struct store *s = c->store;

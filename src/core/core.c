@@ -8,6 +8,7 @@
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/metrics.h"
+#include "util/urlpolicy.h"
 
 void core_config_defaults(struct core_config *c)
 {
@@ -36,8 +37,19 @@ struct core *core_new(const struct core_config *cfg, struct store *store, struct
         return NULL;
     }
     c->asset_cache = asset_cache_new();
-    if (!c->asset_cache) {
+    char err[160];
+    c->url_policy = malloc(sizeof *c->url_policy);
+    if (c->url_policy)
+        urlpolicy_init(c->url_policy);
+    if (c->url_policy && urlpolicy_allow(c->url_policy, cfg->url_allow, err, sizeof err) != 0) {
+        log_error("the URL allow-list: %s", err);
+        free(c->url_policy);
+        c->url_policy = NULL;
+    }
+    if (!c->asset_cache || !c->url_policy) {
+        asset_cache_free(c->asset_cache);
         auth_cache_free(c->auth);
+        free(c->url_policy);
         free(c);
         return NULL;
     }
@@ -70,6 +82,7 @@ void core_free(struct core *c)
         refresher_stop(c->refresher);
     auth_cache_free(c->auth);
     asset_cache_free(c->asset_cache);
+    free(c->url_policy);
     budget_destroy(&c->budget);
     pthread_mutex_destroy(&c->ready_mu);
     free(c);

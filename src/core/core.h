@@ -37,9 +37,21 @@ struct core_config {
     /* The gateway's public base URL ("http://127.0.0.1:8080"), without a
      * trailing '/': the base of the video result URLs handed to customers. */
     char public_url[512];
+    /* The outbound URL policy's exceptions (core_url_allow_list): URLs
+     * handed on or fetched for a customer must point to public addresses,
+     * except these hosts, host:port and CIDRs. NULL: none. */
+    const char *url_allow;
 };
 
 void core_config_defaults(struct core_config *c);
+
+/* The gateway's URL allow-list: the operator's (PORTICO_URL_ALLOW, may be
+ * NULL) plus the host:port of its own public URL, from which the upstream
+ * fetches uploads. Writes the combined comma-separated list into out (for
+ * core_config.url_allow and the embedded simulator's). 0, or -1 with err
+ * saying what is wrong with allow or public_url. */
+int core_url_allow_list(const char *allow, const char *public_url, char *out, size_t cap, char *err,
+                        size_t errcap);
 
 struct core;
 

@@ -46,6 +46,8 @@ struct core {
     struct asset_cache *asset_cache;
     /* reconciliation: settles reservations whose create is in doubt */
     struct reconciler *reconciler;
+    /* the outbound URL policy (rules.c, core_url_check): cfg.url_allow parsed */
+    struct urlpolicy *url_policy;
 };
 
 /* budget.c */
@@ -72,6 +74,11 @@ void core_failure_advice(const char *code, const char *message, const char *lega
 enum core_code rules_name(const char *field, const char *name, int required, struct core_status *st);
 enum core_code rules_description(const char *desc, struct core_status *st);
 enum core_code rules_url(const char *url, struct core_status *st);
+/* The outbound URL policy for a URL the upstream will fetch on a customer's
+ * behalf: InvalidParameter saying why, when no upstream could or should
+ * fetch it (userinfo, a non-public address literal, localhost), unless the
+ * operator's allow-list or the gateway's own public URL admits it. */
+enum core_code core_url_check(struct core *c, const char *url, struct core_status *st);
 enum core_code rules_asset_type(const char *type, struct core_status *st);
 enum core_code rules_page(int page_number, int page_size, struct core_status *st);
 enum core_code rules_id(const char *field, const char *id, struct core_status *st);

@@ -171,6 +171,21 @@ static enum core_code check_fields(const struct core_video_request *req, const s
     return CORE_OK;
 }
 
+/* The outbound URL policy (core_url_check) for every http(s) item: the
+ * upstream fetches them on the customer's behalf. */
+static enum core_code check_urls(struct core *c, const struct core_video_request *req, struct core_status *st)
+{
+    for (size_t i = 0; i < req->n_items; i++) {
+        const struct core_video_item *it = &req->items[i];
+        if (is_asset_url(it->url) || core_url_check(c, it->url, st) == CORE_OK)
+            continue;
+        char why[sizeof st->message];
+        memcpy(why, st->message, sizeof why);
+        return core_fail(st, CORE_INVALID_PARAMETER, "content[%zu].%s.url: %s", i, it->type, why);
+    }
+    return CORE_OK;
+}
+
 /* What the model accepts, and how the items go together. */
 static enum core_code check_combination(const struct video_model *m, const struct core_video_request *req,
                                         struct core_status *st)
@@ -255,7 +270,8 @@ enum core_code core_create_video(struct core *c, const struct customer *cu, cons
                                  struct video_task *out, struct core_status *st)
 {
     const struct video_model *m = NULL;
-    if (check_fields(req, &m, st) || check_combination(m, req, st) || check_assets(c, cu, req, st))
+    if (check_fields(req, &m, st) || check_urls(c, req, st) || check_combination(m, req, st) ||
+        check_assets(c, cu, req, st))
         return st->code;
 
     struct up_video_item items[CORE_VIDEO_ITEMS_MAX];

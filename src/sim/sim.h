@@ -21,6 +21,11 @@ struct sim_config {
     int max_creations_in_flight; /* default 30 */
     size_t max_fetch_bytes;      /* largest media the simulator downloads; default 64 MiB */
     int fetch_timeout_ms;        /* default 10000 */
+    /* the outbound URL policy (util/urlpolicy.h): media is fetched from
+     * public addresses only, except these comma-separated hosts, host:port
+     * and CIDRs; PORTICO_URL_ALLOW or --url-allow. porticod adds its own
+     * public URL's host:port. Malformed: sim_start fails. */
+    const char *url_allow;
     int quiet;                   /* 1: no request log lines */
     /* video tasks (sim_video.c): ModelArk's Bearer-authenticated API */
     const char *ark_api_key;     /* the only ARK API key accepted; PORTICO_ARK_API_KEY or "portico-sim-ark-key" */

@@ -62,6 +62,7 @@ void sim_config_defaults(struct sim_config *c)
     c->max_fetch_bytes = (size_t)64 * 1024 * 1024;
     c->fetch_timeout_ms = 10000;
     c->quiet = 0;
+    c->url_allow = env("PORTICO_URL_ALLOW"); /* outbound URL policy: none allowed beyond public addresses */
 
     env_int("PORTICO_SIM_PROCESSING_MS", 0, 24 * 3600 * 1000, &c->processing_ms);
     env_int("PORTICO_SIM_TOKEN_TTL_S", 1, 7 * 24 * 3600, &c->token_ttl_s);

@@ -117,8 +117,16 @@ def free_port():
     return port
 
 
+# Every test serves media from loopback (MediaServer): the outbound URL
+# policy refuses loopback unless the operator allows it, so the suite goes
+# through the allow-list, never around it. A test of the policy itself
+# passes env={"PORTICO_URL_ALLOW": ""} (none) or its own list.
+URL_ALLOW = "127.0.0.0/8"
+
+
 def _clean_env(extra=None):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PORTICO_")}
+    env["PORTICO_URL_ALLOW"] = URL_ALLOW
     if extra:
         env.update({k: str(v) for k, v in extra.items()})
     return env

@@ -105,11 +105,18 @@ int64_t refresher_next_poll(int64_t now_ms, int64_t create_ms);
 struct reconciler;
 struct reconciler *reconciler_start(struct core *c);
 void reconciler_stop(struct reconciler *rc); /* NULL is a no-op */
-/* The tag of a reservation, and the Name sent upstream: name (or fallback
- * when empty) shortened to fit, UP_TAG_SEP, tag. */
-void reconcile_tag(int64_t handle, int64_t reserved_ms, char out[static UP_TAG_MAX]);
+/* A fresh tag for a reservation (reserve_*): RECONCILE_TAG_CHARS random
+ * characters of [a-z0-9], which nobody can guess or forge. */
+#define RECONCILE_TAG_CHARS 12
+void reconcile_new_tag(char out[static STORE_TAG_MAX]);
+/* The tag of a reservation: its own, or for a reservation made before
+ * tags were random, the old one its create used (handle and time). */
+void reconcile_tag(const struct store_pending *p, char out[static UP_TAG_MAX]);
+/* The Name sent upstream: name (or fallback when empty) shortened to fit,
+ * UP_TAG_SEP, tag. Creates and every rename send it, so an object's Name
+ * always ends in its own tag, whatever the customer names it. */
 void reconcile_upstream_name(const char *name, const char *fallback, const char *tag,
-                             char out[static STORE_NAME_MAX]);
+                             char out[static UP_NAME_MAX]);
 /* A reserved create's upstream side. */
 struct reconcile_create {
     int is_group;
@@ -118,6 +125,7 @@ struct reconcile_create {
     const char *description, *group_type;    /* groups */
     const char *group_id, *url, *asset_type; /* assets */
     const char *blob_key;                    /* uploads; NULL: none */
+    const char *tag;                         /* the reservation's (reconcile_new_tag) */
 };
 /* Sends the create (up to a few times), finding out after an ambiguous
  * failure whether it was made (adopted: CORE_OK) before sending it again.

@@ -135,7 +135,8 @@ enum store_result pg_list_keys(struct store *s, store_key_fn fn, void *ctx);
 enum store_result pg_revoke_key(struct store *s, const char *prefix, int64_t now_ms);
 
 enum store_result pg_reserve_group(struct store *s, int64_t customer_id, const char *type, const char *name,
-                                   const char *description, int max_groups, int64_t now_ms, int64_t *handle);
+                                   const char *description, int max_groups, int64_t now_ms, const char *tag,
+                                   int64_t *handle);
 enum store_result pg_confirm_group(struct store *s, int64_t handle, const char *id, int64_t now_ms);
 enum store_result pg_release_group(struct store *s, int64_t handle);
 enum store_result pg_get_group(struct store *s, int64_t customer_id, const char *id, struct group *out);
@@ -147,7 +148,7 @@ enum store_result pg_delete_group(struct store *s, int64_t customer_id, const ch
 
 enum store_result pg_reserve_asset(struct store *s, int64_t customer_id, const char *group_id, const char *type,
                                    const char *name, const char *url, const char *blob_key, int max_assets,
-                                   int64_t now_ms, int64_t *handle);
+                                   int64_t now_ms, const char *tag, int64_t *handle);
 enum store_result pg_confirm_asset(struct store *s, int64_t handle, const char *id, int64_t now_ms,
                                    int64_t next_poll_ms);
 enum store_result pg_release_asset(struct store *s, int64_t handle);
@@ -194,7 +195,7 @@ enum store_result pg_lease_due_video_tasks(struct store *s, int64_t now_ms, int6
 /* Shared by the asset files: the asset column list and its reader. */
 #define PG_ASSET_COLS                                                                         \
     "a.id, a.group_id, a.customer_id, a.type, a.name, a.url, a.blob_key, a.status,"          \
-    " a.failure_reason, a.create_ms, a.update_ms, a.next_poll_ms, a.polls, a.error_code, a.error_message"
+    " a.failure_reason, a.create_ms, a.update_ms, a.next_poll_ms, a.polls, a.error_code, a.error_message, a.tag"
 void pg_read_asset(PGresult *res, int row, struct asset *out);
 
 /* reconciliation (pg_reconcile.c) */

@@ -141,7 +141,8 @@ enum store_result sq_list_keys(struct store *s, store_key_fn fn, void *ctx);
 enum store_result sq_revoke_key(struct store *s, const char *prefix, int64_t now_ms);
 
 enum store_result sq_reserve_group(struct store *s, int64_t customer_id, const char *type, const char *name,
-                                   const char *description, int max_groups, int64_t now_ms, int64_t *handle);
+                                   const char *description, int max_groups, int64_t now_ms, const char *tag,
+                                   int64_t *handle);
 enum store_result sq_confirm_group(struct store *s, int64_t handle, const char *id, int64_t now_ms);
 enum store_result sq_release_group(struct store *s, int64_t handle);
 enum store_result sq_get_group(struct store *s, int64_t customer_id, const char *id, struct group *out);
@@ -153,7 +154,7 @@ enum store_result sq_delete_group(struct store *s, int64_t customer_id, const ch
 
 enum store_result sq_reserve_asset(struct store *s, int64_t customer_id, const char *group_id, const char *type,
                                    const char *name, const char *url, const char *blob_key, int max_assets,
-                                   int64_t now_ms, int64_t *handle);
+                                   int64_t now_ms, const char *tag, int64_t *handle);
 enum store_result sq_confirm_asset(struct store *s, int64_t handle, const char *id, int64_t now_ms,
                                    int64_t next_poll_ms);
 enum store_result sq_release_asset(struct store *s, int64_t handle);

@@ -39,6 +39,9 @@ enum store_result {
 #define STORE_LINK_MAX 8193 /* H5 links (UP_H5_LINK_MAX) */
 #define STORE_REASON_MAX 256
 #define STORE_CUSTOMER_MAX 65
+/* reconciliation: the random tag a create's upstream Name ends in
+ * (core/reconcile.c): 12 characters today, room for 16. */
+#define STORE_TAG_MAX 17
 
 struct customer {
     int64_t id;
@@ -62,6 +65,7 @@ struct group {
     int asset_count;   /* live assets (not pending, not deleted) */
     int64_t create_ms; /* wall clock */
     int64_t update_ms;
+    char tag[STORE_TAG_MAX]; /* the upstream Name's tag; "" when it has none (never shown to customers) */
 };
 
 struct asset {
@@ -82,6 +86,7 @@ struct asset {
     int64_t update_ms;
     int64_t next_poll_ms; /* refresher: wall-clock time of the next upstream poll */
     int polls;            /* refresher: upstream polls so far */
+    char tag[STORE_TAG_MAX]; /* the upstream Name's tag; "" when it has none (never shown to customers) */
 };
 
 struct group_filter {
@@ -164,6 +169,7 @@ struct store_pending {
     char type[16];          /* GroupType or AssetType */
     char group_id[IDS_MAX]; /* assets */
     char blob_key[128];     /* assets: "" unless the bytes are in Portico's blob store */
+    char tag[STORE_TAG_MAX]; /* the tag given to reserve_*; "" for reservations older than tags */
 };
 
 struct store_pending_list {
@@ -200,10 +206,11 @@ struct store_ops {
     /* NOT_FOUND if no active key has this prefix. */
     enum store_result (*revoke_key)(struct store *s, const char *prefix, int64_t now_ms);
 
-    /* Groups. Quota counts live and pending groups of the customer. */
+    /* Groups. Quota counts live and pending groups of the customer. tag
+     * (NULL: "") is kept with the row: the upstream Name's tag. */
     enum store_result (*reserve_group)(struct store *s, int64_t customer_id, const char *type,
                                        const char *name, const char *description, int max_groups,
-                                       int64_t now_ms, int64_t *handle);
+                                       int64_t now_ms, const char *tag, int64_t *handle);
     enum store_result (*confirm_group)(struct store *s, int64_t handle, const char *id, int64_t now_ms);
     enum store_result (*release_group)(struct store *s, int64_t handle);
     enum store_result (*get_group)(struct store *s, int64_t customer_id, const char *id, struct group *out);
@@ -221,7 +228,7 @@ struct store_ops {
     enum store_result (*reserve_asset)(struct store *s, int64_t customer_id, const char *group_id,
                                        const char *type, const char *name, const char *url,
                                        const char *blob_key, int max_assets, int64_t now_ms,
-                                       int64_t *handle);
+                                       const char *tag, int64_t *handle);
     /* Makes the asset visible as Processing with its upstream id; the first
      * refresher poll is due at next_poll_ms. */
     enum store_result (*confirm_asset)(struct store *s, int64_t handle, const char *id, int64_t now_ms,

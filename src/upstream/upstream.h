@@ -183,6 +183,10 @@ struct upstream_ops {
  * Name Portico sends upstream ("<name, shortened> #<tag>"). */
 #define UP_TAG_SEP " #"
 #define UP_TAG_MAX 32
+/* UPSTREAM.md "CreateAssetGroup": the upstream's Name holds 64 characters:
+ * a customer's 50, UP_TAG_SEP and a 12-character tag fit whole. */
+#define UP_NAME_CHARS 64
+#define UP_NAME_MAX (UP_NAME_CHARS * 4 + 1)
 
 struct upstream {
     const struct upstream_ops *ops;

@@ -49,6 +49,8 @@ struct config {
      * settled (other nodes may be creating younger ones) */
     int reconcile_after_s;
     int reconcile_grace_ms; /* how long the upstream may still act on a dead process's create */
+    /* liveness: the orphan sweep of unowned LivenessFace groups */
+    int liveness_sweep_s, liveness_orphan_age_s;
 };
 
 enum opt_kind { OPT_STR, OPT_INT, OPT_DBL, OPT_BOOL_OFF };
@@ -95,6 +97,9 @@ static const struct opt opts[] = {
     /* reconciliation */
     {"--reconcile-after", "PORTICO_RECONCILE_AFTER_S", OPT_INT, O(reconcile_after_s), "postgres: settle unfinished creates older than this (600)"},
     {"--reconcile-grace-ms", "PORTICO_RECONCILE_GRACE_MS", OPT_INT, O(reconcile_grace_ms), "wait before settling creates cut by a crash (12000)"},
+    /* liveness */
+    {"--liveness-sweep", "PORTICO_LIVENESS_SWEEP_S", OPT_INT, O(liveness_sweep_s), "seconds between sweeps removing LivenessFace groups no record owns; 0: never (600)"},
+    {"--liveness-orphan-age", "PORTICO_LIVENESS_ORPHAN_AGE_S", OPT_INT, O(liveness_orphan_age_s), "age an unowned LivenessFace group must reach before it is removed (900)"},
 };
 #undef O
 
@@ -168,6 +173,8 @@ static void config_defaults(struct config *c)
     c->validate_ttl_s = 120;
     c->reconcile_after_s = 600;                            /* reconciliation */
     c->reconcile_grace_ms = 12000; /* > the upstream timeout (10 s): a create of the dead process is done by then */
+    c->liveness_sweep_s = (int)(cc.liveness_sweep_ms / 1000); /* liveness */
+    c->liveness_orphan_age_s = (int)(cc.liveness_orphan_age_ms / 1000);
 }
 
 /* Environment first, then flags; leaves the non-option words in rest. */
@@ -421,6 +428,8 @@ static int serve(const struct config *c)
     cc.key_rate = c->key_rate;
     cc.key_burst = c->key_burst;
     cc.reconcile_after_ms = (int64_t)c->reconcile_after_s * 1000; /* reconciliation */
+    cc.liveness_sweep_ms = (int64_t)c->liveness_sweep_s * 1000;   /* liveness */
+    cc.liveness_orphan_age_ms = (int64_t)c->liveness_orphan_age_s * 1000;
     core = up ? core_new(&cc, store, up) : NULL;
     if (core)
         core_set_blob(core, blob);

@@ -46,6 +46,8 @@ struct core {
     struct asset_cache *asset_cache;
     /* reconciliation: settles reservations whose create is in doubt */
     struct reconciler *reconciler;
+    /* liveness: polls pending sessions, removes unowned LivenessFace groups */
+    struct liveness_poller *liveness_poller;
 };
 
 /* budget.c */
@@ -133,6 +135,24 @@ struct reconcile_create {
  * unless *in_doubt: then the reconciler owns both and undoes the create. */
 enum core_code reconcile_create(struct core *c, const struct reconcile_create *rq, char id_out[static IDS_MAX],
                                 int *in_doubt, struct core_status *st);
+
+/* liveness.c — what a session's scan outcome means for the records:
+ * shared by GetVisualValidateResult and the background poller. */
+#define LIVENESS_LATE_MS (10 * 60 * 1000) /* past expiry, the upstream is still asked this long */
+/* A passed scan's group becomes the customer's (the session's place turns
+ * into it); CORE_QUOTA_EXCEEDED when a session that held no place finds
+ * the customer at the quota: the group is then removed upstream and the
+ * session closed. CORE_TOKEN_EXPIRED when the session was closed. */
+enum core_code liveness_record(struct core *c, int64_t customer_id, const char *token, const char *group_id,
+                               char group_id_out[static IDS_MAX], struct core_status *st);
+/* Deletes a LivenessFace group upstream that no record may own; 0 when it is gone. */
+int liveness_delete_upstream(struct core *c, const char *group_id);
+
+/* liveness_poller.c — fetches every pending session's outcome in the
+ * background (leased, several nodes share it) and sweeps orphans. */
+struct liveness_poller;
+struct liveness_poller *liveness_poller_start(struct core *c);
+void liveness_poller_stop(struct liveness_poller *p); /* NULL is a no-op */
 
 /* video_refresher.c — keeps queued/running video tasks fresh. */
 struct video_refresher;

@@ -303,6 +303,16 @@ static int settle(struct core *c, const struct store_pending *p, enum reconcile_
 {
     struct store *s = c->store;
     char id[IDS_MAX] = "";
+    if (p->is_group && strcmp(p->type, "LivenessFace") == 0) {
+        /* The place of a liveness session whose start was cut short (the
+         * store lists it only when no pending session holds it): nothing
+         * was created upstream under a tag, the place just goes. */
+        if (drop_reservation(c, p) != 0)
+            return -1;
+        if (counts)
+            counts->released++;
+        return 0;
+    }
     if (!p->is_group && p->group_deleted) {
         /* The group, and with it anything the create made, is gone upstream. */
         if (drop_reservation(c, p) != 0)

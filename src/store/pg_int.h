@@ -177,6 +177,13 @@ enum store_result pg_get_session(struct store *s, int64_t customer_id, const cha
 enum store_result pg_record_session_group(struct store *s, int64_t customer_id, const char *token,
                                           const char *group_id, const char *name, int max_groups, int64_t now_ms,
                                           char group_out[static IDS_MAX]);
+enum store_result pg_close_session(struct store *s, const char *token, enum store_session_state state,
+                                   int64_t now_ms);
+enum store_result pg_lease_due_sessions(struct store *s, int64_t now_ms, int64_t lease_ms, size_t limit,
+                                        struct validate_session_list *out);
+enum store_result pg_schedule_session_poll(struct store *s, const char *token, int64_t next_poll_ms, int polls);
+enum store_result pg_oldest_pending_session(struct store *s, int64_t *create_ms_out);
+enum store_result pg_group_known(struct store *s, const char *id, int *known);
 
 /* Blob keys of upload records (pg_blobs.c). */
 enum store_result pg_list_group_blob_keys(struct store *s, int64_t customer_id, const char *group_id,

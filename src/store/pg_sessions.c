@@ -248,11 +248,11 @@ enum store_result pg_lease_due_sessions(struct store *s, int64_t now_ms, int64_t
         return STORE_UNAVAILABLE;
     PGresult *res = NULL;
     enum store_result r = pg_exec(c, PG_ADHOC,
-                                  "WITH due AS (SELECT token FROM validate_sessions"
+                                  "WITH due AS (SELECT token AS due_token FROM validate_sessions"
                                   "  WHERE state = 0 AND next_poll_ms <= $1::bigint"
                                   "  ORDER BY next_poll_ms, create_ms LIMIT $3 FOR UPDATE SKIP LOCKED)"
                                   " UPDATE validate_sessions v SET next_poll_ms = $1::bigint + $2::bigint FROM due"
-                                  " WHERE v.token = due.token RETURNING " PS_COLS,
+                                  " WHERE v.token = due.due_token RETURNING " PS_COLS,
                                   &p, &res, "lease_due_sessions");
     pg_put(ps, c);
     if (r != STORE_OK)

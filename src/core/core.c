@@ -21,6 +21,9 @@ void core_config_defaults(struct core_config *c)
     c->key_rate = 100;
     c->key_burst = 200;
     c->reconcile_after_ms = 10 * 60 * 1000; /* reconciliation */
+    c->liveness_poll_ms = 2000;             /* liveness */
+    c->liveness_sweep_ms = 10 * 60 * 1000;
+    c->liveness_orphan_age_ms = 15 * 60 * 1000;
 }
 
 struct core *core_new(const struct core_config *cfg, struct store *store, struct upstream *up)
@@ -67,6 +70,10 @@ int core_start(struct core *c)
     c->reconciler = reconciler_start(c);
     if (!c->reconciler)
         return -1;
+    /* liveness: every session's outcome, fetched in the background */
+    c->liveness_poller = liveness_poller_start(c);
+    if (!c->liveness_poller)
+        return -1;
     /* video tasks */
     c->video_refresher = video_refresher_start(c);
     return c->video_refresher ? 0 : -1;
@@ -76,6 +83,7 @@ void core_free(struct core *c)
 {
     if (!c)
         return;
+    liveness_poller_stop(c->liveness_poller); /* liveness */
     reconciler_stop(c->reconciler);           /* reconciliation */
     video_refresher_stop(c->video_refresher); /* video tasks */
     if (c->refresher)

@@ -41,6 +41,14 @@ struct core_config {
      * handed on or fetched for a customer must point to public addresses,
      * except these hosts, host:port and CIDRs. NULL: none. */
     const char *url_allow;
+    /* liveness (liveness_poller.c): a pending session is polled upstream
+     * every liveness_poll_ms (2000); every liveness_sweep_ms (10 minutes;
+     * 0: never) the account's LivenessFace groups that no record owns and
+     * that are older than liveness_orphan_age_ms (15 minutes, more than a
+     * session's life and its late window) are removed upstream. */
+    int liveness_poll_ms;
+    int64_t liveness_sweep_ms;
+    int64_t liveness_orphan_age_ms;
 };
 
 void core_config_defaults(struct core_config *c);

@@ -36,6 +36,9 @@ struct sim *sim_start(const struct sim_config *c)
     s->cfg.access_key = s->access_key;
     s->cfg.secret_key = s->secret_key;
     s->cfg.region = s->region;
+    /* test endpoints: only with a token; cfg keeps no pointer to it */
+    s->test_token = c->test_token && *c->test_token ? strdup(c->test_token) : NULL;
+    s->cfg.test_token = NULL;
     if (s->cfg.processing_ms < 0)
         s->cfg.processing_ms = 0;
     if (s->cfg.fetch_timeout_ms <= 0)
@@ -118,5 +121,6 @@ void sim_stop(struct sim *s)
     free(s->region);
     free(s->ark_api_key);
     free(s->url_policy);
+    free(s->test_token);
     free(s);
 }

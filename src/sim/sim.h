@@ -40,6 +40,11 @@ struct sim_config {
     double fault_latency, fault_5xx, fault_throttle, fault_drop, fault_lost_reply;
     int fault_latency_ms;        /* PORTICO_SIM_FAULT_LATENCY_MS: longest injected delay; default 200 */
     unsigned long fault_seed;    /* PORTICO_SIM_FAULT_SEED: fixes the draws; 0: random */
+    /* test endpoints (/_sim/stats, /_sim/faults, /_sim/objects): they exist
+     * only when this is set (PORTICO_SIM_TEST_TOKEN, portico-sim
+     * --test-token), and then answer only requests carrying
+     * "Authorization: Bearer <test_token>". NULL or "": 404. */
+    const char *test_token;
 };
 
 /* Fills defaults, then PORTICO_SIM_* environment variables. */

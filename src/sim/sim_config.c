@@ -85,4 +85,5 @@ void sim_config_defaults(struct sim_config *c)
     env_int("PORTICO_SIM_VIDEO_URL_TTL_S", 1, 7 * 86400, &c->video_url_ttl_s);
     c->ark_project = env("PORTICO_SIM_ARK_PROJECT") ? env("PORTICO_SIM_ARK_PROJECT") : "default";
     sim_faults_env(c); /* faults */
+    c->test_token = env("PORTICO_SIM_TEST_TOKEN"); /* test endpoints: off unless set */
 }

@@ -222,6 +222,7 @@ struct sim_stats {
 struct sim {
     struct sim_config cfg;  /* strings below point into owned copies */
     char *listen_host, *access_key, *secret_key, *region;
+    char *test_token; /* NULL: the /_sim/ test endpoints do not exist */
     struct MHD_Daemon *mhd;
     int port;
     struct sim_limits limits;

@@ -945,6 +945,7 @@ static const struct upstream_ops volc_ops = {
     /* reconciliation (volc_find.c) */
     .find_group = volc_find_group,
     .find_asset = volc_find_asset,
+    .list_groups = volc_list_groups, /* liveness: the orphan sweep */
     .raw_action = volc_raw_action, /* doctor */
 };
 

@@ -271,6 +271,9 @@ static const char *result_str(json_t *o, const char *key)
     return json_string_value(json_object_get(json_object_get(o, "Result"), key));
 }
 
+/* test endpoints: the fixtures enable /_sim/ with this token */
+#define TEST_TOKEN "unit-test-token"
+
 static json_t *get_stats(int port)
 {
     char url[128];
@@ -281,8 +284,11 @@ static json_t *get_stats(int port)
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
+    struct curl_slist *h = curl_slist_append(NULL, "Authorization: Bearer " TEST_TOKEN);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
     curl_easy_perform(c);
     curl_easy_cleanup(c);
+    curl_slist_free_all(h);
     json_t *o = json_loadb(resp.data ? resp.data : "", resp.len, 0, NULL);
     buf_free(&resp);
     return o;
@@ -315,6 +321,7 @@ static struct sim *sim_up_cfg(int processing_ms, size_t max_fetch_bytes, int max
     c.max_creations_in_flight = max_in_flight;
     c.token_ttl_s = token_ttl_s;
     c.quiet = 1;
+    c.test_token = TEST_TOKEN;
     if (max_fetch_bytes)
         c.max_fetch_bytes = max_fetch_bytes;
     return sim_start(&c);

@@ -3,6 +3,7 @@
  * Invariant: nothing here trusts libmicrohttpd to have chosen between two
  * readings of a request; every duplicate it kept is counted. */
 #include "http/framing.h"
+#include "util/crypto.h"
 
 #include <string.h>
 #include <strings.h>
@@ -68,17 +69,6 @@ const char *http_framing_verdict(const struct http_framing *f)
     return NULL;
 }
 
-static int hex_val(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes [p, end) into out (cap bytes incl. the NUL); -1 on a bad escape,
  * a control byte, or overflow. */
 static int decode(const char *p, const char *end, char *out, size_t cap)
@@ -87,7 +77,7 @@ static int decode(const char *p, const char *end, char *out, size_t cap)
     while (p < end) {
         int c = (unsigned char)*p;
         if (c == '%') {
-            int hi = p + 1 < end ? hex_val(p[1]) : -1, lo = p + 2 < end ? hex_val(p[2]) : -1;
+            int hi = p + 1 < end ? crypto_hex_digit(p[1]) : -1, lo = p + 2 < end ? crypto_hex_digit(p[2]) : -1;
             if (hi < 0 || lo < 0)
                 return -1;
             c = hi * 16 + lo;

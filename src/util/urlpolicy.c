@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "util/urlpolicy.h"
+#include "util/crypto.h"
 
 const char *urlpolicy_class_str(enum urlpolicy_class c)
 {
@@ -193,17 +194,6 @@ void urlpolicy_addr_str(const struct urlpolicy_addr *a, char *out, size_t cap)
 
 /* ---------------------------------------------------------------- parse */
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* One part of a numeric IPv4 host: decimal, 0x-hex ("0x" alone is 0, as
  * in WHATWG) or 0-octal. -1 if it is not a number or exceeds 32 bits. */
 static int ipv4_part(const char *s, size_t n, uint64_t *out)
@@ -221,7 +211,7 @@ static int ipv4_part(const char *s, size_t n, uint64_t *out)
         i = 1;
     }
     for (; i < n; i++) {
-        int d = hexval((unsigned char)s[i]);
+        int d = crypto_hex_digit((unsigned char)s[i]);
         if (d < 0 || d >= base)
             return -1;
         v = v * (uint64_t)base + (uint64_t)d;
@@ -282,7 +272,7 @@ static int ends_in_number(const char *s, size_t len)
     size_t i = 0;
     int hex = n >= 2 && l[0] == '0' && (l[1] == 'x' || l[1] == 'X');
     for (i = hex ? 2 : 0; i < n; i++)
-        if (hex ? hexval((unsigned char)l[i]) < 0 : !(l[i] >= '0' && l[i] <= '9'))
+        if (hex ? crypto_hex_digit((unsigned char)l[i]) < 0 : !(l[i] >= '0' && l[i] <= '9'))
             return 0;
     return 1;
 }
@@ -307,7 +297,7 @@ static int parse_host(const char *h, size_t n, int bracketed, struct urlpolicy_u
     if (bracketed) {
         char tmp[URLPOLICY_HOST_MAX];
         for (size_t i = 0; i < n; i++)
-            if (!(hexval((unsigned char)h[i]) >= 0 || h[i] == ':' || h[i] == '.'))
+            if (!(crypto_hex_digit((unsigned char)h[i]) >= 0 || h[i] == ':' || h[i] == '.'))
                 return -1; /* zone ids (%25eth0) included: a scope is never public */
         memcpy(tmp, h, n);
         tmp[n] = '\0';

@@ -130,6 +130,29 @@ static const char *const pg_steps[] = {
     "ALTER TABLE assets ADD COLUMN error_message TEXT NOT NULL DEFAULT '';"
     "DROP INDEX assets_due;"
     "CREATE INDEX assets_due ON assets(next_poll_ms) WHERE state = 1 AND status NOT IN ('Active', 'Failed');",
+
+    /* 6 (issue 15): upload sessions (API.md §4b), as sqlite_schema.c's
+     * step. Self-contained: renumber freely. */
+    "CREATE TABLE upload_sessions ("
+    "  id TEXT PRIMARY KEY,"
+    "  customer_id BIGINT NOT NULL REFERENCES customers(id),"
+    "  group_id TEXT NOT NULL,"
+    "  asset_type TEXT NOT NULL,"
+    "  name TEXT NOT NULL DEFAULT '',"
+    "  content_type TEXT NOT NULL,"
+    "  content_length BIGINT NOT NULL,"
+    "  sha256 TEXT NOT NULL DEFAULT '',"
+    "  put_sha256 TEXT NOT NULL DEFAULT '',"
+    "  blob_key TEXT NOT NULL UNIQUE,"
+    "  state INTEGER NOT NULL DEFAULT 0,"
+    "  expire_ms BIGINT NOT NULL,"
+    "  lease_ms BIGINT NOT NULL DEFAULT 0,"
+    "  asset_id TEXT,"
+    "  create_ms BIGINT NOT NULL,"
+    "  update_ms BIGINT NOT NULL"
+    ");"
+    "CREATE INDEX upload_sessions_group ON upload_sessions(group_id, state);"
+    "CREATE INDEX upload_sessions_expiry ON upload_sessions(expire_ms) WHERE state IN (0, 1, 2, 5);",
 };
 
 #define PG_N_STEPS ((int)(sizeof pg_steps / sizeof pg_steps[0]))

@@ -49,6 +49,7 @@ struct config {
      * settled (other nodes may be creating younger ones) */
     int reconcile_after_s;
     int reconcile_grace_ms; /* how long the upstream may still act on a dead process's create */
+    int upload_session_ttl_s; /* upload sessions (API.md §4b): lifetime */
 };
 
 enum opt_kind { OPT_STR, OPT_INT, OPT_DBL, OPT_BOOL_OFF };
@@ -95,6 +96,8 @@ static const struct opt opts[] = {
     /* reconciliation */
     {"--reconcile-after", "PORTICO_RECONCILE_AFTER_S", OPT_INT, O(reconcile_after_s), "postgres: settle unfinished creates older than this (600)"},
     {"--reconcile-grace-ms", "PORTICO_RECONCILE_GRACE_MS", OPT_INT, O(reconcile_grace_ms), "wait before settling creates cut by a crash (12000)"},
+    /* upload sessions */
+    {"--upload-session-ttl", "PORTICO_UPLOAD_SESSION_TTL_S", OPT_INT, O(upload_session_ttl_s), "seconds an upload session and its PUT URL live (3600)"},
 };
 #undef O
 
@@ -168,6 +171,7 @@ static void config_defaults(struct config *c)
     c->validate_ttl_s = 120;
     c->reconcile_after_s = 600;                            /* reconciliation */
     c->reconcile_grace_ms = 12000; /* > the upstream timeout (10 s): a create of the dead process is done by then */
+    c->upload_session_ttl_s = cc.upload_session_ttl_s; /* upload sessions */
 }
 
 /* Environment first, then flags; leaves the non-option words in rest. */
@@ -421,6 +425,7 @@ static int serve(const struct config *c)
     cc.key_rate = c->key_rate;
     cc.key_burst = c->key_burst;
     cc.reconcile_after_ms = (int64_t)c->reconcile_after_s * 1000; /* reconciliation */
+    cc.upload_session_ttl_s = c->upload_session_ttl_s;             /* upload sessions */
     core = up ? core_new(&cc, store, up) : NULL;
     if (core)
         core_set_blob(core, blob);

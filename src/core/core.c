@@ -20,6 +20,7 @@ void core_config_defaults(struct core_config *c)
     c->key_rate = 100;
     c->key_burst = 200;
     c->reconcile_after_ms = 10 * 60 * 1000; /* reconciliation */
+    c->upload_session_ttl_s = 3600;         /* upload sessions: API.md §4b */
 }
 
 struct core *core_new(const struct core_config *cfg, struct store *store, struct upstream *up)

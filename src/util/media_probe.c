@@ -32,6 +32,7 @@
 #define WAV_CHUNKS_MAX 512
 /* How far past the ID3v2 tag an MP3's first frame is looked for. */
 #define MP3_SCAN 65536
+#define MP3_FRAME_MAX 2048 /* the longest frame: layer II, 384 kbit/s at 32 kHz, 1729 bytes */
 
 static uint32_t be16(const uint8_t *p) { return (uint32_t)p[0] << 8 | p[1]; }
 static uint32_t le16(const uint8_t *p) { return (uint32_t)p[1] << 8 | p[0]; }
@@ -634,13 +635,209 @@ static int wav_probe(struct probe *pr, struct media_av_info *out)
     return CORRUPT; /* no data chunk */
 }
 
-/* ---- MPEG audio ---- */
+/* ---- MPEG audio (ISO/IEC 11172-3 2.4.1.3, 13818-3; 2.5 is Fraunhofer's
+ * extension): a frame header of 32 bits, sync(11) version(2) layer(2)
+ * protection_absent(1), bitrate_index(4) sampling_frequency(2) padding(1)
+ * private(1), mode(2) mode_extension(2) copyright(1) original(1) emphasis(2) ---- */
+
+struct mpa {
+    int version;  /* 1, 2 or 25 (MPEG 2.5) */
+    int layer;    /* 1, 2, 3 */
+    int bitrate;  /* bits per second */
+    int rate;     /* samples per second */
+    int channels; /* 1 for mode 3 (single channel), else 2 */
+    int spf;      /* samples per frame */
+    int crc;      /* a 16-bit CRC follows the header */
+    size_t len;   /* the frame's bytes, header included */
+};
+
+/* 1 when p holds a usable frame header (free-format bitrate 0 is not). */
+static int mpa_header(const uint8_t *p, struct mpa *m)
+{
+    /* kbit/s by [MPEG-1 ? 0 : 1][layer - 1][index] */
+    static const uint16_t kbps[2][3][15] = {
+        {{0, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448},
+         {0, 32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384},
+         {0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320}},
+        {{0, 32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256},
+         {0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160},
+         {0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160}},
+    };
+    static const int rates[3] = {44100, 48000, 32000}; /* MPEG-1; halved for 2, quartered for 2.5 */
+    if (p[0] != 0xFF || (p[1] & 0xE0) != 0xE0)
+        return 0;
+    int v = (p[1] >> 3) & 3, l = (p[1] >> 1) & 3, bi = p[2] >> 4, ri = (p[2] >> 2) & 3;
+    if (v == 1 || l == 0 || bi == 0 || bi == 15 || ri == 3)
+        return 0;
+    m->version = v == 3 ? 1 : v == 2 ? 2 : 25;
+    m->layer = 4 - l;
+    m->bitrate = kbps[m->version != 1][m->layer - 1][bi] * 1000;
+    m->rate = rates[ri] >> (m->version == 1 ? 0 : m->version == 2 ? 1 : 2);
+    m->channels = (p[3] >> 6) == 3 ? 1 : 2;
+    m->spf = m->layer == 1 ? 384 : m->layer == 2 || m->version == 1 ? 1152 : 576;
+    m->crc = !(p[1] & 1);
+    int pad = (p[2] >> 1) & 1;
+    /* bytes = samples/8 * bitrate / rate, padding in slots (4 bytes in layer I) */
+    m->len = m->layer == 1 ? (size_t)(12 * m->bitrate / m->rate + pad) * 4
+                           : (size_t)(m->spf / 8 * m->bitrate / m->rate + pad);
+    return 1;
+}
+
+static int mpa_same_stream(const struct mpa *a, const struct mpa *b)
+{
+    return a->version == b->version && a->layer == b->layer && a->rate == b->rate;
+}
+
+/* The frame count of a Xing/Info header (LAME, ffmpeg: after the side
+ * information of the first layer III frame: "Xing"/"Info", flags(4), then
+ * frames(4) if flags&1, bytes(4) if &2, toc(100) if &4, quality(4) if &8;
+ * then a LAME tag whose encoder delay and padding, 12 bits each, sit 21
+ * bytes in) or of a VBRI header (Fraunhofer: 32 bytes after the header,
+ * "VBRI" version(2) delay(2) quality(2) bytes(4) frames(4)). f is the first
+ * frame, n its bytes in memory. 1 with *frames (and *trim, the samples to
+ * take off, *bytes the stream's bytes or 0) when found. */
+static int mpa_vbr_header(const uint8_t *f, size_t n, const struct mpa *m, uint64_t *frames, uint64_t *trim,
+                          uint64_t *bytes)
+{
+    *trim = *bytes = 0;
+    size_t side = m->version == 1 ? (m->channels == 1 ? 17 : 32) : (m->channels == 1 ? 9 : 17);
+    size_t x = 4 + (m->crc ? 2 : 0) + side;
+    if (m->layer == 3 && in_has(n, x, 8) && (memcmp(f + x, "Xing", 4) == 0 || memcmp(f + x, "Info", 4) == 0)) {
+        uint32_t flags = be32(f + x + 4);
+        size_t at = x + 8;
+        if (!(flags & 1) || !in_has(n, at, 4))
+            return 0;
+        *frames = be32(f + at);
+        at += 4;
+        if (flags & 2) {
+            if (!in_has(n, at, 4))
+                return 1;
+            *bytes = be32(f + at);
+            at += 4;
+        }
+        at += (flags & 4 ? 100 : 0) + (flags & 8 ? 4 : 0);
+        if (in_has(n, at, 24) &&
+            (memcmp(f + at, "LAME", 4) == 0 || memcmp(f + at, "Lavf", 4) == 0 || memcmp(f + at, "Lavc", 4) == 0)) {
+            const uint8_t *d = f + at + 21;
+            *trim = (uint64_t)(d[0] << 4 | d[1] >> 4) + (uint64_t)((d[1] & 15) << 8 | d[2]);
+        }
+        return 1;
+    }
+    if (in_has(n, 36, 18) && memcmp(f + 36, "VBRI", 4) == 0) {
+        *bytes = be32(f + 36 + 10);
+        *frames = be32(f + 36 + 14);
+        return 1;
+    }
+    return 0;
+}
+
+/* Makes the first want bytes (rounded up to a block, at most cap) of the
+ * stream at off present in buf, of which *have are. */
+static int mp3_fill(struct probe *pr, uint64_t off, uint8_t *buf, size_t *have, size_t want, size_t cap)
+{
+    if (want <= *have)
+        return 0;
+    want = (want + 4095) / 4096 * 4096;
+    if (want > cap)
+        want = cap;
+    if (want <= *have)
+        return 0;
+    int rc = probe_read(pr, off + *have, buf + *have, want - *have);
+    if (rc == 0)
+        *have = want;
+    return rc;
+}
 
 static int mp3_probe(struct probe *pr, struct media_av_info *out)
 {
-    (void)pr;
-    (void)out;
-    return MEDIA_PROBE_UNSUPPORTED;
+    uint64_t size = pr->src->size, off = 0;
+    uint8_t h[10];
+    int rc;
+    /* ID3v2 tags (id3.org, ID3v2.4 section 3.1): "ID3" version(2) flags(1)
+     * size(4, syncsafe: 7 bits a byte), plus a 10-byte footer if flags&0x10.
+     * Some files carry more than one. */
+    for (int i = 0; i < 4 && size - off >= 10; i++) {
+        if ((rc = probe_read(pr, off, h, 10)) != 0)
+            return rc;
+        if (memcmp(h, "ID3", 3) != 0)
+            break;
+        if ((h[6] | h[7] | h[8] | h[9]) & 0x80)
+            return CORRUPT;
+        uint64_t tag = 10 + ((uint64_t)h[6] << 21 | (uint64_t)h[7] << 14 | (uint64_t)h[8] << 7 | h[9]) +
+                       (h[5] & 0x10 ? 10 : 0);
+        if (tag > size - off)
+            return CORRUPT;
+        off += tag;
+    }
+    /* the first frame: a valid header whose successor, if the file goes
+     * on, is a header of the same stream (a lone 0xFFEx in a tag's padding
+     * or in junk is not enough) */
+    /* read in blocks as the scan advances: most files start at once */
+    size_t cap = size - off < MP3_SCAN + MP3_FRAME_MAX ? (size_t)(size - off) : MP3_SCAN + MP3_FRAME_MAX;
+    size_t have = 0;
+    uint8_t *win = malloc(cap ? cap : 1);
+    if (!win)
+        return MEDIA_PROBE_IO;
+    struct mpa m, next;
+    size_t at = 0;
+    int found = 0;
+    for (; at < MP3_SCAN && in_has(cap, at, 4); at++) {
+        if ((rc = mp3_fill(pr, off, win, &have, at + 4, cap)) != 0)
+            goto done;
+        if (!mpa_header(win + at, &m) || m.len > cap - at)
+            continue;
+        /* the frame, the next header, or as much as the file has */
+        if ((rc = mp3_fill(pr, off, win, &have, at + m.len + 4, cap)) != 0)
+            goto done;
+        if (!in_has(cap, at + m.len, 4)) {
+            found = 1; /* the only frame, or the last bytes are not a header */
+            break;
+        }
+        if (mpa_header(win + at + m.len, &next) && mpa_same_stream(&m, &next)) {
+            found = 1;
+            break;
+        }
+    }
+    rc = CORRUPT;
+    if (!found)
+        goto done;
+    uint64_t first = off + at;
+    out->sample_rate = m.rate;
+    out->channels = m.channels;
+    memcpy(out->audio_codec, m.layer == 1 ? "mp1" : m.layer == 2 ? "mp2" : "mp3", 4);
+    uint64_t frames, trim, bytes;
+    if (mpa_vbr_header(win + at, m.len, &m, &frames, &trim, &bytes) && frames > 0) {
+        /* the tag counts the bytes of the stream it describes: more than
+         * the file holds is a file cut short */
+        if (bytes > size)
+            goto done;
+        uint64_t samples = frames * (uint64_t)m.spf;
+        samples = samples > trim ? samples - trim : samples;
+        int64_t ms = ticks_ms(samples, (uint32_t)m.rate);
+        if (ms < 0)
+            goto done;
+        out->duration_ms = ms;
+        rc = 0;
+        goto done;
+    }
+    /* constant bit rate: the audio bytes over the first frame's rate, less
+     * an ID3v1 tag ("TAG", 128 bytes at the end) */
+    uint64_t audio = size - first;
+    if (audio >= 128 + 4) {
+        uint8_t t[3];
+        if ((rc = probe_read(pr, size - 128, t, 3)) != 0)
+            goto done;
+        if (memcmp(t, "TAG", 3) == 0)
+            audio -= 128;
+    }
+    int64_t ms = ticks_ms(audio, (uint32_t)m.bitrate / 8); /* every bitrate is a multiple of 8000 */
+    if (ms < 0)
+        goto done;
+    out->duration_ms = ms;
+    rc = 0;
+done:
+    free(win);
+    return rc;
 }
 
 int media_probe_av(const struct media_source *src, struct media_av_info *out)

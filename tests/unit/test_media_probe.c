@@ -179,7 +179,7 @@ static void check_made(const struct want *x)
     int ok = rc == 0 && info.type == x->type && info.width == x->w && info.height == x->h &&
              fabs(info.fps - x->fps) <= 0.05 && llabs(info.duration_ms - x->ms) <= 50 &&
              info.sample_rate == x->rate && info.channels == x->ch && info.bytes_read < 256 * 1024;
-    if (!ok)
+    if (!ok || getenv("PROBE_VERBOSE"))
         fprintf(stderr,
                 "  %s: rc %d type %d %dx%d fps %.3f %lld ms %d Hz %d ch, read %llu (want type %d %dx%d %.3f %lld "
                 "%d %d)\n",
@@ -238,6 +238,29 @@ static void test_wav_made_by_ffmpeg(void)
         check_made(&rows[i]);
 }
 
+static void test_mp3_made_by_ffmpeg(void)
+{
+    if (!tools_ready()) {
+        CHECK(!"ffmpeg is installed");
+        return;
+    }
+    static const struct want rows[] = {
+        /* ffmpeg writes an ID3v2 tag first and a Xing ("Info" for CBR) frame */
+        {"cbr.mp3", SINE("3") " -ac 2 -c:a libmp3lame -b:a 128k", MEDIA_MP3, 0, 0, 0, 3000, 44100, 2},
+        {"vbr.mp3", SINE("3") " -ac 2 -c:a libmp3lame -q:a 4", MEDIA_MP3, 0, 0, 0, 3000, 44100, 2},
+        /* no Xing frame: the duration is estimated from the bit rate */
+        {"cbr-noxing.mp3", SINE("3") " -ac 2 -c:a libmp3lame -b:a 128k -write_xing 0", MEDIA_MP3, 0, 0, 0, 3000,
+         44100, 2},
+        {"bare.mp3", SINE("3") " -ac 1 -c:a libmp3lame -b:a 64k -write_xing 0 -id3v2_version 0", MEDIA_MP3, 0, 0, 0,
+         3000, 44100, 1},
+        {"mpeg2.mp3", "-f lavfi -i sine=sample_rate=22050:duration=2 -c:a libmp3lame -q:a 6", MEDIA_MP3, 0, 0, 0,
+         2000, 22050, 1},
+        {"layer2.mp2", SINE("2") " -ac 2 -c:a mp2 -b:a 192k", MEDIA_MP3, 0, 0, 0, 2000, 44100, 2},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        check_made(&rows[i]);
+}
+
 /* Cut at many points (every byte of the first 4 KiB, then a spread): never
  * a crash; MP4/MOV and WAV always an error (CORRUPT once there is enough to
  * tell the type), since the box or chunk sizes no longer add up. */
@@ -280,12 +303,16 @@ static void test_truncated_files(void)
     check_cuts("av.mov", 1);
     check_cuts("audio.m4a", 1);
     check_cuts("stereo.wav", 1);
+    check_cuts("cbr.mp3", 0); /* an MP3 is a stream: a short one may still play */
+    check_cuts("vbr.mp3", 0);
+    check_cuts("bare.mp3", 0);
 }
 
 int main(void)
 {
     RUN(test_mp4_and_mov_made_by_ffmpeg);
     RUN(test_wav_made_by_ffmpeg);
+    RUN(test_mp3_made_by_ffmpeg);
     RUN(test_truncated_files);
     tools_cleanup();
     return check_summary();

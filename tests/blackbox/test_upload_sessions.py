@@ -346,3 +346,47 @@ def test_upload_session_client_token_answers_the_same_session():
         expect_error(create(b, data + b"x", "Audio", "audio/wav", ClientToken="tok-1"), "InvalidParameter")
     finally:
         b.stop()
+
+
+def test_cli_upload_sends_video_and_audio_through_sessions():
+    import test_cli as tc
+    for kind in ("fs", "s3"):
+        b = Backend(kind)
+        try:
+            tmp = tempfile.mkdtemp(prefix="portico-cli-media-")
+            paths = []
+            for name, data in (("clip.mp4", video("mp4")), ("voice.wav", audio("wav")),
+                               ("short.mp4", video("mp4", seconds=1))):
+                p = os.path.join(tmp, name)
+                with open(p, "wb") as f:
+                    f.write(data)
+                paths.append(p)
+            r = tc.portico_cli(b.gw, b.key, "upload", b.gid, paths[0], paths[1], "--wait", timeout=120)
+            assert r.rc == 0, r
+            assert "clip.mp4" in r.out and "voice.wav" in r.out and "Active" in r.out, r
+            r = tc.portico_cli(b.gw, b.key, "upload", b.gid, paths[2], expect=1)
+            assert "2 to 30 s" in r.err, r
+            assert b.stored() == 2
+            listed = b.gw.call(b.key, "ListAssets", {"Filter": {"GroupIds": [b.gid]}})
+            assert listed["TotalCount"] == 2
+        finally:
+            b.stop()
+
+
+def test_cli_failed_put_is_an_error_and_aborts_the_session():
+    # The gateway's public URL names a closed port: the PUT cannot connect.
+    import test_cli as tc
+    b = Backend("fs", args=["--public-url", "http://127.0.0.1:%d" % portico.free_port()])
+    try:
+        tmp = tempfile.mkdtemp(prefix="portico-cli-media-")
+        p = os.path.join(tmp, "voice.wav")
+        with open(p, "wb") as f:
+            f.write(audio("wav"))
+        r = tc.portico_cli(b.gw, b.key, "upload", b.gid, p, expect=1)
+        assert "UploadFailed" in r.err and "aborted" in r.err, r
+        # The aborted session holds no slot: all 50 are free.
+        for _ in range(50):
+            ok(create(b, b"x" * 10, "Audio", "audio/wav"), "CreateUploadSession")
+        expect_error(create(b, b"x" * 10, "Audio", "audio/wav"), "QuotaExceeded")
+    finally:
+        b.stop()

@@ -216,6 +216,7 @@ def main():
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("PORTICO_")}
         env["PORTICO_SIM_PROCESSING_MS"] = "300"
+        env["PORTICO_URL_ALLOW"] = "127.0.0.0/8"  # loopback media (outbound URL policy)
         log = open(os.path.join(tmp, "porticod.log"), "wb")
         p = subprocess.Popen([porticod, "--listen", "127.0.0.1:%d" % port, "--data-dir", data, "--quiet"],
                              stdout=log, stderr=subprocess.STDOUT, env=env)

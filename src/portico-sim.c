@@ -18,6 +18,11 @@ static void usage(FILE *out)
             "  --secret-key SK        its secret (default $PORTICO_VOLC_SK or portico-sim-secret)\n"
             "  --region REGION        region in the credential scope (default cn-beijing)\n"
             "  --processing-ms MS     how long new assets stay Processing (default $PORTICO_SIM_PROCESSING_MS or 3000)\n"
+            "  --url-allow LIST       hosts, host:port and CIDRs media may be fetched from besides public\n"
+            "                         addresses (default $PORTICO_URL_ALLOW; e.g. 127.0.0.0/8 for local tests)\n"
+            "  --test-token TOKEN     enable the test endpoints /_sim/stats, /_sim/faults, /_sim/objects for\n"
+            "                         requests with Authorization: Bearer TOKEN (default $PORTICO_SIM_TEST_TOKEN;\n"
+            "                         unset: they answer 404)\n"
             "  --quiet                no request log lines\n"
             "  --help                 this text\n"
             "Limits: PORTICO_SIM_CREATE_RATE, PORTICO_SIM_LIST_RATE, PORTICO_SIM_GET_RATE,\n"
@@ -29,7 +34,8 @@ static void usage(FILE *out)
             "key's project (default). docs/simulator.md lists the refusals and test markers.\n"
             "Faults: PORTICO_SIM_FAULT_RATE (0..1, spread over the kinds below) or per kind\n"
             "PORTICO_SIM_FAULT_{LATENCY,5XX,THROTTLE,DROP,LOST_REPLY}; PORTICO_SIM_FAULT_LATENCY_MS (200).\n"
-            "At run time: POST /_sim/faults {\"rate\":0.3} (or per kind); GET /_sim/objects lists every object.\n");
+            "At run time (with a test token): POST /_sim/faults {\"rate\":0.3} (or per kind); GET /_sim/objects\n"
+            "lists every object; GET /_sim/stats counts requests.\n");
 }
 
 /* "HOST:PORT", "[V6]:PORT" or ":PORT"; host is written into host_buf. */
@@ -77,7 +83,7 @@ int main(int argc, char **argv)
             continue;
         }
         static const char *const with_value[] = {"--listen", "--access-key", "--secret-key", "--region",
-                                                 "--processing-ms"};
+                                                 "--processing-ms", "--url-allow", "--test-token"};
         int known = 0;
         for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++)
             known |= strcmp(a, with_value[k]) == 0;
@@ -95,8 +101,12 @@ int main(int argc, char **argv)
             c.access_key = val;
         } else if (strcmp(a, "--secret-key") == 0) {
             c.secret_key = val;
+        } else if (strcmp(a, "--url-allow") == 0) {
+            c.url_allow = val; /* checked by sim_start: a bad entry stops the start */
         } else if (strcmp(a, "--region") == 0) {
             c.region = val;
+        } else if (strcmp(a, "--test-token") == 0) {
+            c.test_token = val;
         } else if (strcmp(a, "--processing-ms") == 0) {
             char *end;
             long ms = strtol(val, &end, 10);

@@ -33,6 +33,7 @@ struct config {
     const char *store;
     const char *blob;
     const char *public_url;
+    const char *url_allow; /* outbound URL policy: exceptions to "public addresses only" */
     const char *upstream;
     const char *volc_ak, *volc_sk, *volc_region;
     int threads, workers, log_requests, sim_port;
@@ -50,6 +51,8 @@ struct config {
     int reconcile_after_s;
     int reconcile_grace_ms; /* how long the upstream may still act on a dead process's create */
     int upload_session_ttl_s; /* upload sessions (API.md §4b): lifetime */
+    /* liveness: the orphan sweep of unowned LivenessFace groups */
+    int liveness_sweep_s, liveness_orphan_age_s, liveness_poll_ms;
 };
 
 enum opt_kind { OPT_STR, OPT_INT, OPT_DBL, OPT_BOOL_OFF };
@@ -69,6 +72,7 @@ static const struct opt opts[] = {
     {"--store", "PORTICO_STORE", OPT_STR, O(store), "record store: sqlite (default) or postgres://USER@HOST/DB"},
     {"--blob", "PORTICO_BLOB", OPT_STR, O(blob), "media store: fs (default) or s3://BUCKET?endpoint=URL&region=R"},
     {"--public-url", "PORTICO_PUBLIC_URL", OPT_STR, O(public_url), "base of media URLs handed upstream"},
+    {"--url-allow", "PORTICO_URL_ALLOW", OPT_STR, O(url_allow), "hosts, host:port, CIDRs media may be fetched from besides public addresses"},
     {"--upstream", "PORTICO_UPSTREAM", OPT_STR, O(upstream), "sim (embedded simulator), volcengine, byteplus or an https:// endpoint"},
     {NULL, "PORTICO_VOLC_AK", OPT_STR, O(volc_ak), "access key for the real upstream"},
     {NULL, "PORTICO_VOLC_SK", OPT_STR, O(volc_sk), "secret key for the real upstream"},
@@ -98,6 +102,10 @@ static const struct opt opts[] = {
     {"--reconcile-grace-ms", "PORTICO_RECONCILE_GRACE_MS", OPT_INT, O(reconcile_grace_ms), "wait before settling creates cut by a crash (12000)"},
     /* upload sessions */
     {"--upload-session-ttl", "PORTICO_UPLOAD_SESSION_TTL_S", OPT_INT, O(upload_session_ttl_s), "seconds an upload session and its PUT URL live (3600)"},
+    /* liveness */
+    {"--liveness-poll-ms", "PORTICO_LIVENESS_POLL_MS", OPT_INT, O(liveness_poll_ms), "how often a pending face scan's outcome is asked upstream in the background (2000)"},
+    {"--liveness-sweep", "PORTICO_LIVENESS_SWEEP_S", OPT_INT, O(liveness_sweep_s), "seconds between sweeps removing LivenessFace groups no record owns; 0: never (600)"},
+    {"--liveness-orphan-age", "PORTICO_LIVENESS_ORPHAN_AGE_S", OPT_INT, O(liveness_orphan_age_s), "age an unowned LivenessFace group must reach before it is removed (900)"},
 };
 #undef O
 
@@ -172,6 +180,9 @@ static void config_defaults(struct config *c)
     c->reconcile_after_s = 600;                            /* reconciliation */
     c->reconcile_grace_ms = 12000; /* > the upstream timeout (10 s): a create of the dead process is done by then */
     c->upload_session_ttl_s = cc.upload_session_ttl_s; /* upload sessions */
+    c->liveness_sweep_s = (int)(cc.liveness_sweep_ms / 1000); /* liveness */
+    c->liveness_orphan_age_s = (int)(cc.liveness_orphan_age_ms / 1000);
+    c->liveness_poll_ms = cc.liveness_poll_ms;
 }
 
 /* Environment first, then flags; leaves the non-option words in rest. */
@@ -317,7 +328,7 @@ struct upstream_setup {
     char sim_url[64], sim_ak[32], sim_sk[48], sim_ark_key[48];
 };
 
-static int upstream_setup(const struct config *c, struct upstream_setup *s)
+static int upstream_setup(const struct config *c, const char *url_allow, struct upstream_setup *s)
 {
     memset(s, 0, sizeof *s);
     struct upstream_config *uc = &s->uc;
@@ -338,6 +349,7 @@ static int upstream_setup(const struct config *c, struct upstream_setup *s)
         sc.region = c->volc_region;
         sc.port = c->sim_port;
         sc.quiet = 1;
+        sc.url_allow = url_allow; /* the gateway's own list: its operator's, plus its public URL */
         s->sim = sim_start(&sc);
         if (!s->sim) {
             fprintf(stderr, "porticod: cannot start the embedded simulator\n");
@@ -408,8 +420,15 @@ static int serve(const struct config *c)
     if (swept_blobs > 0)
         log_info("removed %d staging files of unfinished uploads left by an earlier stop", swept_blobs);
 
+    /* The outbound URL policy's exceptions: the operator's, plus this
+     * gateway's public URL, from which the upstream fetches uploads. */
+    char url_allow[4096], err[200];
+    if (core_url_allow_list(c->url_allow, bc.public_url, url_allow, sizeof url_allow, err, sizeof err) != 0) {
+        fprintf(stderr, "porticod: --url-allow: %s\n", err);
+        goto out;
+    }
     struct upstream_setup us;
-    if (upstream_setup(c, &us) != 0)
+    if (upstream_setup(c, url_allow, &us) != 0)
         goto out;
     sim = us.sim;
     if (!sim && !c->ark_api_key)
@@ -426,6 +445,11 @@ static int serve(const struct config *c)
     cc.key_burst = c->key_burst;
     cc.reconcile_after_ms = (int64_t)c->reconcile_after_s * 1000; /* reconciliation */
     cc.upload_session_ttl_s = c->upload_session_ttl_s;             /* upload sessions */
+    snprintf(cc.public_url, sizeof cc.public_url, "%s", bc.public_url); /* video result URLs */
+    cc.url_allow = url_allow;
+    cc.liveness_sweep_ms = (int64_t)c->liveness_sweep_s * 1000;   /* liveness */
+    cc.liveness_orphan_age_ms = (int64_t)c->liveness_orphan_age_s * 1000;
+    cc.liveness_poll_ms = c->liveness_poll_ms > 0 ? c->liveness_poll_ms : cc.liveness_poll_ms;
     core = up ? core_new(&cc, store, up) : NULL;
     if (core)
         core_set_blob(core, blob);
@@ -534,7 +558,12 @@ static int cmd_doctor(int argc, char **argv)
     config_resolve_upstream(&c);
     signal(SIGPIPE, SIG_IGN);
     struct upstream_setup us;
-    if (upstream_setup(&c, &us) != 0)
+    char url_allow[4096], err[200];
+    if (core_url_allow_list(c.url_allow, NULL, url_allow, sizeof url_allow, err, sizeof err) != 0) {
+        fprintf(stderr, "porticod doctor: --url-allow: %s\n", err);
+        return DOCTOR_USAGE;
+    }
+    if (upstream_setup(&c, url_allow, &us) != 0)
         return DOCTOR_USAGE;
     o.public_url = c.public_url;
     o.upstream_is_sim = us.sim != NULL;

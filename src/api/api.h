@@ -18,6 +18,12 @@ struct api_request {
     const char *path;
     const char *action;        /* ?Action=, NULL if absent */
     const char *version;       /* ?Version=, NULL if absent */
+    /* Set when Action or Version is repeated, spelled in another case or
+     * holds a control byte: the reason, answered InvalidParameter. */
+    const char *query_error;
+    /* Set when the request's framing is ambiguous (http/framing.h): the
+     * reason; every surface answers it 400 without looking further. */
+    const char *bad_request;
     const char *authorization; /* Authorization header, NULL if absent */
     const char *body;          /* NUL-terminated; "" when empty */
     size_t body_len;

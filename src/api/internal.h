@@ -76,6 +76,11 @@ void media_handle(struct api *a, const struct api_request *req, struct api_respo
 int videos_is_path(const char *path);
 int videos_is_slow(const struct api_request *req);
 void videos_handle(struct api *a, const struct api_request *req, struct api_response *resp);
+/* GET/HEAD /v1/videos/results/{id}?c=&exp=&sig=: a finished video, no key. */
+int video_results_is_path(const char *path);
+void video_results_handle(struct api *a, const struct api_request *req, struct api_response *resp);
+/* A request refused before its surface looked at it: invalid_request (400). */
+void videos_reject(const struct api_request *req, struct api_response *resp, const char *message);
 
 /* ops.c */
 void ops_healthz(struct api *a, const struct api_request *req, struct api_response *resp);

@@ -284,6 +284,15 @@ void portrait_handle(struct api *a, const struct api_request *req, struct api_re
     if (core_authenticate(a->core, api_bearer(req->authorization), &cu, &st))
         goto fail_core;
     resp->customer_id = cu.id;
+    if (req->query_error) {
+        /* ?action=DeleteAssetGroup&Action=ListAssetGroups names two Actions;
+         * no reading of it is safe to act on. */
+        action = "";
+        version = "";
+        err = API_INVALID_PARAMETER;
+        msg = req->query_error;
+        goto fail;
+    }
     if (!act) {
         err = API_INVALID_ACTION;
         msg = req->action ? "The Action is not supported; see the API reference for the list."

@@ -51,6 +51,13 @@ struct api_stream *api_stream_open(struct api *a, const struct api_request *req,
 void api_handle(struct api *a, const struct api_request *req, struct api_response *resp)
 {
     const char *p = req->path;
+    if (req->bad_request) {
+        if (videos_is_path(p) || video_results_is_path(p))
+            videos_reject(req, resp, req->bad_request);
+        else
+            envelope_error(req, "", "", a->region, API_INVALID_PARAMETER, req->bad_request, resp);
+        return;
+    }
     if (req->overloaded) {
         envelope_error(req, "", "", a->region, API_SERVICE_UNAVAILABLE, "The gateway is overloaded; retry shortly.",
                        resp);
@@ -61,6 +68,8 @@ void api_handle(struct api *a, const struct api_request *req, struct api_respons
         portrait_handle(a, req, resp);
     } else if (videos_is_path(p)) { /* video generation */
         videos_handle(a, req, resp);
+    } else if (video_results_is_path(p)) { /* finished videos, signed URLs */
+        video_results_handle(a, req, resp);
     } else if (media_is_path(p)) {
         media_handle(a, req, resp);
     } else if (strcmp(p, UPLOAD_PATH) == 0) {

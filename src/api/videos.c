@@ -13,7 +13,13 @@
  * table below (one row per core outcome), plus "upstream_code" when the
  * upstream itself refused the create (HTTP 400). Handlers here only translate
  * JSON to core calls; every rule is in core/videos.c. Unknown fields are
- * ignored; a field of the wrong JSON type is invalid_request. */
+ * ignored; a field of the wrong JSON type is invalid_request.
+ *
+ *   GET  /v1/videos/results/{id}?c=..&exp=..&sig=..   the finished video
+ *
+ * A succeeded task's video_url is that Portico URL, signed (core.h), not the
+ * upstream's: the upstream task id stays internal, and the bytes are fetched
+ * from the upstream and streamed to whoever holds the URL, without a key. */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -84,14 +90,16 @@ static void video_fail_with(struct api_response *resp, enum core_code code, cons
     video_fail(resp, &st);
 }
 
-static json_t *render_video(const struct video_task *t)
+static json_t *render_video(struct api *a, const struct video_task *t)
 {
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I}", "id", t->id, "object", "video.generation", "model", t->model,
                           "status", t->status, "created_at", (json_int_t)(t->create_ms / 1000));
     if (!o)
         return NULL;
     if (strcmp(t->status, "succeeded") == 0) {
-        json_object_set_new(o, "video_url", json_string(t->video_url));
+        char url[1024];
+        if (core_video_result_url(a->core, t, url, sizeof url) == 0)
+            json_object_set_new(o, "video_url", json_string(url));
         json_object_set_new(o, "usage", json_pack("{s:I, s:I}", "completion_tokens", (json_int_t)t->completion_tokens,
                                                   "total_tokens", (json_int_t)t->total_tokens));
     } else if (strcmp(t->status, "failed") == 0) {
@@ -189,7 +197,7 @@ static void videos_create(struct api *a, const struct api_request *req, const st
         goto fail;
     json_decref(body);
     free(record);
-    send_json(resp, 200, render_video(&t));
+    send_json(resp, 200, render_video(a, &t));
     return;
 fail:
     json_decref(body);
@@ -205,7 +213,46 @@ static void videos_get(struct api *a, const char *id, const struct customer *cu,
         video_fail(resp, &st);
         return;
     }
-    send_json(resp, 200, render_video(&t));
+    send_json(resp, 200, render_video(a, &t));
+}
+
+void videos_reject(const struct api_request *req, struct api_response *resp, const char *message)
+{
+    video_fail_with(resp, CORE_INVALID_PARAMETER, message);
+}
+
+int video_results_is_path(const char *path)
+{
+    return strncmp(path, CORE_VIDEO_RESULT_PATH, strlen(CORE_VIDEO_RESULT_PATH)) == 0;
+}
+
+void video_results_handle(struct api *a, const struct api_request *req, struct api_response *resp)
+{
+    snprintf(resp->action, sizeof resp->action, "GetVideoResult");
+    if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
+        send_json(resp, 405, json_pack("{s:{s:s, s:s}}", "error", "code", "method_not_allowed", "message",
+                                       "Video results answer GET and HEAD only."));
+        snprintf(resp->error_code, sizeof resp->error_code, "method_not_allowed");
+        return;
+    }
+    if (req->overloaded) {
+        video_fail_with(resp, CORE_SERVICE_UNAVAILABLE, "The gateway is overloaded; retry shortly.");
+        return;
+    }
+    struct core_status st = {0};
+    int fd = -1;
+    uint64_t size = 0;
+    const char *id = req->path + strlen(CORE_VIDEO_RESULT_PATH);
+    if (core_open_video_result(a->core, id, api_query(req, "c"), api_query(req, "exp"), api_query(req, "sig"), &fd,
+                               &size, &st)) {
+        video_fail(resp, &st);
+        return;
+    }
+    resp->status = 200;
+    resp->has_fd = 1;
+    resp->body_fd = fd;
+    resp->body_fd_size = size;
+    resp->content_type = "video/mp4";
 }
 
 int videos_is_path(const char *path)
@@ -216,8 +263,10 @@ int videos_is_path(const char *path)
 
 int videos_is_slow(const struct api_request *req)
 {
-    /* The create waits for the upstream; reads are answered from records. */
-    return strcmp(req->path, VIDEOS_PATH) == 0 && strcmp(req->method, "POST") == 0;
+    /* The create waits for the upstream, and so does a result (its bytes
+     * come from there); task reads are answered from records. */
+    return (strcmp(req->path, VIDEOS_PATH) == 0 && strcmp(req->method, "POST") == 0) ||
+           video_results_is_path(req->path);
 }
 
 void videos_handle(struct api *a, const struct api_request *req, struct api_response *resp)

@@ -13,15 +13,17 @@ enum core_code core_create_asset(struct core *c, const struct customer *cu, cons
                                  const char *url, const char *type, const char *name,
                                  char id_out[static IDS_MAX], struct core_status *st)
 {
-    if (rules_id("GroupId", group_id, st) || rules_url(url, st) || rules_asset_type(type, st) ||
-        rules_name("Name", name, 0, st))
+    if (rules_id("GroupId", group_id, st) || rules_url(url, st) || core_url_check(c, url, st) ||
+        rules_asset_type(type, st) || rules_name("Name", name, 0, st))
         return st->code;
 
     struct store *s = c->store;
     int64_t handle;
-    int64_t reserved = clock_wall_ms(); /* with handle, the upstream tag (reconcile.c) */
+    int64_t reserved = clock_wall_ms();
+    char tag[STORE_TAG_MAX]; /* the upstream Name's, for good (reconcile.c) */
+    reconcile_new_tag(tag);
     enum store_result r = s->ops->reserve_asset(s, cu->id, group_id, type, name ? name : "", url, "",
-                                                CORE_MAX_ASSETS, reserved, &handle);
+                                                CORE_MAX_ASSETS, reserved, tag, &handle);
     if (r == STORE_NOT_FOUND)
         return core_forbidden(st, "asset group");
     if (r == STORE_QUOTA)
@@ -32,7 +34,7 @@ enum core_code core_create_asset(struct core *c, const struct customer *cu, cons
 
     /* reconciliation: a lost answer is found again by the tag, not repeated blindly */
     struct reconcile_create rq = {.is_group = 0, .handle = handle, .reserved_ms = reserved, .customer_id = cu->id,
-                                  .name = name, .group_id = group_id, .url = url, .asset_type = type};
+                                  .name = name, .group_id = group_id, .url = url, .asset_type = type, .tag = tag};
     int in_doubt = 0;
     if (reconcile_create(c, &rq, id_out, &in_doubt, st) != CORE_OK) {
         if (!in_doubt) /* in doubt: the reconciler owns the reservation */
@@ -141,7 +143,11 @@ enum core_code core_update_asset(struct core *c, const struct customer *cu, cons
         return st->code;
     enum store_result r;
     struct up_error err = {0};
-    enum up_result u = c->up->ops->update_asset(c->up, id, name, &err);
+    /* The asset's own tag stays last in its upstream Name (reconcile.c). */
+    char up_name[UP_NAME_MAX];
+    if (a.tag[0])
+        reconcile_upstream_name(name, "asset", a.tag, up_name);
+    enum up_result u = c->up->ops->update_asset(c->up, id, a.tag[0] ? up_name : name, &err);
     core_count_upstream("UpdateAsset", u);
     if (u != UP_OK)
         return core_upstream_failure("UpdateAsset", u, &err, st);

@@ -8,6 +8,7 @@
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/metrics.h"
+#include "util/urlpolicy.h"
 
 void core_config_defaults(struct core_config *c)
 {
@@ -21,6 +22,9 @@ void core_config_defaults(struct core_config *c)
     c->key_burst = 200;
     c->reconcile_after_ms = 10 * 60 * 1000; /* reconciliation */
     c->upload_session_ttl_s = 3600;         /* upload sessions: API.md §4b */
+    c->liveness_poll_ms = 2000;             /* liveness */
+    c->liveness_sweep_ms = 10 * 60 * 1000;
+    c->liveness_orphan_age_ms = 15 * 60 * 1000;
 }
 
 struct core *core_new(const struct core_config *cfg, struct store *store, struct upstream *up)
@@ -37,8 +41,19 @@ struct core *core_new(const struct core_config *cfg, struct store *store, struct
         return NULL;
     }
     c->asset_cache = asset_cache_new();
-    if (!c->asset_cache) {
+    char err[160];
+    c->url_policy = malloc(sizeof *c->url_policy);
+    if (c->url_policy)
+        urlpolicy_init(c->url_policy);
+    if (c->url_policy && urlpolicy_allow(c->url_policy, cfg->url_allow, err, sizeof err) != 0) {
+        log_error("the URL allow-list: %s", err);
+        free(c->url_policy);
+        c->url_policy = NULL;
+    }
+    if (!c->asset_cache || !c->url_policy) {
+        asset_cache_free(c->asset_cache);
         auth_cache_free(c->auth);
+        free(c->url_policy);
         free(c);
         return NULL;
     }
@@ -56,6 +71,10 @@ int core_start(struct core *c)
     c->reconciler = reconciler_start(c);
     if (!c->reconciler)
         return -1;
+    /* liveness: every session's outcome, fetched in the background */
+    c->liveness_poller = liveness_poller_start(c);
+    if (!c->liveness_poller)
+        return -1;
     /* video tasks */
     c->video_refresher = video_refresher_start(c);
     return c->video_refresher ? 0 : -1;
@@ -65,12 +84,14 @@ void core_free(struct core *c)
 {
     if (!c)
         return;
+    liveness_poller_stop(c->liveness_poller); /* liveness */
     reconciler_stop(c->reconciler);           /* reconciliation */
     video_refresher_stop(c->video_refresher); /* video tasks */
     if (c->refresher)
         refresher_stop(c->refresher);
     auth_cache_free(c->auth);
     asset_cache_free(c->asset_cache);
+    free(c->url_policy);
     budget_destroy(&c->budget);
     pthread_mutex_destroy(&c->ready_mu);
     free(c);

@@ -37,9 +37,32 @@ struct core_config {
     /* upload sessions (API.md §4b): how long a session lives (default
      * 3600 s; PORTICO_UPLOAD_SESSION_TTL_S). */
     int upload_session_ttl_s;
+    /* The gateway's public base URL ("http://127.0.0.1:8080"), without a
+     * trailing '/': the base of the video result URLs handed to customers. */
+    char public_url[512];
+    /* The outbound URL policy's exceptions (core_url_allow_list): URLs
+     * handed on or fetched for a customer must point to public addresses,
+     * except these hosts, host:port and CIDRs. NULL: none. */
+    const char *url_allow;
+    /* liveness (liveness_poller.c): a pending session is polled upstream
+     * every liveness_poll_ms (2000); every liveness_sweep_ms (10 minutes;
+     * 0: never) the account's LivenessFace groups that no record owns and
+     * that are older than liveness_orphan_age_ms (15 minutes, more than a
+     * session's life and its late window) are removed upstream. */
+    int liveness_poll_ms;
+    int64_t liveness_sweep_ms;
+    int64_t liveness_orphan_age_ms;
 };
 
 void core_config_defaults(struct core_config *c);
+
+/* The gateway's URL allow-list: the operator's (PORTICO_URL_ALLOW, may be
+ * NULL) plus the host:port of its own public URL, from which the upstream
+ * fetches uploads. Writes the combined comma-separated list into out (for
+ * core_config.url_allow and the embedded simulator's). 0, or -1 with err
+ * saying what is wrong with allow or public_url. */
+int core_url_allow_list(const char *allow, const char *public_url, char *out, size_t cap, char *err,
+                        size_t errcap);
 
 struct core;
 
@@ -249,5 +272,21 @@ void core_upload_put_abort(struct core_upload_put *p);
  * bytes removed, their slots released), each exactly once. Returns how
  * many it ended. */
 int core_sweep_upload_sessions(struct core *c);
+/* Video results are served by Portico itself, never by handing out the
+ * upstream's URL (which names the upstream task): CORE_VIDEO_RESULT_PATH
+ * <task id>?c=<customer>&exp=<unix>&sig=<hex HMAC-SHA256 with the media
+ * signing secret>. Anyone holding the URL may GET it until exp; without a
+ * valid, unexpired signature the answer is Forbidden. */
+#define CORE_VIDEO_RESULT_PATH "/v1/videos/results/"
+#define CORE_VIDEO_RESULT_MAX ((uint64_t)1 << 30) /* bytes a result may have */
+/* The signed URL of a succeeded task t into out; 0, or -1 if it does not fit
+ * or no signing secret is configured. */
+int core_video_result_url(struct core *c, const struct video_task *t, char *out, size_t cap);
+/* Verifies the signed URL's parts and opens the video: *fd (the caller
+ * closes it) holds *size bytes. CORE_FORBIDDEN for a bad or expired
+ * signature, CORE_NOT_FOUND when the task has no video (any more),
+ * CORE_UPSTREAM_ERROR when the upstream could not deliver it. */
+enum core_code core_open_video_result(struct core *c, const char *id, const char *customer, const char *expires,
+                                      const char *signature, int *fd, uint64_t *size, struct core_status *st);
 
 #endif

@@ -31,9 +31,11 @@ enum core_code core_create_group(struct core *c, const struct customer *cu, cons
 
     struct store *s = c->store;
     int64_t handle;
-    int64_t reserved = clock_wall_ms(); /* with handle, the upstream tag (reconcile.c) */
+    int64_t reserved = clock_wall_ms();
+    char tag[STORE_TAG_MAX]; /* the upstream Name's, for good (reconcile.c) */
+    reconcile_new_tag(tag);
     enum store_result r = s->ops->reserve_group(s, cu->id, type, name, description ? description : "",
-                                                CORE_MAX_GROUPS, reserved, &handle);
+                                                CORE_MAX_GROUPS, reserved, tag, &handle);
     if (r == STORE_QUOTA)
         return core_fail(st, CORE_QUOTA_EXCEEDED,
                          "You already have %d asset groups; delete one before creating another.", CORE_MAX_GROUPS);
@@ -42,7 +44,8 @@ enum core_code core_create_group(struct core *c, const struct customer *cu, cons
 
     /* reconciliation: a lost answer is found again by the tag, not repeated blindly */
     struct reconcile_create rq = {.is_group = 1, .handle = handle, .reserved_ms = reserved, .customer_id = cu->id,
-                                  .name = name, .description = description ? description : "", .group_type = type};
+                                  .name = name, .description = description ? description : "", .group_type = type,
+                                  .tag = tag};
     int in_doubt = 0;
     if (reconcile_create(c, &rq, id_out, &in_doubt, st) != CORE_OK) {
         if (!in_doubt) /* in doubt: the reconciler owns the reservation */
@@ -111,7 +114,11 @@ enum core_code core_update_group(struct core *c, const struct customer *cu, cons
         return st->code;
     enum store_result r;
     struct up_error err = {0};
-    enum up_result u = c->up->ops->update_group(c->up, id, name, description, &err);
+    /* The group's own tag stays last in its upstream Name (reconcile.c). */
+    char up_name[UP_NAME_MAX];
+    if (name && g.tag[0])
+        reconcile_upstream_name(name, "group", g.tag, up_name);
+    enum up_result u = c->up->ops->update_group(c->up, id, name && g.tag[0] ? up_name : name, description, &err);
     core_count_upstream("UpdateAssetGroup", u);
     if (u != UP_OK)
         return core_upstream_failure("UpdateAssetGroup", u, &err, st);

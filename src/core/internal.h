@@ -46,6 +46,10 @@ struct core {
     struct asset_cache *asset_cache;
     /* reconciliation: settles reservations whose create is in doubt */
     struct reconciler *reconciler;
+    /* the outbound URL policy (rules.c, core_url_check): cfg.url_allow parsed */
+    struct urlpolicy *url_policy;
+    /* liveness: polls pending sessions, removes unowned LivenessFace groups */
+    struct liveness_poller *liveness_poller;
 };
 
 /* budget.c */
@@ -72,6 +76,11 @@ void core_failure_advice(const char *code, const char *message, const char *lega
 enum core_code rules_name(const char *field, const char *name, int required, struct core_status *st);
 enum core_code rules_description(const char *desc, struct core_status *st);
 enum core_code rules_url(const char *url, struct core_status *st);
+/* The outbound URL policy for a URL the upstream will fetch on a customer's
+ * behalf: InvalidParameter saying why, when no upstream could or should
+ * fetch it (userinfo, a non-public address literal, localhost), unless the
+ * operator's allow-list or the gateway's own public URL admits it. */
+enum core_code core_url_check(struct core *c, const char *url, struct core_status *st);
 enum core_code rules_asset_type(const char *type, struct core_status *st);
 enum core_code rules_page(int page_number, int page_size, struct core_status *st);
 enum core_code rules_id(const char *field, const char *id, struct core_status *st);
@@ -105,11 +114,18 @@ int64_t refresher_next_poll(int64_t now_ms, int64_t create_ms);
 struct reconciler;
 struct reconciler *reconciler_start(struct core *c);
 void reconciler_stop(struct reconciler *rc); /* NULL is a no-op */
-/* The tag of a reservation, and the Name sent upstream: name (or fallback
- * when empty) shortened to fit, UP_TAG_SEP, tag. */
-void reconcile_tag(int64_t handle, int64_t reserved_ms, char out[static UP_TAG_MAX]);
+/* A fresh tag for a reservation (reserve_*): RECONCILE_TAG_CHARS random
+ * characters of [a-z0-9], which nobody can guess or forge. */
+#define RECONCILE_TAG_CHARS 12
+void reconcile_new_tag(char out[static STORE_TAG_MAX]);
+/* The tag of a reservation: its own, or for a reservation made before
+ * tags were random, the old one its create used (handle and time). */
+void reconcile_tag(const struct store_pending *p, char out[static UP_TAG_MAX]);
+/* The Name sent upstream: name (or fallback when empty) shortened to fit,
+ * UP_TAG_SEP, tag. Creates and every rename send it, so an object's Name
+ * always ends in its own tag, whatever the customer names it. */
 void reconcile_upstream_name(const char *name, const char *fallback, const char *tag,
-                             char out[static STORE_NAME_MAX]);
+                             char out[static UP_NAME_MAX]);
 /* A reserved create's upstream side. */
 struct reconcile_create {
     int is_group;
@@ -118,6 +134,7 @@ struct reconcile_create {
     const char *description, *group_type;    /* groups */
     const char *group_id, *url, *asset_type; /* assets */
     const char *blob_key;                    /* uploads; NULL: none */
+    const char *tag;                         /* the reservation's (reconcile_new_tag) */
 };
 /* Sends the create (up to a few times), finding out after an ambiguous
  * failure whether it was made (adopted: CORE_OK) before sending it again.
@@ -125,6 +142,24 @@ struct reconcile_create {
  * unless *in_doubt: then the reconciler owns both and undoes the create. */
 enum core_code reconcile_create(struct core *c, const struct reconcile_create *rq, char id_out[static IDS_MAX],
                                 int *in_doubt, struct core_status *st);
+
+/* liveness.c — what a session's scan outcome means for the records:
+ * shared by GetVisualValidateResult and the background poller. */
+#define LIVENESS_LATE_MS (10 * 60 * 1000) /* past expiry, the upstream is still asked this long */
+/* A passed scan's group becomes the customer's (the session's place turns
+ * into it); CORE_QUOTA_EXCEEDED when a session that held no place finds
+ * the customer at the quota: the group is then removed upstream and the
+ * session closed. CORE_TOKEN_EXPIRED when the session was closed. */
+enum core_code liveness_record(struct core *c, int64_t customer_id, const char *token, const char *group_id,
+                               char group_id_out[static IDS_MAX], struct core_status *st);
+/* Deletes a LivenessFace group upstream that no record may own; 0 when it is gone. */
+int liveness_delete_upstream(struct core *c, const char *group_id);
+
+/* liveness_poller.c — fetches every pending session's outcome in the
+ * background (leased, several nodes share it) and sweeps orphans. */
+struct liveness_poller;
+struct liveness_poller *liveness_poller_start(struct core *c);
+void liveness_poller_stop(struct liveness_poller *p); /* NULL is a no-op */
 
 /* video_refresher.c — keeps queued/running video tasks fresh. */
 struct video_refresher;

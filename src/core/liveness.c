@@ -3,24 +3,28 @@
  * A customer opens a session (CreateVisualValidateSession: the upstream
  * issues a BytedToken and an H5Link for the end user's phone), the end user
  * scans their face on that page, and the upstream creates a LivenessFace
- * group when the scan passes. GetVisualValidateResult then records that
- * group as the customer's, once, counting toward its group quota.
+ * group when the scan passes. That group is recorded as the customer's,
+ * once, counting toward its group quota: by GetVisualValidateResult, or by
+ * the background poller (liveness_poller.c) for a customer who never asks.
+ *
+ * A pending session holds a place of the customer's group quota, like a
+ * pending create: at the quota, no session starts (QuotaExceeded), so a
+ * passed scan always has a place to become, and no group is made upstream
+ * that the customer could not keep (such groups were orphans: in the
+ * shared account, outside every quota). The place is released when the
+ * session closes without a group.
  *
  * Invariant: once a session's group is recorded, the answer is that group
  * forever, from our own records and without asking the upstream; before
  * that, the upstream is the only source of truth about the scan, and the
  * token's expiry (which we also know) decides between ValidatePending and
- * TokenExpired. */
+ * TokenExpired. A closed session is never asked about again. */
 #include <stdio.h>
 #include <string.h>
 
 #include "core/internal.h"
 #include "util/clock.h"
-
-/* After expiry we still ask the upstream for a while, in case the scan
- * completed just before the end and the customer asks late; past this we
- * answer TokenExpired without spending the shared account's budget. */
-#define LIVENESS_LATE_MS (10 * 60 * 1000)
+#include "util/log.h"
 
 enum core_code core_create_validate_session(struct core *c, const struct customer *cu, const char *callback_url,
                                             struct validate_session *out, struct core_status *st)
@@ -31,15 +35,33 @@ enum core_code core_create_validate_session(struct core *c, const struct custome
     if (callback_url && rules_url(callback_url, st))
         return core_fail(st, CORE_INVALID_PARAMETER, "Callback%s", st->message);
 
-    if (budget_begin_create(&c->budget, st) != CORE_OK)
+    /* The session's place in the quota comes first, as for a create. */
+    struct store *s = c->store;
+    int64_t handle = 0;
+    enum store_result r = s->ops->reserve_group(s, cu->id, "LivenessFace", "LivenessFace session", "",
+                                                CORE_MAX_GROUPS, clock_wall_ms(), NULL, &handle);
+    if (r == STORE_QUOTA)
+        return core_fail(st, CORE_QUOTA_EXCEEDED,
+                         "You already have %d asset groups (face scans in progress count too); delete one before "
+                         "starting a face scan.", CORE_MAX_GROUPS);
+    if (r != STORE_OK)
+        return core_store_failure(r, st);
+
+    if (budget_begin_create(&c->budget, st) != CORE_OK) {
+        s->ops->release_group(s, handle);
         return st->code;
+    }
     struct up_validate_session us;
     struct up_error err = {0};
     enum up_result u = c->up->ops->create_validate_session(c->up, callback_url, &us, &err);
     budget_end_create(&c->budget);
     core_count_upstream("CreateVisualValidateSession", u);
-    if (u != UP_OK)
+    if (u != UP_OK) {
+        /* A session the upstream may have opened anyway has a link nobody
+         * was given: no scan, no group can come from it. */
+        s->ops->release_group(s, handle);
         return core_upstream_failure("CreateVisualValidateSession", u, &err, st);
+    }
 
     memset(out, 0, sizeof *out);
     /* UP_TOKEN_MAX and UP_LINK_MAX equal the store's sizes: nothing is cut. */
@@ -50,9 +72,13 @@ enum core_code core_create_validate_session(struct core *c, const struct custome
     out->expire_ms = us.expire_ms;
     int64_t now = clock_wall_ms();
     out->create_ms = out->update_ms = now;
-    enum store_result r = c->store->ops->create_session(c->store, out, now);
-    if (r != STORE_OK)
+    out->group_handle = handle;
+    out->next_poll_ms = now + c->cfg.liveness_poll_ms;
+    r = s->ops->create_session(s, out, now);
+    if (r != STORE_OK) {
+        s->ops->release_group(s, handle);
         return core_store_failure(r, st);
+    }
     return CORE_OK;
 }
 
@@ -64,31 +90,56 @@ static enum core_code liveness_invalid_token(struct core_status *st)
                                              "CreateVisualValidateSession.");
 }
 
+/* The token is spent: no group can come from it any more. */
+static enum core_code liveness_failed(struct core_status *st)
+{
+    return core_fail(st, CORE_INVALID_TOKEN,
+                     "The face scan for this BytedToken did not pass; start a new session with "
+                     "CreateVisualValidateSession.");
+}
+
 static enum core_code liveness_expired(struct core_status *st)
 {
     return core_fail(st, CORE_TOKEN_EXPIRED, "The BytedToken expired before the face scan completed; start a "
                                              "new session with CreateVisualValidateSession.");
 }
 
+int liveness_delete_upstream(struct core *c, const char *group_id)
+{
+    struct core_status st = {0};
+    if (budget_wait(&c->budget, &c->budget.mutate, &st) != CORE_OK)
+        return -1;
+    struct up_error err = {0};
+    enum up_result u = c->up->ops->delete_group(c->up, group_id, &err);
+    core_count_upstream("DeleteAssetGroup", u);
+    return u == UP_OK || u == UP_NOT_FOUND ? 0 : -1;
+}
+
 /* The scan passed upstream: make its group the customer's, once. */
-static enum core_code liveness_record(struct core *c, const struct customer *cu, const char *token,
-                                      const char *group_id, char group_id_out[static IDS_MAX],
-                                      struct core_status *st)
+enum core_code liveness_record(struct core *c, int64_t customer_id, const char *token, const char *group_id,
+                               char group_id_out[static IDS_MAX], struct core_status *st)
 {
     int64_t now = clock_wall_ms();
     char when[21], name[64];
     clock_rfc3339(now, when);
     snprintf(name, sizeof name, "LivenessFace %s", when);
-    enum store_result r = c->store->ops->record_session_group(c->store, cu->id, token, group_id, name,
+    enum store_result r = c->store->ops->record_session_group(c->store, customer_id, token, group_id, name,
                                                               CORE_MAX_GROUPS, now, group_id_out);
     if (r == STORE_NOT_FOUND)
         return liveness_invalid_token(st);
-    /* Nothing is remembered: after the customer deletes a group, asking
-     * again records this one. */
-    if (r == STORE_QUOTA)
+    if (r == STORE_CONFLICT) /* closed meanwhile: the orphan sweep removes the group */
+        return liveness_expired(st);
+    if (r == STORE_QUOTA) {
+        /* Only a session from before sessions held places gets here. The
+         * group cannot be kept: remove it rather than leave it in the
+         * shared account outside every quota. */
+        if (liveness_delete_upstream(c, group_id) == 0)
+            c->store->ops->close_session(c->store, token, STORE_SESSION_EXPIRED, now);
+        log_warn("liveness: session over the group quota; removed its group %s upstream", group_id);
         return core_fail(st, CORE_QUOTA_EXCEEDED,
-                         "You already have %d asset groups; delete one, then ask for this result again.",
-                         CORE_MAX_GROUPS);
+                         "You already have %d asset groups, so the face scan's group could not be kept; delete "
+                         "one, then start a new session.", CORE_MAX_GROUPS);
+    }
     if (r != STORE_OK)
         return core_store_failure(r, st);
     return CORE_OK;
@@ -109,8 +160,10 @@ enum core_code core_get_validate_result(struct core *c, const struct customer *c
         snprintf(group_id_out, IDS_MAX, "%s", v.group_id);
         return CORE_OK;
     }
+    if (v.state == STORE_SESSION_FAILED)
+        return liveness_failed(st);
     int64_t now = clock_wall_ms();
-    if (now > v.expire_ms + LIVENESS_LATE_MS)
+    if (v.state != STORE_SESSION_PENDING || now > v.expire_ms + LIVENESS_LATE_MS)
         return liveness_expired(st);
 
     if (budget_wait(&c->budget, &c->budget.mutate, st) != CORE_OK)
@@ -122,20 +175,22 @@ enum core_code core_get_validate_result(struct core *c, const struct customer *c
     if (u != UP_OK)
         return core_upstream_failure("GetVisualValidateResult", u, &err, st);
     if (res.state == UP_VALIDATE_PASSED)
-        return liveness_record(c, cu, v.token, res.group_id, group_id_out, st);
+        return liveness_record(c, cu->id, v.token, res.group_id, group_id_out, st);
+    /* The upstream's last word on the scan: the session's place goes. */
+    if (res.state == UP_VALIDATE_FAILED || res.state == UP_VALIDATE_EXPIRED)
+        c->store->ops->close_session(c->store, v.token,
+                                     res.state == UP_VALIDATE_FAILED ? STORE_SESSION_FAILED : STORE_SESSION_EXPIRED,
+                                     clock_wall_ms());
 
     /* Not passed: our clock decides expiry, whatever the upstream says. */
-    if (clock_wall_ms() >= v.expire_ms || res.state == UP_VALIDATE_EXPIRED)
+    if (res.state != UP_VALIDATE_FAILED && (clock_wall_ms() >= v.expire_ms || res.state == UP_VALIDATE_EXPIRED))
         return liveness_expired(st);
     switch (res.state) {
     case UP_VALIDATE_PENDING:
         return core_fail(st, CORE_VALIDATE_PENDING,
                          "The face scan has not been completed yet; ask again in a few seconds.");
     case UP_VALIDATE_FAILED:
-        /* The token is spent: no group can come from it any more. */
-        return core_fail(st, CORE_INVALID_TOKEN,
-                         "The face scan for this BytedToken did not pass; start a new session with "
-                         "CreateVisualValidateSession.");
+        return liveness_failed(st);
     default:
         /* We issued this token, yet the upstream does not know it. */
         return core_fail(st, CORE_UPSTREAM_ERROR,

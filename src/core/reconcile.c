@@ -6,12 +6,17 @@
  * the create blindly would make a second object that nobody records, and
  * the ark API has no idempotency token. So every create is made findable:
  *
- *   - The reservation (store.h) comes first, and its handle and reservation
- *     time make a tag unique to it (reconcile_tag). The Name sent upstream
- *     is the customer's Name, shortened to fit, then UP_TAG_SEP and the
- *     tag; the customer only ever sees Portico's record, which keeps the
- *     Name as given. (Renames send the customer's new Name as is: the tag
- *     matters only until the create is settled.)
+ *   - The reservation (store.h) comes first and keeps a tag of its own:
+ *     12 random characters (reconcile_new_tag), which no customer can
+ *     guess. The Name sent upstream is the customer's Name, shortened to
+ *     fit, then UP_TAG_SEP and the tag; the customer only ever sees
+ *     Portico's record, which keeps the Name as given. Renames send the new
+ *     Name with the same tag appended, so every upstream Name ends in its
+ *     own object's tag: a customer cannot make one of its objects carry
+ *     the tag of another customer's create (which a predictable tag and a
+ *     rename sent as is once allowed: the victim's create adopted the
+ *     wrong group). Reservations from before random tags use the old tag
+ *     (handle and reservation time) until they are settled.
  *   - After an ambiguous failure (up_error.maybe_acted) the gateway asks the
  *     upstream for an object carrying the tag (find_group / find_asset,
  *     paid from the list budget). Found: adopt it — the create succeeded.
@@ -94,28 +99,39 @@ static char *base36(uint64_t v, char *end)
     return end;
 }
 
-void reconcile_tag(int64_t handle, int64_t reserved_ms, char out[static UP_TAG_MAX])
+void reconcile_new_tag(char out[static STORE_TAG_MAX])
 {
-    char a[16], b[16];
-    snprintf(out, UP_TAG_MAX, "p%st%s", base36((uint64_t)handle, a + sizeof a),
-             base36((uint64_t)reserved_ms, b + sizeof b));
+    _Static_assert(RECONCILE_TAG_CHARS < STORE_TAG_MAX && RECONCILE_TAG_CHARS < UP_TAG_MAX, "tag sizes");
+    ids_random_lower(out, RECONCILE_TAG_CHARS);
+}
+
+void reconcile_tag(const struct store_pending *p, char out[static UP_TAG_MAX])
+{
+    if (p->tag[0]) {
+        snprintf(out, UP_TAG_MAX, "%s", p->tag);
+        return;
+    }
+    char a[16], b[16]; /* a reservation from before random tags */
+    snprintf(out, UP_TAG_MAX, "p%st%s", base36((uint64_t)p->handle, a + sizeof a),
+             base36((uint64_t)p->reserved_ms, b + sizeof b));
 }
 
 void reconcile_upstream_name(const char *name, const char *fallback, const char *tag,
-                             char out[static STORE_NAME_MAX])
+                             char out[static UP_NAME_MAX])
 {
     if (!name || !name[0])
         name = fallback;
-    /* The upstream allows CORE_NAME_CHARS characters: keep as many of the
-     * customer's as fit before the separator and the tag. */
-    long room = CORE_NAME_CHARS - (long)strlen(UP_TAG_SEP) - (long)strlen(tag);
+    /* The upstream allows UP_NAME_CHARS characters: keep as many of the
+     * customer's as fit before the separator and the tag (all 50 of them
+     * with today's tags). */
+    long room = UP_NAME_CHARS - (long)strlen(UP_TAG_SEP) - (long)strlen(tag);
     size_t bytes = 0;
     for (long chars = 0; name[bytes] && chars < room; chars++) {
         bytes++;
         while (((unsigned char)name[bytes] & 0xC0) == 0x80)
             bytes++;
     }
-    snprintf(out, STORE_NAME_MAX, "%.*s%s%s", (int)bytes, name, UP_TAG_SEP, tag);
+    snprintf(out, UP_NAME_MAX, "%.*s%s%s", (int)bytes, name, UP_TAG_SEP, tag);
 }
 
 /* ---- finding what a create made ---- */
@@ -131,7 +147,7 @@ static enum found find_once(struct core *c, const struct store_pending *p, char 
     if (budget_wait(&c->budget, &c->budget.mutate, &st) != CORE_OK)
         return UNKNOWN;
     char tag[UP_TAG_MAX];
-    reconcile_tag(p->handle, p->reserved_ms, tag);
+    reconcile_tag(p, tag);
     struct up_error err = {0};
     enum up_result r = p->is_group ? u->ops->find_group(u, p->type, tag, id_out, &err)
                                    : u->ops->find_asset(u, p->group_id, tag, id_out, &err);
@@ -194,8 +210,9 @@ enum core_code reconcile_create(struct core *c, const struct reconcile_create *r
     snprintf(p.type, sizeof p.type, "%s", rq->is_group ? rq->group_type : rq->asset_type);
     snprintf(p.group_id, sizeof p.group_id, "%s", rq->is_group ? "" : rq->group_id);
     snprintf(p.blob_key, sizeof p.blob_key, "%s", rq->blob_key ? rq->blob_key : "");
-    char tag[UP_TAG_MAX], up_name[STORE_NAME_MAX];
-    reconcile_tag(rq->handle, rq->reserved_ms, tag);
+    snprintf(p.tag, sizeof p.tag, "%s", rq->tag ? rq->tag : "");
+    char tag[UP_TAG_MAX], up_name[UP_NAME_MAX];
+    reconcile_tag(&p, tag);
     reconcile_upstream_name(rq->name, rq->is_group ? "group" : "asset", tag, up_name);
     const char *op = rq->is_group ? "CreateAssetGroup" : "CreateAsset";
     *in_doubt = 0;
@@ -286,6 +303,16 @@ static int settle(struct core *c, const struct store_pending *p, enum reconcile_
 {
     struct store *s = c->store;
     char id[IDS_MAX] = "";
+    if (p->is_group && strcmp(p->type, "LivenessFace") == 0) {
+        /* The place of a liveness session whose start was cut short (the
+         * store lists it only when no pending session holds it): nothing
+         * was created upstream under a tag, the place just goes. */
+        if (drop_reservation(c, p) != 0)
+            return -1;
+        if (counts)
+            counts->released++;
+        return 0;
+    }
     if (!p->is_group && p->group_deleted) {
         /* The group, and with it anything the create made, is gone upstream. */
         if (drop_reservation(c, p) != 0)

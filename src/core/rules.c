@@ -1,7 +1,15 @@
-/* rules.c — the contract's field rules (API.md §2), in one place. */
+/* rules.c — the contract's field rules (API.md §2), in one place, and the
+ * gateway's outbound URL policy (DESIGN.md: "one outbound URL policy in
+ * core/"): core_url_check is that policy; the parser and the address
+ * classifier it rests on live in util/urlpolicy.c only so that the
+ * simulator, which must not include core headers, judges by the very same
+ * code when it connects. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/internal.h"
+#include "util/urlpolicy.h"
 
 long core_utf8_chars(const char *s)
 {
@@ -80,6 +88,48 @@ enum core_code rules_url(const char *url, struct core_status *st)
         if (*p <= 0x20 || *p == 0x7f)
             return core_fail(st, CORE_INVALID_PARAMETER, "URL must not contain spaces or control characters.");
     return CORE_OK;
+}
+
+enum core_code core_url_check(struct core *c, const char *url, struct core_status *st)
+{
+    char why[200];
+    if (urlpolicy_check_url(c->url_policy, url, why, sizeof why) != 0)
+        return core_fail(st, CORE_INVALID_PARAMETER, "%s", why);
+    return CORE_OK;
+}
+
+int core_url_allow_list(const char *allow, const char *public_url, char *out, size_t cap, char *err, size_t errcap)
+{
+    struct urlpolicy *p = malloc(sizeof *p); /* validates allow: ~10 KB, not for the stack */
+    struct urlpolicy_url u;
+    const char *why;
+    int rc = -1;
+    if (!p) {
+        snprintf(err, errcap, "out of memory");
+        return -1;
+    }
+    urlpolicy_init(p);
+    if (urlpolicy_allow(p, allow, err, errcap) != 0)
+        goto out;
+    if (public_url && *public_url) {
+        if (urlpolicy_parse_url(public_url, &u, &why) != 0) {
+            snprintf(err, errcap, "the public URL %.100s: %s", public_url, why);
+            goto out;
+        }
+        int n = snprintf(out, cap, "%s%s%s%s%s:%d", allow ? allow : "", allow && *allow ? "," : "",
+                         u.addr.family == 6 && u.is_ip ? "[" : "", u.host, u.addr.family == 6 && u.is_ip ? "]" : "",
+                         u.port);
+        if (n < 0 || (size_t)n >= cap) {
+            snprintf(err, errcap, "the list is too long");
+            goto out;
+        }
+    } else {
+        snprintf(out, cap, "%s", allow ? allow : "");
+    }
+    rc = 0;
+out:
+    free(p);
+    return rc;
 }
 
 enum core_code rules_asset_type(const char *type, struct core_status *st)

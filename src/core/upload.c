@@ -52,7 +52,9 @@ enum core_code core_upload_asset(struct core *c, const struct customer *cu, cons
     struct blob *b = c->blob;
     int64_t handle = 0;
     int reserved = 0, committed = 0;
-    int64_t reserved_ms = clock_wall_ms(); /* with handle, the upstream tag (reconcile.c) */
+    int64_t reserved_ms = clock_wall_ms();
+    char tag[STORE_TAG_MAX]; /* the upstream Name's, for good (reconcile.c) */
+    reconcile_new_tag(tag);
     char key[BLOB_KEY_MAX];
     char *url = NULL;
 
@@ -82,7 +84,7 @@ enum core_code core_upload_asset(struct core *c, const struct customer *cu, cons
      * freshly signed one anyway (core_asset_media_url). */
     enum store_result r = s->ops->reserve_asset(s, cu->id, group_id, "Image", name ? name : "",
                                                 strlen(url) < STORE_URL_MAX ? url : "", key, CORE_MAX_ASSETS,
-                                                reserved_ms, &handle);
+                                                reserved_ms, tag, &handle);
     if (r == STORE_NOT_FOUND) {
         core_forbidden(st, "asset group");
         goto fail;
@@ -110,7 +112,7 @@ enum core_code core_upload_asset(struct core *c, const struct customer *cu, cons
      * blindly; in doubt, the reconciler owns the bytes and the reservation */
     struct reconcile_create rq = {.is_group = 0, .handle = handle, .reserved_ms = reserved_ms, .customer_id = cu->id,
                                   .name = name, .group_id = group_id, .url = url, .asset_type = "Image",
-                                  .blob_key = key};
+                                  .blob_key = key, .tag = tag};
     int in_doubt = 0;
     char id[IDS_MAX];
     if (reconcile_create(c, &rq, id, &in_doubt, st) != CORE_OK) {

@@ -595,10 +595,12 @@ enum core_code core_complete_upload(struct core *c, const struct customer *cu, c
         return blob_failed("url", br, st);
     }
     int64_t handle = 0;
+    char tag[STORE_TAG_MAX]; /* the upstream Name's, for good (reconcile.c) */
+    reconcile_new_tag(tag);
     enum store_result r = s->ops->upload_begin_complete(s, cu->id, u.id,
                                                         STORE_UPLOAD_MASK(STORE_UPLOAD_OPEN) |
                                                             STORE_UPLOAD_MASK(STORE_UPLOAD_UPLOADED),
-                                                        strlen(url) < STORE_URL_MAX ? url : "", now, &handle);
+                                                        strlen(url) < STORE_URL_MAX ? url : "", tag, now, &handle);
     if (r != STORE_OK) {
         free(url);
         if (r == STORE_CONFLICT) /* moved meanwhile: answer for what it is now */
@@ -626,7 +628,7 @@ enum core_code core_complete_upload(struct core *c, const struct customer *cu, c
      * bytes; a lost answer is found again by the reservation's tag. */
     struct reconcile_create rq = {.is_group = 0, .handle = handle, .reserved_ms = now, .customer_id = cu->id,
                                   .name = u.name[0] ? u.name : NULL, .group_id = u.group_id, .url = url,
-                                  .asset_type = u.asset_type, .blob_key = u.blob_key};
+                                  .asset_type = u.asset_type, .blob_key = u.blob_key, .tag = tag};
     int in_doubt = 0;
     char id[IDS_MAX];
     if (reconcile_create(c, &rq, id, &in_doubt, st) != CORE_OK) {

@@ -31,8 +31,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "blob/blob.h"
 #include "core/internal.h"
 #include "util/clock.h"
+#include "util/crypto.h"
 #include "util/log.h"
 
 #define ASSET_SCHEME "asset://"
@@ -169,6 +171,21 @@ static enum core_code check_fields(const struct core_video_request *req, const s
     return CORE_OK;
 }
 
+/* The outbound URL policy (core_url_check) for every http(s) item: the
+ * upstream fetches them on the customer's behalf. */
+static enum core_code check_urls(struct core *c, const struct core_video_request *req, struct core_status *st)
+{
+    for (size_t i = 0; i < req->n_items; i++) {
+        const struct core_video_item *it = &req->items[i];
+        if (is_asset_url(it->url) || core_url_check(c, it->url, st) == CORE_OK)
+            continue;
+        char why[sizeof st->message];
+        memcpy(why, st->message, sizeof why);
+        return core_fail(st, CORE_INVALID_PARAMETER, "content[%zu].%s.url: %s", i, it->type, why);
+    }
+    return CORE_OK;
+}
+
 /* What the model accepts, and how the items go together. */
 static enum core_code check_combination(const struct video_model *m, const struct core_video_request *req,
                                         struct core_status *st)
@@ -253,7 +270,8 @@ enum core_code core_create_video(struct core *c, const struct customer *cu, cons
                                  struct video_task *out, struct core_status *st)
 {
     const struct video_model *m = NULL;
-    if (check_fields(req, &m, st) || check_combination(m, req, st) || check_assets(c, cu, req, st))
+    if (check_fields(req, &m, st) || check_urls(c, req, st) || check_combination(m, req, st) ||
+        check_assets(c, cu, req, st))
         return st->code;
 
     struct up_video_item items[CORE_VIDEO_ITEMS_MAX];
@@ -314,5 +332,85 @@ enum core_code core_get_video(struct core *c, const struct customer *cu, const c
         return core_fail(st, CORE_NOT_FOUND, "No video generation task with this id exists for you.");
     if (r != STORE_OK)
         return core_store_failure(r, st);
+    return CORE_OK;
+}
+
+/* ---- video results, served by Portico (core.h) ---- */
+
+/* hex HMAC-SHA256(media secret, "video-result\n<customer>\n<id>\n<exp>"):
+ * the prefix keeps it apart from the media URLs signed with the same key. */
+static int video_result_signature(struct core *c, int64_t customer, const char *id, int64_t exp, char out[65])
+{
+    if (!c->blob || strlen(c->blob->media_secret) != 64)
+        return -1;
+    char msg[64 + IDS_MAX + 64];
+    int n = snprintf(msg, sizeof msg, "video-result\n%lld\n%s\n%lld", (long long)customer, id, (long long)exp);
+    if (n < 0 || (size_t)n >= sizeof msg)
+        return -1;
+    uint8_t mac[32];
+    crypto_hmac_sha256(c->blob->media_secret, 64, msg, (size_t)n, mac);
+    crypto_hex(mac, 32, out);
+    return 0;
+}
+
+int core_video_result_url(struct core *c, const struct video_task *t, char *out, size_t cap)
+{
+    /* Valid 2 to 3 hours, and the same URL for an hour of polls. */
+    int64_t now = clock_wall_ms() / 1000;
+    int64_t exp = (now / 3600 + 3) * 3600;
+    char sig[65];
+    if (video_result_signature(c, t->customer_id, t->id, exp, sig) != 0)
+        return -1;
+    int base = (int)strnlen(c->cfg.public_url, sizeof c->cfg.public_url);
+    while (base > 0 && c->cfg.public_url[base - 1] == '/')
+        base--;
+    int n = snprintf(out, cap, "%.*s" CORE_VIDEO_RESULT_PATH "%s?c=%lld&exp=%lld&sig=%s", base, c->cfg.public_url, t->id,
+                     (long long)t->customer_id, (long long)exp, sig);
+    return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+/* A decimal of 1..18 digits, else -1. */
+static int64_t video_decimal(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > 18)
+        return -1;
+    int64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+enum core_code core_open_video_result(struct core *c, const char *id, const char *customer, const char *expires,
+                                      const char *signature, int *fd, uint64_t *size, struct core_status *st)
+{
+    *fd = -1;
+    int64_t cu = video_decimal(customer), exp = video_decimal(expires);
+    char want[65];
+    if (!id || !*id || strlen(id) >= IDS_MAX || cu < 0 || exp < clock_wall_ms() / 1000 || !signature ||
+        strlen(signature) != 64 || video_result_signature(c, cu, id, exp, want) != 0 ||
+        !crypto_equal(want, signature, 64))
+        return core_fail(st, CORE_FORBIDDEN, "The video URL is invalid or has expired; read the task again for a "
+                                             "fresh one.");
+    struct video_task t;
+    enum store_result r = c->store->ops->get_video_task(c->store, cu, id, &t);
+    if (r == STORE_NOT_FOUND || (r == STORE_OK && (strcmp(t.status, "succeeded") != 0 || !t.video_url[0])))
+        return core_fail(st, CORE_NOT_FOUND, "The video no longer exists.");
+    if (r != STORE_OK)
+        return core_store_failure(r, st);
+    struct up_error err = {0};
+    if (!c->up->ops->open_video_result)
+        return core_fail(st, CORE_INTERNAL_ERROR, "This upstream cannot serve video results.");
+    enum up_result u = c->up->ops->open_video_result(c->up, t.video_url, CORE_VIDEO_RESULT_MAX, fd, size, &err);
+    if (u == UP_NOT_FOUND)
+        return core_fail(st, CORE_NOT_FOUND, "The upstream no longer keeps this video (it lives about 24 hours).");
+    if (u != UP_OK) {
+        /* The upstream's URL names its task: logged, never shown. */
+        log_warn("video %s: the upstream's file could not be fetched: %s: %s", id, err.code, err.message);
+        return core_fail(st, CORE_UPSTREAM_ERROR, "The video could not be fetched from the upstream; retry later.");
+    }
     return CORE_OK;
 }

@@ -2,7 +2,12 @@
  *
  * A request moves READING → (WORKING →) READY → sent. The body is read into
  * a buf bounded at API_BODY_MAX: past it the rest is drained and dropped and
- * the request is answered PayloadTooLarge, never buffered. */
+ * the request is answered PayloadTooLarge, never buffered; a declared
+ * Content-Length past it is answered at once, before any body byte.
+ *
+ * Invariant: a request head that could be read two ways (framing.h) is
+ * answered 400 and its connection closed before the body is read, and the
+ * Action and Version come from the raw query string, byte-exactly. */
 #include "http/server.h"
 
 #include <jansson.h>
@@ -15,6 +20,7 @@
 
 #include "http/addr.h"
 #include "http/deadlines.h"
+#include "http/framing.h"
 #include "http/workers.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -42,6 +48,9 @@ struct http_server {
 struct req {
     struct http_server *srv;
     struct MHD_Connection *conn;
+    char *raw_uri;   /* as sent, from the URI log callback */
+    int started;     /* the access handler has seen this request */
+    int close_after; /* answer with Connection: close */
     enum req_state state;
     char request_id[33];
     int64_t start_ms;
@@ -54,6 +63,8 @@ struct req {
     uint64_t discarded;        /* bytes dropped after the stream decided */
     struct api_request ar;
     struct api_response resp;
+    char action[256];
+    char version[64];
 };
 
 static const char *header(struct MHD_Connection *c, enum MHD_ValueKind kind, const char *name)
@@ -140,6 +151,10 @@ headers:
         MHD_add_response_header(m, "Content-Range", rs->content_range);
     if (fd_body || rs->content_range[0])
         MHD_add_response_header(m, "Accept-Ranges", "bytes");
+    /* Every answer is what its Content-Type says; browsers must not guess. */
+    MHD_add_response_header(m, "X-Content-Type-Options", "nosniff");
+    if (r->close_after)
+        MHD_add_response_header(m, MHD_HTTP_HEADER_CONNECTION, "close");
     if (rs->retry_after_s > 0) {
         char ra[16];
         snprintf(ra, sizeof ra, "%d", rs->retry_after_s);
@@ -156,16 +171,44 @@ headers:
 #define DRAIN_READING_MS 3000
 #define STREAM_DISCARD_MAX (16u * 1024 * 1024)
 
+/* Action and Version, byte-exactly from the raw query (framing.h). */
+static void query_fields(struct req *r)
+{
+    const char *q = r->raw_uri ? strchr(r->raw_uri, '?') : NULL;
+    q = q ? q + 1 : NULL;
+    enum http_query_result a = http_query_param(q, "Action", r->action, sizeof r->action);
+    enum http_query_result v = http_query_param(q, "Version", r->version, sizeof r->version);
+    r->ar.action = a == HTTP_QUERY_OK ? r->action : NULL;
+    r->ar.version = v == HTTP_QUERY_OK ? r->version : NULL;
+    if (a == HTTP_QUERY_INVALID || v == HTTP_QUERY_INVALID)
+        r->ar.query_error = "Action and Version must each appear once in the query string, spelled exactly so, "
+                            "without control characters.";
+}
+
 static void fill_request(struct req *r, struct MHD_Connection *conn, const char *url)
 {
     r->ar.method = r->method;
     r->ar.path = url;
-    r->ar.action = header(conn, MHD_GET_ARGUMENT_KIND, "Action");
-    r->ar.version = header(conn, MHD_GET_ARGUMENT_KIND, "Version");
+    query_fields(r);
     r->ar.authorization = header(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     r->ar.range = header(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_RANGE);
     r->ar.request_id = r->request_id;
     r->ar.conn = conn;
+}
+
+static enum MHD_Result framing_line(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+                                    const char *value, size_t value_size)
+{
+    http_framing_add(cls, key, key_size, value, value_size);
+    return MHD_YES;
+}
+
+/* NULL when the head is unambiguous, else why not (framing.h). */
+static const char *framing_problem(struct MHD_Connection *conn)
+{
+    struct http_framing f = {0};
+    MHD_get_connection_values_n(conn, MHD_HEADER_KIND, framing_line, &f);
+    return http_framing_verdict(&f);
 }
 
 static uint64_t content_length(struct MHD_Connection *conn)
@@ -184,10 +227,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
     struct http_server *srv = cls;
     struct req *r = *con_cls;
-    if (!r) {
-        r = calloc(1, sizeof *r);
-        if (!r)
-            return MHD_NO;
+    if (!r)
+        return MHD_NO; /* the URI callback could not allocate */
+    if (!r->started) {
+        r->started = 1;
         r->srv = srv;
         r->conn = conn;
         r->start_ms = clock_mono_ms();
@@ -197,17 +240,36 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         buf_init(&r->body, API_BODY_MAX);
         atomic_fetch_add(&srv->in_flight, 1);
         atomic_fetch_add(&srv->reading, 1);
-        *con_cls = r;
         const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
         r->deadline = ci ? ci->socket_context : NULL;
         deadline_body(srv->deadlines, r->deadline);
         fill_request(r, conn, url);
+        const char *bad = framing_problem(conn);
+        if (bad) {
+            /* RFC 9112 §6.3: refuse, and close, since where this request
+             * ends (and the next begins) is exactly what is in doubt. */
+            r->ar.bad_request = bad;
+            r->close_after = 1;
+            run_api(r);
+            set_state(r, REQ_READY);
+            return send_response(r);
+        }
+        uint64_t declared = content_length(conn);
         r->stream = api_stream_open(srv->api, &r->ar, header(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
-                                    content_length(conn));
+                                    declared);
         if (r->stream && r->stream->ops->done(r->stream)) {
             /* Decided from the headers alone (bad key, too large): answer
              * before reading the body; libmicrohttpd then closes. */
+            r->close_after = 1;
             run_stream(r);
+            set_state(r, REQ_READY);
+            return send_response(r);
+        }
+        if (!r->stream && declared != UINT64_MAX && declared > API_BODY_MAX) {
+            /* Announced too large: say so now, not after the last byte. */
+            r->body_too_large = 1;
+            r->close_after = 1;
+            run_api(r);
             set_state(r, REQ_READY);
             return send_response(r);
         }
@@ -241,11 +303,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (r->state == REQ_READING) {
         if (*upload_data_size) {
-            if (!r->body_too_large && buf_append(&r->body, upload_data, *upload_data_size) != 0) {
+            size_t n = *upload_data_size;
+            *upload_data_size = 0;
+            if (!r->body_too_large && buf_append(&r->body, upload_data, n) != 0) {
                 r->body_too_large = 1;
                 buf_free(&r->body);
             }
-            *upload_data_size = 0;
+            /* A chunked body far past the limit: stop draining, hang up. */
+            if (r->body_too_large && (r->discarded += n) > STREAM_DISCARD_MAX)
+                return MHD_NO;
             return MHD_YES;
         }
         if (api_is_slow(&r->ar) && !atomic_load(&srv->draining)) {
@@ -292,6 +358,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct req *r = *con_cls;
     if (!r)
         return;
+    *con_cls = NULL;
+    if (!r->started) { /* libmicrohttpd refused the head itself */
+        free(r->raw_uri);
+        free(r);
+        return;
+    }
     int64_t ms = clock_mono_ms() - r->start_ms;
     if (r->resp.status) {
         metrics_request(r->resp.action[0] ? r->resp.action : "other", r->resp.error_code, r->resp.status,
@@ -308,9 +380,25 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (r->state == REQ_READING)
         atomic_fetch_sub(&srv->reading, 1);
     deadline_idle(srv->deadlines, r->deadline);
+    free(r->raw_uri);
     free(r);
-    *con_cls = NULL;
     atomic_fetch_sub(&srv->in_flight, 1);
+}
+
+/* The URI exactly as sent, before libmicrohttpd decodes or splits it: the
+ * one place the raw query string can be read. Its result is the request's
+ * context from here on. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct req *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->raw_uri = strdup(uri ? uri : "");
+    if (!r->raw_uri) {
+        free(r);
+        return NULL;
+    }
+    return r;
 }
 
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
@@ -359,6 +447,7 @@ struct http_server *http_start(const struct http_config *cfg, struct api *api)
                               MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(cfg->idle_timeout_s > 0 ? cfg->idle_timeout_s : 30),
                               MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
                               MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+                              MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
                               /* Per-connection pool, wiped between keep-alive
                                * requests: 16 KiB holds any sane request head. */
                               MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024),

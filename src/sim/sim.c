@@ -10,6 +10,7 @@
 #include "sim/sim_http.h"
 #include "sim/sim_video.h"
 #include "util/log.h"
+#include "util/urlpolicy.h"
 
 #define SIM_FETCH_THREADS 4
 #define SIM_FETCH_QUEUE 4096
@@ -35,6 +36,9 @@ struct sim *sim_start(const struct sim_config *c)
     s->cfg.access_key = s->access_key;
     s->cfg.secret_key = s->secret_key;
     s->cfg.region = s->region;
+    /* test endpoints: only with a token; cfg keeps no pointer to it */
+    s->test_token = c->test_token && *c->test_token ? strdup(c->test_token) : NULL;
+    s->cfg.test_token = NULL;
     if (s->cfg.processing_ms < 0)
         s->cfg.processing_ms = 0;
     if (s->cfg.fetch_timeout_ms <= 0)
@@ -47,11 +51,22 @@ struct sim *sim_start(const struct sim_config *c)
     pthread_mutex_init(&s->stats.mu, NULL);
     if (!s->listen_host || !s->access_key || !s->secret_key || !s->region)
         goto fail;
+    /* The outbound URL policy: public addresses, plus the operator's list. */
+    s->url_policy = malloc(sizeof *s->url_policy);
+    if (!s->url_policy)
+        goto fail;
+    urlpolicy_init(s->url_policy);
+    char err[160];
+    if (urlpolicy_allow(s->url_policy, c->url_allow, err, sizeof err) != 0) {
+        log_error("sim: PORTICO_URL_ALLOW: %s", err);
+        goto fail;
+    }
+    s->cfg.url_allow = NULL; /* not owned; the policy holds what it said */
     s->assets = sim_assets_new(s->cfg.processing_ms);
     if (!s->assets)
         goto fail;
     s->fetch = sim_fetch_start(s->assets, SIM_FETCH_THREADS, SIM_FETCH_QUEUE, s->cfg.max_fetch_bytes,
-                               s->cfg.fetch_timeout_ms);
+                               s->cfg.fetch_timeout_ms, s->url_policy);
     if (!s->fetch)
         goto fail;
     sim_assets_set_fetch(s->assets, s->fetch);
@@ -105,5 +120,7 @@ void sim_stop(struct sim *s)
     free(s->secret_key);
     free(s->region);
     free(s->ark_api_key);
+    free(s->url_policy);
+    free(s->test_token);
     free(s);
 }

@@ -21,6 +21,11 @@ struct sim_config {
     int max_creations_in_flight; /* default 30 */
     size_t max_fetch_bytes;      /* largest media the simulator downloads; default 64 MiB */
     int fetch_timeout_ms;        /* default 10000 */
+    /* the outbound URL policy (util/urlpolicy.h): media is fetched from
+     * public addresses only, except these comma-separated hosts, host:port
+     * and CIDRs; PORTICO_URL_ALLOW or --url-allow. porticod adds its own
+     * public URL's host:port. Malformed: sim_start fails. */
+    const char *url_allow;
     int quiet;                   /* 1: no request log lines */
     /* video tasks (sim_video.c): ModelArk's Bearer-authenticated API */
     const char *ark_api_key;     /* the only ARK API key accepted; PORTICO_ARK_API_KEY or "portico-sim-ark-key" */
@@ -35,6 +40,11 @@ struct sim_config {
     double fault_latency, fault_5xx, fault_throttle, fault_drop, fault_lost_reply;
     int fault_latency_ms;        /* PORTICO_SIM_FAULT_LATENCY_MS: longest injected delay; default 200 */
     unsigned long fault_seed;    /* PORTICO_SIM_FAULT_SEED: fixes the draws; 0: random */
+    /* test endpoints (/_sim/stats, /_sim/faults, /_sim/objects): they exist
+     * only when this is set (PORTICO_SIM_TEST_TOKEN, portico-sim
+     * --test-token), and then answer only requests carrying
+     * "Authorization: Bearer <test_token>". NULL or "": 404. */
+    const char *test_token;
 };
 
 /* Fills defaults, then PORTICO_SIM_* environment variables. */

@@ -62,6 +62,7 @@ void sim_config_defaults(struct sim_config *c)
     c->max_fetch_bytes = (size_t)64 * 1024 * 1024;
     c->fetch_timeout_ms = 10000;
     c->quiet = 0;
+    c->url_allow = env("PORTICO_URL_ALLOW"); /* outbound URL policy: none allowed beyond public addresses */
 
     env_int("PORTICO_SIM_PROCESSING_MS", 0, 24 * 3600 * 1000, &c->processing_ms);
     env_int("PORTICO_SIM_TOKEN_TTL_S", 1, 7 * 24 * 3600, &c->token_ttl_s);
@@ -84,4 +85,5 @@ void sim_config_defaults(struct sim_config *c)
     env_int("PORTICO_SIM_VIDEO_URL_TTL_S", 1, 7 * 86400, &c->video_url_ttl_s);
     c->ark_project = env("PORTICO_SIM_ARK_PROJECT") ? env("PORTICO_SIM_ARK_PROJECT") : "default";
     sim_faults_env(c); /* faults */
+    c->test_token = env("PORTICO_SIM_TEST_TOKEN"); /* test endpoints: off unless set */
 }

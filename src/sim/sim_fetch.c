@@ -3,7 +3,10 @@
  * sim_assets. The queue is bounded; each download is bounded in time
  * (fetch_timeout_ms), size (the record's limit for the asset's kind, or
  * max_fetch_bytes if smaller) and redirects (3), and is aborted when the
- * simulator stops. Only a prefix of the bytes is kept; when the server
+ * simulator stops. Every download obeys the outbound URL policy
+ * (util/urlguard.h): public addresses only, checked on each address
+ * connected to, unless the operator's allow-list says otherwise; a refusal
+ * is the record's one DownloadFailed sentence, its cause logged only. Only a prefix of the bytes is kept; when the server
  * declares Content-Length the download stops once the prefix is in. */
 #include <curl/curl.h>
 #include <stdint.h>
@@ -12,6 +15,7 @@
 
 #include "sim/sim_int.h"
 #include "util/log.h"
+#include "util/urlguard.h"
 
 struct fetch_job {
     struct fetch_job *next;
@@ -27,6 +31,7 @@ struct sim_fetch {
     size_t len, cap;
     int stopping; /* written under mu; read atomically by downloads */
     struct sim_assets *assets;
+    const struct urlpolicy *policy;
     size_t max_bytes;
     int timeout_ms;
     pthread_t *threads;
@@ -133,11 +138,14 @@ static int fetch_run(struct sim_fetch *f, const struct fetch_job *j, int *ok, ch
         fetch_failed(code, code_cap, reason, cap);
         goto out;
     }
-    curl_easy_setopt(c, CURLOPT_URL, (const char *)j->url);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 3L);
+    struct urlguard guard;
+    if (urlguard_setup(&guard, c, f->policy, j->url, 3) != 0) {
+        /* Nothing is fetched; the customer sees the record's one sentence,
+         * never which rule or address class refused it. */
+        log_info("sim: compliance check of %s: refused by the URL policy: %s", j->asset_id, guard.why);
+        fetch_failed(code, code_cap, reason, cap);
+        goto out;
+    }
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)f->timeout_ms);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "portico-sim/1 (compliance check)");
@@ -153,6 +161,12 @@ static int fetch_run(struct sim_fetch *f, const struct fetch_job *j, int *ok, ch
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     if (rc == CURLE_ABORTED_BY_CALLBACK) {
         done = 0;
+    } else if (guard.refused && rc != CURLE_OK && !d.started) {
+        /* Refused on connect and nothing else got through. (A refusal
+         * followed by success is one address of several refused, say ::1
+         * before 127.0.0.1: the media came from an allowed one.) */
+        log_info("sim: compliance check of %s: refused by the URL policy: %s", j->asset_id, guard.why);
+        fetch_failed(code, code_cap, reason, cap);
     } else if (d.too_large && d.total > record_max) {
         /* over the record's limit: the check words it (prefix may be empty) */
         *ok = sim_check_media(j->kind, d.buf, d.len, 0, d.total, code, code_cap, reason, cap) == 0;
@@ -211,7 +225,7 @@ static void *fetch_worker(void *arg)
 }
 
 struct sim_fetch *sim_fetch_start(struct sim_assets *assets, int nthreads, size_t queue_cap,
-                                  size_t max_bytes, int timeout_ms)
+                                  size_t max_bytes, int timeout_ms, const struct urlpolicy *policy)
 {
     struct sim_fetch *f = calloc(1, sizeof *f);
     if (!f)
@@ -219,6 +233,7 @@ struct sim_fetch *sim_fetch_start(struct sim_assets *assets, int nthreads, size_
     pthread_mutex_init(&f->mu, NULL);
     pthread_cond_init(&f->cv, NULL);
     f->assets = assets;
+    f->policy = policy;
     f->cap = queue_cap;
     f->max_bytes = max_bytes;
     f->timeout_ms = timeout_ms;

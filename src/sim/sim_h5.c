@@ -28,7 +28,7 @@
 #include "util/crypto.h"
 
 #define H5_PAGE_MAX (64 * 1024)
-#define H5_LOCATION_MAX (SIM_CALLBACK_MAX + 128)
+#define H5_LOCATION_MAX (3 * SIM_CALLBACK_MAX + 128) /* every byte may become %XX */
 
 /* Every word of the page, per language. */
 struct h5_text {
@@ -307,16 +307,54 @@ int h5_form_value(const char *body, size_t len, const char *field, char *out, si
     return -1;
 }
 
-/* CallbackURL?bytedToken=T&resultCode=C, the query added before any #fragment. */
+/* Appends s[0..n) to out as URL text: bytes a URL may hold as they are
+ * (RFC 3986 unreserved and reserved, and '%' starting a valid escape) are
+ * kept, every other byte is %XX; a control byte refuses the whole URL (-1),
+ * so nothing from the customer's CallbackURL can end the Location header. */
+static int h5_url_put(char *out, size_t cap, size_t *len, const char *s, size_t n, int value)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f)
+            return -1;
+        int keep = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                   strchr("-._~", c) != NULL;
+        if (!value && !keep)
+            keep = (strchr(":/?#[]@!$&'()*+,;=", c) != NULL) ||
+                   (c == '%' && i + 2 < n && crypto_hex_digit(s[i + 1]) >= 0 && crypto_hex_digit(s[i + 2]) >= 0);
+        if (*len + (keep ? 1 : 3) >= cap)
+            return -1;
+        if (keep) {
+            out[(*len)++] = (char)c;
+        } else {
+            out[(*len)++] = '%';
+            out[(*len)++] = hex[c >> 4];
+            out[(*len)++] = hex[c & 15];
+        }
+    }
+    out[*len] = '\0';
+    return 0;
+}
+
+/* CallbackURL?bytedToken=T&resultCode=C, the query added before any
+ * #fragment, every part percent-encoded where it must be. */
 static int h5_location(const char *callback, const char *token, int code, char *out, size_t cap)
 {
-    size_t base = strcspn(callback, "#");
+    size_t base = strcspn(callback, "#"), len = 0;
     const char *sep = "?";
     if (memchr(callback, '?', base))
         sep = callback[base - 1] == '?' || callback[base - 1] == '&' ? "" : "&";
-    int n = snprintf(out, cap, "%.*s%sbytedToken=%s&resultCode=%d%s", (int)base, callback, sep, token, code,
-                     callback + base);
-    return n < 0 || (size_t)n >= cap ? -1 : 0;
+    char tail[32];
+    snprintf(tail, sizeof tail, "&resultCode=%d", code);
+    if (cap == 0 || h5_url_put(out, cap, &len, callback, base, 0) != 0 ||
+        h5_url_put(out, cap, &len, sep, strlen(sep), 0) != 0 ||
+        h5_url_put(out, cap, &len, "bytedToken=", 11, 0) != 0 ||
+        h5_url_put(out, cap, &len, token, strlen(token), 1) != 0 ||
+        h5_url_put(out, cap, &len, tail, strlen(tail), 0) != 0 ||
+        h5_url_put(out, cap, &len, callback + base, strlen(callback + base), 0) != 0)
+        return -1;
+    return 0;
 }
 
 enum MHD_Result sim_h5_liveness(struct sim *s, struct MHD_Connection *conn, const char *method, const char *body,
@@ -357,13 +395,12 @@ enum MHD_Result sim_h5_liveness(struct sim *s, struct MHD_Connection *conn, cons
         return h5_message(conn, 404, t, NULL, "bad", t->unknown_title, t->unknown, 0);
     }
     int passed = scan.state == SIM_SCAN_PASSED;
-    if (!scan.callback_url[0])
+    char location[H5_LOCATION_MAX];
+    if (!scan.callback_url[0] ||
+        h5_location(scan.callback_url, token, scan.result_code, location, sizeof location) != 0)
+        /* No CallbackURL, or one no browser should be sent to: the outcome here. */
         return h5_message(conn, 200, t, token, passed ? "ok" : "bad", t->done_title,
                           passed ? t->done_pass : t->done_fail, passed ? 0 : scan.result_code);
-
-    char location[H5_LOCATION_MAX];
-    if (h5_location(scan.callback_url, token, scan.result_code, location, sizeof location) != 0)
-        return h5_message(conn, 503, t, token, "bad", t->busy_title, t->busy, 0);
     /* The browser follows Location; the body is only for the record. */
     struct buf b;
     buf_init(&b, H5_PAGE_MAX);

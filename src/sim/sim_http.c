@@ -3,7 +3,8 @@
  * in Volcengine's ResponseMetadata/Result envelope. One table row per Action
  * (handler + throttling class); the generic checks run once, in this order:
  * path and method, body size, signature, Version, Action, throttling, JSON.
- * Also GET /_sim/stats (unsigned) for tests and operators.
+ * Also the test endpoints /_sim/... (test_endpoint): absent unless a test
+ * token is configured, and then only for requests that carry it.
  *
  * Invariant: the signature is checked over the raw query string exactly as
  * it arrived (captured by the URI log callback), never one rebuilt from
@@ -174,6 +175,60 @@ static json_t *stats_json(struct sim *s)
     if (o)
         json_object_set_new(o, "faults", sim_faults_stats(s->faults, names, SIM_N_ACTIONS));
     return o;
+}
+
+/* ---- test endpoints ---- */
+
+/* "Authorization: Bearer <token>" with the test token. The comparison takes
+ * the same time wherever the first difference is: the token is a password. */
+static int test_token_ok(const struct sim *s, struct MHD_Connection *conn)
+{
+    const char *auth = header_of(conn, "Authorization");
+    if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
+        return 0;
+    const char *given = auth + 7;
+    size_t n = strlen(s->test_token);
+    return strlen(given) == n && crypto_equal(given, s->test_token, n);
+}
+
+static enum MHD_Result test_reply(struct MHD_Connection *conn, int status, const char *why)
+{
+    json_t *o = json_pack("{s:s}", "error", why);
+    enum MHD_Result ret = send_json(conn, status, o, NULL);
+    json_decref(o);
+    return ret;
+}
+
+/* /_sim/stats, /_sim/faults, /_sim/objects: what tests (and an operator
+ * who set the token) use to watch and steer the simulator. Without a test
+ * token they do not exist (404, like any unknown path), so a local process
+ * or a browser page cannot break every tenant with faults or read every
+ * tenant's objects; with one, a request must carry it, and a browser page
+ * cannot add an Authorization header to a cross-origin request without a
+ * CORS preflight, which this listener never grants. */
+static enum MHD_Result test_endpoint(struct sim *s, struct MHD_Connection *conn, const char *url,
+                                     const char *method, const struct sim_req *q)
+{
+    int known = strcmp(url, "/_sim/stats") == 0 || strcmp(url, "/_sim/faults") == 0 ||
+                strcmp(url, "/_sim/objects") == 0;
+    if (!s->test_token || !known)
+        return test_reply(conn, 404, "No such path.");
+    if (!test_token_ok(s, conn)) {
+        int given = header_of(conn, "Authorization") != NULL;
+        return test_reply(conn, given ? 403 : 401,
+                          given ? "The test token is wrong." : "The test endpoints need Authorization: Bearer <test token>.");
+    }
+    if (strcmp(url, "/_sim/stats") == 0 && strcmp(method, "GET") == 0) {
+        json_t *st = stats_json(s);
+        enum MHD_Result ret = send_json(conn, st ? 200 : 500, st, NULL);
+        json_decref(st);
+        return ret;
+    }
+    if (strcmp(url, "/_sim/faults") == 0)
+        return sim_faults_http(s, conn, method, q->body.data, q->body.len);
+    if (strcmp(url, "/_sim/objects") == 0 && strcmp(method, "GET") == 0)
+        return sim_faults_objects(s, conn);
+    return test_reply(conn, 405, "Use GET (or POST for /_sim/faults).");
 }
 
 /* ---- signature ---- */
@@ -356,18 +411,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
 
-    if (strcmp(url, "/_sim/stats") == 0 && strcmp(method, "GET") == 0) {
-        json_t *st = stats_json(s);
-        enum MHD_Result ret = send_json(conn, st ? 200 : 500, st, NULL);
-        json_decref(st);
-        return ret;
-    }
-
-    /* faults: the run-time switch and the object listing, for tests */
-    if (strcmp(url, "/_sim/faults") == 0)
-        return sim_faults_http(s, conn, method, q->body.data, q->body.len);
-    if (strcmp(url, "/_sim/objects") == 0 && strcmp(method, "GET") == 0)
-        return sim_faults_objects(s, conn);
+    /* test endpoints: absent without a test token, and then only for its holder */
+    if (strncmp(url, "/_sim/", 6) == 0)
+        return test_endpoint(s, conn, url, method, q);
 
     /* liveness: the end user's browser, unsigned and unthrottled */
     if (strcmp(url, SIM_H5_PATH) == 0)

@@ -128,8 +128,10 @@ size_t sim_check_max_bytes(enum sim_asset_kind kind);
 struct sim_fetch;
 struct sim_assets;
 /* Starts nthreads workers that report outcomes to assets. NULL on failure. */
+struct urlpolicy;
+/* Every download obeys policy (util/urlguard.h), which must outlive f. */
 struct sim_fetch *sim_fetch_start(struct sim_assets *assets, int nthreads, size_t queue_cap,
-                                  size_t max_bytes, int timeout_ms);
+                                  size_t max_bytes, int timeout_ms, const struct urlpolicy *policy);
 /* Queues a check; -1 when the queue is full or stopping. */
 int sim_fetch_enqueue(struct sim_fetch *f, const char *asset_id, const char *url, enum sim_asset_kind kind);
 /* Stops the workers (an ongoing download is aborted), joins, frees. */
@@ -220,12 +222,14 @@ struct sim_stats {
 struct sim {
     struct sim_config cfg;  /* strings below point into owned copies */
     char *listen_host, *access_key, *secret_key, *region;
+    char *test_token; /* NULL: the /_sim/ test endpoints do not exist */
     struct MHD_Daemon *mhd;
     int port;
     struct sim_limits limits;
     struct sim_stats stats;
     struct sim_assets *assets;
     struct sim_fetch *fetch;
+    struct urlpolicy *url_policy; /* what media may be fetched from (cfg.url_allow) */
     /* liveness */
     struct sim_liveness *liveness;
     /* video tasks (sim_video.h) */

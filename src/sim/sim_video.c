@@ -37,6 +37,7 @@
 #include "util/clock.h"
 #include "util/crypto.h"
 #include "util/log.h"
+#include "util/urlguard.h"
 
 #define SIM_VIDEO_PROMPT_MAX 8000
 #define SIM_VIDEO_URL_MAX 2048
@@ -502,17 +503,20 @@ static int face_scan_data(const char *url, struct face_scan *f)
 }
 
 /* Downloads an http(s) image into the scan: bounded in time, size (30 MB)
- * and redirects (3), http/https only. -1 when it could not be read. */
-static int face_scan_http(struct sim_videos *v, const char *url, struct face_scan *f)
+ * and redirects (3), under the outbound URL policy (util/urlguard.h).
+ * -1 when it could not be read, or the policy refused it (logged). */
+static int face_scan_http(struct sim_videos *v, const struct urlpolicy *policy, const char *url,
+                          struct face_scan *f)
 {
     CURL *c = curl_easy_init();
     if (!c)
         return -1;
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 3L);
+    struct urlguard guard;
+    if (urlguard_setup(&guard, c, policy, url, 3) != 0) {
+        log_info("sim: video face check: refused by the URL policy: %s", guard.why);
+        curl_easy_cleanup(c);
+        return -1;
+    }
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)v->fetch_timeout_ms);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)v->fetch_timeout_ms);
@@ -523,6 +527,10 @@ static int face_scan_http(struct sim_videos *v, const char *url, struct face_sca
     curl_easy_setopt(c, CURLOPT_WRITEDATA, f);
     CURLcode cc = curl_easy_perform(c);
     curl_easy_cleanup(c);
+    if (guard.refused && cc != CURLE_OK && !f->found) {
+        log_info("sim: video face check: refused by the URL policy: %s", guard.why);
+        return -1;
+    }
     /* found: we stopped the transfer ourselves, the verdict is in */
     return cc == CURLE_OK || f->found ? 0 : -1;
 }
@@ -545,7 +553,7 @@ static int content_has_face(struct sim *s, json_t *content, size_t *index)
         if (strncmp(url, "data:", 5) == 0)
             r = face_scan_data(url, &f);
         else if (strncmp(url, "http://", 7) == 0 || strncmp(url, "https://", 8) == 0)
-            r = face_scan_http(s->videos, url, &f);
+            r = face_scan_http(s->videos, s->url_policy, url, &f);
         else
             continue; /* asset://: the library's own, the point of it */
         if (r == 0 && f.found) {

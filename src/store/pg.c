@@ -219,6 +219,11 @@ static const struct store_ops pg_ops = {
     .create_session = pg_create_session,
     .get_session = pg_get_session,
     .record_session_group = pg_record_session_group,
+    .close_session = pg_close_session,
+    .lease_due_sessions = pg_lease_due_sessions,
+    .schedule_session_poll = pg_schedule_session_poll,
+    .oldest_pending_session = pg_oldest_pending_session,
+    .group_known = pg_group_known,
     /* blobs */
     .list_group_blob_keys = pg_list_group_blob_keys,
     .list_pending_blob_keys = pg_list_pending_blob_keys,

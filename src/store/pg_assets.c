@@ -36,18 +36,21 @@ void pg_read_asset(PGresult *res, int row, struct asset *out)
     out->polls = (int)pg_col_i64(res, row, 12);
     pg_col_text(res, row, 13, out->error_code, sizeof out->error_code);
     pg_col_text(res, row, 14, out->error_message, sizeof out->error_message);
+    pg_col_text(res, row, 15, out->tag, sizeof out->tag);
 }
 
 enum store_result pg_reserve_asset(struct store *s, int64_t customer_id, const char *group_id, const char *type,
                                    const char *name, const char *url, const char *blob_key, int max_assets,
-                                   int64_t now_ms, int64_t *handle)
+                                   int64_t now_ms, const char *tag, int64_t *handle)
 {
     struct pg_store *ps = pg_of(s);
     if (!name)
         name = "";
     if (!blob_key)
         blob_key = "";
-    if (!group_id || !pg_fits(type, sizeof((struct asset *)0)->type) || !type[0] || !pg_fits(name, STORE_NAME_MAX) ||
+    if (!tag)
+        tag = "";
+    if (!pg_fits(tag, STORE_TAG_MAX) || !group_id || !pg_fits(type, sizeof((struct asset *)0)->type) || !type[0] || !pg_fits(name, STORE_NAME_MAX) ||
         !pg_fits(url, STORE_URL_MAX) || !pg_fits(blob_key, sizeof((struct asset *)0)->blob_key) || !handle)
         return STORE_ERROR;
     struct pg_conn *c = pg_get(ps);
@@ -93,10 +96,11 @@ enum store_result pg_reserve_asset(struct store *s, int64_t customer_id, const c
     pg_p_text(&p, url);
     pg_p_text(&p, blob_key);
     pg_p_i64(&p, now_ms);
+    pg_p_text(&p, tag);
     r = pg_exec(c, PG_ADHOC,
                 "INSERT INTO assets(group_id, customer_id, type, name, url, blob_key, status, state,"
-                " reserved_ms, create_ms, update_ms) VALUES ($1, $2, $3, $4, $5, $6, 'Processing', 0, $7, $7, $7)"
-                " RETURNING handle",
+                " reserved_ms, create_ms, update_ms, tag)"
+                " VALUES ($1, $2, $3, $4, $5, $6, 'Processing', 0, $7, $7, $7, $8) RETURNING handle",
                 &p, &res, "reserve_asset insert");
     if (r == STORE_OK)
         *handle = pg_col_i64(res, 0, 0);

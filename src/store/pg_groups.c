@@ -16,7 +16,7 @@
 #define PG_GROUP_COLS                                                                          \
     "g.id, g.customer_id, g.type, g.name, g.description,"                                      \
     " (SELECT COUNT(*) FROM assets a WHERE a.group_id = g.id AND a.state = 1),"                \
-    " g.create_ms, g.update_ms"
+    " g.create_ms, g.update_ms, g.tag"
 
 static void pg_read_group(PGresult *res, int row, struct group *out)
 {
@@ -29,6 +29,7 @@ static void pg_read_group(PGresult *res, int row, struct group *out)
     out->asset_count = (int)pg_col_i64(res, row, 5);
     out->create_ms = pg_col_i64(res, row, 6);
     out->update_ms = pg_col_i64(res, row, 7);
+    pg_col_text(res, row, 8, out->tag, sizeof out->tag);
 }
 
 enum store_result pg_lock_count_groups(struct pg_conn *c, int64_t customer_id, int64_t *count)
@@ -54,12 +55,15 @@ enum store_result pg_lock_count_groups(struct pg_conn *c, int64_t customer_id, i
 }
 
 enum store_result pg_reserve_group(struct store *s, int64_t customer_id, const char *type, const char *name,
-                                   const char *description, int max_groups, int64_t now_ms, int64_t *handle)
+                                   const char *description, int max_groups, int64_t now_ms, const char *tag,
+                                   int64_t *handle)
 {
     struct pg_store *ps = pg_of(s);
     if (!description)
         description = "";
-    if (!pg_fits(type, sizeof((struct group *)0)->type) || !type[0] || !pg_fits(name, STORE_NAME_MAX) ||
+    if (!tag)
+        tag = "";
+    if (!pg_fits(tag, STORE_TAG_MAX) || !pg_fits(type, sizeof((struct group *)0)->type) || !type[0] || !pg_fits(name, STORE_NAME_MAX) ||
         !pg_fits(description, STORE_DESC_MAX) || !handle)
         return STORE_ERROR;
     struct pg_conn *c = pg_get(ps);
@@ -86,9 +90,10 @@ enum store_result pg_reserve_group(struct store *s, int64_t customer_id, const c
     pg_p_text(&p, name);
     pg_p_text(&p, description);
     pg_p_i64(&p, now_ms);
+    pg_p_text(&p, tag);
     r = pg_exec(c, PG_ADHOC,
-                "INSERT INTO groups(customer_id, type, name, description, state, reserved_ms, create_ms, update_ms)"
-                " VALUES ($1, $2, $3, $4, 0, $5, $5, $5) RETURNING handle",
+                "INSERT INTO groups(customer_id, type, name, description, state, reserved_ms, create_ms, update_ms,"
+                " tag) VALUES ($1, $2, $3, $4, 0, $5, $5, $5, $6) RETURNING handle",
                 &p, &res, "reserve_group insert");
     if (r == STORE_OK)
         *handle = pg_col_i64(res, 0, 0);

@@ -135,7 +135,8 @@ enum store_result pg_list_keys(struct store *s, store_key_fn fn, void *ctx);
 enum store_result pg_revoke_key(struct store *s, const char *prefix, int64_t now_ms);
 
 enum store_result pg_reserve_group(struct store *s, int64_t customer_id, const char *type, const char *name,
-                                   const char *description, int max_groups, int64_t now_ms, int64_t *handle);
+                                   const char *description, int max_groups, int64_t now_ms, const char *tag,
+                                   int64_t *handle);
 enum store_result pg_confirm_group(struct store *s, int64_t handle, const char *id, int64_t now_ms);
 enum store_result pg_release_group(struct store *s, int64_t handle);
 enum store_result pg_get_group(struct store *s, int64_t customer_id, const char *id, struct group *out);
@@ -147,7 +148,7 @@ enum store_result pg_delete_group(struct store *s, int64_t customer_id, const ch
 
 enum store_result pg_reserve_asset(struct store *s, int64_t customer_id, const char *group_id, const char *type,
                                    const char *name, const char *url, const char *blob_key, int max_assets,
-                                   int64_t now_ms, int64_t *handle);
+                                   int64_t now_ms, const char *tag, int64_t *handle);
 enum store_result pg_confirm_asset(struct store *s, int64_t handle, const char *id, int64_t now_ms,
                                    int64_t next_poll_ms);
 enum store_result pg_release_asset(struct store *s, int64_t handle);
@@ -176,6 +177,13 @@ enum store_result pg_get_session(struct store *s, int64_t customer_id, const cha
 enum store_result pg_record_session_group(struct store *s, int64_t customer_id, const char *token,
                                           const char *group_id, const char *name, int max_groups, int64_t now_ms,
                                           char group_out[static IDS_MAX]);
+enum store_result pg_close_session(struct store *s, const char *token, enum store_session_state state,
+                                   int64_t now_ms);
+enum store_result pg_lease_due_sessions(struct store *s, int64_t now_ms, int64_t lease_ms, size_t limit,
+                                        struct validate_session_list *out);
+enum store_result pg_schedule_session_poll(struct store *s, const char *token, int64_t next_poll_ms, int polls);
+enum store_result pg_oldest_pending_session(struct store *s, int64_t *create_ms_out);
+enum store_result pg_group_known(struct store *s, const char *id, int *known);
 
 /* Blob keys of upload records (pg_blobs.c). */
 enum store_result pg_list_group_blob_keys(struct store *s, int64_t customer_id, const char *group_id,
@@ -194,7 +202,7 @@ enum store_result pg_lease_due_video_tasks(struct store *s, int64_t now_ms, int6
 /* Shared by the asset files: the asset column list and its reader. */
 #define PG_ASSET_COLS                                                                         \
     "a.id, a.group_id, a.customer_id, a.type, a.name, a.url, a.blob_key, a.status,"          \
-    " a.failure_reason, a.create_ms, a.update_ms, a.next_poll_ms, a.polls, a.error_code, a.error_message"
+    " a.failure_reason, a.create_ms, a.update_ms, a.next_poll_ms, a.polls, a.error_code, a.error_message, a.tag"
 void pg_read_asset(PGresult *res, int row, struct asset *out);
 
 /* reconciliation (pg_reconcile.c) */
@@ -220,7 +228,7 @@ enum store_result pg_get_upload_by_key(struct store *s, const char *blob_key, st
 enum store_result pg_upload_set_state(struct store *s, const char *id, int from_mask, int to, int64_t now_ms,
                                       const struct upload_change *ch);
 enum store_result pg_upload_begin_complete(struct store *s, int64_t customer_id, const char *id, int from_mask,
-                                           const char *url, int64_t now_ms, int64_t *handle);
+                                           const char *url, const char *tag, int64_t now_ms, int64_t *handle);
 enum store_result pg_upload_cancel_complete(struct store *s, const char *id, int64_t handle, int to, int64_t now_ms);
 enum store_result pg_lease_expired_uploads(struct store *s, int64_t now_ms, int64_t expired_before_ms,
                                            int64_t lease_ms, size_t limit, struct upload_session_list *out);

@@ -25,13 +25,16 @@ enum store_result pg_list_pending(struct store *s, int64_t older_than_ms, size_t
         return STORE_UNAVAILABLE;
     PGresult *res = NULL;
     /* id IS NULL: never confirmed; asset reservations swept up by a group
-     * delete (state 2) are listed too: their bytes and row must go. */
+     * delete (state 2) are listed too: their bytes and row must go. A
+     * LivenessFace reservation is a pending session's group slot: listed
+     * only once no pending session holds it (its start was cut short). */
     enum store_result r = pg_exec(c, PG_ADHOC,
-                                  "SELECT 1, handle, customer_id, reserved_ms, 0, type, '', '' FROM groups"
-                                  " WHERE id IS NULL AND reserved_ms < $1"
+                                  "SELECT 1, handle, customer_id, reserved_ms, 0, type, '', '', tag FROM groups g"
+                                  " WHERE id IS NULL AND reserved_ms < $1 AND NOT EXISTS (SELECT 1 FROM"
+                                  "  validate_sessions v WHERE v.group_handle = g.handle AND v.state = 0)"
                                   " UNION ALL "
                                   "SELECT 0, handle, customer_id, reserved_ms, CASE WHEN state = 2 THEN 1 ELSE 0 END,"
-                                  " type, group_id, blob_key FROM assets WHERE id IS NULL AND reserved_ms < $1"
+                                  " type, group_id, blob_key, tag FROM assets WHERE id IS NULL AND reserved_ms < $1"
                                   " ORDER BY 4, 2 LIMIT $2",
                                   &p, &res, "list_pending");
     pg_put(ps, c);
@@ -53,6 +56,7 @@ enum store_result pg_list_pending(struct store *s, int64_t older_than_ms, size_t
         pg_col_text(res, i, 5, e->type, sizeof e->type);
         pg_col_text(res, i, 6, e->group_id, sizeof e->group_id);
         pg_col_text(res, i, 7, e->blob_key, sizeof e->blob_key);
+        pg_col_text(res, i, 8, e->tag, sizeof e->tag);
     }
     PQclear(res);
     return STORE_OK;

@@ -143,7 +143,7 @@ enum store_result pg_lease_due_assets(struct store *s, int64_t now_ms, int64_t l
                          "  WHERE a.handle = due.handle"
                          "  RETURNING a.id, a.group_id, a.customer_id, a.type, a.name, a.url, a.blob_key, a.status,"
                          "  a.failure_reason, a.create_ms, a.update_ms, due.due_ms AS next_poll_ms, a.polls,"
-                         "  a.error_code, a.error_message, a.handle, due.turn)"
+                         "  a.error_code, a.error_message, a.tag, a.handle, due.turn)"
                          " SELECT " PG_ASSET_COLS " FROM leased a ORDER BY a.turn, a.next_poll_ms, a.handle",
                          &p, out, "lease_due_assets");
 }

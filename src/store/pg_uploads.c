@@ -179,10 +179,10 @@ enum store_result pg_upload_set_state(struct store *s, const char *id, int from_
 }
 
 enum store_result pg_upload_begin_complete(struct store *s, int64_t customer_id, const char *id, int from_mask,
-                                           const char *url, int64_t now_ms, int64_t *handle)
+                                           const char *url, const char *tag, int64_t now_ms, int64_t *handle)
 {
     struct pg_store *ps = pg_of(s);
-    if (!id || !handle || !pg_fits(url, STORE_URL_MAX))
+    if (!id || !handle || !pg_fits(url, STORE_URL_MAX) || !pg_fits(tag, STORE_TAG_MAX))
         return STORE_ERROR;
     struct pg_conn *c = pg_get(ps);
     if (!c)
@@ -224,9 +224,10 @@ enum store_result pg_upload_begin_complete(struct store *s, int64_t customer_id,
     pg_p_text(&q, url);
     pg_p_text(&q, u.blob_key);
     pg_p_i64(&q, now_ms);
+    pg_p_text(&q, tag);
     r = pg_exec(c, PG_ADHOC,
                 "INSERT INTO assets(group_id, customer_id, type, name, url, blob_key, status, state,"
-                " reserved_ms, create_ms, update_ms) VALUES ($1, $2, $3, $4, $5, $6, 'Processing', 0, $7, $7, $7)"
+                " reserved_ms, create_ms, update_ms, tag) VALUES ($1, $2, $3, $4, $5, $6, 'Processing', 0, $7, $7, $7, $8)"
                 " RETURNING handle",
                 &q, &res, "begin_complete reserve");
     if (r != STORE_OK)

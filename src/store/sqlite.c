@@ -282,6 +282,11 @@ static const struct store_ops sq_ops = {
     .create_session = sq_create_session,
     .get_session = sq_get_session,
     .record_session_group = sq_record_session_group,
+    .close_session = sq_close_session,
+    .lease_due_sessions = sq_lease_due_sessions,
+    .schedule_session_poll = sq_schedule_session_poll,
+    .oldest_pending_session = sq_oldest_pending_session,
+    .group_known = sq_group_known,
     /* blobs */
     .list_group_blob_keys = sq_list_group_blob_keys,
     .list_pending_blob_keys = sq_list_pending_blob_keys,

@@ -13,7 +13,7 @@
 
 #define SQ_ASSET_COLS                                                                         \
     "a.id, a.group_id, a.customer_id, a.type, a.name, a.url, a.blob_key, a.status,"          \
-    " a.failure_reason, a.create_ms, a.update_ms, a.next_poll_ms, a.polls, a.error_code, a.error_message"
+    " a.failure_reason, a.create_ms, a.update_ms, a.next_poll_ms, a.polls, a.error_code, a.error_message, a.tag"
 
 /* The API layer caps filter lists long before this. */
 #define SQ_FILTER_LIST_MAX 100
@@ -36,18 +36,21 @@ static void sq_read_asset(sqlite3_stmt *st, struct asset *out)
     out->polls = sqlite3_column_int(st, 12);
     sq_col_text(st, 13, out->error_code, sizeof out->error_code);
     sq_col_text(st, 14, out->error_message, sizeof out->error_message);
+    sq_col_text(st, 15, out->tag, sizeof out->tag);
 }
 
 enum store_result sq_reserve_asset(struct store *s, int64_t customer_id, const char *group_id, const char *type,
                                    const char *name, const char *url, const char *blob_key, int max_assets,
-                                   int64_t now_ms, int64_t *handle)
+                                   int64_t now_ms, const char *tag, int64_t *handle)
 {
     struct sq_store *ss = sq_of(s);
     if (!name)
         name = "";
     if (!blob_key)
         blob_key = "";
-    if (!group_id || !sq_fits(type, sizeof((struct asset *)0)->type) || !type[0] || !sq_fits(name, STORE_NAME_MAX) ||
+    if (!tag)
+        tag = "";
+    if (!sq_fits(tag, STORE_TAG_MAX) || !group_id || !sq_fits(type, sizeof((struct asset *)0)->type) || !type[0] || !sq_fits(name, STORE_NAME_MAX) ||
         !sq_fits(url, STORE_URL_MAX) || !sq_fits(blob_key, sizeof((struct asset *)0)->blob_key) || !handle)
         return STORE_ERROR;
     struct sq_conn *c = sq_get(ss);
@@ -92,7 +95,8 @@ enum store_result sq_reserve_asset(struct store *s, int64_t customer_id, const c
     }
     st = sq_stmt(c, SQ_INSERT_ASSET,
                  "INSERT INTO assets(group_id, customer_id, type, name, url, blob_key, status, state,"
-                 " reserved_ms, create_ms, update_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'Processing', 0, ?7, ?7, ?7)");
+                 " reserved_ms, create_ms, update_ms, tag)"
+                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'Processing', 0, ?7, ?7, ?7, ?8)");
     if (!st) {
         r = STORE_ERROR;
         goto end;
@@ -104,6 +108,7 @@ enum store_result sq_reserve_asset(struct store *s, int64_t customer_id, const c
     sq_bind_text(st, 5, url);
     sq_bind_text(st, 6, blob_key);
     sqlite3_bind_int64(st, 7, now_ms);
+    sq_bind_text(st, 8, tag);
     r = sq_done(c, st, sqlite3_step(st), "reserve_asset insert");
     if (r == STORE_OK)
         *handle = sqlite3_last_insert_rowid(c->db);

@@ -11,7 +11,7 @@
 #define SQ_GROUP_COLS                                                                          \
     "g.id, g.customer_id, g.type, g.name, g.description,"                                      \
     " (SELECT COUNT(*) FROM assets a WHERE a.group_id = g.id AND a.state = 1),"                \
-    " g.create_ms, g.update_ms"
+    " g.create_ms, g.update_ms, g.tag"
 
 static void sq_read_group(sqlite3_stmt *st, struct group *out)
 {
@@ -24,15 +24,19 @@ static void sq_read_group(sqlite3_stmt *st, struct group *out)
     out->asset_count = sqlite3_column_int(st, 5);
     out->create_ms = sqlite3_column_int64(st, 6);
     out->update_ms = sqlite3_column_int64(st, 7);
+    sq_col_text(st, 8, out->tag, sizeof out->tag);
 }
 
 enum store_result sq_reserve_group(struct store *s, int64_t customer_id, const char *type, const char *name,
-                                   const char *description, int max_groups, int64_t now_ms, int64_t *handle)
+                                   const char *description, int max_groups, int64_t now_ms, const char *tag,
+                                   int64_t *handle)
 {
     struct sq_store *ss = sq_of(s);
     if (!description)
         description = "";
-    if (!sq_fits(type, sizeof((struct group *)0)->type) || !type[0] || !sq_fits(name, STORE_NAME_MAX) ||
+    if (!tag)
+        tag = "";
+    if (!sq_fits(tag, STORE_TAG_MAX) || !sq_fits(type, sizeof((struct group *)0)->type) || !type[0] || !sq_fits(name, STORE_NAME_MAX) ||
         !sq_fits(description, STORE_DESC_MAX) || !handle)
         return STORE_ERROR;
     struct sq_conn *c = sq_get(ss);
@@ -60,8 +64,8 @@ enum store_result sq_reserve_group(struct store *s, int64_t customer_id, const c
         goto end;
     }
     st = sq_stmt(c, SQ_INSERT_GROUP,
-                 "INSERT INTO groups(customer_id, type, name, description, state, reserved_ms, create_ms, update_ms)"
-                 " VALUES (?1, ?2, ?3, ?4, 0, ?5, ?5, ?5)");
+                 "INSERT INTO groups(customer_id, type, name, description, state, reserved_ms, create_ms, update_ms,"
+                 " tag) VALUES (?1, ?2, ?3, ?4, 0, ?5, ?5, ?5, ?6)");
     if (!st) {
         r = STORE_ERROR;
         goto end;
@@ -71,6 +75,7 @@ enum store_result sq_reserve_group(struct store *s, int64_t customer_id, const c
     sq_bind_text(st, 3, name);
     sq_bind_text(st, 4, description);
     sqlite3_bind_int64(st, 5, now_ms);
+    sq_bind_text(st, 6, tag);
     r = sq_done(c, st, sqlite3_step(st), "reserve_group insert");
     if (r == STORE_OK)
         *handle = sqlite3_last_insert_rowid(c->db);

@@ -141,7 +141,8 @@ enum store_result sq_list_keys(struct store *s, store_key_fn fn, void *ctx);
 enum store_result sq_revoke_key(struct store *s, const char *prefix, int64_t now_ms);
 
 enum store_result sq_reserve_group(struct store *s, int64_t customer_id, const char *type, const char *name,
-                                   const char *description, int max_groups, int64_t now_ms, int64_t *handle);
+                                   const char *description, int max_groups, int64_t now_ms, const char *tag,
+                                   int64_t *handle);
 enum store_result sq_confirm_group(struct store *s, int64_t handle, const char *id, int64_t now_ms);
 enum store_result sq_release_group(struct store *s, int64_t handle);
 enum store_result sq_get_group(struct store *s, int64_t customer_id, const char *id, struct group *out);
@@ -153,7 +154,7 @@ enum store_result sq_delete_group(struct store *s, int64_t customer_id, const ch
 
 enum store_result sq_reserve_asset(struct store *s, int64_t customer_id, const char *group_id, const char *type,
                                    const char *name, const char *url, const char *blob_key, int max_assets,
-                                   int64_t now_ms, int64_t *handle);
+                                   int64_t now_ms, const char *tag, int64_t *handle);
 enum store_result sq_confirm_asset(struct store *s, int64_t handle, const char *id, int64_t now_ms,
                                    int64_t next_poll_ms);
 enum store_result sq_release_asset(struct store *s, int64_t handle);
@@ -178,6 +179,13 @@ enum store_result sq_get_session(struct store *s, int64_t customer_id, const cha
 enum store_result sq_record_session_group(struct store *s, int64_t customer_id, const char *token,
                                           const char *group_id, const char *name, int max_groups, int64_t now_ms,
                                           char group_out[static IDS_MAX]);
+enum store_result sq_close_session(struct store *s, const char *token, enum store_session_state state,
+                                   int64_t now_ms);
+enum store_result sq_lease_due_sessions(struct store *s, int64_t now_ms, int64_t lease_ms, size_t limit,
+                                        struct validate_session_list *out);
+enum store_result sq_schedule_session_poll(struct store *s, const char *token, int64_t next_poll_ms, int polls);
+enum store_result sq_oldest_pending_session(struct store *s, int64_t *create_ms_out);
+enum store_result sq_group_known(struct store *s, const char *id, int *known);
 
 /* Blob keys of upload records (sqlite_blobs.c). */
 enum store_result sq_list_group_blob_keys(struct store *s, int64_t customer_id, const char *group_id,
@@ -215,7 +223,7 @@ enum store_result sq_get_upload_by_key(struct store *s, const char *blob_key, st
 enum store_result sq_upload_set_state(struct store *s, const char *id, int from_mask, int to, int64_t now_ms,
                                       const struct upload_change *ch);
 enum store_result sq_upload_begin_complete(struct store *s, int64_t customer_id, const char *id, int from_mask,
-                                           const char *url, int64_t now_ms, int64_t *handle);
+                                           const char *url, const char *tag, int64_t now_ms, int64_t *handle);
 enum store_result sq_upload_cancel_complete(struct store *s, const char *id, int64_t handle, int to, int64_t now_ms);
 enum store_result sq_lease_expired_uploads(struct store *s, int64_t now_ms, int64_t expired_before_ms,
                                            int64_t lease_ms, size_t limit, struct upload_session_list *out);

@@ -21,15 +21,18 @@ enum store_result sq_list_pending(struct store *s, int64_t older_than_ms, size_t
         return STORE_UNAVAILABLE;
     sqlite3_stmt *st = NULL;
     /* id IS NULL: never confirmed. Asset reservations swept up by a group
-     * delete are state 2 and still listed: their bytes and row must go. */
+     * delete are state 2 and still listed: their bytes and row must go. A
+     * LivenessFace reservation is a pending session's group slot: listed
+     * only once no pending session holds it (its start was cut short). */
     enum store_result r = sq_result(
         c,
         sqlite3_prepare_v2(c->db,
-                           "SELECT 1, handle, customer_id, reserved_ms, 0, type, '', '' FROM groups"
-                           " WHERE id IS NULL AND reserved_ms < ?1"
+                           "SELECT 1, handle, customer_id, reserved_ms, 0, type, '', '', tag FROM groups g"
+                           " WHERE id IS NULL AND reserved_ms < ?1 AND NOT EXISTS (SELECT 1 FROM validate_sessions v"
+                           "  WHERE v.group_handle = g.handle AND v.state = 0)"
                            " UNION ALL "
-                           "SELECT 0, handle, customer_id, reserved_ms, state = 2, type, group_id, blob_key FROM assets"
-                           " WHERE id IS NULL AND reserved_ms < ?1"
+                           "SELECT 0, handle, customer_id, reserved_ms, state = 2, type, group_id, blob_key, tag"
+                           " FROM assets WHERE id IS NULL AND reserved_ms < ?1"
                            " ORDER BY 4, 2 LIMIT ?2",
                            -1, &st, NULL),
         "list_pending");
@@ -64,6 +67,7 @@ enum store_result sq_list_pending(struct store *s, int64_t older_than_ms, size_t
         sq_col_text(st, 5, p->type, sizeof p->type);
         sq_col_text(st, 6, p->group_id, sizeof p->group_id);
         sq_col_text(st, 7, p->blob_key, sizeof p->blob_key);
+        sq_col_text(st, 8, p->tag, sizeof p->tag);
     }
     r = rc == SQLITE_DONE ? STORE_OK : sq_result(c, rc, "list_pending");
 out:

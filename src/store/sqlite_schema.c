@@ -125,7 +125,21 @@ static const char *const sq_steps[] = {
     "DROP INDEX assets_due;"
     "CREATE INDEX assets_due ON assets(next_poll_ms) WHERE state = 1 AND status NOT IN ('Active', 'Failed');",
 
-    /* 6 (issue 15): upload sessions (API.md §4b). state: 0 open, 1 a PUT
+    /* 6: security review. Reconciliation tags: every group and asset created
+     * upstream keeps its own random tag (core/reconcile.c), re-appended on
+     * every rename; "" for records from before (and for LivenessFace
+     * groups, which the upstream names). Liveness sessions: state 0
+     * pending (it holds the group slot group_handle reserved), 1 its group
+     * is recorded, 2 closed without one; the background poller's schedule. */
+    "ALTER TABLE groups ADD COLUMN tag TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE assets ADD COLUMN tag TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE validate_sessions ADD COLUMN state INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE validate_sessions ADD COLUMN group_handle INTEGER;"
+    "ALTER TABLE validate_sessions ADD COLUMN next_poll_ms INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE validate_sessions ADD COLUMN polls INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE validate_sessions SET state = 1 WHERE group_id IS NOT NULL;"
+    "CREATE INDEX validate_sessions_due ON validate_sessions(next_poll_ms) WHERE state = 0;",
+    /* 7 (issue 15): upload sessions (API.md §4b). state: 0 open, 1 a PUT
      * streaming in, 2 uploaded, 3 completing, 4 completed, 5 ending (its
      * bytes being removed, leased until lease_ms), 6 ended. States 0-2 hold
      * a slot of the group's asset quota. Self-contained: renumber freely. */

@@ -207,10 +207,10 @@ out:
 }
 
 enum store_result sq_upload_begin_complete(struct store *s, int64_t customer_id, const char *id, int from_mask,
-                                           const char *url, int64_t now_ms, int64_t *handle)
+                                           const char *url, const char *tag, int64_t now_ms, int64_t *handle)
 {
     struct sq_store *ss = sq_of(s);
-    if (!id || !handle || !sq_fits(url, STORE_URL_MAX))
+    if (!id || !handle || !sq_fits(url, STORE_URL_MAX) || !sq_fits(tag, STORE_TAG_MAX))
         return STORE_ERROR;
     struct sq_conn *c = sq_get(ss);
     if (!c)
@@ -243,7 +243,7 @@ enum store_result sq_upload_begin_complete(struct store *s, int64_t customer_id,
         goto end;
     r = prep(c,
              "INSERT INTO assets(group_id, customer_id, type, name, url, blob_key, status, state,"
-             " reserved_ms, create_ms, update_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'Processing', 0, ?7, ?7, ?7)",
+             " reserved_ms, create_ms, update_ms, tag) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'Processing', 0, ?7, ?7, ?7, ?8)",
              &st, "begin_complete reserve");
     if (r != STORE_OK)
         goto end;
@@ -254,6 +254,7 @@ enum store_result sq_upload_begin_complete(struct store *s, int64_t customer_id,
     sq_bind_text(st, 5, url);
     sq_bind_text(st, 6, u.blob_key);
     sqlite3_bind_int64(st, 7, now_ms);
+    sq_bind_text(st, 8, tag);
     rc = sqlite3_step(st);
     r = rc == SQLITE_DONE ? STORE_OK : sq_result(c, rc, "begin_complete reserve");
     sqlite3_finalize(st);

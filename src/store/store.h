@@ -39,6 +39,9 @@ enum store_result {
 #define STORE_LINK_MAX 8193 /* H5 links (UP_H5_LINK_MAX) */
 #define STORE_REASON_MAX 256
 #define STORE_CUSTOMER_MAX 65
+/* reconciliation: the random tag a create's upstream Name ends in
+ * (core/reconcile.c): 12 characters today, room for 16. */
+#define STORE_TAG_MAX 17
 
 struct customer {
     int64_t id;
@@ -62,6 +65,7 @@ struct group {
     int asset_count;   /* live assets (not pending, not deleted) */
     int64_t create_ms; /* wall clock */
     int64_t update_ms;
+    char tag[STORE_TAG_MAX]; /* the upstream Name's tag; "" when it has none (never shown to customers) */
 };
 
 struct asset {
@@ -82,6 +86,7 @@ struct asset {
     int64_t update_ms;
     int64_t next_poll_ms; /* refresher: wall-clock time of the next upstream poll */
     int polls;            /* refresher: upstream polls so far */
+    char tag[STORE_TAG_MAX]; /* the upstream Name's tag; "" when it has none (never shown to customers) */
 };
 
 struct group_filter {
@@ -117,8 +122,17 @@ struct asset_counts {
 
 typedef void (*store_key_fn)(void *ctx, const struct key_info *k);
 
-/* liveness sessions: one H5 face scan a customer started. */
+/* liveness sessions: one H5 face scan a customer started. A pending
+ * session holds one place of the customer's group quota (a LivenessFace
+ * group reservation, group_handle) until its scan's group is recorded
+ * there or the session is closed. */
 #define STORE_TOKEN_MAX 129
+enum store_session_state {
+    STORE_SESSION_PENDING = 0,  /* the scan's outcome is not known yet */
+    STORE_SESSION_RECORDED = 1, /* group_id is the scan's group, recorded */
+    STORE_SESSION_EXPIRED = 2,  /* closed: expired (or given up) without a recorded group */
+    STORE_SESSION_FAILED = 3,   /* closed: the scan did not pass */
+};
 struct validate_session {
     char token[STORE_TOKEN_MAX]; /* the upstream's BytedToken */
     int64_t customer_id;
@@ -128,6 +142,15 @@ struct validate_session {
     char group_id[IDS_MAX]; /* "" until the scan's group is recorded */
     int64_t create_ms;
     int64_t update_ms;
+    enum store_session_state state;
+    int64_t group_handle; /* the group slot a pending session holds (reserve_group); 0: none */
+    int64_t next_poll_ms; /* the background poller's next look upstream */
+    int polls;
+};
+
+struct validate_session_list {
+    struct validate_session *items; /* malloc'd; free(list.items) */
+    size_t n;
 };
 
 /* video tasks: one Seedance generation a customer started. */
@@ -164,6 +187,7 @@ struct store_pending {
     char type[16];          /* GroupType or AssetType */
     char group_id[IDS_MAX]; /* assets */
     char blob_key[128];     /* assets: "" unless the bytes are in Portico's blob store */
+    char tag[STORE_TAG_MAX]; /* the tag given to reserve_*; "" for reservations older than tags */
 };
 
 struct store_pending_list {
@@ -250,10 +274,11 @@ struct store_ops {
     /* NOT_FOUND if no active key has this prefix. */
     enum store_result (*revoke_key)(struct store *s, const char *prefix, int64_t now_ms);
 
-    /* Groups. Quota counts live and pending groups of the customer. */
+    /* Groups. Quota counts live and pending groups of the customer. tag
+     * (NULL: "") is kept with the row: the upstream Name's tag. */
     enum store_result (*reserve_group)(struct store *s, int64_t customer_id, const char *type,
                                        const char *name, const char *description, int max_groups,
-                                       int64_t now_ms, int64_t *handle);
+                                       int64_t now_ms, const char *tag, int64_t *handle);
     enum store_result (*confirm_group)(struct store *s, int64_t handle, const char *id, int64_t now_ms);
     enum store_result (*release_group)(struct store *s, int64_t handle);
     enum store_result (*get_group)(struct store *s, int64_t customer_id, const char *id, struct group *out);
@@ -271,7 +296,7 @@ struct store_ops {
     enum store_result (*reserve_asset)(struct store *s, int64_t customer_id, const char *group_id,
                                        const char *type, const char *name, const char *url,
                                        const char *blob_key, int max_assets, int64_t now_ms,
-                                       int64_t *handle);
+                                       const char *tag, int64_t *handle);
     /* Makes the asset visible as Processing with its upstream id; the first
      * refresher poll is due at next_poll_ms. */
     enum store_result (*confirm_asset)(struct store *s, int64_t handle, const char *id, int64_t now_ms,
@@ -301,22 +326,42 @@ struct store_ops {
     enum store_result (*sweep_reservations)(struct store *s, int64_t older_than_ms, int *n_out);
 
     /* liveness sessions */
-    /* Records a new session (group_id ignored). STORE_CONFLICT if the token
-     * is already recorded. */
+    /* Records a new pending session (group_id and state ignored) holding
+     * the group reservation group_handle (0: none), first polled at
+     * next_poll_ms. STORE_CONFLICT if the token is already recorded. */
     enum store_result (*create_session)(struct store *s, const struct validate_session *v, int64_t now_ms);
     /* NOT_FOUND for an unknown token and for another customer's token. */
     enum store_result (*get_session)(struct store *s, int64_t customer_id, const char *token,
                                      struct validate_session *out);
     /* Records, once, the LivenessFace group a passed scan created upstream.
-     * One transaction: if the session has no group yet, check the
-     * customer's group quota (STORE_QUOTA: nothing changes), insert the
-     * live group (type LivenessFace, name, empty description) and remember
-     * group_id on the session. If the session already has a group, nothing
-     * changes. Either way group_out gets the session's group, so concurrent
-     * callers all see the one group that was recorded. */
+     * One transaction: if the session has no group yet, the group takes
+     * the place the session's reservation holds (confirmed as the live
+     * group: type LivenessFace, name, empty description); a session
+     * without a held reservation (one from before sessions held places)
+     * checks the customer's group quota instead (STORE_QUOTA: nothing
+     * changes) and inserts the group. The session becomes RECORDED. If it
+     * has a group already, nothing changes. Either way group_out gets the
+     * session's group, so concurrent callers all see the one group that was
+     * recorded. STORE_CONFLICT when the session is closed. */
     enum store_result (*record_session_group)(struct store *s, int64_t customer_id, const char *token,
                                               const char *group_id, const char *name, int max_groups,
                                               int64_t now_ms, char group_out[static IDS_MAX]);
+    /* The gateway's own work on sessions (customers ignored): */
+    /* Closes a pending session as state (EXPIRED or FAILED) and releases
+     * the group place it held, in one transaction. NOT_FOUND when it is
+     * not pending. */
+    enum store_result (*close_session)(struct store *s, const char *token, enum store_session_state state,
+                                       int64_t now_ms);
+    /* As lease_due_assets, for pending sessions with next_poll_ms <= now_ms. */
+    enum store_result (*lease_due_sessions)(struct store *s, int64_t now_ms, int64_t lease_ms, size_t limit,
+                                            struct validate_session_list *out);
+    /* Ends a lease: the next poll of a pending session. */
+    enum store_result (*schedule_session_poll)(struct store *s, const char *token, int64_t next_poll_ms,
+                                               int polls);
+    /* The create_ms of the oldest pending session (INT64_MAX when none). */
+    enum store_result (*oldest_pending_session)(struct store *s, int64_t *create_ms_out);
+    /* *known = 1 when a group row (any state) or a session names id. */
+    enum store_result (*group_known)(struct store *s, const char *id, int *known);
 
     /* blobs (uploads: the bytes of an asset live in the blob store under
      * its blob_key, and must go when the record goes) */
@@ -405,9 +450,10 @@ struct store_ops {
      * of from_mask and not expired at now_ms (else NOT_FOUND / CONFLICT),
      * its group live (else NOT_FOUND); inserts a pending asset row (as
      * reserve_asset, without a quota check: the session's slot moves to
-     * it) and sets the session COMPLETING. *handle: the asset row's. */
+     * it, with the reconciliation tag) and sets the session COMPLETING.
+     * *handle: the asset row's. */
     enum store_result (*upload_begin_complete)(struct store *s, int64_t customer_id, const char *id, int from_mask,
-                                               const char *url, int64_t now_ms, int64_t *handle);
+                                               const char *url, const char *tag, int64_t now_ms, int64_t *handle);
     /* Undoes upload_begin_complete in one transaction: drops the pending
      * asset row (handle) and sets the session back to state `to`. */
     enum store_result (*upload_cancel_complete)(struct store *s, const char *id, int64_t handle, int to,

@@ -38,10 +38,13 @@
  * Invariant, as in volc.c: a create is retried only when the upstream
  * cannot have acted (no connection, or throttled), since a retry after a
  * timeout could start a second, paid generation nobody records. */
+#include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "upstream/volc_int.h"
 #include "util/buf.h"
@@ -374,6 +377,120 @@ enum up_result ark_get_video_task(struct upstream *u, const char *id, struct up_
     }
     json_decref(root);
     return r;
+}
+
+/* A video download: bytes into an unlinked file, bounded. */
+struct ark_file {
+    int fd;
+    uint64_t size, max;
+    int overflow, io_error;
+};
+
+static size_t ark_file_write(char *p, size_t size, size_t n, void *ctx)
+{
+    struct ark_file *f = ctx;
+    size_t len = size * n;
+    if (f->size + len > f->max) {
+        f->overflow = 1;
+        return 0;
+    }
+    for (size_t off = 0; off < len;) {
+        ssize_t w = write(f->fd, p + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            f->io_error = 1;
+            return 0;
+        }
+        off += (size_t)w;
+    }
+    f->size += len;
+    return len;
+}
+
+static int ark_tmpfile(void)
+{
+    const char *dir = getenv("TMPDIR");
+    if (!dir || !*dir)
+        dir = "/tmp";
+    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        return fd;
+    char path[512];
+    snprintf(path, sizeof path, "%s/portico-video-XXXXXX", dir);
+    fd = mkostemp(path, O_CLOEXEC);
+    if (fd >= 0)
+        unlink(path);
+    return fd;
+}
+
+enum up_result ark_open_video_result(struct upstream *u, const char *url, uint64_t max_bytes, int *fd,
+                                    uint64_t *size, struct up_error *err)
+{
+    struct ark_video *a = volc_ark(u);
+    struct up_error scratch;
+    if (!err)
+        err = &scratch;
+    memset(err, 0, sizeof *err);
+    *fd = -1;
+    *size = 0;
+    if (!ark_http_url(url)) {
+        volc_set_error(err, 0, "InvalidParameter", "the video URL is not an http(s) URL");
+        return UP_REJECTED;
+    }
+    struct ark_file f = {.fd = ark_tmpfile(), .max = max_bytes};
+    if (f.fd < 0) {
+        volc_set_error(err, 0, "TempFile", "cannot create a temporary file for the video");
+        return UP_UNAVAILABLE;
+    }
+    CURL *c = curl_easy_init();
+    if (!c) {
+        close(f.fd);
+        volc_set_error(err, 0, "OutOfMemory", "curl_easy_init failed");
+        return UP_UNAVAILABLE;
+    }
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 3L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, a->connect_timeout_ms);
+    /* A video is larger than an API answer: time for the bytes, not the call. */
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 120000L);
+    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max_bytes);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "portico");
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, ark_file_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &f);
+    CURLcode cc = curl_easy_perform(c);
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(c);
+    enum up_result r = UP_OK;
+    if (f.overflow || cc == CURLE_FILESIZE_EXCEEDED) {
+        volc_set_error(err, (int)status, "TooLarge", "the video is larger than the gateway serves");
+        r = UP_REJECTED;
+    } else if (cc != CURLE_OK || f.io_error) {
+        volc_set_error(err, (int)status, "DownloadFailed", f.io_error ? "writing the temporary file failed"
+                                                                       : curl_easy_strerror(cc));
+        r = UP_UNAVAILABLE;
+    } else if (status == 404 || status == 403 || status == 410) {
+        volc_set_error(err, (int)status, "Expired", "the upstream no longer serves the video");
+        r = UP_NOT_FOUND;
+    } else if (status != 200) {
+        volc_set_error(err, (int)status, "DownloadFailed", "the upstream answered the video download with an error");
+        r = UP_UNAVAILABLE;
+    } else if (lseek(f.fd, 0, SEEK_SET) != 0) {
+        volc_set_error(err, 0, "DownloadFailed", "cannot rewind the temporary file");
+        r = UP_UNAVAILABLE;
+    }
+    if (r != UP_OK) {
+        close(f.fd);
+        return r;
+    }
+    *fd = f.fd;
+    *size = f.size;
+    return UP_OK;
 }
 
 void ark_video_free(struct ark_video *a)

@@ -114,6 +114,18 @@ struct up_video_task {
     char error_message[256];
 };
 
+/* liveness: one page of the account's groups of a type (list_groups). */
+#define UP_LIST_PAGE_MAX 100
+struct up_group_item {
+    char id[IDS_MAX];
+    int64_t create_ms; /* CreateTime, wall clock; -1 when absent or unreadable */
+};
+struct up_group_page {
+    struct up_group_item items[UP_LIST_PAGE_MAX];
+    size_t n;
+    int64_t total; /* TotalCount: groups of the type in the account */
+};
+
 struct upstream;
 
 struct upstream_ops {
@@ -153,6 +165,13 @@ struct upstream_ops {
     /* get: GET .../tasks/{id}; UP_NOT_FOUND when the upstream does not know it. */
     enum up_result (*get_video_task)(struct upstream *u, const char *id, struct up_video_task *out,
                                      struct up_error *err);
+    /* The finished video at url (a task's video_url, signed by the
+     * upstream), downloaded into an unlinked temporary file: *fd is open at
+     * offset 0 and the caller's to close, *size its length. At most
+     * max_bytes (UP_REJECTED past it); one attempt. Portico serves it under
+     * its own signed URL, so the upstream's URL and task id stay internal. */
+    enum up_result (*open_video_result)(struct upstream *u, const char *url, uint64_t max_bytes, int *fd,
+                                        uint64_t *size, struct up_error *err);
 
     /* reconciliation (src/upstream/volc_find.c): the ark API has no
      * idempotency token, so a create whose answer was lost is found again
@@ -167,6 +186,11 @@ struct upstream_ops {
                                  char id_out[static IDS_MAX], struct up_error *err);
     enum up_result (*find_asset)(struct upstream *u, const char *group_id, const char *tag,
                                  char id_out[static IDS_MAX], struct up_error *err);
+    /* liveness (volc_find.c): ListAssetGroups with Filter {GroupType},
+     * oldest first, page_number from 1, page_size up to UP_LIST_PAGE_MAX; a
+     * read, retried like one. Finds the LivenessFace groups no record owns. */
+    enum up_result (*list_groups)(struct upstream *u, const char *group_type, int page_number, int page_size,
+                                  struct up_group_page *out, struct up_error *err);
 
     /* doctor (src/upstream/volc.c): one Action with json_body sent as
      * is, signed exactly like every other call, one attempt, no retries and
@@ -183,6 +207,10 @@ struct upstream_ops {
  * Name Portico sends upstream ("<name, shortened> #<tag>"). */
 #define UP_TAG_SEP " #"
 #define UP_TAG_MAX 32
+/* UPSTREAM.md "CreateAssetGroup": the upstream's Name holds 64 characters:
+ * a customer's 50, UP_TAG_SEP and a 12-character tag fit whole. */
+#define UP_NAME_CHARS 64
+#define UP_NAME_MAX (UP_NAME_CHARS * 4 + 1)
 
 struct upstream {
     const struct upstream_ops *ops;

@@ -939,11 +939,13 @@ static const struct upstream_ops volc_ops = {
     /* video tasks */
     .create_video_task = ark_create_video_task,
     .get_video_task = ark_get_video_task,
+    .open_video_result = ark_open_video_result,
     .create_validate_session = volc_create_validate_session,
     .get_validate_result = volc_get_validate_result,
     /* reconciliation (volc_find.c) */
     .find_group = volc_find_group,
     .find_asset = volc_find_asset,
+    .list_groups = volc_list_groups, /* liveness: the orphan sweep */
     .raw_action = volc_raw_action, /* doctor */
 };
 

@@ -91,3 +91,46 @@ enum up_result volc_find_asset(struct upstream *u, const char *group_id, const c
     json_decref(res);
     return r;
 }
+
+/* liveness: the account's groups of one type, a page at a time, oldest
+ * first (core/liveness_poller.c removes the LivenessFace ones no record
+ * owns). An item without a readable Id is skipped; one without a readable
+ * CreateTime gets -1, which the caller treats as "too young to judge". */
+enum up_result volc_list_groups(struct upstream *u, const char *group_type, int page_number, int page_size,
+                                struct up_group_page *out, struct up_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!group_type || page_number < 1 || page_size < 1 || page_size > UP_LIST_PAGE_MAX) {
+        volc_set_error(err, 0, "InvalidParameter", "a GroupType and a page of 1..100 are required");
+        return UP_REJECTED;
+    }
+    json_t *req = json_pack("{s:{s:s}, s:i, s:i, s:s, s:s}", "Filter", "GroupType", group_type, "PageNumber",
+                            page_number, "PageSize", page_size, "SortBy", "CreateTime", "SortOrder", "Asc");
+    json_t *res = NULL;
+    enum up_result r = volc_read_call(u, "ListAssetGroups", req, &res, err);
+    if (r != UP_OK) {
+        json_decref(res);
+        return r;
+    }
+    json_t *items = json_object_get(res, "Items");
+    if (!json_is_array(items)) {
+        json_decref(res);
+        volc_set_error(err, 200, "InvalidResponse", "the list Result has no Items array");
+        return UP_UNAVAILABLE;
+    }
+    json_t *total = json_object_get(res, "TotalCount");
+    out->total = json_is_integer(total) ? json_integer_value(total) : -1;
+    size_t i;
+    json_t *it;
+    json_array_foreach(items, i, it)
+    {
+        const char *id = json_string_value(json_object_get(it, "Id"));
+        if (!volc_valid_id(id) || out->n >= UP_LIST_PAGE_MAX)
+            continue;
+        struct up_group_item *g = &out->items[out->n++];
+        snprintf(g->id, sizeof g->id, "%s", id);
+        g->create_ms = volc_parse_time(json_string_value(json_object_get(it, "CreateTime")));
+    }
+    json_decref(res);
+    return UP_OK;
+}

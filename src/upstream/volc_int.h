@@ -31,6 +31,8 @@ struct ark_video *volc_ark(struct upstream *u);
 /* The ops, filled into volc.c's table. */
 enum up_result ark_create_video_task(struct upstream *u, const struct up_video_request *req,
                                      char id_out[static IDS_MAX], struct up_error *err);
+enum up_result ark_open_video_result(struct upstream *u, const char *url, uint64_t max_bytes, int *fd,
+                                    uint64_t *size, struct up_error *err);
 enum up_result ark_get_video_task(struct upstream *u, const char *id, struct up_video_task *out,
                                   struct up_error *err);
 
@@ -62,6 +64,9 @@ enum up_result volc_find_group(struct upstream *u, const char *group_type, const
                                char id_out[static IDS_MAX], struct up_error *err);
 enum up_result volc_find_asset(struct upstream *u, const char *group_id, const char *tag,
                                char id_out[static IDS_MAX], struct up_error *err);
+/* volc_find.c: the list_groups op (upstream.h). */
+enum up_result volc_list_groups(struct upstream *u, const char *group_type, int page_number, int page_size,
+                                struct up_group_page *out, struct up_error *err);
 
 /* volc.c: the raw_action op (upstream.h), for the doctor. */
 enum up_result volc_raw_action(struct upstream *u, const char *action, const char *json_body, long *http_status,

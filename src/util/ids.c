@@ -73,6 +73,11 @@ void ids_request(char out[static 33])
     crypto_hex((const uint8_t *)r, sizeof r, out);
 }
 
+void ids_random_lower(char *out, size_t n)
+{
+    random_from("abcdefghijklmnopqrstuvwxyz0123456789", 36, out, n);
+}
+
 void ids_random_alnum(char *out, size_t n)
 {
     random_from("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 62, out, n);

@@ -16,5 +16,7 @@ int ids_is_resource(const char *kind, const char *s);
 void ids_request(char out[static 33]);
 /* n random characters from [a-zA-Z0-9] and a NUL. */
 void ids_random_alnum(char *out, size_t n);
+/* n random characters of [a-z0-9] and a NUL (out holds n + 1). */
+void ids_random_lower(char *out, size_t n);
 
 #endif

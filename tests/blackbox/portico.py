@@ -39,6 +39,12 @@ ERROR_STATUS = {
     "InternalError": 500, "UpstreamError": 502, "ServiceUnavailable": 503,
 }
 
+# The simulator's test endpoints (/_sim/stats, /_sim/faults, /_sim/objects)
+# exist only with a test token; every simulator the tests start gets this one,
+# and http_request sends it on /_sim/ paths (headers={"Authorization": None}
+# sends none).
+SIM_TEST_TOKEN = "portico-test-" + os.urandom(12).hex()
+
 GROUP_ID_RE = re.compile(r"^group-\d{14}-[a-z0-9]{5}$")
 ASSET_ID_RE = re.compile(r"^asset-\d{14}-[a-z0-9]{5}$")
 RFC3339_UTC_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|\+00:00)$")
@@ -117,8 +123,16 @@ def free_port():
     return port
 
 
+# Every test serves media from loopback (MediaServer): the outbound URL
+# policy refuses loopback unless the operator allows it, so the suite goes
+# through the allow-list, never around it. A test of the policy itself
+# passes env={"PORTICO_URL_ALLOW": ""} (none) or its own list.
+URL_ALLOW = "127.0.0.0/8"
+
+
 def _clean_env(extra=None):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PORTICO_")}
+    env["PORTICO_URL_ALLOW"] = URL_ALLOW
     if extra:
         env.update({k: str(v) for k, v in extra.items()})
     return env
@@ -130,8 +144,11 @@ def http_request(port, method, path, body=None, headers=None, timeout=30):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         hdrs = {"Connection": "close"}
+        if path.startswith("/_sim/"):
+            hdrs["Authorization"] = "Bearer " + SIM_TEST_TOKEN
         if headers:
             hdrs.update(headers)
+        hdrs = {k: v for k, v in hdrs.items() if v is not None}
         try:
             conn.request(method, path, body=body, headers=hdrs)
         except (BrokenPipeError, ConnectionResetError):
@@ -433,7 +450,8 @@ class Gateway(_Proc):
         for _attempt in range(3):  # a free port may be taken between pick and bind
             self.port = free_port()
             self.sim_port = free_port()
-            env = {"PORTICO_SIM_PROCESSING_MS": self.processing_ms, "PORTICO_SIM_PORT": self.sim_port}
+            env = {"PORTICO_SIM_PROCESSING_MS": self.processing_ms, "PORTICO_SIM_PORT": self.sim_port,
+                   "PORTICO_SIM_TEST_TOKEN": SIM_TEST_TOKEN}
             if self.store_url:  # PORTICO_TEST_STORE=pg: this data dir's database
                 env["PORTICO_STORE"] = self.store_url
             env.update(self.extra_env)
@@ -653,7 +671,7 @@ class Sim(_Proc):
         if not os.path.exists(self.binary):
             raise FileNotFoundError("%s is not built" % self.binary)
         self.port = free_port()
-        env = {"PORTICO_SIM_PROCESSING_MS": self.processing_ms}
+        env = {"PORTICO_SIM_PROCESSING_MS": self.processing_ms, "PORTICO_SIM_TEST_TOKEN": SIM_TEST_TOKEN}
         env.update(self.extra_env)
         argv = [self.binary, "--listen", "127.0.0.1:%d" % self.port, "--quiet",
                 "--access-key", self.access_key, "--secret-key", self.secret_key] + self.extra_args

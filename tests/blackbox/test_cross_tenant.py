@@ -421,8 +421,11 @@ def expect_media_forbidden(r):
 
 
 def test_cross_tenant_sweep(media):
+    # The background liveness poller would ask about alice's pending token
+    # on its own during the sweep; here every upstream request must be one a
+    # probe caused, so it waits past the test.
     gw = Gateway(env={"PORTICO_SIM_TOKEN_TTL_S": TOKEN_TTL_S, "PORTICO_SIM_VIDEO_MS": VIDEO_MS,
-                      "PORTICO_KEY_RATE": 0})
+                      "PORTICO_KEY_RATE": 0, "PORTICO_LIVENESS_POLL_MS": 600000})
     a = make_customer(gw, media, "alice")
     fill_group(gw, media, a)
     b = make_customer(gw, media, "bob")

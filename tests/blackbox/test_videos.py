@@ -640,28 +640,43 @@ def test_expired_and_cancelled_tasks_fail_with_the_upstream_word(media):
     assert seen[0] == "queued", seen
 
 
-def test_result_url_is_signed_and_answers_403_after_its_lifetime(media):
+def test_result_url_is_portico_signed_keyless_and_hides_the_upstream_task(media):
+    """video_url is Portico's own signed URL: it streams the upstream's file
+    without a key, never names the upstream task, and refuses a tampered
+    signature with 403. When the upstream's own URL has lapsed (~24 h, here
+    2 s) the task still reads as succeeded and the result answers 404."""
     gw = video_gw(env={"PORTICO_SIM_VIDEO_URL_TTL_S": 2})
     k = gw.create_key("acme")
     task, _, _ = wait_task(gw, k, task_ok(vpost(gw, k, {"model": "seedance-2.0", "prompt": "p"}))["id"])
     assert task["status"] == "succeeded", task
     url = task["video_url"]
-    assert "X-Expires=" in url and "X-Signature=" in url, url
+    up_id = upstream_task_id(gw, task["id"])
+    assert up_id.startswith("cgt-") and up_id not in url and "X-Signature" not in url, (up_id, url)
+    assert url.startswith("http://127.0.0.1:%d/v1/videos/results/%s?" % (gw.port, task["id"])), url
+    raw_task = vget(gw, k, task["id"]).raw
+    assert up_id.encode() not in raw_task, raw_task
+    # Without any key: the bytes, as video/mp4, nosniff.
     st, h, data = fetch(url)
-    assert st == 200 and data[4:8] == b"ftyp", (st, data[:64])
-    # Unsigned or tampered: refused like an expired one.
+    assert st == 200 and data[4:8] == b"ftyp" and h.get("Content-Type") == "video/mp4", (st, data[:64])
+    assert h.get("X-Content-Type-Options") == "nosniff", dict(h)
+    assert up_id.encode() not in b"".join(("%s: %s" % kv).encode() for kv in h.items()), dict(h)
+    # Unsigned, tampered, re-dated or moved to another customer: 403.
     st, _, _ = fetch(url.split("?", 1)[0])
     assert st == 403, st
-    sig = url.rsplit("=", 1)[1]
-    st, _, _ = fetch(url[:-len(sig)] + ("0" if sig[0] != "0" else "1") + sig[1:])
+    sig = url.rsplit("sig=", 1)[1]
+    st, _, raw = fetch(url[:-len(sig)] + ("0" if sig[0] != "0" else "1") + sig[1:])
+    assert st == 403 and json.loads(raw)["error"]["code"] == "forbidden", (st, raw)
+    exp = int(url.split("exp=", 1)[1].split("&", 1)[0])
+    st, _, _ = fetch(url.replace("exp=%d" % exp, "exp=%d" % (exp + 3600)))
     assert st == 403, st
-    exp = int(url.split("X-Expires=", 1)[1].split("&", 1)[0])
-    st, _, _ = fetch(url.replace("X-Expires=%d" % exp, "X-Expires=%d" % (exp + 3600)))
+    cust = url.split("c=", 1)[1].split("&", 1)[0]
+    st, _, _ = fetch(url.replace("c=%s&" % cust, "c=%d&" % (int(cust) + 1)))
     assert st == 403, st
-    time.sleep(max(0.0, exp - time.time()) + 0.3)
+    # The upstream's URL lapses; Portico's answers 404, the task still reads succeeded.
+    time.sleep(2.5)
     st, _, raw = fetch(url)
-    assert st == 403 and b"AccessDenied" in raw, (st, raw)
-    # The task itself still reads as succeeded; only the URL has lapsed.
+    assert st == 404 and json.loads(raw)["error"]["code"] == "not_found", (st, raw)
+    assert up_id.encode() not in raw, raw
     assert task_ok(vget(gw, k, task["id"]))["status"] == "succeeded"
 
 

@@ -1,6 +1,7 @@
 /* fuzz_route.c — api_handle's routing of any method and path (portrait,
  * videos, media, upload, health endpoints, unknown paths) with an empty
- * body, and http_split_hostport on the same bytes.
+ * body, http_split_hostport on the same bytes, and the raw query reader
+ * (http/framing.h) on the path's query string.
  *
  * Input: byte 0 picks the method and key; the rest up to a newline is the
  * path, the next line a listen address for http_split_hostport. */
@@ -10,6 +11,7 @@
 
 #include "fuzz_gw.h"
 #include "http/addr.h"
+#include "http/framing.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -28,6 +30,17 @@ static void split(const char *s)
     }
 }
 
+static void query(const char *path)
+{
+    const char *q = strchr(path, '?');
+    char v[256];
+    size_t cap = 1 + (strlen(path) & 255); /* every capacity from 1 to 256 */
+    static const char *const names[] = {"Action", "Version", "", "A"};
+    for (size_t i = 0; i < 4; i++)
+        if (http_query_param(q ? q + 1 : NULL, names[i], v, cap) == HTTP_QUERY_OK && strlen(v) >= cap)
+            abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char *const methods[] = {"GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "", "get"};
@@ -44,6 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_gw_handle(g, &req);
     split(path);
     split(listen);
+    query(path);
     free(path);
     free(listen);
     return 0;

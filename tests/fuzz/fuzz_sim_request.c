@@ -22,6 +22,7 @@
 #include "sim/sim_h5.h"
 #include "sim/sim_int.h"
 #include "util/buf.h"
+#include "util/urlpolicy.h"
 
 static struct sim *sim_new(void)
 {
@@ -37,7 +38,8 @@ static struct sim *sim_new(void)
     sim_limits_init(&s->limits, &s->cfg);
     pthread_mutex_init(&s->stats.mu, NULL);
     s->assets = sim_assets_new(0);
-    s->fetch = s->assets ? sim_fetch_start(s->assets, 0, 64, 1 << 20, 1000) : NULL;
+    static struct urlpolicy no_exceptions; /* zeroed: public addresses only (no worker runs anyway) */
+    s->fetch = s->assets ? sim_fetch_start(s->assets, 0, 64, 1 << 20, 1000, &no_exceptions) : NULL;
     s->liveness = s->assets ? sim_liveness_new(120, s->assets) : NULL;
     if (!s->region || !s->fetch || !s->liveness)
         abort();

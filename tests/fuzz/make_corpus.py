@@ -362,7 +362,25 @@ def upload_seeds():
     put("upload", b"application/json\n\x01{}")
 
 
+def url_policy_seeds():
+    for allow, url in [
+            (b"", b"https://media.example.com/a.png"),
+            (b"", b"http://127.0.0.1:8080/img/1.png"),
+            (b"", b"http://2130706433/"), (b"", b"http://0x7f000001/"), (b"", b"http://0177.0.0.1/"),
+            (b"", b"http://127.1/"), (b"", b"http://0x7f.1/"), (b"", b"http://127.0.0.1./"),
+            (b"", b"http://[::1]:80/"), (b"", b"http://[::ffff:127.0.0.1]/"), (b"", b"http://[64:ff9b::7f00:1]/"),
+            (b"", b"http://[2002:7f00:1::1]/"), (b"", b"http://[fe80::1%25eth0]/"),
+            (b"", b"http://169.254.169.254/latest/meta-data/"), (b"", b"http://localhost./"),
+            (b"", b"http://a.localhost:1/"), (b"", b"http://user:pass@example.com/"),
+            (b"", b"http://example.com?@127.0.0.1/"), (b"", b"http://example.com\\@127.0.0.1/"),
+            (b"", b"ftp://example.com/"), (b"", b"http://example.com:65536/"), (b"", b"http://1.2.3.256/"),
+            (b"127.0.0.0/8,media.internal,gw.example.com:8443,[::1]:9000,fd00::/8", b"http://localhost:9/"),
+            (b"127.0.0.2", b"http://127.0.0.2:8000/x"), (b"::1,10.0.0.0/33, bad host", b"http://[::1]/")]:
+        put("url_policy", allow + b"\n" + url)
+
+
 def main():
+    url_policy_seeds()
     media()
     multipart()
     sign_seeds()

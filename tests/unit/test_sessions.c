@@ -80,9 +80,9 @@ static void test_record_respects_quota(void)
     CHECK(s->ops->put_customer(s, "carol", 1, &c) == STORE_OK);
     new_session(c.id, "tok-c1");
     int64_t h;
-    CHECK(s->ops->reserve_group(s, c.id, "AIGC", "g", "", 2, 1000, &h) == STORE_OK);
+    CHECK(s->ops->reserve_group(s, c.id, "AIGC", "g", "", 2, 1000, NULL, &h) == STORE_OK);
     CHECK(s->ops->confirm_group(s, h, "group-20260101000000-c0001", 1000) == STORE_OK);
-    CHECK(s->ops->reserve_group(s, c.id, "AIGC", "g", "", 2, 1000, &h) == STORE_OK); /* pending counts too */
+    CHECK(s->ops->reserve_group(s, c.id, "AIGC", "g", "", 2, 1000, NULL, &h) == STORE_OK); /* pending counts too */
     char out[IDS_MAX] = "";
     CHECK(s->ops->record_session_group(s, c.id, "tok-c1", "group-20260101000000-c0002", "n", 2, 2000, out) ==
           STORE_QUOTA);

@@ -91,6 +91,9 @@ static ssize_t huge_png(void *cls, uint64_t pos, char *buf, size_t max)
     return (ssize_t)n;
 }
 
+static int media_port;
+static int media_hits, media_ok_hits; /* requests served, and of /ok.png (atomic) */
+
 static enum MHD_Result media_serve(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                    const char *version, const char *upload, size_t *upload_size, void **ctx)
 {
@@ -98,6 +101,10 @@ static enum MHD_Result media_serve(void *cls, struct MHD_Connection *conn, const
     size_t len = 9;
     unsigned status = 200;
     const char *location = NULL;
+    char to_loopback[64];
+    __atomic_add_fetch(&media_hits, 1, __ATOMIC_RELAXED);
+    if (strcmp(url, "/ok.png") == 0)
+        __atomic_add_fetch(&media_ok_hits, 1, __ATOMIC_RELAXED);
     if (strcmp(url, "/ok.png") == 0)
         data = png400, len = png400_len;
     else if (strcmp(url, "/small.png") == 0)
@@ -120,7 +127,10 @@ static enum MHD_Result media_serve(void *cls, struct MHD_Connection *conn, const
         status = 302, location = "/ok.png", data = "", len = 0;
     else if (strcmp(url, "/loop") == 0)
         status = 302, location = "/loop", data = "", len = 0;
-    else
+    else if (strcmp(url, "/to-loopback") == 0) { /* to the same server, by its address */
+        snprintf(to_loopback, sizeof to_loopback, "http://127.0.0.1:%d/ok.png", media_port);
+        status = 302, location = to_loopback, data = "", len = 0;
+    } else
         status = 404;
     struct MHD_Response *r;
     if (strcmp(url, "/big-chunked.mp4") == 0)
@@ -261,6 +271,9 @@ static const char *result_str(json_t *o, const char *key)
     return json_string_value(json_object_get(json_object_get(o, "Result"), key));
 }
 
+/* test endpoints: the fixtures enable /_sim/ with this token */
+#define TEST_TOKEN "unit-test-token"
+
 static json_t *get_stats(int port)
 {
     char url[128];
@@ -271,8 +284,11 @@ static json_t *get_stats(int port)
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
+    struct curl_slist *h = curl_slist_append(NULL, "Authorization: Bearer " TEST_TOKEN);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
     curl_easy_perform(c);
     curl_easy_cleanup(c);
+    curl_slist_free_all(h);
     json_t *o = json_loadb(resp.data ? resp.data : "", resp.len, 0, NULL);
     buf_free(&resp);
     return o;
@@ -286,6 +302,8 @@ static long long stat_of(json_t *st, const char *section, const char *key)
 
 /* ---- fixtures ---- */
 
+static const char *sim_url_allow = "127.0.0.0/8"; /* the media servers here are loopback */
+
 static struct sim *sim_up_cfg(int processing_ms, size_t max_fetch_bytes, int max_in_flight, int token_ttl_s)
 {
     struct sim_config c;
@@ -296,12 +314,14 @@ static struct sim *sim_up_cfg(int processing_ms, size_t max_fetch_bytes, int max
     c.port = 0;
     c.processing_ms = processing_ms;
     c.fetch_timeout_ms = 3000;
+    c.url_allow = sim_url_allow; /* allowed as an operator would; test_fetch_obeys_url_policy changes it */
     c.create_rate = 30;
     c.list_update_rate = 30;
     c.get_rate = 100;
     c.max_creations_in_flight = max_in_flight;
     c.token_ttl_s = token_ttl_s;
     c.quiet = 1;
+    c.test_token = TEST_TOKEN;
     if (max_fetch_bytes)
         c.max_fetch_bytes = max_fetch_bytes;
     return sim_start(&c);
@@ -316,8 +336,6 @@ static struct sim *sim_up(int processing_ms)
 {
     return sim_up_with(processing_ms, 0);
 }
-
-static int media_port;
 
 static void create_group(int port, char id[64])
 {
@@ -461,6 +479,59 @@ static void test_unreachable_and_404_fail(void)
     CHECK_STR(result_str(o, "Status"), "Failed");
     CHECK(reason_has(o, "The media could not be downloaded from the URL."));
     json_decref(o);
+    sim_stop(s);
+}
+
+/* The outbound URL policy (util/urlguard.h): without an allow-list no
+ * loopback media is fetched, in any spelling; a host allowed by name may
+ * not redirect to an address that is not; and the customer sees the
+ * record's one DownloadFailed sentence, never why. */
+static void test_fetch_obeys_url_policy(void)
+{
+    const char *saved = sim_url_allow;
+    sim_url_allow = NULL;
+    struct sim *s = sim_up(50);
+    sim_url_allow = saved;
+    int port = sim_port(s);
+    char g[64], a[4][64], url[128];
+    int hits0 = __atomic_load_n(&media_hits, __ATOMIC_RELAXED);
+    create_group(port, g);
+    create_asset(port, g, "/ok.png", "Image", a[0]);
+    snprintf(url, sizeof url, "http://localhost:%d/ok.png", media_port);
+    create_asset(port, g, url, "Image", a[1]);
+    snprintf(url, sizeof url, "http://2130706433:%d/ok.png", media_port);
+    create_asset(port, g, url, "Image", a[2]);
+    snprintf(url, sizeof url, "http://u:p@127.0.0.1:%d/ok.png", media_port);
+    create_asset(port, g, url, "Image", a[3]);
+    for (int i = 0; i < 4; i++) {
+        json_t *o = wait_final(port, a[i], NULL);
+        CHECK_STR(result_str(o, "Status"), "Failed");
+        CHECK_STR(error_field(o, "Code"), "InvalidParameter.DownloadFailed");
+        CHECK_STR(error_field(o, "Message"), "The media could not be downloaded from the URL.");
+        json_decref(o);
+    }
+    CHECK(__atomic_load_n(&media_hits, __ATOMIC_RELAXED) == hits0); /* nothing reached the server */
+    sim_stop(s);
+
+    /* allowed by name and port: the first hop is fetched, its redirect to
+     * 127.0.0.1 (not allowed) is refused at connect */
+    char allow[64];
+    snprintf(allow, sizeof allow, "localhost:%d", media_port);
+    sim_url_allow = allow;
+    s = sim_up(50);
+    sim_url_allow = saved;
+    port = sim_port(s);
+    int ok0 = __atomic_load_n(&media_ok_hits, __ATOMIC_RELAXED);
+    hits0 = __atomic_load_n(&media_hits, __ATOMIC_RELAXED);
+    create_group(port, g);
+    snprintf(url, sizeof url, "http://localhost:%d/to-loopback", media_port);
+    create_asset(port, g, url, "Image", a[0]);
+    json_t *o = wait_final(port, a[0], NULL);
+    CHECK_STR(result_str(o, "Status"), "Failed");
+    CHECK_STR(error_field(o, "Code"), "InvalidParameter.DownloadFailed");
+    json_decref(o);
+    CHECK(__atomic_load_n(&media_hits, __ATOMIC_RELAXED) == hits0 + 1); /* the redirect only */
+    CHECK(__atomic_load_n(&media_ok_hits, __ATOMIC_RELAXED) == ok0);
     sim_stop(s);
 }
 
@@ -1521,6 +1592,7 @@ static struct sim *sim_video_up(int video_ms, int expire_ms, int url_ttl_s, cons
     c.port = 0;
     c.processing_ms = 50;
     c.fetch_timeout_ms = 3000;
+    c.url_allow = "127.0.0.0/8"; /* the face images are served from loopback */
     c.quiet = 1;
     c.ark_api_key = ARK_KEY;
     c.video_ms = video_ms;
@@ -1833,6 +1905,7 @@ int main(void)
     }
     RUN(test_asset_processing_then_active);
     RUN(test_unreachable_and_404_fail);
+    RUN(test_fetch_obeys_url_policy);
     RUN(test_media_rules_fail_assets);
     RUN(test_signature_is_required);
     RUN(test_protocol_errors);

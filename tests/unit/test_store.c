@@ -70,7 +70,7 @@ static int64_t customer(struct store *s, const char *name)
 static enum store_result make_group(struct store *s, int64_t cust, const char *id, const char *name, int64_t now)
 {
     int64_t h = 0;
-    enum store_result r = s->ops->reserve_group(s, cust, "AIGC", name, "desc", 50, now, &h);
+    enum store_result r = s->ops->reserve_group(s, cust, "AIGC", name, "desc", 50, now, NULL, &h);
     if (r != STORE_OK)
         return r;
     return s->ops->confirm_group(s, h, id, now);
@@ -81,7 +81,7 @@ static enum store_result make_asset(struct store *s, int64_t cust, const char *g
 {
     int64_t h = 0;
     enum store_result r =
-        s->ops->reserve_asset(s, cust, group, type, name, "https://example.com/a.png", NULL, 50, now, &h);
+        s->ops->reserve_asset(s, cust, group, type, name, "https://example.com/a.png", NULL, 50, now, NULL, &h);
     if (r != STORE_OK)
         return r;
     return s->ops->confirm_asset(s, h, id, now, next_poll);
@@ -326,7 +326,7 @@ static void test_group_lifecycle_and_pending_invisible(void)
     int64_t h = 0;
     struct group g;
     struct group_list gl;
-    CHECK(s->ops->reserve_group(s, a, "AIGC", "first", NULL, 50, 1000, &h) == STORE_OK);
+    CHECK(s->ops->reserve_group(s, a, "AIGC", "first", NULL, 50, 1000, NULL, &h) == STORE_OK);
     CHECK(h > 0);
     CHECK(s->ops->list_groups(s, a, NULL, 1, 10, &gl) == STORE_OK);
     CHECK(gl.total == 0 && gl.n == 0);
@@ -355,7 +355,7 @@ static void test_group_lifecycle_and_pending_invisible(void)
 
     /* A second confirm with the same upstream id is a conflict. */
     int64_t h2 = 0;
-    CHECK(s->ops->reserve_group(s, a, "AIGC", "dup", "", 50, 5000, &h2) == STORE_OK);
+    CHECK(s->ops->reserve_group(s, a, "AIGC", "dup", "", 50, 5000, NULL, &h2) == STORE_OK);
     CHECK(s->ops->confirm_group(s, h2, "group-20260101000000-aaaaa", 5000) == STORE_CONFLICT);
     CHECK(s->ops->release_group(s, h2) == STORE_OK);
     CHECK(s->ops->release_group(s, h2) == STORE_NOT_FOUND);
@@ -390,7 +390,7 @@ static void test_customer_b_cannot_touch_customer_a_rows(void)
     CHECK(s->ops->get_asset(s, b, aid, &as) == STORE_NOT_FOUND);
     CHECK(s->ops->update_asset(s, b, aid, "hacked", 2000) == STORE_NOT_FOUND);
     CHECK(s->ops->delete_asset(s, b, aid, 2000) == STORE_NOT_FOUND);
-    CHECK(s->ops->reserve_asset(s, b, gid, "Image", "x", "https://e.com/x.png", NULL, 50, 2000, &h) ==
+    CHECK(s->ops->reserve_asset(s, b, gid, "Image", "x", "https://e.com/x.png", NULL, 50, 2000, NULL, &h) ==
           STORE_NOT_FOUND);
     CHECK(s->ops->list_groups(s, b, NULL, 1, 10, &gl) == STORE_OK);
     CHECK(gl.total == 0 && gl.n == 0);
@@ -424,7 +424,7 @@ static void *reserve_group_thread(void *p)
 {
     struct race *r = p;
     int64_t h = 0;
-    r->result = r->s->ops->reserve_group(r->s, r->cust, "AIGC", "racer", "", 50, 1000, &h);
+    r->result = r->s->ops->reserve_group(r->s, r->cust, "AIGC", "racer", "", 50, 1000, NULL, &h);
     return NULL;
 }
 
@@ -433,7 +433,7 @@ static void *reserve_asset_thread(void *p)
     struct race *r = p;
     int64_t h = 0;
     r->result = r->s->ops->reserve_asset(r->s, r->cust, r->group_id, "Image", "racer", "https://e.com/a.png",
-                                         NULL, 50, 1000, &h);
+                                         NULL, 50, 1000, NULL, &h);
     return NULL;
 }
 
@@ -520,17 +520,17 @@ static void test_quota_counts_pending_and_live_not_deleted(void)
         return;
     int64_t a = customer(s, "alpha");
     int64_t h1 = 0, h2 = 0, h3 = 0;
-    CHECK(s->ops->reserve_group(s, a, "AIGC", "g1", "", 2, 1000, &h1) == STORE_OK);
-    CHECK(s->ops->reserve_group(s, a, "AIGC", "g2", "", 2, 1000, &h2) == STORE_OK);
-    CHECK(s->ops->reserve_group(s, a, "AIGC", "g3", "", 2, 1000, &h3) == STORE_QUOTA);
+    CHECK(s->ops->reserve_group(s, a, "AIGC", "g1", "", 2, 1000, NULL, &h1) == STORE_OK);
+    CHECK(s->ops->reserve_group(s, a, "AIGC", "g2", "", 2, 1000, NULL, &h2) == STORE_OK);
+    CHECK(s->ops->reserve_group(s, a, "AIGC", "g3", "", 2, 1000, NULL, &h3) == STORE_QUOTA);
     CHECK(s->ops->release_group(s, h2) == STORE_OK);
-    CHECK(s->ops->reserve_group(s, a, "AIGC", "g3", "", 2, 1000, &h3) == STORE_OK);
+    CHECK(s->ops->reserve_group(s, a, "AIGC", "g3", "", 2, 1000, NULL, &h3) == STORE_OK);
     CHECK(s->ops->confirm_group(s, h1, "group-20260101000000-aaaaa", 1000) == STORE_OK);
-    CHECK(s->ops->reserve_group(s, a, "AIGC", "g4", "", 2, 1000, &h2) == STORE_QUOTA);
+    CHECK(s->ops->reserve_group(s, a, "AIGC", "g4", "", 2, 1000, NULL, &h2) == STORE_QUOTA);
     CHECK(s->ops->delete_group(s, a, "group-20260101000000-aaaaa", 2000) == STORE_OK);
-    CHECK(s->ops->reserve_group(s, a, "AIGC", "g4", "", 2, 1000, &h2) == STORE_OK);
+    CHECK(s->ops->reserve_group(s, a, "AIGC", "g4", "", 2, 1000, NULL, &h2) == STORE_OK);
     /* Another customer has its own quota. */
-    CHECK(s->ops->reserve_group(s, customer(s, "beta"), "AIGC", "b1", "", 2, 1000, &h2) == STORE_OK);
+    CHECK(s->ops->reserve_group(s, customer(s, "beta"), "AIGC", "b1", "", 2, 1000, NULL, &h2) == STORE_OK);
     s->ops->close(s);
 }
 
@@ -547,7 +547,7 @@ static void test_delete_group_cascades_and_releases_quota(void)
     CHECK(make_asset(s, a, gid, "asset-20260101000000-00001", "Image", "one", 1000, 0) == STORE_OK);
     CHECK(make_asset(s, a, gid, "asset-20260101000000-00002", "Video", "two", 1000, 0) == STORE_OK);
     int64_t pending = 0;
-    CHECK(s->ops->reserve_asset(s, a, gid, "Image", "p", "https://e.com/p.png", "blobs/p", 50, 1000, &pending) ==
+    CHECK(s->ops->reserve_asset(s, a, gid, "Image", "p", "https://e.com/p.png", "blobs/p", 50, 1000, NULL, &pending) ==
           STORE_OK);
     struct asset_counts ac;
     CHECK(s->ops->count_assets(s, &ac) == STORE_OK);
@@ -571,10 +571,10 @@ static void test_delete_group_cascades_and_releases_quota(void)
     CHECK(al.n == 0);
     free(al.items);
     int64_t h = 0;
-    CHECK(s->ops->reserve_asset(s, a, gid, "Image", "x", "https://e.com/x.png", NULL, 50, 3000, &h) ==
+    CHECK(s->ops->reserve_asset(s, a, gid, "Image", "x", "https://e.com/x.png", NULL, 50, 3000, NULL, &h) ==
           STORE_NOT_FOUND);
     /* The group quota is free again: max 1 admits a new group. */
-    CHECK(s->ops->reserve_group(s, a, "AIGC", "again", "", 1, 4000, &h) == STORE_OK);
+    CHECK(s->ops->reserve_group(s, a, "AIGC", "again", "", 1, 4000, NULL, &h) == STORE_OK);
     s->ops->close(s);
 }
 
@@ -589,7 +589,7 @@ static void test_pending_assets_are_invisible_and_releasable(void)
     const char *gid = "group-20260101000000-aaaaa";
     CHECK(make_group(s, a, gid, "g", 1000) == STORE_OK);
     int64_t h = 0;
-    CHECK(s->ops->reserve_asset(s, a, gid, "Image", "p", "https://e.com/p.png", NULL, 50, 1000, &h) == STORE_OK);
+    CHECK(s->ops->reserve_asset(s, a, gid, "Image", "p", "https://e.com/p.png", NULL, 50, 1000, NULL, &h) == STORE_OK);
     struct group g;
     CHECK(s->ops->get_group(s, a, gid, &g) == STORE_OK && g.asset_count == 0);
     struct asset_list al;
@@ -603,12 +603,12 @@ static void test_pending_assets_are_invisible_and_releasable(void)
     CHECK(s->ops->count_assets(s, &ac) == STORE_OK && ac.processing == 0);
     /* Pending counts toward the quota: max 1 is full. */
     int64_t h2 = 0;
-    CHECK(s->ops->reserve_asset(s, a, gid, "Image", "q", "https://e.com/q.png", NULL, 1, 1000, &h2) ==
+    CHECK(s->ops->reserve_asset(s, a, gid, "Image", "q", "https://e.com/q.png", NULL, 1, 1000, NULL, &h2) ==
           STORE_QUOTA);
     CHECK(s->ops->release_asset(s, h) == STORE_OK);
     CHECK(s->ops->release_asset(s, h) == STORE_NOT_FOUND);
     CHECK(s->ops->confirm_asset(s, h, "asset-20260101000000-00001", 1000, 0) == STORE_NOT_FOUND);
-    CHECK(s->ops->reserve_asset(s, a, gid, "Image", "q", "https://e.com/q.png", NULL, 1, 1000, &h2) == STORE_OK);
+    CHECK(s->ops->reserve_asset(s, a, gid, "Image", "q", "https://e.com/q.png", NULL, 1, 1000, NULL, &h2) == STORE_OK);
     CHECK(s->ops->confirm_asset(s, h2, "asset-20260101000000-00002", 1500, 2500) == STORE_OK);
     CHECK(s->ops->release_asset(s, h2) == STORE_NOT_FOUND);
     struct asset as;
@@ -625,8 +625,8 @@ static void test_pending_assets_are_invisible_and_releasable(void)
     CHECK(s->ops->get_group(s, a, gid, &g) == STORE_OK && g.asset_count == 1);
     /* Reserving into a pending or unknown group is NOT_FOUND. */
     int64_t pg = 0;
-    CHECK(s->ops->reserve_group(s, a, "AIGC", "pending", "", 50, 1000, &pg) == STORE_OK);
-    CHECK(s->ops->reserve_asset(s, a, "group-unknown", "Image", "", "https://e.com/q.png", NULL, 50, 1000, &h2) ==
+    CHECK(s->ops->reserve_group(s, a, "AIGC", "pending", "", 50, 1000, NULL, &pg) == STORE_OK);
+    CHECK(s->ops->reserve_asset(s, a, "group-unknown", "Image", "", "https://e.com/q.png", NULL, 50, 1000, NULL, &h2) ==
           STORE_NOT_FOUND);
     s->ops->close(s);
 }
@@ -894,10 +894,10 @@ static void test_sweep_removes_only_old_reservations(void)
     CHECK(make_group(s, a, gid, "g", 100) == STORE_OK);
     CHECK(make_asset(s, a, gid, "asset-20260101000000-00001", "Image", "", 100, 0) == STORE_OK);
     int64_t old_g = 0, new_g = 0, old_a = 0, new_a = 0;
-    CHECK(s->ops->reserve_group(s, a, "AIGC", "old", "", 50, 1000, &old_g) == STORE_OK);
-    CHECK(s->ops->reserve_group(s, a, "AIGC", "new", "", 50, 5000, &new_g) == STORE_OK);
-    CHECK(s->ops->reserve_asset(s, a, gid, "Image", "", "https://e.com/o", NULL, 50, 1000, &old_a) == STORE_OK);
-    CHECK(s->ops->reserve_asset(s, a, gid, "Image", "", "https://e.com/n", NULL, 50, 5000, &new_a) == STORE_OK);
+    CHECK(s->ops->reserve_group(s, a, "AIGC", "old", "", 50, 1000, NULL, &old_g) == STORE_OK);
+    CHECK(s->ops->reserve_group(s, a, "AIGC", "new", "", 50, 5000, NULL, &new_g) == STORE_OK);
+    CHECK(s->ops->reserve_asset(s, a, gid, "Image", "", "https://e.com/o", NULL, 50, 1000, NULL, &old_a) == STORE_OK);
+    CHECK(s->ops->reserve_asset(s, a, gid, "Image", "", "https://e.com/n", NULL, 50, 5000, NULL, &new_a) == STORE_OK);
     int n = -1;
     CHECK(s->ops->sweep_reservations(s, 3000, &n) == STORE_OK);
     CHECK(n == 2);

@@ -153,9 +153,9 @@ static void *reserve_main(void *arg)
     struct reserver *r = arg;
     if (r->group)
         r->r = r->s->ops->reserve_asset(r->s, r->cust, r->group, "Image", "a", "https://example.com/a.png", NULL,
-                                        50, clock_wall_ms(), &r->handle);
+                                        50, clock_wall_ms(), NULL, &r->handle);
     else
-        r->r = r->s->ops->reserve_group(r->s, r->cust, "AIGC", "g", "", 50, clock_wall_ms(), &r->handle);
+        r->r = r->s->ops->reserve_group(r->s, r->cust, "AIGC", "g", "", 50, clock_wall_ms(), NULL, &r->handle);
     return NULL;
 }
 
@@ -195,7 +195,7 @@ static void test_quotas_exact_across_two_nodes(void)
     CHECK(db_count("SELECT COUNT(*) FROM groups") == 50);
     /* A live group of another customer to fill with assets. */
     int64_t other = customer(b, "other"), h = 0;
-    CHECK(a->ops->reserve_group(a, other, "AIGC", "full", "", 50, clock_wall_ms(), &h) == STORE_OK);
+    CHECK(a->ops->reserve_group(a, other, "AIGC", "full", "", 50, clock_wall_ms(), NULL, &h) == STORE_OK);
     CHECK(a->ops->confirm_group(a, h, "group-20260101000000-aaaaa", clock_wall_ms()) == STORE_OK);
     quota_race(a, b, other, "group-20260101000000-aaaaa");
     CHECK(db_count("SELECT COUNT(*) FROM assets") == 50);
@@ -226,13 +226,13 @@ static void test_leases_hand_each_asset_to_one_node(void)
         return;
     int64_t now = clock_wall_ms(), h = 0;
     int64_t cust = customer(a, "acme");
-    CHECK(a->ops->reserve_group(a, cust, "AIGC", "g", "", 50, now, &h) == STORE_OK);
+    CHECK(a->ops->reserve_group(a, cust, "AIGC", "g", "", 50, now, NULL, &h) == STORE_OK);
     CHECK(a->ops->confirm_group(a, h, "group-20260101000000-bbbbb", now) == STORE_OK);
     for (int i = 0; i < 40; i++) {
         char id[IDS_MAX];
         snprintf(id, sizeof id, "asset-20260101000000-%05d", i);
         CHECK(a->ops->reserve_asset(a, cust, "group-20260101000000-bbbbb", "Image", "", "https://e.com/x.png", NULL,
-                                    50, now, &h) == STORE_OK);
+                                    50, now, NULL, &h) == STORE_OK);
         CHECK(a->ops->confirm_asset(a, h, id, now, now - 1000 + i) == STORE_OK);
     }
     /* Two nodes lease at the same moment: 30 + 10, never one asset twice. */

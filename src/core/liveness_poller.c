@@ -1,0 +1,270 @@
+/* liveness_poller.c — every liveness session's outcome, fetched by Portico
+ * itself, and the LivenessFace groups nobody owns, removed.
+ *
+ * A customer may never ask GetVisualValidateResult: the scan still passes
+ * and the upstream still makes a LivenessFace group in the shared account.
+ * So one loop thread leases the pending sessions that are due (several
+ * nodes share the store: a leased session is skipped by the others until
+ * its next poll is written or the lease lapses) and asks the upstream
+ * about each, every liveness_poll_ms while the token lives, then more
+ * slowly through the late window: passed, the group is recorded in the
+ * place the session holds; failed or expired, the session closes and its
+ * place is released; past the late window with no answer, it closes too.
+ *
+ * The orphan sweep, every liveness_sweep_ms, lists the account's
+ * LivenessFace groups (a few pages at most, paid from the list budget) and
+ * removes those that no record owns and that no pending session can
+ * explain: a group is older than liveness_orphan_age_ms, and created
+ * before the oldest pending session (less a margin for the two clocks) —
+ * a session's group is made after the session. Closed sessions are never
+ * recorded later, so their groups are fair game.
+ *
+ * Invariant: the sweep deletes a group only after asking the store, in
+ * that moment, that no group row and no session names it. It assumes the
+ * account's LivenessFace groups are this Portico's (one store per
+ * account): another deployment sharing the account must set
+ * liveness_sweep_ms to 0. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/internal.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "util/metrics.h"
+
+#define LP_BATCH 32
+#define LP_IDLE_MS 200
+#define LP_LEASE_MS 15000       /* a batch's polls, budget waits included, end well within it */
+#define LP_LATE_POLL_MS 10000   /* past expiry: how often the late window asks */
+#define LP_SWEEP_PAGES 20       /* pages of 100 groups one sweep reads at most */
+#define LP_CLOCK_MARGIN_MS 30000 /* the upstream's clock against ours */
+
+struct liveness_poller {
+    struct core *c;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int stop;
+};
+
+static int lp_stopping(struct liveness_poller *lp)
+{
+    pthread_mutex_lock(&lp->mu);
+    int s = lp->stop;
+    pthread_mutex_unlock(&lp->mu);
+    return s;
+}
+
+/* A token of the list budget (GetVisualValidateResult, ListAssetGroups and
+ * DeleteAssetGroup are list/update calls upstream); 0, or -1 when stopping. */
+static int lp_budget(struct liveness_poller *lp)
+{
+    while (bucket_take(&lp->c->budget.mutate, 200, NULL) != 0)
+        if (lp_stopping(lp))
+            return -1;
+    return 0;
+}
+
+static void lp_close(struct core *c, const struct validate_session *v, enum store_session_state state,
+                     const char *why)
+{
+    enum store_result r = c->store->ops->close_session(c->store, v->token, state, clock_wall_ms());
+    if (r == STORE_OK)
+        log_info("liveness: session closed (%s); its group place is released", why);
+    else if (r != STORE_NOT_FOUND)
+        log_warn("liveness: cannot close a session: %s", store_result_str(r));
+}
+
+static void lp_poll_one(struct liveness_poller *lp, const struct validate_session *v)
+{
+    struct core *c = lp->c;
+    int64_t now = clock_wall_ms();
+    if (now > v->expire_ms + LIVENESS_LATE_MS) {
+        /* Never answered: a group it made after all is an orphan for the sweep. */
+        lp_close(c, v, STORE_SESSION_EXPIRED, "no outcome within its late window");
+        return;
+    }
+    if (lp_budget(lp) != 0)
+        return; /* stopping: the lease lapses and another node (or the next start) polls it */
+    struct up_validate_result res;
+    struct up_error err = {0};
+    enum up_result u = c->up->ops->get_validate_result(c->up, v->token, &res, &err);
+    core_count_upstream("GetVisualValidateResult", u);
+    if (u == UP_OK && res.state == UP_VALIDATE_PASSED) {
+        char gid[IDS_MAX] = "";
+        struct core_status st = {0};
+        if (liveness_record(c, v->customer_id, v->token, res.group_id, gid, &st) == CORE_OK) {
+            log_info("liveness: group %s of a passed scan recorded in the background", gid);
+            metrics_upstream("LivenessPoll", "recorded");
+            return;
+        }
+        if (st.code != CORE_SERVICE_UNAVAILABLE && st.code != CORE_INTERNAL_ERROR)
+            return; /* settled: removed (over the quota) or closed meanwhile */
+    } else if (u == UP_OK && res.state == UP_VALIDATE_FAILED) {
+        lp_close(c, v, STORE_SESSION_FAILED, "the scan did not pass");
+        return;
+    } else if (u == UP_OK && res.state == UP_VALIDATE_EXPIRED) {
+        lp_close(c, v, STORE_SESSION_EXPIRED, "expired without a scan");
+        return;
+    } else if (u == UP_OK && res.state == UP_VALIDATE_UNKNOWN && now >= v->expire_ms) {
+        lp_close(c, v, STORE_SESSION_EXPIRED, "the upstream no longer knows the token");
+        return;
+    } else if (u != UP_OK) {
+        log_warn("liveness: session poll failed: %s (%s)", up_result_str(u), err.code);
+    }
+    int64_t next = now + (now < v->expire_ms ? c->cfg.liveness_poll_ms : LP_LATE_POLL_MS);
+    enum store_result r = c->store->ops->schedule_session_poll(c->store, v->token, next, v->polls + 1);
+    if (r != STORE_OK)
+        log_warn("liveness: cannot schedule a session's next poll: %s", store_result_str(r));
+}
+
+/* ---- the orphan sweep ---- */
+
+struct lp_candidate {
+    char id[IDS_MAX];
+};
+
+static void lp_sweep(struct liveness_poller *lp)
+{
+    struct core *c = lp->c;
+    struct store *s = c->store;
+    if (!c->up->ops->list_groups || !s->ops->oldest_pending_session || !s->ops->group_known)
+        return;
+    int64_t oldest = INT64_MAX, t0 = clock_wall_ms();
+    if (s->ops->oldest_pending_session(s, &oldest) != STORE_OK)
+        return;
+    int64_t margin = LP_CLOCK_MARGIN_MS < c->cfg.liveness_orphan_age_ms ? LP_CLOCK_MARGIN_MS
+                                                                       : c->cfg.liveness_orphan_age_ms;
+    int64_t cutoff = t0 - c->cfg.liveness_orphan_age_ms;
+    if (oldest != INT64_MAX && oldest - margin < cutoff)
+        cutoff = oldest - margin;
+
+    size_t n = 0, cap = 0, seen = 0;
+    struct lp_candidate *cand = NULL;
+    struct up_group_page *page = malloc(sizeof *page);
+    if (!page)
+        return;
+    for (int pn = 1; pn <= LP_SWEEP_PAGES; pn++) {
+        if (lp_budget(lp) != 0)
+            goto out;
+        struct up_error err = {0};
+        enum up_result u = c->up->ops->list_groups(c->up, "LivenessFace", pn, UP_LIST_PAGE_MAX, page, &err);
+        core_count_upstream("ListAssetGroups", u);
+        if (u != UP_OK) {
+            log_warn("liveness: orphan sweep cannot list the account's groups: %s (%s)", up_result_str(u), err.code);
+            goto out;
+        }
+        int young = 0;
+        for (size_t i = 0; i < page->n; i++) {
+            seen++;
+            /* CreateTime has whole seconds: a group may be up to 1 s younger than it reads. */
+            const struct up_group_item *g = &page->items[i];
+            if (g->create_ms < 0 || g->create_ms + 1000 >= cutoff) {
+                young = 1;
+                continue;
+            }
+            if (n == cap) {
+                size_t ncap = cap ? cap * 2 : 16;
+                struct lp_candidate *m = realloc(cand, ncap * sizeof *m);
+                if (!m)
+                    goto out;
+                cand = m;
+                cap = ncap;
+            }
+            snprintf(cand[n++].id, IDS_MAX, "%s", g->id);
+        }
+        /* Oldest first: once a page reaches the young ones, the rest are younger. */
+        if (young || page->n < UP_LIST_PAGE_MAX || (page->total >= 0 && (int64_t)pn * UP_LIST_PAGE_MAX >= page->total))
+            break;
+    }
+    int removed = 0;
+    for (size_t i = 0; i < n && !lp_stopping(lp); i++) {
+        int known = 1;
+        if (s->ops->group_known(s, cand[i].id, &known) != STORE_OK || known)
+            continue;
+        if (liveness_delete_upstream(c, cand[i].id) == 0) {
+            removed++;
+            metrics_upstream("LivenessSweep", "removed");
+            log_info("liveness: removed LivenessFace group %s upstream: no record owns it and no session can "
+                     "still claim it", cand[i].id);
+        }
+    }
+    if (removed)
+        log_info("liveness: orphan sweep removed %d of %zu LivenessFace groups upstream", removed, seen);
+out:
+    free(cand);
+    free(page);
+}
+
+/* ---- the loop ---- */
+
+static void *lp_main(void *arg)
+{
+    struct liveness_poller *lp = arg;
+    struct core *c = lp->c;
+    struct store *s = c->store;
+    int64_t next_sweep = clock_mono_ms() + c->cfg.liveness_sweep_ms;
+    while (!lp_stopping(lp)) {
+        struct validate_session_list l = {0};
+        enum store_result r = s->ops->lease_due_sessions(s, clock_wall_ms(), LP_LEASE_MS, LP_BATCH, &l);
+        for (size_t i = 0; r == STORE_OK && i < l.n && !lp_stopping(lp); i++)
+            lp_poll_one(lp, &l.items[i]);
+        free(l.items);
+        if (c->cfg.liveness_sweep_ms > 0 && clock_mono_ms() >= next_sweep) {
+            lp_sweep(lp);
+            next_sweep = clock_mono_ms() + c->cfg.liveness_sweep_ms;
+        }
+        if (r == STORE_OK && l.n == LP_BATCH)
+            continue; /* more are due now */
+        pthread_mutex_lock(&lp->mu);
+        if (!lp->stop) {
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            ts.tv_nsec += LP_IDLE_MS * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&lp->cv, &lp->mu, &ts);
+        }
+        pthread_mutex_unlock(&lp->mu);
+    }
+    return NULL;
+}
+
+struct liveness_poller *liveness_poller_start(struct core *c)
+{
+    struct liveness_poller *lp = calloc(1, sizeof *lp);
+    if (!lp)
+        return NULL;
+    lp->c = c;
+    pthread_mutex_init(&lp->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&lp->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    if (pthread_create(&lp->thread, NULL, lp_main, lp) != 0) {
+        log_error("cannot start the liveness poller thread");
+        pthread_mutex_destroy(&lp->mu);
+        pthread_cond_destroy(&lp->cv);
+        free(lp);
+        return NULL;
+    }
+    return lp;
+}
+
+void liveness_poller_stop(struct liveness_poller *lp)
+{
+    if (!lp)
+        return;
+    pthread_mutex_lock(&lp->mu);
+    lp->stop = 1;
+    pthread_cond_broadcast(&lp->cv);
+    pthread_mutex_unlock(&lp->mu);
+    pthread_join(lp->thread, NULL);
+    pthread_mutex_destroy(&lp->mu);
+    pthread_cond_destroy(&lp->cv);
+    free(lp);
+}

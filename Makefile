@@ -92,6 +92,7 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) sh bench/getasset
 	@BUILD=$(BUILD) python3 bench/getasset-multinode
+	@BUILD=$(BUILD) sh bench/session
 
 install: $(BUILD)/porticod $(BUILD)/portico-sim $(BUILD)/portico
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8

@@ -50,6 +50,7 @@ struct config {
      * settled (other nodes may be creating younger ones) */
     int reconcile_after_s;
     int reconcile_grace_ms; /* how long the upstream may still act on a dead process's create */
+    int upload_session_ttl_s; /* upload sessions (API.md §4b): lifetime */
     /* liveness: the orphan sweep of unowned LivenessFace groups */
     int liveness_sweep_s, liveness_orphan_age_s, liveness_poll_ms;
 };
@@ -99,6 +100,8 @@ static const struct opt opts[] = {
     /* reconciliation */
     {"--reconcile-after", "PORTICO_RECONCILE_AFTER_S", OPT_INT, O(reconcile_after_s), "postgres: settle unfinished creates older than this (600)"},
     {"--reconcile-grace-ms", "PORTICO_RECONCILE_GRACE_MS", OPT_INT, O(reconcile_grace_ms), "wait before settling creates cut by a crash (12000)"},
+    /* upload sessions */
+    {"--upload-session-ttl", "PORTICO_UPLOAD_SESSION_TTL_S", OPT_INT, O(upload_session_ttl_s), "seconds an upload session and its PUT URL live (3600)"},
     /* liveness */
     {"--liveness-poll-ms", "PORTICO_LIVENESS_POLL_MS", OPT_INT, O(liveness_poll_ms), "how often a pending face scan's outcome is asked upstream in the background (2000)"},
     {"--liveness-sweep", "PORTICO_LIVENESS_SWEEP_S", OPT_INT, O(liveness_sweep_s), "seconds between sweeps removing LivenessFace groups no record owns; 0: never (600)"},
@@ -176,6 +179,7 @@ static void config_defaults(struct config *c)
     c->validate_ttl_s = 120;
     c->reconcile_after_s = 600;                            /* reconciliation */
     c->reconcile_grace_ms = 12000; /* > the upstream timeout (10 s): a create of the dead process is done by then */
+    c->upload_session_ttl_s = cc.upload_session_ttl_s; /* upload sessions */
     c->liveness_sweep_s = (int)(cc.liveness_sweep_ms / 1000); /* liveness */
     c->liveness_orphan_age_s = (int)(cc.liveness_orphan_age_ms / 1000);
     c->liveness_poll_ms = cc.liveness_poll_ms;
@@ -440,6 +444,7 @@ static int serve(const struct config *c)
     cc.key_rate = c->key_rate;
     cc.key_burst = c->key_burst;
     cc.reconcile_after_ms = (int64_t)c->reconcile_after_s * 1000; /* reconciliation */
+    cc.upload_session_ttl_s = c->upload_session_ttl_s;             /* upload sessions */
     snprintf(cc.public_url, sizeof cc.public_url, "%s", bc.public_url); /* video result URLs */
     cc.url_allow = url_allow;
     cc.liveness_sweep_ms = (int64_t)c->liveness_sweep_s * 1000;   /* liveness */

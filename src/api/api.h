@@ -31,6 +31,7 @@ struct api_request {
     const char *request_id;
     int overloaded;            /* no worker can take it: answer ServiceUnavailable */
     void *conn;                /* the front's connection, for query lookups (api_query) */
+    const char *range;         /* Range header, NULL if absent (media downloads) */
 };
 
 /* A query-string argument of the request, or NULL. */
@@ -45,6 +46,8 @@ struct api_response {
     int has_fd;
     int body_fd;
     uint64_t body_fd_size;
+    uint64_t body_fd_offset;  /* where in the file body_fd_size bytes start (a Range) */
+    char content_range[80];   /* "" or "bytes a-b/size" (206, 416); fd bodies also say Accept-Ranges */
     const char *content_type;
     int retry_after_s; /* > 0: send Retry-After */
     /* for the request log and metrics */

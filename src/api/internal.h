@@ -57,6 +57,17 @@ enum core_code liveness_get_result(struct api *a, const struct customer *cu, jso
 struct api_stream *upload_open(struct api *a, const struct api_request *req, const char *content_type,
                                uint64_t content_length);
 
+/* upload_session.c — API.md §4b: Action handlers (rows in portrait.c) and
+ * PUT /v1/media/<key>, the fs backend's signed upload URL (a streamed body). */
+enum core_code upload_session_create(struct api *a, const struct customer *cu, json_t *body, json_t **result,
+                                     struct core_status *st);
+enum core_code upload_session_complete(struct api *a, const struct customer *cu, json_t *body, json_t **result,
+                                       struct core_status *st);
+enum core_code upload_session_abort(struct api *a, const struct customer *cu, json_t *body, json_t **result,
+                                    struct core_status *st);
+struct api_stream *media_put_open(struct api *a, const struct api_request *req, const char *content_type,
+                                  uint64_t content_length);
+
 /* media.c — GET/HEAD /v1/media/<key>: signed URLs of stored uploads. */
 int media_is_path(const char *path);
 void media_handle(struct api *a, const struct api_request *req, struct api_response *resp);

@@ -6,6 +6,7 @@
  * guessed. The file itself is streamed by the front from an open fd. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api/internal.h"
 #include "blob/blob.h"
@@ -37,8 +38,61 @@ static const char *content_type_of(const char *key)
             return "image/png";
         if (!strcmp(dot, ".webp"))
             return "image/webp";
+        if (!strcmp(dot, ".mp4")) /* upload sessions: video and audio */
+            return "video/mp4";
+        if (!strcmp(dot, ".mov"))
+            return "video/quicktime";
+        if (!strcmp(dot, ".mp3"))
+            return "audio/mpeg";
+        if (!strcmp(dot, ".wav"))
+            return "audio/wav";
     }
     return "application/octet-stream";
+}
+
+/* A single "bytes=a-b", "bytes=a-" or "bytes=-n" range of a size-byte
+ * object: 1 with [*off, *off + *len) filled, 0 to send it all (no Range,
+ * or one we do not serve, such as several ranges), -1 unsatisfiable. */
+static int parse_range(const char *h, uint64_t size, uint64_t *off, uint64_t *len)
+{
+    if (!h || strncmp(h, "bytes=", 6) != 0 || strchr(h, ','))
+        return 0;
+    const char *p = h + 6;
+    char *end;
+    if (*p == '-') { /* the last n bytes */
+        if (p[1] < '0' || p[1] > '9')
+            return 0;
+        unsigned long long n = strtoull(p + 1, &end, 10);
+        if (*end)
+            return 0;
+        if (n == 0 || size == 0)
+            return -1;
+        *len = n < size ? n : size;
+        *off = size - *len;
+        return 1;
+    }
+    if (*p < '0' || *p > '9')
+        return 0;
+    unsigned long long a = strtoull(p, &end, 10), b;
+    if (*end != '-')
+        return 0;
+    p = end + 1;
+    if (*p == '\0') {
+        b = size ? size - 1 : 0;
+    } else {
+        if (*p < '0' || *p > '9')
+            return 0;
+        b = strtoull(p, &end, 10);
+        if (*end || b < a)
+            return 0;
+    }
+    if (a >= size)
+        return -1;
+    if (b >= size)
+        b = size - 1;
+    *off = a;
+    *len = b - a + 1;
+    return 1;
 }
 
 int media_is_path(const char *path)
@@ -50,7 +104,8 @@ void media_handle(struct api *a, const struct api_request *req, struct api_respo
 {
     snprintf(resp->action, sizeof resp->action, "Media");
     if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
-        plain_error(req, resp, 405, "MethodNotAllowed", "Media URLs answer GET and HEAD only.");
+        plain_error(req, resp, 405, "MethodNotAllowed",
+                    "Media URLs answer GET and HEAD (and PUT, with an upload session's signed URL).");
         return;
     }
     const char *key = req->path + sizeof MEDIA_PREFIX - 1;
@@ -73,9 +128,23 @@ void media_handle(struct api *a, const struct api_request *req, struct api_respo
         plain_error(req, resp, 503, "ServiceUnavailable", "The media store is unavailable; retry shortly.");
         return;
     }
-    resp->status = 200;
+    /* Every signed URL honours a Range (206), so the upstream and
+     * browsers can fetch video in parts. */
+    uint64_t off = 0, len = size;
+    int ranged = parse_range(req->range, size, &off, &len);
+    if (ranged < 0) {
+        close(fd);
+        plain_error(req, resp, 416, "InvalidRange", "The Range is outside the media.");
+        snprintf(resp->content_range, sizeof resp->content_range, "bytes */%llu", (unsigned long long)size);
+        return;
+    }
+    resp->status = ranged ? 206 : 200;
+    if (ranged)
+        snprintf(resp->content_range, sizeof resp->content_range, "bytes %llu-%llu/%llu", (unsigned long long)off,
+                 (unsigned long long)(off + len - 1), (unsigned long long)size);
     resp->has_fd = 1;
     resp->body_fd = fd;
-    resp->body_fd_size = size;
+    resp->body_fd_size = len;
+    resp->body_fd_offset = off;
     resp->content_type = content_type_of(key);
 }

@@ -239,6 +239,10 @@ static const struct action actions[] = {
     /* liveness (api/liveness.c) */
     {"CreateVisualValidateSession", liveness_create_session, 1, NULL},
     {"GetVisualValidateResult", liveness_get_result, 1, NULL},
+    /* upload sessions (api/upload_session.c) */
+    {"CreateUploadSession", upload_session_create, 1, NULL},
+    {"CompleteUpload", upload_session_complete, 1, NULL},
+    {"AbortUpload", upload_session_abort, 1, NULL},
 };
 
 static const struct action *find_action(const char *name)

@@ -43,6 +43,8 @@ struct api_stream *api_stream_open(struct api *a, const struct api_request *req,
 {
     if (strcmp(req->path, UPLOAD_PATH) == 0 && strcmp(req->method, "POST") == 0)
         return upload_open(a, req, content_type, content_length);
+    if (media_is_path(req->path) && strcmp(req->method, "PUT") == 0) /* upload sessions, fs */
+        return media_put_open(a, req, content_type, content_length);
     return NULL;
 }
 

@@ -264,6 +264,48 @@ int blob_verify_media_url(struct blob *b, const char *key, const char *expires, 
     return crypto_equal(want, signature, 64);
 }
 
+int blob_put_signature(const struct blob *b, const char *key, const char *expires, const char *length,
+                       const char *content_type, char out[65])
+{
+    char msg[BLOB_KEY_MAX + 400];
+    int n = snprintf(msg, sizeof msg, "PUT\n%s\n%s\n%s\n%s", key, expires, length, content_type);
+    if (n < 0 || (size_t)n >= sizeof msg)
+        return -1;
+    uint8_t mac[32];
+    crypto_hmac_sha256(b->media_secret, 64, msg, (size_t)n, mac);
+    crypto_hex(mac, 32, out);
+    return 0;
+}
+
+/* A decimal of at most 18 digits (no sign, no overflow): its value, or -1. */
+static int64_t blob_decimal(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > 18)
+        return -1;
+    int64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+int blob_verify_put_url(struct blob *b, const char *key, const char *expires, const char *length,
+                        const char *content_type, const char *signature, int64_t now_unix)
+{
+    if (!b || !blob_key_valid(key) || !content_type || !signature || strlen(signature) != 64)
+        return 0;
+    int64_t exp = blob_decimal(expires);
+    if (exp < now_unix || blob_decimal(length) < 0)
+        return 0;
+    char want[65];
+    if (blob_put_signature(b, key, expires, length, content_type, want) != 0)
+        return 0;
+    return crypto_equal(want, signature, 64);
+}
+
 /* ---------- open / close ---------- */
 
 struct blob *blob_open(const struct blob_config *cfg)

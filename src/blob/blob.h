@@ -28,6 +28,20 @@ enum blob_result {
 struct blob;
 struct blob_stage;
 
+/* Upload sessions (API.md §4b): where a client PUTs an object itself. */
+#define BLOB_PUT_HEADERS_MAX 4
+struct blob_put_target {
+    char url[BLOB_URL_MAX];
+    size_t n_headers;
+    struct {
+        char name[32];
+        char value[128];
+    } headers[BLOB_PUT_HEADERS_MAX]; /* the PUT must carry exactly these */
+};
+
+/* Called with the object's bytes as they arrive: 0 to go on, -1 to stop. */
+typedef int (*blob_sink_fn)(void *ctx, const void *p, size_t n);
+
 struct blob_ops {
     /* Moves a complete staging object under key (fsync'd or PUT, then the
      * staging file removed). Consumes st in every case. */
@@ -42,6 +56,27 @@ struct blob_ops {
      * URL; *fd and *size are the caller's to close. */
     enum blob_result (*open_read)(struct blob *b, const char *key, int *fd, uint64_t *size);
     void (*close)(struct blob *b);
+    /* upload sessions */
+    /* A URL through which whoever holds it can PUT exactly content_length
+     * bytes of content_type as key until expires_unix, and the headers that
+     * PUT must carry (Content-Type and Content-Length always):
+     * fs — {public_url}/v1/media/{key}?Expires=..&Length=..&Signature=..,
+     *      an HMAC over method, key, expiry, length and type (api/media.c
+     *      streams the body to disk, blob_put_*);
+     * s3 — a SigV4 presigned PUT whose signed headers are content-length,
+     *      content-type, host and if-none-match ("*": the store refuses a
+     *      second PUT of the same key, and any other length or type). */
+    enum blob_result (*presign_put)(struct blob *b, const char *key, uint64_t content_length,
+                                    const char *content_type, int64_t expires_unix, struct blob_put_target *out);
+    /* The object's size in bytes; BLOB_NOT_FOUND when there is none
+     * (fs: stat; s3: HEAD). */
+    enum blob_result (*size)(struct blob *b, const char *key, uint64_t *size);
+    /* Hands bytes [off, off + len) of the object to fn as they arrive, never
+     * holding more than a small buffer (fs: pread; s3: one ranged GET).
+     * BLOB_NOT_FOUND when there is no object; BLOB_ERROR when fn stopped or
+     * the object ended early. */
+    enum blob_result (*read_range)(struct blob *b, const char *key, uint64_t off, uint64_t len, blob_sink_fn fn,
+                                   void *ctx);
 };
 
 struct blob {
@@ -76,6 +111,10 @@ int blob_sweep_staging(struct blob *b);
 /* Verifies an fs media URL's Expires/Signature for key at now_unix: 1 if valid. */
 int blob_verify_media_url(struct blob *b, const char *key, const char *expires, const char *signature,
                           int64_t now_unix);
+/* Verifies an fs upload URL (presign_put) for key: 1 if the signature
+ * covers exactly this expiry, length and content type and has not expired. */
+int blob_verify_put_url(struct blob *b, const char *key, const char *expires, const char *length,
+                        const char *content_type, const char *signature, int64_t now_unix);
 /* A fresh random object key, e.g. "media/2026/11/25/<32 hex>.png". */
 void blob_new_key(const char *ext, char out[static BLOB_KEY_MAX]);
 const char *blob_result_str(enum blob_result r);

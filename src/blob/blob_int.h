@@ -40,6 +40,12 @@ int blob_fsync_dir(const char *path);
 /* Hex HMAC-SHA256 of "<key>\n<expires>" under b->media_secret. */
 void blob_media_signature(const struct blob *b, const char *key, const char *expires, char out[65]);
 
+/* Hex HMAC-SHA256 of "PUT\n<key>\n<expires>\n<length>\n<content type>"
+ * under b->media_secret: an fs upload URL's signature. The "PUT" line keeps
+ * it from ever matching a media GET signature. -1 if it does not fit. */
+int blob_put_signature(const struct blob *b, const char *key, const char *expires, const char *length,
+                       const char *content_type, char out[65]);
+
 /* Fill b->ops and b->impl; 0 on success (reason logged otherwise). */
 int blob_fs_init(struct blob *b, const struct blob_config *cfg);
 int blob_s3_init(struct blob *b, const struct blob_config *cfg);

@@ -117,6 +117,67 @@ static enum blob_result fs_open_read(struct blob *b, const char *key, int *fd, u
     return BLOB_OK;
 }
 
+static enum blob_result fs_presign_put(struct blob *b, const char *key, uint64_t content_length,
+                                       const char *content_type, int64_t expires_unix, struct blob_put_target *out)
+{
+    const struct blob_fs *fs = b->impl;
+    if (!blob_key_valid(key) || expires_unix <= 0 || !content_type || strlen(content_type) >= 128)
+        return BLOB_ERROR;
+    char exp[24], len[24], sig[65];
+    snprintf(exp, sizeof exp, "%lld", (long long)expires_unix);
+    snprintf(len, sizeof len, "%llu", (unsigned long long)content_length);
+    if (blob_put_signature(b, key, exp, len, content_type, sig) != 0)
+        return BLOB_ERROR;
+    int n = snprintf(out->url, BLOB_URL_MAX, "%s/v1/media/%s?Expires=%s&Length=%s&Signature=%s", fs->public_url, key,
+                     exp, len, sig);
+    if (n < 0 || n >= BLOB_URL_MAX)
+        return BLOB_ERROR;
+    out->n_headers = 2;
+    snprintf(out->headers[0].name, sizeof out->headers[0].name, "Content-Type");
+    snprintf(out->headers[0].value, sizeof out->headers[0].value, "%s", content_type);
+    snprintf(out->headers[1].name, sizeof out->headers[1].name, "Content-Length");
+    snprintf(out->headers[1].value, sizeof out->headers[1].value, "%s", len);
+    return BLOB_OK;
+}
+
+static enum blob_result fs_size(struct blob *b, const char *key, uint64_t *size)
+{
+    int fd = -1;
+    enum blob_result r = fs_open_read(b, key, &fd, size);
+    if (r == BLOB_OK)
+        close(fd);
+    return r;
+}
+
+static enum blob_result fs_read_range(struct blob *b, const char *key, uint64_t off, uint64_t len, blob_sink_fn fn,
+                                      void *ctx)
+{
+    int fd = -1;
+    uint64_t size = 0;
+    enum blob_result r = fs_open_read(b, key, &fd, &size);
+    if (r != BLOB_OK)
+        return r;
+    char chunk[64 * 1024];
+    r = BLOB_OK;
+    while (len && r == BLOB_OK) {
+        size_t want = len < sizeof chunk ? (size_t)len : sizeof chunk;
+        ssize_t got = pread(fd, chunk, want, (off_t)off);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            log_error("blob fs: cannot read %s: %s", key, strerror(errno));
+            r = BLOB_UNAVAILABLE;
+        } else if (got == 0 || fn(ctx, chunk, (size_t)got) != 0) {
+            r = BLOB_ERROR; /* ended early, or the reader stopped */
+        } else {
+            off += (uint64_t)got;
+            len -= (uint64_t)got;
+        }
+    }
+    close(fd);
+    return r;
+}
+
 static void fs_close(struct blob *b)
 {
     free(b->impl);
@@ -129,6 +190,9 @@ static const struct blob_ops fs_ops = {
     .url = fs_url,
     .open_read = fs_open_read,
     .close = fs_close,
+    .presign_put = fs_presign_put,
+    .size = fs_size,
+    .read_range = fs_read_range,
 };
 
 int blob_fs_init(struct blob *b, const struct blob_config *cfg)

@@ -195,10 +195,47 @@ static int s3_path(const struct blob_s3 *s, const char *key, char out[BLOB_PATH_
     return n < 0 || n >= BLOB_PATH_MAX ? -1 : 0;
 }
 
+/* What a GET or HEAD hands back (read_range, size). */
+struct s3_read {
+    const char *range; /* "bytes=a-b", unsigned (S3 does not require Range to be signed) */
+    blob_sink_fn fn;   /* GET: receives a 2xx body as it arrives */
+    void *ctx;
+    int stopped;       /* fn asked to stop */
+    uint64_t got;
+    uint64_t length;   /* HEAD: the object's Content-Length */
+    long status;       /* set before the body arrives */
+    CURL *h;
+};
+
+static size_t s3_read_body(char *data, size_t size, size_t nmemb, void *ud)
+{
+    struct s3_read *rd = ud;
+    size_t n = size * nmemb;
+    if (!rd->status)
+        curl_easy_getinfo(rd->h, CURLINFO_RESPONSE_CODE, &rd->status);
+    if (rd->status < 200 || rd->status >= 300)
+        return n; /* an error body: dropped */
+    if (rd->fn(rd->ctx, data, n) != 0) {
+        rd->stopped = 1;
+        return 0;
+    }
+    rd->got += n;
+    return n;
+}
+
+static long s3_request_rd(const struct blob_s3 *s, const char *method, const char *key, const char *payload_hash,
+                          const char *content_type, FILE *upload, uint64_t size, struct s3_read *rd);
+
 /* One signed request on a fresh easy handle. Returns the HTTP status, or
  * -1 if no response arrived (logged). upload/size: the PUT body. */
 static long s3_request(const struct blob_s3 *s, const char *method, const char *key, const char *payload_hash,
                        const char *content_type, FILE *upload, uint64_t size)
+{
+    return s3_request_rd(s, method, key, payload_hash, content_type, upload, size, NULL);
+}
+
+static long s3_request_rd(const struct blob_s3 *s, const char *method, const char *key, const char *payload_hash,
+                          const char *content_type, FILE *upload, uint64_t size, struct s3_read *rd)
 {
     char path[BLOB_PATH_MAX], amz_date[17];
     struct buf url, auth, line;
@@ -255,6 +292,12 @@ static long s3_request(const struct blob_s3 *s, const char *method, const char *
     if (!t)
         goto done;
     hdrs = t;
+    if (rd && rd->range) {
+        buf_reset(&line);
+        if (buf_printf(&line, "Range: %s", rd->range) != 0 || !(t = curl_slist_append(hdrs, line.data)))
+            goto done;
+        hdrs = t;
+    }
 
     h = curl_easy_init();
     if (!h)
@@ -273,10 +316,26 @@ static long s3_request(const struct blob_s3 *s, const char *method, const char *
         curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
         curl_easy_setopt(h, CURLOPT_READDATA, upload);
         curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)size);
-    } else {
+    } else if (strcmp(method, "HEAD") == 0) {
+        curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    } else if (strcmp(method, "GET") != 0) {
         curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
     }
+    if (rd && rd->fn) {
+        rd->h = h;
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, s3_read_body);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, rd);
+    }
     CURLcode cc = curl_easy_perform(h);
+    if (rd && rd->stopped) {
+        status = 0; /* the reader stopped it: not the store's failure */
+        goto done;
+    }
+    if (rd) {
+        curl_off_t cl = -1;
+        curl_easy_getinfo(h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
+        rd->length = cl >= 0 ? (uint64_t)cl : 0;
+    }
     if (cc != CURLE_OK) {
         log_error("blob s3: %s %s/%s: %s", method, s->bucket, key, errbuf[0] ? errbuf : curl_easy_strerror(cc));
         goto done;
@@ -379,6 +438,92 @@ static enum blob_result s3_url(struct blob *b, const char *key, int64_t expires_
     return r;
 }
 
+static enum blob_result s3_presign_put(struct blob *b, const char *key, uint64_t content_length,
+                                       const char *content_type, int64_t expires_unix, struct blob_put_target *out)
+{
+    const struct blob_s3 *s = b->impl;
+    if (!blob_key_valid(key) || !content_type || !*content_type || strlen(content_type) >= 128 ||
+        !s3_content_type_ok(content_type))
+        return BLOB_ERROR;
+    int64_t now = (int64_t)time(NULL);
+    int64_t ttl = expires_unix - now;
+    if (ttl < 1)
+        return BLOB_ERROR;
+    if (ttl > SIGV4_MAX_EXPIRES)
+        ttl = SIGV4_MAX_EXPIRES;
+    char path[BLOB_PATH_MAX], amz_date[17], len[24];
+    if (s3_path(s, key, path) != 0)
+        return BLOB_ERROR;
+    sigv4_amz_date(now, amz_date);
+    snprintf(len, sizeof len, "%llu", (unsigned long long)content_length);
+    /* Signed, so the store refuses a PUT with any other length or type, and
+     * (If-None-Match: *) a second PUT once the object exists. */
+    const struct sigv4_header sh[] = {
+        {"content-length", len},
+        {"content-type", content_type},
+        {"host", s->host},
+        {"if-none-match", "*"},
+    };
+    struct sigv4_key k = {s->access_key, s->secret_key, s->region, "s3"};
+    struct buf u;
+    buf_init(&u, BLOB_URL_MAX - 1);
+    enum blob_result r = BLOB_ERROR;
+    if (sigv4_presign(&k, "PUT", s->base, path, sh, 4, amz_date, ttl, &u) == 0) {
+        memcpy(out->url, u.data, u.len + 1);
+        out->n_headers = 3;
+        snprintf(out->headers[0].name, sizeof out->headers[0].name, "Content-Type");
+        snprintf(out->headers[0].value, sizeof out->headers[0].value, "%s", content_type);
+        snprintf(out->headers[1].name, sizeof out->headers[1].name, "Content-Length");
+        snprintf(out->headers[1].value, sizeof out->headers[1].value, "%s", len);
+        snprintf(out->headers[2].name, sizeof out->headers[2].name, "If-None-Match");
+        snprintf(out->headers[2].value, sizeof out->headers[2].value, "*");
+        r = BLOB_OK;
+    }
+    buf_free(&u);
+    return r;
+}
+
+static int s3_discard(void *ctx, const void *p, size_t n)
+{
+    return 0;
+}
+
+static enum blob_result s3_size(struct blob *b, const char *key, uint64_t *size)
+{
+    if (!blob_key_valid(key))
+        return BLOB_ERROR;
+    struct s3_read rd = {.fn = s3_discard};
+    long status = s3_request_rd(b->impl, "HEAD", key, S3_EMPTY_SHA256, NULL, NULL, 0, &rd);
+    if (status == 404)
+        return BLOB_NOT_FOUND;
+    if (status != 200)
+        return BLOB_UNAVAILABLE;
+    *size = rd.length;
+    return BLOB_OK;
+}
+
+static enum blob_result s3_read_range(struct blob *b, const char *key, uint64_t off, uint64_t len, blob_sink_fn fn,
+                                      void *ctx)
+{
+    if (!blob_key_valid(key))
+        return BLOB_ERROR;
+    if (len == 0)
+        return BLOB_OK;
+    char range[64];
+    snprintf(range, sizeof range, "bytes=%llu-%llu", (unsigned long long)off, (unsigned long long)(off + len - 1));
+    struct s3_read rd = {.range = range, .fn = fn, .ctx = ctx};
+    long status = s3_request_rd(b->impl, "GET", key, S3_EMPTY_SHA256, NULL, NULL, 0, &rd);
+    if (rd.stopped)
+        return BLOB_ERROR;
+    if (status == 404)
+        return BLOB_NOT_FOUND;
+    if (status != 206 && status != 200)
+        return BLOB_UNAVAILABLE;
+    /* A 200 is the whole object (a store that ignores Range): only right
+     * when the range was all of it, which got tells. */
+    return rd.got == len ? BLOB_OK : BLOB_ERROR;
+}
+
 static void s3_close(struct blob *b)
 {
     struct blob_s3 *s = b->impl;
@@ -395,6 +540,9 @@ static const struct blob_ops s3_ops = {
     .url = s3_url,
     .open_read = NULL,
     .close = s3_close,
+    .presign_put = s3_presign_put,
+    .size = s3_size,
+    .read_range = s3_read_range,
 };
 
 static int s3_env(const char *name, char *out, size_t cap, int required)

@@ -200,36 +200,40 @@ int sigv4_authorization(const struct sigv4_key *k, const struct sigv4_request *r
     return 0;
 }
 
-int sigv4_presign_get(const struct sigv4_key *k, const char *base, const char *host, const char *path,
-                      const char *amz_date, int64_t expires_s, struct buf *out)
+int sigv4_presign(const struct sigv4_key *k, const char *method, const char *base, const char *path,
+                  const struct sigv4_header *headers, size_t n_headers, const char *amz_date, int64_t expires_s,
+                  struct buf *out)
 {
     if (!sigv4_key_ok(k) || !sigv4_date_ok(amz_date) || expires_s < 1 || expires_s > SIGV4_MAX_EXPIRES ||
-        !base || !host || !path || path[0] != '/')
+        !method || !base || !path || path[0] != '/')
         return -1;
-    struct buf query, cred, epath;
+    struct buf query, cred, epath, names;
     buf_init(&query, SIGV4_MAX_CANONICAL);
     buf_init(&cred, SIGV4_MAX_CANONICAL);
     buf_init(&epath, SIGV4_MAX_CANONICAL);
+    buf_init(&names, SIGV4_MAX_CANONICAL);
     int rc = -1;
+    struct sigv4_request rq = {
+        .method = method,
+        .path = path,
+        .headers = headers,
+        .n_headers = n_headers,
+        .payload_hash = "UNSIGNED-PAYLOAD",
+        .amz_date = amz_date,
+    };
+    if (!sigv4_headers_ok(&rq) || sigv4_signed_headers(&rq, &names) != 0)
+        goto done;
     /* The parameters below are already in code-point order, which is what
      * the canonical query requires. */
     if (buf_printf(&cred, "%s/", k->access_key) != 0 || sigv4_scope(k, amz_date, &cred) != 0)
         goto done;
     if (buf_puts(&query, "X-Amz-Algorithm=" SIGV4_ALGORITHM "&X-Amz-Credential=") != 0 ||
         sigv4_uri_encode(cred.data, 0, &query) != 0 ||
-        buf_printf(&query, "&X-Amz-Date=%s&X-Amz-Expires=%lld&X-Amz-SignedHeaders=host", amz_date,
-                   (long long)expires_s) != 0)
+        buf_printf(&query, "&X-Amz-Date=%s&X-Amz-Expires=%lld&X-Amz-SignedHeaders=", amz_date,
+                   (long long)expires_s) != 0 ||
+        sigv4_uri_encode(names.data, 0, &query) != 0)
         goto done;
-    struct sigv4_header h = {"host", host};
-    struct sigv4_request rq = {
-        .method = "GET",
-        .path = path,
-        .query = query.data,
-        .headers = &h,
-        .n_headers = 1,
-        .payload_hash = "UNSIGNED-PAYLOAD",
-        .amz_date = amz_date,
-    };
+    rq.query = query.data;
     char sig[65];
     if (sigv4_signature(k, &rq, sig) != 0 || sigv4_uri_encode(path, 1, &epath) != 0)
         goto done;
@@ -241,7 +245,17 @@ done:
     buf_free(&query);
     buf_free(&cred);
     buf_free(&epath);
+    buf_free(&names);
     return rc;
+}
+
+int sigv4_presign_get(const struct sigv4_key *k, const char *base, const char *host, const char *path,
+                      const char *amz_date, int64_t expires_s, struct buf *out)
+{
+    if (!host)
+        return -1;
+    struct sigv4_header h = {"host", host};
+    return sigv4_presign(k, "GET", base, path, &h, 1, amz_date, expires_s, out);
 }
 
 void sigv4_amz_date(int64_t unix_s, char out[static 17])

@@ -60,6 +60,14 @@ int sigv4_authorization(const struct sigv4_key *k, const struct sigv4_request *r
 int sigv4_presign_get(const struct sigv4_key *k, const char *base, const char *host, const char *path,
                       const char *amz_date, int64_t expires_s, struct buf *out);
 
+/* Appends a presigned URL for method: base + path + the X-Amz-* query,
+ * signing exactly headers (lowercase names, sorted, "host" among them; the
+ * client must send each with that value, so a PUT can be bound to its
+ * content-length and content-type). UNSIGNED-PAYLOAD. 0 on success. */
+int sigv4_presign(const struct sigv4_key *k, const char *method, const char *base, const char *path,
+                  const struct sigv4_header *headers, size_t n_headers, const char *amz_date, int64_t expires_s,
+                  struct buf *out);
+
 /* "YYYYMMDDThhmmssZ" for unix seconds; out holds 17 bytes. */
 void sigv4_amz_date(int64_t unix_s, char out[static 17]);
 /* Hex SHA-256 of f from its current position to EOF; rewinds f after.

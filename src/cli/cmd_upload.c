@@ -1,6 +1,10 @@
 /* cmd_upload.c — portico upload GROUP FILE...: each file to POST
  * /v1/portrait/upload (API.md §3), one after another, a progress bar per
  * file on a terminal (plain lines otherwise), then optionally a wait.
+ * Video, audio and any file over 10 MiB go through an upload session
+ * instead (API.md §4b): CreateUploadSession, the bytes PUT straight to
+ * UploadURL with exactly its Headers, CompleteUpload. Nothing is resumed
+ * silently: a failed PUT is an error, and its session is aborted.
  *
  * Every file is checked readable before the first byte goes out, so a typo
  * in the fifth name does not leave four uploads behind. One file the
@@ -90,6 +94,106 @@ static void on_progress(void *arg, int64_t now, int64_t total)
         draw(p->v);
 }
 
+/* ---- upload sessions (API.md §4b) ---- */
+
+#define SESSION_OVER_BYTES (10 * 1024 * 1024) /* the upload endpoint's limit */
+
+/* What the file is, by its first bytes: AssetType and ContentType, or
+ * NULL when only the upload endpoint should judge it (an image, or bytes
+ * we do not know: the gateway says what is wrong). */
+static void sniff(const char *path, const char **asset_type, const char **ctype)
+{
+    unsigned char h[16] = {0};
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(h, 1, sizeof h, f) : 0;
+    if (f)
+        fclose(f);
+    *asset_type = *ctype = NULL;
+    if (n >= 12 && !memcmp(h + 4, "ftyp", 4)) {
+        *asset_type = "Video";
+        *ctype = !memcmp(h + 8, "qt  ", 4) ? "video/quicktime" : "video/mp4";
+    } else if (n >= 8 && (!memcmp(h + 4, "moov", 4) || !memcmp(h + 4, "mdat", 4) || !memcmp(h + 4, "wide", 4))) {
+        *asset_type = "Video";
+        *ctype = "video/quicktime";
+    } else if (n >= 12 && !memcmp(h, "RIFF", 4) && !memcmp(h + 8, "WAVE", 4)) {
+        *asset_type = "Audio";
+        *ctype = "audio/wav";
+    } else if (n >= 3 && (!memcmp(h, "ID3", 3) || (h[0] == 0xFF && (h[1] & 0xE0) == 0xE0))) {
+        *asset_type = "Audio";
+        *ctype = "audio/mpeg";
+    } else if (n >= 8 && !memcmp(h, "\x89PNG", 4)) {
+        *asset_type = "Image";
+        *ctype = "image/png";
+    } else if (n >= 3 && h[0] == 0xFF && h[1] == 0xD8 && h[2] == 0xFF) {
+        *asset_type = "Image";
+        *ctype = "image/jpeg";
+    } else if (n >= 12 && !memcmp(h, "RIFF", 4) && !memcmp(h + 8, "WEBP", 4)) {
+        *asset_type = "Image";
+        *ctype = "image/webp";
+    }
+}
+
+static char put_message[640];
+
+static int session_upload(struct cli_ctx *c, const char *group, struct file_up *f, const char *asset_type,
+                          const char *ctype, cli_progress_fn fn, void *arg, struct cli_reply *r)
+{
+    struct cli_reply cr;
+    json_t *body = json_pack("{s:s, s:s, s:s, s:I, s:s}", "GroupId", group, "AssetType", asset_type, "ContentType",
+                             ctype, "ContentLength", (json_int_t)f->size, "Name", f->name);
+    if (cli_action(c, "CreateUploadSession", body, &cr) != 0) {
+        *r = cr;
+        return -1;
+    }
+    char *upload_id = strdup(cli_str(cr.result, "UploadId"));
+    char *url = strdup(cli_str(cr.result, "UploadURL"));
+    json_t *hs = json_object_get(cr.result, "Headers");
+    const char *hdrs[8] = {NULL};
+    char lines[7][256];
+    size_t nh = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(hs, k, v)
+    {
+        if (nh < 7 && json_is_string(v)) {
+            snprintf(lines[nh], sizeof lines[nh], "%s: %s", k, json_string_value(v));
+            hdrs[nh] = lines[nh];
+            nh++;
+        }
+    }
+    cli_reply_free(&cr);
+    int rc = -1;
+    if (!upload_id || !url)
+        goto done;
+    struct cli_resp pr;
+    int put = cli_http_put(&c->http, url, hdrs, f->path, f->size, fn, arg, &pr);
+    long status = put == 0 ? pr.status : 0;
+    if (put == 0)
+        cli_resp_free(&pr);
+    if (status < 200 || status >= 300) {
+        /* No silent resume: the session is aborted and the error shown. */
+        char why[300];
+        if (put != 0)
+            snprintf(why, sizeof why, "%s", c->http.errmsg);
+        else
+            snprintf(why, sizeof why, "HTTP %ld", status);
+        struct cli_reply ar;
+        cli_action(c, "AbortUpload", json_pack("{s:s}", "UploadId", upload_id), &ar);
+        cli_reply_free(&ar);
+        memset(r, 0, sizeof *r);
+        snprintf(put_message, sizeof put_message, "sending the file to its upload URL failed (%s); session %s aborted",
+                 why, upload_id);
+        r->code = "UploadFailed";
+        r->message = put_message;
+        goto done;
+    }
+    rc = cli_action(c, "CompleteUpload", json_pack("{s:s}", "UploadId", upload_id), r);
+done:
+    free(upload_id);
+    free(url);
+    return rc;
+}
+
 static void print_results(struct cli_ctx *c, struct file_up *f, int n)
 {
     if (c->json) {
@@ -155,7 +259,11 @@ enum cli_status cmd_upload(struct cli_ctx *c, const struct cli_args *a)
         f[i].state = 1;
         if (c->tty_err)
             draw(&v);
-        int rc = cli_upload_call(c, group, f[i].path, f[i].name, c->tty_err ? on_progress : NULL, &pa, &r);
+        const char *asset_type, *ctype;
+        sniff(f[i].path, &asset_type, &ctype);
+        int session = asset_type && (strcmp(asset_type, "Image") != 0 || f[i].size > SESSION_OVER_BYTES);
+        int rc = session ? session_upload(c, group, &f[i], asset_type, ctype, c->tty_err ? on_progress : NULL, &pa, &r)
+                         : cli_upload_call(c, group, f[i].path, f[i].name, c->tty_err ? on_progress : NULL, &pa, &r);
         if (rc == 0) {
             f[i].state = 2;
             f[i].asset = json_incref(r.result);

@@ -267,3 +267,44 @@ int cli_http_download(struct cli_http *h, const char *url, FILE *out, cli_progre
     }
     return 0;
 }
+
+int cli_http_put(struct cli_http *h, const char *url, const char *const *headers, const char *file, int64_t size,
+                 cli_progress_fn fn, void *arg, struct cli_resp *r)
+{
+    char errbuf[CURL_ERROR_SIZE] = "";
+    memset(r, 0, sizeof *r);
+    buf_init(&r->body, CLI_HTTP_MAX_BODY);
+    FILE *f = fopen(file, "rb");
+    if (!f) {
+        snprintf(h->errmsg, sizeof h->errmsg, "cannot read %s", file);
+        return -1;
+    }
+    struct xfer x = {.h = h, .r = r, .fn = fn, .arg = arg, .upload = 1};
+    struct curl_slist *hdrs = NULL, *n;
+    /* Exactly the session's headers, and no API key: the URL may be a
+     * storage provider's, and its signature is the only credential. */
+    for (size_t i = 0; headers && headers[i]; i++) {
+        if (!(n = curl_slist_append(hdrs, headers[i])))
+            goto fail;
+        hdrs = n;
+    }
+    if (!(n = curl_slist_append(hdrs, "Expect:"))) /* no 100-continue round trip */
+        goto fail;
+    hdrs = n;
+    common(h->curl, &x, errbuf);
+    curl_easy_setopt(h->curl, CURLOPT_URL, url);
+    curl_easy_setopt(h->curl, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(h->curl, CURLOPT_READDATA, f);
+    curl_easy_setopt(h->curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)size);
+    curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, hdrs);
+    int ret = perform(h, &x, errbuf);
+    curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, NULL);
+    curl_slist_free_all(hdrs);
+    fclose(f);
+    return ret;
+fail:
+    curl_slist_free_all(hdrs);
+    fclose(f);
+    snprintf(h->errmsg, sizeof h->errmsg, "out of memory");
+    return -1;
+}

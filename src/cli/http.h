@@ -45,4 +45,10 @@ int cli_http_upload(struct cli_http *h, const char *path, const char *file, cons
  * -1 otherwise (reason in h->errmsg). */
 int cli_http_download(struct cli_http *h, const char *url, FILE *out, cli_progress_fn fn, void *arg);
 
+/* PUT file (size bytes) to url with exactly headers ("Name: value",
+ * NULL-terminated) and no Authorization: an upload session's URL. 0 when a
+ * response came back (any status), -1 on a network failure. */
+int cli_http_put(struct cli_http *h, const char *url, const char *const *headers, const char *file, int64_t size,
+                 cli_progress_fn fn, void *arg, struct cli_resp *r);
+
 #endif

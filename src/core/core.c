@@ -21,6 +21,7 @@ void core_config_defaults(struct core_config *c)
     c->key_rate = 100;
     c->key_burst = 200;
     c->reconcile_after_ms = 10 * 60 * 1000; /* reconciliation */
+    c->upload_session_ttl_s = 3600;         /* upload sessions: API.md §4b */
     c->liveness_poll_ms = 2000;             /* liveness */
     c->liveness_sweep_ms = 10 * 60 * 1000;
     c->liveness_orphan_age_ms = 15 * 60 * 1000;

@@ -34,6 +34,9 @@ struct core_config {
      * periodic sweep (no live node can still be creating them); default
      * 10 minutes. */
     int64_t reconcile_after_ms;
+    /* upload sessions (API.md §4b): how long a session lives (default
+     * 3600 s; PORTICO_UPLOAD_SESSION_TTL_S). */
+    int upload_session_ttl_s;
     /* The gateway's public base URL ("http://127.0.0.1:8080"), without a
      * trailing '/': the base of the video result URLs handed to customers. */
     char public_url[512];
@@ -218,6 +221,57 @@ enum core_code core_create_video(struct core *c, const struct customer *cu, cons
 enum core_code core_get_video(struct core *c, const struct customer *cu, const char *id, struct video_task *out,
                               struct core_status *st);
 
+/* Upload sessions (API.md §4b), core/upload_session.c: the client PUTs
+ * large media straight to the blob store; CompleteUpload judges the stored
+ * bytes (reading only what it needs) before anything goes upstream. */
+#define CORE_SESSION_IMAGE_MAX_BYTES (30u * 1024 * 1024)  /* UPSTREAM.md "Media": images < 30 MB */
+#define CORE_SESSION_VIDEO_MAX_BYTES (200u * 1024 * 1024) /* "Media": video up to 200 MB (the wider source) */
+#define CORE_SESSION_AUDIO_MAX_BYTES (15u * 1024 * 1024)  /* "Media": audio mp3/wav < 15 MB */
+struct core_upload_request {
+    const char *group_id, *asset_type, *content_type, *name, *sha256; /* name, sha256: NULL for none */
+    int64_t content_length; /* -1: absent */
+};
+struct blob_put_target;
+struct core_upload_ticket {
+    char upload_id[IDS_MAX];
+    struct blob_put_target *put; /* the caller's; filled */
+    int64_t expire_ms;
+};
+/* CreateUploadSession: validates, holds a slot of the group's quota and
+ * signs the PUT. out->put must point at caller storage. */
+enum core_code core_create_upload_session(struct core *c, const struct customer *cu,
+                                          const struct core_upload_request *rq, struct core_upload_ticket *out,
+                                          struct core_status *st);
+/* The ticket of an existing session of the caller (a ClientToken repeat). */
+enum core_code core_upload_session_ticket(struct core *c, const struct customer *cu, const char *upload_id,
+                                          struct core_upload_ticket *out, struct core_status *st);
+/* CompleteUpload: judges the stored bytes and registers the asset; out is
+ * the Asset (Processing) with a freshly signed URL. */
+enum core_code core_complete_upload(struct core *c, const struct customer *cu, const char *upload_id,
+                                    struct asset *out, struct core_status *st);
+/* AbortUpload: ends the session, removes its bytes, releases its slot. */
+enum core_code core_abort_upload(struct core *c, const struct customer *cu, const char *upload_id,
+                                 struct core_status *st);
+/* The fs backend's PUT (api/media.c): the body streams to a staging file
+ * with its SHA-256 computed on the way; nothing is held in memory. */
+struct core_upload_put;
+/* Checks the signed URL and the request's Content-Length / Content-Type
+ * against what it signed, and claims the session (a second PUT, an expired
+ * or ended session, another length or type: refused, *out NULL). */
+enum core_code core_upload_put_open(struct core *c, const char *key, const char *expires, const char *length,
+                                    const char *signature, const char *content_type, uint64_t content_length,
+                                    struct core_upload_put **out, struct core_status *st);
+/* 0, or -1 once the body went past its declared length or the disk failed. */
+int core_upload_put_write(struct core_upload_put *p, const void *data, size_t n);
+/* The body is complete: commits it (exactly the declared length) and
+ * frees p. */
+enum core_code core_upload_put_finish(struct core_upload_put *p, struct core_status *st);
+/* The connection ended first: discards the bytes, reopens the session. */
+void core_upload_put_abort(struct core_upload_put *p);
+/* The reconciler's sweep, on every node: ends expired sessions (their
+ * bytes removed, their slots released), each exactly once. Returns how
+ * many it ended. */
+int core_sweep_upload_sessions(struct core *c);
 /* Video results are served by Portico itself, never by handing out the
  * upstream's URL (which names the upstream task): CORE_VIDEO_RESULT_PATH
  * <task id>?c=<customer>&exp=<unix>&sig=<hex HMAC-SHA256 with the media

@@ -455,6 +455,7 @@ static void *reconciler_main(void *arg)
     struct reconciler *rc = arg;
     struct core *c = rc->c;
     int64_t next_sweep = clock_mono_ms() + RECONCILE_SWEEP_MS;
+    int64_t next_sessions = 0; /* upload sessions: expiry sweep */
     int64_t backoff_ms = RECONCILE_RETRY_MS;
     pthread_mutex_lock(&rc->mu);
     while (!rc->stop) {
@@ -473,6 +474,13 @@ static void *reconciler_main(void *arg)
         backoff_ms = work_queue(rc) == 0 ? RECONCILE_RETRY_MS
                      : backoff_ms * 2 > RECONCILE_SWEEP_MS ? RECONCILE_SWEEP_MS
                                                            : backoff_ms * 2;
+        if (clock_mono_ms() >= next_sessions) {
+            /* Expired upload sessions lose their bytes and slot here, on
+             * every node; the store's lease lets exactly one take each. */
+            int64_t every = (int64_t)(c->cfg.upload_session_ttl_s > 0 ? c->cfg.upload_session_ttl_s : 3600) * 250;
+            next_sessions = clock_mono_ms() + (every < 500 ? 500 : every > 10000 ? 10000 : every);
+            core_sweep_upload_sessions(c);
+        }
         if (clock_mono_ms() >= next_sweep) {
             next_sweep = clock_mono_ms() + RECONCILE_SWEEP_MS;
             int64_t now = clock_wall_ms();

@@ -126,8 +126,9 @@ static enum MHD_Result send_response(struct req *r)
 {
     struct api_response *rs = &r->resp;
     struct MHD_Response *m;
+    int fd_body = rs->has_fd;
     if (rs->has_fd) {
-        m = MHD_create_response_from_fd64(rs->body_fd_size, rs->body_fd);
+        m = MHD_create_response_from_fd_at_offset64(rs->body_fd_size, rs->body_fd, rs->body_fd_offset);
         if (!m)
             return MHD_NO;
         rs->has_fd = 0; /* the response closes the fd */
@@ -146,6 +147,10 @@ static enum MHD_Result send_response(struct req *r)
 headers:
     MHD_add_response_header(m, "Content-Type", rs->content_type ? rs->content_type : "application/json");
     MHD_add_response_header(m, "X-Request-Id", r->request_id);
+    if (rs->content_range[0]) /* media downloads in parts */
+        MHD_add_response_header(m, "Content-Range", rs->content_range);
+    if (fd_body || rs->content_range[0])
+        MHD_add_response_header(m, "Accept-Ranges", "bytes");
     /* Every answer is what its Content-Type says; browsers must not guess. */
     MHD_add_response_header(m, "X-Content-Type-Options", "nosniff");
     if (r->close_after)
@@ -186,6 +191,7 @@ static void fill_request(struct req *r, struct MHD_Connection *conn, const char 
     r->ar.path = url;
     query_fields(r);
     r->ar.authorization = header(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    r->ar.range = header(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_RANGE);
     r->ar.request_id = r->request_id;
     r->ar.conn = conn;
 }

@@ -242,6 +242,14 @@ static const struct store_ops pg_ops = {
     .idem_complete = pg_idem_complete,
     .idem_release = pg_idem_release,
     .idem_expire = pg_idem_expire,
+    /* upload sessions */
+    .create_upload = pg_create_upload,
+    .get_upload = pg_get_upload,
+    .get_upload_by_key = pg_get_upload_by_key,
+    .upload_set_state = pg_upload_set_state,
+    .upload_begin_complete = pg_upload_begin_complete,
+    .upload_cancel_complete = pg_upload_cancel_complete,
+    .lease_expired_uploads = pg_lease_expired_uploads,
 };
 
 static int pg_env_int(const char *name, int def, int lo, int hi)

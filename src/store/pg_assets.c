@@ -77,8 +77,11 @@ enum store_result pg_reserve_asset(struct store *s, int64_t customer_id, const c
     struct pg_params q;
     pg_p_init(&q);
     pg_p_text(&q, group_id);
-    r = pg_exec(c, PG_ADHOC, "SELECT COUNT(*) FROM assets WHERE group_id = $1 AND state IN (0, 1)", &q, &res,
-                "reserve_asset count");
+    /* upload sessions holding a slot count too (pg_uploads.c) */
+    r = pg_exec(c, PG_ADHOC,
+                "SELECT (SELECT COUNT(*) FROM assets WHERE group_id = $1 AND state IN (0, 1))"
+                " + (SELECT COUNT(*) FROM upload_sessions WHERE group_id = $1 AND state IN (0, 1, 2))",
+                &q, &res, "reserve_asset count");
     if (r != STORE_OK)
         goto end;
     int64_t count = pg_col_i64(res, 0, 0);

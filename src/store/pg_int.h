@@ -221,4 +221,16 @@ static inline struct pg_store *pg_of(struct store *s)
     return (struct pg_store *)s->impl;
 }
 
+/* upload sessions (pg_uploads.c) */
+enum store_result pg_create_upload(struct store *s, const struct upload_session *u, int max_assets, int64_t now_ms);
+enum store_result pg_get_upload(struct store *s, int64_t customer_id, const char *id, struct upload_session *out);
+enum store_result pg_get_upload_by_key(struct store *s, const char *blob_key, struct upload_session *out);
+enum store_result pg_upload_set_state(struct store *s, const char *id, int from_mask, int to, int64_t now_ms,
+                                      const struct upload_change *ch);
+enum store_result pg_upload_begin_complete(struct store *s, int64_t customer_id, const char *id, int from_mask,
+                                           const char *url, const char *tag, int64_t now_ms, int64_t *handle);
+enum store_result pg_upload_cancel_complete(struct store *s, const char *id, int64_t handle, int to, int64_t now_ms);
+enum store_result pg_lease_expired_uploads(struct store *s, int64_t now_ms, int64_t expired_before_ms,
+                                           int64_t lease_ms, size_t limit, struct upload_session_list *out);
+
 #endif

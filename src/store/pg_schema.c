@@ -145,6 +145,28 @@ static const char *const pg_steps[] = {
     "ALTER TABLE validate_sessions ADD COLUMN polls INTEGER NOT NULL DEFAULT 0;"
     "UPDATE validate_sessions SET state = 1 WHERE group_id IS NOT NULL;"
     "CREATE INDEX validate_sessions_due ON validate_sessions(next_poll_ms) WHERE state = 0;",
+    /* 7 (issue 15): upload sessions (API.md §4b), as sqlite_schema.c's
+     * step. Self-contained: renumber freely. */
+    "CREATE TABLE upload_sessions ("
+    "  id TEXT PRIMARY KEY,"
+    "  customer_id BIGINT NOT NULL REFERENCES customers(id),"
+    "  group_id TEXT NOT NULL,"
+    "  asset_type TEXT NOT NULL,"
+    "  name TEXT NOT NULL DEFAULT '',"
+    "  content_type TEXT NOT NULL,"
+    "  content_length BIGINT NOT NULL,"
+    "  sha256 TEXT NOT NULL DEFAULT '',"
+    "  put_sha256 TEXT NOT NULL DEFAULT '',"
+    "  blob_key TEXT NOT NULL UNIQUE,"
+    "  state INTEGER NOT NULL DEFAULT 0,"
+    "  expire_ms BIGINT NOT NULL,"
+    "  lease_ms BIGINT NOT NULL DEFAULT 0,"
+    "  asset_id TEXT,"
+    "  create_ms BIGINT NOT NULL,"
+    "  update_ms BIGINT NOT NULL"
+    ");"
+    "CREATE INDEX upload_sessions_group ON upload_sessions(group_id, state);"
+    "CREATE INDEX upload_sessions_expiry ON upload_sessions(expire_ms) WHERE state IN (0, 1, 2, 5);",
 };
 
 #define PG_N_STEPS ((int)(sizeof pg_steps / sizeof pg_steps[0]))

@@ -305,6 +305,14 @@ static const struct store_ops sq_ops = {
     .idem_complete = sq_idem_complete,
     .idem_release = sq_idem_release,
     .idem_expire = sq_idem_expire,
+    /* upload sessions */
+    .create_upload = sq_create_upload,
+    .get_upload = sq_get_upload,
+    .get_upload_by_key = sq_get_upload_by_key,
+    .upload_set_state = sq_upload_set_state,
+    .upload_begin_complete = sq_upload_begin_complete,
+    .upload_cancel_complete = sq_upload_cancel_complete,
+    .lease_expired_uploads = sq_lease_expired_uploads,
 };
 
 /* Switches the file to WAL (persistent, so later connections inherit it). */

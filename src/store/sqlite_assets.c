@@ -76,7 +76,9 @@ enum store_result sq_reserve_asset(struct store *s, int64_t customer_id, const c
     if (r != STORE_OK)
         goto end;
     st = sq_stmt(c, SQ_COUNT_ASSETS_IN_GROUP,
-                 "SELECT COUNT(*) FROM assets WHERE group_id = ?1 AND state IN (0, 1)");
+                 "SELECT (SELECT COUNT(*) FROM assets WHERE group_id = ?1 AND state IN (0, 1))"
+                 /* upload sessions holding a slot (sqlite_uploads.c) */
+                 " + (SELECT COUNT(*) FROM upload_sessions WHERE group_id = ?1 AND state IN (0, 1, 2))");
     if (!st) {
         r = STORE_ERROR;
         goto end;

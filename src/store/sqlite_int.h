@@ -216,6 +216,18 @@ enum store_result sq_idem_complete(struct store *s, int64_t customer_id, const c
 enum store_result sq_idem_release(struct store *s, int64_t customer_id, const char *token);
 enum store_result sq_idem_expire(struct store *s, int64_t before_ms, int *n_out);
 
+/* upload sessions (sqlite_uploads.c) */
+enum store_result sq_create_upload(struct store *s, const struct upload_session *u, int max_assets, int64_t now_ms);
+enum store_result sq_get_upload(struct store *s, int64_t customer_id, const char *id, struct upload_session *out);
+enum store_result sq_get_upload_by_key(struct store *s, const char *blob_key, struct upload_session *out);
+enum store_result sq_upload_set_state(struct store *s, const char *id, int from_mask, int to, int64_t now_ms,
+                                      const struct upload_change *ch);
+enum store_result sq_upload_begin_complete(struct store *s, int64_t customer_id, const char *id, int from_mask,
+                                           const char *url, const char *tag, int64_t now_ms, int64_t *handle);
+enum store_result sq_upload_cancel_complete(struct store *s, const char *id, int64_t handle, int to, int64_t now_ms);
+enum store_result sq_lease_expired_uploads(struct store *s, int64_t now_ms, int64_t expired_before_ms,
+                                           int64_t lease_ms, size_t limit, struct upload_session_list *out);
+
 static inline struct sq_store *sq_of(struct store *s)
 {
     return (struct sq_store *)s->impl;

@@ -139,6 +139,30 @@ static const char *const sq_steps[] = {
     "ALTER TABLE validate_sessions ADD COLUMN polls INTEGER NOT NULL DEFAULT 0;"
     "UPDATE validate_sessions SET state = 1 WHERE group_id IS NOT NULL;"
     "CREATE INDEX validate_sessions_due ON validate_sessions(next_poll_ms) WHERE state = 0;",
+    /* 7 (issue 15): upload sessions (API.md §4b). state: 0 open, 1 a PUT
+     * streaming in, 2 uploaded, 3 completing, 4 completed, 5 ending (its
+     * bytes being removed, leased until lease_ms), 6 ended. States 0-2 hold
+     * a slot of the group's asset quota. Self-contained: renumber freely. */
+    "CREATE TABLE upload_sessions ("
+    "  id TEXT PRIMARY KEY,"
+    "  customer_id INTEGER NOT NULL REFERENCES customers(id),"
+    "  group_id TEXT NOT NULL,"
+    "  asset_type TEXT NOT NULL,"
+    "  name TEXT NOT NULL DEFAULT '',"
+    "  content_type TEXT NOT NULL,"
+    "  content_length INTEGER NOT NULL,"
+    "  sha256 TEXT NOT NULL DEFAULT '',"
+    "  put_sha256 TEXT NOT NULL DEFAULT '',"
+    "  blob_key TEXT NOT NULL UNIQUE,"
+    "  state INTEGER NOT NULL DEFAULT 0,"
+    "  expire_ms INTEGER NOT NULL,"
+    "  lease_ms INTEGER NOT NULL DEFAULT 0,"
+    "  asset_id TEXT,"
+    "  create_ms INTEGER NOT NULL,"
+    "  update_ms INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX upload_sessions_group ON upload_sessions(group_id, state);"
+    "CREATE INDEX upload_sessions_expiry ON upload_sessions(expire_ms) WHERE state IN (0, 1, 2, 5);",
 };
 
 #define SQ_N_STEPS ((int)(sizeof sq_steps / sizeof sq_steps[0]))

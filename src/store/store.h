@@ -206,6 +206,56 @@ enum store_idem {
 #define STORE_IDEM_HASH_MAX 65   /* hex SHA-256 */
 #define STORE_IDEM_RESULT_MAX 256
 
+/* upload sessions (API.md §4b): a client sends large media straight to
+ * the blob store; the session holds one slot of its group's asset quota
+ * while it is OPEN, UPLOADING or UPLOADED (reserve_asset counts those too). */
+enum store_upload_state {
+    STORE_UPLOAD_OPEN = 0,       /* created; no bytes known yet (S3 bytes may be there) */
+    STORE_UPLOAD_UPLOADING = 1,  /* fs: a PUT is streaming in */
+    STORE_UPLOAD_UPLOADED = 2,   /* fs: the PUT's bytes are committed (put_sha256 set) */
+    STORE_UPLOAD_COMPLETING = 3, /* CompleteUpload holds it: the slot moved to a pending asset row */
+    STORE_UPLOAD_COMPLETED = 4,  /* the asset exists (asset_id) */
+    STORE_UPLOAD_ENDING = 5,     /* aborted, expired or refused: its bytes are being removed (leased) */
+    STORE_UPLOAD_ENDED = 6,      /* its bytes are gone */
+};
+#define STORE_UPLOAD_MASK(st) (1 << (st))
+#define STORE_UPLOAD_HOLDING                                                                                   \
+    (STORE_UPLOAD_MASK(STORE_UPLOAD_OPEN) | STORE_UPLOAD_MASK(STORE_UPLOAD_UPLOADING) |                         \
+     STORE_UPLOAD_MASK(STORE_UPLOAD_UPLOADED))
+#define STORE_CONTENT_TYPE_MAX 64
+#define STORE_SHA256_MAX 65
+
+struct upload_session {
+    char id[IDS_MAX]; /* UploadId */
+    int64_t customer_id;
+    char group_id[IDS_MAX];
+    char asset_type[8]; /* "Image", "Video", "Audio" */
+    char name[STORE_NAME_MAX];
+    char content_type[STORE_CONTENT_TYPE_MAX];
+    uint64_t content_length;
+    char sha256[STORE_SHA256_MAX];     /* the client's, lower-case hex; "" when not given */
+    char put_sha256[STORE_SHA256_MAX]; /* fs: the bytes' own, hashed while streaming in */
+    char blob_key[128];
+    int state; /* enum store_upload_state */
+    int64_t expire_ms;
+    int64_t lease_ms;     /* ENDING: when another node may take over removing its bytes */
+    char asset_id[IDS_MAX]; /* COMPLETED */
+    int64_t create_ms, update_ms;
+};
+
+struct upload_session_list {
+    struct upload_session *items; /* malloc'd; free(list.items) */
+    size_t n;
+};
+
+/* What upload_set_state writes besides the state; 0 / NULL: unchanged. */
+struct upload_change {
+    int64_t live_at_ms;     /* only if expire_ms > live_at_ms (not expired at that time) */
+    const char *put_sha256;
+    const char *asset_id;
+    int64_t lease_ms;
+};
+
 struct store;
 
 struct store_ops {
@@ -381,6 +431,40 @@ struct store_ops {
     enum store_result (*idem_release)(struct store *s, int64_t customer_id, const char *token);
     /* Deletes rows created before before_ms; *n_out (may be NULL) gets how many. */
     enum store_result (*idem_expire)(struct store *s, int64_t before_ms, int *n_out);
+
+    /* upload sessions (API.md §4b) */
+    /* Records u (state OPEN) if the group is a live group of u->customer_id
+     * (else NOT_FOUND) and its live and pending assets plus its holding
+     * sessions are fewer than max_assets (else QUOTA), in one transaction. */
+    enum store_result (*create_upload)(struct store *s, const struct upload_session *u, int max_assets, int64_t now_ms);
+    /* NOT_FOUND for an unknown id and for another customer's session. */
+    enum store_result (*get_upload)(struct store *s, int64_t customer_id, const char *id, struct upload_session *out);
+    /* The session whose bytes go to blob_key (fs PUT URLs name the key). */
+    enum store_result (*get_upload_by_key)(struct store *s, const char *blob_key, struct upload_session *out);
+    /* Moves session id from any state in from_mask (STORE_UPLOAD_MASK bits)
+     * to state `to`, writing what ch names; NOT_FOUND when no row was in
+     * such a state (or it had expired by ch->live_at_ms). */
+    enum store_result (*upload_set_state)(struct store *s, const char *id, int from_mask, int to, int64_t now_ms,
+                                          const struct upload_change *ch);
+    /* CompleteUpload, in one transaction: the customer's session in a state
+     * of from_mask and not expired at now_ms (else NOT_FOUND / CONFLICT),
+     * its group live (else NOT_FOUND); inserts a pending asset row (as
+     * reserve_asset, without a quota check: the session's slot moves to
+     * it, with the reconciliation tag) and sets the session COMPLETING.
+     * *handle: the asset row's. */
+    enum store_result (*upload_begin_complete)(struct store *s, int64_t customer_id, const char *id, int from_mask,
+                                               const char *url, const char *tag, int64_t now_ms, int64_t *handle);
+    /* Undoes upload_begin_complete in one transaction: drops the pending
+     * asset row (handle) and sets the session back to state `to`. */
+    enum store_result (*upload_cancel_complete)(struct store *s, const char *id, int64_t handle, int to,
+                                                int64_t now_ms);
+    /* Expiry, shared by every node: atomically takes up to limit sessions
+     * that hold a slot and expired at or before expired_before_ms, or that
+     * are ENDING with a lapsed lease, skipping rows another node takes at
+     * this moment, and sets them ENDING with lease_ms = now_ms + lease_ms.
+     * The caller removes their bytes and sets them ENDED. */
+    enum store_result (*lease_expired_uploads)(struct store *s, int64_t now_ms, int64_t expired_before_ms,
+                                               int64_t lease_ms, size_t limit, struct upload_session_list *out);
 };
 
 struct store {

@@ -73,3 +73,32 @@ int crypto_random(void *out, size_t len)
 {
     return RAND_bytes(out, (int)len) == 1 ? 0 : -1;
 }
+
+struct crypto_sha256_stream *crypto_sha256_begin(void)
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (ctx && EVP_DigestInit_ex(ctx, sha256(), NULL) != 1) {
+        EVP_MD_CTX_free(ctx);
+        ctx = NULL;
+    }
+    return (struct crypto_sha256_stream *)ctx;
+}
+
+void crypto_sha256_update(struct crypto_sha256_stream *s, const void *p, size_t n)
+{
+    EVP_DigestUpdate((EVP_MD_CTX *)s, p, n);
+}
+
+void crypto_sha256_end(struct crypto_sha256_stream *s, char out[65])
+{
+    uint8_t d[32];
+    unsigned int n = 32;
+    EVP_DigestFinal_ex((EVP_MD_CTX *)s, d, &n);
+    crypto_hex(d, 32, out);
+    EVP_MD_CTX_free((EVP_MD_CTX *)s);
+}
+
+void crypto_sha256_free(struct crypto_sha256_stream *s)
+{
+    EVP_MD_CTX_free((EVP_MD_CTX *)s);
+}

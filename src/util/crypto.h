@@ -18,4 +18,13 @@ int crypto_equal(const void *a, const void *b, size_t len);
 /* Fills out with cryptographically secure random bytes; 0 on success. */
 int crypto_random(void *out, size_t len);
 
+/* SHA-256 over bytes that arrive in pieces (a streamed upload). begin
+ * returns NULL when out of memory; end writes the hex digest and frees. */
+struct crypto_sha256_stream;
+struct crypto_sha256_stream *crypto_sha256_begin(void);
+void crypto_sha256_update(struct crypto_sha256_stream *s, const void *p, size_t n);
+void crypto_sha256_end(struct crypto_sha256_stream *s, char out[65]);
+/* Frees without a digest; NULL-safe. */
+void crypto_sha256_free(struct crypto_sha256_stream *s);
+
 #endif

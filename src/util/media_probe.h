@@ -29,6 +29,13 @@ struct media_av_info {
     double fps;                /* video: frames per second of that track; 0 if unknown */
     int sample_rate, channels; /* audio, or a video's first audio track; 0 if none */
     uint64_t bytes_read;       /* what the probe read in all (stays small: tests and bench check it) */
+    /* Added with the implementation (issue 15): */
+    int rotation;              /* MP4/MOV: the quarter turns (0, 90, 180, 270 clockwise) a player
+                                * applies to width x height, from the video tkhd matrix */
+    char video_codec[5];       /* MP4/MOV: the sample entry's four-character code ("avc1",
+                                * "hvc1", "mp4v", "apcn", ...); "" otherwise */
+    char audio_codec[5];       /* MP4/MOV: likewise ("mp4a", "lpcm", ...); MP3: "mp1", "mp2" or
+                                * "mp3" by layer; WAV: "" */
 };
 
 #define MEDIA_PROBE_UNSUPPORTED (-1) /* not MP4, MOV, MP3 or WAV */
@@ -36,7 +43,11 @@ struct media_av_info {
 #define MEDIA_PROBE_IO (-3)          /* read_at failed */
 #define MEDIA_PROBE_MAX_READ (8u * 1024 * 1024)
 
-/* 0 with out filled, or one of the MEDIA_PROBE_* codes above. */
+/* 0 with out filled, or one of the MEDIA_PROBE_* codes above; on an error
+ * out holds only type (the sniffed one, MEDIA_UNKNOWN if unsupported) and
+ * bytes_read. A moov box over 4 MiB, or a file that would need more than
+ * MEDIA_PROBE_MAX_READ bytes read, is CORRUPT. See media_probe.c for what
+ * each format's fields are measured from. */
 int media_probe_av(const struct media_source *src, struct media_av_info *out);
 
 #endif

@@ -701,7 +701,7 @@ struct want {
     const char *name, *args;
     enum media_type type;
     int w, h;
-    double fps;
+    double fps; /* within 0.05; negative: within 0.5 of its opposite */
     int64_t ms;
     int rate, ch;
 };
@@ -716,7 +716,7 @@ static void check_made(const struct want *x)
     }
     int rc = probe_file(path, &info, NULL);
     int ok = rc == 0 && info.type == x->type && info.width == x->w && info.height == x->h &&
-             fabs(info.fps - x->fps) <= 0.05 && llabs(info.duration_ms - x->ms) <= 50 &&
+             (x->fps >= 0 ? fabs(info.fps - x->fps) <= 0.05 : fabs(info.fps + x->fps) <= 0.5) && llabs(info.duration_ms - x->ms) <= 50 &&
              info.sample_rate == x->rate && info.channels == x->ch && info.bytes_read < 256 * 1024;
     if (!ok || getenv("PROBE_VERBOSE"))
         fprintf(stderr,
@@ -755,6 +755,27 @@ static void test_mp4_and_mov_made_by_ffmpeg(void)
                    "-c:v libx264 -preset ultrafast -c:a aac",
          MEDIA_MP4, 320, 240, 25, 2500, 48000, 2},
         {"audio.m4a", SINE("3") " -ac 2 -c:a aac", MEDIA_MP4, 0, 0, 0, 3000, 44100, 2},
+        /* fragmented: timing in moof/trun (and trex defaults), none in stts */
+        {"frag.mp4", TESTSRC("320x240", "30", "3") " -c:v libx264 -preset ultrafast -g 30 "
+                     "-movflags frag_keyframe+empty_moov",
+         MEDIA_MP4, 320, 240, 30, 3000, 0, 0},
+        {"frag-dbm.mp4", TESTSRC("640x360", "60", "2") " -c:v libx264 -preset ultrafast -g 30 "
+                         "-movflags frag_keyframe+empty_moov+default_base_moof",
+         MEDIA_MP4, 640, 360, 60, 2000, 0, 0},
+        /* with AAC the video's last fragment runs on to the audio's end: ffprobe says
+         * avg_frame_rate 29.77 over 3.023 s too */
+        {"frag-av.mp4", TESTSRC("320x240", "30", "3") " " SINE("3") " -c:v libx264 -preset ultrafast -g 30 "
+                        "-c:a aac -movflags frag_keyframe+empty_moov",
+         MEDIA_MP4, 320, 240, -30, 3000, 44100, 1},
+        /* mono AAC: the sample entry says 2 channels, esds's AudioSpecificConfig 1 */
+        {"mono.m4a", SINE("2") " -c:a aac", MEDIA_MP4, 0, 0, 0, 2000, 44100, 1},
+        {"mono-aac.mov", SINE("2") " -c:a aac", MEDIA_MOV, 0, 0, 0, 2000, 44100, 1},
+        {"51.m4a", "-f lavfi -i sine=sample_rate=48000:duration=2 -ac 6 -c:a aac", MEDIA_MP4, 0, 0, 0, 2000, 48000,
+         6},
+        /* fragments after a moov that holds the first samples itself */
+        {"frag-moov.mp4", TESTSRC("320x240", "25", "4") " -c:v libx264 -preset ultrafast -g 25 "
+                          "-movflags frag_keyframe",
+         MEDIA_MP4, 320, 240, 25, 4000, 0, 0},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
         check_made(&rows[i]);
@@ -841,6 +862,7 @@ static void test_truncated_files(void)
     check_cuts("720p25-fast.mp4", 1);
     check_cuts("av.mov", 1);
     check_cuts("audio.m4a", 1);
+    check_cuts("frag-av.mp4", 1);
     check_cuts("stereo.wav", 1);
     check_cuts("cbr.mp3", 0); /* an MP3 is a stream: a short one may still play */
     check_cuts("vbr.mp3", 0);

@@ -386,7 +386,11 @@ def trak(video, v1=False, rotation=0, frames=50, stco_at=0):
     if video:
         entry = box(b"avc1", b"\0" * 6 + b"\0\1" + b"\0" * 16 + struct.pack(">HH", 1280, 720) + b"\0" * 50)
     else:
-        entry = box(b"mp4a", b"\0" * 6 + b"\0\1" + b"\0" * 8 + struct.pack(">HHII", 2, 16, 0, 48000 << 16))
+        # esds: ES_Descriptor > DecoderConfigDescriptor (AAC) > AudioSpecificConfig (LC, 48 kHz, mono)
+        dsi = b"\x05\x02\x11\x88"
+        dcd = b"\x04" + bytes([13 + len(dsi)]) + b"\x40\x15" + b"\0" * 11 + dsi
+        esds = full(b"esds", 0, b"\x03" + bytes([3 + len(dcd)]) + b"\0\1\0" + dcd)
+        entry = box(b"mp4a", b"\0" * 6 + b"\0\1" + b"\0" * 8 + struct.pack(">HHII", 2, 16, 0, 48000 << 16) + esds)
     stbl = box(b"stbl", full(b"stsd", 0, struct.pack(">I", 1) + entry) +
                full(b"stts", 0, struct.pack(">III", 1, frames, delta)) +
                full(b"stsc", 0, struct.pack(">IIII", 1, 1, frames, 1)) +
@@ -429,6 +433,24 @@ def mp3_frame(tag=None, frames=20, nbytes=0):
     return bytes(f)
 
 
+def fmp4():
+    """A fragmented MP4: an empty moov with mvex/trex, then moof + mdat twice."""
+    ftyp = box(b"ftyp", b"iso5\0\0\2\0iso5iso6mp41")
+    mvex = box(b"mvex", full(b"mehd", 0, struct.pack(">I", 0)) +
+               full(b"trex", 0, struct.pack(">IIIII", 1, 1, 512, 0, 0)))
+    moov = box(b"moov", full(b"mvhd", 0, struct.pack(">IIII", 0, 0, 1000, 0) + b"\0" * 80) +
+               trak(True, frames=0) + mvex)
+    out = ftyp + moov
+    for seq in (1, 2):
+        tfhd = full(b"tfhd", 0, struct.pack(">I", 1)) if seq == 1 else \
+            box(b"tfhd", struct.pack(">II", 0x020008, 1) + struct.pack(">I", 512))
+        trun = box(b"trun", struct.pack(">III", 0x000301, 3, 0) + struct.pack(">6I", 512, 4, 512, 4, 512, 4)) \
+            if seq == 1 else box(b"trun", struct.pack(">II", 0x000200, 3) + struct.pack(">3I", 4, 4, 4))
+        out += box(b"moof", full(b"mfhd", 0, struct.pack(">I", seq)) + box(b"traf", tfhd + trun))
+        out += box(b"mdat", b"\0" * 12)
+    return out
+
+
 def media_probe_seeds():
     for v1 in (False, True):
         for last in (False, True):
@@ -436,6 +458,7 @@ def media_probe_seeds():
     put("media_probe", mp4(audio=False, rotation=90))
     put("media_probe", mp4(brand=b"qt  ", moov_last=True))
     put("media_probe", mp4(audio=False)[:300])  # cut short
+    put("media_probe", fmp4())
     put("media_probe", wav())
     put("media_probe", wav(1, 8000, 8, 0.1, extra=b"LIST\x05\0\0\0INFOx\0"))
     put("media_probe", b"ID3\4\0\0\0\0\0\x20" + b"\0" * 32 + mp3_frame(b"Xing", 5, 6 * 417) + mp3_frame() * 5)

@@ -30,6 +30,9 @@
  * and one mdat per fragment. Each costs one 16-byte read. */
 #define TOP_BOXES_MAX 8192
 #define WAV_CHUNKS_MAX 512
+/* Audio above this many samples a second is nonsense, not hi-res (768 kHz
+ * is the highest in use); it also keeps the rate inside an int. */
+#define RATE_MAX 10000000u
 /* A fragment's moof is read whole when smaller than this (hundreds of
  * bytes in practice: 16 per sample at most). */
 #define MOOF_MAX (1u << 20)
@@ -487,7 +490,7 @@ static int audio_entry(const struct box *e, uint32_t ts, int *rate, int *ch)
         double d;
         memcpy(&d, &bits, sizeof d);
         c = be32(e->p + 40);
-        r = d >= 1 && d <= 1e7 ? (uint32_t)d : 0;
+        r = d >= 1 && d <= RATE_MAX ? (uint32_t)d : 0;
     }
     if (r == 0)
         r = ts;
@@ -496,7 +499,7 @@ static int audio_entry(const struct box *e, uint32_t ts, int *rate, int *ch)
         if (k > 0)
             c = (uint32_t)k;
     }
-    if (c == 0 || c > 255 || r == 0 || r > 10000000)
+    if (c == 0 || c > 255 || r == 0 || r > RATE_MAX)
         return CORRUPT;
     *rate = (int)r;
     *ch = (int)c;
@@ -862,7 +865,7 @@ static int wav_probe(struct probe *pr, struct media_av_info *out)
             rate = le32(fmt + 4);
             byte_rate = le32(fmt + 8);
             align = le16(fmt + 12);
-            if (channels == 0 || rate == 0 || byte_rate == 0)
+            if (channels == 0 || rate == 0 || rate > RATE_MAX || byte_rate == 0)
                 return CORRUPT;
             have_fmt = 1;
         } else if (id == FOURCC('f', 'a', 'c', 't') && n >= 4) {

@@ -535,6 +535,7 @@ static void test_wav_built_by_hand(void)
     } rows[] = {
         {"channels 0", "fmt ", 10, 16000u << 16},
         {"rate 0", "fmt ", 12, 0},
+        {"rate beyond an int (found by fuzz_media_probe)", "fmt ", 12, 0xB2003E80},
         {"byte rate 0", "fmt ", 16, 0},
         {"data past the end", "data", 4, 1000000},
         {"fmt shorter than 16", "fmt ", 4, 12},

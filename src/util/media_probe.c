@@ -9,7 +9,9 @@
  * contain itself cannot loop.
  *
  * Sources: ISO/IEC 14496-12 (ISO base media file format: box header,
- * mvhd, tkhd, mdhd, hdlr, stsd, stts, mvex/mehd), Apple's QuickTime File
+ * mvhd, tkhd, mdhd, hdlr, stsd, stts, stsc, stsz, stco/co64, and for
+ * fragmented files mvex/mehd/trex, moof/traf/tfhd/trun), ISO/IEC 14496-1
+ * and 14496-3 (esds descriptors, AudioSpecificConfig), Apple's QuickTime File
  * Format (the same atoms, the sound sample description v1/v2), Microsoft's
  * RIFF WAVE (fmt, fact, data chunks), ISO/IEC 11172-3 and 13818-3 (MPEG
  * audio frame header), the Xing/Info and LAME tags, Fraunhofer's VBRI

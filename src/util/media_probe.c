@@ -9,7 +9,9 @@
  * contain itself cannot loop.
  *
  * Sources: ISO/IEC 14496-12 (ISO base media file format: box header,
- * mvhd, tkhd, mdhd, hdlr, stsd, stts, mvex/mehd), Apple's QuickTime File
+ * mvhd, tkhd, mdhd, hdlr, stsd, stts, stsc, stsz, stco/co64, and for
+ * fragmented files mvex/mehd/trex, moof/traf/tfhd/trun), ISO/IEC 14496-1
+ * and 14496-3 (esds descriptors, AudioSpecificConfig), Apple's QuickTime File
  * Format (the same atoms, the sound sample description v1/v2), Microsoft's
  * RIFF WAVE (fmt, fact, data chunks), ISO/IEC 11172-3 and 13818-3 (MPEG
  * audio frame header), the Xing/Info and LAME tags, Fraunhofer's VBRI
@@ -30,6 +32,13 @@
  * and one mdat per fragment. Each costs one 16-byte read. */
 #define TOP_BOXES_MAX 8192
 #define WAV_CHUNKS_MAX 512
+/* Audio above this many samples a second is nonsense, not hi-res (768 kHz
+ * is the highest in use); it also keeps the rate inside an int. */
+#define RATE_MAX 10000000u
+/* A fragment's moof is read whole when smaller than this (hundreds of
+ * bytes in practice: 16 per sample at most). */
+#define MOOF_MAX (1u << 20)
+#define FRAG_TRACKS 8
 /* How far past the ID3v2 tag an MP3's first frame is looked for. */
 #define MP3_SCAN 65536
 #define MP3_FRAME_MAX 2048 /* the longest frame: layer II, 384 kbit/s at 32 kHz, 1729 bytes */
@@ -153,6 +162,7 @@ static int box_find(const struct box *in, uint32_t t, struct box *out)
 }
 
 struct track {
+    uint32_t id;             /* tkhd track_ID */
     uint32_t handler;        /* hdlr handler_type: 'vide', 'soun', ... */
     uint32_t ts;             /* mdhd timescale (0: no mdhd) */
     uint64_t dur;            /* mdhd duration in ts units (0: unknown) */
@@ -180,6 +190,7 @@ static int parse_tkhd(const struct box *b, struct track *t)
     size_t m = b->p[0] == 1 ? 52 : 40; /* the matrix */
     if (b->n < m + 44)
         return CORRUPT;
+    t->id = be32(b->p + (b->p[0] == 1 ? 20 : 12));
     const uint8_t *x = b->p + m;
     /* the picture's turn on display from the matrix {a b u, c d v, x y w}:
      * (a, b, c, d) in 16.16 is (0, 1, -1, 0) for a quarter turn clockwise */
@@ -387,6 +398,89 @@ static int video_entry(const struct box *e, int *w, int *h)
  * QuickTime v2 description keeps the rate as a float64 at 32 and the
  * channels at 40. A rate of 0 (or above 65535 Hz, which 16.16 cannot hold)
  * falls back to the media timescale, which writers set to the rate. */
+/* An MPEG-4 descriptor (14496-1 8.3.3): tag(1), size in 1-4 bytes of 7
+ * bits (the top bit says another follows). Its body in [*body, *end)
+ * within n; 0 or -1. */
+static int es_descriptor(const uint8_t *p, size_t n, size_t at, uint8_t tag, size_t *body, size_t *end)
+{
+    if (!in_has(n, at, 1) || p[at] != tag)
+        return -1;
+    size_t len = 0, i = at + 1;
+    for (int k = 0; k < 4; k++, i++) {
+        if (!in_has(n, i, 1))
+            return -1;
+        len = len << 7 | (p[i] & 0x7F);
+        if (!(p[i] & 0x80))
+            break;
+    }
+    i++;
+    if (!in_has(n, i, len))
+        return -1;
+    *body = i;
+    *end = i + len;
+    return 0;
+}
+
+/* The channels of an AAC track from esds (version/flags(4), then an
+ * ES_Descriptor: ES_ID(2), flags(1) and what they announce, then a
+ * DecoderConfigDescriptor: objectTypeIndication(1) streamType(1)
+ * bufferSizeDB(3) maxBitrate(4) avgBitrate(4), then DecoderSpecificInfo
+ * holding the AudioSpecificConfig of 14496-3 1.6.2.1: audioObjectType(5, 6
+ * more if 31), samplingFrequencyIndex(4, 24 more if 15),
+ * channelConfiguration(4)). MP4 writers leave the sample entry's
+ * channelcount at 2 for mono AAC; this is what a decoder outputs. 0 when
+ * absent or not understood (configuration 0: a program config element). */
+static int esds_channels(const struct box *esds)
+{
+    const uint8_t *p = esds->p;
+    size_t n = esds->n, b, e, db, de, sb, se;
+    if (es_descriptor(p, n, 4, 0x03, &b, &e) != 0 || !in_has(e, b, 3))
+        return 0;
+    uint8_t fl = p[b + 2];
+    b += 3 + (fl & 0x80 ? 2 : 0) + (fl & 0x20 ? 2 : 0);
+    if (fl & 0x40) {
+        if (!in_has(e, b, 1))
+            return 0;
+        b += 1 + p[b];
+    }
+    if (es_descriptor(p, e, b, 0x04, &db, &de) != 0 || !in_has(de, db, 13))
+        return 0;
+    uint8_t oti = p[db];
+    if (oti != 0x40 && (oti < 0x66 || oti > 0x68))
+        return 0;
+    if (es_descriptor(p, de, db + 13, 0x05, &sb, &se) != 0 || !in_has(se, sb, 2))
+        return 0;
+    /* read the bit fields MSB first */
+    uint64_t bits = 0;
+    size_t have = se - sb < 8 ? se - sb : 8;
+    for (size_t i = 0; i < 8; i++)
+        bits = bits << 8 | (i < have ? p[sb + i] : 0);
+    int used = 5;
+    if ((bits >> 59) == 31)
+        used += 6;
+    int sfi = (int)(bits >> (60 - used)) & 15;
+    used += 4 + (sfi == 15 ? 24 : 0);
+    if ((size_t)(used + 4) > have * 8)
+        return 0;
+    int cfg = (int)(bits >> (60 - used)) & 15;
+    return cfg >= 1 && cfg <= 6 ? cfg : cfg == 7 ? 8 : 0;
+}
+
+/* esds among the sample entry's child boxes (after the fields: 28 bytes in
+ * v0, 44 in QuickTime v1, 64 in v2), or inside QuickTime's wave box. */
+static int entry_aac_channels(const struct box *e, uint32_t version)
+{
+    size_t pos = version == 1 ? 44 : version == 2 ? 64 : 28;
+    struct box b, in;
+    while (box_next(e->p, e->n, &pos, &b) == 1) {
+        if (b.type == FOURCC('e', 's', 'd', 's'))
+            return esds_channels(&b);
+        if (b.type == FOURCC('w', 'a', 'v', 'e') && box_find(&b, FOURCC('e', 's', 'd', 's'), &in) == 1)
+            return esds_channels(&in);
+    }
+    return 0;
+}
+
 static int audio_entry(const struct box *e, uint32_t ts, int *rate, int *ch)
 {
     if (e->n < 28)
@@ -398,24 +492,153 @@ static int audio_entry(const struct box *e, uint32_t ts, int *rate, int *ch)
         double d;
         memcpy(&d, &bits, sizeof d);
         c = be32(e->p + 40);
-        r = d >= 1 && d <= 1e7 ? (uint32_t)d : 0;
+        r = d >= 1 && d <= RATE_MAX ? (uint32_t)d : 0;
     }
     if (r == 0)
         r = ts;
-    if (c == 0 || c > 255 || r == 0 || r > 10000000)
+    if (e->type == FOURCC('m', 'p', '4', 'a')) {
+        int k = entry_aac_channels(e, version);
+        if (k > 0)
+            c = (uint32_t)k;
+    }
+    if (c == 0 || c > 255 || r == 0 || r > RATE_MAX)
         return CORRUPT;
     *rate = (int)r;
     *ch = (int)c;
     return 0;
 }
 
-static int bmff_moov(const uint8_t *p, size_t n, uint64_t file_size, struct media_av_info *out)
+/* ---- movie fragments (14496-12 8.8: moof/traf/tfhd/trun, moov/mvex/trex):
+ * a fragmented file (fMP4: Safari's MediaRecorder, -movflags frag_keyframe)
+ * keeps its samples' timing in a moof before each mdat, not in stts. ---- */
+
+struct frag_sum {
+    uint32_t track_id;
+    uint64_t samples;
+    uint64_t dur;         /* the durations stated in trun or tfhd */
+    uint64_t by_default;  /* samples whose duration is trex's default */
+};
+
+struct frags {
+    struct frag_sum t[FRAG_TRACKS];
+    int n;
+};
+
+/* *acc += a * b; -1 on overflow. */
+static int add_mul(uint64_t *acc, uint64_t a, uint64_t b)
 {
-    struct box moov = {FOURCC('m', 'o', 'o', 'v'), p, n}, b;
+    uint64_t m;
+    if (__builtin_mul_overflow(a, b, &m) || __builtin_add_overflow(*acc, m, acc))
+        return -1;
+    return 0;
+}
+
+static struct frag_sum *frag_track(struct frags *f, uint32_t id)
+{
+    for (int i = 0; i < f->n; i++)
+        if (f->t[i].track_id == id)
+            return &f->t[i];
+    if (f->n == FRAG_TRACKS)
+        return NULL; /* more tracks than any upload needs: the rest are not counted */
+    f->t[f->n] = (struct frag_sum){.track_id = id};
+    return &f->t[f->n++];
+}
+
+/* tfhd: version/flags(4), track_ID(4), then by flags base_data_offset(8,
+ * 0x01), sample_description_index(4, 0x02), default_sample_duration(4,
+ * 0x08), default_sample_size(4, 0x10), default_sample_flags(4, 0x20).
+ * trun: version/flags(4), sample_count(4), data_offset(4, 0x001),
+ * first_sample_flags(4, 0x004), then per sample duration (0x100), size
+ * (0x200), flags (0x400), composition offset (0x800), 4 bytes each. */
+static int parse_traf(const struct box *traf, struct frags *f)
+{
+    struct box tfhd, b;
+    int rc = box_find(traf, FOURCC('t', 'f', 'h', 'd'), &tfhd);
+    if (rc != 1 || tfhd.n < 8)
+        return CORRUPT;
+    uint32_t flags = be32(tfhd.p) & 0xFFFFFF;
+    size_t at = 8 + (flags & 0x01 ? 8 : 0) + (flags & 0x02 ? 4 : 0);
+    int has_default = (flags & 0x08) != 0;
+    if (has_default && !in_has(tfhd.n, at, 4))
+        return CORRUPT;
+    uint64_t def = has_default ? be32(tfhd.p + at) : 0;
+    struct frag_sum *sum = frag_track(f, be32(tfhd.p + 4));
+    if (!sum)
+        return 0;
+    size_t pos = 0;
+    while ((rc = box_next(traf->p, traf->n, &pos, &b)) == 1) {
+        if (b.type != FOURCC('t', 'r', 'u', 'n'))
+            continue;
+        if (b.n < 8)
+            return CORRUPT;
+        uint32_t tf = be32(b.p) & 0xFFFFFF, count = be32(b.p + 4);
+        size_t first = 8 + (tf & 0x001 ? 4 : 0) + (tf & 0x004 ? 4 : 0);
+        size_t rec = 4 * (size_t)__builtin_popcount(tf & 0xF00);
+        if (first > b.n || (rec && count > (b.n - first) / rec))
+            return CORRUPT;
+        sum->samples += count; /* below 2^32 per trun, 2^20 truns in a moof */
+        if (tf & 0x100) {
+            for (uint32_t i = 0; i < count; i++)
+                if (add_mul(&sum->dur, be32(b.p + first + (size_t)i * rec), 1) != 0)
+                    return CORRUPT;
+        } else if (has_default) {
+            if (add_mul(&sum->dur, count, def) != 0)
+                return CORRUPT;
+        } else {
+            sum->by_default += count;
+        }
+    }
+    return rc;
+}
+
+static int parse_moof(const uint8_t *p, size_t n, struct frags *f)
+{
+    struct box moof = {FOURCC('m', 'o', 'o', 'f'), p, n}, b;
+    size_t pos = 0;
+    int rc;
+    while ((rc = box_next(moof.p, moof.n, &pos, &b)) == 1)
+        if (b.type == FOURCC('t', 'r', 'a', 'f') && (rc = parse_traf(&b, f)) != 0)
+            return rc;
+    return rc;
+}
+
+/* A track's samples and duration (in its timescale) in the moov's stts and
+ * in the fragments; trex gives the default duration per track. */
+static int track_timing(const struct track *t, const struct frags *f, const uint32_t trex[][2], int ntrex,
+                        uint64_t *samples, uint64_t *dur, int *fragmented)
+{
+    uint64_t stts_dur;
+    if (parse_stts(&t->stts, samples, &stts_dur) != 0)
+        return CORRUPT;
+    /* edit lists, which may show only part of the media, are ignored */
+    *dur = t->dur ? t->dur : stts_dur;
+    *fragmented = 0;
+    for (int i = 0; f && i < f->n; i++) {
+        if (f->t[i].track_id != t->id)
+            continue;
+        uint64_t def = 0;
+        for (int k = 0; k < ntrex; k++)
+            if (trex[k][0] == t->id)
+                def = trex[k][1];
+        /* mdhd covers only the samples in moov: count them from stts */
+        *dur = stts_dur;
+        *samples += f->t[i].samples;
+        if (__builtin_add_overflow(*dur, f->t[i].dur, dur) || add_mul(dur, f->t[i].by_default, def) != 0)
+            return CORRUPT;
+        *fragmented = 1;
+    }
+    /* a media track without a sample (an fMP4 cut after its moov) */
+    return *samples ? 0 : CORRUPT;
+}
+
+static int bmff_moov(const uint8_t *p, size_t n, uint64_t file_size, const struct frags *frags,
+                     struct media_av_info *out)
+{
+    struct box moov = {FOURCC('m', 'o', 'o', 'v'), p, n}, b, sub;
     struct track vid = {0}, aud = {0};
-    int have_vid = 0, have_aud = 0, have_mvhd = 0, rc;
-    uint32_t mv_ts = 0;
-    uint64_t mv_dur = 0, frag_dur = 0, track_ms = 0;
+    int have_vid = 0, have_aud = 0, have_mvhd = 0, rc, ntrex = 0;
+    uint32_t mv_ts = 0, trex[FRAG_TRACKS][2]; /* track_ID, default_sample_duration */
+    uint64_t mv_dur = 0, mehd_dur = 0, track_ms = 0;
     size_t pos = 0;
     while ((rc = box_next(moov.p, moov.n, &pos, &b)) == 1) {
         if (b.type == FOURCC('m', 'v', 'h', 'd') && !have_mvhd) {
@@ -432,18 +655,25 @@ static int bmff_moov(const uint8_t *p, size_t n, uint64_t file_size, struct medi
                 return CORRUPT;
             have_mvhd = 1;
         } else if (b.type == FOURCC('m', 'v', 'e', 'x')) {
-            /* a fragmented file: mehd's fragment_duration, if any, is the
-             * whole length in mvhd's timescale */
-            struct box mehd;
-            int k = box_find(&b, FOURCC('m', 'e', 'h', 'd'), &mehd);
-            if (k < 0)
-                return k;
-            if (k == 1 && mehd.n >= 4) {
-                int v1 = mehd.p[0] == 1;
-                if (mehd.n < (v1 ? 12u : 8u))
-                    return CORRUPT;
-                frag_dur = full_dur(mehd.p + 4, v1);
+            /* mehd: version/flags(4), fragment_duration (4, or 8 in v1),
+             * the whole length in mvhd's timescale, when the writer knew it;
+             * trex: version/flags(4), track_ID(4), default_sample_description_index(4),
+             * default_sample_duration(4), ... */
+            size_t in = 0;
+            while ((rc = box_next(b.p, b.n, &in, &sub)) == 1) {
+                if (sub.type == FOURCC('m', 'e', 'h', 'd')) {
+                    if (sub.n < 8 || (sub.p[0] == 1 && sub.n < 12))
+                        return CORRUPT;
+                    mehd_dur = full_dur(sub.p + 4, sub.p[0] == 1);
+                } else if (sub.type == FOURCC('t', 'r', 'e', 'x') && ntrex < FRAG_TRACKS) {
+                    if (sub.n < 16)
+                        return CORRUPT;
+                    trex[ntrex][0] = be32(sub.p + 4);
+                    trex[ntrex++][1] = be32(sub.p + 12);
+                }
             }
+            if (rc < 0)
+                return rc;
         } else if (b.type == FOURCC('t', 'r', 'a', 'k')) {
             struct track t = {0};
             if ((rc = parse_trak(&b, &t)) != 0)
@@ -467,56 +697,55 @@ static int bmff_moov(const uint8_t *p, size_t n, uint64_t file_size, struct medi
     if (!have_mvhd || (!have_vid && !have_aud))
         return CORRUPT;
     struct box entry;
-    char code[5];
+    uint64_t samples, dur;
+    int fragmented = 0, frag;
     if (have_vid) {
-        uint64_t samples, stts_dur;
-        if (!vid.stsd.p || (rc = stsd_first(&vid.stsd, &entry)) != 0 ||
-            (rc = parse_stts(&vid.stts, &samples, &stts_dur)) != 0 || (rc = samples_inside(&vid, file_size)) != 0)
+        if (!vid.stsd.p || stsd_first(&vid.stsd, &entry) != 0 || samples_inside(&vid, file_size) != 0 ||
+            track_timing(&vid, frags, trex, ntrex, &samples, &dur, &frag) != 0)
             return CORRUPT;
+        fragmented |= frag;
         int w = (int)(vid.tk_w >> 16), h = (int)(vid.tk_h >> 16);
-        if (w == 0 || h == 0) {
-            if ((rc = video_entry(&entry, &w, &h)) != 0)
-                return rc;
-        }
+        if ((w == 0 || h == 0) && (rc = video_entry(&entry, &w, &h)) != 0)
+            return rc;
         if (w == 0 || h == 0)
             return CORRUPT;
         out->width = w;
         out->height = h;
         out->rotation = vid.rotation;
-        fourcc_str(code, entry.type);
-        memcpy(out->video_codec, code, sizeof code);
-        /* the mean rate: samples over the media duration (mdhd; the sum of
-         * stts deltas when mdhd says nothing). Edit lists, which may show
-         * only part of the media, are ignored. */
-        uint64_t d = vid.dur ? vid.dur : stts_dur;
-        if (samples && d)
-            out->fps = (double)samples * vid.ts / (double)d;
-        int64_t ms = ticks_ms(d, vid.ts);
+        fourcc_str(out->video_codec, entry.type);
+        /* the mean rate: samples over the media duration */
+        if (samples && dur)
+            out->fps = (double)samples * vid.ts / (double)dur;
+        int64_t ms = ticks_ms(dur, vid.ts);
         if (ms < 0)
             return CORRUPT;
-        if ((uint64_t)ms > track_ms)
-            track_ms = (uint64_t)ms;
+        track_ms = (uint64_t)ms;
     }
     if (have_aud) {
-        if (!aud.stsd.p || (rc = stsd_first(&aud.stsd, &entry)) != 0 ||
-            (rc = audio_entry(&entry, aud.ts, &out->sample_rate, &out->channels)) != 0 ||
-            (rc = samples_inside(&aud, file_size)) != 0)
+        if (!aud.stsd.p || stsd_first(&aud.stsd, &entry) != 0 ||
+            audio_entry(&entry, aud.ts, &out->sample_rate, &out->channels) != 0 ||
+            samples_inside(&aud, file_size) != 0 || track_timing(&aud, frags, trex, ntrex, &samples, &dur, &frag) != 0)
             return CORRUPT;
-        fourcc_str(code, entry.type);
-        memcpy(out->audio_codec, code, sizeof code);
-        uint64_t samples, stts_dur;
-        if ((rc = parse_stts(&aud.stts, &samples, &stts_dur)) != 0)
-            return rc;
-        int64_t ms = ticks_ms(aud.dur ? aud.dur : stts_dur, aud.ts);
+        fragmented |= frag;
+        fourcc_str(out->audio_codec, entry.type);
+        int64_t ms = ticks_ms(dur, aud.ts);
         if (ms < 0)
             return CORRUPT;
         if ((uint64_t)ms > track_ms)
             track_ms = (uint64_t)ms;
     }
     /* mvhd's duration is the presentation's (the longest track after its
-     * edits); a fragmented file's is in mehd or only in its fragments */
-    uint64_t d = mv_dur ? mv_dur : frag_dur;
-    int64_t ms = d ? ticks_ms(d, mv_ts) : (int64_t)track_ms;
+     * edits). In a fragmented file it covers only the samples in moov: the
+     * length is mehd's, or the longest track's counted through the
+     * fragments. */
+    int64_t ms;
+    if (fragmented || !mv_dur) {
+        ms = mehd_dur ? ticks_ms(mehd_dur, mv_ts) : 0;
+        if (ms >= 0 && (uint64_t)ms < track_ms)
+            ms = (int64_t)track_ms;
+    } else {
+        ms = ticks_ms(mv_dur, mv_ts);
+    }
     if (ms < 0)
         return CORRUPT;
     out->duration_ms = ms;
@@ -530,9 +759,10 @@ static int bmff_moov(const uint8_t *p, size_t n, uint64_t file_size, struct medi
 static int bmff_probe(struct probe *pr, struct media_av_info *out)
 {
     uint64_t off = 0, size = pr->src->size;
-    uint8_t *moov = NULL;
+    uint8_t *moov = NULL, *moof = NULL;
     size_t moov_n = 0;
-    int rc = CORRUPT;
+    struct frags frags = {.n = 0};
+    int rc = CORRUPT, moof_waits = 0; /* a moof whose mdat has not come yet */
     for (int i = 0; off < size; i++) {
         uint8_t h[16];
         if (i == TOP_BOXES_MAX || size - off < 8)
@@ -563,13 +793,27 @@ static int bmff_probe(struct probe *pr, struct media_av_info *out)
             if ((rc = probe_read(pr, off + hdr, moov, moov_n)) != 0)
                 goto done;
             rc = CORRUPT;
+        } else if (be32(h + 4) == FOURCC('m', 'd', 'a', 't')) {
+            moof_waits = 0;
+        } else if (be32(h + 4) == FOURCC('m', 'o', 'o', 'f')) {
+            size_t n = (size_t)(bsize - hdr);
+            if (moof_waits || bsize - hdr > MOOF_MAX || !(moof = malloc(n ? n : 1)))
+                goto done;
+            if ((rc = probe_read(pr, off + hdr, moof, n)) != 0 || (rc = parse_moof(moof, n, &frags)) != 0)
+                goto done;
+            rc = CORRUPT;
+            free(moof);
+            moof = NULL;
+            moof_waits = 1;
         }
         off += bsize;
     }
-    if (moov)
-        rc = bmff_moov(moov, moov_n, size, out);
+    /* a fragment without its data is a file cut between the two */
+    if (moov && !moof_waits)
+        rc = bmff_moov(moov, moov_n, size, &frags, out);
 done:
     free(moov);
+    free(moof);
     return rc;
 }
 
@@ -582,7 +826,7 @@ static int wav_probe(struct probe *pr, struct media_av_info *out)
     uint64_t size = pr->src->size, off = 12;
     uint8_t h[8], fmt[16];
     int have_fmt = 0, rc;
-    uint32_t tag = 0, rate = 0, byte_rate = 0, channels = 0;
+    uint32_t tag = 0, rate = 0, byte_rate = 0, channels = 0, align = 0;
     uint64_t fact = 0;
     int have_fact = 0;
     for (int i = 0; i < WAV_CHUNKS_MAX && size - off >= 8; i++) {
@@ -600,10 +844,14 @@ static int wav_probe(struct probe *pr, struct media_av_info *out)
                 return CORRUPT; /* cut short */
             out->sample_rate = (int)rate;
             out->channels = (int)channels;
-            /* PCM lasts its bytes over the byte rate; a compressed format
-             * (ADPCM, ...) says its length in samples in fact, when it can */
+            /* PCM lasts its frames (block_align bytes each) over the rate,
+             * as a player counts them, whatever avg_bytes_per_sec claims; a
+             * compressed format (ADPCM, ...) says its length in samples in
+             * fact, when it can, else its bytes over the average rate */
             int pcm = tag == 1 || tag == 3 || tag == 0xFFFE;
-            int64_t ms = !pcm && have_fact ? ticks_ms(fact, rate) : ticks_ms(n, byte_rate);
+            int64_t ms = pcm && align ? ticks_ms(n / align, rate)
+                         : !pcm && have_fact ? ticks_ms(fact, rate)
+                                             : ticks_ms(n, byte_rate);
             if (ms < 0)
                 return CORRUPT;
             out->duration_ms = ms;
@@ -618,7 +866,8 @@ static int wav_probe(struct probe *pr, struct media_av_info *out)
             channels = le16(fmt + 2);
             rate = le32(fmt + 4);
             byte_rate = le32(fmt + 8);
-            if (channels == 0 || rate == 0 || byte_rate == 0)
+            align = le16(fmt + 12);
+            if (channels == 0 || rate == 0 || rate > RATE_MAX || byte_rate == 0)
                 return CORRUPT;
             have_fmt = 1;
         } else if (id == FOURCC('f', 'a', 'c', 't') && n >= 4) {

@@ -40,7 +40,7 @@ struct media_av_info {
 
 #define MEDIA_PROBE_UNSUPPORTED (-1) /* not MP4, MOV, MP3 or WAV */
 #define MEDIA_PROBE_CORRUPT (-2)     /* of such a type, but malformed or truncated */
-#define MEDIA_PROBE_IO (-3)          /* read_at failed */
+#define MEDIA_PROBE_IO (-3)          /* read_at failed, or returned 0 before src->size */
 #define MEDIA_PROBE_MAX_READ (8u * 1024 * 1024)
 
 /* 0 with out filled, or one of the MEDIA_PROBE_* codes above; on an error

@@ -379,9 +379,116 @@ def url_policy_seeds():
         put("url_policy", allow + b"\n" + url)
 
 
+# ---------------------------------------------------------------- media_probe
+# Small MP4/MOV/WAV/MP3 files built by hand (the same shapes as
+# tests/unit/test_media_probe.c): every box and chunk the probe reads.
+
+def full(t, version, body):
+    return box(t, struct.pack(">I", version << 24) + body)
+
+
+def trak(video, v1=False, rotation=0, frames=50, stco_at=0):
+    ts, delta = (12800, 512) if video else (48000, 1024)
+    mats = {0: (1, 0, 0, 1), 90: (0, 1, -1, 0), 180: (-1, 0, 0, -1), 270: (0, -1, 1, 0)}
+    a, b, c, d = mats[rotation]
+    matrix = struct.pack(">9i", a << 16, b << 16, 0, c << 16, d << 16, 0, 0, 0, 0x40000000)
+    w, h = (1920 << 16, 1080 << 16) if video else (0, 0)
+    if v1:
+        tkhd = full(b"tkhd", 1, struct.pack(">QQIIQ", 0, 0, 1, 0, 2000) + b"\0" * 16 + matrix + struct.pack(">II", w, h))
+        mdhd = full(b"mdhd", 1, struct.pack(">QQIQ", 0, 0, ts, frames * delta) + b"\0" * 4)
+    else:
+        tkhd = full(b"tkhd", 0, struct.pack(">IIIII", 0, 0, 1, 0, 2000) + b"\0" * 16 + matrix + struct.pack(">II", w, h))
+        mdhd = full(b"mdhd", 0, struct.pack(">IIII", 0, 0, ts, frames * delta) + b"\0" * 4)
+    hdlr = full(b"hdlr", 0, b"\0" * 4 + (b"vide" if video else b"soun") + b"\0" * 13)
+    if video:
+        entry = box(b"avc1", b"\0" * 6 + b"\0\1" + b"\0" * 16 + struct.pack(">HH", 1280, 720) + b"\0" * 50)
+    else:
+        # esds: ES_Descriptor > DecoderConfigDescriptor (AAC) > AudioSpecificConfig (LC, 48 kHz, mono)
+        dsi = b"\x05\x02\x11\x88"
+        dcd = b"\x04" + bytes([13 + len(dsi)]) + b"\x40\x15" + b"\0" * 11 + dsi
+        esds = full(b"esds", 0, b"\x03" + bytes([3 + len(dcd)]) + b"\0\1\0" + dcd)
+        entry = box(b"mp4a", b"\0" * 6 + b"\0\1" + b"\0" * 8 + struct.pack(">HHII", 2, 16, 0, 48000 << 16) + esds)
+    stbl = box(b"stbl", full(b"stsd", 0, struct.pack(">I", 1) + entry) +
+               full(b"stts", 0, struct.pack(">III", 1, frames, delta)) +
+               full(b"stsc", 0, struct.pack(">IIII", 1, 1, frames, 1)) +
+               full(b"stsz", 0, struct.pack(">II", 4, frames)) +
+               full(b"stco", 0, struct.pack(">II", 1, stco_at)))
+    return box(b"trak", tkhd + box(b"mdia", mdhd + hdlr + box(b"minf", stbl)))
+
+
+def mp4(v1=False, moov_last=False, audio=True, rotation=0, brand=b"isom"):
+    ftyp = box(b"ftyp", brand + b"\0\0\2\0" + brand + b"mp41")
+    mdat_body = b"\0" * (50 * 4 * (2 if audio else 1))
+
+    def moov(data_at):
+        mvhd = full(b"mvhd", 1, struct.pack(">QQIQ", 0, 0, 1000, 2000) + b"\0" * 80) if v1 else \
+            full(b"mvhd", 0, struct.pack(">IIII", 0, 0, 1000, 2000) + b"\0" * 80)
+        traks = trak(True, v1, rotation, stco_at=data_at)
+        if audio:
+            traks += trak(False, v1, stco_at=data_at + 200)
+        return box(b"moov", mvhd + traks)
+    if moov_last:
+        return ftyp + box(b"mdat", mdat_body) + moov(len(ftyp) + 8)
+    size = len(moov(0))
+    return ftyp + moov(len(ftyp) + size + 8) + box(b"mdat", mdat_body)
+
+
+def wav(ch=2, rate=16000, bits=16, seconds=0.25, extra=b""):
+    data = b"\0" * int(rate * ch * bits // 8 * seconds)
+    fmt = struct.pack("<HHIIHH", 1, ch, rate, rate * ch * bits // 8, ch * bits // 8, bits)
+    body = b"WAVE" + extra + b"fmt " + struct.pack("<I", 16) + fmt + b"data" + struct.pack("<I", len(data)) + data
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def mp3_frame(tag=None, frames=20, nbytes=0):
+    f = bytearray(b"\xff\xfb\x90\x00" + b"\0" * 413)  # MPEG-1 layer III, 128 kbit/s, 44.1 kHz: 417 bytes
+    if tag == b"VBRI":
+        f[36:36 + 18] = b"VBRI\0\1\0\0\0\0" + struct.pack(">II", nbytes, frames)
+    elif tag:
+        f[36:36 + 16] = tag + struct.pack(">III", 3, frames, nbytes)
+        f[52:52 + 24] = b"LAME3.100" + b"\0" * 12 + b"\x24\x02\x10"
+    return bytes(f)
+
+
+def fmp4():
+    """A fragmented MP4: an empty moov with mvex/trex, then moof + mdat twice."""
+    ftyp = box(b"ftyp", b"iso5\0\0\2\0iso5iso6mp41")
+    mvex = box(b"mvex", full(b"mehd", 0, struct.pack(">I", 0)) +
+               full(b"trex", 0, struct.pack(">IIIII", 1, 1, 512, 0, 0)))
+    moov = box(b"moov", full(b"mvhd", 0, struct.pack(">IIII", 0, 0, 1000, 0) + b"\0" * 80) +
+               trak(True, frames=0) + mvex)
+    out = ftyp + moov
+    for seq in (1, 2):
+        tfhd = full(b"tfhd", 0, struct.pack(">I", 1)) if seq == 1 else \
+            box(b"tfhd", struct.pack(">II", 0x020008, 1) + struct.pack(">I", 512))
+        trun = box(b"trun", struct.pack(">III", 0x000301, 3, 0) + struct.pack(">6I", 512, 4, 512, 4, 512, 4)) \
+            if seq == 1 else box(b"trun", struct.pack(">II", 0x000200, 3) + struct.pack(">3I", 4, 4, 4))
+        out += box(b"moof", full(b"mfhd", 0, struct.pack(">I", seq)) + box(b"traf", tfhd + trun))
+        out += box(b"mdat", b"\0" * 12)
+    return out
+
+
+def media_probe_seeds():
+    for v1 in (False, True):
+        for last in (False, True):
+            put("media_probe", mp4(v1=v1, moov_last=last))
+    put("media_probe", mp4(audio=False, rotation=90))
+    put("media_probe", mp4(brand=b"qt  ", moov_last=True))
+    put("media_probe", mp4(audio=False)[:300])  # cut short
+    put("media_probe", fmp4())
+    put("media_probe", wav())
+    put("media_probe", wav(1, 8000, 8, 0.1, extra=b"LIST\x05\0\0\0INFOx\0"))
+    put("media_probe", b"ID3\4\0\0\0\0\0\x20" + b"\0" * 32 + mp3_frame(b"Xing", 5, 6 * 417) + mp3_frame() * 5)
+    put("media_probe", mp3_frame(b"Info", 4, 5 * 417) + mp3_frame() * 4 + b"TAG" + b"\0" * 125)
+    put("media_probe", mp3_frame(b"VBRI", 3, 4 * 417) + mp3_frame() * 3)
+    put("media_probe", mp3_frame() * 4)
+    put("media_probe", b"\xff\xf3\x48\xc4" + b"\0" * 140 + b"\xff\xf3\x48\xc4" + b"\0" * 140)  # MPEG-2 layer III
+
+
 def main():
     url_policy_seeds()
     media()
+    media_probe_seeds()
     multipart()
     sign_seeds()
     action_seeds()

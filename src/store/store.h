@@ -17,6 +17,9 @@
  * and is no longer used at start-up. */
 #ifndef PORTICO_STORE_H
 #define PORTICO_STORE_H
+#ifdef PORTICO_NO_PORTS /* set for src/api and src/http by the Makefile */
+#error "api/ and http/ reach the ports only through core/ (core/core.h); see DESIGN.md"
+#endif
 #include <stddef.h>
 #include <stdint.h>
 

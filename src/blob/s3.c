@@ -1,6 +1,6 @@
 /* s3.c — the S3-compatible blob backend (Cloudflare R2 in production,
  * s3rver in tests): path-style requests {endpoint}/{bucket}/{key}, signed
- * with AWS SigV4 by sigv4.c; media URLs are presigned GETs, or
+ * with AWS SigV4 by util/sigv4.c; media URLs are presigned GETs, or
  * {PORTICO_S3_PUBLIC_BASE}/{key} when the bucket is served publicly.
  *
  * Invariant: the URL a request is sent to and the path it is signed over
@@ -15,10 +15,10 @@
 
 #include <curl/curl.h>
 
-#include "blob/sigv4.h"
 #include "util/buf.h"
-#include "util/log.h"
 #include "util/crypto.h"
+#include "util/log.h"
+#include "util/sigv4.h"
 
 #define S3_CONNECT_TIMEOUT_MS 3000L
 #define S3_TIMEOUT_MS 60000L
@@ -238,9 +238,8 @@ static long s3_request_rd(const struct blob_s3 *s, const char *method, const cha
                           const char *content_type, FILE *upload, uint64_t size, struct s3_read *rd)
 {
     char path[BLOB_PATH_MAX], amz_date[17];
-    struct buf url, auth, line;
+    struct buf url, line;
     buf_init(&url, BLOB_URL_MAX);
-    buf_init(&auth, 1024);
     buf_init(&line, 2048);
     struct curl_slist *hdrs = NULL;
     CURL *h = NULL;
@@ -250,35 +249,30 @@ static long s3_request_rd(const struct blob_s3 *s, const char *method, const cha
 
     if (s3_path(s, key, path) != 0)
         goto done;
+    /* The URL's path is what is signed: the same encoded string. */
+    if (buf_puts(&url, s->base) != 0 || sigv4_uri_encode(path, 1, &url) != 0)
+        goto done;
     sigv4_amz_date((int64_t)time(NULL), amz_date);
-    struct sigv4_header sh[4];
-    size_t nh = 0;
-    if (content_type)
-        sh[nh++] = (struct sigv4_header){"content-type", content_type};
-    sh[nh++] = (struct sigv4_header){"host", s->host};
-    sh[nh++] = (struct sigv4_header){"x-amz-content-sha256", payload_hash};
-    sh[nh++] = (struct sigv4_header){"x-amz-date", amz_date};
     struct sigv4_key k = {s->access_key, s->secret_key, s->region, "s3"};
-    struct sigv4_request rq = {
+    struct sigv4_call call = {
+        .flavour = SIGV4_AWS,
         .method = method,
-        .path = path,
-        .query = "",
-        .headers = sh,
-        .n_headers = nh,
+        .path = url.data + strlen(s->base),
+        .host = s->host,
+        .content_type = content_type,
         .payload_hash = payload_hash,
-        .amz_date = amz_date,
+        .sign_payload_hash = 1,
+        .date = amz_date,
     };
-    if (sigv4_authorization(&k, &rq, &auth) != 0) {
+    struct sigv4_signed sig;
+    if (sigv4_sign(&k, &call, &sig) != 0) {
         log_error("blob s3: cannot sign %s", method);
         goto done;
     }
-    if (buf_puts(&url, s->base) != 0 || sigv4_uri_encode(path, 1, &url) != 0)
-        goto done;
-
     /* Header names are case-insensitive on the wire: send the signed form. */
-    for (size_t i = 0; i < nh; i++) {
+    for (size_t i = 0; i < sig.n_headers; i++) {
         buf_reset(&line);
-        if (buf_printf(&line, "%s: %s", sh[i].name, sh[i].value) != 0)
+        if (buf_printf(&line, "%s: %s", sig.headers[i].name, sig.headers[i].value) != 0)
             goto done;
         struct curl_slist *t = curl_slist_append(hdrs, line.data);
         if (!t)
@@ -286,7 +280,7 @@ static long s3_request_rd(const struct blob_s3 *s, const char *method, const cha
         hdrs = t;
     }
     buf_reset(&line);
-    if (buf_printf(&line, "Authorization: %s", auth.data) != 0)
+    if (buf_printf(&line, "Authorization: %s", sig.authorization) != 0)
         goto done;
     struct curl_slist *t = curl_slist_append(hdrs, line.data);
     if (!t)
@@ -351,7 +345,6 @@ done:
         curl_easy_cleanup(h);
     curl_slist_free_all(hdrs);
     buf_free(&url);
-    buf_free(&auth);
     buf_free(&line);
     return status;
 }

@@ -1,4 +1,4 @@
-/* volc.c — port 3 over HTTP: Volcengine-style signed calls with libcurl.
+/* volc.c — port 3 over HTTP: Volcengine-style signed calls (util/http_call.h).
  *
  * Every call is POST {endpoint}/?Action=<A>&Version=<V> with a JSON body,
  * signed with sign_v4 over content-type;host;x-content-sha256;x-date. The

@@ -1,7 +1,7 @@
 /* http_call.c — one outbound HTTP request; see http_call.h.
  *
- * Invariant: a handle that outlives the call (this thread's) keeps no
- * pointer into the caller's stack: every per-call option is cleared by
+ * Invariant: a handle that outlives the call (this thread's) is used by one
+ * call at a time and keeps no pointer into the caller's stack: every per-call option is cleared by
  * curl_easy_reset at the start of the next call, and the ones that point at
  * our frame (headers, error buffer, write target) are cleared again before
  * returning. */
@@ -17,6 +17,10 @@
 static pthread_once_t http_once = PTHREAD_ONCE_INIT;
 static pthread_key_t http_handle_key;
 static int http_ready; /* written once inside pthread_once */
+/* This thread's handle is in a transfer: a call made from inside a sink
+ * (a blob read feeding something that calls out) gets a handle of its own
+ * rather than resetting the one in use. */
+static _Thread_local int http_thread_busy;
 
 static void http_handle_free(void *h)
 {
@@ -177,9 +181,12 @@ enum http_call_result http_call(const struct http_call *c, struct http_call_out 
     out->content_length = -1;
     if (http_call_init() != 0)
         return http_fail(out, CURLE_FAILED_INIT, "cannot initialise libcurl");
-    CURL *h = c->policy ? curl_easy_init() : http_thread_handle();
+    int own = c->policy || http_thread_busy;
+    CURL *h = own ? curl_easy_init() : http_thread_handle();
     if (!h)
         return http_fail(out, CURLE_FAILED_INIT, "cannot create a curl handle");
+    if (!own)
+        http_thread_busy = 1;
     x.h = h;
     for (size_t i = 0; i < c->n_headers; i++) {
         struct curl_slist *t = curl_slist_append(hdrs, c->headers[i]);
@@ -263,8 +270,10 @@ enum http_call_result http_call(const struct http_call *c, struct http_call_out 
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, NULL);
 done:
-    if (c->policy)
+    if (own)
         curl_easy_cleanup(h);
+    else
+        http_thread_busy = 0;
     curl_slist_free_all(hdrs);
     return r;
 }

@@ -12,7 +12,8 @@
  * Handles: a call reuses this thread's easy handle (reset for every call,
  * its keep-alive connections kept), as many calls to one upstream should.
  * A call on a customer's behalf (policy set) gets a handle of its own, so it
- * never rides a connection that the URL policy did not check. */
+ * never rides a connection that the URL policy did not check; so does a
+ * call made from inside another's sink. */
 #ifndef PORTICO_HTTP_CALL_H
 #define PORTICO_HTTP_CALL_H
 #include <stddef.h>

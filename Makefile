@@ -23,13 +23,23 @@ CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) -Wall -Wextra -Werror -Wshadow -Wno-unu
 LDFLAGS += $(filter -fsanitize%,$(OPT))
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lmicrohttpd -ljansson -lcurl -lsqlite3 -lcrypto -lpq) -lpthread -lm
 
-LIB_DIRS := util store blob upstream sim core api http doctor
+LIB_DIRS := util store blob upstream core api http doctor
 LIB_SRC  := $(foreach d,$(LIB_DIRS),$(wildcard src/$(d)/*.c))
 LIB_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC))
 LIB      := $(BUILD)/libportico.a
 
+# The simulator (src/sim) is an archive of its own, on top of libportico.a:
+# the gateway's lib carries no simulator code. It is linked into
+# portico-sim, into porticod (which embeds it) and into the tests and fuzz
+# targets that include a sim/ header.
+SIM_SRC  := $(wildcard src/sim/*.c)
+SIM_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SIM_SRC))
+SIM_LIB  := $(BUILD)/libportico-sim.a
+SIM_BINS := $(BUILD)/porticod $(BUILD)/portico-sim
+
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+SIM_UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(shell grep -l '"sim/' $(UNIT_SRC) /dev/null))
 
 BINS := $(BUILD)/porticod $(BUILD)/portico-sim $(BUILD)/portico
 
@@ -59,7 +69,14 @@ $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
+$(SIM_LIB): $(SIM_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
 $(BUILD)/%: $(BUILD)/obj/%.o $(LIB)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(SIM_BINS): $(BUILD)/%: $(BUILD)/obj/%.o $(SIM_LIB) $(LIB)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/obj/cli/%.o: CFLAGS += $(shell pkg-config --cflags libqrencode 2>/dev/null)
@@ -80,6 +97,10 @@ $(BUILD)/obj/tests/%.o: tests/unit/%.c
 	$(CC) $(CFLAGS) -Itests/unit -MMD -MP -c $< -o $@
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(SIM_UNIT_BIN): $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(SIM_LIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
@@ -125,6 +146,8 @@ FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN
 FUZZ_SRC     := $(filter-out tests/fuzz/fuzz_gw.c,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN     := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(FUZZ_SRC))
 FUZZ_LIB_OBJ := $(patsubst src/%.c,$(FUZZ_BUILD)/obj/%.o,$(LIB_SRC))
+FUZZ_SIM_OBJ := $(patsubst src/%.c,$(FUZZ_BUILD)/obj/%.o,$(SIM_SRC))
+FUZZ_SIM_BIN := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(shell grep -l '"sim/' $(FUZZ_SRC) /dev/null))
 
 .PHONY: fuzz fuzz-build
 fuzz-build: $(FUZZ_BIN)
@@ -146,7 +169,14 @@ $(FUZZ_BUILD)/obj/fuzz/%.o: tests/fuzz/%.c
 $(FUZZ_BUILD)/libportico.a: $(FUZZ_LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
+$(FUZZ_BUILD)/libportico-sim.a: $(FUZZ_SIM_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
 $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/fuzz/fuzz_%.o $(FUZZ_BUILD)/obj/fuzz/fuzz_gw.o $(FUZZ_BUILD)/libportico.a
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) $^ $(LDLIBS) -o $@
+
+$(FUZZ_SIM_BIN): $(FUZZ_BUILD)/%: $(FUZZ_BUILD)/obj/fuzz/%.o $(FUZZ_BUILD)/obj/fuzz/fuzz_gw.o \
+                 $(FUZZ_BUILD)/libportico-sim.a $(FUZZ_BUILD)/libportico.a
 	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) $^ $(LDLIBS) -o $@
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,6 +1,6 @@
 /* s3.c — the S3-compatible blob backend (Cloudflare R2 in production,
  * s3rver in tests): path-style requests {endpoint}/{bucket}/{key}, signed
- * with AWS SigV4 by sigv4.c; media URLs are presigned GETs, or
+ * with AWS SigV4 by util/sigv4.c; media URLs are presigned GETs, or
  * {PORTICO_S3_PUBLIC_BASE}/{key} when the bucket is served publicly.
  *
  * Invariant: the URL a request is sent to and the path it is signed over
@@ -13,17 +13,15 @@
 #include <string.h>
 #include <time.h>
 
-#include <curl/curl.h>
-
-#include "blob/sigv4.h"
 #include "util/buf.h"
-#include "util/log.h"
 #include "util/crypto.h"
+#include "util/http_call.h"
+#include "util/log.h"
+#include "util/sigv4.h"
 
 #define S3_CONNECT_TIMEOUT_MS 3000L
 #define S3_TIMEOUT_MS 60000L
-#define S3_MAX_RESPONSE (64 * 1024) /* an S3 reply to PUT/DELETE is a short XML body */
-#define S3_KEEP_RESPONSE 1024       /* what we keep of it, for the log */
+#define S3_MAX_RESPONSE (64 * 1024)
 #define S3_EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 struct blob_s3 {
@@ -154,27 +152,6 @@ static int s3_parse_spec(struct blob_s3 *s, const char *spec)
 
 /* ---------- requests ---------- */
 
-struct s3_sink {
-    char keep[S3_KEEP_RESPONSE + 1];
-    size_t kept;
-    size_t total;
-};
-
-static size_t s3_write(char *data, size_t size, size_t nmemb, void *ud)
-{
-    struct s3_sink *k = ud;
-    size_t n = size * nmemb;
-    if (n > S3_MAX_RESPONSE - k->total)
-        return 0; /* aborts the transfer: a reply this large is not S3's */
-    k->total += n;
-    size_t room = S3_KEEP_RESPONSE - k->kept;
-    size_t c = n < room ? n : room;
-    memcpy(k->keep + k->kept, data, c);
-    k->kept += c;
-    k->keep[k->kept] = '\0';
-    return n;
-}
-
 /* The <Code> of an S3 error body, for the log. */
 static void s3_error_code(const char *body, char out[64])
 {
@@ -200,34 +177,26 @@ struct s3_read {
     const char *range; /* "bytes=a-b", unsigned (S3 does not require Range to be signed) */
     blob_sink_fn fn;   /* GET: receives a 2xx body as it arrives */
     void *ctx;
-    int stopped;       /* fn asked to stop */
     uint64_t got;
     uint64_t length;   /* HEAD: the object's Content-Length */
-    long status;       /* set before the body arrives */
-    CURL *h;
 };
 
-static size_t s3_read_body(char *data, size_t size, size_t nmemb, void *ud)
+static int s3_read_body(void *ud, const struct http_head *head, const char *data, size_t n)
 {
     struct s3_read *rd = ud;
-    size_t n = size * nmemb;
-    if (!rd->status)
-        curl_easy_getinfo(rd->h, CURLINFO_RESPONSE_CODE, &rd->status);
-    if (rd->status < 200 || rd->status >= 300)
-        return n; /* an error body: dropped */
-    if (rd->fn(rd->ctx, data, n) != 0) {
-        rd->stopped = 1;
-        return 0;
-    }
+    if (head->status < 200 || head->status >= 300)
+        return 0; /* an error body: dropped */
+    if (rd->fn(rd->ctx, data, n) != 0)
+        return -1;
     rd->got += n;
-    return n;
+    return 0;
 }
 
 static long s3_request_rd(const struct blob_s3 *s, const char *method, const char *key, const char *payload_hash,
                           const char *content_type, FILE *upload, uint64_t size, struct s3_read *rd);
 
-/* One signed request on a fresh easy handle. Returns the HTTP status, or
- * -1 if no response arrived (logged). upload/size: the PUT body. */
+/* One signed request. Returns the HTTP status, -1 if no response arrived
+ * (logged), 0 if rd's reader stopped it. upload/size: the PUT body. */
 static long s3_request(const struct blob_s3 *s, const char *method, const char *key, const char *payload_hash,
                        const char *content_type, FILE *upload, uint64_t size)
 {
@@ -238,121 +207,80 @@ static long s3_request_rd(const struct blob_s3 *s, const char *method, const cha
                           const char *content_type, FILE *upload, uint64_t size, struct s3_read *rd)
 {
     char path[BLOB_PATH_MAX], amz_date[17];
-    struct buf url, auth, line;
+    char lines[6][2048];
+    const char *hdrs[6];
+    size_t nh = 0;
+    struct buf url, reply;
     buf_init(&url, BLOB_URL_MAX);
-    buf_init(&auth, 1024);
-    buf_init(&line, 2048);
-    struct curl_slist *hdrs = NULL;
-    CURL *h = NULL;
+    buf_init(&reply, S3_MAX_RESPONSE); /* an S3 reply to PUT/DELETE is a short XML body */
     long status = -1;
-    struct s3_sink sink = {.kept = 0};
-    char errbuf[CURL_ERROR_SIZE] = "";
 
     if (s3_path(s, key, path) != 0)
         goto done;
+    /* The URL's path is what is signed: the same encoded string. */
+    if (buf_puts(&url, s->base) != 0 || sigv4_uri_encode(path, 1, &url) != 0)
+        goto done;
     sigv4_amz_date((int64_t)time(NULL), amz_date);
-    struct sigv4_header sh[4];
-    size_t nh = 0;
-    if (content_type)
-        sh[nh++] = (struct sigv4_header){"content-type", content_type};
-    sh[nh++] = (struct sigv4_header){"host", s->host};
-    sh[nh++] = (struct sigv4_header){"x-amz-content-sha256", payload_hash};
-    sh[nh++] = (struct sigv4_header){"x-amz-date", amz_date};
     struct sigv4_key k = {s->access_key, s->secret_key, s->region, "s3"};
-    struct sigv4_request rq = {
+    struct sigv4_call call = {
+        .flavour = SIGV4_AWS,
         .method = method,
-        .path = path,
-        .query = "",
-        .headers = sh,
-        .n_headers = nh,
+        .path = url.data + strlen(s->base),
+        .host = s->host,
+        .content_type = content_type,
         .payload_hash = payload_hash,
-        .amz_date = amz_date,
+        .sign_payload_hash = 1,
+        .date = amz_date,
     };
-    if (sigv4_authorization(&k, &rq, &auth) != 0) {
+    struct sigv4_signed sig;
+    if (sigv4_sign(&k, &call, &sig) != 0) {
         log_error("blob s3: cannot sign %s", method);
         goto done;
     }
-    if (buf_puts(&url, s->base) != 0 || sigv4_uri_encode(path, 1, &url) != 0)
-        goto done;
-
     /* Header names are case-insensitive on the wire: send the signed form. */
-    for (size_t i = 0; i < nh; i++) {
-        buf_reset(&line);
-        if (buf_printf(&line, "%s: %s", sh[i].name, sh[i].value) != 0)
-            goto done;
-        struct curl_slist *t = curl_slist_append(hdrs, line.data);
-        if (!t)
-            goto done;
-        hdrs = t;
-    }
-    buf_reset(&line);
-    if (buf_printf(&line, "Authorization: %s", auth.data) != 0)
-        goto done;
-    struct curl_slist *t = curl_slist_append(hdrs, line.data);
-    if (!t)
-        goto done;
-    hdrs = t;
-    if (rd && rd->range) {
-        buf_reset(&line);
-        if (buf_printf(&line, "Range: %s", rd->range) != 0 || !(t = curl_slist_append(hdrs, line.data)))
-            goto done;
-        hdrs = t;
-    }
+    for (size_t i = 0; i < sig.n_headers; i++)
+        snprintf(lines[nh++], sizeof lines[0], "%s: %s", sig.headers[i].name, sig.headers[i].value);
+    snprintf(lines[nh++], sizeof lines[0], "Authorization: %s", sig.authorization);
+    if (rd && rd->range)
+        snprintf(lines[nh++], sizeof lines[0], "Range: %s", rd->range);
+    for (size_t i = 0; i < nh; i++)
+        hdrs[i] = lines[i];
 
-    h = curl_easy_init();
-    if (!h)
-        goto done;
-    curl_easy_setopt(h, CURLOPT_URL, url.data);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, S3_CONNECT_TIMEOUT_MS);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, S3_TIMEOUT_MS);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "portico");
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, s3_write);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-    if (upload) {
-        curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-        curl_easy_setopt(h, CURLOPT_READDATA, upload);
-        curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)size);
-    } else if (strcmp(method, "HEAD") == 0) {
-        curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-    } else if (strcmp(method, "GET") != 0) {
-        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-    }
-    if (rd && rd->fn) {
-        rd->h = h;
-        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, s3_read_body);
-        curl_easy_setopt(h, CURLOPT_WRITEDATA, rd);
-    }
-    CURLcode cc = curl_easy_perform(h);
-    if (rd && rd->stopped) {
+    struct http_call hc = {
+        .method = method,
+        .url = url.data,
+        .headers = hdrs,
+        .n_headers = nh,
+        .upload = upload,
+        .upload_len = size,
+        .timeout_ms = S3_TIMEOUT_MS,
+        .connect_timeout_ms = S3_CONNECT_TIMEOUT_MS,
+        .response = rd && rd->fn ? NULL : &reply,
+        .sink = rd && rd->fn ? s3_read_body : NULL,
+        .sink_ctx = rd,
+    };
+    struct http_call_out out;
+    enum http_call_result hr = http_call(&hc, &out);
+    if (hr == HTTP_CALL_STOPPED) {
         status = 0; /* the reader stopped it: not the store's failure */
         goto done;
     }
-    if (rd) {
-        curl_off_t cl = -1;
-        curl_easy_getinfo(h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
-        rd->length = cl >= 0 ? (uint64_t)cl : 0;
-    }
-    if (cc != CURLE_OK) {
-        log_error("blob s3: %s %s/%s: %s", method, s->bucket, key, errbuf[0] ? errbuf : curl_easy_strerror(cc));
+    if (rd)
+        rd->length = out.content_length >= 0 ? (uint64_t)out.content_length : 0;
+    if (hr != HTTP_CALL_OK) {
+        log_error("blob s3: %s %s/%s: %s", method, s->bucket, key,
+                  hr == HTTP_CALL_TOO_LARGE ? "the reply is too large to be S3's" : out.message);
         goto done;
     }
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    status = out.status;
     if (status >= 300 && status != 404) {
         char code[64];
-        s3_error_code(sink.keep, code);
+        s3_error_code(reply.data ? reply.data : "", code);
         log_error("blob s3: %s %s/%s: HTTP %ld %s", method, s->bucket, key, status, code);
     }
 done:
-    if (h)
-        curl_easy_cleanup(h);
-    curl_slist_free_all(hdrs);
     buf_free(&url);
-    buf_free(&auth);
-    buf_free(&line);
+    buf_free(&reply);
     return status;
 }
 
@@ -513,8 +441,8 @@ static enum blob_result s3_read_range(struct blob *b, const char *key, uint64_t 
     snprintf(range, sizeof range, "bytes=%llu-%llu", (unsigned long long)off, (unsigned long long)(off + len - 1));
     struct s3_read rd = {.range = range, .fn = fn, .ctx = ctx};
     long status = s3_request_rd(b->impl, "GET", key, S3_EMPTY_SHA256, NULL, NULL, 0, &rd);
-    if (rd.stopped)
-        return BLOB_ERROR;
+    if (status == 0)
+        return BLOB_ERROR; /* the reader stopped it */
     if (status == 404)
         return BLOB_NOT_FOUND;
     if (status != 206 && status != 200)
@@ -583,9 +511,9 @@ int blob_s3_init(struct blob *b, const struct blob_config *cfg)
     while (n && s->public_base[n - 1] == '/')
         s->public_base[--n] = '\0';
     /* At start-up, before any thread: curl_global_init is not thread-safe
-     * on every build; it is reference-counted, so volc.c calling it too is fine. */
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        log_error("blob s3: curl_global_init failed");
+     * on every build. */
+    if (http_call_init() != 0) {
+        log_error("blob s3: cannot initialise libcurl");
         goto fail;
     }
     b->ops = &s3_ops;

@@ -4,18 +4,17 @@
  * (fetch_timeout_ms), size (the record's limit for the asset's kind, or
  * max_fetch_bytes if smaller) and redirects (3), and is aborted when the
  * simulator stops. Every download obeys the outbound URL policy
- * (util/urlguard.h): public addresses only, checked on each address
+ * (util/http_call.h with a policy): public addresses only, checked on each address
  * connected to, unless the operator's allow-list says otherwise; a refusal
  * is the record's one DownloadFailed sentence, its cause logged only. Only a prefix of the bytes is kept; when the server
  * declares Content-Length the download stops once the prefix is in. */
-#include <curl/curl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sim/sim_int.h"
+#include "util/http_call.h"
 #include "util/log.h"
-#include "util/urlguard.h"
 
 struct fetch_job {
     struct fetch_job *next;
@@ -41,8 +40,6 @@ struct sim_fetch {
 /* One download in progress. Only the first keep bytes are kept; the rest
  * is counted, so the check knows the file's size without holding it. */
 struct fetch_dl {
-    struct sim_fetch *f;
-    CURL *curl;
     uint8_t *buf;
     size_t len, keep; /* kept bytes, and how many to keep at most */
     size_t total;     /* the file's size: Content-Length if given, else counted */
@@ -58,18 +55,15 @@ struct fetch_dl {
 
 /* At the final response's first body bytes: its status, and its declared
  * length if any (a redirect's body never reaches on_data). */
-static int on_start(struct fetch_dl *d)
+static int on_start(struct fetch_dl *d, const struct http_head *head)
 {
-    long status = 0;
-    curl_off_t cl = -1;
     d->started = 1;
-    curl_easy_getinfo(d->curl, CURLINFO_RESPONSE_CODE, &status);
-    if (status < 200 || status > 299) {
+    if (head->status < 200 || head->status > 299) {
         d->bad_status = 1;
         return -1;
     }
-    if (curl_easy_getinfo(d->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK && cl >= 0) {
-        d->total = (uint64_t)cl > SIZE_MAX ? SIZE_MAX : (size_t)cl;
+    if (head->content_length >= 0) {
+        d->total = (uint64_t)head->content_length > SIZE_MAX ? SIZE_MAX : (size_t)head->content_length;
         d->sized = 1;
         /* Declared: only the prefix will be downloaded, so only the
          * record's limit applies, not the simulator's max_bytes. */
@@ -81,17 +75,16 @@ static int on_start(struct fetch_dl *d)
     return 0;
 }
 
-static size_t on_data(char *p, size_t size, size_t nmemb, void *ud)
+static int on_data(void *ud, const struct http_head *head, const char *p, size_t n)
 {
     struct fetch_dl *d = ud;
-    size_t n = size * nmemb;
-    if (!d->started && on_start(d) != 0)
-        return 0; /* aborts the transfer */
+    if (!d->started && on_start(d, head) != 0)
+        return -1; /* stops the transfer */
     if (!d->sized) {
         d->total += n;
         if (d->total > d->limit) {
             d->too_large = 1;
-            return 0;
+            return -1;
         }
     }
     size_t room = d->keep - d->len, take = n < room ? n : room;
@@ -99,15 +92,9 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *ud)
     d->len += take;
     if (d->sized && d->len == d->keep && d->len < d->total) {
         d->enough = 1; /* the size is known and the prefix is in */
-        return 0;
+        return -1;
     }
-    return n;
-}
-
-static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
-{
-    struct fetch_dl *d = ud;
-    return __atomic_load_n(&d->f->stopping, __ATOMIC_RELAXED) ? 1 : 0;
+    return 0;
 }
 
 static int fetch_failed(char *code, size_t code_cap, char *reason, size_t cap)
@@ -122,50 +109,39 @@ static int fetch_failed(char *code, size_t code_cap, char *reason, size_t cap)
 static int fetch_run(struct sim_fetch *f, const struct fetch_job *j, int *ok, char *code, size_t code_cap,
                      char *reason, size_t cap)
 {
-    struct fetch_dl d = {.f = f};
+    struct fetch_dl d = {0};
     size_t record_max = sim_check_max_bytes(j->kind);
     d.record_max = record_max;
     d.keep = j->kind == SIM_KIND_IMAGE ? SIM_CHECK_IMAGE_PREFIX : SIM_CHECK_OTHER_PREFIX;
     d.limit = record_max < f->max_bytes ? record_max : f->max_bytes;
     d.buf = malloc(d.keep);
-    d.curl = curl_easy_init();
-    CURL *c = d.curl;
-    char errbuf[CURL_ERROR_SIZE] = "";
     int done = 1;
     *ok = 0;
-    if (!d.buf || !c) {
+    if (!d.buf) {
         log_error("sim: compliance check of %s: out of memory", j->asset_id);
         fetch_failed(code, code_cap, reason, cap);
         goto out;
     }
-    struct urlguard guard;
-    if (urlguard_setup(&guard, c, f->policy, j->url, 3) != 0) {
-        /* Nothing is fetched; the customer sees the record's one sentence,
-         * never which rule or address class refused it. */
-        log_info("sim: compliance check of %s: refused by the URL policy: %s", j->asset_id, guard.why);
-        fetch_failed(code, code_cap, reason, cap);
-        goto out;
-    }
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)f->timeout_ms);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "portico-sim/1 (compliance check)");
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &d);
-    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(c, CURLOPT_XFERINFODATA, &d);
-
-    CURLcode rc = curl_easy_perform(c);
-    long status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    if (rc == CURLE_ABORTED_BY_CALLBACK) {
+    struct http_call call = {
+        .url = j->url,
+        .policy = f->policy,
+        .max_redirs = 3,
+        .timeout_ms = f->timeout_ms,
+        .user_agent = "portico-sim/1 (compliance check)",
+        .sink = on_data,
+        .sink_ctx = &d,
+        .abort_flag = &f->stopping,
+    };
+    struct http_call_out res;
+    enum http_call_result hr = http_call(&call, &res);
+    long status = res.status;
+    if (hr == HTTP_CALL_ABORTED) {
         done = 0;
-    } else if (guard.refused && rc != CURLE_OK && !d.started) {
-        /* Refused on connect and nothing else got through. (A refusal
-         * followed by success is one address of several refused, say ::1
-         * before 127.0.0.1: the media came from an allowed one.) */
-        log_info("sim: compliance check of %s: refused by the URL policy: %s", j->asset_id, guard.why);
+    } else if (hr == HTTP_CALL_REFUSED) {
+        /* Nothing was fetched (or, refused on connect, nothing else got
+         * through); the customer sees the record's one sentence, never
+         * which rule or address class refused it. */
+        log_info("sim: compliance check of %s: refused by the URL policy: %s", j->asset_id, res.message);
         fetch_failed(code, code_cap, reason, cap);
     } else if (d.too_large && d.total > record_max) {
         /* over the record's limit: the check words it (prefix may be empty) */
@@ -178,11 +154,10 @@ static int fetch_run(struct sim_fetch *f, const struct fetch_job *j, int *ok, ch
         snprintf(reason, cap, "The media is larger than %zu bytes, the most this simulator downloads.",
                  f->max_bytes);
     } else if (d.bad_status || status < 200 || status > 299 ||
-               (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && d.enough))) {
+               (hr != HTTP_CALL_OK && !(hr == HTTP_CALL_STOPPED && d.enough))) {
         /* The customer sees the record's one sentence; the cause is logged. */
-        if (rc != CURLE_OK && !d.bad_status)
-            log_info("sim: compliance check of %s: download failed: %.200s", j->asset_id,
-                     errbuf[0] ? errbuf : curl_easy_strerror(rc));
+        if (hr != HTTP_CALL_OK && !d.bad_status)
+            log_info("sim: compliance check of %s: download failed: %.200s", j->asset_id, res.message);
         else
             log_info("sim: compliance check of %s: download failed: HTTP %ld", j->asset_id, status);
         fetch_failed(code, code_cap, reason, cap);
@@ -192,8 +167,6 @@ static int fetch_run(struct sim_fetch *f, const struct fetch_job *j, int *ok, ch
         *ok = sim_check_media(j->kind, d.buf, d.len, d.len == d.total, d.total, code, code_cap, reason, cap) == 0;
     }
 out:
-    if (c)
-        curl_easy_cleanup(c);
     free(d.buf);
     return done;
 }

@@ -26,7 +26,6 @@
  *
  * Invariant: the face check (an outbound fetch) runs with no lock held,
  * after every cheap rule has passed. */
-#include <curl/curl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,8 +35,8 @@
 #include "sim/sim_video.h"
 #include "util/clock.h"
 #include "util/crypto.h"
+#include "util/http_call.h"
 #include "util/log.h"
-#include "util/urlguard.h"
 
 #define SIM_VIDEO_PROMPT_MAX 8000
 #define SIM_VIDEO_URL_MAX 2048
@@ -436,16 +435,17 @@ static void face_feed(struct face_scan *f, const uint8_t *p, size_t n)
     }
 }
 
-static size_t face_write(char *p, size_t size, size_t nmemb, void *ud)
+static int face_write(void *ud, const struct http_head *head, const char *p, size_t n)
 {
     struct face_scan *f = ud;
-    size_t n = size * nmemb;
+    if (head->status >= 400)
+        return -1; /* an error page is not the image */
     if (f->total + n > SIM_VIDEO_IMAGE_MAX) {
         f->too_large = 1;
-        return 0; /* aborts the transfer */
+        return -1; /* stops the transfer */
     }
     face_feed(f, (const uint8_t *)p, n);
-    return f->found ? 0 : n; /* found: no need to read on */
+    return f->found ? -1 : 0; /* found: no need to read on */
 }
 
 static int b64_value(int c)
@@ -503,36 +503,30 @@ static int face_scan_data(const char *url, struct face_scan *f)
 }
 
 /* Downloads an http(s) image into the scan: bounded in time, size (30 MB)
- * and redirects (3), under the outbound URL policy (util/urlguard.h).
+ * and redirects (3), under the outbound URL policy (util/http_call.h).
  * -1 when it could not be read, or the policy refused it (logged). */
 static int face_scan_http(struct sim_videos *v, const struct urlpolicy *policy, const char *url,
                           struct face_scan *f)
 {
-    CURL *c = curl_easy_init();
-    if (!c)
-        return -1;
-    struct urlguard guard;
-    if (urlguard_setup(&guard, c, policy, url, 3) != 0) {
-        log_info("sim: video face check: refused by the URL policy: %s", guard.why);
-        curl_easy_cleanup(c);
-        return -1;
-    }
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)v->fetch_timeout_ms);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)v->fetch_timeout_ms);
-    curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
-    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)SIM_VIDEO_IMAGE_MAX);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "portico-sim");
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, face_write);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, f);
-    CURLcode cc = curl_easy_perform(c);
-    curl_easy_cleanup(c);
-    if (guard.refused && cc != CURLE_OK && !f->found) {
-        log_info("sim: video face check: refused by the URL policy: %s", guard.why);
+    struct http_call call = {
+        .url = url,
+        .policy = policy,
+        .max_redirs = 3,
+        .timeout_ms = (long)v->fetch_timeout_ms,
+        .connect_timeout_ms = (long)v->fetch_timeout_ms,
+        .max_response = SIM_VIDEO_IMAGE_MAX,
+        .user_agent = "portico-sim",
+        .sink = face_write,
+        .sink_ctx = f,
+    };
+    struct http_call_out out;
+    enum http_call_result hr = http_call(&call, &out);
+    if (hr == HTTP_CALL_REFUSED) {
+        log_info("sim: video face check: refused by the URL policy: %s", out.message);
         return -1;
     }
     /* found: we stopped the transfer ourselves, the verdict is in */
-    return cc == CURLE_OK || f->found ? 0 : -1;
+    return (hr == HTTP_CALL_OK && out.status < 400) || f->found ? 0 : -1;
 }
 
 /* UPSTREAM.md "Video tasks", last row: a real face sent by URL (not as an

@@ -1,5 +1,5 @@
 /* ark_video.c — port 3's video tasks: ModelArk's content generation API
- * (Seedance), over libcurl with the ARK API key as a Bearer token.
+ * (Seedance), over util/http_call with the ARK API key as a Bearer token.
  *
  * Wire shapes (the real ModelArk API; the simulator speaks the same):
  *
@@ -63,22 +63,6 @@ struct ark_video {
     int max_attempts;
 };
 
-struct ark_sink {
-    struct buf body;
-    int overflow;
-};
-
-static size_t ark_write(char *p, size_t size, size_t n, void *ctx)
-{
-    struct ark_sink *s = ctx;
-    size_t len = size * n;
-    if (buf_append(&s->body, p, len) != 0) {
-        s->overflow = 1;
-        return 0;
-    }
-    return len;
-}
-
 static const char *ark_json_str(json_t *o, const char *key)
 {
     json_t *v = json_object_get(o, key);
@@ -126,79 +110,28 @@ enum up_result ark_classify(long status, const struct buf *body, json_t **root, 
 static enum up_result ark_attempt(struct ark_video *a, const char *url, const char *body, json_t **root,
                                   struct up_error *err, int *not_acted)
 {
-    struct ark_sink sink;
-    struct curl_slist *hdrs = NULL;
-    char errbuf[CURL_ERROR_SIZE];
-    enum up_result r = UP_UNAVAILABLE;
-
-    *not_acted = 0;
-    buf_init(&sink.body, ARK_MAX_RESPONSE);
-    sink.overflow = 0;
-    CURL *h = volc_handle();
-    if (!h) {
-        volc_set_error(err, 0, "CURLE_FAILED_INIT", "cannot create a curl handle");
-        *not_acted = 1;
-        goto out;
-    }
-    const char *lines[] = {"Accept: application/json", "Expect:", a->auth,
-                           body ? "Content-Type: application/json" : NULL};
-    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
-        if (!lines[i])
-            continue;
-        struct curl_slist *t = curl_slist_append(hdrs, lines[i]);
-        if (!t) {
-            volc_set_error(err, 0, "OutOfMemory", "cannot build request headers");
-            *not_acted = 1;
-            goto out;
-        }
-        hdrs = t;
-    }
-    errbuf[0] = '\0';
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, a->timeout_ms);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, a->connect_timeout_ms);
-    if (body) {
-        curl_easy_setopt(h, CURLOPT_POST, 1L);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    } else {
-        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-    }
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "portico");
-    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)ARK_MAX_RESPONSE);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, ark_write);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-
-    CURLcode cc = curl_easy_perform(h);
+    struct buf reply;
     long status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    /* The handle outlives this call; it must not keep pointers into our stack. */
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, NULL);
-
-    if (sink.overflow || cc == CURLE_FILESIZE_EXCEEDED) {
-        volc_set_error(err, (int)status, "ResponseTooLarge", "upstream response exceeds 1 MiB");
-    } else if (cc != CURLE_OK) {
-        const char *name = volc_curl_name(cc);
-        char code[32];
-        if (!name) {
-            snprintf(code, sizeof code, "CURLE_%d", (int)cc);
-            name = code;
-        }
-        volc_set_error(err, 0, name, errbuf[0] ? errbuf : curl_easy_strerror(cc));
-        *not_acted = cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST;
-    } else {
-        r = ark_classify(status, &sink.body, root, err);
+    const char *const hdrs[] = {"Accept: application/json", "Expect:", a->auth, "Content-Type: application/json"};
+    struct http_call call = {
+        .url = url,
+        .headers = hdrs,
+        .n_headers = body ? 4 : 3,
+        .body = body,
+        .body_len = body ? strlen(body) : 0,
+        .timeout_ms = a->timeout_ms,
+        .connect_timeout_ms = a->connect_timeout_ms,
+        .response = &reply,
+    };
+    struct http_call_out out;
+    *not_acted = 0;
+    buf_init(&reply, ARK_MAX_RESPONSE);
+    enum up_result r = volc_http_result(http_call(&call, &out), &out, &status, err, not_acted);
+    if (r == UP_OK) {
+        r = ark_classify(status, &reply, root, err);
         *not_acted = r == UP_THROTTLED;
     }
-out:
-    curl_slist_free_all(hdrs);
-    buf_free(&sink.body);
+    buf_free(&reply);
     return r;
 }
 
@@ -379,33 +312,28 @@ enum up_result ark_get_video_task(struct upstream *u, const char *id, struct up_
     return r;
 }
 
-/* A video download: bytes into an unlinked file, bounded. */
+/* A video download: bytes into an unlinked file (http_call bounds them). */
 struct ark_file {
     int fd;
-    uint64_t size, max;
-    int overflow, io_error;
+    uint64_t size;
+    int io_error;
 };
 
-static size_t ark_file_write(char *p, size_t size, size_t n, void *ctx)
+static int ark_file_write(void *ctx, const struct http_head *head, const char *p, size_t len)
 {
     struct ark_file *f = ctx;
-    size_t len = size * n;
-    if (f->size + len > f->max) {
-        f->overflow = 1;
-        return 0;
-    }
     for (size_t off = 0; off < len;) {
         ssize_t w = write(f->fd, p + off, len - off);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
             f->io_error = 1;
-            return 0;
+            return -1;
         }
         off += (size_t)w;
     }
     f->size += len;
-    return len;
+    return 0;
 }
 
 static int ark_tmpfile(void)
@@ -438,41 +366,31 @@ enum up_result ark_open_video_result(struct upstream *u, const char *url, uint64
         volc_set_error(err, 0, "InvalidParameter", "the video URL is not an http(s) URL");
         return UP_REJECTED;
     }
-    struct ark_file f = {.fd = ark_tmpfile(), .max = max_bytes};
+    struct ark_file f = {.fd = ark_tmpfile()};
     if (f.fd < 0) {
         volc_set_error(err, 0, "TempFile", "cannot create a temporary file for the video");
         return UP_UNAVAILABLE;
     }
-    CURL *c = curl_easy_init();
-    if (!c) {
-        close(f.fd);
-        volc_set_error(err, 0, "OutOfMemory", "curl_easy_init failed");
-        return UP_UNAVAILABLE;
-    }
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 3L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, a->connect_timeout_ms);
-    /* A video is larger than an API answer: time for the bytes, not the call. */
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 120000L);
-    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max_bytes);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "portico");
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, ark_file_write);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &f);
-    CURLcode cc = curl_easy_perform(c);
-    long status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_cleanup(c);
+    struct http_call call = {
+        .url = url,
+        .connect_timeout_ms = a->connect_timeout_ms,
+        /* A video is larger than an API answer: time for the bytes, not the call. */
+        .timeout_ms = 120000L,
+        .max_redirs = 3,
+        .max_response = max_bytes,
+        .sink = ark_file_write,
+        .sink_ctx = &f,
+    };
+    struct http_call_out out;
+    enum http_call_result hr = http_call(&call, &out);
+    long status = out.status;
     enum up_result r = UP_OK;
-    if (f.overflow || cc == CURLE_FILESIZE_EXCEEDED) {
+    if (hr == HTTP_CALL_TOO_LARGE) {
         volc_set_error(err, (int)status, "TooLarge", "the video is larger than the gateway serves");
         r = UP_REJECTED;
-    } else if (cc != CURLE_OK || f.io_error) {
+    } else if (hr != HTTP_CALL_OK || f.io_error) {
         volc_set_error(err, (int)status, "DownloadFailed", f.io_error ? "writing the temporary file failed"
-                                                                       : curl_easy_strerror(cc));
+                                                                       : out.message);
         r = UP_UNAVAILABLE;
     } else if (status == 404 || status == 403 || status == 410) {
         volc_set_error(err, (int)status, "Expired", "the upstream no longer serves the video");

@@ -4,7 +4,8 @@
  * the canonical request is METHOD \n PATH \n sorted-encoded-query \n
  * canonical-headers \n signed-headers \n hex(sha256(body)).
  * Reproduces ../shared/vectors/volc-sign-v4.json. The client (volc.c) signs
- * with sign_v4; the simulator verifies with sign_verify — the same code. */
+ * with sign_v4 over the shared V4 core (util/sigv4.h); the simulator's
+ * verifier (sim/sim_verify.h) canonicalises with the same core. */
 #ifndef PORTICO_SIGN_H
 #define PORTICO_SIGN_H
 #include <stddef.h>
@@ -47,30 +48,5 @@ void sign_signing_key(const char *secret_key, const char *date8, const char *reg
 
 /* "YYYYMMDDThhmmssZ" for a wall-clock time; out holds 17 bytes. */
 void sign_x_date(int64_t wall_ms, char out[static 17]);
-
-enum sign_verdict {
-    SIGN_OK = 0,
-    SIGN_MISSING,       /* no Authorization or X-Date */
-    SIGN_MALFORMED,     /* Authorization not parseable, scope inconsistent */
-    SIGN_UNKNOWN_KEY,   /* Credential's access key is not ours */
-    SIGN_EXPIRED,       /* X-Date more than 15 minutes from now */
-    SIGN_BAD_SIGNATURE, /* recomputed signature differs, or body hash differs */
-};
-
-/* Case-insensitive header lookup supplied by the server; NULL if absent. */
-typedef const char *(*sign_header_fn)(void *ctx, const char *name);
-
-/* Verifies a received request: parses Authorization, rebuilds the canonical
- * request over the headers it names (via hdr), recomputes the signature with
- * secret_key and compares in constant time. Any SignedHeaders set is
- * accepted that covers x-date and x-content-sha256 (host is optional, as
- * Volcengine's own SDKs send it; see shared/UPSTREAM.md); a stale X-Date is
- * SIGN_EXPIRED whatever the signature. */
-enum sign_verdict sign_verify(const char *method, const char *path, const char *query,
-                              const void *body, size_t body_len,
-                              sign_header_fn hdr, void *ctx,
-                              const char *access_key, const char *secret_key,
-                              const char *service, int64_t now_wall_ms);
-const char *sign_verdict_str(enum sign_verdict v);
 
 #endif

@@ -1,4 +1,4 @@
-/* volc.c — port 3 over HTTP: Volcengine-style signed calls with libcurl.
+/* volc.c — port 3 over HTTP: Volcengine-style signed calls (util/http_call.h).
  *
  * Every call is POST {endpoint}/?Action=<A>&Version=<V> with a JSON body,
  * signed with sign_v4 over content-type;host;x-content-sha256;x-date. The
@@ -15,7 +15,6 @@
  * (we never connected, or it said it was throttling us). After a timeout or
  * a 5xx it may have created the resource, and a retry would create a second
  * one that nobody records. */
-#include <curl/curl.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -25,11 +24,13 @@
 
 #include "upstream/sign.h"
 #include "upstream/upstream.h"
-#include "upstream/volc_int.h" /* video tasks: ark_video.c shares the curl helpers */
+#include "upstream/volc_int.h" /* video tasks: ark_video.c shares the helpers */
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/crypto.h"
+#include "util/http_call.h"
 #include "util/log.h"
+#include "util/sigv4.h"
 
 #define VOLC_MAX_RESPONSE (1024 * 1024)
 #define VOLC_MAX_URL 2048
@@ -65,43 +66,6 @@ enum volc_kind {
     VOLC_CREATE,     /* retry only when the upstream cannot have acted */
 };
 
-/* ---------- process-wide curl state ---------- */
-
-static pthread_once_t volc_once = PTHREAD_ONCE_INIT;
-static pthread_key_t volc_handle_key;
-static int volc_ready; /* written once inside pthread_once */
-
-static void volc_handle_free(void *h)
-{
-    curl_easy_cleanup(h);
-}
-
-static void volc_global_init(void)
-{
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-        return;
-    if (pthread_key_create(&volc_handle_key, volc_handle_free) != 0)
-        return;
-    volc_ready = 1;
-}
-
-/* One easy handle per thread, so keep-alive connections to the upstream
- * are reused across calls; curl_easy_reset keeps the connection cache. */
-CURL *volc_handle(void)
-{
-    CURL *h = pthread_getspecific(volc_handle_key);
-    if (h) {
-        curl_easy_reset(h);
-        return h;
-    }
-    h = curl_easy_init();
-    if (h && pthread_setspecific(volc_handle_key, h) != 0) {
-        curl_easy_cleanup(h);
-        h = NULL;
-    }
-    return h;
-}
-
 /* ---------- small helpers ---------- */
 
 void volc_set_error(struct up_error *err, int http_status, const char *code, const char *message)
@@ -113,36 +77,22 @@ void volc_set_error(struct up_error *err, int http_status, const char *code, con
     snprintf(err->message, sizeof err->message, "%s", message ? message : "");
 }
 
-const char *volc_curl_name(CURLcode c)
+/* An API call's transport outcome (http_call) as the port's result: UP_OK
+ * when an answer arrived (*status holds it), else err says what failed and
+ * *not_acted is set when no connection was made. */
+enum up_result volc_http_result(enum http_call_result hr, const struct http_call_out *out, long *status,
+                                struct up_error *err, int *not_acted)
 {
-    switch (c) {
-    case CURLE_COULDNT_RESOLVE_HOST: return "CURLE_COULDNT_RESOLVE_HOST";
-    case CURLE_COULDNT_CONNECT: return "CURLE_COULDNT_CONNECT";
-    case CURLE_OPERATION_TIMEDOUT: return "CURLE_OPERATION_TIMEDOUT";
-    case CURLE_SEND_ERROR: return "CURLE_SEND_ERROR";
-    case CURLE_RECV_ERROR: return "CURLE_RECV_ERROR";
-    case CURLE_GOT_NOTHING: return "CURLE_GOT_NOTHING";
-    case CURLE_SSL_CONNECT_ERROR: return "CURLE_SSL_CONNECT_ERROR";
-    case CURLE_PEER_FAILED_VERIFICATION: return "CURLE_PEER_FAILED_VERIFICATION";
-    case CURLE_WEIRD_SERVER_REPLY: return "CURLE_WEIRD_SERVER_REPLY";
-    case CURLE_PARTIAL_FILE: return "CURLE_PARTIAL_FILE";
-    default: return NULL;
+    if (hr == HTTP_CALL_OK) {
+        *status = out->status;
+        return UP_OK;
     }
-}
-
-/* Appends s percent-encoded (RFC 3986 unreserved kept). */
-static int volc_url_encode(struct buf *b, const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        int keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                   c == '-' || c == '_' || c == '.' || c == '~';
-        char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
-        if (keep ? buf_append(b, &c, 1) : buf_append(b, esc, 3))
-            return -1;
-    }
-    return 0;
+    if (hr == HTTP_CALL_TOO_LARGE)
+        volc_set_error(err, (int)out->status, "ResponseTooLarge", "upstream response exceeds 1 MiB");
+    else
+        volc_set_error(err, 0, out->curl_name, out->message);
+    *not_acted = out->not_connected;
+    return UP_UNAVAILABLE;
 }
 
 /* Ids come back into our records and URLs: a bounded, boring alphabet. */
@@ -167,22 +117,6 @@ static const char *volc_json_str(json_t *o, const char *key)
 }
 
 /* ---------- one attempt ---------- */
-
-struct volc_sink {
-    struct buf *body; /* the caller's, bounded */
-    int overflow;
-};
-
-static size_t volc_write(char *p, size_t size, size_t n, void *ctx)
-{
-    struct volc_sink *s = ctx;
-    size_t len = size * n;
-    if (buf_append(s->body, p, len) != 0) {
-        s->overflow = 1;
-        return 0; /* makes curl stop with CURLE_WRITE_ERROR */
-    }
-    return len;
-}
 
 /* UPSTREAM.md "Error envelope": FlowLimitExceeded, CodeN 100018. */
 #define VOLC_CODEN_FLOW_LIMIT 100018
@@ -299,24 +233,12 @@ static enum up_result volc_send(struct volc *v, const char *url, const char *que
                                 long *status_out, struct buf *reply, struct up_error *err, int *not_acted,
                                 int fresh)
 {
-    struct volc_sink sink;
-    struct curl_slist *hdrs = NULL;
     struct sign_output sig;
-    char x_date[17], errbuf[CURL_ERROR_SIZE];
-    char line[600];
-    enum up_result r = UP_UNAVAILABLE;
+    char x_date[17];
+    char lines[4][600];
 
     *not_acted = 0;
     *status_out = 0;
-    sink.body = reply;
-    sink.overflow = 0;
-
-    CURL *h = volc_handle();
-    if (!h) {
-        volc_set_error(err, 0, "CURLE_FAILED_INIT", "cannot create a curl handle");
-        *not_acted = 1;
-        goto out;
-    }
     sign_x_date(clock_wall_ms(), x_date);
     struct sign_input in = {
         .method = "POST",
@@ -336,79 +258,28 @@ static enum up_result volc_send(struct volc *v, const char *url, const char *que
     if (sign_v4(&in, &sig) != 0) {
         volc_set_error(err, 0, "SignatureFailed", "cannot sign the request (bad credentials or region?)");
         *not_acted = 1;
-        r = UP_REJECTED;
-        goto out;
+        return UP_REJECTED;
     }
-
-    static const char *const fixed[] = {"Content-Type: application/json", "Expect:",
-                                        "Accept: application/json"};
-    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
-        struct curl_slist *t = curl_slist_append(hdrs, fixed[i]);
-        if (!t)
-            goto oom;
-        hdrs = t;
-    }
-    const char *dyn_names[] = {"Host", "X-Date", "X-Content-Sha256", "Authorization"};
-    const char *dyn_values[] = {v->host, x_date, sig.payload_hash, sig.authorization};
-    for (size_t i = 0; i < 4; i++) {
-        snprintf(line, sizeof line, "%s: %s", dyn_names[i], dyn_values[i]);
-        struct curl_slist *t = curl_slist_append(hdrs, line);
-        if (!t)
-            goto oom;
-        hdrs = t;
-    }
-
-    errbuf[0] = '\0';
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, v->timeout_ms);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, v->connect_timeout_ms);
-    curl_easy_setopt(h, CURLOPT_POST, 1L);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "portico");
-    /* Refuse early when Content-Length already says too much. */
-    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)VOLC_MAX_RESPONSE);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, volc_write);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-    if (fresh)
-        curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
-
-    CURLcode cc = curl_easy_perform(h);
-    long status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    /* The handle outlives this call; it must not keep pointers into our stack. */
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
-
-    if (sink.overflow || cc == CURLE_FILESIZE_EXCEEDED) {
-        volc_set_error(err, (int)status, "ResponseTooLarge", "upstream response exceeds 1 MiB");
-        r = UP_UNAVAILABLE;
-    } else if (cc != CURLE_OK) {
-        const char *name = volc_curl_name(cc);
-        char code[32];
-        if (!name) {
-            snprintf(code, sizeof code, "CURLE_%d", (int)cc);
-            name = code;
-        }
-        volc_set_error(err, 0, name, errbuf[0] ? errbuf : curl_easy_strerror(cc));
-        *not_acted = cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST;
-        r = UP_UNAVAILABLE;
-    } else {
-        *status_out = status;
-        r = UP_OK;
-    }
-    goto out;
-oom:
-    volc_set_error(err, 0, "OutOfMemory", "cannot build request headers");
-    *not_acted = 1;
-    r = UP_UNAVAILABLE;
-out:
-    curl_slist_free_all(hdrs);
-    return r;
+    snprintf(lines[0], sizeof lines[0], "Host: %s", v->host);
+    snprintf(lines[1], sizeof lines[1], "X-Date: %s", x_date);
+    snprintf(lines[2], sizeof lines[2], "X-Content-Sha256: %s", sig.payload_hash);
+    snprintf(lines[3], sizeof lines[3], "Authorization: %s", sig.authorization);
+    const char *const hdrs[] = {"Content-Type: application/json", "Expect:", "Accept: application/json",
+                                lines[0], lines[1], lines[2], lines[3]};
+    struct http_call call = {
+        .method = "POST",
+        .url = url,
+        .headers = hdrs,
+        .n_headers = sizeof hdrs / sizeof hdrs[0],
+        .body = body,
+        .body_len = in.body_len,
+        .timeout_ms = v->timeout_ms,
+        .connect_timeout_ms = v->connect_timeout_ms,
+        .fresh = fresh,
+        .response = reply,
+    };
+    struct http_call_out out;
+    return volc_http_result(http_call(&call, &out), &out, status_out, err, not_acted);
 }
 
 /* One signed POST, classified. *not_acted is set when the upstream
@@ -449,8 +320,8 @@ void volc_backoff(int attempt)
  * -1 when they do not fit. */
 static int volc_action_url(const struct volc *v, const char *action, struct buf *url, struct buf *query)
 {
-    return buf_puts(query, "Action=") || volc_url_encode(query, action) || buf_puts(query, "&Version=") ||
-                   volc_url_encode(query, v->version) || buf_printf(url, "%s/?%s", v->base_url, query->data) != 0
+    return buf_puts(query, "Action=") || sigv4_uri_encode(action, 0, query) || buf_puts(query, "&Version=") ||
+                   sigv4_uri_encode(v->version, 0, query) || buf_printf(url, "%s/?%s", v->base_url, query->data) != 0
                ? -1
                : 0;
 }
@@ -917,13 +788,7 @@ static void volc_destroy(struct upstream *u)
     free(u);
     /* Release this thread's cached handle now (tests, shutdown); another
      * upstream used later on this thread simply makes a new one. */
-    if (volc_ready) {
-        CURL *h = pthread_getspecific(volc_handle_key);
-        if (h) {
-            pthread_setspecific(volc_handle_key, NULL);
-            curl_easy_cleanup(h);
-        }
-    }
+    http_call_thread_done();
 }
 
 static const struct upstream_ops volc_ops = {
@@ -984,8 +849,7 @@ static int volc_parse_endpoint(struct volc *v, const char *endpoint)
 
 struct upstream *upstream_volc_new(const struct upstream_config *cfg)
 {
-    pthread_once(&volc_once, volc_global_init);
-    if (!volc_ready || !cfg || !cfg->endpoint) {
+    if (http_call_init() != 0 || !cfg || !cfg->endpoint) {
         log_error("upstream: cannot initialise libcurl or no endpoint");
         return NULL;
     }

@@ -3,18 +3,19 @@
  * src/upstream/; nothing above the port includes it. */
 #ifndef PORTICO_UPSTREAM_VOLC_INT_H
 #define PORTICO_UPSTREAM_VOLC_INT_H
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "upstream/upstream.h"
 #include "util/buf.h"
+#include "util/http_call.h"
 
-/* volc.c: this thread's reusable curl handle, reset (keep-alive cache
- * kept); NULL on failure. Valid only after upstream_volc_new ran once. */
-CURL *volc_handle(void);
 void volc_set_error(struct up_error *err, int http_status, const char *code, const char *message);
-/* The CURLE_* name of the common transport failures, else NULL. */
-const char *volc_curl_name(CURLcode c);
+/* An API call's transport outcome (util/http_call.h) as the port's result:
+ * UP_OK when an answer arrived (*status holds it); else err carries the
+ * CURLE_* name (or ResponseTooLarge) and *not_acted is set when no
+ * connection was made, so the upstream cannot have acted. */
+enum up_result volc_http_result(enum http_call_result hr, const struct http_call_out *out, long *status,
+                                struct up_error *err, int *not_acted);
 /* Sleeps the jittered, growing backoff before retry number attempt+1. */
 void volc_backoff(int attempt);
 /* 1 for an id of the upstream's boring alphabet that fits IDS_MAX. */

@@ -115,7 +115,7 @@ def _hmac(key, msg):
 
 def _check_presigned(url, now):
     """Recomputes the URL's SigV4 signature from its parts (AWS's
-    query-string algorithm, written independently of src/blob/sigv4.c)."""
+    query-string algorithm, written independently of src/util/sigv4.c)."""
     u = urllib.parse.urlsplit(url)
     params = urllib.parse.parse_qsl(u.query, keep_blank_values=True, strict_parsing=True)
     q = dict(params)

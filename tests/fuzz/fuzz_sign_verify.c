@@ -1,4 +1,5 @@
-/* fuzz_sign_verify.c — Volcengine V4 signatures (src/upstream/sign.c) as the
+/* fuzz_sign_verify.c — Volcengine V4 signatures (the client, src/upstream/sign.c; the
+ * verifier, src/sim/sim_verify.c; both over src/util/sigv4.c) as the
  * simulator receives them: sign_verify over a fuzzed Authorization header,
  * X-Date, other headers, query and body; the query/path canonicaliser via
  * sign_canonical_request; and a round trip: whatever sign_v4 signs,
@@ -13,6 +14,7 @@
 #include <strings.h>
 
 #include "fuzz_gw.h"
+#include "sim/sim_verify.h"
 #include "upstream/sign.h"
 
 #define AK "AKLTfuzzaccesskey"

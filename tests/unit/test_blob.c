@@ -20,10 +20,10 @@
 #include <unistd.h>
 
 #include "blob/blob.h"
-#include "blob/sigv4.h"
 #include "check.h"
 #include "util/buf.h"
 #include "util/crypto.h"
+#include "util/sigv4.h"
 
 #define AWS_AK "AKIAIOSFODNN7EXAMPLE"
 #define AWS_SK "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
@@ -197,7 +197,7 @@ static void test_sigv4_rejects_bad_input(void)
     struct sigv4_key k = {AWS_AK, AWS_SK, "us-east-1", "s3"};
     char sig[65];
     struct sigv4_header unsorted[] = {{"x-amz-date", "20130524T000000Z"}, {"host", "h"}};
-    struct sigv4_request rq = {"GET", "/k", "", unsorted, 2, EMPTY_SHA, "20130524T000000Z"};
+    struct sigv4_request rq = {"GET", "/k", "", unsorted, 2, EMPTY_SHA, "20130524T000000Z", SIGV4_AWS};
     CHECK(sigv4_signature(&k, &rq, sig) != 0);
     struct sigv4_header nohost[] = {{"x-amz-date", "20130524T000000Z"}};
     rq.headers = nohost;
@@ -235,8 +235,8 @@ static void test_sigv4_uri_encode_and_trim(void)
     /* Trimall: the same header with cosmetic whitespace signs the same. */
     struct sigv4_header h1[] = {{"host", "h"}, {"x-a", "  one   two  "}};
     struct sigv4_header h2[] = {{"host", "h"}, {"x-a", "one two"}};
-    struct sigv4_request r1 = {"PUT", "/k", "", h1, 2, EMPTY_SHA, "20130524T000000Z"};
-    struct sigv4_request r2 = {"PUT", "/k", "", h2, 2, EMPTY_SHA, "20130524T000000Z"};
+    struct sigv4_request r1 = {"PUT", "/k", "", h1, 2, EMPTY_SHA, "20130524T000000Z", SIGV4_AWS};
+    struct sigv4_request r2 = {"PUT", "/k", "", h2, 2, EMPTY_SHA, "20130524T000000Z", SIGV4_AWS};
     struct sigv4_key k = {AWS_AK, AWS_SK, "us-east-1", "s3"};
     char s1[65], s2[65];
     CHECK(sigv4_signature(&k, &r1, s1) == 0 && sigv4_signature(&k, &r2, s2) == 0);

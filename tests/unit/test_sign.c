@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "check.h"
+#include "sim/sim_verify.h"
 #include "upstream/sign.h"
 #include "util/buf.h"
 #include "util/clock.h"

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "sim/sim_verify.h"
 #include "upstream/sign.h"
 #include "upstream/upstream.h"
 #include "util/clock.h"

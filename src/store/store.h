@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/domain.h" /* the records: struct customer, group, asset, ... */
 #include "util/ids.h"
 
 enum store_result {
@@ -31,150 +32,7 @@ enum store_result {
     STORE_ERROR,       /* anything else; logged by the backend */
 };
 
-/* Text sizes in bytes including NUL: names are up to 50 and descriptions up
- * to 300 Unicode characters of UTF-8 (4 bytes each at most). */
-#define STORE_NAME_MAX (50 * 4 + 1)
-#define STORE_DESC_MAX (300 * 4 + 1)
-#define STORE_URL_MAX 2049
-#define STORE_LINK_MAX 8193 /* H5 links (UP_H5_LINK_MAX) */
-#define STORE_REASON_MAX 256
-#define STORE_CUSTOMER_MAX 65
-/* reconciliation: the random tag a create's upstream Name ends in
- * (core/reconcile.c): 12 characters today, room for 16. */
-#define STORE_TAG_MAX 17
-
-struct customer {
-    int64_t id;
-    char name[STORE_CUSTOMER_MAX];
-    int aigc_enabled;
-};
-
-struct key_info {
-    char prefix[32];
-    char customer[STORE_CUSTOMER_MAX];
-    int64_t created_ms;
-    int64_t revoked_ms; /* 0 when active */
-};
-
-struct group {
-    char id[IDS_MAX];
-    int64_t customer_id;
-    char type[16]; /* "AIGC" or "LivenessFace" */
-    char name[STORE_NAME_MAX];
-    char description[STORE_DESC_MAX];
-    int asset_count;   /* live assets (not pending, not deleted) */
-    int64_t create_ms; /* wall clock */
-    int64_t update_ms;
-    char tag[STORE_TAG_MAX]; /* the upstream Name's tag; "" when it has none (never shown to customers) */
-};
-
-struct asset {
-    char id[IDS_MAX];
-    char group_id[IDS_MAX];
-    int64_t customer_id;
-    char type[8]; /* "Image", "Video", "Audio" */
-    char name[STORE_NAME_MAX];
-    char url[STORE_URL_MAX];
-    char blob_key[128]; /* "" unless the bytes are in Portico's blob store */
-    /* "Processing", "Active", "Failed", or another word the upstream
-     * reported, kept verbatim (polled slowly, never usable in video) */
-    char status[32];
-    char failure_reason[STORE_REASON_MAX]; /* Portico's advice, when Failed */
-    char error_code[64];                   /* the upstream's Error.Code, when Failed */
-    char error_message[STORE_REASON_MAX];  /* the upstream's Error.Message, when Failed */
-    int64_t create_ms;
-    int64_t update_ms;
-    int64_t next_poll_ms; /* refresher: wall-clock time of the next upstream poll */
-    int polls;            /* refresher: upstream polls so far */
-    char tag[STORE_TAG_MAX]; /* the upstream Name's tag; "" when it has none (never shown to customers) */
-};
-
-struct group_filter {
-    const char *type;     /* NULL: any */
-    const char *name_sub; /* NULL: any; else substring of Name */
-};
-
-struct asset_filter {
-    const char *const *group_ids; /* n_group_ids == 0: any */
-    size_t n_group_ids;
-    const char *const *statuses;  /* n_statuses == 0: any */
-    size_t n_statuses;
-    const char *type;     /* NULL: any */
-    const char *name_sub; /* NULL: any */
-};
-
-/* Lists are malloc'd arrays; free with free(list.items). */
-struct group_list {
-    struct group *items;
-    size_t n;
-    int64_t total; /* rows matching the filter, all pages */
-};
-
-struct asset_list {
-    struct asset *items;
-    size_t n;
-    int64_t total;
-};
-
-struct asset_counts {
-    int64_t processing, active, failed;
-};
-
 typedef void (*store_key_fn)(void *ctx, const struct key_info *k);
-
-/* liveness sessions: one H5 face scan a customer started. A pending
- * session holds one place of the customer's group quota (a LivenessFace
- * group reservation, group_handle) until its scan's group is recorded
- * there or the session is closed. */
-#define STORE_TOKEN_MAX 129
-enum store_session_state {
-    STORE_SESSION_PENDING = 0,  /* the scan's outcome is not known yet */
-    STORE_SESSION_RECORDED = 1, /* group_id is the scan's group, recorded */
-    STORE_SESSION_EXPIRED = 2,  /* closed: expired (or given up) without a recorded group */
-    STORE_SESSION_FAILED = 3,   /* closed: the scan did not pass */
-};
-struct validate_session {
-    char token[STORE_TOKEN_MAX]; /* the upstream's BytedToken */
-    int64_t customer_id;
-    char callback_url[STORE_URL_MAX]; /* "" when none */
-    char h5_link[STORE_LINK_MAX]; /* BytePlus links carry STS credentials: long */
-    int64_t expire_ms;      /* wall clock: the token's end of life */
-    char group_id[IDS_MAX]; /* "" until the scan's group is recorded */
-    int64_t create_ms;
-    int64_t update_ms;
-    enum store_session_state state;
-    int64_t group_handle; /* the group slot a pending session holds (reserve_group); 0: none */
-    int64_t next_poll_ms; /* the background poller's next look upstream */
-    int polls;
-};
-
-struct validate_session_list {
-    struct validate_session *items; /* malloc'd; free(list.items) */
-    size_t n;
-};
-
-/* video tasks: one Seedance generation a customer started. */
-#define STORE_MODEL_MAX 32
-#define STORE_ERROR_CODE_MAX 64
-struct video_task {
-    char id[IDS_MAX];            /* Portico's task id */
-    int64_t customer_id;
-    char upstream_id[IDS_MAX];   /* the upstream's ("cgt-...") */
-    char model[STORE_MODEL_MAX]; /* Portico's model name, e.g. "seedance-2.0" */
-    char status[16];             /* "queued", "running", "succeeded", "failed" */
-    char video_url[STORE_URL_MAX];         /* when succeeded */
-    char error_code[STORE_ERROR_CODE_MAX]; /* when failed */
-    char error_message[STORE_REASON_MAX];
-    int64_t completion_tokens, total_tokens; /* the upstream's usage, 0 until known */
-    int64_t create_ms, update_ms; /* wall clock; update_ms moves when status or result change */
-    int64_t next_poll_ms;         /* refresher: wall-clock time of the next upstream poll */
-    int polls;
-};
-
-struct video_task_list {
-    struct video_task *items; /* malloc'd; free(list.items) */
-    size_t n;
-};
 
 /* reconciliation: a reservation (a pending group or asset row) whose
  * create may or may not have happened upstream. */
@@ -201,51 +59,6 @@ enum store_idem {
     STORE_IDEM_SAME,        /* the same request completed before: result holds its answer */
     STORE_IDEM_DIFFERENT,   /* the token was used for a different request */
     STORE_IDEM_IN_PROGRESS, /* the same request is being created right now */
-};
-#define STORE_IDEM_TOKEN_MAX 65  /* 64 bytes and the NUL */
-#define STORE_IDEM_HASH_MAX 65   /* hex SHA-256 */
-#define STORE_IDEM_RESULT_MAX 256
-
-/* upload sessions (API.md §4b): a client sends large media straight to
- * the blob store; the session holds one slot of its group's asset quota
- * while it is OPEN, UPLOADING or UPLOADED (reserve_asset counts those too). */
-enum store_upload_state {
-    STORE_UPLOAD_OPEN = 0,       /* created; no bytes known yet (S3 bytes may be there) */
-    STORE_UPLOAD_UPLOADING = 1,  /* fs: a PUT is streaming in */
-    STORE_UPLOAD_UPLOADED = 2,   /* fs: the PUT's bytes are committed (put_sha256 set) */
-    STORE_UPLOAD_COMPLETING = 3, /* CompleteUpload holds it: the slot moved to a pending asset row */
-    STORE_UPLOAD_COMPLETED = 4,  /* the asset exists (asset_id) */
-    STORE_UPLOAD_ENDING = 5,     /* aborted, expired or refused: its bytes are being removed (leased) */
-    STORE_UPLOAD_ENDED = 6,      /* its bytes are gone */
-};
-#define STORE_UPLOAD_MASK(st) (1 << (st))
-#define STORE_UPLOAD_HOLDING                                                                                   \
-    (STORE_UPLOAD_MASK(STORE_UPLOAD_OPEN) | STORE_UPLOAD_MASK(STORE_UPLOAD_UPLOADING) |                         \
-     STORE_UPLOAD_MASK(STORE_UPLOAD_UPLOADED))
-#define STORE_CONTENT_TYPE_MAX 64
-#define STORE_SHA256_MAX 65
-
-struct upload_session {
-    char id[IDS_MAX]; /* UploadId */
-    int64_t customer_id;
-    char group_id[IDS_MAX];
-    char asset_type[8]; /* "Image", "Video", "Audio" */
-    char name[STORE_NAME_MAX];
-    char content_type[STORE_CONTENT_TYPE_MAX];
-    uint64_t content_length;
-    char sha256[STORE_SHA256_MAX];     /* the client's, lower-case hex; "" when not given */
-    char put_sha256[STORE_SHA256_MAX]; /* fs: the bytes' own, hashed while streaming in */
-    char blob_key[128];
-    int state; /* enum store_upload_state */
-    int64_t expire_ms;
-    int64_t lease_ms;     /* ENDING: when another node may take over removing its bytes */
-    char asset_id[IDS_MAX]; /* COMPLETED */
-    int64_t create_ms, update_ms;
-};
-
-struct upload_session_list {
-    struct upload_session *items; /* malloc'd; free(list.items) */
-    size_t n;
 };
 
 /* What upload_set_state writes besides the state; 0 / NULL: unchanged. */

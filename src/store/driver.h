@@ -147,6 +147,16 @@ enum store_result sql_query_rows(struct store *s, int flags, const char *sql, sq
 enum store_result sql_query_one(struct store *s, int flags, const char *sql, sql_reader read, void *item,
                                 const char *fmt, ...);
 
+/* Binds one parameter of an open statement (lists with a variable IN). */
+static inline void sql_bind_text(struct sql_stmt *st, int i, const char *v)
+{
+    st->c->d->bind_text(st, i, v);
+}
+static inline void sql_bind_i64(struct sql_stmt *st, int i, int64_t v)
+{
+    st->c->d->bind_i64(st, i, v);
+}
+
 /* Columns. */
 void sql_col_text(struct sql_stmt *st, int i, char *dst, size_t cap); /* truncating copy */
 static inline int64_t sql_col_i64(struct sql_stmt *st, int i)
@@ -209,5 +219,35 @@ enum store_result sql_delete_group(struct store *s, int64_t customer_id, const c
  * has row locks (serializing the group quota across nodes), then counts
  * the customer's live and pending groups. NOT_FOUND for no such customer. */
 enum store_result sql_lock_count_groups(struct sql_conn *c, int64_t customer_id, int64_t *count);
+
+
+enum store_result sql_reserve_asset(struct store *s, int64_t customer_id, const char *group_id, const char *type,
+                                    const char *name, const char *url, const char *blob_key, int max_assets,
+                                    int64_t now_ms, const char *tag, int64_t *handle);
+enum store_result sql_confirm_asset(struct store *s, int64_t handle, const char *id, int64_t now_ms,
+                                    int64_t next_poll_ms);
+enum store_result sql_release_asset(struct store *s, int64_t handle);
+enum store_result sql_get_asset(struct store *s, int64_t customer_id, const char *id, struct asset *out);
+enum store_result sql_list_assets(struct store *s, int64_t customer_id, const struct asset_filter *f,
+                                  int page_number, int page_size, struct asset_list *out);
+enum store_result sql_update_asset(struct store *s, int64_t customer_id, const char *id, const char *name,
+                                   int64_t now_ms);
+enum store_result sql_delete_asset(struct store *s, int64_t customer_id, const char *id, int64_t now_ms);
+enum store_result sql_set_asset_status(struct store *s, const char *id, const char *status, const char *reason,
+                                       const char *error_code, const char *error_message, int64_t now_ms);
+enum store_result sql_schedule_poll(struct store *s, const char *id, int64_t next_poll_ms, int polls);
+enum store_result sql_count_assets(struct store *s, struct asset_counts *out);
+/* Inside a write transaction: the group is a live group of the customer
+ * (else NOT_FOUND), its row locked where the driver has row locks, so
+ * quota checks into one group run one after the other on every node and a
+ * concurrent delete_group waits for them or they for it. */
+enum store_result sql_lock_live_group(struct sql_conn *c, const char *group_id, int64_t customer_id);
+/* The group's asset slots in use: live and pending assets, and upload
+ * sessions holding a slot (uploads.c). */
+enum store_result sql_count_group_slots(struct sql_conn *c, const char *group_id, int64_t *count);
+/* Inserts a pending asset row; *handle gets its handle. */
+enum store_result sql_insert_pending_asset(struct sql_conn *c, const char *group_id, int64_t customer_id,
+                                           const char *type, const char *name, const char *url,
+                                           const char *blob_key, int64_t now_ms, const char *tag, int64_t *handle);
 
 #endif

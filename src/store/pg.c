@@ -1,9 +1,6 @@
 /* pg.c — the PostgreSQL store, for running several porticod nodes on one
- * database: open (pool, migrations), close, ping, customers and API keys,
- * and the ops table. Groups live in pg_groups.c, assets in pg_assets.c, the
- * refresher's queries and leases in pg_refresh.c, liveness sessions in
- * pg_sessions.c, upload blob keys in pg_blobs.c, video tasks in
- * pg_videos.c.
+ * database: open (pool, migrations) and close. The operations are written
+ * once over the driver (driver.h, pg_driver.c).
  *
  * Settings beyond the conninfo come from the environment, read once at
  * open: PORTICO_PG_POOL (connections per node, default 16) and
@@ -13,168 +10,11 @@
 #include <string.h>
 
 #include "store/pg_int.h"
-#include "util/crypto.h"
 #include "util/log.h"
-
-/* ---- customers and keys ------------------------------------------------ */
-
-static void pg_read_customer(PGresult *res, int row, int col, struct customer *out)
-{
-    memset(out, 0, sizeof *out);
-    out->id = pg_col_i64(res, row, col);
-    pg_col_text(res, row, col + 1, out->name, sizeof out->name);
-    out->aigc_enabled = (int)pg_col_i64(res, row, col + 2);
-}
-
-enum store_result pg_put_customer(struct store *s, const char *name, int aigc_enabled, struct customer *out)
-{
-    struct pg_store *ps = pg_of(s);
-    if (!pg_fits(name, STORE_CUSTOMER_MAX) || !name[0])
-        return STORE_ERROR;
-    struct pg_conn *c = pg_get(ps);
-    if (!c)
-        return STORE_UNAVAILABLE;
-    struct pg_params p;
-    pg_p_init(&p);
-    pg_p_text(&p, name);
-    pg_p_i64(&p, aigc_enabled ? 1 : 0);
-    PGresult *res = NULL;
-    /* One UPSERT: find-or-create is atomic across nodes. */
-    enum store_result r = pg_exec(c, PG_ADHOC,
-                                  "INSERT INTO customers(name, aigc_enabled) VALUES ($1, $2)"
-                                  " ON CONFLICT(name) DO UPDATE SET aigc_enabled = excluded.aigc_enabled"
-                                  " RETURNING id, name, aigc_enabled",
-                                  &p, &res, "put_customer");
-    if (r == STORE_OK) {
-        if (PQntuples(res) != 1)
-            r = STORE_ERROR;
-        else if (out)
-            pg_read_customer(res, 0, 0, out);
-    }
-    PQclear(res);
-    pg_put(ps, c);
-    return r;
-}
-
-enum store_result pg_add_key(struct store *s, int64_t customer_id, const char *prefix, const uint8_t hash[32],
-                             int64_t now_ms)
-{
-    if (!pg_fits(prefix, sizeof((struct key_info *)0)->prefix) || !prefix[0] || !hash)
-        return STORE_ERROR;
-    struct pg_params p;
-    pg_p_init(&p);
-    pg_p_i64(&p, customer_id);
-    pg_p_text(&p, prefix);
-    pg_p_bytea(&p, hash, 32);
-    pg_p_i64(&p, now_ms);
-    return pg_write_one(s, "INSERT INTO api_keys(customer_id, prefix, hash, created_ms) VALUES ($1, $2, $3, $4)", &p,
-                        NULL, "add_key");
-}
-
-/* bytea in text form is "\x" and hex digits. */
-static int pg_unhex32(const char *v, uint8_t out[32])
-{
-    if (!v || v[0] != '\\' || v[1] != 'x' || strlen(v) != 2 + 64)
-        return -1;
-    for (int i = 0; i < 32; i++) {
-        unsigned int b;
-        if (sscanf(v + 2 + 2 * i, "%2x", &b) != 1)
-            return -1;
-        out[i] = (uint8_t)b;
-    }
-    return 0;
-}
-
-enum store_result pg_find_key(struct store *s, const uint8_t hash[32], struct customer *out)
-{
-    struct pg_store *ps = pg_of(s);
-    if (!hash)
-        return STORE_ERROR;
-    struct pg_conn *c = pg_get(ps);
-    if (!c)
-        return STORE_UNAVAILABLE;
-    struct pg_params p;
-    pg_p_init(&p);
-    pg_p_bytea(&p, hash, 32);
-    PGresult *res = NULL;
-    enum store_result r = pg_exec(c, PG_FIND_KEY,
-                                  "SELECT k.hash, c.id, c.name, c.aigc_enabled FROM api_keys k"
-                                  " JOIN customers c ON c.id = k.customer_id"
-                                  " WHERE k.hash = $1 AND k.revoked_ms = 0",
-                                  &p, &res, "find_key");
-    if (r == STORE_OK) {
-        uint8_t stored[32];
-        /* The index lookup compared bytes; compare again in constant time
-         * so that the answer never depends on timing. */
-        if (PQntuples(res) == 1 && pg_unhex32(PQgetvalue(res, 0, 0), stored) == 0 &&
-            crypto_equal(stored, hash, 32)) {
-            if (out)
-                pg_read_customer(res, 0, 1, out);
-        } else {
-            r = STORE_NOT_FOUND;
-        }
-    }
-    PQclear(res);
-    pg_put(ps, c);
-    return r;
-}
-
-enum store_result pg_list_keys(struct store *s, store_key_fn fn, void *ctx)
-{
-    struct pg_store *ps = pg_of(s);
-    if (!fn)
-        return STORE_ERROR;
-    struct pg_conn *c = pg_get(ps);
-    if (!c)
-        return STORE_UNAVAILABLE;
-    PGresult *res = NULL;
-    enum store_result r = pg_exec(c, PG_ADHOC,
-                                  "SELECT k.prefix, c.name, k.created_ms, k.revoked_ms FROM api_keys k"
-                                  " JOIN customers c ON c.id = k.customer_id ORDER BY k.created_ms, k.id",
-                                  NULL, &res, "list_keys");
-    pg_put(ps, c);
-    if (r != STORE_OK)
-        return r;
-    for (int i = 0; i < PQntuples(res); i++) {
-        struct key_info k;
-        memset(&k, 0, sizeof k);
-        pg_col_text(res, i, 0, k.prefix, sizeof k.prefix);
-        pg_col_text(res, i, 1, k.customer, sizeof k.customer);
-        k.created_ms = pg_col_i64(res, i, 2);
-        k.revoked_ms = pg_col_i64(res, i, 3);
-        fn(ctx, &k);
-    }
-    PQclear(res);
-    return STORE_OK;
-}
-
-enum store_result pg_revoke_key(struct store *s, const char *prefix, int64_t now_ms)
-{
-    if (!pg_fits(prefix, sizeof((struct key_info *)0)->prefix))
-        return STORE_ERROR;
-    struct pg_params p;
-    pg_p_init(&p);
-    pg_p_text(&p, prefix);
-    /* revoked_ms 0 means active, so a revocation is stamped at least 1. */
-    pg_p_i64(&p, now_ms > 0 ? now_ms : 1);
-    return pg_write_row(s, "UPDATE api_keys SET revoked_ms = $2 WHERE prefix = $1 AND revoked_ms = 0",
-                                       &p, "revoke_key");
-}
 
 /* ---- open, close, ping ------------------------------------------------- */
 
-static enum store_result pg_ping(struct store *s)
-{
-    struct pg_store *ps = pg_of(s);
-    struct pg_conn *c = pg_get(ps);
-    if (!c)
-        return STORE_UNAVAILABLE;
-    enum store_result r = pg_exec(c, PG_ADHOC, "SELECT 1", NULL, NULL, "ping");
-    pg_put(ps, c);
-    return r;
-}
-
-static void pg_close(struct store *s)
+void pg_close_store(struct store *s)
 {
     if (!s)
         return;
@@ -189,32 +29,30 @@ static void pg_close(struct store *s)
 }
 
 static const struct store_ops pg_ops = {
-    .close = pg_close,
-    .ping = pg_ping,
-    .put_customer = pg_put_customer,
-    .add_key = pg_add_key,
-    .find_key = pg_find_key,
-    .list_keys = pg_list_keys,
-    .revoke_key = pg_revoke_key,
-    .reserve_group = pg_reserve_group,
-    .confirm_group = pg_confirm_group,
-    .release_group = pg_release_group,
-    .get_group = pg_get_group,
-    .list_groups = pg_list_groups,
-    .update_group = pg_update_group,
-    .delete_group = pg_delete_group,
-    .reserve_asset = pg_reserve_asset,
-    .confirm_asset = pg_confirm_asset,
-    .release_asset = pg_release_asset,
-    .get_asset = pg_get_asset,
-    .list_assets = pg_list_assets,
-    .update_asset = pg_update_asset,
-    .delete_asset = pg_delete_asset,
-    .set_asset_status = pg_set_asset_status,
-    .due_assets = pg_due_assets,
-    .schedule_poll = pg_schedule_poll,
-    .count_assets = pg_count_assets,
-    .sweep_reservations = pg_sweep_reservations,
+    .close = pg_close_store,
+    .ping = sql_ping,
+    .put_customer = sql_put_customer,
+    .add_key = sql_add_key,
+    .find_key = sql_find_key,
+    .list_keys = sql_list_keys,
+    .revoke_key = sql_revoke_key,
+    .reserve_group = sql_reserve_group,
+    .confirm_group = sql_confirm_group,
+    .release_group = sql_release_group,
+    .get_group = sql_get_group,
+    .list_groups = sql_list_groups,
+    .update_group = sql_update_group,
+    .delete_group = sql_delete_group,
+    .reserve_asset = sql_reserve_asset,
+    .confirm_asset = sql_confirm_asset,
+    .release_asset = sql_release_asset,
+    .get_asset = sql_get_asset,
+    .list_assets = sql_list_assets,
+    .update_asset = sql_update_asset,
+    .delete_asset = sql_delete_asset,
+    .set_asset_status = sql_set_asset_status,
+    .schedule_poll = sql_schedule_poll,
+    .count_assets = sql_count_assets,
     /* liveness sessions */
     .create_session = pg_create_session,
     .get_session = pg_get_session,
@@ -291,21 +129,23 @@ struct store *store_pg_open(const char *conninfo)
     for (int i = 0; i < ps->pool_size; i++) {
         ps->slots[i].slot = i;
         ps->slots[i].owner = ps;
+        ps->slots[i].base.d = &pg_driver;
         ps->idle[i] = ps->pool_size - 1 - i;
     }
     ps->n_idle = ps->pool_size;
-    ps->base.ops = &pg_ops;
-    ps->base.impl = ps;
+    ps->db.base.ops = &pg_ops;
+    ps->db.base.impl = ps;
+    ps->db.d = &pg_driver;
 
     /* Connect and migrate on the first slot; it stays in the pool. */
     struct pg_conn *c = &ps->slots[0];
     c->db = pg_connect(ps->conninfo, ps->statement_timeout_ms);
     if (!c->db || pg_migrate(c->db) != 0) {
         log_error("store: cannot open the postgres store");
-        pg_close(&ps->base);
+        pg_close_store(&ps->db.base);
         return NULL;
     }
-    return &ps->base;
+    return &ps->db.base;
 
 fail_alloc:
     log_error("store: out of memory");

@@ -22,7 +22,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
-#include "store/store.h"
+#include "store/driver.h"
 
 #define PG_POOL_DEFAULT 16
 #define PG_POOL_MAX 256
@@ -44,16 +44,23 @@ enum pg_stmt_id {
 
 struct pg_store;
 
+/* Statements the domain files mark SQL_CACHE are prepared once per
+ * connection, keyed by the address of their literal SQL text. */
+#define PG_CACHE_SLOTS 128
+
 struct pg_conn {
+    struct sql_conn base;
     PGconn *db; /* NULL until the slot's first use, and after a failure */
     int prepared[PG_STMT_COUNT];
+    const char *cache_sql[PG_CACHE_SLOTS]; /* prepared as "c<slot>" */
+    int tx; /* a transaction begun by the driver is open */
     int broken; /* close and reconnect before the next use */
     int slot;
     struct pg_store *owner;
 };
 
 struct pg_store {
-    struct store base; /* base.impl points back here */
+    struct sql_store db; /* db.base.impl points back here */
     char *conninfo;
     int statement_timeout_ms;
     int pool_size;
@@ -73,6 +80,20 @@ struct pg_params {
     char num[PG_MAX_PARAMS][24];
     int n;
 };
+
+/* A statement of the driver: its parameters, then its result. */
+struct pg_stmt {
+    struct sql_stmt base;
+    const char *sql;
+    int slot; /* cache slot, -1: sent unnamed */
+    struct pg_params p;
+    PGresult *res;
+    int row, n_rows;
+    int executed;
+};
+
+extern const struct sql_driver pg_driver;
+void pg_close_store(struct store *s);
 
 void pg_p_init(struct pg_params *p);
 void pg_p_text(struct pg_params *p, const char *v); /* NULL binds SQL NULL */

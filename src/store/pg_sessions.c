@@ -109,7 +109,7 @@ enum store_result pg_record_session_group(struct store *s, int64_t customer_id, 
     enum store_result r = pg_begin(c);
     if (r != STORE_OK)
         goto out;
-    r = pg_lock_count_groups(c, customer_id, &count);
+    r = sql_lock_count_groups(&c->base, customer_id, &count);
     if (r != STORE_OK)
         goto end;
     struct pg_params p;

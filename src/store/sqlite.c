@@ -1,10 +1,6 @@
-/* sqlite.c — the embedded SQLite store: open, close, ping, customers and
- * API keys, and the ops table. Groups live in sqlite_groups.c, assets and
- * the refresher's queries in sqlite_assets.c.
- *
- * The server and `porticod keys ...` may have the same file open at once:
- * nothing here caches rows, so a key created or revoked by another process
- * is seen by the very next find_key. */
+/* sqlite.c — the embedded SQLite store: open (directory, WAL, schema) and
+ * close. The operations are written once over the driver (driver.h,
+ * sqlite_driver.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <pthread.h>
@@ -13,204 +9,11 @@
 #include <sys/stat.h>
 
 #include "store/sqlite_int.h"
-#include "util/crypto.h"
 #include "util/log.h"
-
-/* ---- customers and keys ------------------------------------------------ */
-
-static void sq_read_customer(sqlite3_stmt *st, int col, struct customer *out)
-{
-    memset(out, 0, sizeof *out);
-    out->id = sqlite3_column_int64(st, col);
-    sq_col_text(st, col + 1, out->name, sizeof out->name);
-    out->aigc_enabled = sqlite3_column_int(st, col + 2);
-}
-
-enum store_result sq_put_customer(struct store *s, const char *name, int aigc_enabled, struct customer *out)
-{
-    struct sq_store *ss = sq_of(s);
-    if (!sq_fits(name, STORE_CUSTOMER_MAX) || !name[0])
-        return STORE_ERROR;
-    struct sq_conn *c = sq_get(ss);
-    if (!c)
-        return STORE_UNAVAILABLE;
-    enum store_result r = sq_begin_write(ss, c);
-    if (r != STORE_OK)
-        goto out;
-    /* One UPSERT: find-or-create is atomic, so two processes creating the
-     * same customer both end with the one row and its single id. */
-    sqlite3_stmt *st = sq_stmt(c, SQ_PUT_CUSTOMER,
-                               "INSERT INTO customers(name, aigc_enabled) VALUES (?1, ?2)"
-                               " ON CONFLICT(name) DO UPDATE SET aigc_enabled = excluded.aigc_enabled"
-                               " RETURNING id, name, aigc_enabled");
-    if (!st) {
-        r = STORE_ERROR;
-    } else {
-        sq_bind_text(st, 1, name);
-        sqlite3_bind_int(st, 2, aigc_enabled ? 1 : 0);
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW && out)
-            sq_read_customer(st, 0, out);
-        r = rc == SQLITE_ROW ? STORE_OK : STORE_ERROR;
-        if (rc == SQLITE_ROW)
-            rc = sqlite3_step(st);
-        enum store_result e = sq_done(c, st, rc, "put_customer");
-        if (e != STORE_OK)
-            r = e;
-    }
-    r = sq_end_write(ss, c, r);
-out:
-    sq_put(ss, c);
-    return r;
-}
-
-enum store_result sq_add_key(struct store *s, int64_t customer_id, const char *prefix, const uint8_t hash[32],
-                             int64_t now_ms)
-{
-    struct sq_store *ss = sq_of(s);
-    if (!sq_fits(prefix, sizeof((struct key_info *)0)->prefix) || !prefix[0] || !hash)
-        return STORE_ERROR;
-    struct sq_conn *c = sq_get(ss);
-    if (!c)
-        return STORE_UNAVAILABLE;
-    enum store_result r = sq_begin_write(ss, c);
-    if (r != STORE_OK)
-        goto out;
-    sqlite3_stmt *st = sq_stmt(c, SQ_ADD_KEY,
-                               "INSERT INTO api_keys(customer_id, prefix, hash, created_ms) VALUES (?1, ?2, ?3, ?4)");
-    if (!st) {
-        r = STORE_ERROR;
-    } else {
-        sqlite3_bind_int64(st, 1, customer_id);
-        sq_bind_text(st, 2, prefix);
-        sqlite3_bind_blob(st, 3, hash, 32, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 4, now_ms);
-        r = sq_done(c, st, sqlite3_step(st), "add_key");
-    }
-    r = sq_end_write(ss, c, r);
-out:
-    sq_put(ss, c);
-    return r;
-}
-
-enum store_result sq_find_key(struct store *s, const uint8_t hash[32], struct customer *out)
-{
-    struct sq_store *ss = sq_of(s);
-    if (!hash)
-        return STORE_ERROR;
-    struct sq_conn *c = sq_get(ss);
-    if (!c)
-        return STORE_UNAVAILABLE;
-    enum store_result r = STORE_ERROR;
-    sqlite3_stmt *st = sq_stmt(c, SQ_FIND_KEY,
-                               "SELECT k.hash, c.id, c.name, c.aigc_enabled FROM api_keys k"
-                               " JOIN customers c ON c.id = k.customer_id"
-                               " WHERE k.hash = ?1 AND k.revoked_ms = 0");
-    if (!st)
-        goto out;
-    sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        /* The index lookup compared bytes with memcmp; compare again in
-         * constant time so that the answer never depends on timing. */
-        const void *stored = sqlite3_column_blob(st, 0);
-        int n = sqlite3_column_bytes(st, 0);
-        if (n == 32 && stored && crypto_equal(stored, hash, 32)) {
-            if (out)
-                sq_read_customer(st, 1, out);
-            r = STORE_OK;
-        } else {
-            r = STORE_NOT_FOUND;
-        }
-        sqlite3_reset(st);
-    } else if (rc == SQLITE_DONE) {
-        r = STORE_NOT_FOUND;
-        sqlite3_reset(st);
-    } else {
-        r = sq_done(c, st, rc, "find_key");
-    }
-out:
-    sq_put(ss, c);
-    return r;
-}
-
-enum store_result sq_list_keys(struct store *s, store_key_fn fn, void *ctx)
-{
-    struct sq_store *ss = sq_of(s);
-    if (!fn)
-        return STORE_ERROR;
-    struct sq_conn *c = sq_get(ss);
-    if (!c)
-        return STORE_UNAVAILABLE;
-    enum store_result r = STORE_ERROR;
-    sqlite3_stmt *st = sq_stmt(c, SQ_LIST_KEYS,
-                               "SELECT k.prefix, c.name, k.created_ms, k.revoked_ms FROM api_keys k"
-                               " JOIN customers c ON c.id = k.customer_id ORDER BY k.created_ms, k.id");
-    if (!st)
-        goto out;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct key_info k;
-        memset(&k, 0, sizeof k);
-        sq_col_text(st, 0, k.prefix, sizeof k.prefix);
-        sq_col_text(st, 1, k.customer, sizeof k.customer);
-        k.created_ms = sqlite3_column_int64(st, 2);
-        k.revoked_ms = sqlite3_column_int64(st, 3);
-        fn(ctx, &k);
-    }
-    r = sq_done(c, st, rc, "list_keys");
-out:
-    sq_put(ss, c);
-    return r;
-}
-
-enum store_result sq_revoke_key(struct store *s, const char *prefix, int64_t now_ms)
-{
-    struct sq_store *ss = sq_of(s);
-    if (!sq_fits(prefix, sizeof((struct key_info *)0)->prefix))
-        return STORE_ERROR;
-    struct sq_conn *c = sq_get(ss);
-    if (!c)
-        return STORE_UNAVAILABLE;
-    enum store_result r = sq_begin_write(ss, c);
-    if (r != STORE_OK)
-        goto out;
-    sqlite3_stmt *st = sq_stmt(c, SQ_REVOKE_KEY,
-                               "UPDATE api_keys SET revoked_ms = ?2 WHERE prefix = ?1 AND revoked_ms = 0");
-    if (!st) {
-        r = STORE_ERROR;
-    } else {
-        sq_bind_text(st, 1, prefix);
-        /* revoked_ms 0 means active, so a revocation is stamped at least 1. */
-        sqlite3_bind_int64(st, 2, now_ms > 0 ? now_ms : 1);
-        r = sq_done(c, st, sqlite3_step(st), "revoke_key");
-        if (r == STORE_OK && sqlite3_changes(c->db) == 0)
-            r = STORE_NOT_FOUND;
-    }
-    r = sq_end_write(ss, c, r);
-out:
-    sq_put(ss, c);
-    return r;
-}
 
 /* ---- open, close, ping ------------------------------------------------- */
 
-static enum store_result sq_ping(struct store *s)
-{
-    struct sq_store *ss = sq_of(s);
-    struct sq_conn *c = sq_get(ss);
-    if (!c)
-        return STORE_UNAVAILABLE;
-    enum store_result r = STORE_ERROR;
-    /* Reads the schema page, so a vanished or unreadable file shows. */
-    sqlite3_stmt *st = sq_stmt(c, SQ_PING, "SELECT count(*) FROM sqlite_master");
-    if (st)
-        r = sq_done(c, st, sqlite3_step(st), "ping");
-    sq_put(ss, c);
-    return r;
-}
-
-static void sq_close(struct store *s)
+void sq_close_store(struct store *s)
 {
     if (!s)
         return;
@@ -252,32 +55,30 @@ static int sq_mkdirs(const char *dir)
 }
 
 static const struct store_ops sq_ops = {
-    .close = sq_close,
-    .ping = sq_ping,
-    .put_customer = sq_put_customer,
-    .add_key = sq_add_key,
-    .find_key = sq_find_key,
-    .list_keys = sq_list_keys,
-    .revoke_key = sq_revoke_key,
-    .reserve_group = sq_reserve_group,
-    .confirm_group = sq_confirm_group,
-    .release_group = sq_release_group,
-    .get_group = sq_get_group,
-    .list_groups = sq_list_groups,
-    .update_group = sq_update_group,
-    .delete_group = sq_delete_group,
-    .reserve_asset = sq_reserve_asset,
-    .confirm_asset = sq_confirm_asset,
-    .release_asset = sq_release_asset,
-    .get_asset = sq_get_asset,
-    .list_assets = sq_list_assets,
-    .update_asset = sq_update_asset,
-    .delete_asset = sq_delete_asset,
-    .set_asset_status = sq_set_asset_status,
-    .due_assets = sq_due_assets,
-    .schedule_poll = sq_schedule_poll,
-    .count_assets = sq_count_assets,
-    .sweep_reservations = sq_sweep_reservations,
+    .close = sq_close_store,
+    .ping = sql_ping,
+    .put_customer = sql_put_customer,
+    .add_key = sql_add_key,
+    .find_key = sql_find_key,
+    .list_keys = sql_list_keys,
+    .revoke_key = sql_revoke_key,
+    .reserve_group = sql_reserve_group,
+    .confirm_group = sql_confirm_group,
+    .release_group = sql_release_group,
+    .get_group = sql_get_group,
+    .list_groups = sql_list_groups,
+    .update_group = sql_update_group,
+    .delete_group = sql_delete_group,
+    .reserve_asset = sql_reserve_asset,
+    .confirm_asset = sql_confirm_asset,
+    .release_asset = sql_release_asset,
+    .get_asset = sql_get_asset,
+    .list_assets = sql_list_assets,
+    .update_asset = sql_update_asset,
+    .delete_asset = sql_delete_asset,
+    .set_asset_status = sql_set_asset_status,
+    .schedule_poll = sql_schedule_poll,
+    .count_assets = sql_count_assets,
     /* liveness sessions */
     .create_session = sq_create_session,
     .get_session = sq_get_session,
@@ -362,14 +163,15 @@ struct store *store_sqlite_open(const char *data_dir)
     snprintf(ss->path, n, "%s/portico.db", data_dir);
     pthread_mutex_init(&ss->pool_mu, NULL);
     pthread_mutex_init(&ss->write_mu, NULL);
-    ss->base.ops = &sq_ops;
-    ss->base.impl = ss;
+    ss->db.base.ops = &sq_ops;
+    ss->db.base.impl = ss;
+    ss->db.d = &sq_driver;
 
-    c = sq_conn_open(ss->path, NULL);
+    c = sq_conn_open(ss, ss->path, NULL);
     if (!c || sq_set_wal(c->db) != 0 || sq_migrate(c->db) != 0)
         goto fail;
     sq_put(ss, c);
-    return &ss->base;
+    return &ss->db.base;
 
 fail_alloc:
     log_error("store: out of memory");
@@ -378,6 +180,6 @@ fail_alloc:
     return NULL;
 fail:
     sq_conn_close(c);
-    sq_close(&ss->base);
+    sq_close_store(&ss->db.base);
     return NULL;
 }

@@ -18,7 +18,7 @@
 #include <pthread.h>
 #include <sqlite3.h>
 
-#include "store/store.h"
+#include "store/driver.h"
 
 #define SQ_PENDING 0
 #define SQ_LIVE 1
@@ -66,14 +66,30 @@ enum sq_stmt_id {
     SQ_STMT_COUNT
 };
 
+/* The driver's statement cache: prepared statements keyed by the address
+ * of their (literal) SQL text. */
+#define SQ_CACHE_SLOTS 128
+
+struct sq_stmt {
+    struct sql_stmt base;
+    sqlite3_stmt *st;
+    const char *sql;
+    int cached;
+    int changes;
+};
+
 struct sq_conn {
+    struct sql_conn base;
     sqlite3 *db;
     sqlite3_stmt *stmt[SQ_STMT_COUNT];
+    struct sq_stmt *cache[SQ_CACHE_SLOTS];
+    struct sq_store *owner;
+    int writing; /* in a write transaction: holds owner->write_mu */
     struct sq_conn *next; /* idle list */
 };
 
 struct sq_store {
-    struct store base; /* base.impl points back here */
+    struct sql_store db; /* db.base.impl points back here */
     char *path;
     pthread_mutex_t pool_mu;
     struct sq_conn *idle;
@@ -83,7 +99,9 @@ struct sq_store {
 
 /* Pool (sqlite_pool.c). sq_get returns NULL (reason logged) when a new
  * connection cannot be opened. */
-struct sq_conn *sq_conn_open(const char *path, int *rc_out);
+struct sq_conn *sq_conn_open(struct sq_store *s, const char *path, int *rc_out);
+extern const struct sql_driver sq_driver;
+void sq_close_store(struct store *s);
 void sq_conn_close(struct sq_conn *c);
 struct sq_conn *sq_get(struct sq_store *s);
 void sq_put(struct sq_store *s, struct sq_conn *c);

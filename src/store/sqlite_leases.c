@@ -40,26 +40,50 @@ out:
     return r;
 }
 
+/* One write transaction: the due rows are read and leased under SQLite's
+ * single writer, so what is read is what is leased. The literals match the
+ * partial index assets_due, which the planner can only use when the
+ * query's WHERE implies the index's. Customers take turns: every
+ * customer's k-th due asset comes before anyone's (k+1)-th, so one
+ * customer's 50 Processing assets cannot fill a batch and starve another's
+ * one. The returned next_poll_ms is when the row fell due. */
 enum store_result sq_lease_due_assets(struct store *s, int64_t now_ms, int64_t lease_ms, size_t limit,
                                       struct asset_list *out)
 {
     if (!out || lease_ms < 0)
         return STORE_ERROR;
-    enum store_result r = sq_due_assets(s, now_ms, limit, out);
-    if (r != STORE_OK || out->n == 0)
-        return r;
-    const char **ids = calloc(out->n, sizeof *ids);
-    if (!ids) {
-        r = STORE_ERROR;
-    } else {
-        for (size_t i = 0; i < out->n; i++)
-            ids[i] = out->items[i].id;
-        r = sq_lease_ids(s,
-                         "UPDATE assets SET next_poll_ms = ?2 WHERE id = ?1 AND state = 1"
-                         " AND status NOT IN ('Active', 'Failed') AND next_poll_ms <= ?3",
-                         ids, out->n, now_ms, now_ms + lease_ms);
-        free(ids);
+    memset(out, 0, sizeof *out);
+    if (limit == 0)
+        return STORE_OK;
+    struct sql_conn *c = sql_get(s);
+    if (!c)
+        return STORE_UNAVAILABLE;
+    enum store_result r = sql_begin(c, SQL_TX_WRITE);
+    if (r != STORE_OK)
+        goto out;
+    struct sql_stmt *st;
+    r = sql_open(c, SQL_CACHE,
+                 "SELECT " SQL_ASSET_COLS " FROM ("
+                 "  SELECT d.*, ROW_NUMBER() OVER (PARTITION BY d.customer_id"
+                 "                                 ORDER BY d.next_poll_ms, d.handle) AS turn"
+                 "  FROM assets d"
+                 "  WHERE d.state = 1 AND d.status NOT IN ('Active', 'Failed') AND d.next_poll_ms <= $1) a"
+                 " ORDER BY a.turn, a.next_poll_ms, a.handle LIMIT $2",
+                 &st, "ii", now_ms, (int64_t)(limit > (size_t)INT64_MAX ? INT64_MAX : limit));
+    if (r == STORE_OK) {
+        void *items;
+        r = sql_rows(st, sql_read_asset, sizeof *out->items, limit, &items, &out->n);
+        out->items = items;
+        sql_finish(st);
     }
+    for (size_t i = 0; r == STORE_OK && i < out->n; i++)
+        r = sql_exec(c, SQL_CACHE,
+                     "UPDATE assets SET next_poll_ms = $2 WHERE id = $1 AND state = 1"
+                     " AND status NOT IN ('Active', 'Failed') AND next_poll_ms <= $3",
+                     NULL, "tii", out->items[i].id, now_ms + lease_ms, now_ms);
+    r = sql_end(c, r);
+out:
+    sql_put(s, c);
     if (r != STORE_OK) {
         free(out->items);
         memset(out, 0, sizeof *out);

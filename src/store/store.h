@@ -1,7 +1,9 @@
 /* store.h — port 1: Portico's records, in the domain's words.
  *
- * Backends fill struct store_ops: sqlite.c (embedded default) and pg.c
- * (several nodes on one PostgreSQL). No SQL exists outside store/. Every operation is thread-safe and
+ * Both backends, sqlite.c (embedded default) and pg.c (several nodes on one
+ * PostgreSQL), share one ops table: the operations are written once over a
+ * narrow SQL driver (store/driver.h). No SQL exists outside store/. Every
+ * operation is thread-safe and
  * atomic. Operations that take a customer_id only ever see that customer's
  * rows: a row of another customer is reported as STORE_NOT_FOUND, exactly
  * like a row that does not exist.
@@ -13,8 +15,7 @@
  * confirm_* gives the row its upstream id and makes it visible, or
  * release_* deletes it. Pending rows left by a crash are listed by
  * list_pending and settled by core/reconcile.c (adopted when the upstream
- * made the object, else released); sweep_reservations drops them blindly
- * and is no longer used at start-up. */
+ * made the object, else released). */
 #ifndef PORTICO_STORE_H
 #define PORTICO_STORE_H
 #ifdef PORTICO_NO_PORTS /* set for src/api and src/http by the Makefile */
@@ -132,14 +133,8 @@ struct store_ops {
     enum store_result (*set_asset_status)(struct store *s, const char *id, const char *status,
                                           const char *reason, const char *error_code,
                                           const char *error_message, int64_t now_ms);
-    /* Live unsettled assets (any status but Active and Failed) with
-     * next_poll_ms <= now_ms, oldest due first, at most limit. */
-    enum store_result (*due_assets)(struct store *s, int64_t now_ms, size_t limit, struct asset_list *out);
     enum store_result (*schedule_poll)(struct store *s, const char *id, int64_t next_poll_ms, int polls);
     enum store_result (*count_assets)(struct store *s, struct asset_counts *out);
-    /* Deletes pending rows reserved before older_than_ms; *n_out (may be
-     * NULL) gets how many. */
-    enum store_result (*sweep_reservations)(struct store *s, int64_t older_than_ms, int *n_out);
 
     /* liveness sessions */
     /* Records a new pending session (group_id and state ignored) holding
@@ -208,8 +203,9 @@ struct store_ops {
     enum store_result (*due_video_tasks)(struct store *s, int64_t now_ms, size_t limit, struct video_task_list *out);
 
     /* leases (several nodes share the refresh work) */
-    /* Atomically takes up to limit due rows (as due_assets: live,
-     * Processing, next_poll_ms <= now_ms, oldest due first), skipping rows
+    /* Atomically takes up to limit due rows (live, unsettled: any status
+     * but Active and Failed, next_poll_ms <= now_ms, oldest due first, each
+     * customer's k-th before anyone's (k+1)-th), skipping rows
      * another node is taking at this moment, and pushes their next_poll_ms
      * to now_ms + lease_ms: no other node polls them until the lease runs
      * out. The poller ends the lease by writing the real next poll

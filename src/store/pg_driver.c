@@ -1,6 +1,7 @@
-/* pg_pool.c — the PostgreSQL backend's plumbing: the per-node connection
- * pool, statement execution with a client-side deadline, result mapping,
- * transactions and parameter binding.
+/* pg_driver.c — the PostgreSQL driver under the store (driver.h): the
+ * per-node connection pool, statement execution with a client-side
+ * deadline, result mapping, transactions, parameter binding, and the
+ * statement primitives.
  *
  * Invariants: a connection goes back to the pool outside any transaction
  * (pg_put rolls back what a failed path left open, or drops the
@@ -395,6 +396,7 @@ struct pg_conn *pg_get(struct pg_store *s)
         c->db = NULL;
     }
     memset(c->prepared, 0, sizeof c->prepared);
+    memset(c->cache_sql, 0, sizeof c->cache_sql);
     c->broken = 0;
     if (clock_mono_ms() < down_until) {
         pg_put(s, c);
@@ -425,6 +427,8 @@ void pg_put(struct pg_store *s, struct pg_conn *c)
         c->db = NULL;
         c->broken = 0;
         memset(c->prepared, 0, sizeof c->prepared);
+        memset(c->cache_sql, 0, sizeof c->cache_sql);
+    memset(c->cache_sql, 0, sizeof c->cache_sql);
     }
     pthread_mutex_lock(&s->mu);
     s->idle[s->n_idle++] = c->slot;
@@ -447,3 +451,232 @@ enum store_result pg_write_row(struct store *s, const char *sql, const struct pg
     enum store_result r = pg_write_one(s, sql, p, &changes, what);
     return r == STORE_OK && changes == 0 ? STORE_NOT_FOUND : r;
 }
+
+/* ---- the driver (driver.h) ---------------------------------------------- */
+
+static struct pg_conn *pg_c(struct sql_conn *c)
+{
+    return (struct pg_conn *)c;
+}
+
+static struct pg_stmt *pg_s(struct sql_stmt *st)
+{
+    return (struct pg_stmt *)st;
+}
+
+static struct sql_conn *pgd_get(struct store *s)
+{
+    struct pg_conn *c = pg_get(pg_of(s));
+    if (!c)
+        return NULL;
+    c->tx = 0;
+    return &c->base;
+}
+
+static void pgd_put(struct store *s, struct sql_conn *c)
+{
+    pg_put(pg_of(s), pg_c(c));
+}
+
+static enum store_result pgd_begin(struct sql_conn *conn, enum sql_tx kind)
+{
+    struct pg_conn *c = pg_c(conn);
+    enum store_result r = STORE_OK;
+    /* A single statement is its own transaction (autocommit). */
+    if (kind == SQL_TX_WRITE)
+        r = pg_begin(c);
+    else if (kind == SQL_TX_SNAPSHOT)
+        /* One snapshot for every statement: a count matches its page. */
+        r = pg_cmd(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "begin");
+    c->tx = kind != SQL_TX_ONE && r == STORE_OK;
+    return r;
+}
+
+static enum store_result pgd_end(struct sql_conn *conn, enum store_result r)
+{
+    struct pg_conn *c = pg_c(conn);
+    if (!c->tx)
+        return r;
+    c->tx = 0;
+    return pg_end(c, r);
+}
+
+static size_t pg_slot_of(const char *sql)
+{
+    uintptr_t h = (uintptr_t)sql;
+    h ^= h >> 17;
+    h *= 0x9E3779B1u;
+    return (size_t)(h >> 7) % PG_CACHE_SLOTS;
+}
+
+static enum store_result pgd_prepare(struct sql_conn *conn, const char *sql, int flags, struct sql_stmt **out)
+{
+    struct pg_conn *c = pg_c(conn);
+    struct pg_stmt *st = calloc(1, sizeof *st);
+    if (!st) {
+        log_error("store: out of memory");
+        return STORE_ERROR;
+    }
+    st->base.c = conn;
+    st->sql = sql;
+    st->slot = -1;
+    if (flags & SQL_CACHE) {
+        size_t slot = pg_slot_of(sql);
+        for (size_t k = 0; k < PG_CACHE_SLOTS; k++, slot = (slot + 1) % PG_CACHE_SLOTS) {
+            if (!c->cache_sql[slot] || c->cache_sql[slot] == sql) {
+                st->slot = (int)slot;
+                break;
+            }
+        }
+    }
+    *out = &st->base;
+    return STORE_OK;
+}
+
+static void pg_p_at(struct pg_params *p, int i, const char *v, int len, int fmt)
+{
+    if (i < 1 || i > PG_MAX_PARAMS)
+        return;
+    p->v[i - 1] = v;
+    p->len[i - 1] = len;
+    p->fmt[i - 1] = fmt;
+    if (p->n < i)
+        p->n = i;
+}
+
+static void pgd_bind_text(struct sql_stmt *st, int i, const char *v)
+{
+    pg_p_at(&pg_s(st)->p, i, v, 0, 0);
+}
+
+static void pgd_bind_i64(struct sql_stmt *st, int i, int64_t v)
+{
+    struct pg_params *p = &pg_s(st)->p;
+    if (i < 1 || i > PG_MAX_PARAMS)
+        return;
+    snprintf(p->num[i - 1], sizeof p->num[i - 1], "%lld", (long long)v);
+    pg_p_at(p, i, p->num[i - 1], 0, 0);
+}
+
+static void pgd_bind_blob(struct sql_stmt *st, int i, const void *v, int n)
+{
+    pg_p_at(&pg_s(st)->p, i, v, n, 1);
+}
+
+/* Runs the statement, prepared under its cache slot or unnamed. */
+static enum store_result pg_run_stmt(struct pg_conn *c, struct pg_stmt *st)
+{
+    if (st->slot < 0)
+        return pg_exec(c, PG_ADHOC, st->sql, &st->p, &st->res, st->sql);
+    struct pg_store *s = c->owner;
+    if (c->broken || !c->db)
+        return STORE_UNAVAILABLE;
+    char name[16];
+    int timed_out = 0;
+    snprintf(name, sizeof name, "c%d", st->slot);
+    if (c->cache_sql[st->slot] != st->sql) {
+        if (!PQsendPrepare(c->db, name, st->sql, st->p.n, NULL))
+            return pg_map(c, NULL, 0, st->sql);
+        PGresult *pr = pg_wait(c->db, pg_deadline(s), &timed_out);
+        enum store_result r = pg_map(c, pr, timed_out, st->sql);
+        PQclear(pr);
+        if (r != STORE_OK)
+            return r;
+        c->cache_sql[st->slot] = st->sql;
+    }
+    if (!PQsendQueryPrepared(c->db, name, st->p.n, st->p.v, st->p.len, st->p.fmt, 0))
+        return pg_map(c, NULL, 0, st->sql);
+    PGresult *res = pg_wait(c->db, pg_deadline(s), &timed_out);
+    enum store_result r = pg_map(c, res, timed_out, st->sql);
+    if (r == STORE_OK)
+        st->res = res;
+    else
+        PQclear(res);
+    return r;
+}
+
+static enum store_result pgd_step(struct sql_stmt *stmt, int *row)
+{
+    struct pg_stmt *st = pg_s(stmt);
+    *row = 0;
+    if (!st->executed) {
+        st->executed = 1;
+        enum store_result r = pg_run_stmt(pg_c(stmt->c), st);
+        if (r != STORE_OK)
+            return r;
+        st->n_rows = PQntuples(st->res);
+        st->row = -1;
+    }
+    if (st->row < st->n_rows)
+        st->row++;
+    *row = st->row < st->n_rows;
+    return STORE_OK;
+}
+
+static const char *pgd_col_text(struct sql_stmt *stmt, int i)
+{
+    struct pg_stmt *st = pg_s(stmt);
+    if (!st->res || st->row < 0 || st->row >= st->n_rows || PQgetisnull(st->res, st->row, i))
+        return "";
+    return PQgetvalue(st->res, st->row, i);
+}
+
+static int64_t pgd_col_i64(struct sql_stmt *stmt, int i)
+{
+    struct pg_stmt *st = pg_s(stmt);
+    if (!st->res || st->row < 0 || st->row >= st->n_rows)
+        return 0;
+    return pg_col_i64(st->res, st->row, i);
+}
+
+/* bytea in text form is "\x" and hex digits. */
+static int pgd_col_blob(struct sql_stmt *stmt, int i, void *dst, int cap)
+{
+    const char *v = pgd_col_text(stmt, i);
+    size_t len = strlen(v);
+    if (len < 2 || v[0] != '\\' || v[1] != 'x' || (len - 2) % 2 || (len - 2) / 2 > (size_t)cap)
+        return -1;
+    uint8_t *out = dst;
+    for (size_t k = 0; k < (len - 2) / 2; k++) {
+        unsigned int b;
+        if (sscanf(v + 2 + 2 * k, "%2x", &b) != 1)
+            return -1;
+        out[k] = (uint8_t)b;
+    }
+    return (int)((len - 2) / 2);
+}
+
+static int pgd_changes(struct sql_stmt *st)
+{
+    return pg_changes(pg_s(st)->res);
+}
+
+static void pgd_finish(struct sql_stmt *stmt)
+{
+    struct pg_stmt *st = pg_s(stmt);
+    PQclear(st->res);
+    free(st);
+}
+
+const struct sql_driver pg_driver = {
+    .name = "postgres",
+    .row_locks = 1,
+    .get = pgd_get,
+    .put = pgd_put,
+    .begin = pgd_begin,
+    .end = pgd_end,
+    .prepare = pgd_prepare,
+    .bind_text = pgd_bind_text,
+    .bind_i64 = pgd_bind_i64,
+    .bind_blob = pgd_bind_blob,
+    .step = pgd_step,
+    .col_text = pgd_col_text,
+    .col_i64 = pgd_col_i64,
+    .col_blob = pgd_col_blob,
+    .changes = pgd_changes,
+    .finish = pgd_finish,
+    .lease_due_assets = pg_lease_due_assets,
+    .lease_due_video_tasks = pg_lease_due_video_tasks,
+    .lease_due_sessions = pg_lease_due_sessions,
+    .close = pg_close_store,
+};

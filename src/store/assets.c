@@ -1,0 +1,340 @@
+/* assets.c — assets, and the refresher's writes to them, written once over
+ * the driver (driver.h).
+ *
+ * Invariant: customer-scoped statements filter on customer_id and
+ * state = 1 (live); the refresher's statements filter on state = 1 only.
+ * get_asset is on the hot path: one cached SELECT by the unique id index,
+ * no explicit transaction.
+ *
+ * Quota: reserve_asset checks ownership, counts the group's slots and
+ * inserts in one write transaction; on PostgreSQL it first locks the
+ * group's row (sql_lock_live_group), so concurrent reservations into one
+ * group, from any node, count and insert one after the other. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/driver.h"
+#include "util/buf.h"
+
+/* The API layer caps filter lists long before this. */
+#define FILTER_LIST_MAX 100
+
+void sql_read_asset(struct sql_stmt *st, void *item)
+{
+    struct asset *out = item;
+    memset(out, 0, sizeof *out);
+    sql_col_text(st, 0, out->id, sizeof out->id);
+    sql_col_text(st, 1, out->group_id, sizeof out->group_id);
+    out->customer_id = sql_col_i64(st, 2);
+    sql_col_text(st, 3, out->type, sizeof out->type);
+    sql_col_text(st, 4, out->name, sizeof out->name);
+    sql_col_text(st, 5, out->url, sizeof out->url);
+    sql_col_text(st, 6, out->blob_key, sizeof out->blob_key);
+    sql_col_text(st, 7, out->status, sizeof out->status);
+    sql_col_text(st, 8, out->failure_reason, sizeof out->failure_reason);
+    out->create_ms = sql_col_i64(st, 9);
+    out->update_ms = sql_col_i64(st, 10);
+    out->next_poll_ms = sql_col_i64(st, 11);
+    out->polls = (int)sql_col_i64(st, 12);
+    sql_col_text(st, 13, out->error_code, sizeof out->error_code);
+    sql_col_text(st, 14, out->error_message, sizeof out->error_message);
+    sql_col_text(st, 15, out->tag, sizeof out->tag);
+}
+
+#define LIVE_GROUP "SELECT 1 FROM groups WHERE id = $1 AND customer_id = $2 AND state = 1"
+
+enum store_result sql_lock_live_group(struct sql_conn *c, const char *group_id, int64_t customer_id)
+{
+    int64_t one = 0;
+    int found = 0;
+    /* Ownership and the lock in one statement: a deleted group or another
+     * customer's reads as missing. */
+    enum store_result r = sql_int(c, SQL_CACHE, c->d->row_locks ? LIVE_GROUP " FOR UPDATE" : LIVE_GROUP, &one,
+                                  &found, "ti", group_id, customer_id);
+    return r == STORE_OK && !found ? STORE_NOT_FOUND : r;
+}
+
+enum store_result sql_count_group_slots(struct sql_conn *c, const char *group_id, int64_t *count)
+{
+    *count = 0;
+    return sql_int(c, SQL_CACHE,
+                   "SELECT (SELECT COUNT(*) FROM assets WHERE group_id = $1 AND state IN (0, 1))"
+                   " + (SELECT COUNT(*) FROM upload_sessions WHERE group_id = $1 AND state IN (0, 1, 2))",
+                   count, NULL, "t", group_id);
+}
+
+enum store_result sql_insert_pending_asset(struct sql_conn *c, const char *group_id, int64_t customer_id,
+                                           const char *type, const char *name, const char *url,
+                                           const char *blob_key, int64_t now_ms, const char *tag, int64_t *handle)
+{
+    return sql_int(c, SQL_CACHE,
+                   "INSERT INTO assets(group_id, customer_id, type, name, url, blob_key, status, state,"
+                   " reserved_ms, create_ms, update_ms, tag)"
+                   " VALUES ($1, $2, $3, $4, $5, $6, 'Processing', 0, $7, $7, $7, $8) RETURNING handle",
+                   handle, NULL, "tittttit", group_id, customer_id, type, name, url, blob_key, now_ms, tag);
+}
+
+enum store_result sql_reserve_asset(struct store *s, int64_t customer_id, const char *group_id, const char *type,
+                                    const char *name, const char *url, const char *blob_key, int max_assets,
+                                    int64_t now_ms, const char *tag, int64_t *handle)
+{
+    if (!name)
+        name = "";
+    if (!blob_key)
+        blob_key = "";
+    if (!tag)
+        tag = "";
+    if (!sql_fits(tag, STORE_TAG_MAX) || !group_id || !sql_fits(type, sizeof((struct asset *)0)->type) ||
+        !type[0] || !sql_fits(name, STORE_NAME_MAX) || !sql_fits(url, STORE_URL_MAX) ||
+        !sql_fits(blob_key, sizeof((struct asset *)0)->blob_key) || !handle)
+        return STORE_ERROR;
+    struct sql_conn *c = sql_get(s);
+    if (!c)
+        return STORE_UNAVAILABLE;
+    /* Ownership, quota and insert in one write transaction: the group
+     * cannot be deleted, nor the quota filled, between check and insert. */
+    enum store_result r = sql_begin(c, SQL_TX_WRITE);
+    if (r != STORE_OK)
+        goto out;
+    int64_t count = 0;
+    r = sql_lock_live_group(c, group_id, customer_id);
+    if (r == STORE_OK)
+        r = sql_count_group_slots(c, group_id, &count);
+    if (r == STORE_OK && count >= max_assets)
+        r = STORE_QUOTA;
+    if (r == STORE_OK)
+        r = sql_insert_pending_asset(c, group_id, customer_id, type, name, url, blob_key, now_ms, tag, handle);
+    r = sql_end(c, r);
+out:
+    sql_put(s, c);
+    return r;
+}
+
+enum store_result sql_confirm_asset(struct store *s, int64_t handle, const char *id, int64_t now_ms,
+                                    int64_t next_poll_ms)
+{
+    if (!sql_fits(id, IDS_MAX) || !id[0])
+        return STORE_ERROR;
+    /* state = 0: a reservation whose group was deleted meanwhile is
+     * state 2 and is not revived. */
+    return sql_write_row(s, SQL_CACHE,
+                         "UPDATE assets SET id = $2, state = 1, status = 'Processing', failure_reason = '',"
+                         " create_ms = $3, update_ms = $3, next_poll_ms = $4, polls = 0"
+                         " WHERE handle = $1 AND state = 0 AND id IS NULL",
+                         "itii", handle, id, now_ms, next_poll_ms);
+}
+
+enum store_result sql_release_asset(struct store *s, int64_t handle)
+{
+    /* id IS NULL: any never-confirmed row, pending or swept up by a group
+     * delete; a confirmed asset is never released. */
+    return sql_write_row(s, SQL_CACHE, "DELETE FROM assets WHERE handle = $1 AND id IS NULL", "i", handle);
+}
+
+enum store_result sql_get_asset(struct store *s, int64_t customer_id, const char *id, struct asset *out)
+{
+    if (!id || !out)
+        return STORE_ERROR;
+    return sql_query_one(s, SQL_CACHE,
+                         "SELECT " SQL_ASSET_COLS " FROM assets a WHERE a.id = $1 AND a.customer_id = $2 AND a.state = 1",
+                         sql_read_asset, out, "ti", id, customer_id);
+}
+
+/* Appends " AND col IN ($k, ...)" for n values from parameter *next on;
+ * -1 on overflow. */
+static int where_in(struct buf *b, int *next, const char *col, const char *const *v, size_t n)
+{
+    if (n == 0)
+        return 0;
+    if (n > FILTER_LIST_MAX || !v)
+        return -1;
+    if (buf_printf(b, " AND %s IN (", col) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (!v[i] || buf_printf(b, "%s$%d", i ? ", " : "", (*next)++) < 0)
+            return -1;
+    }
+    return buf_puts(b, ")");
+}
+
+/* Binds $1 customer_id, then the filter values in the order the WHERE was
+ * built; returns the next free parameter number. */
+static int bind_asset_filter(struct sql_stmt *st, int64_t customer_id, const struct asset_filter *f)
+{
+    int i = 1;
+    sql_bind_i64(st, i++, customer_id);
+    if (!f)
+        return i;
+    for (size_t k = 0; k < f->n_group_ids; k++)
+        sql_bind_text(st, i++, f->group_ids[k]);
+    for (size_t k = 0; k < f->n_statuses; k++)
+        sql_bind_text(st, i++, f->statuses[k]);
+    if (f->type)
+        sql_bind_text(st, i++, f->type);
+    if (f->name_sub)
+        sql_bind_text(st, i++, f->name_sub);
+    return i;
+}
+
+/* Lists need a variable IN (...), so their SQL is built per call, with
+ * every user value bound, never spliced into the text. */
+enum store_result sql_list_assets(struct store *s, int64_t customer_id, const struct asset_filter *f,
+                                  int page_number, int page_size, struct asset_list *out)
+{
+    struct buf where, sql;
+    struct sql_conn *c = NULL;
+    struct sql_stmt *st = NULL;
+    enum store_result r = STORE_ERROR;
+    if (!out || page_number < 1 || page_size < 1)
+        return STORE_ERROR;
+    memset(out, 0, sizeof *out);
+    buf_init(&where, 4096);
+    buf_init(&sql, 8192);
+    int next = 2;
+    if (buf_puts(&where, " WHERE a.customer_id = $1 AND a.state = 1") < 0)
+        goto done;
+    if (f) {
+        if (where_in(&where, &next, "a.group_id", f->group_ids, f->n_group_ids) < 0 ||
+            where_in(&where, &next, "a.status", f->statuses, f->n_statuses) < 0 ||
+            (f->type && buf_printf(&where, " AND a.type = $%d", next++) < 0) ||
+            (f->name_sub && buf_printf(&where, " AND strpos(a.name, $%d) > 0", next++) < 0))
+            goto done;
+    }
+    if (buf_printf(&sql, "SELECT COUNT(*) FROM assets a%s", where.data) < 0)
+        goto done;
+    c = sql_get(s);
+    if (!c) {
+        r = STORE_UNAVAILABLE;
+        goto done;
+    }
+    int64_t offset = (int64_t)(page_number - 1) * page_size;
+    /* Count and page on one snapshot, so total matches the page. */
+    r = sql_begin(c, SQL_TX_SNAPSHOT);
+    if (r != STORE_OK)
+        goto done;
+    r = sql_open(c, 0, sql.data, &st, "");
+    if (r == STORE_OK) {
+        int row = 0;
+        bind_asset_filter(st, customer_id, f);
+        r = sql_step(st, &row);
+        if (r == STORE_OK && row)
+            out->total = sql_col_i64(st, 0);
+        sql_finish(st);
+    }
+    if (r != STORE_OK || out->total <= offset)
+        goto end;
+    int64_t want = out->total - offset < page_size ? out->total - offset : page_size;
+    buf_reset(&sql);
+    if (buf_printf(&sql, "SELECT " SQL_ASSET_COLS " FROM assets a%s ORDER BY a.create_ms DESC, a.handle DESC"
+                         " LIMIT $%d OFFSET $%d", where.data, next, next + 1) < 0) {
+        r = STORE_ERROR;
+        goto end;
+    }
+    r = sql_open(c, 0, sql.data, &st, "");
+    if (r == STORE_OK) {
+        int i = bind_asset_filter(st, customer_id, f);
+        sql_bind_i64(st, i, want);
+        sql_bind_i64(st, i + 1, offset);
+        void *items;
+        r = sql_rows(st, sql_read_asset, sizeof *out->items, (size_t)want, &items, &out->n);
+        out->items = items;
+        sql_finish(st);
+    }
+end:
+    r = sql_end(c, r);
+done:
+    if (r != STORE_OK) {
+        free(out->items);
+        memset(out, 0, sizeof *out);
+    }
+    sql_put(s, c);
+    buf_free(&where);
+    buf_free(&sql);
+    return r;
+}
+
+enum store_result sql_update_asset(struct store *s, int64_t customer_id, const char *id, const char *name,
+                                   int64_t now_ms)
+{
+    if (!id || (name && !sql_fits(name, STORE_NAME_MAX)))
+        return STORE_ERROR;
+    return sql_write_row(s, SQL_CACHE,
+                         "UPDATE assets SET name = coalesce(CAST($3 AS TEXT), name), update_ms = $4"
+                         " WHERE id = $1 AND customer_id = $2 AND state = 1",
+                         "titi", id, customer_id, name, now_ms);
+}
+
+enum store_result sql_delete_asset(struct store *s, int64_t customer_id, const char *id, int64_t now_ms)
+{
+    if (!id)
+        return STORE_ERROR;
+    return sql_write_row(s, SQL_CACHE,
+                         "UPDATE assets SET state = 2, deleted_ms = $3 WHERE id = $1 AND customer_id = $2 AND state = 1",
+                         "tii", id, customer_id, now_ms);
+}
+
+/* ---- the refresher (customers ignored: the gateway's own work) ---------- */
+
+enum store_result sql_set_asset_status(struct store *s, const char *id, const char *status, const char *reason,
+                                       const char *error_code, const char *error_message, int64_t now_ms)
+{
+    char why[STORE_REASON_MAX], code[sizeof((struct asset *)0)->error_code], message[STORE_REASON_MAX];
+    if (!id || !sql_fits(status, sizeof((struct asset *)0)->status) || !status[0])
+        return STORE_ERROR;
+    /* An upstream's long failure reason is cut to fit, never mid-character. */
+    sql_copy_utf8(why, sizeof why, reason ? reason : "");
+    sql_copy_utf8(code, sizeof code, error_code ? error_code : "");
+    sql_copy_utf8(message, sizeof message, error_message ? error_message : "");
+    /* SET expressions all read the old row, so the CASE compares against
+     * the status before this update. */
+    return sql_write_row(s, SQL_CACHE,
+                         "UPDATE assets SET update_ms = CASE WHEN status <> $2 THEN $4 ELSE update_ms END,"
+                         " status = $2, failure_reason = $3, error_code = $5, error_message = $6"
+                         " WHERE id = $1 AND state = 1",
+                         "tttitt", id, status, why, now_ms, code, message);
+}
+
+enum store_result sql_schedule_poll(struct store *s, const char *id, int64_t next_poll_ms, int polls)
+{
+    if (!id)
+        return STORE_ERROR;
+    return sql_write_row(s, SQL_CACHE, "UPDATE assets SET next_poll_ms = $2, polls = $3 WHERE id = $1 AND state = 1",
+                         "tii", id, next_poll_ms, (int64_t)polls);
+}
+
+struct status_count {
+    char status[32];
+    int64_t n;
+};
+
+static void read_status_count(struct sql_stmt *st, void *item)
+{
+    struct status_count *sc = item;
+    sql_col_text(st, 0, sc->status, sizeof sc->status);
+    sc->n = sql_col_i64(st, 1);
+}
+
+enum store_result sql_count_assets(struct store *s, struct asset_counts *out)
+{
+    if (!out)
+        return STORE_ERROR;
+    memset(out, 0, sizeof *out);
+    void *items;
+    size_t n;
+    enum store_result r = sql_query_rows(s, SQL_CACHE,
+                                         "SELECT status, COUNT(*) FROM assets WHERE state = 1 GROUP BY status",
+                                         read_status_count, sizeof(struct status_count), 0, &items, &n, "");
+    if (r != STORE_OK)
+        return r;
+    const struct status_count *sc = items;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(sc[i].status, "Processing") == 0)
+            out->processing = sc[i].n;
+        else if (strcmp(sc[i].status, "Active") == 0)
+            out->active = sc[i].n;
+        else if (strcmp(sc[i].status, "Failed") == 0)
+            out->failed = sc[i].n;
+    }
+    free(items);
+    return STORE_OK;
+}

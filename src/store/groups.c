@@ -1,0 +1,205 @@
+/* groups.c — asset groups, written once over the driver (driver.h).
+ *
+ * Invariant: every customer-scoped statement has customer_id and
+ * state = 1 (live) in its WHERE clause, so another customer's row, a
+ * pending row and a deleted row all read as STORE_NOT_FOUND.
+ *
+ * Quota: reserve_group counts the customer's live and pending groups and
+ * inserts inside one write transaction. SQLite has one writer at a time,
+ * so nothing can come between; on PostgreSQL the transaction first locks
+ * the customer's row (FOR UPDATE), so concurrent reservations of one
+ * customer, from any node, count and insert one after the other. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/driver.h"
+
+#define GROUP_COLS                                                                                             \
+    "g.id, g.customer_id, g.type, g.name, g.description,"                                                      \
+    " (SELECT COUNT(*) FROM assets a WHERE a.group_id = g.id AND a.state = 1),"                                \
+    " g.create_ms, g.update_ms, g.tag"
+
+static void read_group(struct sql_stmt *st, void *item)
+{
+    struct group *out = item;
+    memset(out, 0, sizeof *out);
+    sql_col_text(st, 0, out->id, sizeof out->id);
+    out->customer_id = sql_col_i64(st, 1);
+    sql_col_text(st, 2, out->type, sizeof out->type);
+    sql_col_text(st, 3, out->name, sizeof out->name);
+    sql_col_text(st, 4, out->description, sizeof out->description);
+    out->asset_count = (int)sql_col_i64(st, 5);
+    out->create_ms = sql_col_i64(st, 6);
+    out->update_ms = sql_col_i64(st, 7);
+    sql_col_text(st, 8, out->tag, sizeof out->tag);
+}
+
+enum store_result sql_lock_count_groups(struct sql_conn *c, int64_t customer_id, int64_t *count)
+{
+    if (c->d->row_locks) {
+        int found = 0;
+        int64_t one = 0;
+        enum store_result r = sql_int(c, SQL_CACHE, "SELECT 1 FROM customers WHERE id = $1 FOR UPDATE", &one, &found,
+                                      "i", customer_id);
+        if (r == STORE_OK && !found)
+            r = STORE_NOT_FOUND;
+        if (r != STORE_OK)
+            return r;
+    }
+    *count = 0;
+    return sql_int(c, SQL_CACHE, "SELECT COUNT(*) FROM groups WHERE customer_id = $1 AND state IN (0, 1)", count,
+                   NULL, "i", customer_id);
+}
+
+enum store_result sql_reserve_group(struct store *s, int64_t customer_id, const char *type, const char *name,
+                                    const char *description, int max_groups, int64_t now_ms, const char *tag,
+                                    int64_t *handle)
+{
+    if (!description)
+        description = "";
+    if (!tag)
+        tag = "";
+    if (!sql_fits(tag, STORE_TAG_MAX) || !sql_fits(type, sizeof((struct group *)0)->type) || !type[0] ||
+        !sql_fits(name, STORE_NAME_MAX) || !sql_fits(description, STORE_DESC_MAX) || !handle)
+        return STORE_ERROR;
+    struct sql_conn *c = sql_get(s);
+    if (!c)
+        return STORE_UNAVAILABLE;
+    /* Quota is checked inside the insert's write transaction: a separate
+     * SELECT would let two concurrent creates both see 49. */
+    enum store_result r = sql_begin(c, SQL_TX_WRITE);
+    if (r != STORE_OK)
+        goto out;
+    int64_t count = 0;
+    r = sql_lock_count_groups(c, customer_id, &count);
+    if (r == STORE_NOT_FOUND)
+        r = STORE_ERROR; /* a customer id always comes from a found key */
+    if (r == STORE_OK && count >= max_groups)
+        r = STORE_QUOTA;
+    if (r == STORE_OK)
+        r = sql_int(c, SQL_CACHE,
+                    "INSERT INTO groups(customer_id, type, name, description, state, reserved_ms, create_ms,"
+                    " update_ms, tag) VALUES ($1, $2, $3, $4, 0, $5, $5, $5, $6) RETURNING handle",
+                    handle, NULL, "itttit", customer_id, type, name, description, now_ms, tag);
+    r = sql_end(c, r);
+out:
+    sql_put(s, c);
+    return r;
+}
+
+enum store_result sql_confirm_group(struct store *s, int64_t handle, const char *id, int64_t now_ms)
+{
+    if (!sql_fits(id, IDS_MAX) || !id[0])
+        return STORE_ERROR;
+    return sql_write_row(s, SQL_CACHE,
+                         "UPDATE groups SET id = $2, state = 1, create_ms = $3, update_ms = $3"
+                         " WHERE handle = $1 AND state = 0 AND id IS NULL",
+                         "iti", handle, id, now_ms);
+}
+
+enum store_result sql_release_group(struct store *s, int64_t handle)
+{
+    return sql_write_row(s, SQL_CACHE, "DELETE FROM groups WHERE handle = $1 AND id IS NULL", "i", handle);
+}
+
+enum store_result sql_get_group(struct store *s, int64_t customer_id, const char *id, struct group *out)
+{
+    if (!id || !out)
+        return STORE_ERROR;
+    return sql_query_one(s, SQL_CACHE,
+                         "SELECT " GROUP_COLS " FROM groups g WHERE g.id = $1 AND g.customer_id = $2 AND g.state = 1",
+                         read_group, out, "ti", id, customer_id);
+}
+
+/* The optional filters are NULL-able parameters, so both list statements
+ * stay fixed. strpos(), not LIKE: '%' and '_' from a user's filter are
+ * literal characters. */
+#define GROUP_WHERE                                                                                            \
+    " WHERE g.customer_id = $1 AND g.state = 1"                                                                \
+    " AND (CAST($2 AS TEXT) IS NULL OR g.type = CAST($2 AS TEXT))"                                             \
+    " AND (CAST($3 AS TEXT) IS NULL OR strpos(g.name, CAST($3 AS TEXT)) > 0)"
+
+enum store_result sql_list_groups(struct store *s, int64_t customer_id, const struct group_filter *f,
+                                  int page_number, int page_size, struct group_list *out)
+{
+    if (!out || page_number < 1 || page_size < 1)
+        return STORE_ERROR;
+    memset(out, 0, sizeof *out);
+    const char *type = f ? f->type : NULL, *name_sub = f ? f->name_sub : NULL;
+    struct sql_conn *c = sql_get(s);
+    if (!c)
+        return STORE_UNAVAILABLE;
+    int64_t offset = (int64_t)(page_number - 1) * page_size;
+    /* Count and page on one snapshot, so total matches the page. */
+    enum store_result r = sql_begin(c, SQL_TX_SNAPSHOT);
+    if (r != STORE_OK)
+        goto out;
+    r = sql_int(c, SQL_CACHE, "SELECT COUNT(*) FROM groups g" GROUP_WHERE, &out->total, NULL, "itt", customer_id,
+                type, name_sub);
+    if (r == STORE_OK && out->total > offset) {
+        int64_t want = out->total - offset < page_size ? out->total - offset : page_size;
+        struct sql_stmt *st;
+        r = sql_open(c, SQL_CACHE,
+                     "SELECT " GROUP_COLS " FROM groups g" GROUP_WHERE
+                     " ORDER BY g.create_ms DESC, g.handle DESC LIMIT $4 OFFSET $5",
+                     &st, "ittii", customer_id, type, name_sub, want, offset);
+        if (r == STORE_OK) {
+            void *items;
+            r = sql_rows(st, read_group, sizeof *out->items, (size_t)want, &items, &out->n);
+            out->items = items;
+            sql_finish(st);
+        }
+    }
+    r = sql_end(c, r);
+    if (r != STORE_OK) {
+        free(out->items);
+        memset(out, 0, sizeof *out);
+    }
+out:
+    sql_put(s, c);
+    return r;
+}
+
+enum store_result sql_update_group(struct store *s, int64_t customer_id, const char *id, const char *name,
+                                   const char *description, int64_t now_ms)
+{
+    if (!id || (name && !sql_fits(name, STORE_NAME_MAX)) || (description && !sql_fits(description, STORE_DESC_MAX)))
+        return STORE_ERROR;
+    return sql_write_row(s, SQL_CACHE,
+                         "UPDATE groups SET name = coalesce(CAST($3 AS TEXT), name),"
+                         " description = coalesce(CAST($4 AS TEXT), description),"
+                         " update_ms = $5 WHERE id = $1 AND customer_id = $2 AND state = 1",
+                         "titti", id, customer_id, name, description, now_ms);
+}
+
+enum store_result sql_delete_group(struct store *s, int64_t customer_id, const char *id, int64_t now_ms)
+{
+    if (!id)
+        return STORE_ERROR;
+    struct sql_conn *c = sql_get(s);
+    if (!c)
+        return STORE_UNAVAILABLE;
+    enum store_result r = sql_begin(c, SQL_TX_WRITE);
+    if (r != STORE_OK)
+        goto out;
+    int changes = 0;
+    /* On PostgreSQL, updating the group row waits for a reserve_asset
+     * holding its lock, so no asset can be reserved into the group after
+     * this commits. */
+    r = sql_exec(c, SQL_CACHE,
+                 "UPDATE groups SET state = 2, deleted_ms = $3, update_ms = $3"
+                 " WHERE id = $1 AND customer_id = $2 AND state = 1",
+                 &changes, "tii", id, customer_id, now_ms);
+    if (r == STORE_OK && changes == 0)
+        r = STORE_NOT_FOUND;
+    /* Pending assets go too: their confirm then finds nothing, so an
+     * asset can never become live inside a deleted group. */
+    if (r == STORE_OK)
+        r = sql_exec(c, SQL_CACHE,
+                     "UPDATE assets SET state = 2, deleted_ms = $2 WHERE group_id = $1 AND state IN (0, 1)", NULL,
+                     "ti", id, now_ms);
+    r = sql_end(c, r);
+out:
+    sql_put(s, c);
+    return r;
+}

@@ -1,0 +1,285 @@
+/* sql.c — the helpers every domain operation uses over the driver:
+ * binding from a format, running a statement to its end, single-statement
+ * writes, reading rows into arrays, and argument checks.
+ *
+ * Invariant: a helper that takes a connection gives it back on every path,
+ * and a statement it opens is finished before it returns (sql_open hands
+ * its statement to the caller, who finishes it). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/driver.h"
+
+struct sql_conn *sql_get(struct store *s)
+{
+    return sql_driver_of(s)->get(s);
+}
+
+void sql_put(struct store *s, struct sql_conn *c)
+{
+    if (c)
+        c->d->put(s, c);
+}
+
+enum store_result sql_begin(struct sql_conn *c, enum sql_tx kind)
+{
+    return c->d->begin(c, kind);
+}
+
+enum store_result sql_end(struct sql_conn *c, enum store_result r)
+{
+    return c->d->end(c, r);
+}
+
+static void sql_vbind(struct sql_stmt *st, const char *fmt, va_list ap)
+{
+    const struct sql_driver *d = st->c->d;
+    for (int i = 1; fmt && *fmt; fmt++, i++) {
+        switch (*fmt) {
+        case 't':
+            d->bind_text(st, i, va_arg(ap, const char *));
+            break;
+        case 'i':
+            d->bind_i64(st, i, va_arg(ap, int64_t));
+            break;
+        case 'h': {
+            int64_t v = va_arg(ap, int64_t);
+            if (v)
+                d->bind_i64(st, i, v);
+            else
+                d->bind_text(st, i, NULL);
+            break;
+        }
+        case 'b': {
+            const void *v = va_arg(ap, const void *);
+            int n = va_arg(ap, int);
+            d->bind_blob(st, i, v, n);
+            break;
+        }
+        default:
+            break;
+        }
+    }
+}
+
+enum store_result sql_vopen(struct sql_conn *c, int flags, const char *sql, struct sql_stmt **st, const char *fmt,
+                            va_list ap)
+{
+    enum store_result r = c->d->prepare(c, sql, flags, st);
+    if (r != STORE_OK) {
+        *st = NULL;
+        return r;
+    }
+    sql_vbind(*st, fmt, ap);
+    return STORE_OK;
+}
+
+enum store_result sql_open(struct sql_conn *c, int flags, const char *sql, struct sql_stmt **st, const char *fmt,
+                           ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    enum store_result r = sql_vopen(c, flags, sql, st, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+/* Steps st to its end; *changes (may be NULL) gets the rows it touched. */
+static enum store_result sql_run(struct sql_stmt *st, int *changes)
+{
+    int row = 1;
+    enum store_result r = STORE_OK;
+    while (r == STORE_OK && row)
+        r = sql_step(st, &row);
+    if (r == STORE_OK && changes)
+        *changes = st->c->d->changes(st);
+    sql_finish(st);
+    return r;
+}
+
+static enum store_result sql_vexec(struct sql_conn *c, int flags, const char *sql, int *changes, const char *fmt,
+                                   va_list ap)
+{
+    struct sql_stmt *st;
+    enum store_result r = sql_vopen(c, flags, sql, &st, fmt, ap);
+    return r == STORE_OK ? sql_run(st, changes) : r;
+}
+
+enum store_result sql_exec(struct sql_conn *c, int flags, const char *sql, int *changes, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    enum store_result r = sql_vexec(c, flags, sql, changes, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+enum store_result sql_int(struct sql_conn *c, int flags, const char *sql, int64_t *v, int *found, const char *fmt,
+                          ...)
+{
+    struct sql_stmt *st;
+    va_list ap;
+    va_start(ap, fmt);
+    enum store_result r = sql_vopen(c, flags, sql, &st, fmt, ap);
+    va_end(ap);
+    if (r != STORE_OK)
+        return r;
+    int row = 0;
+    r = sql_step(st, &row);
+    if (r == STORE_OK && row)
+        *v = sql_col_i64(st, 0);
+    if (found)
+        *found = r == STORE_OK && row;
+    sql_finish(st);
+    return r;
+}
+
+static enum store_result sql_vwrite(struct store *s, int flags, const char *sql, int *changes, const char *fmt,
+                                    va_list ap)
+{
+    struct sql_conn *c = sql_get(s);
+    if (!c)
+        return STORE_UNAVAILABLE;
+    enum store_result r = sql_begin(c, SQL_TX_ONE);
+    if (r == STORE_OK) {
+        r = sql_vexec(c, flags, sql, changes, fmt, ap);
+        r = sql_end(c, r);
+    }
+    sql_put(s, c);
+    return r;
+}
+
+enum store_result sql_write(struct store *s, int flags, const char *sql, int *changes, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    enum store_result r = sql_vwrite(s, flags, sql, changes, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+enum store_result sql_write_row(struct store *s, int flags, const char *sql, const char *fmt, ...)
+{
+    int changes = 0;
+    va_list ap;
+    va_start(ap, fmt);
+    enum store_result r = sql_vwrite(s, flags, sql, &changes, fmt, ap);
+    va_end(ap);
+    return r == STORE_OK && changes == 0 ? STORE_NOT_FOUND : r;
+}
+
+enum store_result sql_rows(struct sql_stmt *st, sql_reader read, size_t item_size, size_t limit, void **items,
+                           size_t *n)
+{
+    size_t cap = 0;
+    int row = 1;
+    enum store_result r = STORE_OK;
+    *items = NULL;
+    *n = 0;
+    while (r == STORE_OK) {
+        r = sql_step(st, &row);
+        if (r != STORE_OK || !row || (limit && *n >= limit))
+            break;
+        if (*n == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            if (limit && ncap > limit)
+                ncap = limit;
+            char *p = realloc(*items, ncap * item_size);
+            if (!p) {
+                r = STORE_ERROR;
+                break;
+            }
+            *items = p;
+            cap = ncap;
+        }
+        char *item = (char *)*items + *n * item_size;
+        memset(item, 0, item_size);
+        read(st, item);
+        (*n)++;
+    }
+    if (r == STORE_OK && !*items)
+        *items = calloc(1, item_size); /* callers may rely on a non-NULL empty list */
+    if (r != STORE_OK || !*items) {
+        free(*items);
+        *items = NULL;
+        *n = 0;
+        if (r == STORE_OK)
+            r = STORE_ERROR;
+    }
+    return r;
+}
+
+enum store_result sql_query_rows(struct store *s, int flags, const char *sql, sql_reader read, size_t item_size,
+                                 size_t limit, void **items, size_t *n, const char *fmt, ...)
+{
+    *items = NULL;
+    *n = 0;
+    struct sql_conn *c = sql_get(s);
+    if (!c)
+        return STORE_UNAVAILABLE;
+    struct sql_stmt *st;
+    va_list ap;
+    va_start(ap, fmt);
+    enum store_result r = sql_vopen(c, flags, sql, &st, fmt, ap);
+    va_end(ap);
+    if (r == STORE_OK) {
+        r = sql_rows(st, read, item_size, limit, items, n);
+        sql_finish(st);
+    }
+    sql_put(s, c);
+    return r;
+}
+
+enum store_result sql_query_one(struct store *s, int flags, const char *sql, sql_reader read, void *item,
+                                const char *fmt, ...)
+{
+    struct sql_conn *c = sql_get(s);
+    if (!c)
+        return STORE_UNAVAILABLE;
+    struct sql_stmt *st;
+    va_list ap;
+    va_start(ap, fmt);
+    enum store_result r = sql_vopen(c, flags, sql, &st, fmt, ap);
+    va_end(ap);
+    if (r == STORE_OK) {
+        int row = 0;
+        r = sql_step(st, &row);
+        if (r == STORE_OK && row)
+            read(st, item);
+        else if (r == STORE_OK)
+            r = STORE_NOT_FOUND;
+        sql_finish(st);
+    }
+    sql_put(s, c);
+    return r;
+}
+
+void sql_col_text(struct sql_stmt *st, int i, char *dst, size_t cap)
+{
+    if (!cap)
+        return;
+    const char *v = st->c->d->col_text(st, i);
+    size_t n = v ? strlen(v) : 0;
+    if (n >= cap)
+        n = cap - 1;
+    if (n)
+        memcpy(dst, v, n);
+    dst[n] = '\0';
+}
+
+int sql_fits(const char *v, size_t cap)
+{
+    return v && strnlen(v, cap) < cap;
+}
+
+void sql_copy_utf8(char *dst, size_t cap, const char *s)
+{
+    size_t n = strnlen(s, cap);
+    if (n >= cap) {
+        n = cap - 1;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--;
+    }
+    memcpy(dst, s, n);
+    dst[n] = '\0';
+}

@@ -1,0 +1,510 @@
+/* sqlite_driver.c — the SQLite driver under the store (driver.h): the
+ * connection pool, the per-connection statement cache, transactions,
+ * result-code mapping, and the statement primitives.
+ *
+ * SQL reaches SQLite as written for both databases: the $n placeholders
+ * become ?n (the same parameter, SQLite's syntax), and strpos(), which
+ * PostgreSQL has and SQLite has not, is registered on every connection.
+ *
+ * Invariant: a connection goes back to the pool outside any transaction;
+ * sq_put rolls back whatever a failed path may have left open, so one bad
+ * operation can never hold the write lock for the next user. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/sqlite_int.h"
+#include "util/log.h"
+
+/* strpos(haystack, needle): the 1-based character position of needle, 0
+ * when absent, NULL when either is NULL (PostgreSQL's, as instr()). */
+static void sq_strpos(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    if (sqlite3_value_type(argv[0]) == SQLITE_NULL || sqlite3_value_type(argv[1]) == SQLITE_NULL)
+        return; /* NULL */
+    const char *h = (const char *)sqlite3_value_text(argv[0]);
+    const char *n = (const char *)sqlite3_value_text(argv[1]);
+    if (!h || !n) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    const char *at = strstr(h, n);
+    int64_t pos = 0;
+    if (at) {
+        pos = 1;
+        for (const char *p = h; p < at; p++)
+            pos += ((unsigned char)*p & 0xC0) != 0x80;
+    }
+    sqlite3_result_int64(ctx, pos);
+}
+
+struct sq_conn *sq_conn_open(struct sq_store *s, const char *path, int *rc_out)
+{
+    struct sq_conn *c = calloc(1, sizeof *c);
+    int rc = SQLITE_NOMEM;
+    if (!c)
+        goto fail;
+    c->base.d = &sq_driver;
+    c->owner = s;
+    /* NOMUTEX: the pool guarantees one user at a time per connection. */
+    rc = sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK)
+        goto fail;
+    sqlite3_extended_result_codes(c->db, 1);
+    sqlite3_busy_timeout(c->db, SQ_BUSY_TIMEOUT_MS);
+    /* WAL + NORMAL: a commit is in the WAL file before COMMIT returns, so a
+     * process crash loses nothing acknowledged (only a power loss could
+     * roll back the last transactions). Foreign keys are per connection. */
+    rc = sqlite3_exec(c->db, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;", NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        goto fail;
+    rc = sqlite3_create_function_v2(c->db, "strpos", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+                                    sq_strpos, NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        goto fail;
+    if (rc_out)
+        *rc_out = SQLITE_OK;
+    return c;
+
+fail:
+    log_error("store: cannot open %s: %s", path,
+              c && c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+    if (rc_out)
+        *rc_out = rc;
+    if (c) {
+        sqlite3_close_v2(c->db);
+        free(c);
+    }
+    return NULL;
+}
+
+void sq_conn_close(struct sq_conn *c)
+{
+    if (!c)
+        return;
+    for (int i = 0; i < SQ_STMT_COUNT; i++)
+        sqlite3_finalize(c->stmt[i]);
+    for (int i = 0; i < SQ_CACHE_SLOTS; i++) {
+        if (c->cache[i]) {
+            sqlite3_finalize(c->cache[i]->st);
+            free(c->cache[i]);
+        }
+    }
+    sqlite3_close_v2(c->db);
+    free(c);
+}
+
+struct sq_conn *sq_get(struct sq_store *s)
+{
+    pthread_mutex_lock(&s->pool_mu);
+    struct sq_conn *c = s->idle;
+    if (c) {
+        s->idle = c->next;
+        s->n_idle--;
+    }
+    pthread_mutex_unlock(&s->pool_mu);
+    if (c) {
+        c->next = NULL;
+        return c;
+    }
+    return sq_conn_open(s, s->path, NULL);
+}
+
+void sq_put(struct sq_store *s, struct sq_conn *c)
+{
+    if (!c)
+        return;
+    if (!sqlite3_get_autocommit(c->db))
+        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+    pthread_mutex_lock(&s->pool_mu);
+    if (s->n_idle < SQ_POOL_IDLE_MAX) {
+        c->next = s->idle;
+        s->idle = c;
+        s->n_idle++;
+        c = NULL;
+    }
+    pthread_mutex_unlock(&s->pool_mu);
+    sq_conn_close(c); /* beyond the idle cap: a burst's extra connection */
+}
+
+void sq_pool_drain(struct sq_store *s)
+{
+    pthread_mutex_lock(&s->pool_mu);
+    struct sq_conn *c = s->idle;
+    s->idle = NULL;
+    s->n_idle = 0;
+    pthread_mutex_unlock(&s->pool_mu);
+    while (c) {
+        struct sq_conn *next = c->next;
+        sq_conn_close(c);
+        c = next;
+    }
+}
+
+sqlite3_stmt *sq_stmt(struct sq_conn *c, enum sq_stmt_id id, const char *sql)
+{
+    sqlite3_stmt *st = c->stmt[id];
+    if (st) {
+        sqlite3_reset(st);
+        return st;
+    }
+    int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+    if (rc != SQLITE_OK) {
+        log_error("store: prepare failed (%s): %s", sqlite3_errmsg(c->db), sql);
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    c->stmt[id] = st;
+    return st;
+}
+
+enum store_result sq_result(struct sq_conn *c, int rc, const char *what)
+{
+    switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_ROW:
+    case SQLITE_DONE:
+        return STORE_OK;
+    case SQLITE_CONSTRAINT:
+        if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+            return STORE_CONFLICT;
+        /* A parent row that does not exist (e.g. add_key for an unknown
+         * customer) is the same answer as any other missing row. */
+        if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+            return STORE_NOT_FOUND;
+        break;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_FULL:
+    case SQLITE_PROTOCOL:
+        log_error("store: %s: database unavailable: %s", what, c ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+        return STORE_UNAVAILABLE;
+    default:
+        break;
+    }
+    log_error("store: %s: %s (%d)", what, c ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc), rc);
+    return STORE_ERROR;
+}
+
+enum store_result sq_done(struct sq_conn *c, sqlite3_stmt *st, int rc, const char *what)
+{
+    enum store_result r = sq_result(c, rc, what);
+    sqlite3_reset(st);
+    return r;
+}
+
+static enum store_result sq_exec_cached(struct sq_conn *c, enum sq_stmt_id id, const char *sql)
+{
+    sqlite3_stmt *st = sq_stmt(c, id, sql);
+    if (!st)
+        return STORE_ERROR;
+    return sq_done(c, st, sqlite3_step(st), sql);
+}
+
+enum store_result sq_begin_write(struct sq_store *s, struct sq_conn *c)
+{
+    pthread_mutex_lock(&s->write_mu);
+    /* IMMEDIATE takes the write lock now: a quota count read inside the
+     * transaction cannot be invalidated by another writer before our
+     * insert, in this process or any other. */
+    enum store_result r = sq_exec_cached(c, SQ_BEGIN_IMMEDIATE, "BEGIN IMMEDIATE");
+    if (r != STORE_OK)
+        pthread_mutex_unlock(&s->write_mu);
+    return r;
+}
+
+enum store_result sq_end_write(struct sq_store *s, struct sq_conn *c, enum store_result r)
+{
+    if (r == STORE_OK)
+        r = sq_exec_cached(c, SQ_COMMIT, "COMMIT");
+    if (!sqlite3_get_autocommit(c->db))
+        sq_exec_cached(c, SQ_ROLLBACK, "ROLLBACK");
+    pthread_mutex_unlock(&s->write_mu);
+    return r;
+}
+
+enum store_result sq_begin_read(struct sq_conn *c)
+{
+    return sq_exec_cached(c, SQ_BEGIN, "BEGIN");
+}
+
+enum store_result sq_end_read(struct sq_conn *c, enum store_result r)
+{
+    enum store_result e = sq_exec_cached(c, SQ_COMMIT, "COMMIT");
+    if (!sqlite3_get_autocommit(c->db))
+        sq_exec_cached(c, SQ_ROLLBACK, "ROLLBACK");
+    return r != STORE_OK ? r : e;
+}
+
+enum store_result sq_write_one(struct store *s, const struct sq_write *w, int *changes)
+{
+    struct sq_store *ss = sq_of(s);
+    struct sq_conn *c = sq_get(ss);
+    if (!c)
+        return STORE_UNAVAILABLE;
+    enum store_result r = sq_begin_write(ss, c);
+    if (r != STORE_OK)
+        goto out;
+    sqlite3_stmt *st = sq_stmt(c, w->id, w->sql);
+    if (!st) {
+        r = STORE_ERROR;
+    } else {
+        w->bind(st, w->arg);
+        r = sq_done(c, st, sqlite3_step(st), w->what);
+        if (r == STORE_OK && changes)
+            *changes = sqlite3_changes(c->db);
+    }
+    r = sq_end_write(ss, c, r);
+out:
+    sq_put(ss, c);
+    return r;
+}
+
+void sq_bind_handle(sqlite3_stmt *st, const void *arg)
+{
+    sqlite3_bind_int64(st, 1, *(const int64_t *)arg);
+}
+
+int sq_bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    if (!v)
+        return sqlite3_bind_null(st, i);
+    return sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+}
+
+void sq_col_text(sqlite3_stmt *st, int i, char *dst, size_t cap)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    size_t n = t ? (size_t)sqlite3_column_bytes(st, i) : 0;
+    if (n >= cap)
+        n = cap - 1;
+    if (n)
+        memcpy(dst, t, n);
+    dst[n] = '\0';
+}
+
+int sq_fits(const char *v, size_t cap)
+{
+    return v && strnlen(v, cap) < cap;
+}
+
+enum store_result sq_write_row(struct store *s, const struct sq_write *w)
+{
+    int changes = 0;
+    enum store_result r = sq_write_one(s, w, &changes);
+    return r == STORE_OK && changes == 0 ? STORE_NOT_FOUND : r;
+}
+
+/* ---- the driver (driver.h) ---------------------------------------------- */
+
+static struct sq_conn *sq_c(struct sql_conn *c)
+{
+    return (struct sq_conn *)c;
+}
+
+static struct sq_stmt *sq_s(struct sql_stmt *st)
+{
+    return (struct sq_stmt *)st;
+}
+
+static struct sql_conn *sqd_get(struct store *s)
+{
+    struct sq_conn *c = sq_get(sq_of(s));
+    return c ? &c->base : NULL;
+}
+
+static void sqd_put(struct store *s, struct sql_conn *c)
+{
+    sq_put(sq_of(s), sq_c(c));
+}
+
+static enum store_result sqd_begin(struct sql_conn *conn, enum sql_tx kind)
+{
+    struct sq_conn *c = sq_c(conn);
+    if (kind == SQL_TX_SNAPSHOT)
+        return sq_begin_read(c);
+    /* One writer of this process at a time, under BEGIN IMMEDIATE (see
+     * sq_begin_write); a single statement is queued the same way. */
+    enum store_result r = sq_begin_write(c->owner, c);
+    c->writing = r == STORE_OK;
+    return r;
+}
+
+static enum store_result sqd_end(struct sql_conn *conn, enum store_result r)
+{
+    struct sq_conn *c = sq_c(conn);
+    if (!c->writing)
+        return sq_end_read(c, r);
+    c->writing = 0;
+    return sq_end_write(c->owner, c, r);
+}
+
+/* The SQL with $n placeholders written as ?n; outside quoted text only. */
+static char *sq_dialect(const char *sql)
+{
+    char *out = strdup(sql);
+    if (!out)
+        return NULL;
+    char quote = 0;
+    for (char *p = out; *p; p++) {
+        if (quote) {
+            if (*p == quote)
+                quote = 0;
+        } else if (*p == '\'' || *p == '"') {
+            quote = *p;
+        } else if (*p == '$' && p[1] >= '0' && p[1] <= '9') {
+            *p = '?';
+        }
+    }
+    return out;
+}
+
+static size_t sq_slot(const char *sql)
+{
+    uintptr_t h = (uintptr_t)sql;
+    h ^= h >> 17;
+    h *= 0x9E3779B1u;
+    return (size_t)(h >> 7) % SQ_CACHE_SLOTS;
+}
+
+static enum store_result sqd_prepare(struct sql_conn *conn, const char *sql, int flags, struct sql_stmt **out)
+{
+    struct sq_conn *c = sq_c(conn);
+    size_t slot = 0;
+    int cache = 0;
+    if (flags & SQL_CACHE) {
+        slot = sq_slot(sql);
+        for (size_t k = 0; k < SQ_CACHE_SLOTS; k++, slot = (slot + 1) % SQ_CACHE_SLOTS) {
+            struct sq_stmt *hit = c->cache[slot];
+            if (!hit) {
+                cache = 1;
+                break;
+            }
+            if (hit->sql == sql) {
+                sqlite3_reset(hit->st);
+                sqlite3_clear_bindings(hit->st);
+                hit->changes = 0;
+                *out = &hit->base;
+                return STORE_OK;
+            }
+        }
+    }
+    struct sq_stmt *st = calloc(1, sizeof *st);
+    char *text = sq_dialect(sql);
+    if (!st || !text) {
+        free(st);
+        free(text);
+        log_error("store: out of memory");
+        return STORE_ERROR;
+    }
+    int rc = sqlite3_prepare_v3(c->db, text, -1, cache ? SQLITE_PREPARE_PERSISTENT : 0, &st->st, NULL);
+    free(text);
+    if (rc != SQLITE_OK) {
+        enum store_result r = sq_result(c, rc, "prepare");
+        log_error("store: cannot prepare: %s", sql);
+        sqlite3_finalize(st->st);
+        free(st);
+        return r == STORE_OK ? STORE_ERROR : r;
+    }
+    st->base.c = conn;
+    st->sql = sql;
+    st->cached = cache;
+    if (cache)
+        c->cache[slot] = st;
+    *out = &st->base;
+    return STORE_OK;
+}
+
+static void sqd_bind_text(struct sql_stmt *st, int i, const char *v)
+{
+    sq_bind_text(sq_s(st)->st, i, v);
+}
+
+static void sqd_bind_i64(struct sql_stmt *st, int i, int64_t v)
+{
+    sqlite3_bind_int64(sq_s(st)->st, i, v);
+}
+
+static void sqd_bind_blob(struct sql_stmt *st, int i, const void *v, int n)
+{
+    sqlite3_bind_blob(sq_s(st)->st, i, v, n, SQLITE_STATIC);
+}
+
+static enum store_result sqd_step(struct sql_stmt *stmt, int *row)
+{
+    struct sq_stmt *st = sq_s(stmt);
+    struct sq_conn *c = sq_c(stmt->c);
+    int rc = sqlite3_step(st->st);
+    *row = rc == SQLITE_ROW;
+    if (rc == SQLITE_ROW)
+        return STORE_OK;
+    if (rc == SQLITE_DONE) {
+        st->changes = sqlite3_changes(c->db);
+        return STORE_OK;
+    }
+    return sq_result(c, rc, st->sql);
+}
+
+static const char *sqd_col_text(struct sql_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(sq_s(st)->st, i);
+    return t ? (const char *)t : "";
+}
+
+static int64_t sqd_col_i64(struct sql_stmt *st, int i)
+{
+    return sqlite3_column_int64(sq_s(st)->st, i);
+}
+
+static int sqd_col_blob(struct sql_stmt *stmt, int i, void *dst, int cap)
+{
+    sqlite3_stmt *st = sq_s(stmt)->st;
+    const void *v = sqlite3_column_blob(st, i);
+    int n = sqlite3_column_bytes(st, i);
+    if (n > cap || (n && !v))
+        return -1;
+    if (n)
+        memcpy(dst, v, (size_t)n);
+    return n;
+}
+
+static int sqd_changes(struct sql_stmt *st)
+{
+    return sq_s(st)->changes;
+}
+
+static void sqd_finish(struct sql_stmt *stmt)
+{
+    struct sq_stmt *st = sq_s(stmt);
+    if (st->cached) {
+        sqlite3_reset(st->st);
+        return;
+    }
+    sqlite3_finalize(st->st);
+    free(st);
+}
+
+const struct sql_driver sq_driver = {
+    .name = "sqlite",
+    .row_locks = 0,
+    .get = sqd_get,
+    .put = sqd_put,
+    .begin = sqd_begin,
+    .end = sqd_end,
+    .prepare = sqd_prepare,
+    .bind_text = sqd_bind_text,
+    .bind_i64 = sqd_bind_i64,
+    .bind_blob = sqd_bind_blob,
+    .step = sqd_step,
+    .col_text = sqd_col_text,
+    .col_i64 = sqd_col_i64,
+    .col_blob = sqd_col_blob,
+    .changes = sqd_changes,
+    .finish = sqd_finish,
+    .lease_due_assets = sq_lease_due_assets,
+    .lease_due_video_tasks = sq_lease_due_video_tasks,
+    .lease_due_sessions = sq_lease_due_sessions,
+    .close = sq_close_store,
+};

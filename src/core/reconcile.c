@@ -459,9 +459,7 @@ static void *reconciler_main(void *arg)
     int64_t backoff_ms = RECONCILE_RETRY_MS;
     pthread_mutex_lock(&rc->mu);
     while (!rc->stop) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += RECONCILE_RETRY_MS / 1000;
+        struct timespec ts = clock_deadline(RECONCILE_RETRY_MS);
         if (rc->n == 0)
             pthread_cond_timedwait(&rc->cv, &rc->mu, &ts);
         if (rc->stop)
@@ -498,8 +496,7 @@ static void *reconciler_main(void *arg)
         if (rc->n && !rc->stop) {
             /* Unsettled items stay: wait out the retry interval (a newly
              * deferred reservation wakes us earlier). */
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_sec += backoff_ms / 1000;
+            ts = clock_deadline(backoff_ms);
             pthread_cond_timedwait(&rc->cv, &rc->mu, &ts);
         }
     }
@@ -515,7 +512,7 @@ struct reconciler *reconciler_start(struct core *c)
     rc->c = c;
     rc->queue = calloc(RECONCILE_QUEUE_MAX, sizeof *rc->queue);
     pthread_mutex_init(&rc->mu, NULL);
-    pthread_cond_init(&rc->cv, NULL);
+    clock_cond_init(&rc->cv); /* its waits end at clock_deadline times */
     if (!rc->queue || pthread_create(&rc->thread, NULL, reconciler_main, rc) != 0) {
         pthread_mutex_destroy(&rc->mu);
         pthread_cond_destroy(&rc->cv);

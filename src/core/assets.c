@@ -54,7 +54,7 @@ enum core_code core_create_asset(struct core *c, const struct customer *cu, cons
     }
     if (r != STORE_OK)
         return core_store_failure(r, st);
-    refresher_wake(c->refresher);
+    poller_kick(c->refresher);
     return CORE_OK;
 }
 

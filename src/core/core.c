@@ -84,11 +84,10 @@ void core_free(struct core *c)
 {
     if (!c)
         return;
-    liveness_poller_stop(c->liveness_poller); /* liveness */
-    reconciler_stop(c->reconciler);           /* reconciliation */
-    video_refresher_stop(c->video_refresher); /* video tasks */
-    if (c->refresher)
-        refresher_stop(c->refresher);
+    poller_stop(c->liveness_poller); /* liveness */
+    reconciler_stop(c->reconciler);  /* reconciliation */
+    poller_stop(c->video_refresher); /* video tasks */
+    poller_stop(c->refresher);       /* assets */
     auth_cache_free(c->auth);
     asset_cache_free(c->asset_cache);
     free(c->url_policy);

@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 
 #include "core/core.h"
+#include "core/poller.h"
 #include "util/bucket.h"
 
 struct auth_cache;
@@ -24,15 +25,14 @@ struct budget {
     int create_wait_ms;
 };
 
-struct refresher;
-
 struct core {
     struct core_config cfg;
     struct store *store;
     struct upstream *up;
     struct budget budget;
     struct auth_cache *auth;
-    struct refresher *refresher;
+    /* assets: polls Processing assets upstream (refresher.c) */
+    struct poller *refresher;
     /* readiness: last upstream ping, monotonic ms and result */
     pthread_mutex_t ready_mu;
     int64_t ready_checked_ms;
@@ -41,7 +41,7 @@ struct core {
      * until set, and then uploads answer InternalError */
     struct blob *blob;
     /* video tasks: polls queued/running tasks upstream (video_refresher.c) */
-    struct video_refresher *video_refresher;
+    struct poller *video_refresher;
     /* GetAsset's short-lived cache; see asset_cache.h */
     struct asset_cache *asset_cache;
     /* reconciliation: settles reservations whose create is in doubt */
@@ -49,7 +49,8 @@ struct core {
     /* the outbound URL policy (rules.c, core_url_check): cfg.url_allow parsed */
     struct urlpolicy *url_policy;
     /* liveness: polls pending sessions, removes unowned LivenessFace groups */
-    struct liveness_poller *liveness_poller;
+    struct poller *liveness_poller;
+    int64_t liveness_next_sweep_ms; /* monotonic; the liveness poller's loop thread only */
 };
 
 /* budget.c */
@@ -103,10 +104,11 @@ void core_remove_blob(struct core *c, const char *key);
 /* The bytes of the assets that delete_group(.., deleted_ms) took with it. */
 void core_remove_group_blobs(struct core *c, const struct customer *cu, const char *group_id, int64_t deleted_ms);
 
-/* refresher.c */
-struct refresher *refresher_start(struct core *c);
-void refresher_wake(struct refresher *r);
-void refresher_stop(struct refresher *r);
+/* The background pollers below run on the lease-and-poll engine
+ * (poller.h): poller_kick when new work is due, poller_stop to end one. */
+
+/* refresher.c — keeps Processing assets fresh. */
+struct poller *refresher_start(struct core *c);
 /* When a Processing asset created at create_ms should next be polled. */
 int64_t refresher_next_poll(int64_t now_ms, int64_t create_ms);
 
@@ -157,16 +159,10 @@ int liveness_delete_upstream(struct core *c, const char *group_id);
 
 /* liveness_poller.c — fetches every pending session's outcome in the
  * background (leased, several nodes share it) and sweeps orphans. */
-struct liveness_poller;
-struct liveness_poller *liveness_poller_start(struct core *c);
-void liveness_poller_stop(struct liveness_poller *p); /* NULL is a no-op */
+struct poller *liveness_poller_start(struct core *c);
 
 /* video_refresher.c — keeps queued/running video tasks fresh. */
-struct video_refresher;
-struct video_refresher *video_refresher_start(struct core *c);
-void video_refresher_wake(struct video_refresher *r);
-/* Waits for in-flight polls, then frees. NULL is a no-op. */
-void video_refresher_stop(struct video_refresher *r);
+struct poller *video_refresher_start(struct core *c);
 /* When a queued/running task created at create_ms should next be polled. */
 int64_t video_next_poll(int64_t now_ms, int64_t create_ms);
 

@@ -339,7 +339,7 @@ static int settle(struct core *c, const struct store_pending *p, enum reconcile_
                 if (counts)
                     counts->adopted++;
                 if (!p->is_group)
-                    refresher_wake(c->refresher);
+                    poller_kick(c->refresher);
                 return 0;
             }
             if (r != STORE_NOT_FOUND && r != STORE_CONFLICT)

@@ -134,7 +134,7 @@ enum core_code core_upload_asset(struct core *c, const struct customer *cu, cons
             core_store_failure(r, st);
         goto fail;
     }
-    refresher_wake(c->refresher);
+    poller_kick(c->refresher);
     free(url);
 
     if (s->ops->get_asset(s, cu->id, id, out) != STORE_OK) {

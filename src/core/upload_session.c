@@ -655,7 +655,7 @@ enum core_code core_complete_upload(struct core *c, const struct customer *cu, c
     }
     struct upload_change ch = {.asset_id = id};
     s->ops->upload_set_state(s, u.id, STORE_UPLOAD_MASK(STORE_UPLOAD_COMPLETING), STORE_UPLOAD_COMPLETED, now, &ch);
-    refresher_wake(c->refresher);
+    poller_kick(c->refresher);
     if (s->ops->get_asset(s, cu->id, id, out) != STORE_OK) {
         memset(out, 0, sizeof *out);
         snprintf(out->id, sizeof out->id, "%s", id);

@@ -51,6 +51,8 @@ struct core {
     /* liveness: polls pending sessions, removes unowned LivenessFace groups */
     struct poller *liveness_poller;
     int64_t liveness_next_sweep_ms; /* monotonic; the liveness poller's loop thread only */
+    /* upload sessions: ends expired ones (upload_session.c) */
+    struct poller *upload_expiry;
 };
 
 /* budget.c */
@@ -145,6 +147,56 @@ struct reconcile_create {
 enum core_code reconcile_create(struct core *c, const struct reconcile_create *rq, char id_out[static IDS_MAX],
                                 int *in_doubt, struct core_status *st);
 
+/* reconcile.c — after a create succeeded upstream whose record cannot be
+ * confirmed: deletes the object upstream (0), or, when the upstream cannot
+ * be asked now, hands the reservation to the reconciler to undo (-1; the
+ * reservation and the bytes it names are then the reconciler's). */
+int reconcile_undo_created(struct core *c, const struct reconcile_create *rq, const char *id);
+
+/* create.c — the one create pipeline: reserve -> [blob] -> register
+ * upstream -> confirm, shared by CreateAsset, upload and CompleteUpload. */
+enum create_undo {
+    CREATE_UNDO_RETRYABLE,  /* nothing stays upstream, and the bytes were not at fault: they may be tried again */
+    CREATE_UNDO_REFUSED,    /* nothing stays upstream (never made, or deleted again); the bytes go */
+    CREATE_UNDO_RECONCILER, /* in doubt: the reconciler owns the reservation and the bytes it names */
+};
+struct core_create;
+struct core_create_ops {
+    /* Optional: the reservation (fills cr->handle, records cr->tag); NULL:
+     * a pending asset row within the group's quota (reserve_asset). */
+    enum core_code (*reserve)(struct core *c, struct core_create *cr, struct core_status *st);
+    /* Optional blob step after the reservation: commit or judge the bytes.
+     * A ServiceUnavailable/InternalError failure is retryable, any other
+     * refuses the bytes. */
+    enum core_code (*blob)(struct core *c, struct core_create *cr, struct core_status *st);
+    int commits_bytes; /* the blob step writes cr->blob_key: undoing removes it */
+    /* Optional: undoes the reservation; NULL: the bytes (when this create
+     * stored them) go, then the pending row. Nothing to do when in doubt. */
+    void (*release)(struct core *c, struct core_create *cr, enum create_undo how);
+    /* Optional: after the confirm, before the refresher is kicked. */
+    void (*confirmed)(struct core *c, struct core_create *cr, const char *id, int64_t now_ms);
+};
+struct core_create {
+    const struct customer *cu;
+    const char *group_id, *asset_type;
+    const char *name;       /* the customer's; NULL: none */
+    const char *url;        /* what the upstream fetches */
+    const char *record_url; /* what the pending row keeps ("" or NULL: none) */
+    const char *blob_key;   /* bytes Portico stores; NULL: none */
+    const struct core_create_ops *ops; /* NULL: all defaults */
+    void *ctx;                         /* the caller's, for ops */
+    /* set by the pipeline */
+    int64_t handle, reserved_ms;
+    char tag[STORE_TAG_MAX];
+    int bytes_stored;
+};
+/* Runs the pipeline: CORE_OK with the upstream id, or the first failure in
+ * st with everything before it undone (see create.c for the rule). */
+enum core_code core_create_pipeline(struct core *c, struct core_create *cr, char id_out[static IDS_MAX],
+                                    struct core_status *st);
+/* The confirmed asset as the caller answers it, with a fresh media URL. */
+void core_created_asset(struct core *c, const struct core_create *cr, const char *id, struct asset *out);
+
 /* liveness.c — what a session's scan outcome means for the records:
  * shared by GetVisualValidateResult and the background poller. */
 #define LIVENESS_LATE_MS (10 * 60 * 1000) /* past expiry, the upstream is still asked this long */
@@ -160,6 +212,9 @@ int liveness_delete_upstream(struct core *c, const char *group_id);
 /* liveness_poller.c — fetches every pending session's outcome in the
  * background (leased, several nodes share it) and sweeps orphans. */
 struct poller *liveness_poller_start(struct core *c);
+
+/* upload_session.c — ends expired upload sessions, each on one node. */
+struct poller *upload_expiry_start(struct core *c);
 
 /* video_refresher.c — keeps queued/running video tasks fresh. */
 struct poller *video_refresher_start(struct core *c);

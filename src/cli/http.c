@@ -13,7 +13,7 @@ struct xfer {
     struct cli_resp *r;
     FILE *file;
     int64_t written;
-    int overflow;
+    int overflow; /* 1: larger than the client accepts; 2: out of memory */
     cli_progress_fn fn;
     void *arg;
     int upload; /* report upload bytes rather than download bytes */
@@ -31,8 +31,9 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
         x->written += (int64_t)len;
         return fwrite(p, 1, len, x->file);
     }
-    if (buf_append(&x->r->body, p, len) != 0) {
-        x->overflow = 1;
+    int br = buf_append(&x->r->body, p, len);
+    if (br != BUF_OK) {
+        x->overflow = br == BUF_TOO_LARGE ? 1 : 2;
         return 0; /* curl stops with CURLE_WRITE_ERROR */
     }
     return len;
@@ -140,7 +141,9 @@ static int perform(struct cli_http *h, struct xfer *x, const char *errbuf)
 {
     CURLcode rc = curl_easy_perform(h->curl);
     if (rc != CURLE_OK) {
-        if (x->overflow)
+        if (x->overflow == 2)
+            snprintf(h->errmsg, sizeof h->errmsg, "out of memory while reading the answer");
+        else if (x->overflow)
             snprintf(h->errmsg, sizeof h->errmsg, "the answer is larger than the client accepts");
         else
             snprintf(h->errmsg, sizeof h->errmsg, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));

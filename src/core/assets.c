@@ -17,45 +17,10 @@ enum core_code core_create_asset(struct core *c, const struct customer *cu, cons
         rules_asset_type(type, st) || rules_name("Name", name, 0, st))
         return st->code;
 
-    struct store *s = c->store;
-    int64_t handle;
-    int64_t reserved = clock_wall_ms();
-    char tag[STORE_TAG_MAX]; /* the upstream Name's, for good (reconcile.c) */
-    reconcile_new_tag(tag);
-    enum store_result r = s->ops->reserve_asset(s, cu->id, group_id, type, name ? name : "", url, "",
-                                                CORE_MAX_ASSETS, reserved, tag, &handle);
-    if (r == STORE_NOT_FOUND)
-        return core_forbidden(st, "asset group");
-    if (r == STORE_QUOTA)
-        return core_fail(st, CORE_QUOTA_EXCEEDED,
-                         "The group already has %d assets; delete one or use another group.", CORE_MAX_ASSETS);
-    if (r != STORE_OK)
-        return core_store_failure(r, st);
-
-    /* reconciliation: a lost answer is found again by the tag, not repeated blindly */
-    struct reconcile_create rq = {.is_group = 0, .handle = handle, .reserved_ms = reserved, .customer_id = cu->id,
-                                  .name = name, .group_id = group_id, .url = url, .asset_type = type, .tag = tag};
-    int in_doubt = 0;
-    if (reconcile_create(c, &rq, id_out, &in_doubt, st) != CORE_OK) {
-        if (!in_doubt) /* in doubt: the reconciler owns the reservation */
-            s->ops->release_asset(s, handle);
-        return st->code;
-    }
-    struct up_error err = {0};
-    int64_t now = clock_wall_ms();
-    r = s->ops->confirm_asset(s, handle, id_out, now, refresher_next_poll(now, now));
-    if (r == STORE_NOT_FOUND) {
-        /* The group was deleted while the upstream created the asset: the
-         * reservation went with it. Undo the upstream side too. */
-        s->ops->release_asset(s, handle);
-        enum up_result d = c->up->ops->delete_asset(c->up, id_out, &err);
-        core_count_upstream("DeleteAsset", d);
-        return core_forbidden(st, "asset group");
-    }
-    if (r != STORE_OK)
-        return core_store_failure(r, st);
-    refresher_wake(c->refresher);
-    return CORE_OK;
+    /* The default pipeline: a pending row, then the upstream fetches url. */
+    struct core_create cr = {.cu = cu, .group_id = group_id, .asset_type = type, .name = name, .url = url,
+                             .record_url = url};
+    return core_create_pipeline(c, &cr, id_out, st);
 }
 
 enum core_code core_get_asset(struct core *c, const struct customer *cu, const char *id, struct asset *out,

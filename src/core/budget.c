@@ -28,11 +28,7 @@ void budget_init(struct budget *b, const struct core_config *cfg)
     bucket_init(&b->mutate, cfg->mutate_rate, burst_for(cfg->mutate_rate));
     bucket_init(&b->get, cfg->get_rate, burst_for(cfg->get_rate));
     pthread_mutex_init(&b->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&b->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    clock_cond_init(&b->cv); /* waits below end at clock_deadline times */
     b->inflight_creates = 0;
     b->max_inflight_creates = cfg->max_inflight_creates > 0 ? cfg->max_inflight_creates : 1;
     b->create_wait_ms = cfg->create_wait_ms >= 0 ? cfg->create_wait_ms : 0;
@@ -79,11 +75,7 @@ enum core_code budget_begin_create(struct budget *b, struct core_status *st)
             pthread_mutex_unlock(&b->mu);
             return too_many(st, 1000);
         }
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        int64_t ns = ts.tv_nsec + (left % 1000) * 1000000L;
-        ts.tv_sec += left / 1000 + ns / 1000000000L;
-        ts.tv_nsec = ns % 1000000000L;
+        struct timespec ts = clock_deadline(left);
         pthread_cond_timedwait(&b->cv, &b->mu, &ts);
     }
     b->inflight_creates++;

@@ -75,6 +75,10 @@ int core_start(struct core *c)
     c->liveness_poller = liveness_poller_start(c);
     if (!c->liveness_poller)
         return -1;
+    /* upload sessions: expiry */
+    c->upload_expiry = upload_expiry_start(c);
+    if (!c->upload_expiry)
+        return -1;
     /* video tasks */
     c->video_refresher = video_refresher_start(c);
     return c->video_refresher ? 0 : -1;
@@ -84,11 +88,11 @@ void core_free(struct core *c)
 {
     if (!c)
         return;
-    liveness_poller_stop(c->liveness_poller); /* liveness */
-    reconciler_stop(c->reconciler);           /* reconciliation */
-    video_refresher_stop(c->video_refresher); /* video tasks */
-    if (c->refresher)
-        refresher_stop(c->refresher);
+    poller_stop(c->liveness_poller); /* liveness */
+    poller_stop(c->upload_expiry);   /* upload sessions */
+    reconciler_stop(c->reconciler);  /* reconciliation */
+    poller_stop(c->video_refresher); /* video tasks */
+    poller_stop(c->refresher);       /* assets */
     auth_cache_free(c->auth);
     asset_cache_free(c->asset_cache);
     free(c->url_policy);

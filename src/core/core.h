@@ -157,13 +157,6 @@ enum core_code core_upload_asset(struct core *c, const struct customer *cu, cons
  * with a URL signed now and valid for CORE_MEDIA_URL_TTL_S; other assets
  * are left as they are. */
 void core_asset_media_url(struct core *c, struct asset *a);
-/* Start-up, before sweep_reservations: removes staging files and the bytes
- * of uploads whose records were never confirmed (a crash mid-upload).
- * Returns how many files and objects it removed. */
-int core_sweep_uploads(struct store *s, struct blob *b);
-/* The same, for reservations made before older_than_ms only: with a
- * shared PostgreSQL store other nodes may be uploading right now. */
-int core_sweep_uploads_before(struct store *s, struct blob *b, int64_t older_than_ms);
 
 /* Reconciliation (core/reconcile.c): reservations whose create may or may
  * not have happened upstream. */
@@ -282,10 +275,6 @@ int core_upload_put_write(struct core_upload_put *p, const void *data, size_t n)
 enum core_code core_upload_put_finish(struct core_upload_put *p, struct core_status *st);
 /* The connection ended first: discards the bytes, reopens the session. */
 void core_upload_put_abort(struct core_upload_put *p);
-/* The reconciler's sweep, on every node: ends expired sessions (their
- * bytes removed, their slots released), each exactly once. Returns how
- * many it ended. */
-int core_sweep_upload_sessions(struct core *c);
 /* Video results are served by Portico itself, never by handing out the
  * upstream's URL (which names the upstream task): CORE_VIDEO_RESULT_PATH
  * <task id>?c=<customer>&exp=<unix>&sig=<hex HMAC-SHA256 with the media

@@ -8,6 +8,7 @@
 #include "core/core.h"
 #include "store/store.h"       /* core.h names the ports only as opaque handles; */
 #include "upstream/upstream.h" /* inside core/ they are called */
+#include "core/poller.h"
 #include "util/bucket.h"
 
 struct auth_cache;
@@ -26,15 +27,14 @@ struct budget {
     int create_wait_ms;
 };
 
-struct refresher;
-
 struct core {
     struct core_config cfg;
     struct store *store;
     struct upstream *up;
     struct budget budget;
     struct auth_cache *auth;
-    struct refresher *refresher;
+    /* assets: polls Processing assets upstream (refresher.c) */
+    struct poller *refresher;
     /* readiness: last upstream ping, monotonic ms and result */
     pthread_mutex_t ready_mu;
     int64_t ready_checked_ms;
@@ -43,7 +43,7 @@ struct core {
      * until set, and then uploads answer InternalError */
     struct blob *blob;
     /* video tasks: polls queued/running tasks upstream (video_refresher.c) */
-    struct video_refresher *video_refresher;
+    struct poller *video_refresher;
     /* GetAsset's short-lived cache; see asset_cache.h */
     struct asset_cache *asset_cache;
     /* reconciliation: settles reservations whose create is in doubt */
@@ -51,7 +51,10 @@ struct core {
     /* the outbound URL policy (rules.c, core_url_check): cfg.url_allow parsed */
     struct urlpolicy *url_policy;
     /* liveness: polls pending sessions, removes unowned LivenessFace groups */
-    struct liveness_poller *liveness_poller;
+    struct poller *liveness_poller;
+    int64_t liveness_next_sweep_ms; /* monotonic; the liveness poller's loop thread only */
+    /* upload sessions: ends expired ones (upload_session.c) */
+    struct poller *upload_expiry;
 };
 
 /* budget.c */
@@ -107,10 +110,11 @@ void core_remove_blob(struct core *c, const char *key);
 /* The bytes of the assets that delete_group(.., deleted_ms) took with it. */
 void core_remove_group_blobs(struct core *c, const struct customer *cu, const char *group_id, int64_t deleted_ms);
 
-/* refresher.c */
-struct refresher *refresher_start(struct core *c);
-void refresher_wake(struct refresher *r);
-void refresher_stop(struct refresher *r);
+/* The background pollers below run on the lease-and-poll engine
+ * (poller.h): poller_kick when new work is due, poller_stop to end one. */
+
+/* refresher.c — keeps Processing assets fresh. */
+struct poller *refresher_start(struct core *c);
 /* When a Processing asset created at create_ms should next be polled. */
 int64_t refresher_next_poll(int64_t now_ms, int64_t create_ms);
 
@@ -147,6 +151,56 @@ struct reconcile_create {
 enum core_code reconcile_create(struct core *c, const struct reconcile_create *rq, char id_out[static IDS_MAX],
                                 int *in_doubt, struct core_status *st);
 
+/* reconcile.c — after a create succeeded upstream whose record cannot be
+ * confirmed: deletes the object upstream (0), or, when the upstream cannot
+ * be asked now, hands the reservation to the reconciler to undo (-1; the
+ * reservation and the bytes it names are then the reconciler's). */
+int reconcile_undo_created(struct core *c, const struct reconcile_create *rq, const char *id);
+
+/* create.c — the one create pipeline: reserve -> [blob] -> register
+ * upstream -> confirm, shared by CreateAsset, upload and CompleteUpload. */
+enum create_undo {
+    CREATE_UNDO_RETRYABLE,  /* nothing stays upstream, and the bytes were not at fault: they may be tried again */
+    CREATE_UNDO_REFUSED,    /* nothing stays upstream (never made, or deleted again); the bytes go */
+    CREATE_UNDO_RECONCILER, /* in doubt: the reconciler owns the reservation and the bytes it names */
+};
+struct core_create;
+struct core_create_ops {
+    /* Optional: the reservation (fills cr->handle, records cr->tag); NULL:
+     * a pending asset row within the group's quota (reserve_asset). */
+    enum core_code (*reserve)(struct core *c, struct core_create *cr, struct core_status *st);
+    /* Optional blob step after the reservation: commit or judge the bytes.
+     * A ServiceUnavailable/InternalError failure is retryable, any other
+     * refuses the bytes. */
+    enum core_code (*blob)(struct core *c, struct core_create *cr, struct core_status *st);
+    int commits_bytes; /* the blob step writes cr->blob_key: undoing removes it */
+    /* Optional: undoes the reservation; NULL: the bytes (when this create
+     * stored them) go, then the pending row. Nothing to do when in doubt. */
+    void (*release)(struct core *c, struct core_create *cr, enum create_undo how);
+    /* Optional: after the confirm, before the refresher is kicked. */
+    void (*confirmed)(struct core *c, struct core_create *cr, const char *id, int64_t now_ms);
+};
+struct core_create {
+    const struct customer *cu;
+    const char *group_id, *asset_type;
+    const char *name;       /* the customer's; NULL: none */
+    const char *url;        /* what the upstream fetches */
+    const char *record_url; /* what the pending row keeps ("" or NULL: none) */
+    const char *blob_key;   /* bytes Portico stores; NULL: none */
+    const struct core_create_ops *ops; /* NULL: all defaults */
+    void *ctx;                         /* the caller's, for ops */
+    /* set by the pipeline */
+    int64_t handle, reserved_ms;
+    char tag[STORE_TAG_MAX];
+    int bytes_stored;
+};
+/* Runs the pipeline: CORE_OK with the upstream id, or the first failure in
+ * st with everything before it undone (see create.c for the rule). */
+enum core_code core_create_pipeline(struct core *c, struct core_create *cr, char id_out[static IDS_MAX],
+                                    struct core_status *st);
+/* The confirmed asset as the caller answers it, with a fresh media URL. */
+void core_created_asset(struct core *c, const struct core_create *cr, const char *id, struct asset *out);
+
 /* liveness.c — what a session's scan outcome means for the records:
  * shared by GetVisualValidateResult and the background poller. */
 #define LIVENESS_LATE_MS (10 * 60 * 1000) /* past expiry, the upstream is still asked this long */
@@ -161,16 +215,13 @@ int liveness_delete_upstream(struct core *c, const char *group_id);
 
 /* liveness_poller.c — fetches every pending session's outcome in the
  * background (leased, several nodes share it) and sweeps orphans. */
-struct liveness_poller;
-struct liveness_poller *liveness_poller_start(struct core *c);
-void liveness_poller_stop(struct liveness_poller *p); /* NULL is a no-op */
+struct poller *liveness_poller_start(struct core *c);
+
+/* upload_session.c — ends expired upload sessions, each on one node. */
+struct poller *upload_expiry_start(struct core *c);
 
 /* video_refresher.c — keeps queued/running video tasks fresh. */
-struct video_refresher;
-struct video_refresher *video_refresher_start(struct core *c);
-void video_refresher_wake(struct video_refresher *r);
-/* Waits for in-flight polls, then frees. NULL is a no-op. */
-void video_refresher_stop(struct video_refresher *r);
+struct poller *video_refresher_start(struct core *c);
 /* When a queued/running task created at create_ms should next be polled. */
 int64_t video_next_poll(int64_t now_ms, int64_t create_ms);
 

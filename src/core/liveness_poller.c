@@ -3,15 +3,16 @@
  *
  * A customer may never ask GetVisualValidateResult: the scan still passes
  * and the upstream still makes a LivenessFace group in the shared account.
- * So one loop thread leases the pending sessions that are due (several
- * nodes share the store: a leased session is skipped by the others until
- * its next poll is written or the lease lapses) and asks the upstream
- * about each, every liveness_poll_ms while the token lives, then more
+ * So a user of the lease-and-poll engine (poller.h) leases the pending
+ * sessions that are due (several nodes share the store: a leased session
+ * is skipped by the others until its next poll is written or the lease
+ * lapses) and asks the upstream about each, every liveness_poll_ms while the token lives, then more
  * slowly through the late window: passed, the group is recorded in the
  * place the session holds; failed or expired, the session closes and its
  * place is released; past the late window with no answer, it closes too.
  *
- * The orphan sweep, every liveness_sweep_ms, lists the account's
+ * The orphan sweep, every liveness_sweep_ms (between rounds, on the
+ * engine's loop thread), lists the account's
  * LivenessFace groups (a few pages at most, paid from the list budget) and
  * removes those that no record owns and that no pending session can
  * explain: a group is older than liveness_orphan_age_ms, and created
@@ -40,30 +41,11 @@
 #define LP_SWEEP_PAGES 20       /* pages of 100 groups one sweep reads at most */
 #define LP_CLOCK_MARGIN_MS 30000 /* the upstream's clock against ours */
 
-struct liveness_poller {
-    struct core *c;
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int stop;
-};
-
-static int lp_stopping(struct liveness_poller *lp)
-{
-    pthread_mutex_lock(&lp->mu);
-    int s = lp->stop;
-    pthread_mutex_unlock(&lp->mu);
-    return s;
-}
-
 /* A token of the list budget (GetVisualValidateResult, ListAssetGroups and
  * DeleteAssetGroup are list/update calls upstream); 0, or -1 when stopping. */
-static int lp_budget(struct liveness_poller *lp)
+static int lp_budget(struct poller *p, struct core *c)
 {
-    while (bucket_take(&lp->c->budget.mutate, 200, NULL) != 0)
-        if (lp_stopping(lp))
-            return -1;
-    return 0;
+    return poller_take(p, &c->budget.mutate);
 }
 
 static void lp_close(struct core *c, const struct validate_session *v, enum store_session_state state,
@@ -76,16 +58,17 @@ static void lp_close(struct core *c, const struct validate_session *v, enum stor
         log_warn("liveness: cannot close a session: %s", store_result_str(r));
 }
 
-static void lp_poll_one(struct liveness_poller *lp, const struct validate_session *v)
+static void lp_poll_one(struct poller *p, void *ctx, void *item)
 {
-    struct core *c = lp->c;
+    struct core *c = ctx;
+    const struct validate_session *v = item;
     int64_t now = clock_wall_ms();
     if (now > v->expire_ms + LIVENESS_LATE_MS) {
         /* Never answered: a group it made after all is an orphan for the sweep. */
         lp_close(c, v, STORE_SESSION_EXPIRED, "no outcome within its late window");
         return;
     }
-    if (lp_budget(lp) != 0)
+    if (lp_budget(p, c) != 0)
         return; /* stopping: the lease lapses and another node (or the next start) polls it */
     struct up_validate_result res;
     struct up_error err = {0};
@@ -125,9 +108,8 @@ struct lp_candidate {
     char id[IDS_MAX];
 };
 
-static void lp_sweep(struct liveness_poller *lp)
+static void lp_sweep(struct poller *p, struct core *c)
 {
-    struct core *c = lp->c;
     struct store *s = c->store;
     if (!c->up->ops->list_groups || !s->ops->oldest_pending_session || !s->ops->group_known)
         return;
@@ -146,7 +128,7 @@ static void lp_sweep(struct liveness_poller *lp)
     if (!page)
         return;
     for (int pn = 1; pn <= LP_SWEEP_PAGES; pn++) {
-        if (lp_budget(lp) != 0)
+        if (lp_budget(p, c) != 0)
             goto out;
         struct up_error err = {0};
         enum up_result u = c->up->ops->list_groups(c->up, "LivenessFace", pn, UP_LIST_PAGE_MAX, page, &err);
@@ -179,7 +161,7 @@ static void lp_sweep(struct liveness_poller *lp)
             break;
     }
     int removed = 0;
-    for (size_t i = 0; i < n && !lp_stopping(lp); i++) {
+    for (size_t i = 0; i < n && !poller_stopping(p); i++) {
         int known = 1;
         if (s->ops->group_known(s, cand[i].id, &known) != STORE_OK || known)
             continue;
@@ -197,74 +179,42 @@ out:
     free(page);
 }
 
-/* ---- the loop ---- */
+/* ---- on the engine ---- */
 
-static void *lp_main(void *arg)
+static int lp_lease(void *ctx, int64_t now_ms, int64_t lease_ms, size_t limit, void **items, size_t *n)
 {
-    struct liveness_poller *lp = arg;
-    struct core *c = lp->c;
-    struct store *s = c->store;
-    int64_t next_sweep = clock_mono_ms() + c->cfg.liveness_sweep_ms;
-    while (!lp_stopping(lp)) {
-        struct validate_session_list l = {0};
-        enum store_result r = s->ops->lease_due_sessions(s, clock_wall_ms(), LP_LEASE_MS, LP_BATCH, &l);
-        for (size_t i = 0; r == STORE_OK && i < l.n && !lp_stopping(lp); i++)
-            lp_poll_one(lp, &l.items[i]);
-        free(l.items);
-        if (c->cfg.liveness_sweep_ms > 0 && clock_mono_ms() >= next_sweep) {
-            lp_sweep(lp);
-            next_sweep = clock_mono_ms() + c->cfg.liveness_sweep_ms;
-        }
-        if (r == STORE_OK && l.n == LP_BATCH)
-            continue; /* more are due now */
-        pthread_mutex_lock(&lp->mu);
-        if (!lp->stop) {
-            struct timespec ts;
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            ts.tv_nsec += LP_IDLE_MS * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
-            pthread_cond_timedwait(&lp->cv, &lp->mu, &ts);
-        }
-        pthread_mutex_unlock(&lp->mu);
-    }
-    return NULL;
+    struct core *c = ctx;
+    struct validate_session_list l = {0};
+    enum store_result r = c->store->ops->lease_due_sessions(c->store, now_ms, lease_ms, limit, &l);
+    *items = l.items;
+    *n = r == STORE_OK ? l.n : 0;
+    return r == STORE_OK ? 0 : -1;
 }
 
-struct liveness_poller *liveness_poller_start(struct core *c)
+static void lp_after_round(struct poller *p, void *ctx)
 {
-    struct liveness_poller *lp = calloc(1, sizeof *lp);
-    if (!lp)
-        return NULL;
-    lp->c = c;
-    pthread_mutex_init(&lp->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&lp->cv, &ca);
-    pthread_condattr_destroy(&ca);
-    if (pthread_create(&lp->thread, NULL, lp_main, lp) != 0) {
-        log_error("cannot start the liveness poller thread");
-        pthread_mutex_destroy(&lp->mu);
-        pthread_cond_destroy(&lp->cv);
-        free(lp);
-        return NULL;
+    struct core *c = ctx;
+    if (c->cfg.liveness_sweep_ms > 0 && clock_mono_ms() >= c->liveness_next_sweep_ms) {
+        lp_sweep(p, c);
+        c->liveness_next_sweep_ms = clock_mono_ms() + c->cfg.liveness_sweep_ms;
     }
-    return lp;
 }
 
-void liveness_poller_stop(struct liveness_poller *lp)
+struct poller *liveness_poller_start(struct core *c)
 {
-    if (!lp)
-        return;
-    pthread_mutex_lock(&lp->mu);
-    lp->stop = 1;
-    pthread_cond_broadcast(&lp->cv);
-    pthread_mutex_unlock(&lp->mu);
-    pthread_join(lp->thread, NULL);
-    pthread_mutex_destroy(&lp->mu);
-    pthread_cond_destroy(&lp->cv);
-    free(lp);
+    c->liveness_next_sweep_ms = clock_mono_ms() + c->cfg.liveness_sweep_ms;
+    struct poller_config cfg = {
+        .name = "liveness poller",
+        .ctx = c,
+        .workers = 1, /* sessions are few; their budget is the list budget, which the sweep shares */
+        .batch = LP_BATCH,
+        .lease_ms = LP_LEASE_MS,
+        .idle_ms = LP_IDLE_MS,
+        .item_size = sizeof(struct validate_session),
+        .budget = NULL, /* lp_poll_one takes a token only when it asks the upstream */
+        .lease = lp_lease,
+        .poll_one = lp_poll_one,
+        .after_round = lp_after_round,
+    };
+    return poller_start(&cfg);
 }

@@ -202,15 +202,24 @@ static void defer(struct core *c, const struct store_pending *p, enum reconcile_
 
 /* ---- one create, as a request makes it ---- */
 
+static void pending_of(const struct reconcile_create *rq, struct store_pending *p)
+{
+    memset(p, 0, sizeof *p);
+    p->is_group = rq->is_group;
+    p->handle = rq->handle;
+    p->customer_id = rq->customer_id;
+    p->reserved_ms = rq->reserved_ms;
+    snprintf(p->type, sizeof p->type, "%s", rq->is_group ? rq->group_type : rq->asset_type);
+    snprintf(p->group_id, sizeof p->group_id, "%s", rq->is_group ? "" : rq->group_id);
+    snprintf(p->blob_key, sizeof p->blob_key, "%s", rq->blob_key ? rq->blob_key : "");
+    snprintf(p->tag, sizeof p->tag, "%s", rq->tag ? rq->tag : "");
+}
+
 enum core_code reconcile_create(struct core *c, const struct reconcile_create *rq, char id_out[static IDS_MAX],
                                 int *in_doubt, struct core_status *st)
 {
-    struct store_pending p = {.is_group = rq->is_group, .handle = rq->handle, .customer_id = rq->customer_id,
-                              .reserved_ms = rq->reserved_ms};
-    snprintf(p.type, sizeof p.type, "%s", rq->is_group ? rq->group_type : rq->asset_type);
-    snprintf(p.group_id, sizeof p.group_id, "%s", rq->is_group ? "" : rq->group_id);
-    snprintf(p.blob_key, sizeof p.blob_key, "%s", rq->blob_key ? rq->blob_key : "");
-    snprintf(p.tag, sizeof p.tag, "%s", rq->tag ? rq->tag : "");
+    struct store_pending p;
+    pending_of(rq, &p);
     char tag[UP_TAG_MAX], up_name[UP_NAME_MAX];
     reconcile_tag(&p, tag);
     reconcile_upstream_name(rq->name, rq->is_group ? "group" : "asset", tag, up_name);
@@ -297,6 +306,21 @@ static int delete_upstream(struct core *c, const struct store_pending *p, const 
     return r == UP_OK || r == UP_NOT_FOUND ? 0 : -1;
 }
 
+int reconcile_undo_created(struct core *c, const struct reconcile_create *rq, const char *id)
+{
+    struct store_pending p;
+    pending_of(rq, &p);
+    if (delete_upstream(c, &p, id) == 0) {
+        log_info("reconcile: removed %s %s again: made upstream, but its record could not be confirmed",
+                 rq->is_group ? "group" : "asset", id);
+        metrics_upstream("Reconcile", "undone");
+        return 0;
+    }
+    log_warn("reconcile: cannot remove %s %s upstream now; the reconciler will", rq->is_group ? "group" : "asset", id);
+    defer(c, &p, RECONCILE_UNDO);
+    return -1;
+}
+
 /* 0: settled; -1: try again later. counts (may be NULL) is updated. */
 static int settle(struct core *c, const struct store_pending *p, enum reconcile_mode mode,
                   struct core_reconcile_counts *counts)
@@ -339,7 +363,7 @@ static int settle(struct core *c, const struct store_pending *p, enum reconcile_
                 if (counts)
                     counts->adopted++;
                 if (!p->is_group)
-                    refresher_wake(c->refresher);
+                    poller_kick(c->refresher);
                 return 0;
             }
             if (r != STORE_NOT_FOUND && r != STORE_CONFLICT)
@@ -455,13 +479,10 @@ static void *reconciler_main(void *arg)
     struct reconciler *rc = arg;
     struct core *c = rc->c;
     int64_t next_sweep = clock_mono_ms() + RECONCILE_SWEEP_MS;
-    int64_t next_sessions = 0; /* upload sessions: expiry sweep */
     int64_t backoff_ms = RECONCILE_RETRY_MS;
     pthread_mutex_lock(&rc->mu);
     while (!rc->stop) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += RECONCILE_RETRY_MS / 1000;
+        struct timespec ts = clock_deadline(RECONCILE_RETRY_MS);
         if (rc->n == 0)
             pthread_cond_timedwait(&rc->cv, &rc->mu, &ts);
         if (rc->stop)
@@ -474,13 +495,6 @@ static void *reconciler_main(void *arg)
         backoff_ms = work_queue(rc) == 0 ? RECONCILE_RETRY_MS
                      : backoff_ms * 2 > RECONCILE_SWEEP_MS ? RECONCILE_SWEEP_MS
                                                            : backoff_ms * 2;
-        if (clock_mono_ms() >= next_sessions) {
-            /* Expired upload sessions lose their bytes and slot here, on
-             * every node; the store's lease lets exactly one take each. */
-            int64_t every = (int64_t)(c->cfg.upload_session_ttl_s > 0 ? c->cfg.upload_session_ttl_s : 3600) * 250;
-            next_sessions = clock_mono_ms() + (every < 500 ? 500 : every > 10000 ? 10000 : every);
-            core_sweep_upload_sessions(c);
-        }
         if (clock_mono_ms() >= next_sweep) {
             next_sweep = clock_mono_ms() + RECONCILE_SWEEP_MS;
             int64_t now = clock_wall_ms();
@@ -498,8 +512,7 @@ static void *reconciler_main(void *arg)
         if (rc->n && !rc->stop) {
             /* Unsettled items stay: wait out the retry interval (a newly
              * deferred reservation wakes us earlier). */
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_sec += backoff_ms / 1000;
+            ts = clock_deadline(backoff_ms);
             pthread_cond_timedwait(&rc->cv, &rc->mu, &ts);
         }
     }
@@ -515,7 +528,7 @@ struct reconciler *reconciler_start(struct core *c)
     rc->c = c;
     rc->queue = calloc(RECONCILE_QUEUE_MAX, sizeof *rc->queue);
     pthread_mutex_init(&rc->mu, NULL);
-    pthread_cond_init(&rc->cv, NULL);
+    clock_cond_init(&rc->cv); /* its waits end at clock_deadline times */
     if (!rc->queue || pthread_create(&rc->thread, NULL, reconciler_main, rc) != 0) {
         pthread_mutex_destroy(&rc->mu);
         pthread_cond_destroy(&rc->cv);

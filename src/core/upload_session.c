@@ -297,22 +297,48 @@ enum core_code core_abort_upload(struct core *c, const struct customer *cu, cons
     return CORE_OK;
 }
 
-int core_sweep_upload_sessions(struct core *c)
+/* Expiry, on every node: a user of the lease-and-poll engine (poller.h).
+ * The store's lease hands each expired (or abandoned ENDING) session to
+ * exactly one node, which removes its bytes and ends it. */
+static int expiry_lease(void *ctx, int64_t now_ms, int64_t lease_ms, size_t limit, void **items, size_t *n)
 {
+    struct core *c = ctx;
     struct store *s = c->store;
+    *items = NULL;
+    *n = 0;
     if (!s->ops->lease_expired_uploads)
         return 0;
-    int64_t now = clock_wall_ms();
     struct upload_session_list l = {0};
-    if (s->ops->lease_expired_uploads(s, now, now - grace_ms(c), SESSION_LEASE_MS, SESSION_SWEEP_BATCH, &l) != STORE_OK)
-        return 0;
-    for (size_t i = 0; i < l.n; i++) {
-        log_info("upload session %s ended (expired or aborted); removing its bytes", l.items[i].id);
-        end_session(c, &l.items[i]);
-    }
-    int n = (int)l.n;
-    free(l.items);
-    return n;
+    enum store_result r = s->ops->lease_expired_uploads(s, now_ms, now_ms - grace_ms(c), lease_ms, limit, &l);
+    *items = l.items;
+    *n = r == STORE_OK ? l.n : 0;
+    return r == STORE_OK ? 0 : -1;
+}
+
+static void expiry_poll_one(struct poller *p, void *ctx, void *item)
+{
+    const struct upload_session *u = item;
+    log_info("upload session %s ended (expired or aborted); removing its bytes", u->id);
+    end_session(ctx, u);
+}
+
+struct poller *upload_expiry_start(struct core *c)
+{
+    /* A quarter of the session lifetime, between half a second and ten:
+     * a session's slot comes back soon after its URL stopped working. */
+    int64_t every = (int64_t)(c->cfg.upload_session_ttl_s > 0 ? c->cfg.upload_session_ttl_s : 3600) * 250;
+    struct poller_config cfg = {
+        .name = "upload session expiry",
+        .ctx = c,
+        .workers = 1,
+        .batch = SESSION_SWEEP_BATCH,
+        .lease_ms = SESSION_LEASE_MS,
+        .idle_ms = every < 500 ? 500 : every > 10000 ? 10000 : every,
+        .item_size = sizeof(struct upload_session),
+        .lease = expiry_lease,
+        .poll_one = expiry_poll_one,
+    };
+    return poller_start(&cfg);
 }
 
 /* ---- reading the stored object ---- */
@@ -558,116 +584,127 @@ static enum core_code completed_asset(struct core *c, const struct customer *cu,
     return CORE_OK;
 }
 
+/* CompleteUpload on the create pipeline (create.c): its reservation moves
+ * the session's slot to a pending asset row, its blob step judges the
+ * stored bytes, and its undo says where the session goes. */
+struct completion {
+    struct upload_session u;
+    int back; /* where a retryable failure leaves the session */
+    int moved; /* upload_begin_complete: the session moved meanwhile */
+};
+
+static enum core_code completion_reserve(struct core *c, struct core_create *cr, struct core_status *st)
+{
+    struct completion *cp = cr->ctx;
+    enum store_result r = c->store->ops->upload_begin_complete(
+        c->store, cr->cu->id, cp->u.id, STORE_UPLOAD_MASK(STORE_UPLOAD_OPEN) | STORE_UPLOAD_MASK(STORE_UPLOAD_UPLOADED),
+        cr->record_url, cr->tag, cr->reserved_ms, &cr->handle);
+    if (r == STORE_OK)
+        return CORE_OK;
+    if (r == STORE_CONFLICT) { /* moved meanwhile: the caller answers for what it is now */
+        cp->moved = 1;
+        return core_fail(st, CORE_INTERNAL_ERROR, "The upload session moved; retry.");
+    }
+    if (r == STORE_NOT_FOUND)
+        return core_forbidden(st, "asset group");
+    return core_store_failure(r, st);
+}
+
+static enum core_code completion_judge(struct core *c, struct core_create *cr, struct core_status *st)
+{
+    struct completion *cp = cr->ctx;
+    enum core_code rc = judge(c, &cp->u, st);
+    if (rc != CORE_OK && rc != CORE_SERVICE_UNAVAILABLE && rc != CORE_INTERNAL_ERROR)
+        log_info("upload session %s refused: %s", cp->u.id, st->message);
+    return rc;
+}
+
+static void completion_release(struct core *c, struct core_create *cr, enum create_undo how)
+{
+    struct completion *cp = cr->ctx;
+    struct store *s = c->store;
+    switch (how) {
+    case CREATE_UNDO_RETRYABLE: /* not the file's fault: the client may complete again */
+        s->ops->upload_cancel_complete(s, cp->u.id, cr->handle, cp->back, clock_wall_ms());
+        break;
+    case CREATE_UNDO_REFUSED: /* the bytes go and the slot is released */
+        s->ops->upload_cancel_complete(s, cp->u.id, cr->handle, STORE_UPLOAD_ENDING, clock_wall_ms());
+        end_session(c, &cp->u);
+        break;
+    case CREATE_UNDO_RECONCILER: /* the reconciler owns the pending row and the bytes now */
+        s->ops->upload_set_state(s, cp->u.id, STORE_UPLOAD_MASK(STORE_UPLOAD_COMPLETING), STORE_UPLOAD_ENDED,
+                                 clock_wall_ms(), NULL);
+        break;
+    }
+}
+
+static void completion_confirmed(struct core *c, struct core_create *cr, const char *id, int64_t now_ms)
+{
+    struct completion *cp = cr->ctx;
+    struct upload_change ch = {.asset_id = id};
+    c->store->ops->upload_set_state(c->store, cp->u.id, STORE_UPLOAD_MASK(STORE_UPLOAD_COMPLETING),
+                                    STORE_UPLOAD_COMPLETED, now_ms, &ch);
+}
+
+static const struct core_create_ops completion_ops = {
+    .reserve = completion_reserve,
+    .blob = completion_judge,
+    .commits_bytes = 0, /* the client's PUT stored them; the session's end removes them */
+    .release = completion_release,
+    .confirmed = completion_confirmed,
+};
+
 enum core_code core_complete_upload(struct core *c, const struct customer *cu, const char *upload_id,
                                     struct asset *out, struct core_status *st)
 {
-    struct store *s = c->store;
-    struct upload_session u;
-    if (own_session(c, cu, upload_id, &u, st))
+    struct completion cp = {0};
+    struct upload_session *u = &cp.u;
+    if (own_session(c, cu, upload_id, u, st))
         return st->code;
     if (!c->blob)
         return no_blob(st);
     int64_t now = clock_wall_ms();
     /* A repeat after a lost answer gets the asset again. */
-    if (u.state == STORE_UPLOAD_COMPLETED)
-        return completed_asset(c, cu, &u, out, st);
-    if (ended(&u, now, st))
+    if (u->state == STORE_UPLOAD_COMPLETED)
+        return completed_asset(c, cu, u, out, st);
+    if (ended(u, now, st))
         return st->code;
-    if (u.state == STORE_UPLOAD_COMPLETING) {
+    if (u->state == STORE_UPLOAD_COMPLETING) {
         st->retry_after_s = 2;
         return core_fail(st, CORE_TOO_MANY_REQUESTS, "The upload is being completed; retry after the Retry-After time.");
     }
-    if (u.state == STORE_UPLOAD_UPLOADING)
+    if (u->state == STORE_UPLOAD_UPLOADING)
         return core_fail(st, CORE_INVALID_PARAMETER,
                          "The file is still being uploaded to UploadURL; call CompleteUpload when the PUT has answered.");
     int fs_put = c->blob->ops->open_read != NULL; /* fs: Portico saw the PUT */
-    if (fs_put && u.state == STORE_UPLOAD_OPEN)
+    if (fs_put && u->state == STORE_UPLOAD_OPEN)
         return core_fail(st, CORE_INVALID_PARAMETER,
                          "Nothing was uploaded to UploadURL; PUT the file there first, then call CompleteUpload.");
-    int back = u.state; /* where an upstream failure leaves it */
+    cp.back = u->state;
 
     char *url = malloc(BLOB_URL_MAX);
     if (!url)
         return core_fail(st, CORE_INTERNAL_ERROR, "Out of memory.");
-    enum blob_result br = c->blob->ops->url(c->blob, u.blob_key, now / 1000 + CORE_UPSTREAM_URL_TTL_S, url);
+    enum blob_result br = c->blob->ops->url(c->blob, u->blob_key, now / 1000 + CORE_UPSTREAM_URL_TTL_S, url);
     if (br != BLOB_OK) {
         free(url);
         return blob_failed("url", br, st);
     }
-    int64_t handle = 0;
-    char tag[STORE_TAG_MAX]; /* the upstream Name's, for good (reconcile.c) */
-    reconcile_new_tag(tag);
-    enum store_result r = s->ops->upload_begin_complete(s, cu->id, u.id,
-                                                        STORE_UPLOAD_MASK(STORE_UPLOAD_OPEN) |
-                                                            STORE_UPLOAD_MASK(STORE_UPLOAD_UPLOADED),
-                                                        strlen(url) < STORE_URL_MAX ? url : "", tag, now, &handle);
-    if (r != STORE_OK) {
-        free(url);
-        if (r == STORE_CONFLICT) /* moved meanwhile: answer for what it is now */
-            return core_complete_upload(c, cu, upload_id, out, st);
-        if (r == STORE_NOT_FOUND)
-            return core_forbidden(st, "asset group");
-        return core_store_failure(r, st);
-    }
-
-    if (judge(c, &u, st) != CORE_OK) {
-        if (st->code == CORE_SERVICE_UNAVAILABLE || st->code == CORE_INTERNAL_ERROR) {
-            /* Not the file's fault: the client may complete again. */
-            s->ops->upload_cancel_complete(s, u.id, handle, back, clock_wall_ms());
-        } else {
-            /* Refused: the bytes go and the slot is released. */
-            log_info("upload session %s refused: %s", u.id, st->message);
-            s->ops->upload_cancel_complete(s, u.id, handle, STORE_UPLOAD_ENDING, clock_wall_ms());
-            end_session(c, &u);
-        }
-        free(url);
-        return st->code;
-    }
-
     /* As core_upload_asset: the upstream is asked to fetch the stored
      * bytes; a lost answer is found again by the reservation's tag. */
-    struct reconcile_create rq = {.is_group = 0, .handle = handle, .reserved_ms = now, .customer_id = cu->id,
-                                  .name = u.name[0] ? u.name : NULL, .group_id = u.group_id, .url = url,
-                                  .asset_type = u.asset_type, .blob_key = u.blob_key, .tag = tag};
-    int in_doubt = 0;
+    struct core_create cr = {.cu = cu, .group_id = u->group_id, .asset_type = u->asset_type,
+                             .name = u->name[0] ? u->name : NULL, .url = url,
+                             .record_url = strlen(url) < STORE_URL_MAX ? url : "", .blob_key = u->blob_key,
+                             .ops = &completion_ops, .ctx = &cp};
     char id[IDS_MAX];
-    if (reconcile_create(c, &rq, id, &in_doubt, st) != CORE_OK) {
-        if (in_doubt) /* the reconciler owns the reservation and the bytes now */
-            s->ops->upload_set_state(s, u.id, STORE_UPLOAD_MASK(STORE_UPLOAD_COMPLETING), STORE_UPLOAD_ENDED,
-                                     clock_wall_ms(), NULL);
-        else /* nothing was made upstream: the client may complete again */
-            s->ops->upload_cancel_complete(s, u.id, handle, back, clock_wall_ms());
-        free(url);
-        return st->code;
-    }
+    enum core_code rc = core_create_pipeline(c, &cr, id, st);
     free(url);
-    struct up_error err = {0};
-    now = clock_wall_ms();
-    r = s->ops->confirm_asset(s, handle, id, now, refresher_next_poll(now, now));
-    if (r != STORE_OK) {
-        enum up_result d = c->up->ops->delete_asset(c->up, id, &err);
-        core_count_upstream("DeleteAsset", d);
-        s->ops->upload_cancel_complete(s, u.id, handle, STORE_UPLOAD_ENDING, now);
-        end_session(c, &u);
-        if (r == STORE_NOT_FOUND)
-            return core_forbidden(st, "asset group");
-        return core_store_failure(r, st);
+    if (rc != CORE_OK) {
+        if (cp.moved) /* moved meanwhile: answer for what it is now */
+            return core_complete_upload(c, cu, upload_id, out, st);
+        return rc;
     }
-    struct upload_change ch = {.asset_id = id};
-    s->ops->upload_set_state(s, u.id, STORE_UPLOAD_MASK(STORE_UPLOAD_COMPLETING), STORE_UPLOAD_COMPLETED, now, &ch);
-    refresher_wake(c->refresher);
-    if (s->ops->get_asset(s, cu->id, id, out) != STORE_OK) {
-        memset(out, 0, sizeof *out);
-        snprintf(out->id, sizeof out->id, "%s", id);
-        snprintf(out->group_id, sizeof out->group_id, "%s", u.group_id);
-        out->customer_id = cu->id;
-        snprintf(out->type, sizeof out->type, "%s", u.asset_type);
-        snprintf(out->name, sizeof out->name, "%s", u.name);
-        snprintf(out->blob_key, sizeof out->blob_key, "%s", u.blob_key);
-        snprintf(out->status, sizeof out->status, "Processing");
-        out->create_ms = out->update_ms = now;
-    }
-    core_asset_media_url(c, out);
+    core_created_asset(c, &cr, id, out);
     return CORE_OK;
 }
 

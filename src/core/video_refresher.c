@@ -2,12 +2,10 @@
  *
  * Customers poll GET /v1/videos/generations/{id} as often as they like and
  * are answered from Portico's records; this poller is what asks the
- * upstream. One loop thread reads the due tasks (queued/running, next poll
- * passed) from the store and hands them to a few workers, each spending a
- * token of the shared get budget (budget.get, shared with the asset
- * refresher) before asking the upstream, then writing back what changed.
- * A batch finishes before the next is read, so a task is never polled
- * twice at once.
+ * upstream. A user of the lease-and-poll engine (poller.h): each round
+ * leases the due tasks (queued/running, next poll passed), spends a token
+ * of the shared get budget (budget.get, shared with the asset refresher)
+ * on each, and vr_poll_one asks the upstream and writes back what changed.
  *
  * Young tasks are polled about every 700 ms, so a status change reaches
  * clients within a second of the upstream's; older ones less often (a
@@ -26,21 +24,6 @@
 #define VR_IDLE_MS 100
 #define VR_LEASE_MS 10000 /* a batch's polls, budget waits included, end well within it */
 
-struct video_refresher {
-    struct core *c;
-    pthread_t thread;
-    pthread_t workers[VR_WORKERS];
-    int n_workers;
-    pthread_mutex_t mu;
-    pthread_cond_t wake_cv; /* the loop: new work or stop */
-    pthread_cond_t work_cv; /* workers: a batch is ready or stop */
-    pthread_cond_t done_cv; /* the loop: a worker finished an item */
-    int stop, woken;
-    struct video_task_list batch;
-    size_t next;        /* next item of batch to take */
-    size_t outstanding; /* items taken or not yet taken, not finished */
-};
-
 int64_t video_next_poll(int64_t now_ms, int64_t create_ms)
 {
     int64_t age = now_ms - create_ms;
@@ -49,14 +32,6 @@ int64_t video_next_poll(int64_t now_ms, int64_t create_ms)
     if (age < 30 * 60 * 1000)
         return now_ms + 3000;
     return now_ms + 30 * 1000;
-}
-
-static int vr_stopping(struct video_refresher *vr)
-{
-    pthread_mutex_lock(&vr->mu);
-    int s = vr->stop;
-    pthread_mutex_unlock(&vr->mu);
-    return s;
 }
 
 /* What the upstream's status means to a customer (API.md §4: queued,
@@ -94,13 +69,10 @@ static void vr_apply(const struct video_task *t, const struct up_video_task *ut,
     }
 }
 
-static void vr_poll_one(struct video_refresher *vr, const struct video_task *t)
+static void vr_poll_one(struct poller *p, void *ctx, void *item)
 {
-    struct core *c = vr->c;
-    /* The shared get budget, checking for stop now and then. */
-    while (bucket_take(&c->budget.get, 200, NULL) != 0)
-        if (vr_stopping(vr))
-            return;
+    struct core *c = ctx;
+    const struct video_task *t = item;
     struct up_video_task ut;
     struct up_error err = {0};
     enum up_result r = c->up->ops->get_video_task(c->up, t->upstream_id, &ut, &err);
@@ -122,147 +94,32 @@ static void vr_poll_one(struct video_refresher *vr, const struct video_task *t)
         log_warn("video task %s: cannot record its state: %s", t->id, store_result_str(sr));
 }
 
-static void *vr_worker(void *arg)
+static int vr_lease(void *ctx, int64_t now_ms, int64_t lease_ms, size_t limit, void **items, size_t *n)
 {
-    struct video_refresher *vr = arg;
-    pthread_mutex_lock(&vr->mu);
-    for (;;) {
-        while (!vr->stop && vr->next >= vr->batch.n)
-            pthread_cond_wait(&vr->work_cv, &vr->mu);
-        if (vr->next >= vr->batch.n) /* stopping, nothing left to take */
-            break;
-        struct video_task *t = &vr->batch.items[vr->next++];
-        int stop = vr->stop;
-        pthread_mutex_unlock(&vr->mu);
-        if (!stop)
-            vr_poll_one(vr, t);
-        pthread_mutex_lock(&vr->mu);
-        vr->outstanding--;
-        pthread_cond_signal(&vr->done_cv);
-    }
-    pthread_mutex_unlock(&vr->mu);
-    return NULL;
+    struct core *c = ctx;
+    struct video_task_list l = {0};
+    /* Leased, not just read: other nodes sharing the store skip these
+     * tasks until update_video_task writes their next poll (or the lease
+     * lapses because this node died). */
+    enum store_result r = c->store->ops->lease_due_video_tasks(c->store, now_ms, lease_ms, limit, &l);
+    *items = l.items;
+    *n = r == STORE_OK ? l.n : 0;
+    return r == STORE_OK ? 0 : -1;
 }
 
-static void *vr_loop(void *arg)
+struct poller *video_refresher_start(struct core *c)
 {
-    struct video_refresher *vr = arg;
-    struct store *s = vr->c->store;
-    for (;;) {
-        pthread_mutex_lock(&vr->mu);
-        int stop = vr->stop;
-        vr->woken = 0;
-        pthread_mutex_unlock(&vr->mu);
-        if (stop)
-            break;
-
-        struct video_task_list l = {0};
-        /* Leased, not just read: other nodes sharing the store skip these
-         * tasks until update_video_task writes their next poll (or the
-         * lease lapses because this node died). */
-        enum store_result r = s->ops->lease_due_video_tasks(s, clock_wall_ms(), VR_LEASE_MS, VR_BATCH, &l);
-        if (r == STORE_OK && l.n > 0) {
-            pthread_mutex_lock(&vr->mu);
-            vr->batch = l;
-            vr->next = 0;
-            vr->outstanding = l.n;
-            pthread_cond_broadcast(&vr->work_cv);
-            while (vr->outstanding > 0)
-                pthread_cond_wait(&vr->done_cv, &vr->mu);
-            memset(&vr->batch, 0, sizeof vr->batch);
-            vr->next = 0;
-            pthread_mutex_unlock(&vr->mu);
-        }
-        free(l.items);
-        if (r == STORE_OK && l.n == VR_BATCH)
-            continue; /* more are due right now */
-
-        pthread_mutex_lock(&vr->mu);
-        if (!vr->stop && !vr->woken) {
-            struct timespec ts;
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            ts.tv_nsec += VR_IDLE_MS * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
-            pthread_cond_timedwait(&vr->wake_cv, &vr->mu, &ts);
-        }
-        pthread_mutex_unlock(&vr->mu);
-    }
-    return NULL;
-}
-
-static void vr_join_workers(struct video_refresher *vr)
-{
-    pthread_mutex_lock(&vr->mu);
-    vr->stop = 1;
-    pthread_cond_broadcast(&vr->work_cv);
-    pthread_mutex_unlock(&vr->mu);
-    for (int i = 0; i < vr->n_workers; i++)
-        pthread_join(vr->workers[i], NULL);
-}
-
-static void vr_free(struct video_refresher *vr)
-{
-    pthread_mutex_destroy(&vr->mu);
-    pthread_cond_destroy(&vr->wake_cv);
-    pthread_cond_destroy(&vr->work_cv);
-    pthread_cond_destroy(&vr->done_cv);
-    free(vr);
-}
-
-struct video_refresher *video_refresher_start(struct core *c)
-{
-    struct video_refresher *vr = calloc(1, sizeof *vr);
-    if (!vr)
-        return NULL;
-    vr->c = c;
-    pthread_mutex_init(&vr->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&vr->wake_cv, &ca);
-    pthread_condattr_destroy(&ca);
-    pthread_cond_init(&vr->work_cv, NULL);
-    pthread_cond_init(&vr->done_cv, NULL);
-    for (int i = 0; i < VR_WORKERS; i++) {
-        if (pthread_create(&vr->workers[i], NULL, vr_worker, vr) != 0)
-            goto fail;
-        vr->n_workers = i + 1;
-    }
-    if (pthread_create(&vr->thread, NULL, vr_loop, vr) != 0)
-        goto fail;
-    return vr;
-fail:
-    log_error("cannot start the video refresher threads");
-    vr_join_workers(vr);
-    vr_free(vr);
-    return NULL;
-}
-
-void video_refresher_wake(struct video_refresher *vr)
-{
-    if (!vr)
-        return;
-    pthread_mutex_lock(&vr->mu);
-    vr->woken = 1;
-    pthread_cond_signal(&vr->wake_cv);
-    pthread_mutex_unlock(&vr->mu);
-}
-
-void video_refresher_stop(struct video_refresher *vr)
-{
-    if (!vr)
-        return;
-    /* Workers skip what they have not started once stop is set, so the
-     * loop's wait for its batch ends promptly; then the loop sees stop. */
-    pthread_mutex_lock(&vr->mu);
-    vr->stop = 1;
-    pthread_cond_broadcast(&vr->wake_cv);
-    pthread_cond_broadcast(&vr->work_cv);
-    pthread_mutex_unlock(&vr->mu);
-    pthread_join(vr->thread, NULL);
-    vr_join_workers(vr);
-    vr_free(vr);
+    struct poller_config cfg = {
+        .name = "video refresher",
+        .ctx = c,
+        .workers = VR_WORKERS,
+        .batch = VR_BATCH,
+        .lease_ms = VR_LEASE_MS,
+        .idle_ms = VR_IDLE_MS,
+        .item_size = sizeof(struct video_task),
+        .budget = &c->budget.get,
+        .lease = vr_lease,
+        .poll_one = vr_poll_one,
+    };
+    return poller_start(&cfg);
 }

@@ -318,7 +318,7 @@ enum core_code core_create_video(struct core *c, const struct customer *cu, cons
                   store_result_str(r));
         return core_store_failure(r, st);
     }
-    video_refresher_wake(c->video_refresher);
+    poller_kick(c->video_refresher);
     return CORE_OK;
 }
 

@@ -43,13 +43,7 @@ static void *reaper_main(void *arg)
                 atomic_fetch_add(&d->reaped, 1);
             }
         }
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_nsec += 250 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        struct timespec ts = clock_deadline(250);
         pthread_cond_timedwait(&d->cv, &d->mu, &ts);
     }
     pthread_mutex_unlock(&d->mu);

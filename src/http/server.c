@@ -305,12 +305,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (*upload_data_size) {
             size_t n = *upload_data_size;
             *upload_data_size = 0;
-            if (!r->body_too_large && buf_append(&r->body, upload_data, n) != 0) {
-                r->body_too_large = 1;
+            int br = r->body_too_large || r->ar.overloaded ? BUF_OK : buf_append(&r->body, upload_data, n);
+            if (br != BUF_OK) {
+                /* Past the limit: PayloadTooLarge. Out of memory below it is
+                 * not the client's fault: ServiceUnavailable, as when no
+                 * worker is free. */
+                if (br == BUF_TOO_LARGE)
+                    r->body_too_large = 1;
+                else
+                    r->ar.overloaded = 1;
                 buf_free(&r->body);
             }
             /* A chunked body far past the limit: stop draining, hang up. */
-            if (r->body_too_large && (r->discarded += n) > STREAM_DISCARD_MAX)
+            if ((r->body_too_large || r->ar.overloaded) && (r->discarded += n) > STREAM_DISCARD_MAX)
                 return MHD_NO;
             return MHD_YES;
         }

@@ -62,6 +62,7 @@ struct sim_req {
     struct buf body;
     int started;
     int too_large;
+    int no_memory; /* the body could not be held (buf_append: BUF_NOMEM) */
     int64_t start_mono;
 };
 
@@ -405,11 +406,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (*upload_data_size > 0) {
         /* Past the limit the rest is drained and dropped, then answered 413. */
-        if (!q->too_large && buf_append(&q->body, upload_data, *upload_data_size) != 0)
+        int br = q->too_large || q->no_memory ? BUF_OK : buf_append(&q->body, upload_data, *upload_data_size);
+        if (br == BUF_TOO_LARGE)
             q->too_large = 1;
+        else if (br != BUF_OK)
+            q->no_memory = 1;
         *upload_data_size = 0;
         return MHD_YES;
     }
+    /* A body the simulator could not hold is not too large: it is not
+     * answered at all, as a server out of memory would not (the gateway
+     * sees a dropped connection, never a 413 it did not earn). */
+    if (q->no_memory)
+        return MHD_NO;
 
     /* test endpoints: absent without a test token, and then only for its holder */
     if (strncmp(url, "/_sim/", 6) == 0)

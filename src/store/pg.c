@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "store/pg_int.h"
+#include "util/clock.h"
+#include "util/crypto.h"
 #include "util/log.h"
 
 /* ---- open, close, ping ------------------------------------------------- */
@@ -123,7 +125,7 @@ struct store *store_pg_open(const char *conninfo)
     if (!ps->conninfo || !ps->slots || !ps->idle)
         goto fail_alloc;
     pthread_mutex_init(&ps->mu, NULL);
-    pthread_cond_init(&ps->cv, NULL);
+    clock_cond_init(&ps->cv); /* pg_get waits until a clock_deadline */
     /* Slots pop from the top: slot 0 is handed out first, so a quiet node
      * keeps few connections open. */
     for (int i = 0; i < ps->pool_size; i++) {

@@ -367,14 +367,7 @@ static void pg_check_idle(struct pg_conn *c)
 
 struct pg_conn *pg_get(struct pg_store *s)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += s->statement_timeout_ms / 1000;
-    ts.tv_nsec += (long)(s->statement_timeout_ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    struct timespec ts = clock_deadline(s->statement_timeout_ms); /* s->cv is monotonic (pg.c) */
     pthread_mutex_lock(&s->mu);
     while (s->n_idle == 0) {
         if (pthread_cond_timedwait(&s->cv, &s->mu, &ts) == ETIMEDOUT && s->n_idle == 0) {

@@ -17,10 +17,10 @@ void buf_init(struct buf *b, size_t max)
 static int buf_reserve(struct buf *b, size_t extra)
 {
     if (extra > b->max || b->len > b->max - extra)
-        return -1;
+        return BUF_TOO_LARGE;
     size_t need = b->len + extra + 1;
     if (need <= b->cap)
-        return 0;
+        return BUF_OK;
     size_t cap = b->cap ? b->cap : 256;
     while (cap < need)
         cap = cap > (size_t)-1 / 2 ? need : cap * 2;
@@ -28,21 +28,22 @@ static int buf_reserve(struct buf *b, size_t extra)
         cap = b->max + 1;
     char *p = realloc(b->data, cap);
     if (!p)
-        return -1;
+        return BUF_NOMEM;
     b->data = p;
     b->cap = cap;
-    return 0;
+    return BUF_OK;
 }
 
 int buf_append(struct buf *b, const void *p, size_t n)
 {
-    if (buf_reserve(b, n) != 0)
-        return -1;
+    int r = buf_reserve(b, n);
+    if (r != BUF_OK)
+        return r;
     if (n)
         memcpy(b->data + b->len, p, n);
     b->len += n;
     b->data[b->len] = '\0';
-    return 0;
+    return BUF_OK;
 }
 
 int buf_puts(struct buf *b, const char *s)
@@ -56,13 +57,16 @@ int buf_printf(struct buf *b, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    if (n < 0 || buf_reserve(b, (size_t)n) != 0)
-        return -1;
+    if (n < 0)
+        return BUF_NOMEM; /* vsnprintf fails only on a bad format or without memory */
+    int r = buf_reserve(b, (size_t)n);
+    if (r != BUF_OK)
+        return r;
     va_start(ap, fmt);
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
     va_end(ap);
     b->len += (size_t)n;
-    return 0;
+    return BUF_OK;
 }
 
 void buf_reset(struct buf *b)

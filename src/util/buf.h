@@ -2,8 +2,12 @@
  *
  * Every byte Portico reads from the network goes through a buf initialised
  * with the largest size it may ever reach; an append past that limit fails
- * cleanly (returns -1, contents unchanged) so callers answer PayloadTooLarge
- * instead of growing without bound. data is always NUL-terminated. */
+ * cleanly (BUF_TOO_LARGE, contents unchanged) so callers answer
+ * PayloadTooLarge instead of growing without bound. Running out of memory
+ * below the limit is a different failure (BUF_NOMEM): the request was not
+ * too large, the server could not hold it, and is answered so. Both are
+ * negative, so `if (buf_append(..))` and `< 0` tests still mean "failed".
+ * data is always NUL-terminated. */
 #ifndef PORTICO_BUF_H
 #define PORTICO_BUF_H
 #include <stddef.h>
@@ -15,7 +19,14 @@ struct buf {
     size_t max;
 };
 
+enum buf_result {
+    BUF_OK = 0,
+    BUF_TOO_LARGE = -1, /* the append would pass max: contents unchanged */
+    BUF_NOMEM = -2,     /* malloc failed (or printf could not format): contents unchanged */
+};
+
 void buf_init(struct buf *b, size_t max);
+/* BUF_OK, BUF_TOO_LARGE or BUF_NOMEM (enum buf_result as an int). */
 int buf_append(struct buf *b, const void *p, size_t n);
 int buf_puts(struct buf *b, const char *s);
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

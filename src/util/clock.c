@@ -41,3 +41,28 @@ void clock_sleep_ms(int64_t ms)
     while (nanosleep(&ts, &ts) != 0)
         ;
 }
+
+struct timespec clock_deadline(int64_t ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    if (ms < 0)
+        ms = 0;
+    int64_t ns = (int64_t)ts.tv_nsec + (ms % 1000) * 1000000;
+    ts.tv_sec += (time_t)(ms / 1000 + ns / 1000000000);
+    ts.tv_nsec = (long)(ns % 1000000000);
+    return ts;
+}
+
+int clock_cond_init(pthread_cond_t *cv)
+{
+    pthread_condattr_t ca;
+    int r = pthread_condattr_init(&ca);
+    if (r != 0)
+        return r;
+    r = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    if (r == 0)
+        r = pthread_cond_init(cv, &ca);
+    pthread_condattr_destroy(&ca);
+    return r;
+}

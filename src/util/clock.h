@@ -1,7 +1,13 @@
 /* clock.h — time helpers: monotonic milliseconds for deadlines and pacing,
- * wall-clock milliseconds for records, RFC 3339 UTC formatting for the API. */
+ * wall-clock milliseconds for records, RFC 3339 UTC formatting for the API.
+ *
+ * Invariant: a deadline a thread waits for is on the monotonic clock, never
+ * the wall clock (which NTP or an operator may step): clock_deadline makes
+ * it, and the condition variable it is waited on must come from
+ * clock_cond_init, else pthread_cond_timedwait reads it as wall time. */
 #ifndef PORTICO_CLOCK_H
 #define PORTICO_CLOCK_H
+#include <pthread.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -12,5 +18,11 @@ void clock_rfc3339(int64_t wall_ms, char out[static 21]);
 /* "20261125123515" (for upstream ids); out must hold 15 bytes. */
 void clock_compact(int64_t wall_ms, char out[static 15]);
 void clock_sleep_ms(int64_t ms);
+/* The absolute CLOCK_MONOTONIC time ms milliseconds from now (ms < 0 counts
+ * as 0), for pthread_cond_timedwait on a cond from clock_cond_init. */
+struct timespec clock_deadline(int64_t ms);
+/* pthread_cond_init with the monotonic clock: what clock_deadline's
+ * timespecs mean. Returns pthread_cond_init's result. */
+int clock_cond_init(pthread_cond_t *cv);
 
 #endif

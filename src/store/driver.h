@@ -91,15 +91,19 @@ struct sql_driver {
 };
 
 /* The pollers' leases: the one place where the backends' SQL and locking
- * truly differ (sqlite_leases.c, pg_leases.c). Arguments are checked and
- * out zeroed by ops.c; limit is at least 1. */
+ * truly differ, so each backend describes its own (sqlite_leases.c,
+ * pg_leases.c) and sql_lease runs them. take picks the due rows and returns
+ * them ($1 now_ms, $2 lease_ms, $3 limit); push, when set, is run for each
+ * row taken ($1 the row's key: the text field at key_off; $2 the lease's
+ * end; $3 now_ms), in the same write transaction. */
+struct sql_lease {
+    const char *take;
+    const char *push; /* NULL: take leases the rows itself */
+    const struct sql_row *row;
+    size_t key_off;
+};
 struct sql_leases {
-    enum store_result (*assets)(struct store *s, int64_t now_ms, int64_t lease_ms, size_t limit,
-                                struct asset_list *out);
-    enum store_result (*video_tasks)(struct store *s, int64_t now_ms, int64_t lease_ms, size_t limit,
-                                     struct video_task_list *out);
-    enum store_result (*sessions)(struct store *s, int64_t now_ms, int64_t lease_ms, size_t limit,
-                                  struct validate_session_list *out);
+    struct sql_lease assets, video_tasks, sessions;
 };
 
 /* Every backend's store begins with this. */
@@ -190,6 +194,11 @@ static inline void sql_bind_i64(struct sql_stmt *st, int i, int64_t v)
 {
     st->c->d->bind_i64(st, i, v);
 }
+
+/* Runs lease l: up to limit rows taken, leased until now_ms + lease_ms,
+ * into a malloc'd array. */
+enum store_result sql_lease(struct store *s, const struct sql_lease *l, int64_t now_ms, int64_t lease_ms,
+                            size_t limit, void **items, size_t *n);
 
 /* Columns. */
 void sql_col_text(struct sql_stmt *st, int i, char *dst, size_t cap); /* truncating copy */

@@ -11,33 +11,26 @@ static void sql_close(struct store *s)
         sql_driver_of(s)->close(s);
 }
 
-/* The leases' arguments are checked here, once; the SQL is the backend's. */
-static enum store_result sql_lease_due_assets(struct store *s, int64_t now_ms, int64_t lease_ms, size_t limit,
-                                              struct asset_list *out)
-{
-    if (!out || lease_ms < 0)
-        return STORE_ERROR;
-    memset(out, 0, sizeof *out);
-    return limit == 0 ? STORE_OK : sql_driver_of(s)->leases->assets(s, now_ms, lease_ms, limit, out);
-}
-
-static enum store_result sql_lease_due_video_tasks(struct store *s, int64_t now_ms, int64_t lease_ms, size_t limit,
-                                                   struct video_task_list *out)
-{
-    if (!out || limit == 0 || lease_ms < 0)
-        return STORE_ERROR;
-    memset(out, 0, sizeof *out);
-    return sql_driver_of(s)->leases->video_tasks(s, now_ms, lease_ms, limit, out);
-}
-
-static enum store_result sql_lease_due_sessions(struct store *s, int64_t now_ms, int64_t lease_ms, size_t limit,
-                                                struct validate_session_list *out)
-{
-    if (!out || lease_ms < 0)
-        return STORE_ERROR;
-    memset(out, 0, sizeof *out);
-    return limit == 0 ? STORE_OK : sql_driver_of(s)->leases->sessions(s, now_ms, lease_ms, limit, out);
-}
+/* The leases' arguments are checked here, once, for both backends; the SQL
+ * is the backend's (sqlite_leases.c, pg_leases.c). limit 0 asks for nothing
+ * (video tasks: a caller's error). One typed wrapper per list type: */
+#define LEASE_OP(fn, kind, list_type, zero_limit)                                                             \
+    static enum store_result fn(struct store *s, int64_t now_ms, int64_t lease_ms, size_t limit, list_type *out) \
+    {                                                                                                         \
+        if (!out || lease_ms < 0 || (limit == 0 && (zero_limit) != STORE_OK))                                 \
+            return STORE_ERROR;                                                                               \
+        memset(out, 0, sizeof *out);                                                                          \
+        if (limit == 0)                                                                                       \
+            return STORE_OK;                                                                                  \
+        void *items = NULL;                                                                                   \
+        enum store_result r = sql_lease(s, &sql_driver_of(s)->leases->kind, now_ms, lease_ms, limit, &items,  \
+                                        &out->n);                                                             \
+        out->items = items;                                                                                   \
+        return r;                                                                                             \
+    }
+LEASE_OP(sql_lease_due_assets, assets, struct asset_list, STORE_OK)
+LEASE_OP(sql_lease_due_video_tasks, video_tasks, struct video_task_list, STORE_ERROR)
+LEASE_OP(sql_lease_due_sessions, sessions, struct validate_session_list, STORE_OK)
 
 const struct store_ops sql_store_ops = {
     .close = sql_close,

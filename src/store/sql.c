@@ -280,6 +280,33 @@ enum store_result sql_query_one(struct store *s, int flags, const char *sql, con
     return sql_done(s, c, r);
 }
 
+enum store_result sql_lease(struct store *s, const struct sql_lease *l, int64_t now_ms, int64_t lease_ms,
+                            size_t limit, void **items, size_t *n)
+{
+    struct sql_conn *c;
+    struct sql_stmt *st;
+    *items = NULL;
+    *n = 0;
+    enum store_result r = sql_start(s, l->push ? SQL_TX_WRITE : SQL_TX_ONE, &c);
+    if (r != STORE_OK)
+        return r;
+    r = sql_open(c, SQL_CACHE, l->take, &st, "iii", now_ms, lease_ms, (int64_t)(limit > INT32_MAX ? INT32_MAX : limit));
+    if (r == STORE_OK) {
+        r = sql_rows(st, l->row, limit, items, n);
+        sql_finish(st);
+    }
+    for (size_t i = 0; r == STORE_OK && l->push && i < *n; i++)
+        r = sql_exec(c, SQL_CACHE, l->push, NULL, "tii", (const char *)*items + i * l->row->size + l->key_off,
+                     now_ms + lease_ms, now_ms);
+    r = sql_done(s, c, r);
+    if (r != STORE_OK) {
+        free(*items);
+        *items = NULL;
+        *n = 0;
+    }
+    return r;
+}
+
 void sql_col_text(struct sql_stmt *st, int i, char *dst, size_t cap)
 {
     if (!cap)

@@ -49,6 +49,12 @@ $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
+# DESIGN.md: data flows http -> api -> core -> ports, and api/ and http/
+# include no port header at all. Sealed by the compiler: under
+# PORTICO_NO_PORTS, store.h, blob.h and upstream.h are an #error.
+NO_PORTS := -DPORTICO_NO_PORTS
+$(BUILD)/obj/api/%.o $(BUILD)/obj/http/%.o: CFLAGS += $(NO_PORTS)
+
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
@@ -130,6 +136,8 @@ fuzz: deps
 $(FUZZ_BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+$(FUZZ_BUILD)/obj/api/%.o $(FUZZ_BUILD)/obj/http/%.o: FUZZ_CFLAGS += $(NO_PORTS)
 
 $(FUZZ_BUILD)/obj/fuzz/%.o: tests/fuzz/%.c
 	@mkdir -p $(dir $@)

@@ -77,13 +77,67 @@ void envelope_ok(const struct api_request *req, const char *action, const char *
     free(r);
 }
 
-void envelope_error(const struct api_request *req, const char *action, const char *version, const char *region,
-                    enum api_err e, const char *message, struct api_response *resp)
+/* ---- errors: one catalog (errors.c), one body per surface ---- */
+
+void response_json(struct api_response *resp, int status, json_t *root, enum api_surface surface)
 {
-    const struct api_error_def *d = api_error_def(e);
-    json_t *md = metadata(req, action, version, region);
-    json_object_set_new(md, "Error", json_pack("{s:s, s:s}", "Code", d->code, "Message",
-                                               message && *message ? message : d->message));
-    send_json(resp, d->http_status, json_pack("{s:o}", "ResponseMetadata", md));
-    snprintf(resp->error_code, sizeof resp->error_code, "%s", d->code);
+    if (surface == API_SURFACE_ACTION) {
+        send_json(resp, status, root);
+        return;
+    }
+    char *s = root ? json_dumps(root, JSON_COMPACT) : NULL;
+    json_decref(root);
+    if (!s) {
+        s = strdup(surface == API_SURFACE_VIDEO ? "{\"error\":{\"code\":\"internal_error\",\"message\":\"Out of memory.\"}}"
+                                                : "{}");
+        status = 500;
+    }
+    response_text(resp, status, "application/json", s, s ? strlen(s) : 0);
+}
+
+void api_fail(struct api *a, const struct api_request *req, const struct api_reply *to, const struct core_status *st,
+              struct api_response *resp)
+{
+    const struct api_error_def *d = api_error_def(st->code);
+    const char *code = d->code, *msg = d->message;
+    json_t *root;
+    switch (to->surface) {
+    case API_SURFACE_VIDEO:
+        code = d->video_code;
+        if (d->video_message)
+            msg = d->video_message;
+        if (st->message[0])
+            msg = st->message;
+        root = json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", msg);
+        /* API.md §4: an upstream refusal keeps the upstream's own code, so
+         * the customer knows e.g. to register a face as an asset. */
+        if (root && st->upstream_code[0])
+            json_object_set_new(json_object_get(root, "error"), "upstream_code", json_string(st->upstream_code));
+        break;
+    case API_SURFACE_MEDIA:
+        if (st->message[0])
+            msg = st->message;
+        root = json_pack("{s:{s:s, s:s}, s:s}", "Error", "Code", code, "Message", msg, "RequestId",
+                         req->request_id ? req->request_id : "");
+        break;
+    default: {
+        if (st->message[0])
+            msg = st->message;
+        json_t *md = metadata(req, to->action, to->version, a->region);
+        json_object_set_new(md, "Error", json_pack("{s:s, s:s}", "Code", code, "Message", msg));
+        root = json_pack("{s:o}", "ResponseMetadata", md);
+        break;
+    }
+    }
+    response_json(resp, d->http_status, root, to->surface);
+    snprintf(resp->error_code, sizeof resp->error_code, "%s", code);
+    resp->retry_after_s = st->retry_after_s;
+}
+
+void api_fail_code(struct api *a, const struct api_request *req, const struct api_reply *to, enum core_code code,
+                   const char *message, struct api_response *resp)
+{
+    struct core_status st;
+    core_fail(&st, code, "%s", message ? message : "");
+    api_fail(a, req, to, &st, resp);
 }

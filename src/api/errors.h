@@ -1,40 +1,22 @@
-/* errors.h — the error catalog of API.md §6: code → HTTP status → default
- * message, in one table. Handlers return a code; nobody builds an error
- * body by hand. */
+/* errors.h — the one error catalog (API.md §6 and §4), keyed by the core
+ * result: for every enum core_code, the Volcengine Code, the HTTP status,
+ * the default message, and the video surface's code (and message, where it
+ * says it differently). Every surface answers an error through it
+ * (envelope.c: api_reply_error); nobody builds an error body by hand. */
 #ifndef PORTICO_API_ERRORS_H
 #define PORTICO_API_ERRORS_H
 
 #include "core/result.h"
 
-enum api_err {
-    API_OK = 0,
-    API_INVALID_PARAMETER,
-    API_INVALID_ACTION,
-    API_UNAUTHORIZED,
-    API_AIGC_NOT_AVAILABLE,
-    API_FORBIDDEN,
-    API_VALIDATE_PENDING,
-    API_INVALID_TOKEN,
-    API_TOKEN_EXPIRED,
-    API_QUOTA_EXCEEDED,
-    API_PAYLOAD_TOO_LARGE,
-    API_UNSUPPORTED_MEDIA_TYPE,
-    API_TOO_MANY_REQUESTS,
-    API_INTERNAL_ERROR,
-    API_UPSTREAM_ERROR,
-    API_SERVICE_UNAVAILABLE,
-    API_NOT_FOUND,          /* no such endpoint */
-    API_METHOD_NOT_ALLOWED, /* endpoint exists, method does not */
-    API_ERR_COUNT
-};
-
 struct api_error_def {
-    const char *code;
-    int http_status;
-    const char *message;
+    const char *code;          /* Volcengine envelope and media URLs: "Forbidden" */
+    int http_status;           /* the same on every surface */
+    const char *message;       /* default, when the outcome carries none */
+    const char *video_code;    /* the video surface ({"error": ...}): "forbidden" */
+    const char *video_message; /* its default; NULL: message */
 };
 
-const struct api_error_def *api_error_def(enum api_err e);
-enum api_err api_err_from_core(enum core_code c);
+/* The row of c; an out-of-range code is answered as CORE_INTERNAL_ERROR. */
+const struct api_error_def *api_error_def(enum core_code c);
 
 #endif

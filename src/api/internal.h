@@ -1,4 +1,13 @@
-/* internal.h — shared by the files of api/. */
+/* internal.h — shared by the files of api/.
+ *
+ * A request meets one route table (router.c): a row per endpoint says which
+ * envelope its errors use, whether it needs a key, takes a JSON body, is
+ * refused while draining, creates, may block on the upstream or streams
+ * its body. The generic checks run once, in the dispatcher, in that row's
+ * envelope; handlers translate fields to core calls and answer every error
+ * through api_fail (the one catalog, errors.c). The Action endpoint is one
+ * row, with its Actions a second-level table under it (portrait.c), as a
+ * Redis command's subcommands. api/ includes no port header (core/core.h). */
 #ifndef PORTICO_API_INTERNAL_H
 #define PORTICO_API_INTERNAL_H
 #include <jansson.h>
@@ -8,22 +17,77 @@
 #include "api/errors.h"
 #include "util/buf.h"
 
+#define API_VERSION "2024-01-01"
+
 struct api {
     struct core *core;
     char region[64];
     atomic_int draining;
 };
 
+/* Which envelope a surface's errors use. */
+enum api_surface {
+    API_SURFACE_ACTION, /* the Volcengine envelope of API.md §2, with Action and Version */
+    API_SURFACE_VIDEO,  /* {"error": {"code", "message"[, "upstream_code"]}} (API.md §4) */
+    API_SURFACE_MEDIA,  /* signed media URLs: {"Error": {"Code", "Message"}, "RequestId"} */
+};
+
+/* Where an answer goes: the surface, and the Action and Version the
+ * Volcengine envelope echoes (NULL: ""). */
+struct api_reply {
+    enum api_surface surface;
+    const char *action;
+    const char *version;
+};
+
+/* The error answer of an outcome in to's envelope, from the catalog:
+ * status, body, error_code for the log, Retry-After, and on the video
+ * surface the upstream's own code. An empty message is the catalog's. */
+void api_fail(struct api *a, const struct api_request *req, const struct api_reply *to, const struct core_status *st,
+              struct api_response *resp);
+/* The same for a code and message (NULL or "": the catalog's default). */
+void api_fail_code(struct api *a, const struct api_request *req, const struct api_reply *to, enum core_code code,
+                   const char *message, struct api_response *resp);
+
+/* router.c — the route table. */
+enum route_flags {
+    ROUTE_AUTH = 1 << 0,    /* needs a Bearer key: the dispatcher authenticates */
+    ROUTE_BODY = 1 << 1,    /* a buffered body of at most API_BODY_MAX: PayloadTooLarge past it */
+    ROUTE_JSON = 1 << 2,    /* the body is a JSON object ("" = {}): parsed by the dispatcher */
+    ROUTE_DRAIN = 1 << 3,   /* refused with ServiceUnavailable while the gateway drains */
+    ROUTE_CREATES = 1 << 4, /* creates with a ClientToken (quota, upstream budget): the upload's stream and
+                             * each creating Action (portrait.c) claim the token */
+    ROUTE_SLOW = 1 << 5,    /* may block on the upstream: a worker thread runs it */
+    ROUTE_STREAM = 1 << 6,  /* the body streams to .open (api_stream) instead of being buffered */
+    ROUTE_ACTIONS = 1 << 7, /* the Action named in the query decides (portrait.c's table) */
+};
+
+struct route;
+struct action;
+
+/* What the dispatcher established before the handler runs. */
+struct api_call {
+    const struct route *route;
+    struct api_reply to;     /* where this request's errors go */
+    struct customer cu;      /* ROUTE_AUTH: the caller */
+    json_t *body;            /* ROUTE_JSON: the body object, the dispatcher's (freed after) */
+    const struct action *act; /* ROUTE_ACTIONS: the Action's row */
+};
+
+typedef void (*route_fn)(struct api *a, const struct api_request *req, struct api_call *call,
+                         struct api_response *resp);
+typedef struct api_stream *(*route_open_fn)(struct api *a, const struct api_request *req, const char *content_type,
+                                            uint64_t content_length);
+
 /* envelope.c — the Volcengine envelope. result is stolen (decref'd). */
 void envelope_ok(const struct api_request *req, const char *action, const char *version, const char *region,
                  json_t *result, struct api_response *resp);
-/* message NULL or "" → the catalog's default. */
-void envelope_error(const struct api_request *req, const char *action, const char *version, const char *region,
-                    enum api_err e, const char *message, struct api_response *resp);
 /* As envelope_ok, with the Result given as JSON text. */
 void envelope_ok_text(const struct api_request *req, const char *action, const char *version, const char *region,
                       const char *result, struct api_response *resp);
 void response_text(struct api_response *resp, int status, const char *content_type, char *body, size_t len);
+/* A JSON body (stolen) with status; NULL: 500 in the surface's words. */
+void response_json(struct api_response *resp, int status, json_t *root, enum api_surface surface);
 
 /* params.c — typed access to a request's JSON fields. Each returns 0, or -1
  * with st set to InvalidParameter naming the field. An absent or null field
@@ -42,9 +106,15 @@ json_t *render_asset(const struct asset *a);
 /* The same Asset object as JSON text, appended to out; 0 or -1. */
 int render_asset_text(const struct asset *a, struct buf *out);
 
-/* portrait.c */
-void portrait_handle(struct api *a, const struct api_request *req, struct api_response *resp);
+/* portrait.c — the Action endpoint's second level (its rows: Actions). */
+/* Right after the route is found: the Action and Version the envelope
+ * echoes (only a catalogued or harmless Action name) into call->to. */
+void portrait_echo(const struct api_request *req, struct api_call *call, struct api_response *resp);
+/* After authentication: the Action's row into call->act, or the refusal
+ * (a doubtful query, an unknown Action, a wrong Version) in st. */
+enum core_code portrait_resolve(const struct api_request *req, struct api_call *call, struct core_status *st);
 int portrait_is_slow(const char *action);
+void portrait_handle(struct api *a, const struct api_request *req, struct api_call *call, struct api_response *resp);
 
 /* liveness.c — Action handlers (rows in portrait.c's table). */
 enum core_code liveness_create_session(struct api *a, const struct customer *cu, json_t *body, json_t **result,
@@ -54,6 +124,7 @@ enum core_code liveness_get_result(struct api *a, const struct customer *cu, jso
 
 /* upload.c — POST /v1/portrait/upload, a streamed body (api_stream). */
 #define UPLOAD_PATH "/v1/portrait/upload"
+#define UPLOAD_ACTION "Upload"
 struct api_stream *upload_open(struct api *a, const struct api_request *req, const char *content_type,
                                uint64_t content_length);
 
@@ -69,25 +140,24 @@ struct api_stream *media_put_open(struct api *a, const struct api_request *req, 
                                   uint64_t content_length);
 
 /* media.c — GET/HEAD /v1/media/<key>: signed URLs of stored uploads. */
-int media_is_path(const char *path);
-void media_handle(struct api *a, const struct api_request *req, struct api_response *resp);
+#define MEDIA_PREFIX "/v1/media/"
+void media_handle(struct api *a, const struct api_request *req, struct api_call *call, struct api_response *resp);
 
-/* videos.c — POST /v1/videos/generations, GET /v1/videos/generations/{id}. */
-int videos_is_path(const char *path);
-int videos_is_slow(const struct api_request *req);
-void videos_handle(struct api *a, const struct api_request *req, struct api_response *resp);
-/* GET/HEAD /v1/videos/results/{id}?c=&exp=&sig=: a finished video, no key. */
-int video_results_is_path(const char *path);
-void video_results_handle(struct api *a, const struct api_request *req, struct api_response *resp);
-/* A request refused before its surface looked at it: invalid_request (400). */
-void videos_reject(const struct api_request *req, struct api_response *resp, const char *message);
+/* videos.c — POST /v1/videos/generations, GET /v1/videos/generations/{id},
+ * GET/HEAD /v1/videos/results/{id}?c=&exp=&sig= (a finished video, no key). */
+#define VIDEOS_PATH "/v1/videos/generations/"
+void videos_create(struct api *a, const struct api_request *req, struct api_call *call, struct api_response *resp);
+void videos_get(struct api *a, const struct api_request *req, struct api_call *call, struct api_response *resp);
+void video_results_handle(struct api *a, const struct api_request *req, struct api_call *call,
+                          struct api_response *resp);
 
 /* ops.c */
-void ops_healthz(struct api *a, const struct api_request *req, struct api_response *resp);
-void ops_readyz(struct api *a, const struct api_request *req, struct api_response *resp);
-void ops_metrics(struct api *a, const struct api_request *req, struct api_response *resp);
+void ops_healthz(struct api *a, const struct api_request *req, struct api_call *call, struct api_response *resp);
+void ops_readyz(struct api *a, const struct api_request *req, struct api_call *call, struct api_response *resp);
+void ops_metrics(struct api *a, const struct api_request *req, struct api_call *call, struct api_response *resp);
 
 /* test_image.c — GET PNG_TEST_IMAGE_PATH: the built-in PNG `porticod doctor` hands upstream. */
-void test_image_handle(struct api *a, const struct api_request *req, struct api_response *resp);
+void test_image_handle(struct api *a, const struct api_request *req, struct api_call *call,
+                       struct api_response *resp);
 
 #endif

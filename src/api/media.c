@@ -3,29 +3,16 @@
  * fetching an asset, a customer following an Asset's URL). No API key: the
  * HMAC is the credential, and without a valid, unexpired one the answer is
  * 403 whether or not the object exists, so URLs can be neither listed nor
- * guessed. The file itself is streamed by the front from an open fd. */
+ * guessed. That rule is core's (core_open_media); errors use the media
+ * envelope of the catalog (api_fail). The file itself is streamed by the
+ * front from an open fd. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "api/internal.h"
-#include "blob/blob.h"
-#include "util/clock.h"
 
-#define MEDIA_PREFIX "/v1/media/"
-
-static void plain_error(const struct api_request *req, struct api_response *resp, int status, const char *code,
-                        const char *message)
-{
-    json_t *o = json_pack("{s:{s:s, s:s}, s:s}", "Error", "Code", code, "Message", message, "RequestId",
-                          req->request_id ? req->request_id : "");
-    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    json_decref(o);
-    if (!s)
-        s = strdup("{}");
-    response_text(resp, status, "application/json", s, s ? strlen(s) : 0);
-    snprintf(resp->error_code, sizeof resp->error_code, "%s", code);
-}
+static const struct api_reply media_reply = {API_SURFACE_MEDIA, NULL, NULL};
 
 /* Keys end in the extension the upload was given (blob_new_key). */
 static const char *content_type_of(const char *key)
@@ -95,37 +82,14 @@ static int parse_range(const char *h, uint64_t size, uint64_t *off, uint64_t *le
     return 1;
 }
 
-int media_is_path(const char *path)
+void media_handle(struct api *a, const struct api_request *req, struct api_call *call, struct api_response *resp)
 {
-    return strncmp(path, MEDIA_PREFIX, sizeof MEDIA_PREFIX - 1) == 0;
-}
-
-void media_handle(struct api *a, const struct api_request *req, struct api_response *resp)
-{
-    snprintf(resp->action, sizeof resp->action, "Media");
-    if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
-        plain_error(req, resp, 405, "MethodNotAllowed",
-                    "Media URLs answer GET and HEAD (and PUT, with an upload session's signed URL).");
-        return;
-    }
     const char *key = req->path + sizeof MEDIA_PREFIX - 1;
-    struct blob *b = core_blob(a->core);
-    const char *expires = api_query(req, "Expires"), *signature = api_query(req, "Signature");
-    if (!b || !b->ops->open_read || !blob_key_valid(key) || !expires || !signature ||
-        !blob_verify_media_url(b, key, expires, signature, clock_wall_ms() / 1000)) {
-        plain_error(req, resp, 403, "Forbidden", "The media URL is invalid or has expired.");
-        return;
-    }
+    struct core_status st = {0};
     int fd = -1;
     uint64_t size = 0;
-    enum blob_result r = b->ops->open_read(b, key, &fd, &size);
-    if (r == BLOB_NOT_FOUND) {
-        /* Signed, so the caller may know: the asset was deleted. */
-        plain_error(req, resp, 404, "NotFound", "The media no longer exists.");
-        return;
-    }
-    if (r != BLOB_OK) {
-        plain_error(req, resp, 503, "ServiceUnavailable", "The media store is unavailable; retry shortly.");
+    if (core_open_media(a->core, key, api_query(req, "Expires"), api_query(req, "Signature"), &fd, &size, &st)) {
+        api_fail(a, req, &media_reply, &st, resp);
         return;
     }
     /* Every signed URL honours a Range (206), so the upstream and
@@ -134,7 +98,7 @@ void media_handle(struct api *a, const struct api_request *req, struct api_respo
     int ranged = parse_range(req->range, size, &off, &len);
     if (ranged < 0) {
         close(fd);
-        plain_error(req, resp, 416, "InvalidRange", "The Range is outside the media.");
+        api_fail_code(a, req, &media_reply, CORE_RANGE_NOT_SATISFIABLE, NULL, resp);
         snprintf(resp->content_range, sizeof resp->content_range, "bytes */%llu", (unsigned long long)size);
         return;
     }

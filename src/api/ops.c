@@ -12,13 +12,13 @@ static void plain(struct api_response *resp, int status, const char *text)
     response_text(resp, status, "text/plain; charset=utf-8", s, s ? strlen(s) : 0);
 }
 
-void ops_healthz(struct api *a, const struct api_request *req, struct api_response *resp)
+void ops_healthz(struct api *a, const struct api_request *req, struct api_call *call, struct api_response *resp)
 {
     snprintf(resp->action, sizeof resp->action, "healthz");
     plain(resp, 200, "ok\n");
 }
 
-void ops_readyz(struct api *a, const struct api_request *req, struct api_response *resp)
+void ops_readyz(struct api *a, const struct api_request *req, struct api_call *call, struct api_response *resp)
 {
     snprintf(resp->action, sizeof resp->action, "readyz");
     if (atomic_load(&a->draining))
@@ -29,14 +29,14 @@ void ops_readyz(struct api *a, const struct api_request *req, struct api_respons
         plain(resp, 200, "ready\n");
 }
 
-void ops_metrics(struct api *a, const struct api_request *req, struct api_response *resp)
+void ops_metrics(struct api *a, const struct api_request *req, struct api_call *call, struct api_response *resp)
 {
     snprintf(resp->action, sizeof resp->action, "metrics");
     struct buf b;
     buf_init(&b, 4 * 1024 * 1024);
     int rc = metrics_render(&b);
     struct asset_counts n;
-    if (core_count_assets(a->core, &n) == STORE_OK) {
+    if (core_count_assets(a->core, &n) == CORE_OK) {
         rc |= buf_puts(&b, "# HELP portico_assets Live assets by upstream status.\n# TYPE portico_assets gauge\n");
         rc |= buf_printf(&b, "portico_assets{status=\"Processing\"} %lld\n", (long long)n.processing);
         rc |= buf_printf(&b, "portico_assets{status=\"Active\"} %lld\n", (long long)n.active);

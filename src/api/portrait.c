@@ -1,16 +1,19 @@
-/* portrait.c — the Action endpoint, POST /v1/portrait/?Action=&Version=.
+/* portrait.c — the Action endpoint, POST /v1/portrait/?Action=&Version=:
+ * the second level of the route table (router.c), as a Redis command's
+ * subcommands.
  *
- * One row per Action: name, handler, and whether it may block on the
- * upstream (the HTTP front then runs it on a worker thread). The generic
- * checks — key, Action, Version, body size, JSON object — live once in
- * portrait_handle; handlers only translate fields to core calls. */
+ * One row per Action: name, handler, whether it may block on the upstream
+ * (the HTTP front then runs it on a worker thread), and, for the creates
+ * that take a ClientToken, the fields that make two requests the same. The
+ * generic checks — key, body size, draining, JSON object (the dispatcher),
+ * Action and Version (portrait_resolve), the ClientToken of a create
+ * (portrait_handle) — are written once; handlers only translate fields to
+ * core calls. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/internal.h"
 #include "util/buf.h"
-
-#define API_VERSION "2024-01-01"
 
 /* A handler sets *result on success or returns an error code in st. */
 typedef enum core_code (*action_fn)(struct api *a, const struct customer *cu, json_t *body, json_t **result,
@@ -21,11 +24,20 @@ typedef enum core_code (*action_fn)(struct api *a, const struct customer *cu, js
 typedef enum core_code (*action_raw_fn)(struct api *a, const struct customer *cu, json_t *body, struct buf *out,
                                         struct core_status *st);
 
+#define ONCE_FIELDS_MAX 6
+
 struct action {
     const char *name;
     action_fn fn;
-    int slow;            /* may call the upstream */
+    int slow;             /* may call the upstream */
     action_raw_fn raw_fn; /* when set, used instead of fn */
+    /* Creates with a ClientToken: the string fields that make two requests
+     * "the same" (NULL-terminated). portrait_handle claims the token and
+     * answers a repeat {"Id": <the first Id>}; the handler only creates.
+     * NULL: no ClientToken, or one the handler's core call takes itself
+     * (CreateUploadSession: its sameness includes a number and its repeat
+     * is the session's PUT signed again). */
+    const char *const once[ONCE_FIELDS_MAX + 1];
 };
 
 static json_t *id_result(const char *id)
@@ -38,24 +50,13 @@ static json_t *id_result(const char *id)
 static enum core_code create_asset_group(struct api *a, const struct customer *cu, json_t *body, json_t **result,
                                          struct core_status *st)
 {
-    const char *name = NULL, *type = NULL, *desc = NULL, *token = NULL;
+    const char *name = NULL, *type = NULL, *desc = NULL;
     if (param_string(body, "Name", &name, st) || param_string(body, "GroupType", &type, st) ||
-        param_string(body, "Description", &desc, st) || param_string(body, "ClientToken", &token, st))
+        param_string(body, "Description", &desc, st))
         return st->code;
-    /* idempotency: a repeat of the same ClientToken answers the first Id */
-    const char *fields[] = {name, type, desc};
-    struct core_once once;
-    if (core_once_begin(a->core, cu, token, "CreateAssetGroup", fields, 3, &once, st))
-        return st->code;
-    if (once.replay[0]) {
-        *result = id_result(once.replay);
-        return CORE_OK;
-    }
     char id[IDS_MAX];
-    enum core_code rc = core_create_group(a->core, cu, name, desc, type, id, st);
-    core_once_end(a->core, &once, rc == CORE_OK ? id : NULL);
-    if (rc)
-        return rc;
+    if (core_create_group(a->core, cu, name, desc, type, id, st))
+        return st->code;
     *result = id_result(id);
     return CORE_OK;
 }
@@ -133,25 +134,13 @@ static enum core_code delete_asset_group(struct api *a, const struct customer *c
 static enum core_code create_asset(struct api *a, const struct customer *cu, json_t *body, json_t **result,
                                    struct core_status *st)
 {
-    const char *group = NULL, *url = NULL, *type = NULL, *name = NULL, *token = NULL;
+    const char *group = NULL, *url = NULL, *type = NULL, *name = NULL;
     if (param_string(body, "GroupId", &group, st) || param_string(body, "URL", &url, st) ||
-        param_string(body, "AssetType", &type, st) || param_string(body, "Name", &name, st) ||
-        param_string(body, "ClientToken", &token, st))
+        param_string(body, "AssetType", &type, st) || param_string(body, "Name", &name, st))
         return st->code;
-    /* idempotency: a repeat of the same ClientToken answers the first Id */
-    const char *fields[] = {group, url, type, name};
-    struct core_once once;
-    if (core_once_begin(a->core, cu, token, "CreateAsset", fields, 4, &once, st))
-        return st->code;
-    if (once.replay[0]) {
-        *result = id_result(once.replay);
-        return CORE_OK;
-    }
     char id[IDS_MAX];
-    enum core_code rc = core_create_asset(a->core, cu, group, url, type, name, id, st);
-    core_once_end(a->core, &once, rc == CORE_OK ? id : NULL);
-    if (rc)
-        return rc;
+    if (core_create_asset(a->core, cu, group, url, type, name, id, st))
+        return st->code;
     *result = id_result(id);
     return CORE_OK;
 }
@@ -226,23 +215,25 @@ static enum core_code delete_asset(struct api *a, const struct customer *cu, jso
 }
 
 static const struct action actions[] = {
-    {"CreateAssetGroup", create_asset_group, 1, NULL},
-    {"GetAssetGroup", get_asset_group, 0, NULL},
-    {"ListAssetGroups", list_asset_groups, 0, NULL},
-    {"UpdateAssetGroup", update_asset_group, 1, NULL},
-    {"DeleteAssetGroup", delete_asset_group, 1, NULL},
-    {"CreateAsset", create_asset, 1, NULL},
-    {"GetAsset", NULL, 0, get_asset},
-    {"ListAssets", list_assets, 0, NULL},
-    {"UpdateAsset", update_asset, 1, NULL},
-    {"DeleteAsset", delete_asset, 1, NULL},
+    /* name                 handler  slow  raw handler  ClientToken: what makes a repeat the same */
+    {"CreateAssetGroup", create_asset_group, 1, NULL, {"Name", "GroupType", "Description"}},
+    {"GetAssetGroup", get_asset_group, 0, NULL, {NULL}},
+    {"ListAssetGroups", list_asset_groups, 0, NULL, {NULL}},
+    {"UpdateAssetGroup", update_asset_group, 1, NULL, {NULL}},
+    {"DeleteAssetGroup", delete_asset_group, 1, NULL, {NULL}},
+    {"CreateAsset", create_asset, 1, NULL, {"GroupId", "URL", "AssetType", "Name"}},
+    {"GetAsset", NULL, 0, get_asset, {NULL}},
+    {"ListAssets", list_assets, 0, NULL, {NULL}},
+    {"UpdateAsset", update_asset, 1, NULL, {NULL}},
+    {"DeleteAsset", delete_asset, 1, NULL, {NULL}},
     /* liveness (api/liveness.c) */
-    {"CreateVisualValidateSession", liveness_create_session, 1, NULL},
-    {"GetVisualValidateResult", liveness_get_result, 1, NULL},
-    /* upload sessions (api/upload_session.c) */
-    {"CreateUploadSession", upload_session_create, 1, NULL},
-    {"CompleteUpload", upload_session_complete, 1, NULL},
-    {"AbortUpload", upload_session_abort, 1, NULL},
+    {"CreateVisualValidateSession", liveness_create_session, 1, NULL, {NULL}},
+    {"GetVisualValidateResult", liveness_get_result, 1, NULL, {NULL}},
+    /* upload sessions (api/upload_session.c); CreateUploadSession's
+     * ClientToken: core_offer_upload_session */
+    {"CreateUploadSession", upload_session_create, 1, NULL, {NULL}},
+    {"CompleteUpload", upload_session_complete, 1, NULL, {NULL}},
+    {"AbortUpload", upload_session_abort, 1, NULL, {NULL}},
 };
 
 static const struct action *find_action(const char *name)
@@ -261,108 +252,94 @@ int portrait_is_slow(const char *action)
     return act && act->slow;
 }
 
-void portrait_handle(struct api *a, const struct api_request *req, struct api_response *resp)
+void portrait_echo(const struct api_request *req, struct api_call *call, struct api_response *resp)
 {
-    struct core_status st = {0};
     const struct action *act = find_action(req->action);
     /* Echo only a catalogued Action name: the request's may be anything. */
     const char *action = act ? act->name : (req->action ? req->action : "");
-    const char *version = req->version && strcmp(req->version, API_VERSION) == 0 ? API_VERSION : "";
-    snprintf(resp->action, sizeof resp->action, "%s", act ? act->name : "");
-    enum api_err err = API_OK;
-    const char *msg = NULL;
-    json_t *body = NULL, *result = NULL;
-
     if (strlen(action) > 64 || core_utf8_chars(action) < 0)
         action = "";
-    if (strcmp(req->method, "POST") != 0) {
-        err = API_METHOD_NOT_ALLOWED;
-        msg = "Actions are sent with POST.";
-        goto fail;
-    }
-    struct customer cu;
-    if (core_authenticate(a->core, api_bearer(req->authorization), &cu, &st))
-        goto fail_core;
-    resp->customer_id = cu.id;
+    call->act = act;
+    call->to.action = action;
+    call->to.version = req->version && strcmp(req->version, API_VERSION) == 0 ? API_VERSION : "";
+    snprintf(resp->action, sizeof resp->action, "%s", act ? act->name : "");
+}
+
+enum core_code portrait_resolve(const struct api_request *req, struct api_call *call, struct core_status *st)
+{
     if (req->query_error) {
         /* ?action=DeleteAssetGroup&Action=ListAssetGroups names two Actions;
          * no reading of it is safe to act on. */
-        action = "";
-        version = "";
-        err = API_INVALID_PARAMETER;
-        msg = req->query_error;
-        goto fail;
+        call->to.action = "";
+        call->to.version = "";
+        return core_fail(st, CORE_INVALID_PARAMETER, "%s", req->query_error);
     }
-    if (!act) {
-        err = API_INVALID_ACTION;
-        msg = req->action ? "The Action is not supported; see the API reference for the list."
-                          : "Action is required in the query string: ?Action=...&Version=2024-01-01.";
-        goto fail;
-    }
-    if (!req->version || strcmp(req->version, API_VERSION) != 0) {
-        err = API_INVALID_PARAMETER;
-        msg = req->version ? "Version is not supported; use Version=2024-01-01."
-                           : "Version is required in the query string: Version=2024-01-01.";
-        goto fail;
-    }
-    if (req->body_too_large) {
-        err = API_PAYLOAD_TOO_LARGE;
-        goto fail;
-    }
-    if (req->overloaded) {
-        err = API_SERVICE_UNAVAILABLE;
-        msg = "The gateway is overloaded; retry shortly.";
-        goto fail;
-    }
-    if (atomic_load(&a->draining)) {
-        err = API_SERVICE_UNAVAILABLE;
-        msg = "The gateway is shutting down; retry on another node or shortly.";
-        goto fail;
-    }
-    if (req->body_len == 0) {
-        body = json_object();
-    } else {
-        json_error_t jerr;
-        body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
-        if (!body) {
-            err = API_INVALID_PARAMETER;
-            msg = "The body is not valid JSON.";
-            goto fail;
-        }
-        if (!json_is_object(body)) {
-            err = API_INVALID_PARAMETER;
-            msg = "The body must be a JSON object.";
-            goto fail;
-        }
-    }
+    if (!call->act)
+        return core_fail(st, CORE_INVALID_ACTION, "%s",
+                         req->action ? "The Action is not supported; see the API reference for the list."
+                                     : "Action is required in the query string: ?Action=...&Version=2024-01-01.");
+    if (!req->version || strcmp(req->version, API_VERSION) != 0)
+        return core_fail(st, CORE_INVALID_PARAMETER, "%s",
+                         req->version ? "Version is not supported; use Version=2024-01-01."
+                                      : "Version is required in the query string: Version=2024-01-01.");
+    return CORE_OK;
+}
+
+/* The ClientToken of a create, claimed once for every creating Action:
+ * the fields that make a repeat the same are type-checked in the row's
+ * order, then the token. CORE_OK with once->replay set: answer that. */
+static enum core_code once_begin(struct api *a, const struct action *act, const struct customer *cu, json_t *body,
+                                 struct core_once *once, struct core_status *st)
+{
+    const char *fields[ONCE_FIELDS_MAX] = {0}, *token = NULL;
+    size_t n = 0;
+    for (; n < ONCE_FIELDS_MAX && act->once[n]; n++)
+        if (param_string(body, act->once[n], &fields[n], st))
+            return st->code;
+    if (param_string(body, "ClientToken", &token, st))
+        return st->code;
+    return core_once_begin(a->core, cu, token, act->name, fields, n, once, st);
+}
+
+void portrait_handle(struct api *a, const struct api_request *req, struct api_call *call, struct api_response *resp)
+{
+    const struct action *act = call->act;
+    struct core_status st = {0};
+    json_t *result = NULL;
+
     if (act->raw_fn) {
         struct buf raw;
         buf_init(&raw, 16 * 1024 * 1024);
-        if (act->raw_fn(a, &cu, body, &raw, &st)) {
+        if (act->raw_fn(a, &call->cu, call->body, &raw, &st)) {
             buf_free(&raw);
-            goto fail_core;
+            goto fail;
         }
-        json_decref(body);
-        envelope_ok_text(req, action, version, a->region, raw.data ? raw.data : "{}", resp);
+        envelope_ok_text(req, call->to.action, call->to.version, a->region, raw.data ? raw.data : "{}", resp);
         buf_free(&raw);
         return;
     }
-    if (act->fn(a, &cu, body, &result, &st))
-        goto fail_core;
-    json_decref(body);
+    struct core_once once = {0};
+    if (act->once[0]) {
+        if (once_begin(a, act, &call->cu, call->body, &once, &st))
+            goto fail;
+        if (once.replay[0]) { /* a repeat: the first Id, nothing created */
+            envelope_ok(req, call->to.action, call->to.version, a->region, id_result(once.replay), resp);
+            return;
+        }
+    }
+    enum core_code rc = act->fn(a, &call->cu, call->body, &result, &st);
+    if (act->once[0])
+        core_once_end(a->core, &once, rc == CORE_OK ? json_string_value(json_object_get(result, "Id")) : NULL);
+    if (rc)
+        goto fail;
     if (!result) {
-        err = API_INTERNAL_ERROR;
+        core_fail(&st, CORE_INTERNAL_ERROR, NULL);
         goto fail;
     }
-    envelope_ok(req, action, version, a->region, result, resp);
+    envelope_ok(req, call->to.action, call->to.version, a->region, result, resp);
     return;
 
-fail_core:
-    err = api_err_from_core(st.code);
-    msg = st.message;
-    resp->retry_after_s = st.retry_after_s;
 fail:
-    json_decref(body);
     json_decref(result);
-    envelope_error(req, action, version, a->region, err, msg, resp);
+    api_fail(a, req, &call->to, &st, resp);
 }

@@ -1,9 +1,86 @@
-/* router.c — which surface answers a path. */
+/* router.c — the route table and its dispatcher.
+ *
+ * In the spirit of Redis's command table: one row per endpoint, and the
+ * dispatcher is a lookup plus the generic checks, written once and in the
+ * order below, each answering in the row's envelope (its surface):
+ *
+ *   1. ambiguous framing (http/framing.h)         InvalidParameter  400
+ *   2. overloaded: no worker can take it          ServiceUnavailable 503
+ *   3. the method                                 MethodNotAllowed  405
+ *   4. ROUTE_AUTH: the Bearer key                 Unauthorized      401
+ *   5. ROUTE_ACTIONS: Action and Version (portrait.c)
+ *   6. ROUTE_BODY: the body fits API_BODY_MAX     PayloadTooLarge   413
+ *   7. ROUTE_DRAIN: not while draining            ServiceUnavailable 503
+ *   8. ROUTE_JSON: the body is a JSON object      InvalidParameter  400
+ *
+ * 1 and 2 are answered before anything of the request is trusted: the
+ * Action envelope then echoes no Action. Streamed rows (uploads) run their
+ * checks as the body arrives (upload.c, upload_session.c); they reach
+ * api_handle only when their stream could not be taken, and are then
+ * answered as overloaded.
+ *
+ * A path no row matches is NotFound; a path a row matches with another
+ * method is 405 in that row's envelope, unless the row hides itself from
+ * other methods (NULL wrong_method). Rows are tried in order. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/internal.h"
 #include "util/png.h" /* doctor: the test image path */
+
+#define OVERLOADED "The gateway is overloaded; retry shortly."
+#define DRAINING "The gateway is shutting down; retry on another node or shortly."
+#define DEFAULT_405 "" /* wrong_method: the catalog's message */
+
+enum route_match {
+    MATCH_EXACT,  /* the path itself */
+    MATCH_DIR,    /* the path (ending in '/') or the same without its '/' */
+    MATCH_PREFIX, /* anything that starts with the path */
+    MATCH_UNDER,  /* the path (ending in '/') and at least one byte more */
+};
+
+struct route {
+    const char *method; /* "GET" also answers HEAD */
+    const char *path;
+    enum route_match match;
+    enum api_surface surface;
+    unsigned flags;      /* enum route_flags */
+    const char *name;    /* for the log and metrics; the Action the envelope echoes (Action surface) */
+    const char *version; /* the Version the envelope echoes; NULL: "" */
+    route_fn handle;
+    route_open_fn open;       /* ROUTE_STREAM */
+    const char *wrong_method; /* the 405's message; DEFAULT_405: the catalog's; NULL: 404 instead */
+};
+
+static const struct route routes[] = {
+    /* method  path  match  surface  flags  name  version  handler  stream  405 message */
+    {"POST", "/v1/portrait/", MATCH_DIR, API_SURFACE_ACTION,
+     ROUTE_ACTIONS | ROUTE_AUTH | ROUTE_BODY | ROUTE_DRAIN | ROUTE_JSON, NULL, NULL, portrait_handle, NULL,
+     "Actions are sent with POST."},
+    {"POST", UPLOAD_PATH, MATCH_EXACT, API_SURFACE_ACTION,
+     ROUTE_STREAM | ROUTE_AUTH | ROUTE_DRAIN | ROUTE_CREATES | ROUTE_SLOW, UPLOAD_ACTION, API_VERSION, NULL,
+     upload_open, "Uploads are sent with POST."},
+    {"POST", VIDEOS_PATH, MATCH_DIR, API_SURFACE_VIDEO,
+     ROUTE_AUTH | ROUTE_BODY | ROUTE_DRAIN | ROUTE_JSON | ROUTE_SLOW, "CreateVideoGeneration", NULL,
+     videos_create, NULL, "Video generations are created with POST."},
+    {"GET", VIDEOS_PATH, MATCH_UNDER, API_SURFACE_VIDEO, ROUTE_AUTH | ROUTE_BODY | ROUTE_DRAIN,
+     "GetVideoGeneration", NULL, videos_get, NULL, "A video generation is read with GET."},
+    /* the bytes come from the upstream: slow; the signed URL is the credential */
+    {"GET", CORE_VIDEO_RESULT_PATH, MATCH_PREFIX, API_SURFACE_VIDEO, ROUTE_SLOW, "GetVideoResult", NULL,
+     video_results_handle, NULL, "Video results answer GET and HEAD only."},
+    {"GET", MEDIA_PREFIX, MATCH_PREFIX, API_SURFACE_MEDIA, 0, "Media", NULL, media_handle, NULL,
+     "Media URLs answer GET and HEAD (and PUT, with an upload session's signed URL)."},
+    /* upload sessions, fs backend: fsync and rename are slow */
+    {"PUT", MEDIA_PREFIX, MATCH_PREFIX, API_SURFACE_MEDIA, ROUTE_STREAM | ROUTE_DRAIN | ROUTE_SLOW, "UploadPut",
+     NULL, NULL, media_put_open, NULL},
+    {"GET", "/healthz", MATCH_EXACT, API_SURFACE_ACTION, 0, "healthz", NULL, ops_healthz, NULL, DEFAULT_405},
+    {"GET", "/readyz", MATCH_EXACT, API_SURFACE_ACTION, 0, "readyz", NULL, ops_readyz, NULL, DEFAULT_405},
+    {"GET", "/metrics", MATCH_EXACT, API_SURFACE_ACTION, 0, "metrics", NULL, ops_metrics, NULL, DEFAULT_405},
+    {"GET", PNG_TEST_IMAGE_PATH, MATCH_EXACT, API_SURFACE_ACTION, 0, "TestImage", NULL, test_image_handle, NULL,
+     NULL},
+};
+
+#define N_ROUTES (sizeof routes / sizeof routes[0])
 
 struct api *api_new(struct core *core, const char *region)
 {
@@ -26,67 +103,144 @@ void api_set_draining(struct api *a, int draining)
     atomic_store(&a->draining, draining);
 }
 
-static int is_portrait(const char *path)
+static int path_matches(const struct route *r, const char *path)
 {
-    return strcmp(path, "/v1/portrait/") == 0 || strcmp(path, "/v1/portrait") == 0;
+    size_t n = strlen(r->path);
+    switch (r->match) {
+    case MATCH_EXACT:
+        return strcmp(path, r->path) == 0;
+    case MATCH_DIR:
+        return strncmp(path, r->path, n - 1) == 0 && (path[n - 1] == '\0' || strcmp(path + n - 1, "/") == 0);
+    case MATCH_PREFIX:
+        return strncmp(path, r->path, n) == 0;
+    case MATCH_UNDER:
+        return strncmp(path, r->path, n) == 0 && path[n] != '\0';
+    }
+    return 0;
+}
+
+static int method_matches(const struct route *r, const char *method)
+{
+    return strcmp(method, r->method) == 0 || (strcmp(r->method, "GET") == 0 && strcmp(method, "HEAD") == 0);
+}
+
+/* The row that serves the request; else, in *path_row, the first row whose
+ * path matched (the method did not), or NULL. */
+static const struct route *route_find(const struct api_request *req, const struct route **path_row)
+{
+    *path_row = NULL;
+    for (size_t i = 0; i < N_ROUTES; i++) {
+        const struct route *r = &routes[i];
+        if (!path_matches(r, req->path))
+            continue;
+        if (method_matches(r, req->method))
+            return r;
+        if (!*path_row)
+            *path_row = r;
+    }
+    return NULL;
 }
 
 int api_is_slow(const struct api_request *req)
 {
-    if (videos_is_slow(req)) /* video generation: the create waits for the upstream */
-        return 1;
-    return is_portrait(req->path) && portrait_is_slow(req->action);
+    const struct route *other, *r = route_find(req, &other);
+    if (!r)
+        return 0;
+    if (r->flags & ROUTE_ACTIONS)
+        return portrait_is_slow(req->action);
+    return (r->flags & ROUTE_SLOW) != 0;
 }
 
 struct api_stream *api_stream_open(struct api *a, const struct api_request *req, const char *content_type,
                                    uint64_t content_length)
 {
-    if (strcmp(req->path, UPLOAD_PATH) == 0 && strcmp(req->method, "POST") == 0)
-        return upload_open(a, req, content_type, content_length);
-    if (media_is_path(req->path) && strcmp(req->method, "PUT") == 0) /* upload sessions, fs */
-        return media_put_open(a, req, content_type, content_length);
-    return NULL;
+    const struct route *other, *r = route_find(req, &other);
+    if (!r || !(r->flags & ROUTE_STREAM))
+        return NULL;
+    return r->open(a, req, content_type, content_length);
 }
 
 void api_handle(struct api *a, const struct api_request *req, struct api_response *resp)
 {
-    const char *p = req->path;
+    const struct route *other, *r = route_find(req, &other);
+    const struct route *row = r ? r : other;
+    struct api_call call = {.route = row};
+    call.to.surface = row ? row->surface : API_SURFACE_ACTION;
+    struct core_status st = {0};
+
+    /* 1, 2: nothing of the request is echoed */
     if (req->bad_request) {
-        if (videos_is_path(p) || video_results_is_path(p))
-            videos_reject(req, resp, req->bad_request);
-        else
-            envelope_error(req, "", "", a->region, API_INVALID_PARAMETER, req->bad_request, resp);
+        api_fail_code(a, req, &call.to, CORE_INVALID_PARAMETER, req->bad_request, resp);
         return;
     }
     if (req->overloaded) {
-        envelope_error(req, "", "", a->region, API_SERVICE_UNAVAILABLE, "The gateway is overloaded; retry shortly.",
-                       resp);
+        api_fail_code(a, req, &call.to, CORE_SERVICE_UNAVAILABLE, OVERLOADED, resp);
         return;
     }
-    int get = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
-    if (is_portrait(p)) {
-        portrait_handle(a, req, resp);
-    } else if (videos_is_path(p)) { /* video generation */
-        videos_handle(a, req, resp);
-    } else if (video_results_is_path(p)) { /* finished videos, signed URLs */
-        video_results_handle(a, req, resp);
-    } else if (media_is_path(p)) {
-        media_handle(a, req, resp);
-    } else if (strcmp(p, UPLOAD_PATH) == 0) {
-        /* A POST lands here only when its stream could not be opened. */
-        int post = strcmp(req->method, "POST") == 0;
-        envelope_error(req, "Upload", "2024-01-01", a->region, post ? API_SERVICE_UNAVAILABLE : API_METHOD_NOT_ALLOWED,
-                       post ? "The gateway is overloaded; retry shortly." : "Uploads are sent with POST.", resp);
-    } else if (get && strcmp(p, "/healthz") == 0) {
-        ops_healthz(a, req, resp);
-    } else if (get && strcmp(p, "/readyz") == 0) {
-        ops_readyz(a, req, resp);
-    } else if (get && strcmp(p, "/metrics") == 0) {
-        ops_metrics(a, req, resp);
-    } else if (get && strcmp(p, PNG_TEST_IMAGE_PATH) == 0) { /* doctor */
-        test_image_handle(a, req, resp);
-    } else {
-        int known = !strcmp(p, "/healthz") || !strcmp(p, "/readyz") || !strcmp(p, "/metrics");
-        envelope_error(req, "", "", a->region, known ? API_METHOD_NOT_ALLOWED : API_NOT_FOUND, NULL, resp);
+    if (!row) {
+        api_fail_code(a, req, &call.to, CORE_NOT_FOUND, NULL, resp);
+        return;
     }
+    if (row->flags & ROUTE_ACTIONS) {
+        portrait_echo(req, &call, resp);
+    } else {
+        /* An Action envelope echoes a named Action (Upload) only; plain
+         * endpoints (/healthz) answer errors in it with none. */
+        call.to.action = row->version ? row->name : NULL;
+        call.to.version = row->version;
+        snprintf(resp->action, sizeof resp->action, "%s", row->name ? row->name : "");
+    }
+    /* 3 */
+    if (!r) {
+        if (!row->wrong_method) {
+            resp->action[0] = '\0';
+            api_fail_code(a, req, &call.to, CORE_NOT_FOUND, NULL, resp);
+        } else {
+            api_fail_code(a, req, &call.to, CORE_METHOD_NOT_ALLOWED, row->wrong_method, resp);
+        }
+        return;
+    }
+    if (r->flags & ROUTE_STREAM) { /* its stream could not be taken */
+        api_fail_code(a, req, &call.to, CORE_SERVICE_UNAVAILABLE, OVERLOADED, resp);
+        return;
+    }
+    /* 4 */
+    if (r->flags & ROUTE_AUTH) {
+        if (core_authenticate(a->core, api_bearer(req->authorization), &call.cu, &st)) {
+            api_fail(a, req, &call.to, &st, resp);
+            return;
+        }
+        resp->customer_id = call.cu.id;
+    }
+    /* 5 */
+    if ((r->flags & ROUTE_ACTIONS) && portrait_resolve(req, &call, &st)) {
+        api_fail(a, req, &call.to, &st, resp);
+        return;
+    }
+    /* 6, 7 */
+    if ((r->flags & ROUTE_BODY) && req->body_too_large) {
+        api_fail_code(a, req, &call.to, CORE_PAYLOAD_TOO_LARGE, NULL, resp);
+        return;
+    }
+    if ((r->flags & ROUTE_DRAIN) && atomic_load(&a->draining)) {
+        api_fail_code(a, req, &call.to, CORE_SERVICE_UNAVAILABLE, DRAINING, resp);
+        return;
+    }
+    /* 8 */
+    if (r->flags & ROUTE_JSON) {
+        if (req->body_len == 0) {
+            call.body = json_object();
+        } else {
+            json_error_t jerr;
+            call.body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+            if (!call.body || !json_is_object(call.body)) {
+                api_fail_code(a, req, &call.to, CORE_INVALID_PARAMETER,
+                              call.body ? "The body must be a JSON object." : "The body is not valid JSON.", resp);
+                json_decref(call.body);
+                return;
+            }
+        }
+    }
+    r->handle(a, req, &call, resp);
+    json_decref(call.body);
 }

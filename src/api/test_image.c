@@ -10,14 +10,15 @@
 #include "api/internal.h"
 #include "util/png.h"
 
-void test_image_handle(struct api *a, const struct api_request *req, struct api_response *resp)
+void test_image_handle(struct api *a, const struct api_request *req, struct api_call *call,
+                       struct api_response *resp)
 {
     size_t len = 0;
     const uint8_t *png = png_test_image(&len);
     char *body = png ? malloc(len) : NULL;
     snprintf(resp->action, sizeof resp->action, "TestImage");
     if (!body) {
-        envelope_error(req, "", "", a->region, API_SERVICE_UNAVAILABLE, NULL, resp);
+        api_fail_code(a, req, &call->to, CORE_SERVICE_UNAVAILABLE, NULL, resp);
         return;
     }
     memcpy(body, png, len);

@@ -16,12 +16,9 @@
 
 #include "api/internal.h"
 #include "api/multipart.h"
-#include "blob/blob.h"
 #include "util/crypto.h"
 #include "util/media.h"
 
-#define UPLOAD_ACTION "Upload"
-#define UPLOAD_VERSION "2024-01-01"
 #define UPLOAD_FIELD_MAX 1024
 /* Room for the multipart framing and the small fields around the file:
  * MULTIPART_PARTS_MAX parts of bounded headers and fields fit well within. */
@@ -48,9 +45,7 @@ struct upload {
     struct customer cu;
     /* the answer, once decided (an error) */
     int decided;
-    enum api_err err;
-    char msg[256];
-    int retry_after_s;
+    struct core_status st;
     /* the body */
     uint64_t received;
     struct multipart mp;
@@ -66,25 +61,25 @@ struct upload {
     size_t wlen;
 };
 
-static void decide(struct upload *u, enum api_err e, const char *msg)
+static void decide_core(struct upload *u, const struct core_status *st)
 {
     if (u->decided)
         return;
     u->decided = 1;
-    u->err = e;
-    snprintf(u->msg, sizeof u->msg, "%s", msg ? msg : "");
+    u->st = *st;
     /* Nothing of a rejected upload stays on disk, even while the front
      * drains the rest of the body. */
     if (u->stage) {
-        blob_stage_discard(u->stage);
+        core_upload_stage_discard(u->stage);
         u->stage = NULL;
     }
 }
 
-static void decide_core(struct upload *u, const struct core_status *st)
+static void decide(struct upload *u, enum core_code code, const char *msg)
 {
-    decide(u, api_err_from_core(st->code), st->message);
-    u->retry_after_s = st->retry_after_s;
+    struct core_status st;
+    core_fail(&st, code, "%s", msg ? msg : "");
+    decide_core(u, &st);
 }
 
 /* ---- judging the file by its bytes ---- */
@@ -103,13 +98,13 @@ static const char *extension(enum media_type t)
 static void judge_head(struct upload *u, int final)
 {
     size_t n = 0;
-    const uint8_t *head = blob_stage_head(u->stage, &n);
+    const uint8_t *head = core_upload_stage_head(u->stage, &n);
     if (u->type == MEDIA_UNKNOWN) {
         if (n < UPLOAD_SNIFF_BYTES && !final)
             return;
         enum media_type t = media_sniff(head, n);
         if (!accepted(t)) {
-            decide(u, API_UNSUPPORTED_MEDIA_TYPE, "The file is not a JPEG, PNG or WebP image (judged by its bytes).");
+            decide(u, CORE_UNSUPPORTED_MEDIA_TYPE, "The file is not a JPEG, PNG or WebP image (judged by its bytes).");
             return;
         }
         u->type = t;
@@ -127,15 +122,15 @@ static void judge_head(struct upload *u, int final)
             size_t len = strlen(msg);
             if (len && msg[len - 1] != '.' && len + 1 < sizeof msg)
                 memcpy(msg + len, ".", 2);
-            decide(u, API_INVALID_PARAMETER, msg);
+            decide(u, CORE_INVALID_PARAMETER, msg);
         }
         return;
     }
-    if (!final && n < BLOB_HEAD_MAX)
+    if (!final && n < CORE_UPLOAD_HEAD_MAX)
         return; /* the dimensions may be in the next bytes */
-    if (final && n == blob_stage_size(u->stage)) {
+    if (final && n == core_upload_stage_size(u->stage)) {
         /* The whole file was read and has no readable size. */
-        decide(u, API_INVALID_PARAMETER, "The image is truncated or corrupt: its dimensions cannot be read.");
+        decide(u, CORE_INVALID_PARAMETER, "The image is truncated or corrupt: its dimensions cannot be read.");
         return;
     }
     /* Dimensions beyond the first 64 KiB (a JPEG with large metadata):
@@ -150,7 +145,7 @@ static int begin_field(struct upload *u, struct field *f, enum upload_part p, co
     if (f->seen) {
         char msg[96];
         snprintf(msg, sizeof msg, "The %s field appears more than once.", name);
-        decide(u, API_INVALID_PARAMETER, msg);
+        decide(u, CORE_INVALID_PARAMETER, msg);
         return 1;
     }
     f->seen = 1;
@@ -163,13 +158,13 @@ static int on_part_begin(void *ctx, const struct multipart_part *p)
     struct upload *u = ctx;
     if (strcmp(p->name, "file") == 0) {
         if (u->file_seen) {
-            decide(u, API_INVALID_PARAMETER, "The file field appears more than once.");
+            decide(u, CORE_INVALID_PARAMETER, "The file field appears more than once.");
             return 1;
         }
         u->file_seen = 1;
-        u->stage = blob_stage_new(core_blob(u->api->core), CORE_UPLOAD_MAX_BYTES);
+        u->stage = core_upload_stage_new(u->api->core);
         if (!u->stage) {
-            decide(u, API_SERVICE_UNAVAILABLE, "The media store is unavailable; retry shortly.");
+            decide(u, CORE_SERVICE_UNAVAILABLE, "The media store is unavailable; retry shortly.");
             return 1;
         }
         u->part = PART_FILE;
@@ -190,7 +185,7 @@ static int append_field(struct upload *u, struct field *f, const char *name, con
     if (n > UPLOAD_FIELD_MAX - f->len || memchr(p, '\0', n)) {
         char msg[96];
         snprintf(msg, sizeof msg, "The %s field must be text of at most %d bytes.", name, UPLOAD_FIELD_MAX);
-        decide(u, API_INVALID_PARAMETER, msg);
+        decide(u, CORE_INVALID_PARAMETER, msg);
         return 1;
     }
     memcpy(f->value + f->len, p, n);
@@ -201,11 +196,9 @@ static int append_field(struct upload *u, struct field *f, const char *name, con
 
 static void stage_write(struct upload *u, const char *p, size_t n)
 {
-    enum blob_result r = blob_stage_write(u->stage, p, n);
-    if (r == BLOB_TOO_LARGE)
-        decide(u, API_PAYLOAD_TOO_LARGE, "The file is larger than 10 MiB (10485760 bytes).");
-    else if (r != BLOB_OK)
-        decide(u, API_SERVICE_UNAVAILABLE, "The media store is unavailable; retry shortly.");
+    struct core_status st;
+    if (core_upload_stage_write(u->stage, p, n, &st) != CORE_OK)
+        decide_core(u, &st);
 }
 
 static void flush_file(struct upload *u)
@@ -220,7 +213,7 @@ static void file_data(struct upload *u, const char *p, size_t n)
     /* The limit is checked here, not at the (buffered) staging write, so
      * the answer comes the moment it is crossed. */
     if (n > CORE_UPLOAD_MAX_BYTES - u->file_bytes) {
-        decide(u, API_PAYLOAD_TOO_LARGE, "The file is larger than 10 MiB (10485760 bytes).");
+        decide(u, CORE_PAYLOAD_TOO_LARGE, "The file is larger than 10 MiB (10485760 bytes).");
         return;
     }
     u->file_bytes += n;
@@ -288,7 +281,7 @@ static void parse_failed(struct upload *u, enum multipart_result e)
         snprintf(msg, sizeof msg, "A form part's headers exceed %d bytes.", MULTIPART_HEADER_MAX);
     else
         snprintf(msg, sizeof msg, "The body is not well-formed multipart/form-data.");
-    decide(u, API_INVALID_PARAMETER, msg);
+    decide(u, CORE_INVALID_PARAMETER, msg);
 }
 
 static int upload_write(struct api_stream *s, const char *data, size_t n)
@@ -300,7 +293,7 @@ static int upload_write(struct api_stream *s, const char *data, size_t n)
      * ignored parts, which no staging limit sees. */
     u->received += n;
     if (u->received > UPLOAD_BODY_MAX) {
-        decide(u, API_PAYLOAD_TOO_LARGE, "The file is larger than 10 MiB (10485760 bytes).");
+        decide(u, CORE_PAYLOAD_TOO_LARGE, "The file is larger than 10 MiB (10485760 bytes).");
         return -1;
     }
     enum multipart_result e = multipart_feed(&u->mp, data, n);
@@ -321,8 +314,7 @@ static int upload_is_slow(struct api_stream *s)
 
 static void upload_free(struct upload *u)
 {
-    if (u->stage)
-        blob_stage_discard(u->stage);
+    core_upload_stage_discard(u->stage);
     free(u->wbuf);
     free(u);
 }
@@ -338,10 +330,10 @@ static enum core_code begin_once(struct upload *u, struct core_once *once, struc
         return CORE_OK;
     }
     size_t n = 0;
-    const uint8_t *head = blob_stage_head(u->stage, &n);
+    const uint8_t *head = core_upload_stage_head(u->stage, &n);
     char head_hash[65], size[24];
     crypto_sha256_hex(head, n, head_hash);
-    snprintf(size, sizeof size, "%llu", (unsigned long long)blob_stage_size(u->stage));
+    snprintf(size, sizeof size, "%llu", (unsigned long long)core_upload_stage_size(u->stage));
     const char *fields[] = {u->group_id.value, u->name.seen ? u->name.value : NULL, media_type_name(u->type), size,
                             head_hash};
     return core_once_begin(u->api->core, &u->cu, u->client_token.value, UPLOAD_ACTION, fields, 5, once, st);
@@ -352,6 +344,7 @@ static void upload_finish(struct api_stream *s, struct api_response *resp)
     struct upload *u = (struct upload *)s;
     struct api_request req = {.request_id = u->request_id};
     struct api *a = u->api;
+    static const struct api_reply to = {API_SURFACE_ACTION, UPLOAD_ACTION, API_VERSION};
     snprintf(resp->action, sizeof resp->action, "%s", UPLOAD_ACTION);
     resp->customer_id = u->cu.id;
 
@@ -361,11 +354,11 @@ static void upload_finish(struct api_stream *s, struct api_response *resp)
             parse_failed(u, e);
     }
     if (!u->decided && !u->file_seen)
-        decide(u, API_INVALID_PARAMETER, "The file field is required.");
+        decide(u, CORE_INVALID_PARAMETER, "The file field is required.");
     if (!u->decided && (!u->group_id.seen || !u->group_id.len))
-        decide(u, API_INVALID_PARAMETER, "The GroupId field is required.");
+        decide(u, CORE_INVALID_PARAMETER, "The GroupId field is required.");
     if (!u->decided && atomic_load(&a->draining))
-        decide(u, API_SERVICE_UNAVAILABLE, "The gateway is shutting down; retry on another node or shortly.");
+        decide(u, CORE_SERVICE_UNAVAILABLE, "The gateway is shutting down; retry on another node or shortly.");
     if (!u->decided) {
         struct core_status st = {0};
         struct asset as;
@@ -378,7 +371,7 @@ static void upload_finish(struct api_stream *s, struct api_response *resp)
                 decide_core(u, &st);
             } else {
                 core_asset_media_url(a->core, &as);
-                envelope_ok(&req, UPLOAD_ACTION, UPLOAD_VERSION, a->region, render_asset(&as), resp);
+                envelope_ok(&req, UPLOAD_ACTION, API_VERSION, a->region, render_asset(&as), resp);
                 upload_free(u);
                 return;
             }
@@ -392,14 +385,13 @@ static void upload_finish(struct api_stream *s, struct api_response *resp)
             if (rc != CORE_OK) {
                 decide_core(u, &st);
             } else {
-                envelope_ok(&req, UPLOAD_ACTION, UPLOAD_VERSION, a->region, render_asset(&as), resp);
+                envelope_ok(&req, UPLOAD_ACTION, API_VERSION, a->region, render_asset(&as), resp);
                 upload_free(u);
                 return;
             }
         }
     }
-    envelope_error(&req, UPLOAD_ACTION, UPLOAD_VERSION, a->region, u->err, u->msg, resp);
-    resp->retry_after_s = u->retry_after_s;
+    api_fail(a, &req, &to, &u->st, resp);
     upload_free(u);
 }
 
@@ -431,14 +423,14 @@ struct api_stream *upload_open(struct api *a, const struct api_request *req, con
     if (core_authenticate(a->core, api_bearer(req->authorization), &u->cu, &st) != CORE_OK) {
         decide_core(u, &st);
     } else if (atomic_load(&a->draining)) {
-        decide(u, API_SERVICE_UNAVAILABLE, "The gateway is shutting down; retry on another node or shortly.");
+        decide(u, CORE_SERVICE_UNAVAILABLE, "The gateway is shutting down; retry on another node or shortly.");
     } else if (multipart_boundary(content_type, boundary) != 0) {
-        decide(u, API_INVALID_PARAMETER,
+        decide(u, CORE_INVALID_PARAMETER,
                "The body must be multipart/form-data (with a boundary) carrying the fields file and GroupId.");
     } else if (content_length != UINT64_MAX && content_length > UPLOAD_BODY_MAX) {
-        decide(u, API_PAYLOAD_TOO_LARGE, "The file is larger than 10 MiB (10485760 bytes).");
-    } else if (!core_blob(a->core)) {
-        decide(u, API_INTERNAL_ERROR, "Uploads are not configured on this gateway.");
+        decide(u, CORE_PAYLOAD_TOO_LARGE, "The file is larger than 10 MiB (10485760 bytes).");
+    } else if (!core_uploads_enabled(a->core)) {
+        decide(u, CORE_INTERNAL_ERROR, "Uploads are not configured on this gateway.");
     } else {
         multipart_init(&u->mp, boundary, &upload_callbacks, u);
     }

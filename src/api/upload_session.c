@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "api/internal.h"
-#include "blob/blob.h"
 #include "util/clock.h"
 
 /* ---- Actions ---- */
@@ -28,15 +27,15 @@ static int param_length(json_t *body, int64_t *out, struct core_status *st)
     return 0;
 }
 
-static json_t *render_ticket(const struct core_upload_ticket *t)
+static json_t *render_offer(const struct core_upload_offer *t)
 {
     json_t *headers = json_object();
-    for (size_t i = 0; i < t->put->n_headers; i++)
-        json_object_set_new(headers, t->put->headers[i].name, json_string(t->put->headers[i].value));
+    for (size_t i = 0; i < t->n_headers; i++)
+        json_object_set_new(headers, t->headers[i].name, json_string(t->headers[i].value));
     char expire[21];
     clock_rfc3339(t->expire_ms, expire);
-    return json_pack("{s:s, s:s, s:s, s:o, s:s}", "UploadId", t->upload_id, "UploadURL", t->put->url, "Method",
-                     "PUT", "Headers", headers, "ExpireTime", expire);
+    return json_pack("{s:s, s:s, s:s, s:o, s:s}", "UploadId", t->upload_id, "UploadURL", t->url, "Method", "PUT",
+                     "Headers", headers, "ExpireTime", expire);
 }
 
 enum core_code upload_session_create(struct api *a, const struct customer *cu, json_t *body, json_t **result,
@@ -49,25 +48,14 @@ enum core_code upload_session_create(struct api *a, const struct customer *cu, j
         param_string(body, "Name", &rq.name, st) || param_string(body, "Sha256", &rq.sha256, st) ||
         param_string(body, "ClientToken", &token, st))
         return st->code;
-    struct blob_put_target *put = calloc(1, sizeof *put);
-    if (!put)
-        return core_fail(st, CORE_INTERNAL_ERROR, "Out of memory.");
-    struct core_upload_ticket t = {.put = put};
     /* idempotency: a repeat of the same ClientToken answers the first session */
-    char length[24];
-    snprintf(length, sizeof length, "%lld", (long long)rq.content_length);
-    const char *fields[] = {rq.group_id, rq.asset_type, rq.content_type, length, rq.name, rq.sha256};
-    struct core_once once;
-    enum core_code rc = core_once_begin(a->core, cu, token, "CreateUploadSession", fields, 6, &once, st);
-    if (rc == CORE_OK && once.replay[0]) {
-        rc = core_upload_session_ticket(a->core, cu, once.replay, &t, st);
-    } else if (rc == CORE_OK) {
-        rc = core_create_upload_session(a->core, cu, &rq, &t, st);
-        core_once_end(a->core, &once, rc == CORE_OK ? t.upload_id : NULL);
-    }
+    struct core_upload_offer *offer = malloc(sizeof *offer);
+    if (!offer)
+        return core_fail(st, CORE_INTERNAL_ERROR, "Out of memory.");
+    enum core_code rc = core_offer_upload_session(a->core, cu, &rq, token, offer, st);
     if (rc == CORE_OK)
-        *result = render_ticket(&t);
-    free(put);
+        *result = render_offer(offer);
+    free(offer);
     return rc;
 }
 
@@ -103,44 +91,24 @@ struct media_put {
     struct core_status st;
 };
 
+static const struct api_reply put_reply_to = {API_SURFACE_MEDIA, NULL, NULL};
+
 static void put_reply(struct media_put *m, struct api_response *resp)
 {
-    static const struct {
-        enum core_code code;
-        int status;
-        const char *name;
-    } map[] = {
-        {CORE_FORBIDDEN, 403, "Forbidden"},
-        {CORE_INVALID_PARAMETER, 400, "InvalidParameter"},
-        {CORE_NOT_FOUND, 409, "Conflict"}, /* used already, or the session ended */
-        {CORE_PAYLOAD_TOO_LARGE, 413, "PayloadTooLarge"},
-        {CORE_SERVICE_UNAVAILABLE, 503, "ServiceUnavailable"},
-    };
+    struct api_request req = {.request_id = m->request_id};
     snprintf(resp->action, sizeof resp->action, "UploadPut");
-    int status = 500;
-    const char *code = "InternalError";
-    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-        if (map[i].code == m->st.code) {
-            status = map[i].status;
-            code = map[i].name;
-        }
-    json_t *o = m->decided ? json_pack("{s:{s:s, s:s}, s:s}", "Error", "Code", code, "Message", m->st.message,
-                                       "RequestId", m->request_id)
-                           : json_pack("{s:s}", "RequestId", m->request_id);
-    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    json_decref(o);
-    if (!s)
-        s = strdup("{}");
-    response_text(resp, m->decided ? status : 200, "application/json", s, s ? strlen(s) : 0);
-    if (m->decided)
-        snprintf(resp->error_code, sizeof resp->error_code, "%s", code);
+    if (m->decided) {
+        api_fail(m->api, &req, &put_reply_to, &m->st, resp);
+        return;
+    }
+    response_json(resp, 200, json_pack("{s:s}", "RequestId", m->request_id), API_SURFACE_MEDIA);
 }
 
 static void put_decide(struct media_put *m)
 {
     m->decided = 1;
     if (m->put) {
-        core_upload_put_abort(m->put);
+        core_media_put_abort(m->put);
         m->put = NULL;
     }
 }
@@ -150,7 +118,7 @@ static int put_write(struct api_stream *s, const char *data, size_t n)
     struct media_put *m = (struct media_put *)s;
     if (m->decided)
         return -1;
-    if (core_upload_put_write(m->put, data, n) != 0) {
+    if (core_media_put_write(m->put, data, n) != 0) {
         core_fail(&m->st, CORE_PAYLOAD_TOO_LARGE, "The body is longer than the session's ContentLength.");
         put_decide(m);
         return -1;
@@ -174,12 +142,12 @@ static void put_finish(struct api_stream *s, struct api_response *resp)
     if (!m->decided) {
         struct core_upload_put *p = m->put;
         m->put = NULL;
-        if (core_upload_put_finish(p, &m->st) != CORE_OK)
+        if (core_media_put_finish(p, &m->st) != CORE_OK)
             m->decided = 1;
     }
     put_reply(m, resp);
     if (m->put)
-        core_upload_put_abort(m->put);
+        core_media_put_abort(m->put);
     free(m);
 }
 
@@ -187,7 +155,7 @@ static void put_abort(struct api_stream *s)
 {
     struct media_put *m = (struct media_put *)s;
     if (m->put)
-        core_upload_put_abort(m->put);
+        core_media_put_abort(m->put);
     free(m);
 }
 
@@ -212,7 +180,7 @@ struct api_stream *media_put_open(struct api *a, const struct api_request *req, 
     if (atomic_load(&a->draining)) {
         core_fail(&m->st, CORE_SERVICE_UNAVAILABLE, "The gateway is shutting down; retry shortly.");
         m->decided = 1;
-    } else if (core_upload_put_open(a->core, key, api_query(req, "Expires"), api_query(req, "Length"),
+    } else if (core_media_put_open(a->core, key, api_query(req, "Expires"), api_query(req, "Length"),
                                     api_query(req, "Signature"), content_type, content_length, &m->put,
                                     &m->st) != CORE_OK) {
         m->decided = 1;

@@ -10,6 +10,9 @@
  * thread-safe. */
 #ifndef PORTICO_BLOB_H
 #define PORTICO_BLOB_H
+#ifdef PORTICO_NO_PORTS /* set for src/api and src/http by the Makefile */
+#error "api/ and http/ reach the ports only through core/ (core/core.h); see DESIGN.md"
+#endif
 #include <stddef.h>
 #include <stdint.h>
 

@@ -174,7 +174,7 @@ int core_ready(struct core *c)
     return ok;
 }
 
-enum store_result core_count_assets(struct core *c, struct asset_counts *out)
+enum core_code core_count_assets(struct core *c, struct asset_counts *out)
 {
-    return c->store->ops->count_assets(c->store, out);
+    return c->store->ops->count_assets(c->store, out) == STORE_OK ? CORE_OK : CORE_SERVICE_UNAVAILABLE;
 }

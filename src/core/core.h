@@ -1,13 +1,26 @@
 /* core.h — the rules of Portico: who may see what, quotas, names, the asset
  * life cycle and the shared upstream account's budgets. No I/O of its own:
- * it calls the store and upstream ports. Every function is thread-safe. */
+ * it calls the store, blob and upstream ports. Every function is
+ * thread-safe.
+ *
+ * The invariant: this header exports the domain (core/domain.h), the
+ * outcomes (core/result.h) and core's own functions, never a port header.
+ * api/ and http/ see the ports only as the opaque handles named below, and
+ * reach stored bytes through core (core_open_media, core_upload_stage_*,
+ * core_media_put_*), where the rules are; the build seals it (a port header
+ * included under PORTICO_NO_PORTS is an #error). */
 #ifndef PORTICO_CORE_H
 #define PORTICO_CORE_H
+#include <stddef.h>
 #include <stdint.h>
 
+#include "core/domain.h"
 #include "core/result.h"
-#include "store/store.h"
-#include "upstream/upstream.h"
+
+/* The ports, opaque here: set up by porticod.c, used inside core/. */
+struct store;
+struct upstream;
+struct blob;
 
 /* The contract's limits (API.md). */
 #define CORE_MAX_GROUPS 50
@@ -104,7 +117,9 @@ enum core_code core_delete_asset(struct core *c, const struct customer *cu, cons
 /* Operations. */
 /* 1 when the store answers and the upstream answered recently. */
 int core_ready(struct core *c);
-enum store_result core_count_assets(struct core *c, struct asset_counts *out);
+/* Live assets by status, for /metrics: CORE_OK, or CORE_SERVICE_UNAVAILABLE
+ * when the store does not answer. */
+enum core_code core_count_assets(struct core *c, struct asset_counts *out);
 
 /* Number of UTF-8 characters in s, or -1 if s is not valid UTF-8. */
 long core_utf8_chars(const char *s);
@@ -119,16 +134,15 @@ enum core_code core_create_validate_session(struct core *c, const struct custome
 enum core_code core_get_validate_result(struct core *c, const struct customer *cu, const char *token,
                                         char group_id_out[static IDS_MAX], struct core_status *st);
 
-/* Uploads (API.md §3): the bytes live in the blob port (blob/blob.h). */
-struct blob;
+/* Uploads (API.md §3): the bytes live in the blob port (blob/blob.h). A
+ * staging area (struct blob_stage) is an opaque handle outside core/:
+ * core_upload_stage_* below. */
 struct blob_stage;
 #define CORE_UPLOAD_MAX_BYTES (10u * 1024 * 1024) /* the file, not the request */
 #define CORE_MEDIA_URL_TTL_S (2 * 3600)          /* URLs shown to customers */
 #define CORE_UPSTREAM_URL_TTL_S (24 * 3600)      /* the URL the upstream fetches */
 /* Takes no ownership; b must outlive the core. */
 void core_set_blob(struct core *c, struct blob *b);
-/* The blob port set by core_set_blob, or NULL. */
-struct blob *core_blob(struct core *c);
 /* Registers an uploaded image (AssetType Image) in group_id: reserves a
  * place in the group's asset quota (shared with CreateAsset; Forbidden for
  * a group that is not the caller's), commits the staged bytes under a fresh
@@ -288,5 +302,70 @@ int core_video_result_url(struct core *c, const struct video_task *t, char *out,
  * CORE_UPSTREAM_ERROR when the upstream could not deliver it. */
 enum core_code core_open_video_result(struct core *c, const char *id, const char *customer, const char *expires,
                                       const char *signature, int *fd, uint64_t *size, struct core_status *st);
+
+/* Media access (core/media_access.c): everything api/ does with stored
+ * bytes goes through these, so the rules (a valid signature, the staging
+ * limit, one PUT per session) sit in core/ and api/ needs no port. */
+/* GET/HEAD <public url>/v1/media/<key>?Expires=&Signature= (the fs store's
+ * signed URLs): checks the key and the URL's signature and expiry at the
+ * wall clock, then opens the bytes: *fd (the caller closes it) holds *size
+ * bytes. CORE_FORBIDDEN for a bad key, signature or expiry, and when no
+ * store here serves such URLs (whether the object exists is told only to a
+ * valid signature); CORE_NOT_FOUND when the object is gone (the asset was
+ * deleted); CORE_SERVICE_UNAVAILABLE when the store fails. */
+enum core_code core_open_media(struct core *c, const char *key, const char *expires, const char *signature,
+                               int *fd, uint64_t *size, struct core_status *st);
+
+/* Upload staging (API.md §3): the file of an upload is written, as it
+ * arrives, to a local staging area bounded at CORE_UPLOAD_MAX_BYTES, then
+ * handed to core_upload_asset (which consumes it) or discarded. */
+#define CORE_UPLOAD_HEAD_MAX (64 * 1024) /* bytes of the file's head kept in memory */
+/* 1 when this gateway stores uploads (a blob store is configured). */
+int core_uploads_enabled(struct core *c);
+/* A new, empty staging area; NULL when the media store is unavailable. */
+struct blob_stage *core_upload_stage_new(struct core *c);
+/* Appends n bytes: CORE_OK, CORE_PAYLOAD_TOO_LARGE past the limit, or
+ * CORE_SERVICE_UNAVAILABLE when the disk fails; st says so in a sentence. */
+enum core_code core_upload_stage_write(struct blob_stage *stage, const void *p, size_t n, struct core_status *st);
+uint64_t core_upload_stage_size(const struct blob_stage *stage);
+/* The first bytes written (up to CORE_UPLOAD_HEAD_MAX), for judging the
+ * type and dimensions. */
+const uint8_t *core_upload_stage_head(const struct blob_stage *stage, size_t *n);
+/* Removes the staging area and its bytes. */
+void core_upload_stage_discard(struct blob_stage *stage);
+
+/* CreateUploadSession as the caller sees it: the signed PUT, copied out of
+ * the store's. */
+#define CORE_PUT_URL_MAX 4096
+#define CORE_PUT_HEADERS_MAX 4
+struct core_upload_offer {
+    char upload_id[IDS_MAX];
+    char url[CORE_PUT_URL_MAX];
+    size_t n_headers;
+    struct {
+        char name[32];
+        char value[128];
+    } headers[CORE_PUT_HEADERS_MAX]; /* the PUT must carry exactly these */
+    int64_t expire_ms;
+};
+/* CreateUploadSession with its ClientToken (NULL: none): a repeat of the
+ * same token for the same request answers the first session (the same
+ * UploadId, signed again); otherwise core_create_upload_session. */
+enum core_code core_offer_upload_session(struct core *c, const struct customer *cu,
+                                         const struct core_upload_request *rq, const char *client_token,
+                                         struct core_upload_offer *out, struct core_status *st);
+
+/* The fs store's PUT of an upload session's bytes (PUT /v1/media/<key>):
+ * core_upload_put_* with the outcomes of the PUT's own surface — a session
+ * used already or ended is CORE_CONFLICT (409), not "not found". */
+enum core_code core_media_put_open(struct core *c, const char *key, const char *expires, const char *length,
+                                   const char *signature, const char *content_type, uint64_t content_length,
+                                   struct core_upload_put **out, struct core_status *st);
+/* 0, or -1 once the body went past its declared length or the disk failed. */
+int core_media_put_write(struct core_upload_put *p, const void *data, size_t n);
+/* Commits the complete body and frees p. */
+enum core_code core_media_put_finish(struct core_upload_put *p, struct core_status *st);
+/* Discards the bytes, reopens the session, frees p. */
+void core_media_put_abort(struct core_upload_put *p);
 
 #endif

@@ -6,6 +6,8 @@
 #include <stdatomic.h>
 
 #include "core/core.h"
+#include "store/store.h"       /* core.h names the ports only as opaque handles; */
+#include "upstream/upstream.h" /* inside core/ they are called */
 #include "util/bucket.h"
 
 struct auth_cache;
@@ -99,6 +101,8 @@ enum core_code core_forbidden(struct core_status *st, const char *field);
 
 /* upload.c — removing stored bytes after their records are gone; best
  * effort (logged): the delete has already happened. */
+/* The blob port set by core_set_blob, or NULL (core/upload.c). */
+struct blob *core_blob(struct core *c);
 void core_remove_blob(struct core *c, const char *key);
 /* The bytes of the assets that delete_group(.., deleted_ms) took with it. */
 void core_remove_group_blobs(struct core *c, const struct customer *cu, const char *group_id, int64_t deleted_ms);

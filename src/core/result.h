@@ -1,7 +1,11 @@
 /* result.h — what a core operation tells the layer above.
  *
- * The codes are the domain outcomes of API.md §6; api/errors.c maps each to
- * its wire Code and HTTP status. core never builds a response itself. */
+ * The codes are the outcomes of API.md §6 and §4, plus the few a request can
+ * meet before any rule is asked (no such Action, wrong method). They are the
+ * key of the one error catalog (api/errors.c: Volcengine Code, HTTP status,
+ * default message, video-surface code); core never builds a response
+ * itself. A new code is a new row there: the catalog is sized by
+ * CORE_CODE_COUNT and checked at compile time. */
 #ifndef PORTICO_CORE_RESULT_H
 #define PORTICO_CORE_RESULT_H
 
@@ -27,6 +31,13 @@ enum core_code {
     CORE_NOT_FOUND,                 /* a task id the caller does not own or that does not exist */
     CORE_ASSET_NOT_READY,           /* an asset:// reference that is not Active */
     CORE_MODEL_NOT_SUPPORTED_ASSET, /* asset:// with a model that does not take assets */
+    /* the wire, before any rule (api/router.c, api/portrait.c) */
+    CORE_INVALID_ACTION,       /* no such Action */
+    CORE_METHOD_NOT_ALLOWED,   /* the path exists, the method does not */
+    /* media URLs (core_open_media, core_media_put_*) */
+    CORE_CONFLICT,             /* an upload session's PUT: used already, or the session ended */
+    CORE_RANGE_NOT_SATISFIABLE, /* a Range outside the media */
+    CORE_CODE_COUNT            /* not a code: the size of the catalog */
 };
 
 struct core_status {

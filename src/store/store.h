@@ -18,6 +18,9 @@
  * made the object, else released). */
 #ifndef PORTICO_STORE_H
 #define PORTICO_STORE_H
+#ifdef PORTICO_NO_PORTS /* set for src/api and src/http by the Makefile */
+#error "api/ and http/ reach the ports only through core/ (core/core.h); see DESIGN.md"
+#endif
 #include <stddef.h>
 #include <stdint.h>
 

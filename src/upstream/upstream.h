@@ -11,6 +11,9 @@
  * (token buckets) are above this port, in core/. */
 #ifndef PORTICO_UPSTREAM_H
 #define PORTICO_UPSTREAM_H
+#ifdef PORTICO_NO_PORTS /* set for src/api and src/http by the Makefile */
+#error "api/ and http/ reach the ports only through core/ (core/core.h); see DESIGN.md"
+#endif
 #include <stddef.h>
 #include <stdint.h>
 

@@ -1,11 +1,12 @@
 """Overload and slow clients (issue 8, point 5): per-key rate limits,
 clients that trickle their request, the connection limit, and memory with
 10 000 idle connections."""
+import json
 import resource
 import socket
 import time
 
-from portico import Gateway, expect_error, ok, parallel
+from portico import Gateway, expect_error, http_request, ok, parallel
 
 
 def _rss_kib(pid):
@@ -191,4 +192,113 @@ def test_ten_thousand_idle_connections_bounded_memory():
     finally:
         for s in socks:
             s.close()
+    gw.stop()
+
+
+WORKER_QUEUE = 4096  # http/server.c: workers_start(.., 4096)
+
+
+def _black_hole():
+    """A TCP listener that accepts and never answers: an upstream call to it
+    holds its worker until the client's timeout."""
+    import threading
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(64)
+    held = []
+
+    def run():
+        while True:
+            try:
+                c, _ = srv.accept()
+            except OSError:
+                return
+            held.append(c)
+    threading.Thread(target=run, daemon=True).start()
+    return srv, held
+
+
+def _overloaded_answers(socks, want, limit_s):
+    """Reads the sockets that answer within limit_s; returns their raw
+    answers once `want` of them said 503."""
+    import selectors
+    sel = selectors.DefaultSelector()  # epoll: thousands of sockets
+    for s in socks:
+        sel.register(s, selectors.EVENT_READ)
+    got, t0 = [], time.monotonic()
+    try:
+        while sum(g.startswith(b"HTTP/1.1 503") for g in got) < want and time.monotonic() - t0 < limit_s:
+            for k, _ in sel.select(0.2):
+                sel.unregister(k.fileobj)
+                try:
+                    got.append(k.fileobj.recv(4096))
+                except OSError:
+                    pass
+    finally:
+        sel.close()
+    return got
+
+
+def test_overloaded_video_surface_answers_in_its_own_envelope():
+    # Issue 13: when no worker can take a request, the router answered the
+    # video surface in the Volcengine envelope. One worker, held by a create
+    # whose upstream never answers, and a full queue behind it: the next
+    # slow request of each surface is refused at once, in its own envelope.
+    need = WORKER_QUEUE + 400
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < need:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(need, hard), hard))
+    assert resource.getrlimit(resource.RLIMIT_NOFILE)[0] >= need, "cannot open %d sockets here" % need
+    hole, held = _black_hole()
+    gw = Gateway(upstream="http://127.0.0.1:%d" % hole.getsockname()[1], args=["--workers", "1"],
+                 env={"PORTICO_VOLC_AK": "AK", "PORTICO_VOLC_SK": "SK"})
+    key = gw.create_key("c")
+    import threading
+    blocker = threading.Thread(target=lambda: gw.action(key, "CreateAssetGroup", {"Name": "b", "GroupType": "AIGC"},
+                                                        timeout=60))
+    blocker.start()
+    t0 = time.monotonic()
+    while not held and time.monotonic() - t0 < 5:
+        time.sleep(0.05)
+    assert held, "the create never reached the upstream"
+    # Fill the queue with slow requests (a video result is fetched upstream)
+    # and a few more, which must be refused.
+    socks = []
+    try:
+        for _ in range(WORKER_QUEUE + 50):
+            s = socket.create_connection(("127.0.0.1", gw.port))
+            s.sendall(b"GET /v1/videos/results/x HTTP/1.1\r\nHost: x\r\n\r\n")
+            socks.append(s)
+        early = _overloaded_answers(socks, 10, 8)
+        refused = [a for a in early if a.startswith(b"HTTP/1.1 503")]
+        assert len(refused) >= 10, "the queue never filled: %d early answers %r" % (len(early), early[:2])
+        for raw in refused[:3]:
+            body = raw.split(b"\r\n\r\n", 1)[1]
+            assert b'"error":{"code":"service_unavailable"' in body and b"ResponseMetadata" not in body, raw
+        # The probes, while the queue is still full.
+        st, h, raw = http_request(gw.port, "POST", "/v1/videos/generations",
+                                  json.dumps({"model": "seedance-2.0", "prompt": "x"}).encode(),
+                                  {"Authorization": "Bearer " + key, "Content-Type": "application/json"},
+                                  timeout=5)
+        assert st == 503, (st, raw)
+        err = json.loads(raw)
+        assert list(err) == ["error"], raw
+        assert err["error"]["code"] == "service_unavailable" and err["error"]["message"], raw
+        assert h.get("X-Request-Id"), "no X-Request-Id"
+        # The Action surface keeps the Volcengine envelope.
+        r = gw.action(key, "CreateAsset", {"GroupId": "g", "URL": "https://example.com/a.png", "AssetType": "Image"},
+                      timeout=5)
+        expect_error(r, "ServiceUnavailable", action="", version="")
+        print("    one worker busy, queue of %d full: %d early refusals; video create -> 503 %s"
+              % (WORKER_QUEUE, len(refused), raw.decode()))
+    finally:
+        # The upstream goes away: the held create fails at once, the queue
+        # drains, and the gateway can stop.
+        hole.close()
+        for c in held:
+            c.close()
+        for s in socks:
+            s.close()
+        blocker.join(60)
     gw.stop()

@@ -9,6 +9,7 @@
 
 #include "core/core.h"
 #include "core/keys.h"
+#include "upstream/upstream.h"
 #include "util/clock.h"
 
 static struct fuzz_gw gw;

@@ -81,10 +81,73 @@ static void test_jsonw_respects_the_buffer_limit(void)
     buf_free(&b);
 }
 
+/* The one error catalog (api/errors.c): a row for every core code, each
+ * with both surfaces' spellings. */
+static void test_every_core_code_has_a_catalog_row(void)
+{
+    const struct api_error_def *internal = api_error_def(CORE_INTERNAL_ERROR);
+    for (int c = 1; c < CORE_CODE_COUNT; c++) {
+        const struct api_error_def *d = api_error_def((enum core_code)c);
+        CHECK(c == CORE_INTERNAL_ERROR || d != internal);
+        CHECK(d->code && d->code[0] && d->video_code && d->video_code[0] && d->message && d->message[0]);
+        CHECK(d->http_status >= 400 && d->http_status < 600);
+    }
+    CHECK(api_error_def(CORE_CODE_COUNT) == internal);
+}
+
+/* The route table's generic checks answer in the row's envelope, before
+ * any core call (so no core is needed here). */
+static json_t *handle(struct api *a, const char *method, const char *path, int overloaded, int *status)
+{
+    struct api_request req = {.method = method, .path = path, .body = "", .request_id = "req-1",
+                              .overloaded = overloaded};
+    struct api_response resp;
+    memset(&resp, 0, sizeof resp);
+    api_handle(a, &req, &resp);
+    *status = resp.status;
+    json_t *o = json_loadb(resp.body, resp.body_len, 0, NULL);
+    free(resp.body);
+    return o;
+}
+
+static void test_overload_answers_in_the_routes_envelope(void)
+{
+    struct api *a = api_new(NULL, "cn-beijing");
+    int status;
+    json_t *o = handle(a, "POST", "/v1/videos/generations", 1, &status);
+    CHECK(status == 503);
+    CHECK_STR(json_string_value(json_object_get(json_object_get(o, "error"), "code")), "service_unavailable");
+    CHECK(json_object_get(o, "ResponseMetadata") == NULL);
+    json_decref(o);
+    o = handle(a, "GET", "/v1/videos/results/x", 1, &status);
+    CHECK(status == 503);
+    CHECK_STR(json_string_value(json_object_get(json_object_get(o, "error"), "code")), "service_unavailable");
+    json_decref(o);
+    o = handle(a, "POST", "/v1/portrait/", 1, &status);
+    CHECK(status == 503);
+    CHECK_STR(json_string_value(
+                  json_object_get(json_object_get(json_object_get(o, "ResponseMetadata"), "Error"), "Code")),
+              "ServiceUnavailable");
+    json_decref(o);
+    o = handle(a, "GET", "/nowhere", 0, &status);
+    CHECK(status == 404);
+    CHECK_STR(json_string_value(
+                  json_object_get(json_object_get(json_object_get(o, "ResponseMetadata"), "Error"), "Code")),
+              "NotFound");
+    json_decref(o);
+    o = handle(a, "DELETE", "/v1/media/k", 0, &status);
+    CHECK(status == 405);
+    CHECK_STR(json_string_value(json_object_get(json_object_get(o, "Error"), "Code")), "MethodNotAllowed");
+    json_decref(o);
+    api_free(a);
+}
+
 int main(void)
 {
     RUN(test_asset_text_matches_jansson);
     RUN(test_jsonw_escapes_control_characters);
     RUN(test_jsonw_respects_the_buffer_limit);
+    RUN(test_every_core_code_has_a_catalog_row);
+    RUN(test_overload_answers_in_the_routes_envelope);
     return check_summary();
 }

@@ -19,27 +19,13 @@
 /* The API layer caps filter lists long before this. */
 #define FILTER_LIST_MAX 100
 
-void sql_read_asset(struct sql_stmt *st, void *item)
-{
-    struct asset *out = item;
-    memset(out, 0, sizeof *out);
-    sql_col_text(st, 0, out->id, sizeof out->id);
-    sql_col_text(st, 1, out->group_id, sizeof out->group_id);
-    out->customer_id = sql_col_i64(st, 2);
-    sql_col_text(st, 3, out->type, sizeof out->type);
-    sql_col_text(st, 4, out->name, sizeof out->name);
-    sql_col_text(st, 5, out->url, sizeof out->url);
-    sql_col_text(st, 6, out->blob_key, sizeof out->blob_key);
-    sql_col_text(st, 7, out->status, sizeof out->status);
-    sql_col_text(st, 8, out->failure_reason, sizeof out->failure_reason);
-    out->create_ms = sql_col_i64(st, 9);
-    out->update_ms = sql_col_i64(st, 10);
-    out->next_poll_ms = sql_col_i64(st, 11);
-    out->polls = (int)sql_col_i64(st, 12);
-    sql_col_text(st, 13, out->error_code, sizeof out->error_code);
-    sql_col_text(st, 14, out->error_message, sizeof out->error_message);
-    sql_col_text(st, 15, out->tag, sizeof out->tag);
-}
+static const struct sql_field asset_fields[] = {
+    SQL_T(struct asset, id), SQL_T(struct asset, group_id), SQL_L(struct asset, customer_id),
+    SQL_T(struct asset, type), SQL_T(struct asset, name), SQL_T(struct asset, url), SQL_T(struct asset, blob_key),
+    SQL_T(struct asset, status), SQL_T(struct asset, failure_reason), SQL_L(struct asset, create_ms),
+    SQL_L(struct asset, update_ms), SQL_L(struct asset, next_poll_ms), SQL_I(struct asset, polls),
+    SQL_T(struct asset, error_code), SQL_T(struct asset, error_message), SQL_T(struct asset, tag)};
+const struct sql_row sql_asset_row = SQL_ROW(struct asset, asset_fields);
 
 #define LIVE_GROUP "SELECT 1 FROM groups WHERE id = $1 AND customer_id = $2 AND state = 1"
 
@@ -88,15 +74,13 @@ enum store_result sql_reserve_asset(struct store *s, int64_t customer_id, const 
         !type[0] || !sql_fits(name, STORE_NAME_MAX) || !sql_fits(url, STORE_URL_MAX) ||
         !sql_fits(blob_key, sizeof((struct asset *)0)->blob_key) || !handle)
         return STORE_ERROR;
-    struct sql_conn *c = sql_get(s);
-    if (!c)
-        return STORE_UNAVAILABLE;
+    struct sql_conn *c;
+    int64_t count = 0;
     /* Ownership, quota and insert in one write transaction: the group
      * cannot be deleted, nor the quota filled, between check and insert. */
-    enum store_result r = sql_begin(c, SQL_TX_WRITE);
+    enum store_result r = sql_start(s, SQL_TX_WRITE, &c);
     if (r != STORE_OK)
-        goto out;
-    int64_t count = 0;
+        return r;
     r = sql_lock_live_group(c, group_id, customer_id);
     if (r == STORE_OK)
         r = sql_count_group_slots(c, group_id, &count);
@@ -104,10 +88,7 @@ enum store_result sql_reserve_asset(struct store *s, int64_t customer_id, const 
         r = STORE_QUOTA;
     if (r == STORE_OK)
         r = sql_insert_pending_asset(c, group_id, customer_id, type, name, url, blob_key, now_ms, tag, handle);
-    r = sql_end(c, r);
-out:
-    sql_put(s, c);
-    return r;
+    return sql_done(s, c, r);
 }
 
 enum store_result sql_confirm_asset(struct store *s, int64_t handle, const char *id, int64_t now_ms,
@@ -137,7 +118,7 @@ enum store_result sql_get_asset(struct store *s, int64_t customer_id, const char
         return STORE_ERROR;
     return sql_query_one(s, SQL_CACHE,
                          "SELECT " SQL_ASSET_COLS " FROM assets a WHERE a.id = $1 AND a.customer_id = $2 AND a.state = 1",
-                         sql_read_asset, out, "ti", id, customer_id);
+                         &sql_asset_row, out, "ti", id, customer_id);
 }
 
 /* Appends " AND col IN ($k, ...)" for n values from parameter *next on;
@@ -202,14 +183,9 @@ enum store_result sql_list_assets(struct store *s, int64_t customer_id, const st
     }
     if (buf_printf(&sql, "SELECT COUNT(*) FROM assets a%s", where.data) < 0)
         goto done;
-    c = sql_get(s);
-    if (!c) {
-        r = STORE_UNAVAILABLE;
-        goto done;
-    }
     int64_t offset = (int64_t)(page_number - 1) * page_size;
     /* Count and page on one snapshot, so total matches the page. */
-    r = sql_begin(c, SQL_TX_SNAPSHOT);
+    r = sql_start(s, SQL_TX_SNAPSHOT, &c);
     if (r != STORE_OK)
         goto done;
     r = sql_open(c, 0, sql.data, &st, "");
@@ -236,18 +212,17 @@ enum store_result sql_list_assets(struct store *s, int64_t customer_id, const st
         sql_bind_i64(st, i, want);
         sql_bind_i64(st, i + 1, offset);
         void *items;
-        r = sql_rows(st, sql_read_asset, sizeof *out->items, (size_t)want, &items, &out->n);
+        r = sql_rows(st, &sql_asset_row, (size_t)want, &items, &out->n);
         out->items = items;
         sql_finish(st);
     }
 end:
-    r = sql_end(c, r);
+    r = sql_done(s, c, r);
 done:
     if (r != STORE_OK) {
         free(out->items);
         memset(out, 0, sizeof *out);
     }
-    sql_put(s, c);
     buf_free(&where);
     buf_free(&sql);
     return r;
@@ -306,13 +281,9 @@ struct status_count {
     char status[32];
     int64_t n;
 };
-
-static void read_status_count(struct sql_stmt *st, void *item)
-{
-    struct status_count *sc = item;
-    sql_col_text(st, 0, sc->status, sizeof sc->status);
-    sc->n = sql_col_i64(st, 1);
-}
+static const struct sql_field status_count_fields[] = {SQL_T(struct status_count, status),
+                                                       SQL_L(struct status_count, n)};
+static const struct sql_row status_count_row = SQL_ROW(struct status_count, status_count_fields);
 
 enum store_result sql_count_assets(struct store *s, struct asset_counts *out)
 {
@@ -323,7 +294,7 @@ enum store_result sql_count_assets(struct store *s, struct asset_counts *out)
     size_t n;
     enum store_result r = sql_query_rows(s, SQL_CACHE,
                                          "SELECT status, COUNT(*) FROM assets WHERE state = 1 GROUP BY status",
-                                         read_status_count, sizeof(struct status_count), 0, &items, &n, "");
+                                         &status_count_row, 0, &items, &n, "");
     if (r != STORE_OK)
         return r;
     const struct status_count *sc = items;

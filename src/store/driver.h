@@ -41,6 +41,7 @@ struct sql_stmt {
 };
 
 enum sql_tx {
+    SQL_TX_NONE,     /* reads that need no transaction (sql_start/sql_done only) */
     SQL_TX_ONE,      /* one writing statement follows (SQLite: queue for the writer; PG: autocommit) */
     SQL_TX_WRITE,    /* several statements that read and write atomically */
     SQL_TX_SNAPSHOT, /* several reads that must see one snapshot (a count and its page) */
@@ -49,8 +50,13 @@ enum sql_tx {
 /* prepare flags */
 #define SQL_CACHE 1 /* a fixed statement worth keeping prepared on the connection (sql must be a literal) */
 
+/* Where the two databases' SQL truly differs (their JSON functions), a
+ * file keeps both strings side by side and picks by dialect. */
+enum sql_dialect { SQL_DIALECT_SQLITE, SQL_DIALECT_PG };
+
 struct sql_driver {
     const char *name;
+    enum sql_dialect dialect;
     /* Several writers at once (PostgreSQL): quota checks lock the rows they
      * count (SELECT ... FOR UPDATE). SQLite has one writer at a time, so
      * its write transaction is the lock. */
@@ -80,15 +86,24 @@ struct sql_driver {
     int (*changes)(struct sql_stmt *st);                 /* rows the finished statement touched */
     void (*finish)(struct sql_stmt *st);
 
-    /* The refresher's leases: the one place where the backends' SQL and
-     * locking truly differ (sqlite_leases.c, pg_leases.c). */
-    enum store_result (*lease_due_assets)(struct store *s, int64_t now_ms, int64_t lease_ms, size_t limit,
-                                          struct asset_list *out);
-    enum store_result (*lease_due_video_tasks)(struct store *s, int64_t now_ms, int64_t lease_ms, size_t limit,
-                                               struct video_task_list *out);
-    enum store_result (*lease_due_sessions)(struct store *s, int64_t now_ms, int64_t lease_ms, size_t limit,
-                                            struct validate_session_list *out);
+    const struct sql_leases *leases;
     void (*close)(struct store *s);
+};
+
+/* The pollers' leases: the one place where the backends' SQL and locking
+ * truly differ, so each backend describes its own (sqlite_leases.c,
+ * pg_leases.c) and sql_lease runs them. take picks the due rows and returns
+ * them ($1 now_ms, $2 lease_ms, $3 limit); push, when set, is run for each
+ * row taken ($1 the row's key: the text field at key_off; $2 the lease's
+ * end; $3 now_ms), in the same write transaction. */
+struct sql_lease {
+    const char *take;
+    const char *push; /* NULL: take leases the rows itself */
+    const struct sql_row *row;
+    size_t key_off;
+};
+struct sql_leases {
+    struct sql_lease assets, video_tasks, sessions;
 };
 
 /* Every backend's store begins with this. */
@@ -107,10 +122,12 @@ extern const struct store_ops sql_store_ops;
 
 /* ---- helpers over the driver (sql.c) ------------------------------------ */
 
-struct sql_conn *sql_get(struct store *s);
-void sql_put(struct store *s, struct sql_conn *c);
-enum store_result sql_begin(struct sql_conn *c, enum sql_tx kind);
-enum store_result sql_end(struct sql_conn *c, enum store_result r);
+/* Takes a connection and begins a transaction of kind on it; on failure
+ * nothing is held. */
+enum store_result sql_start(struct store *s, enum sql_tx kind, struct sql_conn **c);
+/* Ends what sql_start began (commits when r is STORE_OK, and may turn it
+ * into an error; else rolls back) and gives the connection back. */
+enum store_result sql_done(struct store *s, struct sql_conn *c, enum store_result r);
 
 /* Binds are described by a format, one character an argument:
  *   t  const char *  (NULL: SQL NULL)
@@ -135,16 +152,37 @@ enum store_result sql_write(struct store *s, int flags, const char *sql, int *ch
 /* sql_write for a statement that must change a row: NOT_FOUND when none. */
 enum store_result sql_write_row(struct store *s, int flags, const char *sql, const char *fmt, ...);
 
-/* Reads rows into a malloc'd array of item_size items: read(st, item)
- * decodes one; at most limit (0: no limit). On error the array is freed. */
-typedef void (*sql_reader)(struct sql_stmt *st, void *item);
-enum store_result sql_rows(struct sql_stmt *st, sql_reader read, size_t item_size, size_t limit, void **items,
-                           size_t *n);
+/* A row reader is a table: column k of a row goes to field k of a struct
+ * (text copied with truncation to the field's size, integers parsed), so
+ * each type has one reader and one generic function decodes them all. */
+struct sql_field {
+    size_t off, size;
+    char kind; /* 't' text, 'l' 64-bit integer, 'i' int */
+};
+struct sql_row {
+    size_t size; /* of the struct */
+    const struct sql_field *f;
+    size_t n;
+};
+#define SQL_T(type, m) {offsetof(type, m), sizeof(((type *)0)->m), 't'}
+#define SQL_L(type, m) {offsetof(type, m), sizeof(((type *)0)->m), 'l'}
+#define SQL_I(type, m) {offsetof(type, m), sizeof(((type *)0)->m), 'i'}
+#define SQL_ROW(type, fields) {sizeof(type), fields, sizeof fields / sizeof fields[0]}
+
+/* Decodes the current row into item (zeroed first). */
+void sql_read(struct sql_stmt *st, const struct sql_row *t, void *item);
+/* Reads rows into a malloc'd array (never NULL on success); at most limit
+ * (0: no limit). On error nothing is left allocated. */
+enum store_result sql_rows(struct sql_stmt *st, const struct sql_row *t, size_t limit, void **items, size_t *n);
+/* Runs sql with fmt's binds on c and reads its first row into item:
+ * NOT_FOUND when there is none. */
+enum store_result sql_one(struct sql_conn *c, int flags, const char *sql, const struct sql_row *t, void *item,
+                          const char *fmt, ...);
 /* On a pooled connection: runs sql with fmt's binds and reads its rows. */
-enum store_result sql_query_rows(struct store *s, int flags, const char *sql, sql_reader read, size_t item_size,
-                                 size_t limit, void **items, size_t *n, const char *fmt, ...);
-/* One row: NOT_FOUND when there is none. */
-enum store_result sql_query_one(struct store *s, int flags, const char *sql, sql_reader read, void *item,
+enum store_result sql_query_rows(struct store *s, int flags, const char *sql, const struct sql_row *t, size_t limit,
+                                 void **items, size_t *n, const char *fmt, ...);
+/* On a pooled connection: one row, NOT_FOUND when there is none. */
+enum store_result sql_query_one(struct store *s, int flags, const char *sql, const struct sql_row *t, void *item,
                                 const char *fmt, ...);
 
 /* Binds one parameter of an open statement (lists with a variable IN). */
@@ -156,6 +194,11 @@ static inline void sql_bind_i64(struct sql_stmt *st, int i, int64_t v)
 {
     st->c->d->bind_i64(st, i, v);
 }
+
+/* Runs lease l: up to limit rows taken, leased until now_ms + lease_ms,
+ * into a malloc'd array. */
+enum store_result sql_lease(struct store *s, const struct sql_lease *l, int64_t now_ms, int64_t lease_ms,
+                            size_t limit, void **items, size_t *n);
 
 /* Columns. */
 void sql_col_text(struct sql_stmt *st, int i, char *dst, size_t cap); /* truncating copy */
@@ -183,17 +226,31 @@ void sql_copy_utf8(char *dst, size_t cap, const char *s);
 #define SQL_ASSET_COLS                                                                                         \
     "a.id, a.group_id, a.customer_id, a.type, a.name, a.url, a.blob_key, a.status,"                           \
     " a.failure_reason, a.create_ms, a.update_ms, a.next_poll_ms, a.polls, a.error_code, a.error_message, a.tag"
-void sql_read_asset(struct sql_stmt *st, void *item); /* struct asset */
+extern const struct sql_row sql_asset_row;
 
 #define SQL_SESSION_COLS                                                                                     \
     "token, customer_id, callback_url, h5_link, expire_ms, COALESCE(group_id, ''), create_ms, update_ms,"    \
     " state, COALESCE(group_handle, 0), next_poll_ms, polls"
-void sql_read_session(struct sql_stmt *st, void *item); /* struct validate_session */
+extern const struct sql_row sql_session_row;
 
-/* Video tasks keep their result as JSON built by each database's own JSON
- * functions (videos.c): the column list is the backend's. */
-const char *sql_video_cols(const struct sql_driver *d);
-void sql_read_video(struct sql_stmt *st, void *item); /* struct video_task */
+/* Video tasks keep their result as one JSON object built and read by each
+ * database's own JSON functions (videos.c), so the column list is written
+ * in both dialects, side by side (jsonb's text form is canonical, so
+ * PostgreSQL compares results as text). Rows are aliased v. */
+#define SQL_VIDEO_COLS_SQLITE                                                                                 \
+    "v.id, v.customer_id, v.upstream_id, v.model, v.status, coalesce(json_extract(v.result, '$.video_url'), ''),"\
+    " coalesce(json_extract(v.result, '$.error.code'), ''), coalesce(json_extract(v.result, '$.error.message'), ''),"\
+    " coalesce(json_extract(v.result, '$.usage.completion_tokens'), 0),"                                      \
+    " coalesce(json_extract(v.result, '$.usage.total_tokens'), 0), v.create_ms, v.update_ms, v.next_poll_ms, v.polls"
+#define SQL_VIDEO_COLS_PG                                                                                     \
+    "v.id, v.customer_id, v.upstream_id, v.model, v.status,"                                                  \
+    " coalesce(v.result::jsonb ->> 'video_url', ''),"                                                         \
+    " coalesce(v.result::jsonb -> 'error' ->> 'code', ''),"                                                   \
+    " coalesce(v.result::jsonb -> 'error' ->> 'message', ''),"                                                \
+    " coalesce((v.result::jsonb -> 'usage' ->> 'completion_tokens')::bigint, 0),"                            \
+    " coalesce((v.result::jsonb -> 'usage' ->> 'total_tokens')::bigint, 0),"                                 \
+    " v.create_ms, v.update_ms, v.next_poll_ms, v.polls"
+extern const struct sql_row sql_video_row;
 
 /* The operations, filled into sql_store_ops (ops.c). */
 enum store_result sql_ping(struct store *s);
@@ -249,5 +306,48 @@ enum store_result sql_count_group_slots(struct sql_conn *c, const char *group_id
 enum store_result sql_insert_pending_asset(struct sql_conn *c, const char *group_id, int64_t customer_id,
                                            const char *type, const char *name, const char *url,
                                            const char *blob_key, int64_t now_ms, const char *tag, int64_t *handle);
+
+enum store_result sql_create_session(struct store *s, const struct validate_session *v, int64_t now_ms);
+enum store_result sql_get_session(struct store *s, int64_t customer_id, const char *token,
+                                  struct validate_session *out);
+enum store_result sql_record_session_group(struct store *s, int64_t customer_id, const char *token,
+                                           const char *group_id, const char *name, int max_groups, int64_t now_ms,
+                                           char group_out[static IDS_MAX]);
+enum store_result sql_close_session(struct store *s, const char *token, enum store_session_state state,
+                                    int64_t now_ms);
+enum store_result sql_schedule_session_poll(struct store *s, const char *token, int64_t next_poll_ms, int polls);
+enum store_result sql_oldest_pending_session(struct store *s, int64_t *create_ms_out);
+enum store_result sql_group_known(struct store *s, const char *id, int *known);
+
+enum store_result sql_insert_video_task(struct store *s, const struct video_task *t, const char *request_json);
+enum store_result sql_get_video_task(struct store *s, int64_t customer_id, const char *id, struct video_task *out);
+enum store_result sql_update_video_task(struct store *s, const struct video_task *t, int64_t now_ms,
+                                        int64_t next_poll_ms, int polls);
+
+enum store_result sql_list_group_blob_keys(struct store *s, int64_t customer_id, const char *group_id,
+                                           int64_t deleted_ms, struct asset_list *out);
+enum store_result sql_list_pending_blob_keys(struct store *s, int64_t older_than_ms, struct asset_list *out);
+enum store_result sql_list_pending(struct store *s, int64_t older_than_ms, size_t limit,
+                                   struct store_pending_list *out);
+
+enum store_result sql_idem_claim(struct store *s, int64_t customer_id, const char *token, const char *request_hash,
+                                 int64_t now_ms, int64_t expire_before_ms, int64_t stale_before_ms,
+                                 enum store_idem *state, char result[static STORE_IDEM_RESULT_MAX]);
+enum store_result sql_idem_complete(struct store *s, int64_t customer_id, const char *token, const char *result);
+enum store_result sql_idem_release(struct store *s, int64_t customer_id, const char *token);
+enum store_result sql_idem_expire(struct store *s, int64_t before_ms, int *n_out);
+
+enum store_result sql_create_upload(struct store *s, const struct upload_session *u, int max_assets,
+                                    int64_t now_ms);
+enum store_result sql_get_upload(struct store *s, int64_t customer_id, const char *id, struct upload_session *out);
+enum store_result sql_get_upload_by_key(struct store *s, const char *blob_key, struct upload_session *out);
+enum store_result sql_upload_set_state(struct store *s, const char *id, int from_mask, int to, int64_t now_ms,
+                                       const struct upload_change *ch);
+enum store_result sql_upload_begin_complete(struct store *s, int64_t customer_id, const char *id, int from_mask,
+                                            const char *url, const char *tag, int64_t now_ms, int64_t *handle);
+enum store_result sql_upload_cancel_complete(struct store *s, const char *id, int64_t handle, int to,
+                                             int64_t now_ms);
+enum store_result sql_lease_expired_uploads(struct store *s, int64_t now_ms, int64_t expired_before_ms,
+                                            int64_t lease_ms, size_t limit, struct upload_session_list *out);
 
 #endif

@@ -19,20 +19,11 @@
     " (SELECT COUNT(*) FROM assets a WHERE a.group_id = g.id AND a.state = 1),"                                \
     " g.create_ms, g.update_ms, g.tag"
 
-static void read_group(struct sql_stmt *st, void *item)
-{
-    struct group *out = item;
-    memset(out, 0, sizeof *out);
-    sql_col_text(st, 0, out->id, sizeof out->id);
-    out->customer_id = sql_col_i64(st, 1);
-    sql_col_text(st, 2, out->type, sizeof out->type);
-    sql_col_text(st, 3, out->name, sizeof out->name);
-    sql_col_text(st, 4, out->description, sizeof out->description);
-    out->asset_count = (int)sql_col_i64(st, 5);
-    out->create_ms = sql_col_i64(st, 6);
-    out->update_ms = sql_col_i64(st, 7);
-    sql_col_text(st, 8, out->tag, sizeof out->tag);
-}
+static const struct sql_field group_fields[] = {
+    SQL_T(struct group, id), SQL_L(struct group, customer_id), SQL_T(struct group, type), SQL_T(struct group, name),
+    SQL_T(struct group, description), SQL_I(struct group, asset_count), SQL_L(struct group, create_ms),
+    SQL_L(struct group, update_ms), SQL_T(struct group, tag)};
+static const struct sql_row group_row = SQL_ROW(struct group, group_fields);
 
 enum store_result sql_lock_count_groups(struct sql_conn *c, int64_t customer_id, int64_t *count)
 {
@@ -62,15 +53,13 @@ enum store_result sql_reserve_group(struct store *s, int64_t customer_id, const 
     if (!sql_fits(tag, STORE_TAG_MAX) || !sql_fits(type, sizeof((struct group *)0)->type) || !type[0] ||
         !sql_fits(name, STORE_NAME_MAX) || !sql_fits(description, STORE_DESC_MAX) || !handle)
         return STORE_ERROR;
-    struct sql_conn *c = sql_get(s);
-    if (!c)
-        return STORE_UNAVAILABLE;
+    struct sql_conn *c;
+    int64_t count = 0;
     /* Quota is checked inside the insert's write transaction: a separate
      * SELECT would let two concurrent creates both see 49. */
-    enum store_result r = sql_begin(c, SQL_TX_WRITE);
+    enum store_result r = sql_start(s, SQL_TX_WRITE, &c);
     if (r != STORE_OK)
-        goto out;
-    int64_t count = 0;
+        return r;
     r = sql_lock_count_groups(c, customer_id, &count);
     if (r == STORE_NOT_FOUND)
         r = STORE_ERROR; /* a customer id always comes from a found key */
@@ -81,10 +70,7 @@ enum store_result sql_reserve_group(struct store *s, int64_t customer_id, const 
                     "INSERT INTO groups(customer_id, type, name, description, state, reserved_ms, create_ms,"
                     " update_ms, tag) VALUES ($1, $2, $3, $4, 0, $5, $5, $5, $6) RETURNING handle",
                     handle, NULL, "itttit", customer_id, type, name, description, now_ms, tag);
-    r = sql_end(c, r);
-out:
-    sql_put(s, c);
-    return r;
+    return sql_done(s, c, r);
 }
 
 enum store_result sql_confirm_group(struct store *s, int64_t handle, const char *id, int64_t now_ms)
@@ -108,7 +94,7 @@ enum store_result sql_get_group(struct store *s, int64_t customer_id, const char
         return STORE_ERROR;
     return sql_query_one(s, SQL_CACHE,
                          "SELECT " GROUP_COLS " FROM groups g WHERE g.id = $1 AND g.customer_id = $2 AND g.state = 1",
-                         read_group, out, "ti", id, customer_id);
+                         &group_row, out, "ti", id, customer_id);
 }
 
 /* The optional filters are NULL-able parameters, so both list statements
@@ -126,14 +112,12 @@ enum store_result sql_list_groups(struct store *s, int64_t customer_id, const st
         return STORE_ERROR;
     memset(out, 0, sizeof *out);
     const char *type = f ? f->type : NULL, *name_sub = f ? f->name_sub : NULL;
-    struct sql_conn *c = sql_get(s);
-    if (!c)
-        return STORE_UNAVAILABLE;
     int64_t offset = (int64_t)(page_number - 1) * page_size;
+    struct sql_conn *c;
     /* Count and page on one snapshot, so total matches the page. */
-    enum store_result r = sql_begin(c, SQL_TX_SNAPSHOT);
+    enum store_result r = sql_start(s, SQL_TX_SNAPSHOT, &c);
     if (r != STORE_OK)
-        goto out;
+        return r;
     r = sql_int(c, SQL_CACHE, "SELECT COUNT(*) FROM groups g" GROUP_WHERE, &out->total, NULL, "itt", customer_id,
                 type, name_sub);
     if (r == STORE_OK && out->total > offset) {
@@ -145,18 +129,16 @@ enum store_result sql_list_groups(struct store *s, int64_t customer_id, const st
                      &st, "ittii", customer_id, type, name_sub, want, offset);
         if (r == STORE_OK) {
             void *items;
-            r = sql_rows(st, read_group, sizeof *out->items, (size_t)want, &items, &out->n);
+            r = sql_rows(st, &group_row, (size_t)want, &items, &out->n);
             out->items = items;
             sql_finish(st);
         }
     }
-    r = sql_end(c, r);
+    r = sql_done(s, c, r);
     if (r != STORE_OK) {
         free(out->items);
         memset(out, 0, sizeof *out);
     }
-out:
-    sql_put(s, c);
     return r;
 }
 
@@ -176,13 +158,11 @@ enum store_result sql_delete_group(struct store *s, int64_t customer_id, const c
 {
     if (!id)
         return STORE_ERROR;
-    struct sql_conn *c = sql_get(s);
-    if (!c)
-        return STORE_UNAVAILABLE;
-    enum store_result r = sql_begin(c, SQL_TX_WRITE);
-    if (r != STORE_OK)
-        goto out;
+    struct sql_conn *c;
     int changes = 0;
+    enum store_result r = sql_start(s, SQL_TX_WRITE, &c);
+    if (r != STORE_OK)
+        return r;
     /* On PostgreSQL, updating the group row waits for a reserve_asset
      * holding its lock, so no asset can be reserved into the group after
      * this commits. */
@@ -198,8 +178,5 @@ enum store_result sql_delete_group(struct store *s, int64_t customer_id, const c
         r = sql_exec(c, SQL_CACHE,
                      "UPDATE assets SET state = 2, deleted_ms = $2 WHERE group_id = $1 AND state IN (0, 1)", NULL,
                      "ti", id, now_ms);
-    r = sql_end(c, r);
-out:
-    sql_put(s, c);
-    return r;
+    return sql_done(s, c, r);
 }

@@ -14,64 +14,34 @@
 
 enum store_result sql_ping(struct store *s)
 {
-    struct sql_conn *c = sql_get(s);
-    if (!c)
-        return STORE_UNAVAILABLE;
+    struct sql_conn *c;
     int64_t n = 0;
+    enum store_result r = sql_start(s, SQL_TX_NONE, &c);
     /* A read of a table, so a vanished or unreadable database shows. */
-    enum store_result r = sql_int(c, SQL_CACHE, "SELECT 1 FROM customers LIMIT 1", &n, NULL, "");
-    sql_put(s, c);
-    return r;
+    return r == STORE_OK ? sql_done(s, c, sql_int(c, SQL_CACHE, "SELECT 1 FROM customers LIMIT 1", &n, NULL, "")) : r;
 }
 
-/* Reads (id, name, aigc_enabled) from column col on. */
-static void read_customer(struct sql_stmt *st, int col, struct customer *out)
-{
-    memset(out, 0, sizeof *out);
-    out->id = sql_col_i64(st, col);
-    sql_col_text(st, col + 1, out->name, sizeof out->name);
-    out->aigc_enabled = (int)sql_col_i64(st, col + 2);
-}
-
-static void read_customer_row(struct sql_stmt *st, void *item)
-{
-    read_customer(st, 0, item);
-}
+static const struct sql_field customer_fields[] = {
+    SQL_L(struct customer, id), SQL_T(struct customer, name), SQL_I(struct customer, aigc_enabled)};
+static const struct sql_row customer_row = SQL_ROW(struct customer, customer_fields);
 
 enum store_result sql_put_customer(struct store *s, const char *name, int aigc_enabled, struct customer *out)
 {
     if (!sql_fits(name, STORE_CUSTOMER_MAX) || !name[0])
         return STORE_ERROR;
     struct customer tmp;
-    struct sql_conn *c = sql_get(s);
-    if (!c)
-        return STORE_UNAVAILABLE;
-    enum store_result r = sql_begin(c, SQL_TX_ONE);
+    struct sql_conn *c;
+    enum store_result r = sql_start(s, SQL_TX_ONE, &c);
     if (r != STORE_OK)
-        goto out;
+        return r;
     /* One UPSERT: find-or-create is atomic, so two processes (or nodes)
      * creating the same customer both end with the one row and its id. */
-    struct sql_stmt *st;
-    r = sql_open(c, SQL_CACHE,
-                 "INSERT INTO customers(name, aigc_enabled) VALUES ($1, $2)"
-                 " ON CONFLICT(name) DO UPDATE SET aigc_enabled = excluded.aigc_enabled"
-                 " RETURNING id, name, aigc_enabled",
-                 &st, "ti", name, (int64_t)(aigc_enabled ? 1 : 0));
-    if (r == STORE_OK) {
-        int row = 0;
-        r = sql_step(st, &row);
-        if (r == STORE_OK && !row)
-            r = STORE_ERROR;
-        if (r == STORE_OK)
-            read_customer_row(st, out ? out : &tmp);
-        while (r == STORE_OK && row)
-            r = sql_step(st, &row);
-        sql_finish(st);
-    }
-    r = sql_end(c, r);
-out:
-    sql_put(s, c);
-    return r;
+    r = sql_one(c, SQL_CACHE,
+                "INSERT INTO customers(name, aigc_enabled) VALUES ($1, $2)"
+                " ON CONFLICT(name) DO UPDATE SET aigc_enabled = excluded.aigc_enabled"
+                " RETURNING id, name, aigc_enabled",
+                &customer_row, out ? out : &tmp, "ti", name, (int64_t)(aigc_enabled ? 1 : 0));
+    return sql_done(s, c, r == STORE_NOT_FOUND ? STORE_ERROR : r);
 }
 
 enum store_result sql_add_key(struct store *s, int64_t customer_id, const char *prefix, const uint8_t hash[32],
@@ -84,49 +54,44 @@ enum store_result sql_add_key(struct store *s, int64_t customer_id, const char *
                      "itbi", customer_id, prefix, (const void *)hash, 32, now_ms);
 }
 
-struct found_key {
-    uint8_t hash[32];
-    int n;
-    struct customer cu;
-};
-
-static void read_found_key(struct sql_stmt *st, void *item)
-{
-    struct found_key *k = item;
-    k->n = st->c->d->col_blob(st, 0, k->hash, sizeof k->hash);
-    read_customer(st, 1, &k->cu);
-}
-
 enum store_result sql_find_key(struct store *s, const uint8_t hash[32], struct customer *out)
 {
     if (!hash)
         return STORE_ERROR;
-    struct found_key k;
-    memset(&k, 0, sizeof k);
-    enum store_result r = sql_query_one(s, SQL_CACHE,
-                                        "SELECT k.hash, c.id, c.name, c.aigc_enabled FROM api_keys k"
-                                        " JOIN customers c ON c.id = k.customer_id"
-                                        " WHERE k.hash = $1 AND k.revoked_ms = 0",
-                                        read_found_key, &k, "b", (const void *)hash, 32);
+    struct customer cu;
+    uint8_t stored[32];
+    int n = -1, row = 0;
+    struct sql_conn *c;
+    struct sql_stmt *st;
+    enum store_result r = sql_start(s, SQL_TX_NONE, &c);
     if (r != STORE_OK)
         return r;
+    r = sql_open(c, SQL_CACHE,
+                 "SELECT c.id, c.name, c.aigc_enabled, k.hash FROM api_keys k JOIN customers c ON c.id = k.customer_id"
+                 " WHERE k.hash = $1 AND k.revoked_ms = 0",
+                 &st, "b", (const void *)hash, 32);
+    if (r == STORE_OK) {
+        r = sql_step(st, &row);
+        if (r == STORE_OK && row) {
+            sql_read(st, &customer_row, &cu);
+            n = c->d->col_blob(st, 3, stored, sizeof stored);
+        }
+        sql_finish(st);
+    }
+    r = sql_done(s, c, r);
     /* The index lookup compared bytes with memcmp; compare again in
      * constant time so that the answer never depends on timing. */
-    if (k.n != 32 || !crypto_equal(k.hash, hash, 32))
-        return STORE_NOT_FOUND;
-    if (out)
-        *out = k.cu;
-    return STORE_OK;
+    if (r == STORE_OK && (n != 32 || !crypto_equal(stored, hash, 32)))
+        r = STORE_NOT_FOUND;
+    if (r == STORE_OK && out)
+        *out = cu;
+    return r;
 }
 
-static void read_key_info(struct sql_stmt *st, void *item)
-{
-    struct key_info *k = item;
-    sql_col_text(st, 0, k->prefix, sizeof k->prefix);
-    sql_col_text(st, 1, k->customer, sizeof k->customer);
-    k->created_ms = sql_col_i64(st, 2);
-    k->revoked_ms = sql_col_i64(st, 3);
-}
+static const struct sql_field key_fields[] = {
+    SQL_T(struct key_info, prefix), SQL_T(struct key_info, customer), SQL_L(struct key_info, created_ms),
+    SQL_L(struct key_info, revoked_ms)};
+static const struct sql_row key_row = SQL_ROW(struct key_info, key_fields);
 
 enum store_result sql_list_keys(struct store *s, store_key_fn fn, void *ctx)
 {
@@ -137,7 +102,7 @@ enum store_result sql_list_keys(struct store *s, store_key_fn fn, void *ctx)
     enum store_result r = sql_query_rows(s, 0,
                                          "SELECT k.prefix, c.name, k.created_ms, k.revoked_ms FROM api_keys k"
                                          " JOIN customers c ON c.id = k.customer_id ORDER BY k.created_ms, k.id",
-                                         read_key_info, sizeof(struct key_info), 0, &items, &n, "");
+                                         &key_row, 0, &items, &n, "");
     if (r != STORE_OK)
         return r;
     const struct key_info *keys = items;

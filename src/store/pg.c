@@ -30,67 +30,6 @@ void pg_close_store(struct store *s)
     free(ps);
 }
 
-static const struct store_ops pg_ops = {
-    .close = pg_close_store,
-    .ping = sql_ping,
-    .put_customer = sql_put_customer,
-    .add_key = sql_add_key,
-    .find_key = sql_find_key,
-    .list_keys = sql_list_keys,
-    .revoke_key = sql_revoke_key,
-    .reserve_group = sql_reserve_group,
-    .confirm_group = sql_confirm_group,
-    .release_group = sql_release_group,
-    .get_group = sql_get_group,
-    .list_groups = sql_list_groups,
-    .update_group = sql_update_group,
-    .delete_group = sql_delete_group,
-    .reserve_asset = sql_reserve_asset,
-    .confirm_asset = sql_confirm_asset,
-    .release_asset = sql_release_asset,
-    .get_asset = sql_get_asset,
-    .list_assets = sql_list_assets,
-    .update_asset = sql_update_asset,
-    .delete_asset = sql_delete_asset,
-    .set_asset_status = sql_set_asset_status,
-    .schedule_poll = sql_schedule_poll,
-    .count_assets = sql_count_assets,
-    /* liveness sessions */
-    .create_session = pg_create_session,
-    .get_session = pg_get_session,
-    .record_session_group = pg_record_session_group,
-    .close_session = pg_close_session,
-    .lease_due_sessions = pg_lease_due_sessions,
-    .schedule_session_poll = pg_schedule_session_poll,
-    .oldest_pending_session = pg_oldest_pending_session,
-    .group_known = pg_group_known,
-    /* blobs */
-    .list_group_blob_keys = pg_list_group_blob_keys,
-    .list_pending_blob_keys = pg_list_pending_blob_keys,
-    /* video tasks */
-    .insert_video_task = pg_insert_video_task,
-    .get_video_task = pg_get_video_task,
-    .update_video_task = pg_update_video_task,
-    .due_video_tasks = pg_due_video_tasks,
-    /* leases */
-    .lease_due_assets = pg_lease_due_assets,
-    .lease_due_video_tasks = pg_lease_due_video_tasks,
-    /* reconciliation */
-    .list_pending = pg_list_pending,
-    /* idempotency */
-    .idem_claim = pg_idem_claim,
-    .idem_complete = pg_idem_complete,
-    .idem_release = pg_idem_release,
-    .idem_expire = pg_idem_expire,
-    /* upload sessions */
-    .create_upload = pg_create_upload,
-    .get_upload = pg_get_upload,
-    .get_upload_by_key = pg_get_upload_by_key,
-    .upload_set_state = pg_upload_set_state,
-    .upload_begin_complete = pg_upload_begin_complete,
-    .upload_cancel_complete = pg_upload_cancel_complete,
-    .lease_expired_uploads = pg_lease_expired_uploads,
-};
 
 static int pg_env_int(const char *name, int def, int lo, int hi)
 {
@@ -135,7 +74,7 @@ struct store *store_pg_open(const char *conninfo)
         ps->idle[i] = ps->pool_size - 1 - i;
     }
     ps->n_idle = ps->pool_size;
-    ps->db.base.ops = &pg_ops;
+    ps->db.base.ops = &sql_store_ops;
     ps->db.base.impl = ps;
     ps->db.d = &pg_driver;
 

@@ -20,73 +20,6 @@
 #include "util/clock.h"
 #include "util/log.h"
 
-/* ---- parameters -------------------------------------------------------- */
-
-void pg_p_init(struct pg_params *p)
-{
-    memset(p, 0, sizeof *p);
-}
-
-void pg_p_text(struct pg_params *p, const char *v)
-{
-    if (p->n >= PG_MAX_PARAMS)
-        return;
-    p->v[p->n] = v;
-    p->len[p->n] = 0;
-    p->fmt[p->n] = 0;
-    p->n++;
-}
-
-void pg_p_i64(struct pg_params *p, int64_t v)
-{
-    if (p->n >= PG_MAX_PARAMS)
-        return;
-    snprintf(p->num[p->n], sizeof p->num[p->n], "%lld", (long long)v);
-    pg_p_text(p, p->num[p->n]);
-}
-
-void pg_p_bytea(struct pg_params *p, const void *v, int len)
-{
-    if (p->n >= PG_MAX_PARAMS)
-        return;
-    p->v[p->n] = v;
-    p->len[p->n] = len;
-    p->fmt[p->n] = 1;
-    p->n++;
-}
-
-/* ---- columns ------------------------------------------------------------ */
-
-void pg_col_text(PGresult *res, int row, int col, char *dst, size_t cap)
-{
-    if (!cap)
-        return;
-    const char *v = PQgetisnull(res, row, col) ? "" : PQgetvalue(res, row, col);
-    size_t n = strlen(v);
-    if (n >= cap)
-        n = cap - 1;
-    memcpy(dst, v, n);
-    dst[n] = '\0';
-}
-
-int64_t pg_col_i64(PGresult *res, int row, int col)
-{
-    if (PQgetisnull(res, row, col))
-        return 0;
-    return strtoll(PQgetvalue(res, row, col), NULL, 10);
-}
-
-int pg_fits(const char *v, size_t cap)
-{
-    return v && strnlen(v, cap) < cap;
-}
-
-int pg_changes(PGresult *res)
-{
-    const char *n = res ? PQcmdTuples(res) : "";
-    return n && *n ? atoi(n) : 0;
-}
-
 /* ---- waiting on a connection ------------------------------------------- */
 
 /* Waits for events on the connection's socket until deadline (monotonic
@@ -216,37 +149,43 @@ static int64_t pg_deadline(const struct pg_store *s)
     return clock_mono_ms() + s->statement_timeout_ms + 2000;
 }
 
-static enum store_result pg_run(struct pg_conn *c, enum pg_stmt_id id, const char *sql, const struct pg_params *p,
-                                PGresult **res_out, const char *what)
+/* Runs sql with parameters p (NULL: none): prepared once per connection
+ * as "c<slot>" when slot >= 0, else sent unnamed. *res_out (may be NULL)
+ * gets the result on success (PQclear it); the store result maps the
+ * SQLSTATE (unique violation -> CONFLICT, connection loss, timeouts,
+ * shutdowns -> UNAVAILABLE). */
+static enum store_result pg_run(struct pg_conn *c, int slot, const char *sql, const struct pg_params *p,
+                                PGresult **res_out)
 {
-    struct pg_store *s = c->owner;
     static const struct pg_params none;
+    struct pg_store *s = c->owner;
+    if (res_out)
+        *res_out = NULL;
     if (!p)
         p = &none;
     if (c->broken || !c->db)
         return STORE_UNAVAILABLE;
     int timed_out = 0;
     char name[16];
-    if (id >= 0 && id < PG_STMT_COUNT) {
-        snprintf(name, sizeof name, "p%d", (int)id);
-        if (!c->prepared[id]) {
+    if (slot >= 0) {
+        snprintf(name, sizeof name, "c%d", slot);
+        if (c->cache_sql[slot] != sql) {
             if (!PQsendPrepare(c->db, name, sql, p->n, NULL))
-                return pg_map(c, NULL, 0, what);
+                return pg_map(c, NULL, 0, sql);
             PGresult *pr = pg_wait(c->db, pg_deadline(s), &timed_out);
-            enum store_result r = pg_map(c, pr, timed_out, what);
+            enum store_result r = pg_map(c, pr, timed_out, sql);
             PQclear(pr);
             if (r != STORE_OK)
                 return r;
-            c->prepared[id] = 1;
+            c->cache_sql[slot] = sql;
         }
         if (!PQsendQueryPrepared(c->db, name, p->n, p->v, p->len, p->fmt, 0))
-            return pg_map(c, NULL, 0, what);
-    } else {
-        if (!PQsendQueryParams(c->db, sql, p->n, NULL, p->v, p->len, p->fmt, 0))
-            return pg_map(c, NULL, 0, what);
+            return pg_map(c, NULL, 0, sql);
+    } else if (!PQsendQueryParams(c->db, sql, p->n, NULL, p->v, p->len, p->fmt, 0)) {
+        return pg_map(c, NULL, 0, sql);
     }
     PGresult *res = pg_wait(c->db, pg_deadline(s), &timed_out);
-    enum store_result r = pg_map(c, res, timed_out, what);
+    enum store_result r = pg_map(c, res, timed_out, sql);
     if (r == STORE_OK && res_out)
         *res_out = res;
     else
@@ -254,46 +193,20 @@ static enum store_result pg_run(struct pg_conn *c, enum pg_stmt_id id, const cha
     return r;
 }
 
-enum store_result pg_exec(struct pg_conn *c, enum pg_stmt_id id, const char *sql, const struct pg_params *p,
-                          PGresult **res_out, const char *what)
+/* A plain command without parameters (BEGIN, COMMIT, ...). */
+static enum store_result pg_cmd(struct pg_conn *c, const char *sql)
 {
-    if (res_out)
-        *res_out = NULL;
-    return pg_run(c, id, sql, p, res_out, what);
+    return pg_run(c, -1, sql, NULL, NULL);
 }
 
-enum store_result pg_cmd(struct pg_conn *c, const char *sql, const char *what)
-{
-    return pg_run(c, PG_ADHOC, sql, NULL, NULL, what);
-}
-
-enum store_result pg_begin(struct pg_conn *c)
-{
-    return pg_cmd(c, "BEGIN", "begin");
-}
-
-enum store_result pg_end(struct pg_conn *c, enum store_result r)
+/* Ends a transaction: commits when r is STORE_OK (and may turn it into an
+ * error), else rolls back. */
+static enum store_result pg_end(struct pg_conn *c, enum store_result r)
 {
     if (r == STORE_OK)
-        return pg_cmd(c, "COMMIT", "commit");
+        return pg_cmd(c, "COMMIT");
     if (!c->broken && c->db && PQtransactionStatus(c->db) != PQTRANS_IDLE)
-        pg_cmd(c, "ROLLBACK", "rollback");
-    return r;
-}
-
-enum store_result pg_write_one(struct store *s, const char *sql, const struct pg_params *p, int *changes,
-                               const char *what)
-{
-    struct pg_store *ps = pg_of(s);
-    struct pg_conn *c = pg_get(ps);
-    if (!c)
-        return STORE_UNAVAILABLE;
-    PGresult *res = NULL;
-    enum store_result r = pg_exec(c, PG_ADHOC, sql, p, &res, what);
-    if (r == STORE_OK && changes)
-        *changes = pg_changes(res);
-    PQclear(res);
-    pg_put(ps, c);
+        pg_cmd(c, "ROLLBACK");
     return r;
 }
 
@@ -388,7 +301,6 @@ struct pg_conn *pg_get(struct pg_store *s)
         PQfinish(c->db);
         c->db = NULL;
     }
-    memset(c->prepared, 0, sizeof c->prepared);
     memset(c->cache_sql, 0, sizeof c->cache_sql);
     c->broken = 0;
     if (clock_mono_ms() < down_until) {
@@ -412,14 +324,13 @@ void pg_put(struct pg_store *s, struct pg_conn *c)
         return;
     if (c->db && !c->broken && PQtransactionStatus(c->db) != PQTRANS_IDLE) {
         /* A path that failed inside a transaction: end it here. */
-        if (pg_cmd(c, "ROLLBACK", "rollback") != STORE_OK)
+        if (pg_cmd(c, "ROLLBACK") != STORE_OK)
             c->broken = 1;
     }
     if (c->db && c->broken) {
         PQfinish(c->db);
         c->db = NULL;
         c->broken = 0;
-        memset(c->prepared, 0, sizeof c->prepared);
         memset(c->cache_sql, 0, sizeof c->cache_sql);
     memset(c->cache_sql, 0, sizeof c->cache_sql);
     }
@@ -436,13 +347,6 @@ void pg_pool_drain(struct pg_store *s)
             PQfinish(s->slots[i].db);
         s->slots[i].db = NULL;
     }
-}
-
-enum store_result pg_write_row(struct store *s, const char *sql, const struct pg_params *p, const char *what)
-{
-    int changes = 0;
-    enum store_result r = pg_write_one(s, sql, p, &changes, what);
-    return r == STORE_OK && changes == 0 ? STORE_NOT_FOUND : r;
 }
 
 /* ---- the driver (driver.h) ---------------------------------------------- */
@@ -477,10 +381,10 @@ static enum store_result pgd_begin(struct sql_conn *conn, enum sql_tx kind)
     enum store_result r = STORE_OK;
     /* A single statement is its own transaction (autocommit). */
     if (kind == SQL_TX_WRITE)
-        r = pg_begin(c);
+        r = pg_cmd(c, "BEGIN");
     else if (kind == SQL_TX_SNAPSHOT)
         /* One snapshot for every statement: a count matches its page. */
-        r = pg_cmd(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "begin");
+        r = pg_cmd(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     c->tx = kind != SQL_TX_ONE && r == STORE_OK;
     return r;
 }
@@ -556,45 +460,13 @@ static void pgd_bind_blob(struct sql_stmt *st, int i, const void *v, int n)
     pg_p_at(&pg_s(st)->p, i, v, n, 1);
 }
 
-/* Runs the statement, prepared under its cache slot or unnamed. */
-static enum store_result pg_run_stmt(struct pg_conn *c, struct pg_stmt *st)
-{
-    if (st->slot < 0)
-        return pg_exec(c, PG_ADHOC, st->sql, &st->p, &st->res, st->sql);
-    struct pg_store *s = c->owner;
-    if (c->broken || !c->db)
-        return STORE_UNAVAILABLE;
-    char name[16];
-    int timed_out = 0;
-    snprintf(name, sizeof name, "c%d", st->slot);
-    if (c->cache_sql[st->slot] != st->sql) {
-        if (!PQsendPrepare(c->db, name, st->sql, st->p.n, NULL))
-            return pg_map(c, NULL, 0, st->sql);
-        PGresult *pr = pg_wait(c->db, pg_deadline(s), &timed_out);
-        enum store_result r = pg_map(c, pr, timed_out, st->sql);
-        PQclear(pr);
-        if (r != STORE_OK)
-            return r;
-        c->cache_sql[st->slot] = st->sql;
-    }
-    if (!PQsendQueryPrepared(c->db, name, st->p.n, st->p.v, st->p.len, st->p.fmt, 0))
-        return pg_map(c, NULL, 0, st->sql);
-    PGresult *res = pg_wait(c->db, pg_deadline(s), &timed_out);
-    enum store_result r = pg_map(c, res, timed_out, st->sql);
-    if (r == STORE_OK)
-        st->res = res;
-    else
-        PQclear(res);
-    return r;
-}
-
 static enum store_result pgd_step(struct sql_stmt *stmt, int *row)
 {
     struct pg_stmt *st = pg_s(stmt);
     *row = 0;
     if (!st->executed) {
         st->executed = 1;
-        enum store_result r = pg_run_stmt(pg_c(stmt->c), st);
+        enum store_result r = pg_run(pg_c(stmt->c), st->slot, st->sql, &st->p, &st->res);
         if (r != STORE_OK)
             return r;
         st->n_rows = PQntuples(st->res);
@@ -616,10 +488,7 @@ static const char *pgd_col_text(struct sql_stmt *stmt, int i)
 
 static int64_t pgd_col_i64(struct sql_stmt *stmt, int i)
 {
-    struct pg_stmt *st = pg_s(stmt);
-    if (!st->res || st->row < 0 || st->row >= st->n_rows)
-        return 0;
-    return pg_col_i64(st->res, st->row, i);
+    return strtoll(pgd_col_text(stmt, i), NULL, 10);
 }
 
 /* bytea in text form is "\x" and hex digits. */
@@ -641,7 +510,9 @@ static int pgd_col_blob(struct sql_stmt *stmt, int i, void *dst, int cap)
 
 static int pgd_changes(struct sql_stmt *st)
 {
-    return pg_changes(pg_s(st)->res);
+    PGresult *res = pg_s(st)->res;
+    const char *n = res ? PQcmdTuples(res) : "";
+    return n && *n ? atoi(n) : 0;
 }
 
 static void pgd_finish(struct sql_stmt *stmt)
@@ -652,24 +523,9 @@ static void pgd_finish(struct sql_stmt *stmt)
 }
 
 const struct sql_driver pg_driver = {
-    .name = "postgres",
-    .row_locks = 1,
-    .get = pgd_get,
-    .put = pgd_put,
-    .begin = pgd_begin,
-    .end = pgd_end,
-    .prepare = pgd_prepare,
-    .bind_text = pgd_bind_text,
-    .bind_i64 = pgd_bind_i64,
-    .bind_blob = pgd_bind_blob,
-    .step = pgd_step,
-    .col_text = pgd_col_text,
-    .col_i64 = pgd_col_i64,
-    .col_blob = pgd_col_blob,
-    .changes = pgd_changes,
-    .finish = pgd_finish,
-    .lease_due_assets = pg_lease_due_assets,
-    .lease_due_video_tasks = pg_lease_due_video_tasks,
-    .lease_due_sessions = pg_lease_due_sessions,
-    .close = pg_close_store,
+    .name = "postgres", .dialect = SQL_DIALECT_PG, .row_locks = 1,
+    .get = pgd_get, .put = pgd_put, .begin = pgd_begin, .end = pgd_end,
+    .prepare = pgd_prepare, .bind_text = pgd_bind_text, .bind_i64 = pgd_bind_i64, .bind_blob = pgd_bind_blob,
+    .step = pgd_step, .col_text = pgd_col_text, .col_i64 = pgd_col_i64, .col_blob = pgd_col_blob,
+    .changes = pgd_changes, .finish = pgd_finish, .leases = &pg_leases, .close = pg_close_store,
 };

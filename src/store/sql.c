@@ -10,25 +10,27 @@
 
 #include "store/driver.h"
 
-struct sql_conn *sql_get(struct store *s)
+enum store_result sql_start(struct store *s, enum sql_tx kind, struct sql_conn **c)
 {
-    return sql_driver_of(s)->get(s);
+    const struct sql_driver *d = sql_driver_of(s);
+    *c = d->get(s);
+    if (!*c)
+        return STORE_UNAVAILABLE;
+    enum store_result r = kind == SQL_TX_NONE ? STORE_OK : d->begin(*c, kind);
+    if (r != STORE_OK) {
+        d->put(s, *c);
+        *c = NULL;
+    }
+    return r;
 }
 
-void sql_put(struct store *s, struct sql_conn *c)
+/* SQL_TX_NONE began nothing: a driver's end is a no-op then, as its begin
+ * was never called (the SQLite driver ends only what it began). */
+enum store_result sql_done(struct store *s, struct sql_conn *c, enum store_result r)
 {
-    if (c)
-        c->d->put(s, c);
-}
-
-enum store_result sql_begin(struct sql_conn *c, enum sql_tx kind)
-{
-    return c->d->begin(c, kind);
-}
-
-enum store_result sql_end(struct sql_conn *c, enum store_result r)
-{
-    return c->d->end(c, r);
+    r = c->d->end(c, r);
+    c->d->put(s, c);
+    return r;
 }
 
 static void sql_vbind(struct sql_stmt *st, const char *fmt, va_list ap)
@@ -137,16 +139,9 @@ enum store_result sql_int(struct sql_conn *c, int flags, const char *sql, int64_
 static enum store_result sql_vwrite(struct store *s, int flags, const char *sql, int *changes, const char *fmt,
                                     va_list ap)
 {
-    struct sql_conn *c = sql_get(s);
-    if (!c)
-        return STORE_UNAVAILABLE;
-    enum store_result r = sql_begin(c, SQL_TX_ONE);
-    if (r == STORE_OK) {
-        r = sql_vexec(c, flags, sql, changes, fmt, ap);
-        r = sql_end(c, r);
-    }
-    sql_put(s, c);
-    return r;
+    struct sql_conn *c;
+    enum store_result r = sql_start(s, SQL_TX_ONE, &c);
+    return r == STORE_OK ? sql_done(s, c, sql_vexec(c, flags, sql, changes, fmt, ap)) : r;
 }
 
 enum store_result sql_write(struct store *s, int flags, const char *sql, int *changes, const char *fmt, ...)
@@ -168,23 +163,40 @@ enum store_result sql_write_row(struct store *s, int flags, const char *sql, con
     return r == STORE_OK && changes == 0 ? STORE_NOT_FOUND : r;
 }
 
-enum store_result sql_rows(struct sql_stmt *st, sql_reader read, size_t item_size, size_t limit, void **items,
-                           size_t *n)
+void sql_read(struct sql_stmt *st, const struct sql_row *t, void *item)
+{
+    memset(item, 0, t->size);
+    for (size_t k = 0; k < t->n; k++) {
+        const struct sql_field *f = &t->f[k];
+        char *at = (char *)item + f->off;
+        if (f->kind == 't') {
+            sql_col_text(st, (int)k, at, f->size);
+        } else if (f->kind == 'i') {
+            int v = (int)sql_col_i64(st, (int)k);
+            memcpy(at, &v, sizeof v);
+        } else {
+            int64_t v = sql_col_i64(st, (int)k);
+            memcpy(at, &v, sizeof v);
+        }
+    }
+}
+
+enum store_result sql_rows(struct sql_stmt *st, const struct sql_row *t, size_t limit, void **items, size_t *n)
 {
     size_t cap = 0;
     int row = 1;
     enum store_result r = STORE_OK;
     *items = NULL;
     *n = 0;
-    while (r == STORE_OK) {
+    while (r == STORE_OK && (!limit || *n < limit)) {
         r = sql_step(st, &row);
-        if (r != STORE_OK || !row || (limit && *n >= limit))
+        if (r != STORE_OK || !row)
             break;
         if (*n == cap) {
             size_t ncap = cap ? cap * 2 : 16;
             if (limit && ncap > limit)
                 ncap = limit;
-            char *p = realloc(*items, ncap * item_size);
+            char *p = realloc(*items, ncap * t->size);
             if (!p) {
                 r = STORE_ERROR;
                 break;
@@ -192,13 +204,10 @@ enum store_result sql_rows(struct sql_stmt *st, sql_reader read, size_t item_siz
             *items = p;
             cap = ncap;
         }
-        char *item = (char *)*items + *n * item_size;
-        memset(item, 0, item_size);
-        read(st, item);
-        (*n)++;
+        sql_read(st, t, (char *)*items + (*n)++ * t->size);
     }
     if (r == STORE_OK && !*items)
-        *items = calloc(1, item_size); /* callers may rely on a non-NULL empty list */
+        *items = calloc(1, t->size); /* an empty list is not NULL */
     if (r != STORE_OK || !*items) {
         free(*items);
         *items = NULL;
@@ -209,48 +218,92 @@ enum store_result sql_rows(struct sql_stmt *st, sql_reader read, size_t item_siz
     return r;
 }
 
-enum store_result sql_query_rows(struct store *s, int flags, const char *sql, sql_reader read, size_t item_size,
-                                 size_t limit, void **items, size_t *n, const char *fmt, ...)
+static enum store_result sql_vone(struct sql_conn *c, int flags, const char *sql, const struct sql_row *t,
+                                  void *item, const char *fmt, va_list ap)
 {
-    *items = NULL;
-    *n = 0;
-    struct sql_conn *c = sql_get(s);
-    if (!c)
-        return STORE_UNAVAILABLE;
     struct sql_stmt *st;
-    va_list ap;
-    va_start(ap, fmt);
     enum store_result r = sql_vopen(c, flags, sql, &st, fmt, ap);
-    va_end(ap);
-    if (r == STORE_OK) {
-        r = sql_rows(st, read, item_size, limit, items, n);
-        sql_finish(st);
-    }
-    sql_put(s, c);
+    if (r != STORE_OK)
+        return r;
+    int row = 0;
+    r = sql_step(st, &row);
+    if (r == STORE_OK && row)
+        sql_read(st, t, item);
+    else if (r == STORE_OK)
+        r = STORE_NOT_FOUND;
+    sql_finish(st);
     return r;
 }
 
-enum store_result sql_query_one(struct store *s, int flags, const char *sql, sql_reader read, void *item,
-                                const char *fmt, ...)
+enum store_result sql_one(struct sql_conn *c, int flags, const char *sql, const struct sql_row *t, void *item,
+                          const char *fmt, ...)
 {
-    struct sql_conn *c = sql_get(s);
-    if (!c)
-        return STORE_UNAVAILABLE;
-    struct sql_stmt *st;
     va_list ap;
     va_start(ap, fmt);
-    enum store_result r = sql_vopen(c, flags, sql, &st, fmt, ap);
+    enum store_result r = sql_vone(c, flags, sql, t, item, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+enum store_result sql_query_rows(struct store *s, int flags, const char *sql, const struct sql_row *t, size_t limit,
+                                 void **items, size_t *n, const char *fmt, ...)
+{
+    *items = NULL;
+    *n = 0;
+    struct sql_conn *c;
+    struct sql_stmt *st;
+    enum store_result r = sql_start(s, SQL_TX_NONE, &c);
+    if (r != STORE_OK)
+        return r;
+    va_list ap;
+    va_start(ap, fmt);
+    r = sql_vopen(c, flags, sql, &st, fmt, ap);
     va_end(ap);
     if (r == STORE_OK) {
-        int row = 0;
-        r = sql_step(st, &row);
-        if (r == STORE_OK && row)
-            read(st, item);
-        else if (r == STORE_OK)
-            r = STORE_NOT_FOUND;
+        r = sql_rows(st, t, limit, items, n);
         sql_finish(st);
     }
-    sql_put(s, c);
+    return sql_done(s, c, r);
+}
+
+enum store_result sql_query_one(struct store *s, int flags, const char *sql, const struct sql_row *t, void *item,
+                                const char *fmt, ...)
+{
+    struct sql_conn *c;
+    enum store_result r = sql_start(s, SQL_TX_NONE, &c);
+    if (r != STORE_OK)
+        return r;
+    va_list ap;
+    va_start(ap, fmt);
+    r = sql_vone(c, flags, sql, t, item, fmt, ap);
+    va_end(ap);
+    return sql_done(s, c, r);
+}
+
+enum store_result sql_lease(struct store *s, const struct sql_lease *l, int64_t now_ms, int64_t lease_ms,
+                            size_t limit, void **items, size_t *n)
+{
+    struct sql_conn *c;
+    struct sql_stmt *st;
+    *items = NULL;
+    *n = 0;
+    enum store_result r = sql_start(s, l->push ? SQL_TX_WRITE : SQL_TX_ONE, &c);
+    if (r != STORE_OK)
+        return r;
+    r = sql_open(c, SQL_CACHE, l->take, &st, "iii", now_ms, lease_ms, (int64_t)(limit > INT32_MAX ? INT32_MAX : limit));
+    if (r == STORE_OK) {
+        r = sql_rows(st, l->row, limit, items, n);
+        sql_finish(st);
+    }
+    for (size_t i = 0; r == STORE_OK && l->push && i < *n; i++)
+        r = sql_exec(c, SQL_CACHE, l->push, NULL, "tii", (const char *)*items + i * l->row->size + l->key_off,
+                     now_ms + lease_ms, now_ms);
+    r = sql_done(s, c, r);
+    if (r != STORE_OK) {
+        free(*items);
+        *items = NULL;
+        *n = 0;
+    }
     return r;
 }
 

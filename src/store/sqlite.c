@@ -54,67 +54,6 @@ static int sq_mkdirs(const char *dir)
     return 0;
 }
 
-static const struct store_ops sq_ops = {
-    .close = sq_close_store,
-    .ping = sql_ping,
-    .put_customer = sql_put_customer,
-    .add_key = sql_add_key,
-    .find_key = sql_find_key,
-    .list_keys = sql_list_keys,
-    .revoke_key = sql_revoke_key,
-    .reserve_group = sql_reserve_group,
-    .confirm_group = sql_confirm_group,
-    .release_group = sql_release_group,
-    .get_group = sql_get_group,
-    .list_groups = sql_list_groups,
-    .update_group = sql_update_group,
-    .delete_group = sql_delete_group,
-    .reserve_asset = sql_reserve_asset,
-    .confirm_asset = sql_confirm_asset,
-    .release_asset = sql_release_asset,
-    .get_asset = sql_get_asset,
-    .list_assets = sql_list_assets,
-    .update_asset = sql_update_asset,
-    .delete_asset = sql_delete_asset,
-    .set_asset_status = sql_set_asset_status,
-    .schedule_poll = sql_schedule_poll,
-    .count_assets = sql_count_assets,
-    /* liveness sessions */
-    .create_session = sq_create_session,
-    .get_session = sq_get_session,
-    .record_session_group = sq_record_session_group,
-    .close_session = sq_close_session,
-    .lease_due_sessions = sq_lease_due_sessions,
-    .schedule_session_poll = sq_schedule_session_poll,
-    .oldest_pending_session = sq_oldest_pending_session,
-    .group_known = sq_group_known,
-    /* blobs */
-    .list_group_blob_keys = sq_list_group_blob_keys,
-    .list_pending_blob_keys = sq_list_pending_blob_keys,
-    /* video tasks */
-    .insert_video_task = sq_insert_video_task,
-    .get_video_task = sq_get_video_task,
-    .update_video_task = sq_update_video_task,
-    .due_video_tasks = sq_due_video_tasks,
-    /* leases */
-    .lease_due_assets = sq_lease_due_assets,
-    .lease_due_video_tasks = sq_lease_due_video_tasks,
-    /* reconciliation */
-    .list_pending = sq_list_pending,
-    /* idempotency */
-    .idem_claim = sq_idem_claim,
-    .idem_complete = sq_idem_complete,
-    .idem_release = sq_idem_release,
-    .idem_expire = sq_idem_expire,
-    /* upload sessions */
-    .create_upload = sq_create_upload,
-    .get_upload = sq_get_upload,
-    .get_upload_by_key = sq_get_upload_by_key,
-    .upload_set_state = sq_upload_set_state,
-    .upload_begin_complete = sq_upload_begin_complete,
-    .upload_cancel_complete = sq_upload_cancel_complete,
-    .lease_expired_uploads = sq_lease_expired_uploads,
-};
 
 /* Switches the file to WAL (persistent, so later connections inherit it). */
 static int sq_set_wal(sqlite3 *db)
@@ -163,7 +102,7 @@ struct store *store_sqlite_open(const char *data_dir)
     snprintf(ss->path, n, "%s/portico.db", data_dir);
     pthread_mutex_init(&ss->pool_mu, NULL);
     pthread_mutex_init(&ss->write_mu, NULL);
-    ss->db.base.ops = &sq_ops;
+    ss->db.base.ops = &sql_store_ops;
     ss->db.base.impl = ss;
     ss->db.d = &sq_driver;
 

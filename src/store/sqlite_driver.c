@@ -82,8 +82,8 @@ void sq_conn_close(struct sq_conn *c)
 {
     if (!c)
         return;
-    for (int i = 0; i < SQ_STMT_COUNT; i++)
-        sqlite3_finalize(c->stmt[i]);
+    for (int i = 0; i < SQ_TX_STMTS; i++)
+        sqlite3_finalize(c->tx_stmt[i]);
     for (int i = 0; i < SQ_CACHE_SLOTS; i++) {
         if (c->cache[i]) {
             sqlite3_finalize(c->cache[i]->st);
@@ -116,6 +116,9 @@ void sq_put(struct sq_store *s, struct sq_conn *c)
         return;
     if (!sqlite3_get_autocommit(c->db))
         sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+    if (c->tx == SQ_TX_WRITE) /* a path that never ended its transaction */
+        pthread_mutex_unlock(&s->write_mu);
+    c->tx = SQ_TX_NONE;
     pthread_mutex_lock(&s->pool_mu);
     if (s->n_idle < SQ_POOL_IDLE_MAX) {
         c->next = s->idle;
@@ -141,24 +144,8 @@ void sq_pool_drain(struct sq_store *s)
     }
 }
 
-sqlite3_stmt *sq_stmt(struct sq_conn *c, enum sq_stmt_id id, const char *sql)
-{
-    sqlite3_stmt *st = c->stmt[id];
-    if (st) {
-        sqlite3_reset(st);
-        return st;
-    }
-    int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
-    if (rc != SQLITE_OK) {
-        log_error("store: prepare failed (%s): %s", sqlite3_errmsg(c->db), sql);
-        sqlite3_finalize(st);
-        return NULL;
-    }
-    c->stmt[id] = st;
-    return st;
-}
-
-enum store_result sq_result(struct sq_conn *c, int rc, const char *what)
+/* Maps an SQLite result code to a store result, logging errors. */
+static enum store_result sq_result(struct sq_conn *c, int rc, const char *what)
 {
     switch (rc & 0xff) {
     case SQLITE_OK:
@@ -188,113 +175,18 @@ enum store_result sq_result(struct sq_conn *c, int rc, const char *what)
     return STORE_ERROR;
 }
 
-enum store_result sq_done(struct sq_conn *c, sqlite3_stmt *st, int rc, const char *what)
+/* Runs one of the connection's transaction statements. */
+static enum store_result sq_tx(struct sq_conn *c, enum sq_tx_stmt id)
 {
-    enum store_result r = sq_result(c, rc, what);
-    sqlite3_reset(st);
-    return r;
-}
-
-static enum store_result sq_exec_cached(struct sq_conn *c, enum sq_stmt_id id, const char *sql)
-{
-    sqlite3_stmt *st = sq_stmt(c, id, sql);
-    if (!st)
-        return STORE_ERROR;
-    return sq_done(c, st, sqlite3_step(st), sql);
-}
-
-enum store_result sq_begin_write(struct sq_store *s, struct sq_conn *c)
-{
-    pthread_mutex_lock(&s->write_mu);
-    /* IMMEDIATE takes the write lock now: a quota count read inside the
-     * transaction cannot be invalidated by another writer before our
-     * insert, in this process or any other. */
-    enum store_result r = sq_exec_cached(c, SQ_BEGIN_IMMEDIATE, "BEGIN IMMEDIATE");
-    if (r != STORE_OK)
-        pthread_mutex_unlock(&s->write_mu);
-    return r;
-}
-
-enum store_result sq_end_write(struct sq_store *s, struct sq_conn *c, enum store_result r)
-{
-    if (r == STORE_OK)
-        r = sq_exec_cached(c, SQ_COMMIT, "COMMIT");
-    if (!sqlite3_get_autocommit(c->db))
-        sq_exec_cached(c, SQ_ROLLBACK, "ROLLBACK");
-    pthread_mutex_unlock(&s->write_mu);
-    return r;
-}
-
-enum store_result sq_begin_read(struct sq_conn *c)
-{
-    return sq_exec_cached(c, SQ_BEGIN, "BEGIN");
-}
-
-enum store_result sq_end_read(struct sq_conn *c, enum store_result r)
-{
-    enum store_result e = sq_exec_cached(c, SQ_COMMIT, "COMMIT");
-    if (!sqlite3_get_autocommit(c->db))
-        sq_exec_cached(c, SQ_ROLLBACK, "ROLLBACK");
-    return r != STORE_OK ? r : e;
-}
-
-enum store_result sq_write_one(struct store *s, const struct sq_write *w, int *changes)
-{
-    struct sq_store *ss = sq_of(s);
-    struct sq_conn *c = sq_get(ss);
-    if (!c)
-        return STORE_UNAVAILABLE;
-    enum store_result r = sq_begin_write(ss, c);
-    if (r != STORE_OK)
-        goto out;
-    sqlite3_stmt *st = sq_stmt(c, w->id, w->sql);
-    if (!st) {
-        r = STORE_ERROR;
-    } else {
-        w->bind(st, w->arg);
-        r = sq_done(c, st, sqlite3_step(st), w->what);
-        if (r == STORE_OK && changes)
-            *changes = sqlite3_changes(c->db);
+    static const char *const sql[SQ_TX_STMTS] = {"BEGIN", "BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"};
+    if (!c->tx_stmt[id]) {
+        int rc = sqlite3_prepare_v3(c->db, sql[id], -1, SQLITE_PREPARE_PERSISTENT, &c->tx_stmt[id], NULL);
+        if (rc != SQLITE_OK)
+            return sq_result(c, rc, sql[id]);
     }
-    r = sq_end_write(ss, c, r);
-out:
-    sq_put(ss, c);
+    enum store_result r = sq_result(c, sqlite3_step(c->tx_stmt[id]), sql[id]);
+    sqlite3_reset(c->tx_stmt[id]);
     return r;
-}
-
-void sq_bind_handle(sqlite3_stmt *st, const void *arg)
-{
-    sqlite3_bind_int64(st, 1, *(const int64_t *)arg);
-}
-
-int sq_bind_text(sqlite3_stmt *st, int i, const char *v)
-{
-    if (!v)
-        return sqlite3_bind_null(st, i);
-    return sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-}
-
-void sq_col_text(sqlite3_stmt *st, int i, char *dst, size_t cap)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    size_t n = t ? (size_t)sqlite3_column_bytes(st, i) : 0;
-    if (n >= cap)
-        n = cap - 1;
-    if (n)
-        memcpy(dst, t, n);
-    dst[n] = '\0';
-}
-
-int sq_fits(const char *v, size_t cap)
-{
-    return v && strnlen(v, cap) < cap;
-}
-
-enum store_result sq_write_row(struct store *s, const struct sq_write *w)
-{
-    int changes = 0;
-    enum store_result r = sq_write_one(s, w, &changes);
-    return r == STORE_OK && changes == 0 ? STORE_NOT_FOUND : r;
 }
 
 /* ---- the driver (driver.h) ---------------------------------------------- */
@@ -323,22 +215,42 @@ static void sqd_put(struct store *s, struct sql_conn *c)
 static enum store_result sqd_begin(struct sql_conn *conn, enum sql_tx kind)
 {
     struct sq_conn *c = sq_c(conn);
-    if (kind == SQL_TX_SNAPSHOT)
-        return sq_begin_read(c);
-    /* One writer of this process at a time, under BEGIN IMMEDIATE (see
-     * sq_begin_write); a single statement is queued the same way. */
-    enum store_result r = sq_begin_write(c->owner, c);
-    c->writing = r == STORE_OK;
+    if (kind == SQL_TX_SNAPSHOT) {
+        enum store_result r = sq_tx(c, SQ_BEGIN); /* a read transaction is one snapshot */
+        c->tx = r == STORE_OK ? SQ_TX_READ : SQ_TX_NONE;
+        return r;
+    }
+    /* Writers, a single statement too, take write_mu for the whole
+     * transaction. IMMEDIATE takes the write lock now: a quota count read
+     * inside the transaction cannot be invalidated by another writer before
+     * our insert, in this process or any other. */
+    pthread_mutex_lock(&c->owner->write_mu);
+    enum store_result r = sq_tx(c, SQ_BEGIN_IMMEDIATE);
+    if (r != STORE_OK)
+        pthread_mutex_unlock(&c->owner->write_mu);
+    c->tx = r == STORE_OK ? SQ_TX_WRITE : SQ_TX_NONE;
     return r;
 }
 
 static enum store_result sqd_end(struct sql_conn *conn, enum store_result r)
 {
     struct sq_conn *c = sq_c(conn);
-    if (!c->writing)
-        return sq_end_read(c, r);
-    c->writing = 0;
-    return sq_end_write(c->owner, c, r);
+    if (c->tx == SQ_TX_NONE)
+        return r;
+    if (c->tx == SQ_TX_READ) {
+        c->tx = SQ_TX_NONE;
+        enum store_result e = sq_tx(c, SQ_COMMIT);
+        if (!sqlite3_get_autocommit(c->db))
+            sq_tx(c, SQ_ROLLBACK);
+        return r != STORE_OK ? r : e;
+    }
+    if (r == STORE_OK)
+        r = sq_tx(c, SQ_COMMIT);
+    if (!sqlite3_get_autocommit(c->db))
+        sq_tx(c, SQ_ROLLBACK);
+    c->tx = SQ_TX_NONE;
+    pthread_mutex_unlock(&c->owner->write_mu);
+    return r;
 }
 
 /* The SQL with $n placeholders written as ?n; outside quoted text only. */
@@ -419,7 +331,10 @@ static enum store_result sqd_prepare(struct sql_conn *conn, const char *sql, int
 
 static void sqd_bind_text(struct sql_stmt *st, int i, const char *v)
 {
-    sq_bind_text(sq_s(st)->st, i, v);
+    if (v)
+        sqlite3_bind_text(sq_s(st)->st, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(sq_s(st)->st, i);
 }
 
 static void sqd_bind_i64(struct sql_stmt *st, int i, int64_t v)
@@ -487,24 +402,9 @@ static void sqd_finish(struct sql_stmt *stmt)
 }
 
 const struct sql_driver sq_driver = {
-    .name = "sqlite",
-    .row_locks = 0,
-    .get = sqd_get,
-    .put = sqd_put,
-    .begin = sqd_begin,
-    .end = sqd_end,
-    .prepare = sqd_prepare,
-    .bind_text = sqd_bind_text,
-    .bind_i64 = sqd_bind_i64,
-    .bind_blob = sqd_bind_blob,
-    .step = sqd_step,
-    .col_text = sqd_col_text,
-    .col_i64 = sqd_col_i64,
-    .col_blob = sqd_col_blob,
-    .changes = sqd_changes,
-    .finish = sqd_finish,
-    .lease_due_assets = sq_lease_due_assets,
-    .lease_due_video_tasks = sq_lease_due_video_tasks,
-    .lease_due_sessions = sq_lease_due_sessions,
-    .close = sq_close_store,
+    .name = "sqlite", .dialect = SQL_DIALECT_SQLITE, .row_locks = 0,
+    .get = sqd_get, .put = sqd_put, .begin = sqd_begin, .end = sqd_end,
+    .prepare = sqd_prepare, .bind_text = sqd_bind_text, .bind_i64 = sqd_bind_i64, .bind_blob = sqd_bind_blob,
+    .step = sqd_step, .col_text = sqd_col_text, .col_i64 = sqd_col_i64, .col_blob = sqd_col_blob,
+    .changes = sqd_changes, .finish = sqd_finish, .leases = &sq_leases, .close = sq_close_store,
 };

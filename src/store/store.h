@@ -182,8 +182,9 @@ struct store_ops {
     enum store_result (*list_group_blob_keys)(struct store *s, int64_t customer_id, const char *group_id,
                                               int64_t deleted_ms, struct asset_list *out);
     /* Pending rows reserved before older_than_ms that have a blob_key (an
-     * upload cut short by a crash), with only blob_key filled: start-up
-     * removes their bytes before sweep_reservations drops the rows. */
+     * upload cut short by a crash), with only blob_key filled. Its one
+     * caller, core_sweep_uploads, has no caller itself: it goes when that
+     * does (core/upload.c). */
     enum store_result (*list_pending_blob_keys)(struct store *s, int64_t older_than_ms, struct asset_list *out);
 
     /* video tasks */
@@ -198,9 +199,6 @@ struct store_ops {
      * status or result changed. Ignores customers. */
     enum store_result (*update_video_task)(struct store *s, const struct video_task *t, int64_t now_ms,
                                            int64_t next_poll_ms, int polls);
-    /* Refresher: queued or running tasks with next_poll_ms <= now_ms,
-     * oldest due first, at most limit. */
-    enum store_result (*due_video_tasks)(struct store *s, int64_t now_ms, size_t limit, struct video_task_list *out);
 
     /* leases (several nodes share the refresh work) */
     /* Atomically takes up to limit due rows (live, unsettled: any status
@@ -213,8 +211,8 @@ struct store_ops {
      * lets it lapse and another node takes the asset. */
     enum store_result (*lease_due_assets)(struct store *s, int64_t now_ms, int64_t lease_ms, size_t limit,
                                           struct asset_list *out);
-    /* The same for video tasks (as due_video_tasks); update_video_task ends
-     * the lease. */
+    /* The same for video tasks (queued or running, next_poll_ms <= now_ms,
+     * oldest due first); update_video_task ends the lease. */
     enum store_result (*lease_due_video_tasks)(struct store *s, int64_t now_ms, int64_t lease_ms, size_t limit,
                                                struct video_task_list *out);
 

@@ -1,0 +1,195 @@
+/* sessions.c — liveness (H5 face scan) sessions, the validate_sessions
+ * table of schema step 2, written once over the driver (driver.h).
+ *
+ * Invariant: a session's group_id goes from NULL to a group exactly once,
+ * in the write transaction that turns the group place the session holds
+ * (or, for a session from before places were held, a quota check) into
+ * that group; so two concurrent GetVisualValidateResult calls (or the
+ * background poller), on any node, can never record two groups, and a
+ * quota refusal records nothing. On PostgreSQL the transaction locks the
+ * customer's row first (the lock reserve_group takes, so the quota stays
+ * exact across nodes), then the session's row; SQLite's single writer
+ * serializes the same steps. A session leaves the pending state once:
+ * recorded, or closed with its place released in the same transaction.
+ * The poller's leases differ per backend (sqlite_leases.c, pg_leases.c). */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/driver.h"
+
+static const struct sql_field session_fields[] = {
+    SQL_T(struct validate_session, token), SQL_L(struct validate_session, customer_id),
+    SQL_T(struct validate_session, callback_url), SQL_T(struct validate_session, h5_link),
+    SQL_L(struct validate_session, expire_ms), SQL_T(struct validate_session, group_id),
+    SQL_L(struct validate_session, create_ms), SQL_L(struct validate_session, update_ms),
+    SQL_I(struct validate_session, state), SQL_L(struct validate_session, group_handle),
+    SQL_L(struct validate_session, next_poll_ms), SQL_I(struct validate_session, polls)};
+const struct sql_row sql_session_row = SQL_ROW(struct validate_session, session_fields);
+
+enum store_result sql_create_session(struct store *s, const struct validate_session *v, int64_t now_ms)
+{
+    if (!v || !sql_fits(v->token, STORE_TOKEN_MAX) || !v->token[0] || !sql_fits(v->callback_url, STORE_URL_MAX) ||
+        !sql_fits(v->h5_link, STORE_LINK_MAX))
+        return STORE_ERROR;
+    return sql_write(s, 0,
+                     "INSERT INTO validate_sessions(token, customer_id, callback_url, h5_link,"
+                     " expire_ms, group_id, create_ms, update_ms, state, group_handle, next_poll_ms, polls)"
+                     " VALUES ($1, $2, $3, $4, $5, NULL, $6, $6, 0, CAST($7 AS BIGINT), $8, 0)",
+                     NULL, "tittiihi", v->token, v->customer_id, v->callback_url, v->h5_link, v->expire_ms,
+                     now_ms, v->group_handle, v->next_poll_ms);
+}
+
+enum store_result sql_get_session(struct store *s, int64_t customer_id, const char *token,
+                                  struct validate_session *out)
+{
+    if (!token || !out)
+        return STORE_ERROR;
+    if (!sql_fits(token, STORE_TOKEN_MAX))
+        return STORE_NOT_FOUND; /* longer than any token we record */
+    /* customer_id in the WHERE: another customer's token reads as unknown. */
+    return sql_query_one(s, 0, "SELECT " SQL_SESSION_COLS " FROM validate_sessions WHERE token = $1 AND customer_id = $2",
+                         &sql_session_row, out, "ti", token, customer_id);
+}
+
+struct session_group {
+    char group_id[IDS_MAX];
+    int64_t state, held;
+};
+static const struct sql_field session_group_fields[] = {
+    SQL_T(struct session_group, group_id), SQL_L(struct session_group, state), SQL_L(struct session_group, held)};
+static const struct sql_row session_group_row = SQL_ROW(struct session_group, session_group_fields);
+
+#define SESSION_GROUP                                                                                          \
+    "SELECT COALESCE(group_id, ''), state, COALESCE(group_handle, 0) FROM validate_sessions"                  \
+    " WHERE token = $1 AND customer_id = $2"
+
+enum store_result sql_record_session_group(struct store *s, int64_t customer_id, const char *token,
+                                           const char *group_id, const char *name, int max_groups, int64_t now_ms,
+                                           char group_out[static IDS_MAX])
+{
+    if (!sql_fits(token, STORE_TOKEN_MAX) || !sql_fits(group_id, IDS_MAX) || !group_id[0] ||
+        !sql_fits(name, STORE_NAME_MAX) || !name[0])
+        return STORE_ERROR;
+    struct session_group sg;
+    memset(&sg, 0, sizeof sg);
+    struct sql_conn *c;
+    int64_t count = 0;
+    enum store_result r = sql_start(s, SQL_TX_WRITE, &c);
+    if (r != STORE_OK)
+        return r;
+    r = sql_lock_count_groups(c, customer_id, &count);
+    if (r == STORE_OK)
+        r = sql_one(c, 0, c->d->row_locks ? SESSION_GROUP " FOR UPDATE" : SESSION_GROUP, &session_group_row, &sg,
+                    "ti", token, customer_id);
+    if (r != STORE_OK || sg.group_id[0])
+        goto end; /* unknown session, or the group is recorded already */
+    if (sg.state != STORE_SESSION_PENDING) {
+        r = STORE_CONFLICT; /* closed: its place is gone */
+        goto end;
+    }
+    int changes = 0;
+    if (sg.held) {
+        /* The place the session holds becomes the group. */
+        r = sql_exec(c, 0,
+                     "UPDATE groups SET id = $2, type = 'LivenessFace', name = $3, description = '',"
+                     " state = 1, create_ms = $4, update_ms = $4"
+                     " WHERE handle = $1 AND customer_id = $5 AND state = 0 AND id IS NULL",
+                     &changes, "ittii", sg.held, group_id, name, now_ms, customer_id);
+        if (r != STORE_OK)
+            goto end;
+        /* Else the reservation is gone (dropped by a start-up that thought
+         * it abandoned): count the quota as for an old session. */
+    }
+    if (changes != 1) {
+        if (count >= max_groups) {
+            r = STORE_QUOTA;
+            goto end;
+        }
+        r = sql_exec(c, 0,
+                     "INSERT INTO groups(id, customer_id, type, name, description, state, reserved_ms,"
+                     " create_ms, update_ms) VALUES ($1, $2, 'LivenessFace', $3, '', 1, $4, $4, $4)",
+                     NULL, "titi", group_id, customer_id, name, now_ms);
+        if (r != STORE_OK)
+            goto end;
+    }
+    r = sql_exec(c, 0,
+                 "UPDATE validate_sessions SET group_id = $3, update_ms = $4, state = 1"
+                 " WHERE token = $1 AND customer_id = $2 AND group_id IS NULL",
+                 NULL, "titi", token, customer_id, group_id, now_ms);
+    if (r == STORE_OK)
+        snprintf(sg.group_id, sizeof sg.group_id, "%s", group_id);
+end:
+    r = sql_done(s, c, r);
+    if (r == STORE_OK)
+        snprintf(group_out, IDS_MAX, "%s", sg.group_id);
+    return r;
+}
+
+/* ---- the background poller's work (core/liveness_poller.c) ---- */
+
+enum store_result sql_close_session(struct store *s, const char *token, enum store_session_state state,
+                                    int64_t now_ms)
+{
+    if (!sql_fits(token, STORE_TOKEN_MAX) || (state != STORE_SESSION_EXPIRED && state != STORE_SESSION_FAILED))
+        return STORE_ERROR;
+    struct sql_conn *c;
+    int64_t held = 0;
+    int found = 0;
+    enum store_result r = sql_start(s, SQL_TX_WRITE, &c);
+    if (r != STORE_OK)
+        return r;
+    /* The session first (its row, then the group's: the order
+     * record_session_group locks them in), then the place it held. */
+    r = sql_int(c, 0,
+                "UPDATE validate_sessions SET state = $2, update_ms = $3 WHERE token = $1 AND state = 0"
+                " RETURNING COALESCE(group_handle, 0)",
+                &held, &found, "tii", token, (int64_t)state, now_ms);
+    if (r == STORE_OK && !found)
+        r = STORE_NOT_FOUND;
+    if (r == STORE_OK && held)
+        r = sql_exec(c, 0, "DELETE FROM groups WHERE id IS NULL AND state = 0 AND handle = $1", NULL, "i", held);
+    return sql_done(s, c, r);
+}
+
+enum store_result sql_schedule_session_poll(struct store *s, const char *token, int64_t next_poll_ms, int polls)
+{
+    if (!sql_fits(token, STORE_TOKEN_MAX))
+        return STORE_ERROR;
+    return sql_write(s, 0, "UPDATE validate_sessions SET next_poll_ms = $2, polls = $3 WHERE token = $1 AND state = 0",
+                     NULL, "tii", token, next_poll_ms, (int64_t)polls);
+}
+
+/* One integer from sql with $1 bound to text (NULL: no parameter). */
+static enum store_result read_int(struct store *s, const char *sql, const char *text, int64_t *out)
+{
+    struct sql_conn *c;
+    int found = 0;
+    enum store_result r = sql_start(s, SQL_TX_NONE, &c);
+    if (r != STORE_OK)
+        return r;
+    r = sql_int(c, 0, sql, out, &found, text ? "t" : "", text);
+    return sql_done(s, c, r == STORE_OK && !found ? STORE_ERROR : r);
+}
+
+enum store_result sql_oldest_pending_session(struct store *s, int64_t *create_ms_out)
+{
+    *create_ms_out = INT64_MAX;
+    return read_int(s, "SELECT COALESCE(MIN(create_ms), 9223372036854775807) FROM validate_sessions WHERE state = 0",
+                    NULL, create_ms_out);
+}
+
+enum store_result sql_group_known(struct store *s, const char *id, int *known)
+{
+    int64_t n = 1; /* unsure counts as known */
+    if (!sql_fits(id, IDS_MAX))
+        return STORE_ERROR;
+    enum store_result r = read_int(s,
+                                   "SELECT CASE WHEN EXISTS (SELECT 1 FROM groups WHERE id = $1)"
+                                   " OR EXISTS (SELECT 1 FROM validate_sessions WHERE group_id = $1)"
+                                   " THEN 1 ELSE 0 END",
+                                   id, &n);
+    *known = r != STORE_OK || n != 0;
+    return r;
+}

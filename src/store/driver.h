@@ -326,7 +326,6 @@ enum store_result sql_update_video_task(struct store *s, const struct video_task
 
 enum store_result sql_list_group_blob_keys(struct store *s, int64_t customer_id, const char *group_id,
                                            int64_t deleted_ms, struct asset_list *out);
-enum store_result sql_list_pending_blob_keys(struct store *s, int64_t older_than_ms, struct asset_list *out);
 enum store_result sql_list_pending(struct store *s, int64_t older_than_ms, size_t limit,
                                    struct store_pending_list *out);
 

@@ -71,7 +71,6 @@ const struct store_ops sql_store_ops = {
     .group_known = sql_group_known,
     /* blob keys (reconcile.c) */
     .list_group_blob_keys = sql_list_group_blob_keys,
-    .list_pending_blob_keys = sql_list_pending_blob_keys,
     /* video tasks (videos.c) */
     .insert_video_task = sql_insert_video_task,
     .get_video_task = sql_get_video_task,

@@ -67,15 +67,3 @@ enum store_result sql_list_group_blob_keys(struct store *s, int64_t customer_id,
     return r;
 }
 
-enum store_result sql_list_pending_blob_keys(struct store *s, int64_t older_than_ms, struct asset_list *out)
-{
-    if (!out)
-        return STORE_ERROR;
-    void *items;
-    enum store_result r = sql_query_rows(
-        s, 0, "SELECT '', blob_key FROM assets WHERE id IS NULL AND reserved_ms < $1 AND blob_key <> ''",
-        &blob_key_row, 0, &items, &out->n, "i", older_than_ms);
-    out->items = items;
-    out->total = (int64_t)out->n;
-    return r;
-}

@@ -181,11 +181,6 @@ struct store_ops {
      * their bytes are removed after the records. */
     enum store_result (*list_group_blob_keys)(struct store *s, int64_t customer_id, const char *group_id,
                                               int64_t deleted_ms, struct asset_list *out);
-    /* Pending rows reserved before older_than_ms that have a blob_key (an
-     * upload cut short by a crash), with only blob_key filled. Its one
-     * caller, core_sweep_uploads, has no caller itself: it goes when that
-     * does (core/upload.c). */
-    enum store_result (*list_pending_blob_keys)(struct store *s, int64_t older_than_ms, struct asset_list *out);
 
     /* video tasks */
     /* Records a new task (status, result, times and next poll from t);

@@ -115,6 +115,26 @@ def _scan_file(path, what):
 
 # ---------------------------------------------------------------- helpers
 
+
+def npm_ci(directory, marker):
+    """`npm ci` in directory (its committed package-lock.json) unless marker
+    exists, under an exclusive file lock: modules run in parallel processes,
+    and two `npm ci` in one folder at once break each other. Returns marker."""
+    import fcntl
+    if os.path.exists(marker):
+        return marker
+    npm = shutil.which("npm")
+    assert npm, "npm is not installed; run `make deps` (tools/deps.sh installs nodejs and npm)"
+    with open(os.path.join(directory, ".npm-ci.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not os.path.exists(marker):
+            cp = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=directory,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                timeout=300)
+            assert cp.returncode == 0 and os.path.exists(marker), \
+                "npm ci in %s failed:\n%s" % (directory, cp.stdout.decode("utf-8", "replace")[-3000:])
+    return marker
+
 def free_port():
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.bind(("127.0.0.1", 0))

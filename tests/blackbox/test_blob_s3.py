@@ -31,17 +31,7 @@ REGION = "us-east-1"
 
 
 def _s3rver_bin():
-    path = os.path.join(S3_DIR, "node_modules", ".bin", "s3rver")
-    if os.path.exists(path):
-        return path
-    npm = shutil.which("npm")
-    assert npm, "npm is not installed (tools/deps.sh installs nodejs and npm)"
-    cp = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=S3_DIR,
-                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                        timeout=300)
-    assert cp.returncode == 0 and os.path.exists(path), \
-        "npm ci in tests/s3 failed:\n%s" % cp.stdout.decode("utf-8", "replace")[-3000:]
-    return path
+    return portico.npm_ci(S3_DIR, os.path.join(S3_DIR, "node_modules", ".bin", "s3rver"))
 
 
 class S3rver(portico._Proc):

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import threading
 
+import portico
 from portico import ROOT, expect_error, ok
 from test_liveness import CallbackServer, start_session
 
@@ -28,14 +29,7 @@ _install_lock = threading.Lock()
 def _node_modules():
     """npm ci (the committed package-lock.json) when playwright-core is missing."""
     with _install_lock:
-        if os.path.isdir(os.path.join(BROWSER_DIR, "node_modules", "playwright-core")):
-            return
-        npm = shutil.which("npm")
-        assert npm, "npm is not installed; run `make deps` (tools/deps.sh installs nodejs and npm)"
-        cp = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=BROWSER_DIR,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            timeout=300)
-        assert cp.returncode == 0, "npm ci in tests/browser failed:\n%s" % cp.stdout.decode("utf-8", "replace")
+        portico.npm_ci(BROWSER_DIR, os.path.join(BROWSER_DIR, "node_modules", "playwright-core", "package.json"))
 
 
 def walk(h5_link, callback_prefix, choice, screenshot=None):

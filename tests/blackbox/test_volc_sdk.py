@@ -30,14 +30,7 @@ def _node_and_sdk():
     node = shutil.which("node")
     assert node, "node is not installed (tools/deps.sh installs nodejs and npm)"
     marker = os.path.join(SDK_DIR, "node_modules", "@volcengine", "openapi", "package.json")
-    if not os.path.exists(marker):
-        npm = shutil.which("npm")
-        assert npm, "npm is not installed (tools/deps.sh installs nodejs and npm)"
-        cp = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=SDK_DIR,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            timeout=300)
-        assert cp.returncode == 0 and os.path.exists(marker), \
-            "npm ci in tests/sdk failed:\n%s" % cp.stdout.decode("utf-8", "replace")[-3000:]
+    portico.npm_ci(SDK_DIR, marker)
     with open(marker) as f:
         version = json.load(f)["version"]
     assert version == SDK_VERSION, "tests/sdk has @volcengine/openapi %s, want %s" % (version, SDK_VERSION)

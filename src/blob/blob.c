@@ -20,6 +20,7 @@
 
 #include "util/clock.h"
 #include "util/crypto.h"
+#include "util/decimal.h"
 #include "util/log.h"
 
 #define BLOB_SECRET_FILE "media.key"
@@ -248,16 +249,8 @@ int blob_verify_media_url(struct blob *b, const char *key, const char *expires, 
 {
     if (!b || !blob_key_valid(key) || !expires || !signature)
         return 0;
-    size_t n = strlen(expires);
-    if (n == 0 || n > 18) /* 18 digits cannot overflow int64 */
-        return 0;
-    int64_t exp = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (expires[i] < '0' || expires[i] > '9')
-            return 0;
-        exp = exp * 10 + (expires[i] - '0');
-    }
-    if (strlen(signature) != 64 || exp < now_unix)
+    int64_t exp = decimal_parse(expires);
+    if (exp < 0 || strlen(signature) != 64 || exp < now_unix)
         return 0;
     char want[65];
     blob_media_signature(b, key, expires, want);
@@ -277,28 +270,13 @@ int blob_put_signature(const struct blob *b, const char *key, const char *expire
     return 0;
 }
 
-/* A decimal of at most 18 digits (no sign, no overflow): its value, or -1. */
-static int64_t blob_decimal(const char *s)
-{
-    size_t n = s ? strlen(s) : 0;
-    if (n == 0 || n > 18)
-        return -1;
-    int64_t v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    return v;
-}
-
 int blob_verify_put_url(struct blob *b, const char *key, const char *expires, const char *length,
                         const char *content_type, const char *signature, int64_t now_unix)
 {
     if (!b || !blob_key_valid(key) || !content_type || !signature || strlen(signature) != 64)
         return 0;
-    int64_t exp = blob_decimal(expires);
-    if (exp < now_unix || blob_decimal(length) < 0)
+    int64_t exp = decimal_parse(expires);
+    if (exp < now_unix || decimal_parse(length) < 0)
         return 0;
     char want[65];
     if (blob_put_signature(b, key, expires, length, content_type, want) != 0)

@@ -34,6 +34,7 @@
 #include "blob/blob.h"
 #include "core/internal.h"
 #include "util/clock.h"
+#include "util/decimal.h"
 #include "util/crypto.h"
 #include "util/log.h"
 
@@ -369,26 +370,11 @@ int core_video_result_url(struct core *c, const struct video_task *t, char *out,
     return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 
-/* A decimal of 1..18 digits, else -1. */
-static int64_t video_decimal(const char *s)
-{
-    size_t n = s ? strlen(s) : 0;
-    if (n == 0 || n > 18)
-        return -1;
-    int64_t v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    return v;
-}
-
 enum core_code core_open_video_result(struct core *c, const char *id, const char *customer, const char *expires,
                                       const char *signature, int *fd, uint64_t *size, struct core_status *st)
 {
     *fd = -1;
-    int64_t cu = video_decimal(customer), exp = video_decimal(expires);
+    int64_t cu = decimal_parse(customer), exp = decimal_parse(expires);
     char want[65];
     if (!id || !*id || strlen(id) >= IDS_MAX || cu < 0 || exp < clock_wall_ms() / 1000 || !signature ||
         strlen(signature) != 64 || video_result_signature(c, cu, id, exp, want) != 0 ||

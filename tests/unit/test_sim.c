@@ -249,6 +249,16 @@ static const char *error_code(json_t *o)
     return json_string_value(json_object_get(error_of(o), "Code"));
 }
 
+/* One Action that must fail: its HTTP status and Error.Code, the reply
+ * freed. A macro, so a failed CHECK names the line of the call. Uses the
+ * caller's json_t *o. */
+#define CHECK_REPLY_ERROR(port, action, body, status, code)                                  \
+    do {                                                                                   \
+        CHECK(call(port, action, body, &o) == status);                                     \
+        CHECK_STR(error_code(o), code);                                                    \
+        json_decref(o);                                                                    \
+    } while (0)
+
 static const char *error_message(json_t *o)
 {
     return json_string_value(json_object_get(error_of(o), "Message"));
@@ -617,15 +627,9 @@ static void test_protocol_errors(void)
     struct sim *s = sim_up(50);
     int port = sim_port(s);
     json_t *o = NULL;
-    CHECK(call(port, "CreateAssetGroup", "{\"Name\":", &o) == 400);
-    CHECK_STR(error_code(o), "InvalidParameter");
-    json_decref(o);
-    CHECK(call(port, "CreateAssetGroup", "[1]", &o) == 400);
-    CHECK_STR(error_code(o), "InvalidParameter");
-    json_decref(o);
-    CHECK(call(port, "CreateAssetGroup", "{}", &o) == 400);
-    CHECK_STR(error_code(o), "MissingParameter.Name");
-    json_decref(o);
+    CHECK_REPLY_ERROR(port, "CreateAssetGroup", "{\"Name\":", 400, "InvalidParameter");
+    CHECK_REPLY_ERROR(port, "CreateAssetGroup", "[1]", 400, "InvalidParameter");
+    CHECK_REPLY_ERROR(port, "CreateAssetGroup", "{}", 400, "MissingParameter.Name");
     CHECK(call(port, "CreateAssetGroup", "{\"Name\":\"x\",\"GroupType\":\"Other\"}", &o) == 400);
     json_decref(o);
     CHECK(call(port, "CreateAssetGroup", "{\"Name\":7}", &o) == 400);
@@ -669,18 +673,10 @@ static void test_unknown_ids_are_not_found(void)
     CHECK_STR(error_code(o), "NotFound.group_id");
     CHECK(error_message(o) && strstr(error_message(o), "group-20240101000000-zzzzz"));
     json_decref(o);
-    CHECK(call(port, "DeleteAsset", "{\"Id\":\"nope\"}", &o) == 404);
-    CHECK_STR(error_code(o), "NotFound.asset_id");
-    json_decref(o);
-    CHECK(call(port, "UpdateAsset", "{\"Id\":\"nope\",\"Name\":\"x\"}", &o) == 404);
-    CHECK_STR(error_code(o), "NotFound.asset_id");
-    json_decref(o);
-    CHECK(call(port, "UpdateAssetGroup", "{\"Id\":\"nope\",\"Name\":\"x\"}", &o) == 404);
-    CHECK_STR(error_code(o), "NotFound.group_id");
-    json_decref(o);
-    CHECK(call(port, "DeleteAssetGroup", "{\"Id\":\"nope\"}", &o) == 404);
-    CHECK_STR(error_code(o), "NotFound.group_id");
-    json_decref(o);
+    CHECK_REPLY_ERROR(port, "DeleteAsset", "{\"Id\":\"nope\"}", 404, "NotFound.asset_id");
+    CHECK_REPLY_ERROR(port, "UpdateAsset", "{\"Id\":\"nope\",\"Name\":\"x\"}", 404, "NotFound.asset_id");
+    CHECK_REPLY_ERROR(port, "UpdateAssetGroup", "{\"Id\":\"nope\",\"Name\":\"x\"}", 404, "NotFound.group_id");
+    CHECK_REPLY_ERROR(port, "DeleteAssetGroup", "{\"Id\":\"nope\"}", 404, "NotFound.group_id");
     CHECK(call(port, "CreateAsset",
                "{\"GroupId\":\"group-20240101000000-zzzzz\",\"URL\":\"http://x/a.png\",\"AssetType\":\"Image\"}",
                &o) == 404);
@@ -1021,9 +1017,7 @@ static void test_unknown_action_or_version_is_404(void)
     CHECK_STR(error_code(o), "InvalidActionOrVersion");
     CHECK(error_code_n(o) == 100008);
     json_decref(o);
-    CHECK(call(port, "MakeCoffee", "{}", &o) == 404);
-    CHECK_STR(error_code(o), "InvalidActionOrVersion");
-    json_decref(o);
+    CHECK_REPLY_ERROR(port, "MakeCoffee", "{}", 404, "InvalidActionOrVersion");
     CHECK(post_raw(port, "Version=2024-01-01", "{}", AK, SK, &o) == 404);
     CHECK_STR(error_code(o), "InvalidActionOrVersion");
     json_decref(o);
@@ -1068,12 +1062,8 @@ static void test_invalid_parameter_names_the_detail(void)
     char g[64], body[512];
     create_group(port, g);
     json_t *o = NULL;
-    CHECK(call(port, "CreateAssetGroup", "{\"Name\":7}", &o) == 400);
-    CHECK_STR(error_code(o), "InvalidParameter.Name");
-    json_decref(o);
-    CHECK(call(port, "CreateAssetGroup", "{\"Name\":\"x\",\"GroupType\":\"Other\"}", &o) == 400);
-    CHECK_STR(error_code(o), "InvalidParameter.GroupType");
-    json_decref(o);
+    CHECK_REPLY_ERROR(port, "CreateAssetGroup", "{\"Name\":7}", 400, "InvalidParameter.Name");
+    CHECK_REPLY_ERROR(port, "CreateAssetGroup", "{\"Name\":\"x\",\"GroupType\":\"Other\"}", 400, "InvalidParameter.GroupType");
     snprintf(body, sizeof body, "{\"GroupId\":\"%s\",\"URL\":\"http://x/y.png\",\"AssetType\":\"Doc\"}", g);
     CHECK(call(port, "CreateAsset", body, &o) == 400);
     CHECK_STR(error_code(o), "InvalidParameter.AssetType");
@@ -1082,32 +1072,16 @@ static void test_invalid_parameter_names_the_detail(void)
     CHECK(call(port, "CreateAsset", body, &o) == 400);
     CHECK_STR(error_code(o), "InvalidParameter.URL");
     json_decref(o);
-    CHECK(call(port, "ListAssets", "{\"Filter\":{},\"PageSize\":101}", &o) == 400);
-    CHECK_STR(error_code(o), "InvalidParameter.PageSize");
-    json_decref(o);
+    CHECK_REPLY_ERROR(port, "ListAssets", "{\"Filter\":{},\"PageSize\":101}", 400, "InvalidParameter.PageSize");
     CHECK(call(port, "ListAssets", "{\"Filter\":{},\"PageSize\":100}", &o) == 200);
     json_decref(o);
-    CHECK(call(port, "ListAssets", "{\"Filter\":{},\"PageNumber\":0}", &o) == 400);
-    CHECK_STR(error_code(o), "InvalidParameter.PageNumber");
-    json_decref(o);
-    CHECK(call(port, "ListAssetGroups", "{\"Filter\":[]}", &o) == 400);
-    CHECK_STR(error_code(o), "InvalidParameter.Filter");
-    json_decref(o);
-    CHECK(call(port, "ListAssetGroups", "{\"Filter\":{\"GroupIds\":\"g\"}}", &o) == 400);
-    CHECK_STR(error_code(o), "InvalidParameter.Filter.GroupIds");
-    json_decref(o);
-    CHECK(call(port, "ListAssets", "{\"Filter\":{\"Statuses\":[\"Gone\"]}}", &o) == 400);
-    CHECK_STR(error_code(o), "InvalidParameter.Filter.Statuses");
-    json_decref(o);
-    CHECK(call(port, "ListAssets", "{\"Filter\":{},\"SortBy\":\"Size\"}", &o) == 400);
-    CHECK_STR(error_code(o), "InvalidParameter.SortBy");
-    json_decref(o);
-    CHECK(call(port, "ListAssets", "{\"Filter\":{},\"SortOrder\":\"Up\"}", &o) == 400);
-    CHECK_STR(error_code(o), "InvalidParameter.SortOrder");
-    json_decref(o);
-    CHECK(call(port, "CreateVisualValidateSession", "{\"CallbackURL\":\"javascript:x\"}", &o) == 400);
-    CHECK_STR(error_code(o), "InvalidParameter.CallbackURL");
-    json_decref(o);
+    CHECK_REPLY_ERROR(port, "ListAssets", "{\"Filter\":{},\"PageNumber\":0}", 400, "InvalidParameter.PageNumber");
+    CHECK_REPLY_ERROR(port, "ListAssetGroups", "{\"Filter\":[]}", 400, "InvalidParameter.Filter");
+    CHECK_REPLY_ERROR(port, "ListAssetGroups", "{\"Filter\":{\"GroupIds\":\"g\"}}", 400, "InvalidParameter.Filter.GroupIds");
+    CHECK_REPLY_ERROR(port, "ListAssets", "{\"Filter\":{\"Statuses\":[\"Gone\"]}}", 400, "InvalidParameter.Filter.Statuses");
+    CHECK_REPLY_ERROR(port, "ListAssets", "{\"Filter\":{},\"SortBy\":\"Size\"}", 400, "InvalidParameter.SortBy");
+    CHECK_REPLY_ERROR(port, "ListAssets", "{\"Filter\":{},\"SortOrder\":\"Up\"}", 400, "InvalidParameter.SortOrder");
+    CHECK_REPLY_ERROR(port, "CreateVisualValidateSession", "{\"CallbackURL\":\"javascript:x\"}", 400, "InvalidParameter.CallbackURL");
     sim_stop(s);
 }
 
@@ -1119,21 +1093,15 @@ static void test_list_requires_filter(void)
     char g[64];
     create_group(port, g);
     json_t *o = NULL;
-    CHECK(call(port, "ListAssetGroups", "{\"PageSize\":10}", &o) == 400);
-    CHECK_STR(error_code(o), "MissingParameter.Filter");
-    json_decref(o);
-    CHECK(call(port, "ListAssetGroups", "{\"Filter\":null}", &o) == 400);
-    CHECK_STR(error_code(o), "MissingParameter.Filter");
-    json_decref(o);
+    CHECK_REPLY_ERROR(port, "ListAssetGroups", "{\"PageSize\":10}", 400, "MissingParameter.Filter");
+    CHECK_REPLY_ERROR(port, "ListAssetGroups", "{\"Filter\":null}", 400, "MissingParameter.Filter");
     CHECK(call(port, "ListAssetGroups", "{\"Filter\":{}}", &o) == 200);
     CHECK(result_int(o, "TotalCount") == 1);
     CHECK(result_int(o, "PageNumber") == 1);
     CHECK(result_int(o, "PageSize") == 10);
     CHECK(json_is_array(json_object_get(json_object_get(o, "Result"), "Items")));
     json_decref(o);
-    CHECK(call(port, "ListAssets", "{}", &o) == 400);
-    CHECK_STR(error_code(o), "MissingParameter.Filter");
-    json_decref(o);
+    CHECK_REPLY_ERROR(port, "ListAssets", "{}", 400, "MissingParameter.Filter");
     CHECK(call(port, "ListAssets", "{\"Filter\":{}}", &o) == 200);
     CHECK(result_int(o, "TotalCount") == 0);
     json_decref(o);
@@ -1341,9 +1309,7 @@ static void test_liveness_expired_token_is_404(void)
     CHECK(call(port, "GetVisualValidateResult", body, &o) == 404);
     CHECK_STR(error_code(o), "NotFound.byted_token");
     json_decref(o);
-    CHECK(call(port, "GetVisualValidateResult", "{\"BytedToken\":\"20260521162915BF9DC22A7A65ADF905D8\"}", &o) == 404);
-    CHECK_STR(error_code(o), "NotFound.byted_token");
-    json_decref(o);
+    CHECK_REPLY_ERROR(port, "GetVisualValidateResult", "{\"BytedToken\":\"20260521162915BF9DC22A7A65ADF905D8\"}", 404, "NotFound.byted_token");
     sim_stop(s);
 }
 
@@ -1469,9 +1435,7 @@ static void test_project_name_scopes_lists(void)
     CHECK(call(port, "ListAssets", "{\"Filter\":{},\"ProjectName\":\"studio\"}", &o) == 200);
     CHECK(result_int(o, "TotalCount") == 1);
     json_decref(o);
-    CHECK(call(port, "ListAssets", "{\"Filter\":{},\"ProjectName\":5}", &o) == 400);
-    CHECK_STR(error_code(o), "InvalidParameter.ProjectName");
-    json_decref(o);
+    CHECK_REPLY_ERROR(port, "ListAssets", "{\"Filter\":{},\"ProjectName\":5}", 400, "InvalidParameter.ProjectName");
     sim_stop(s);
 }
 
@@ -1481,9 +1445,7 @@ static void test_create_group_refuses_liveness_face(void)
     struct sim *s = sim_up(50);
     int port = sim_port(s);
     json_t *o = NULL;
-    CHECK(call(port, "CreateAssetGroup", "{\"Name\":\"faces\",\"GroupType\":\"LivenessFace\"}", &o) == 400);
-    CHECK_STR(error_code(o), "InvalidParameter.GroupType");
-    json_decref(o);
+    CHECK_REPLY_ERROR(port, "CreateAssetGroup", "{\"Name\":\"faces\",\"GroupType\":\"LivenessFace\"}", 400, "InvalidParameter.GroupType");
     CHECK(call(port, "CreateAssetGroup", "{\"Name\":\"aigc\",\"GroupType\":\"AIGC\"}", &o) == 200);
     json_decref(o);
     json_t *st = get_stats(port);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "tools.h"
 #include "sim/sim_int.h"
 #include "util/media.h"
 
@@ -628,48 +629,6 @@ static void test_dimension_rules(void)
 
 static char tool_dir[64];
 static const char *im; /* ImageMagick's convert */
-
-static int tool_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int tool_run(const char *fmt, ...)
-{
-    char cmd[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    int k = vsnprintf(cmd, sizeof cmd - 32, fmt, ap);
-    va_end(ap);
-    if (k < 0 || (size_t)k >= sizeof cmd - 32)
-        return -1;
-    strcat(cmd, " >/dev/null 2>&1");
-    int rc = system(cmd);
-    if (rc != 0)
-        fprintf(stderr, "  tool failed (%d): %s\n", rc, cmd);
-    return rc;
-}
-
-static int tool_have(const char *name)
-{
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", name);
-    return system(cmd) == 0;
-}
-
-static uint8_t *slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    struct stat st;
-    uint8_t *p = NULL;
-    if (fstat(fileno(f), &st) == 0 && st.st_size > 0 && (p = malloc((size_t)st.st_size)) != NULL &&
-        fread(p, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
-        free(p);
-        p = NULL;
-    }
-    if (p)
-        *n = (size_t)st.st_size;
-    fclose(f);
-    return p;
-}
 
 /* Sets up the directory; 0 if every tool is there, else says which package. */
 static int tools_ready(void)

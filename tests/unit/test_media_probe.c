@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "tools.h"
 #include "util/media_probe.h"
 
 /* ---- sources ---- */
@@ -630,23 +631,6 @@ static void test_mp3_built_by_hand(void)
 
 static char tool_dir[64];
 
-static int tool_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int tool_run(const char *fmt, ...)
-{
-    char cmd[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    int k = vsnprintf(cmd, sizeof cmd - 32, fmt, ap);
-    va_end(ap);
-    if (k < 0 || (size_t)k >= sizeof cmd - 32)
-        return -1;
-    strcat(cmd, " >/dev/null 2>&1");
-    int rc = system(cmd);
-    if (rc != 0)
-        fprintf(stderr, "  tool failed (%d): %s\n", rc, cmd);
-    return rc;
-}
-
 static int tools_ready(void)
 {
     static int ready = -1;
@@ -678,24 +662,6 @@ static int make_file(const char *name, const char *args, char *path, size_t cap)
     if (stat(path, &st) == 0)
         return 0;
     return tool_run("ffmpeg -y -v error %s '%s'", args, path);
-}
-
-static uint8_t *slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    struct stat st;
-    uint8_t *p = NULL;
-    if (fstat(fileno(f), &st) == 0 && st.st_size > 0 && (p = malloc((size_t)st.st_size)) != NULL &&
-        fread(p, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
-        free(p);
-        p = NULL;
-    }
-    if (p)
-        *n = (size_t)st.st_size;
-    fclose(f);
-    return p;
 }
 
 struct want {

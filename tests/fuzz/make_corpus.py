@@ -187,15 +187,15 @@ def signed(method, host, path, query, body, content_type=None, sign_sha=False, x
 def sign_seeds():
     body = b'{"Name":"g","GroupType":"AIGC"}'
     q = "Action=CreateAssetGroup&Version=2024-01-01"
-    put("sign_verify", signed("POST", "open.volcengineapi.com", "/", q, body, "application/json", True))
+    put("sign_verify", signed("POST", "localhost", "/", q, body, "application/json", True))
     put("sign_verify", signed("POST", "127.0.0.1:9000", "/", q, body))
-    put("sign_verify", signed("GET", "open.volcengineapi.com", "/", "Action=ListAssets&Version=2024-01-01&b=%20x+y&a=",
+    put("sign_verify", signed("GET", "[::1]:9", "/", "Action=ListAssets&Version=2024-01-01&b=%20x+y&a=",
                               b""))
-    put("sign_verify", signed("POST", "h", "/a%2Fb/c", "x=1&x=0&%41=%7e&=&&", b"{}", "application/json; charset=utf-8"))
-    put("sign_verify", signed("POST", "h", "/", q, body, x_date="20240619T080000Z"))
-    put("sign_verify", signed("POST", "h", "/", q, body, ak="AKLTother"))
-    put("sign_verify", signed("POST", "h", "/", q, body, tweak=lambda a: a.replace("Signature=", "Signature=0")))
-    put("sign_verify", signed("POST", "h", "/", q, body, tweak=lambda a: a.replace(", ", ",")))
+    put("sign_verify", signed("POST", "localhost:9", "/a%2Fb/c", "x=1&x=0&%41=%7e&=&&", b"{}", "application/json; charset=utf-8"))
+    put("sign_verify", signed("POST", "localhost:9", "/", q, body, x_date="20240619T080000Z"))
+    put("sign_verify", signed("POST", "localhost:9", "/", q, body, ak="AKLTother"))
+    put("sign_verify", signed("POST", "localhost:9", "/", q, body, tweak=lambda a: a.replace("Signature=", "Signature=0")))
+    put("sign_verify", signed("POST", "localhost:9", "/", q, body, tweak=lambda a: a.replace(", ", ",")))
     put("sign_verify", b"POST\n/\n\nHMAC-SHA256 Credential=/\n20240619T071306Z\nh\n\n\n")
 
 
@@ -222,9 +222,9 @@ def action_seeds():
     action("ListAssetGroups", b'{"PageNumber":2147483647,"PageSize":-2147483648}')
     action("UpdateAssetGroup", ('{"Id":"%s","Name":"n","Description":""}' % g).encode())
     action("DeleteAssetGroup", ('{"Id":"%s"}' % g).encode())
-    action("CreateAsset", ('{"GroupId":"%s","URL":"https://example.com/a.png","AssetType":"Image","Name":"a"}'
+    action("CreateAsset", ('{"GroupId":"%s","URL":"http://127.0.0.1:9/a.png","AssetType":"Image","Name":"a"}'
                            % g).encode())
-    action("CreateAsset", ('{"GroupId":"%s","URL":"ftp://x","AssetType":"Sticker"}' % g).encode())
+    action("CreateAsset", ('{"GroupId":"%s","URL":"ftp://127.0.0.1:9/","AssetType":"Sticker"}' % g).encode())
     action("GetAsset", ('{"Id":"%s"}' % a).encode())
     action("GetAsset", ('{"Id":"%s"}' % PROC.decode()).encode())
     action("ListAssets", ('{"Filter":{"GroupIds":["%s"],"Statuses":["Active","Processing"],"AssetType":"Image",'
@@ -232,7 +232,7 @@ def action_seeds():
     action("ListAssets", b'{"Filter":{"GroupIds":[1],"Statuses":"Active"}}')
     action("UpdateAsset", ('{"Id":"%s","Name":"renamed"}' % a).encode())
     action("DeleteAsset", ('{"Id":"%s"}' % a).encode())
-    action("CreateVisualValidateSession", b'{"CallbackURL":"https://example.com/cb"}')
+    action("CreateVisualValidateSession", b'{"CallbackURL":"http://127.0.0.1:9/cb"}')
     action("GetVisualValidateResult", b'{"BytedToken":"tok123"}')
     action("NoSuchAction", b"{}")
     action("GetAsset", b"[1,2]")
@@ -253,13 +253,13 @@ def video_seeds():
     a = ASSET.decode()
     video(b'{"model":"seedance-2.0","prompt":"a cat","ratio":"16:9","resolution":"720p","duration":5}')
     video(('{"model":"seedance-2.0","prompt":"p","content":[{"type":"image_url","image_url":{"url":"asset://%s"},'
-           '"role":"reference_image"},{"type":"video_url","video_url":{"url":"https://example.com/v.mp4"}}]}'
+           '"role":"reference_image"},{"type":"video_url","video_url":{"url":"http://127.0.0.1:9/v.mp4"}}]}'
            % a).encode())
     video(('{"model":"seedance-1.5-pro","prompt":"p","content":[{"type":"image_url","image_url":{"url":"asset://%s"}'
            ',"role":"first_frame"}]}' % a).encode())
     video(('{"model":"seedance-2.0-fast","content":[{"type":"image_url","image_url":{"url":"asset://%s"}}]}'
            % PROC.decode()).encode())
-    video(b'{"model":"seedance-2.0","prompt":"p","content":[{"type":"audio_url","audio_url":{"url":"http://x/a.mp3"}}'
+    video(b'{"model":"seedance-2.0","prompt":"p","content":[{"type":"audio_url","audio_url":{"url":"http://127.0.0.1:9/a.mp3"}}'
           b',{"type":"text"},{}]}')
     video(b'{"model":"nope","duration":99999999999}')
     video(b'{"model":"seedance-2.0","prompt":"' + "字".encode() * 2001 + b'"}')
@@ -308,7 +308,7 @@ def upstream_seeds():
     put("upstream_response", b"\x00" + b'{"Result":[]}')
     put("upstream_response", b"\x00")
     put("upstream_response", b"\x00" + b'{"id":"cgt-20240101000000-abcde","model":"m","status":"succeeded",'
-                             b'"content":{"video_url":"https://x/v.mp4"},"usage":{"completion_tokens":1,'
+                             b'"content":{"video_url":"http://127.0.0.1:9/v.mp4"},"usage":{"completion_tokens":1,'
                              b'"total_tokens":2},"created_at":1718781186,"updated_at":1718781190}')
     put("upstream_response", b"\x00" + b'{"id":"cgt-20240101000000-abcde","status":"failed","error":{"code":"E",'
                              b'"message":"bad"}}')
@@ -327,14 +327,14 @@ def sim_seeds():
         ("GetAssetGroup", b'{"Id":"@G"}'), ("ListAssetGroups", b'{"PageNumber":1,"PageSize":10,"Filter":{"Name":"g"}}'),
         ("UpdateAssetGroup", b'{"Id":"@G","Name":"h"}'), ("DeleteAssetGroup", b'{"Id":"@G"}'))
     sim(("CreateAssetGroup", b'{"Name":"g","GroupType":"AIGC"}'),
-        ("CreateAsset", b'{"GroupId":"@G","URL":"https://example.com/a.png","AssetType":"Image","Name":"a"}'),
+        ("CreateAsset", b'{"GroupId":"@G","URL":"http://127.0.0.1:9/a.png","AssetType":"Image","Name":"a"}'),
         ("!ok", b""), ("GetAsset", b'{"Id":"@A"}'),
         ("ListAssets", b'{"Filter":{"GroupIds":["@G"],"Statuses":["Active"]},"PageSize":100}'),
         ("UpdateAsset", b'{"Id":"@A","Name":"b"}'), ("DeleteAsset", b'{"Id":"@A"}'))
     sim(("CreateAssetGroup", b'{"Name":"g","GroupType":"AIGC"}'),
-        ("CreateAsset", b'{"GroupId":"@G","URL":"http://x/v.mp4","AssetType":"Video"}'), ("!bad", b""),
+        ("CreateAsset", b'{"GroupId":"@G","URL":"http://127.0.0.1:9/v.mp4","AssetType":"Video"}'), ("!bad", b""),
         ("GetAsset", b'{"Id":"@A"}'))
-    sim(("CreateVisualValidateSession", b'{"CallbackURL":"https://example.com/cb?x=1"}'),
+    sim(("CreateVisualValidateSession", b'{"CallbackURL":"http://127.0.0.1:9/cb?x=1"}'),
         ("GetVisualValidateResult", b'{"BytedToken":"@T"}'), ("!pass", b""),
         ("GetVisualValidateResult", b'{"BytedToken":"@T"}'), ("!fail", b""))
     sim(("CreateVisualValidateSession", b"{}"), ("!fail", b""), ("GetVisualValidateResult", b'{"BytedToken":"@T"}'))
@@ -364,18 +364,18 @@ def upload_seeds():
 
 def url_policy_seeds():
     for allow, url in [
-            (b"", b"https://media.example.com/a.png"),
+            (b"", b"https://Media.LocalHost/a.png"),
             (b"", b"http://127.0.0.1:8080/img/1.png"),
             (b"", b"http://2130706433/"), (b"", b"http://0x7f000001/"), (b"", b"http://0177.0.0.1/"),
             (b"", b"http://127.1/"), (b"", b"http://0x7f.1/"), (b"", b"http://127.0.0.1./"),
             (b"", b"http://[::1]:80/"), (b"", b"http://[::ffff:127.0.0.1]/"), (b"", b"http://[64:ff9b::7f00:1]/"),
-            (b"", b"http://[2002:7f00:1::1]/"), (b"", b"http://[fe80::1%25eth0]/"),
-            (b"", b"http://169.254.169.254/latest/meta-data/"), (b"", b"http://localhost./"),
-            (b"", b"http://a.localhost:1/"), (b"", b"http://user:pass@example.com/"),
-            (b"", b"http://example.com?@127.0.0.1/"), (b"", b"http://example.com\\@127.0.0.1/"),
-            (b"", b"ftp://example.com/"), (b"", b"http://example.com:65536/"), (b"", b"http://1.2.3.256/"),
-            (b"127.0.0.0/8,media.internal,gw.example.com:8443,[::1]:9000,fd00::/8", b"http://localhost:9/"),
-            (b"127.0.0.2", b"http://127.0.0.2:8000/x"), (b"::1,10.0.0.0/33, bad host", b"http://[::1]/")]:
+            (b"", b"http://[2002:7f00:1::1]/"), (b"", b"http://[::1%25lo]/"),
+            (b"", b"http://127.0.0.1/latest/meta-data/"), (b"", b"http://localhost./"),
+            (b"", b"http://a.localhost:1/"), (b"", b"http://user:pass@localhost/"),
+            (b"", b"http://localhost?@127.0.0.1/"), (b"", b"http://localhost\\@127.0.0.1/"),
+            (b"", b"ftp://localhost/"), (b"", b"http://localhost:65536/"), (b"", b"http://127.0.0.256/"),
+            (b"127.0.0.0/8,media.localhost,gw.localhost:8443,[::1]:9000,::127.0.0.0/104", b"http://localhost:9/"),
+            (b"127.0.0.2", b"http://127.0.0.2:8000/x"), (b"::1,127.0.0.0/33, bad host", b"http://[::1]/")]:
         put("url_policy", allow + b"\n" + url)
 
 

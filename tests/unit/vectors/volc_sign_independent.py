@@ -88,7 +88,7 @@ SK = "cG9ydGljby10ZXN0LXNlY3JldA=="
 
 VECTORS = [
     ("post_create_group", dict(
-        method="POST", host="open.volcengineapi.com", path="/",
+        method="POST", host="localhost", path="/",
         query="Action=CreateAssetGroup&Version=2024-01-01", x_date="20240619T071306Z",
         body=b'{"Name":"demo","Description":"first group","GroupType":"AIGC"}',
         region="cn-beijing", service="ark", ak=AK, sk=SK,
@@ -100,7 +100,7 @@ VECTORS = [
         region="cn-beijing", service="ark", ak=AK, sk=SK,
         content_type="application/json", sign_sha=True)),
     ("post_encoded_query_utf8_body", dict(
-        method="POST", host="open.volcengineapi.com", path="/",
+        method="POST", host="[::1]:9", path="/",
         query="Version=2024-01-01&Action=UpdateAsset&Note=a%20b+c&Z=%e4%b8%ad*&A=",
         x_date="20251231T120000Z",
         body='{"Id":"asset-20251231120000-zz9yy","Name":"名字 ✓"}'.encode(),

@@ -16,7 +16,7 @@ static struct asset sample(const char *name, const char *status)
     snprintf(a.group_id, sizeof a.group_id, "group-20261125123515-zz9x0");
     snprintf(a.type, sizeof a.type, "Image");
     snprintf(a.name, sizeof a.name, "%s", name);
-    snprintf(a.url, sizeof a.url, "https://cdn.example.com/a/b.png?x=1&y=\"2\"");
+    snprintf(a.url, sizeof a.url, "http://127.0.0.1:9/a/b.png?x=1&y=\"2\"");
     snprintf(a.status, sizeof a.status, "%s", status);
     snprintf(a.failure_reason, sizeof a.failure_reason, "image is 200x200 px; each side must be 300 to 6000 px");
     a.create_ms = 1764074115000;

@@ -637,11 +637,11 @@ static void test_protocol_errors(void)
     char g[64];
     create_group(port, g);
     char body[256];
-    snprintf(body, sizeof body, "{\"GroupId\":\"%s\",\"URL\":\"ftp://x/y.png\",\"AssetType\":\"Image\"}", g);
+    snprintf(body, sizeof body, "{\"GroupId\":\"%s\",\"URL\":\"ftp://127.0.0.1:9/y.png\",\"AssetType\":\"Image\"}", g);
     CHECK(call(port, "CreateAsset", body, &o) == 400);
     CHECK_STR(error_code(o), "InvalidParameter.URL");
     json_decref(o);
-    snprintf(body, sizeof body, "{\"GroupId\":\"%s\",\"URL\":\"http://x/y.png\",\"AssetType\":\"Doc\"}", g);
+    snprintf(body, sizeof body, "{\"GroupId\":\"%s\",\"URL\":\"http://127.0.0.1:9/y.png\",\"AssetType\":\"Doc\"}", g);
     CHECK(call(port, "CreateAsset", body, &o) == 400);
     json_decref(o);
     CHECK(call(port, "ListAssets", "{\"Filter\":{},\"PageSize\":1000}", &o) == 400);
@@ -678,7 +678,7 @@ static void test_unknown_ids_are_not_found(void)
     CHECK_REPLY_ERROR(port, "UpdateAssetGroup", "{\"Id\":\"nope\",\"Name\":\"x\"}", 404, "NotFound.group_id");
     CHECK_REPLY_ERROR(port, "DeleteAssetGroup", "{\"Id\":\"nope\"}", 404, "NotFound.group_id");
     CHECK(call(port, "CreateAsset",
-               "{\"GroupId\":\"group-20240101000000-zzzzz\",\"URL\":\"http://x/a.png\",\"AssetType\":\"Image\"}",
+               "{\"GroupId\":\"group-20240101000000-zzzzz\",\"URL\":\"http://127.0.0.1:9/a.png\",\"AssetType\":\"Image\"}",
                &o) == 404);
     CHECK_STR(error_code(o), "NotFound.group_id");
     CHECK(error_code_n(o) > 0);
@@ -1033,9 +1033,9 @@ static void test_missing_parameter_names_the_field(void)
         const char *action, *body, *code;
     } cases[] = {
         {"CreateAssetGroup", "{}", "MissingParameter.Name"},
-        {"CreateAsset", "{\"URL\":\"http://x/a.png\",\"AssetType\":\"Image\"}", "MissingParameter.GroupId"},
+        {"CreateAsset", "{\"URL\":\"http://127.0.0.1:9/a.png\",\"AssetType\":\"Image\"}", "MissingParameter.GroupId"},
         {"CreateAsset", "{\"GroupId\":\"group-20240101000000-zzzzz\",\"AssetType\":\"Image\"}", "MissingParameter.URL"},
-        {"CreateAsset", "{\"GroupId\":\"group-20240101000000-zzzzz\",\"URL\":\"http://x/a.png\"}",
+        {"CreateAsset", "{\"GroupId\":\"group-20240101000000-zzzzz\",\"URL\":\"http://127.0.0.1:9/a.png\"}",
          "MissingParameter.AssetType"},
         {"GetAsset", "{}", "MissingParameter.Id"},
         {"GetAssetGroup", "{\"Id\":\"\"}", "MissingParameter.Id"},
@@ -1064,7 +1064,7 @@ static void test_invalid_parameter_names_the_detail(void)
     json_t *o = NULL;
     CHECK_REPLY_ERROR(port, "CreateAssetGroup", "{\"Name\":7}", 400, "InvalidParameter.Name");
     CHECK_REPLY_ERROR(port, "CreateAssetGroup", "{\"Name\":\"x\",\"GroupType\":\"Other\"}", 400, "InvalidParameter.GroupType");
-    snprintf(body, sizeof body, "{\"GroupId\":\"%s\",\"URL\":\"http://x/y.png\",\"AssetType\":\"Doc\"}", g);
+    snprintf(body, sizeof body, "{\"GroupId\":\"%s\",\"URL\":\"http://127.0.0.1:9/y.png\",\"AssetType\":\"Doc\"}", g);
     CHECK(call(port, "CreateAsset", body, &o) == 400);
     CHECK_STR(error_code(o), "InvalidParameter.AssetType");
     json_decref(o);
@@ -1269,7 +1269,7 @@ static void test_liveness_session_has_no_expiry_field(void)
     struct sim *s = sim_up(50);
     int port = sim_port(s);
     json_t *o = NULL;
-    CHECK(call(port, "CreateVisualValidateSession", "{\"CallbackURL\":\"https://app.example/done\"}", &o) == 200);
+    CHECK(call(port, "CreateVisualValidateSession", "{\"CallbackURL\":\"http://127.0.0.1:9/done\"}", &o) == 200);
     json_t *res = json_object_get(o, "Result");
     const char *t = result_str(o, "BytedToken");
     CHECK(t && strlen(t) == 34);
@@ -1278,7 +1278,7 @@ static void test_liveness_session_has_no_expiry_field(void)
         shape &= i < 14 ? (t[i] >= '0' && t[i] <= '9') : ((t[i] >= '0' && t[i] <= '9') || (t[i] >= 'A' && t[i] <= 'F'));
     CHECK(shape);
     CHECK(result_str(o, "H5Link") && t && strstr(result_str(o, "H5Link"), t));
-    CHECK_STR(result_str(o, "CallbackURL"), "https://app.example/done");
+    CHECK_STR(result_str(o, "CallbackURL"), "http://127.0.0.1:9/done");
     CHECK(json_object_size(res) == 3);
     CHECK(json_object_get(res, "ExpireTime") == NULL);
     json_decref(o);
@@ -1836,7 +1836,7 @@ static void test_ark_parse_task_keeps_every_status(void)
          "failed", "OutputVideoSensitiveContentDetected.PolicyViolation"},
         {"{\"id\":\"cgt-20260101000000-abcde\",\"status\":\"failed\"}", "failed", "Failed"},
         {"{\"id\":\"cgt-20260101000000-abcde\",\"status\":\"succeeded\",\"content\":{\"video_url\":"
-         "\"https://x.example/v.mp4?sig=1\",\"last_frame_url\":\"https://x.example/f.png\"},"
+         "\"http://127.0.0.1:9/v.mp4?sig=1\",\"last_frame_url\":\"http://127.0.0.1:9/f.png\"},"
          "\"usage\":{\"completion_tokens\":7}}", "succeeded", ""},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -89,7 +89,7 @@ static enum store_result make_asset(struct store *s, int64_t cust, const char *g
 {
     int64_t h = 0;
     enum store_result r =
-        s->ops->reserve_asset(s, cust, group, type, name, "https://example.com/a.png", NULL, 50, now, NULL, &h);
+        s->ops->reserve_asset(s, cust, group, type, name, "http://127.0.0.1:9/a.png", NULL, 50, now, NULL, &h);
     if (r != STORE_OK)
         return r;
     return s->ops->confirm_asset(s, h, id, now, next_poll);
@@ -398,7 +398,7 @@ static void test_customer_b_cannot_touch_customer_a_rows(void)
     CHECK(s->ops->get_asset(s, b, aid, &as) == STORE_NOT_FOUND);
     CHECK(s->ops->update_asset(s, b, aid, "hacked", 2000) == STORE_NOT_FOUND);
     CHECK(s->ops->delete_asset(s, b, aid, 2000) == STORE_NOT_FOUND);
-    CHECK(s->ops->reserve_asset(s, b, gid, "Image", "x", "https://e.com/x.png", NULL, 50, 2000, NULL, &h) ==
+    CHECK(s->ops->reserve_asset(s, b, gid, "Image", "x", "http://127.0.0.1:9/x.png", NULL, 50, 2000, NULL, &h) ==
           STORE_NOT_FOUND);
     CHECK(s->ops->list_groups(s, b, NULL, 1, 10, &gl) == STORE_OK);
     CHECK(gl.total == 0 && gl.n == 0);
@@ -440,7 +440,7 @@ static void *reserve_asset_thread(void *p)
 {
     struct race *r = p;
     int64_t h = 0;
-    r->result = r->s->ops->reserve_asset(r->s, r->cust, r->group_id, "Image", "racer", "https://e.com/a.png",
+    r->result = r->s->ops->reserve_asset(r->s, r->cust, r->group_id, "Image", "racer", "http://127.0.0.1:9/a.png",
                                          NULL, 50, 1000, NULL, &h);
     return NULL;
 }
@@ -555,7 +555,7 @@ static void test_delete_group_cascades_and_releases_quota(void)
     CHECK(make_asset(s, a, gid, "asset-20260101000000-00001", "Image", "one", 1000, 0) == STORE_OK);
     CHECK(make_asset(s, a, gid, "asset-20260101000000-00002", "Video", "two", 1000, 0) == STORE_OK);
     int64_t pending = 0;
-    CHECK(s->ops->reserve_asset(s, a, gid, "Image", "p", "https://e.com/p.png", "blobs/p", 50, 1000, NULL, &pending) ==
+    CHECK(s->ops->reserve_asset(s, a, gid, "Image", "p", "http://127.0.0.1:9/p.png", "blobs/p", 50, 1000, NULL, &pending) ==
           STORE_OK);
     struct asset_counts ac;
     CHECK(s->ops->count_assets(s, &ac) == STORE_OK);
@@ -579,7 +579,7 @@ static void test_delete_group_cascades_and_releases_quota(void)
     CHECK(al.n == 0);
     free(al.items);
     int64_t h = 0;
-    CHECK(s->ops->reserve_asset(s, a, gid, "Image", "x", "https://e.com/x.png", NULL, 50, 3000, NULL, &h) ==
+    CHECK(s->ops->reserve_asset(s, a, gid, "Image", "x", "http://127.0.0.1:9/x.png", NULL, 50, 3000, NULL, &h) ==
           STORE_NOT_FOUND);
     /* The group quota is free again: max 1 admits a new group. */
     CHECK(s->ops->reserve_group(s, a, "AIGC", "again", "", 1, 4000, NULL, &h) == STORE_OK);
@@ -597,7 +597,7 @@ static void test_pending_assets_are_invisible_and_releasable(void)
     const char *gid = "group-20260101000000-aaaaa";
     CHECK(make_group(s, a, gid, "g", 1000) == STORE_OK);
     int64_t h = 0;
-    CHECK(s->ops->reserve_asset(s, a, gid, "Image", "p", "https://e.com/p.png", NULL, 50, 1000, NULL, &h) == STORE_OK);
+    CHECK(s->ops->reserve_asset(s, a, gid, "Image", "p", "http://127.0.0.1:9/p.png", NULL, 50, 1000, NULL, &h) == STORE_OK);
     struct group g;
     CHECK(s->ops->get_group(s, a, gid, &g) == STORE_OK && g.asset_count == 0);
     struct asset_list al;
@@ -611,12 +611,12 @@ static void test_pending_assets_are_invisible_and_releasable(void)
     CHECK(s->ops->count_assets(s, &ac) == STORE_OK && ac.processing == 0);
     /* Pending counts toward the quota: max 1 is full. */
     int64_t h2 = 0;
-    CHECK(s->ops->reserve_asset(s, a, gid, "Image", "q", "https://e.com/q.png", NULL, 1, 1000, NULL, &h2) ==
+    CHECK(s->ops->reserve_asset(s, a, gid, "Image", "q", "http://127.0.0.1:9/q.png", NULL, 1, 1000, NULL, &h2) ==
           STORE_QUOTA);
     CHECK(s->ops->release_asset(s, h) == STORE_OK);
     CHECK(s->ops->release_asset(s, h) == STORE_NOT_FOUND);
     CHECK(s->ops->confirm_asset(s, h, "asset-20260101000000-00001", 1000, 0) == STORE_NOT_FOUND);
-    CHECK(s->ops->reserve_asset(s, a, gid, "Image", "q", "https://e.com/q.png", NULL, 1, 1000, NULL, &h2) == STORE_OK);
+    CHECK(s->ops->reserve_asset(s, a, gid, "Image", "q", "http://127.0.0.1:9/q.png", NULL, 1, 1000, NULL, &h2) == STORE_OK);
     CHECK(s->ops->confirm_asset(s, h2, "asset-20260101000000-00002", 1500, 2500) == STORE_OK);
     CHECK(s->ops->release_asset(s, h2) == STORE_NOT_FOUND);
     struct asset as;
@@ -624,7 +624,7 @@ static void test_pending_assets_are_invisible_and_releasable(void)
     CHECK_STR(as.group_id, gid);
     CHECK_STR(as.type, "Image");
     CHECK_STR(as.name, "q");
-    CHECK_STR(as.url, "https://e.com/q.png");
+    CHECK_STR(as.url, "http://127.0.0.1:9/q.png");
     CHECK_STR(as.blob_key, "");
     CHECK_STR(as.status, "Processing");
     CHECK_STR(as.failure_reason, "");
@@ -634,7 +634,7 @@ static void test_pending_assets_are_invisible_and_releasable(void)
     /* Reserving into a pending or unknown group is NOT_FOUND. */
     int64_t pg = 0;
     CHECK(s->ops->reserve_group(s, a, "AIGC", "pending", "", 50, 1000, NULL, &pg) == STORE_OK);
-    CHECK(s->ops->reserve_asset(s, a, "group-unknown", "Image", "", "https://e.com/q.png", NULL, 50, 1000, NULL, &h2) ==
+    CHECK(s->ops->reserve_asset(s, a, "group-unknown", "Image", "", "http://127.0.0.1:9/q.png", NULL, 50, 1000, NULL, &h2) ==
           STORE_NOT_FOUND);
     s->ops->close(s);
 }

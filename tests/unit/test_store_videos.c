@@ -91,12 +91,12 @@ static void test_video_tasks_update_and_due(void)
 
     /* Succeeded: status and result change, update_ms with them; no longer due. */
     snprintf(t1.status, sizeof t1.status, "succeeded");
-    snprintf(t1.video_url, sizeof t1.video_url, "https://cdn.example.com/v.mp4");
+    snprintf(t1.video_url, sizeof t1.video_url, "http://127.0.0.1:9/v.mp4");
     t1.completion_tokens = t1.total_tokens = 108000;
     CHECK(s->ops->update_video_task(s, &t1, 4000, 4700, 2) == STORE_OK);
     CHECK(s->ops->get_video_task(s, a.id, t1.id, &got) == STORE_OK);
     CHECK_STR(got.status, "succeeded");
-    CHECK_STR(got.video_url, "https://cdn.example.com/v.mp4");
+    CHECK_STR(got.video_url, "http://127.0.0.1:9/v.mp4");
     CHECK(got.completion_tokens == 108000 && got.total_tokens == 108000 && got.update_ms == 4000);
     CHECK(due_video_tasks(s, 1000000, 10, &l) == STORE_OK);
     CHECK(l.n == 1 && !strcmp(l.items[0].id, t2.id));

@@ -252,7 +252,7 @@ static struct upstream *client_for(int port, int max_attempts, long timeout_ms)
 
 #define OK_ID(id) "{\"ResponseMetadata\":{\"RequestId\":\"r1\",\"Action\":\"X\",\"Version\":\"2024-01-01\"},\"Result\":{\"Id\":\"" id "\"}}"
 #define ERR(code) "{\"ResponseMetadata\":{\"RequestId\":\"r1\",\"Action\":\"X\",\"Version\":\"2024-01-01\",\"Service\":\"ark\",\"Region\":\"cn-beijing\",\"Error\":{\"Code\":\"" code "\",\"Message\":\"msg " code "\"}}}"
-#define GOOD_ASSET "{\"ResponseMetadata\":{\"RequestId\":\"r2\"},\"Result\":{\"Id\":\"asset-20240619071306-abcde\",\"GroupId\":\"group-20240619071306-fghij\",\"Name\":\"n\",\"AssetType\":\"Image\",\"URL\":\"http://x/y.png\",\"Status\":\"Failed\",\"FailureReason\":\"blurry\",\"CreateTime\":\"2024-06-19T07:13:06Z\",\"UpdateTime\":\"2024-06-19T07:13:06Z\"}}"
+#define GOOD_ASSET "{\"ResponseMetadata\":{\"RequestId\":\"r2\"},\"Result\":{\"Id\":\"asset-20240619071306-abcde\",\"GroupId\":\"group-20240619071306-fghij\",\"Name\":\"n\",\"AssetType\":\"Image\",\"URL\":\"http://127.0.0.1:9/y.png\",\"Status\":\"Failed\",\"FailureReason\":\"blurry\",\"CreateTime\":\"2024-06-19T07:13:06Z\",\"UpdateTime\":\"2024-06-19T07:13:06Z\"}}"
 
 /* ---------- the public record's replies (tests/vectors/upstream) ----------
  * Every reply UPSTREAM.md shows or documents, success and error, served to
@@ -278,7 +278,7 @@ static enum up_result run_vector_op(struct upstream *u, const char *action, char
     if (strcmp(action, "CreateAssetGroup") == 0)
         return u->ops->create_group(u, "demo", NULL, "AIGC", id, err);
     if (strcmp(action, "CreateAsset") == 0)
-        return u->ops->create_asset(u, gid, "https://m.example.invalid/a.png", "Image", NULL, id, err);
+        return u->ops->create_asset(u, gid, "http://127.0.0.1:9/a.png", "Image", NULL, id, err);
     if (strcmp(action, "GetAsset") == 0)
         return u->ops->get_asset(u, aid, a, err);
     if (strcmp(action, "ListAssetGroups") == 0)
@@ -407,8 +407,8 @@ static void test_replies_of_the_public_record(void)
 static void test_validate_session_expiry_variants(void)
 {
     struct canned sc[] = {
-        {200, "{\"ResponseMetadata\":{},\"Result\":{\"BytedToken\":\"T1\",\"H5Link\":\"https://h5.example.invalid/x\",\"ExpireTime\":\"2030-01-01T00:00:00Z\"}}", 0, 0, 0},
-        {200, "{\"ResponseMetadata\":{},\"Result\":{\"BytedToken\":\"T2\",\"H5Link\":\"https://h5.example.invalid/x\"}}", 0, 0, 0},
+        {200, "{\"ResponseMetadata\":{},\"Result\":{\"BytedToken\":\"T1\",\"H5Link\":\"http://127.0.0.1:9/h5\",\"ExpireTime\":\"2030-01-01T00:00:00Z\"}}", 0, 0, 0},
+        {200, "{\"ResponseMetadata\":{},\"Result\":{\"BytedToken\":\"T2\",\"H5Link\":\"http://127.0.0.1:9/h5\"}}", 0, 0, 0},
     };
     struct srv *s = srv_start(sc, 2);
     CHECK(s != NULL);
@@ -531,14 +531,14 @@ static void test_create_asset_not_retried_after_500(void)
     struct upstream *u = client_for(s->port, 3, 5000);
     char id[IDS_MAX] = "";
     struct up_error err;
-    CHECK(u->ops->create_asset(u, "group-20240619071306-fghij", "http://x/y.png", "Image", NULL, id,
+    CHECK(u->ops->create_asset(u, "group-20240619071306-fghij", "http://127.0.0.1:9/y.png", "Image", NULL, id,
                                &err) == UP_UNAVAILABLE);
     CHECK(srv_count(s) == 1);
     CHECK(err.http_status == 500);
     CHECK_STR(err.code, "InternalError");
     json_t *b = json_loads(s->recs[0].body, 0, NULL);
     CHECK_STR(json_string_value(json_object_get(b, "GroupId")), "group-20240619071306-fghij");
-    CHECK_STR(json_string_value(json_object_get(b, "URL")), "http://x/y.png");
+    CHECK_STR(json_string_value(json_object_get(b, "URL")), "http://127.0.0.1:9/y.png");
     CHECK_STR(json_string_value(json_object_get(b, "AssetType")), "Image");
     CHECK(json_object_get(b, "Name") == NULL);
     json_decref(b);
@@ -556,7 +556,7 @@ static void test_create_retried_after_429(void)
     struct upstream *u = client_for(s->port, 3, 5000);
     char id[IDS_MAX] = "";
     struct up_error err;
-    CHECK(u->ops->create_asset(u, "group-20240619071306-fghij", "http://x/y.png", "Image", "n", id,
+    CHECK(u->ops->create_asset(u, "group-20240619071306-fghij", "http://127.0.0.1:9/y.png", "Image", "n", id,
                                &err) == UP_OK);
     CHECK(srv_count(s) == 2);
     CHECK_STR(id, "asset-20240619071306-abcde");
@@ -668,7 +668,7 @@ static void test_timeout(void)
     char id[IDS_MAX];
     struct up_error err;
     int64_t t0 = clock_mono_ms();
-    CHECK(u->ops->create_asset(u, "group-20240619071306-fghij", "http://x/y.png", "Image", NULL, id,
+    CHECK(u->ops->create_asset(u, "group-20240619071306-fghij", "http://127.0.0.1:9/y.png", "Image", NULL, id,
                                &err) == UP_UNAVAILABLE);
     int64_t took = clock_mono_ms() - t0;
     CHECK(took >= 250 && took < 1000);
@@ -798,7 +798,7 @@ static void test_threads_share_one_upstream(void)
 
 static void test_bad_config(void)
 {
-    struct upstream_config cfg = {.endpoint = "ftp://x", .access_key = AK, .secret_key = SK};
+    struct upstream_config cfg = {.endpoint = "ftp://127.0.0.1:9", .access_key = AK, .secret_key = SK};
     CHECK(upstream_volc_new(&cfg) == NULL);
     cfg.endpoint = "http://";
     CHECK(upstream_volc_new(&cfg) == NULL);
@@ -806,7 +806,7 @@ static void test_bad_config(void)
     CHECK(upstream_volc_new(&cfg) == NULL);
     cfg.endpoint = "http://127.0.0.1:1/?x=1";
     CHECK(upstream_volc_new(&cfg) == NULL);
-    cfg.endpoint = "https://open.volcengineapi.com/";
+    cfg.endpoint = "https://localhost:9/";
     struct upstream *u = upstream_volc_new(&cfg); /* defaults fill the rest */
     CHECK(u != NULL);
     if (u)

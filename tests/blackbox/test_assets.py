@@ -67,7 +67,7 @@ def test_asset_validation(gw, media):
         ("bad AssetType", dict(base, AssetType="Picture")),
         ("lower-case AssetType", dict(base, AssetType="image")),
         ("AssetType wrong type", dict(base, AssetType=1)),
-        ("URL wrong type", dict(base, URL=["http://x/"])),
+        ("URL wrong type", dict(base, URL=["http://127.0.0.1:9/"])),
         ("GroupId wrong type", dict(base, GroupId=123)),
         ("Name 51 chars", dict(base, Name="é" * 51)),
         ("Name wrong type", dict(base, Name={"a": 1})),

@@ -24,7 +24,7 @@ from portico import BUILD, ROOT, Gateway, Sim, http_request, sanitizer_report
 
 GROUP_ID = "group-20260101120000-abcde"
 ASSET_ID = "asset-20260101120000-fghij"
-LONG_LINK = ("https://kyc.example.invalid/?accessKeyId=AKLTDOCTORSECRET&secretAccessKey=SKDOCTORSECRET"
+LONG_LINK = ("https://localhost:9/?accessKeyId=AKLTDOCTORSECRET&secretAccessKey=SKDOCTORSECRET"
              "&sessionToken=" + "t" * 9000 + "&configId=c&bytedToken=20260521162915BF9DC22A7A65ADF905D8")
 SECRETS = ("AKLTDOCTORSECRET", "SKDOCTORSECRET", "scripted-secret-key", "tttttttttt")
 REQUEST_ID = "20260521162915DFB89755D1A21AAE8036"
@@ -196,7 +196,7 @@ def test_doctor_usage_errors_exit_2():
         assert up.calls == [], "the doctor called the upstream before refusing its configuration"
         rc, _, err = run_doctor(["--timeout", "zero"], env=up.env())
         assert rc == 2 and "--timeout" in err, err
-        rc, _, err = run_doctor(["--image-url", "ftp://x/y.png"], env=up.env())
+        rc, _, err = run_doctor(["--image-url", "ftp://127.0.0.1:9/y.png"], env=up.env())
         assert rc == 2 and "--image-url" in err, err
         rc, _, err = run_doctor(["--no-such-flag"])
         assert rc == 2, err
@@ -305,7 +305,7 @@ def test_doctor_reports_each_variant_of_a_scripted_upstream():
         verdict("delete_asset", "DIFFER", "Result {Id}")
         verdict("delete_group", "DIFFER", "Result {Id}")
         verdict("validate_session", "DIFFER", "ExpireTime")
-        verdict("h5_link", "DIFFER", "%d characters" % len(LONG_LINK), "host kyc.example.invalid")
+        verdict("h5_link", "DIFFER", "%d characters" % len(LONG_LINK), "host localhost:9")
         verdict("validate_pending", "DIFFER", "HTTP 404 NotFound")
         verdict("video_task_404", "AGREE", "404")
         verdict("throttle", "AGREE", "429", "FlowLimitExceeded", "CodeN 100018")

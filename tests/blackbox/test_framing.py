@@ -90,7 +90,7 @@ def test_ambiguous_framing_is_refused_and_closed(gw):
                                                              "2\r\n{}\r\n0\r\n\r\n"),
         "two Transfer-Encoding": _head(k, extra="Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"
                                                 "2\r\n{}\r\n0\r\n\r\n"),
-        "two Host": _head(k, extra="Host: other.example\r\nContent-Length: 2\r\n\r\n{}"),
+        "two Host": _head(k, extra="Host: localhost\r\nContent-Length: 2\r\n\r\n{}"),
     }
     for what, data in cases.items():
         _assert_refused(gw, data.encode(), what)

@@ -287,7 +287,7 @@ def test_overloaded_video_surface_answers_in_its_own_envelope():
         assert err["error"]["code"] == "service_unavailable" and err["error"]["message"], raw
         assert h.get("X-Request-Id"), "no X-Request-Id"
         # The Action surface keeps the Volcengine envelope.
-        r = gw.action(key, "CreateAsset", {"GroupId": "g", "URL": "https://example.com/a.png", "AssetType": "Image"},
+        r = gw.action(key, "CreateAsset", {"GroupId": "g", "URL": "http://127.0.0.1:9/a.png", "AssetType": "Image"},
                       timeout=5)
         expect_error(r, "ServiceUnavailable", action="", version="")
         print("    one worker busy, queue of %d full: %d early refusals; video create -> 503 %s"

@@ -56,7 +56,7 @@ def test_h5_redirect_location_is_encoded(gw):
 
 def test_callback_url_message_reads_as_written(gw):
     k = gw.create_key("acme")
-    r = gw.action(k, "CreateVisualValidateSession", {"CallbackURL": "ftp://example.invalid/cb"})
+    r = gw.action(k, "CreateVisualValidateSession", {"CallbackURL": "ftp://127.0.0.1:9/cb"})
     msg = r.json["ResponseMetadata"]["Error"]["Message"]
     assert r.status == 400 and msg.startswith("CallbackURL ") and "CallbackCallback" not in msg, msg
     r = gw.action(k, "ListAssetGroups", {"Filter": {"Name": 5}})

@@ -157,7 +157,7 @@ def scenarios(world):
     out["list_assets"] = signed(sim, "ListAssets", {"Filter": {"GroupIds": [g], "Statuses": ["Active"]}})
     out["update_asset_group_id"] = signed(sim, "UpdateAssetGroup", {"Id": g, "Name": "renamed"})
     out["update_asset_id"] = signed(sim, "UpdateAsset", {"Id": a, "Name": "renamed"})
-    sess = signed(sim, "CreateVisualValidateSession", {"CallbackURL": "https://cb.example.invalid/done"})
+    sess = signed(sim, "CreateVisualValidateSession", {"CallbackURL": "http://127.0.0.1:9/done"})
     out["create_validate_session_volcengine"] = sess
     link = sess[1]["Result"]["H5Link"]
     u = urllib.parse.urlsplit(link)

@@ -5,9 +5,10 @@
  * driver: validate, take a connection, run statements, decode rows with
  * one reader per type, give the connection back. A backend is a driver:
  * sqlite_driver.c (embedded, one writer at a time) and pg_driver.c (several
- * nodes on one PostgreSQL). What truly differs stays in files named for the
- * backend: pools, schema steps, and the refresher's leases (SQLite's single
- * writer vs FOR UPDATE SKIP LOCKED).
+ * nodes on one PostgreSQL). The schema's steps are one list too (schema.c),
+ * with the types that differ as tokens. What truly differs stays in files
+ * named for the backend: pools, how the steps are applied, and the
+ * refresher's leases (SQLite's single writer vs FOR UPDATE SKIP LOCKED).
  *
  * SQL is written once with $1..$n placeholders (the SQLite driver reads
  * them as ?1..?n) and in the dialect both databases share; where they
@@ -199,6 +200,11 @@ static inline void sql_bind_i64(struct sql_stmt *st, int i, int64_t v)
  * into a malloc'd array. */
 enum store_result sql_lease(struct store *s, const struct sql_lease *l, int64_t now_ms, int64_t lease_ms,
                             size_t limit, void **items, size_t *n);
+
+/* The schema's steps (schema.c), one list for both backends: how many, and
+ * step i (from 0) in d's SQL, malloc'd (NULL when out of memory). */
+int sql_schema_steps(void);
+char *sql_schema_step(enum sql_dialect d, int i);
 
 /* Columns. */
 void sql_col_text(struct sql_stmt *st, int i, char *dst, size_t cap); /* truncating copy */

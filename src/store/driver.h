@@ -179,8 +179,22 @@ enum store_result sql_rows(struct sql_stmt *st, const struct sql_row *t, size_t 
  * NOT_FOUND when there is none. */
 enum store_result sql_one(struct sql_conn *c, int flags, const char *sql, const struct sql_row *t, void *item,
                           const char *fmt, ...);
+/* Runs sql with fmt's binds on c and reads its rows (sql_rows). */
+enum store_result sql_many(struct sql_conn *c, int flags, const char *sql, const struct sql_row *t, size_t limit,
+                           void **items, size_t *n, const char *fmt, ...);
+/* sql_done for an operation that read rows into *items: when it ends in
+ * an error they are freed and *items, *n zeroed. */
+enum store_result sql_done_rows(struct store *s, struct sql_conn *c, enum store_result r, void **items, size_t *n);
 /* On a pooled connection: runs sql with fmt's binds and reads its rows. */
 enum store_result sql_query_rows(struct store *s, int flags, const char *sql, const struct sql_row *t, size_t limit,
+                                 void **items, size_t *n, const char *fmt, ...);
+/* sql_query_one of a customer's row by its id ($1 id, $2 customer_id):
+ * STORE_ERROR when id or out is NULL, NOT_FOUND when there is no such row. */
+enum store_result sql_get_owned(struct store *s, int flags, const char *sql, const struct sql_row *t, const char *id,
+                                int64_t customer_id, void *out);
+/* sql_query_rows for a single writing statement that returns rows
+ * (UPDATE ... RETURNING), in its own transaction (SQL_TX_ONE). */
+enum store_result sql_write_rows(struct store *s, int flags, const char *sql, const struct sql_row *t, size_t limit,
                                  void **items, size_t *n, const char *fmt, ...);
 /* On a pooled connection: one row, NOT_FOUND when there is none. */
 enum store_result sql_query_one(struct store *s, int flags, const char *sql, const struct sql_row *t, void *item,
@@ -305,9 +319,10 @@ enum store_result sql_count_assets(struct store *s, struct asset_counts *out);
  * quota checks into one group run one after the other on every node and a
  * concurrent delete_group waits for them or they for it. */
 enum store_result sql_lock_live_group(struct sql_conn *c, const char *group_id, int64_t customer_id);
-/* The group's asset slots in use: live and pending assets, and upload
- * sessions holding a slot (uploads.c). */
-enum store_result sql_count_group_slots(struct sql_conn *c, const char *group_id, int64_t *count);
+/* Inside a write transaction: sql_lock_live_group, then a free asset slot
+ * in the group (STORE_QUOTA when max_assets are in use). Slots in use are
+ * live and pending assets, and upload sessions holding a slot (uploads.c). */
+enum store_result sql_claim_group_slot(struct sql_conn *c, const char *group_id, int64_t customer_id, int max_assets);
 /* Inserts a pending asset row; *handle gets its handle. */
 enum store_result sql_insert_pending_asset(struct sql_conn *c, const char *group_id, int64_t customer_id,
                                            const char *type, const char *name, const char *url,

@@ -90,11 +90,9 @@ enum store_result sql_release_group(struct store *s, int64_t handle)
 
 enum store_result sql_get_group(struct store *s, int64_t customer_id, const char *id, struct group *out)
 {
-    if (!id || !out)
-        return STORE_ERROR;
-    return sql_query_one(s, SQL_CACHE,
+    return sql_get_owned(s, SQL_CACHE,
                          "SELECT " GROUP_COLS " FROM groups g WHERE g.id = $1 AND g.customer_id = $2 AND g.state = 1",
-                         &group_row, out, "ti", id, customer_id);
+                         &group_row, id, customer_id, out);
 }
 
 /* The optional filters are NULL-able parameters, so both list statements
@@ -113,6 +111,7 @@ enum store_result sql_list_groups(struct store *s, int64_t customer_id, const st
     memset(out, 0, sizeof *out);
     const char *type = f ? f->type : NULL, *name_sub = f ? f->name_sub : NULL;
     int64_t offset = (int64_t)(page_number - 1) * page_size;
+    void *items = NULL;
     struct sql_conn *c;
     /* Count and page on one snapshot, so total matches the page. */
     enum store_result r = sql_start(s, SQL_TX_SNAPSHOT, &c);
@@ -122,23 +121,15 @@ enum store_result sql_list_groups(struct store *s, int64_t customer_id, const st
                 type, name_sub);
     if (r == STORE_OK && out->total > offset) {
         int64_t want = out->total - offset < page_size ? out->total - offset : page_size;
-        struct sql_stmt *st;
-        r = sql_open(c, SQL_CACHE,
+        r = sql_many(c, SQL_CACHE,
                      "SELECT " GROUP_COLS " FROM groups g" GROUP_WHERE
                      " ORDER BY g.create_ms DESC, g.handle DESC LIMIT $4 OFFSET $5",
-                     &st, "ittii", customer_id, type, name_sub, want, offset);
-        if (r == STORE_OK) {
-            void *items;
-            r = sql_rows(st, &group_row, (size_t)want, &items, &out->n);
-            out->items = items;
-            sql_finish(st);
-        }
+                     &group_row, (size_t)want, &items, &out->n, "ittii", customer_id, type, name_sub, want, offset);
     }
-    r = sql_done(s, c, r);
-    if (r != STORE_OK) {
-        free(out->items);
-        memset(out, 0, sizeof *out);
-    }
+    r = sql_done_rows(s, c, r, &items, &out->n);
+    out->items = items;
+    if (r != STORE_OK)
+        out->total = 0;
     return r;
 }
 

@@ -245,25 +245,74 @@ enum store_result sql_one(struct sql_conn *c, int flags, const char *sql, const 
     return r;
 }
 
+static enum store_result sql_vmany(struct sql_conn *c, int flags, const char *sql, const struct sql_row *t,
+                                   size_t limit, void **items, size_t *n, const char *fmt, va_list ap)
+{
+    struct sql_stmt *st;
+    *items = NULL;
+    *n = 0;
+    enum store_result r = sql_vopen(c, flags, sql, &st, fmt, ap);
+    if (r != STORE_OK)
+        return r;
+    r = sql_rows(st, t, limit, items, n);
+    sql_finish(st);
+    return r;
+}
+
+enum store_result sql_many(struct sql_conn *c, int flags, const char *sql, const struct sql_row *t, size_t limit,
+                           void **items, size_t *n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    enum store_result r = sql_vmany(c, flags, sql, t, limit, items, n, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+enum store_result sql_done_rows(struct store *s, struct sql_conn *c, enum store_result r, void **items, size_t *n)
+{
+    r = sql_done(s, c, r);
+    if (r != STORE_OK) {
+        free(*items);
+        *items = NULL;
+        *n = 0;
+    }
+    return r;
+}
+
+/* One statement that returns rows, on a pooled connection in a transaction
+ * of kind. */
+static enum store_result sql_vstatement_rows(struct store *s, enum sql_tx kind, int flags, const char *sql,
+                                             const struct sql_row *t, size_t limit, void **items, size_t *n,
+                                             const char *fmt, va_list ap)
+{
+    struct sql_conn *c;
+    *items = NULL;
+    *n = 0;
+    enum store_result r = sql_start(s, kind, &c);
+    if (r != STORE_OK)
+        return r;
+    return sql_done_rows(s, c, sql_vmany(c, flags, sql, t, limit, items, n, fmt, ap), items, n);
+}
+
 enum store_result sql_query_rows(struct store *s, int flags, const char *sql, const struct sql_row *t, size_t limit,
                                  void **items, size_t *n, const char *fmt, ...)
 {
-    *items = NULL;
-    *n = 0;
-    struct sql_conn *c;
-    struct sql_stmt *st;
-    enum store_result r = sql_start(s, SQL_TX_NONE, &c);
-    if (r != STORE_OK)
-        return r;
     va_list ap;
     va_start(ap, fmt);
-    r = sql_vopen(c, flags, sql, &st, fmt, ap);
+    enum store_result r = sql_vstatement_rows(s, SQL_TX_NONE, flags, sql, t, limit, items, n, fmt, ap);
     va_end(ap);
-    if (r == STORE_OK) {
-        r = sql_rows(st, t, limit, items, n);
-        sql_finish(st);
-    }
-    return sql_done(s, c, r);
+    return r;
+}
+
+enum store_result sql_write_rows(struct store *s, int flags, const char *sql, const struct sql_row *t, size_t limit,
+                                 void **items, size_t *n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    enum store_result r = sql_vstatement_rows(s, SQL_TX_ONE, flags, sql, t, limit, items, n, fmt, ap);
+    va_end(ap);
+    return r;
 }
 
 enum store_result sql_query_one(struct store *s, int flags, const char *sql, const struct sql_row *t, void *item,
@@ -280,31 +329,29 @@ enum store_result sql_query_one(struct store *s, int flags, const char *sql, con
     return sql_done(s, c, r);
 }
 
+enum store_result sql_get_owned(struct store *s, int flags, const char *sql, const struct sql_row *t, const char *id,
+                                int64_t customer_id, void *out)
+{
+    if (!id || !out)
+        return STORE_ERROR;
+    return sql_query_one(s, flags, sql, t, out, "ti", id, customer_id);
+}
+
 enum store_result sql_lease(struct store *s, const struct sql_lease *l, int64_t now_ms, int64_t lease_ms,
                             size_t limit, void **items, size_t *n)
 {
     struct sql_conn *c;
-    struct sql_stmt *st;
     *items = NULL;
     *n = 0;
     enum store_result r = sql_start(s, l->push ? SQL_TX_WRITE : SQL_TX_ONE, &c);
     if (r != STORE_OK)
         return r;
-    r = sql_open(c, SQL_CACHE, l->take, &st, "iii", now_ms, lease_ms, (int64_t)(limit > INT32_MAX ? INT32_MAX : limit));
-    if (r == STORE_OK) {
-        r = sql_rows(st, l->row, limit, items, n);
-        sql_finish(st);
-    }
+    r = sql_many(c, SQL_CACHE, l->take, l->row, limit, items, n, "iii", now_ms, lease_ms,
+                 (int64_t)(limit > INT32_MAX ? INT32_MAX : limit));
     for (size_t i = 0; r == STORE_OK && l->push && i < *n; i++)
         r = sql_exec(c, SQL_CACHE, l->push, NULL, "tii", (const char *)*items + i * l->row->size + l->key_off,
                      now_ms + lease_ms, now_ms);
-    r = sql_done(s, c, r);
-    if (r != STORE_OK) {
-        free(*items);
-        *items = NULL;
-        *n = 0;
-    }
-    return r;
+    return sql_done_rows(s, c, r, items, n);
 }
 
 void sql_col_text(struct sql_stmt *st, int i, char *dst, size_t cap)

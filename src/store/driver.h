@@ -158,7 +158,7 @@ enum store_result sql_write_row(struct store *s, int flags, const char *sql, con
  * each type has one reader and one generic function decodes them all. */
 struct sql_field {
     size_t off, size;
-    char kind; /* 't' text, 'l' 64-bit integer, 'i' int */
+    char kind; /* 't' text, 'l' 64-bit integer, 'i' int, 'b' bytes (left zeroed when they do not fit) */
 };
 struct sql_row {
     size_t size; /* of the struct */
@@ -168,6 +168,7 @@ struct sql_row {
 #define SQL_T(type, m) {offsetof(type, m), sizeof(((type *)0)->m), 't'}
 #define SQL_L(type, m) {offsetof(type, m), sizeof(((type *)0)->m), 'l'}
 #define SQL_I(type, m) {offsetof(type, m), sizeof(((type *)0)->m), 'i'}
+#define SQL_B(type, m) {offsetof(type, m), sizeof(((type *)0)->m), 'b'}
 #define SQL_ROW(type, fields) {sizeof(type), fields, sizeof fields / sizeof fields[0]}
 
 /* Decodes the current row into item (zeroed first). */
@@ -185,17 +186,15 @@ enum store_result sql_many(struct sql_conn *c, int flags, const char *sql, const
 /* sql_done for an operation that read rows into *items: when it ends in
  * an error they are freed and *items, *n zeroed. */
 enum store_result sql_done_rows(struct store *s, struct sql_conn *c, enum store_result r, void **items, size_t *n);
-/* On a pooled connection: runs sql with fmt's binds and reads its rows. */
-enum store_result sql_query_rows(struct store *s, int flags, const char *sql, const struct sql_row *t, size_t limit,
-                                 void **items, size_t *n, const char *fmt, ...);
+/* On a pooled connection, in a transaction of kind (SQL_TX_NONE for reads,
+ * SQL_TX_ONE for a writing statement that returns rows: UPDATE ...
+ * RETURNING): runs sql with fmt's binds and reads its rows. */
+enum store_result sql_query_rows(struct store *s, enum sql_tx kind, int flags, const char *sql,
+                                 const struct sql_row *t, size_t limit, void **items, size_t *n, const char *fmt, ...);
 /* sql_query_one of a customer's row by its id ($1 id, $2 customer_id):
  * STORE_ERROR when id or out is NULL, NOT_FOUND when there is no such row. */
 enum store_result sql_get_owned(struct store *s, int flags, const char *sql, const struct sql_row *t, const char *id,
                                 int64_t customer_id, void *out);
-/* sql_query_rows for a single writing statement that returns rows
- * (UPDATE ... RETURNING), in its own transaction (SQL_TX_ONE). */
-enum store_result sql_write_rows(struct store *s, int flags, const char *sql, const struct sql_row *t, size_t limit,
-                                 void **items, size_t *n, const char *fmt, ...);
 /* On a pooled connection: one row, NOT_FOUND when there is none. */
 enum store_result sql_query_one(struct store *s, int flags, const char *sql, const struct sql_row *t, void *item,
                                 const char *fmt, ...);

@@ -42,6 +42,17 @@ enum store_result sql_lock_count_groups(struct sql_conn *c, int64_t customer_id,
                    NULL, "i", customer_id);
 }
 
+/* Inside a write transaction: room for one more group of the customer
+ * (sql_lock_count_groups), else STORE_QUOTA. */
+static enum store_result group_quota(struct sql_conn *c, int64_t customer_id, int max_groups)
+{
+    int64_t count = 0;
+    enum store_result r = sql_lock_count_groups(c, customer_id, &count);
+    if (r == STORE_NOT_FOUND)
+        r = STORE_ERROR; /* a customer id always comes from a found key */
+    return r == STORE_OK && count >= max_groups ? STORE_QUOTA : r;
+}
+
 enum store_result sql_reserve_group(struct store *s, int64_t customer_id, const char *type, const char *name,
                                     const char *description, int max_groups, int64_t now_ms, const char *tag,
                                     int64_t *handle)
@@ -54,17 +65,12 @@ enum store_result sql_reserve_group(struct store *s, int64_t customer_id, const 
         !sql_fits(name, STORE_NAME_MAX) || !sql_fits(description, STORE_DESC_MAX) || !handle)
         return STORE_ERROR;
     struct sql_conn *c;
-    int64_t count = 0;
     /* Quota is checked inside the insert's write transaction: a separate
      * SELECT would let two concurrent creates both see 49. */
     enum store_result r = sql_start(s, SQL_TX_WRITE, &c);
     if (r != STORE_OK)
         return r;
-    r = sql_lock_count_groups(c, customer_id, &count);
-    if (r == STORE_NOT_FOUND)
-        r = STORE_ERROR; /* a customer id always comes from a found key */
-    if (r == STORE_OK && count >= max_groups)
-        r = STORE_QUOTA;
+    r = group_quota(c, customer_id, max_groups);
     if (r == STORE_OK)
         r = sql_int(c, SQL_CACHE,
                     "INSERT INTO groups(customer_id, type, name, description, state, reserved_ms, create_ms,"

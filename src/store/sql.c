@@ -171,6 +171,9 @@ void sql_read(struct sql_stmt *st, const struct sql_row *t, void *item)
         char *at = (char *)item + f->off;
         if (f->kind == 't') {
             sql_col_text(st, (int)k, at, f->size);
+        } else if (f->kind == 'b') {
+            if (st->c->d->col_blob(st, (int)k, at, (int)f->size) < 0)
+                memset(at, 0, f->size);
         } else if (f->kind == 'i') {
             int v = (int)sql_col_i64(st, (int)k);
             memcpy(at, &v, sizeof v);
@@ -280,11 +283,8 @@ enum store_result sql_done_rows(struct store *s, struct sql_conn *c, enum store_
     return r;
 }
 
-/* One statement that returns rows, on a pooled connection in a transaction
- * of kind. */
-static enum store_result sql_vstatement_rows(struct store *s, enum sql_tx kind, int flags, const char *sql,
-                                             const struct sql_row *t, size_t limit, void **items, size_t *n,
-                                             const char *fmt, va_list ap)
+enum store_result sql_query_rows(struct store *s, enum sql_tx kind, int flags, const char *sql,
+                                 const struct sql_row *t, size_t limit, void **items, size_t *n, const char *fmt, ...)
 {
     struct sql_conn *c;
     *items = NULL;
@@ -292,27 +292,11 @@ static enum store_result sql_vstatement_rows(struct store *s, enum sql_tx kind, 
     enum store_result r = sql_start(s, kind, &c);
     if (r != STORE_OK)
         return r;
-    return sql_done_rows(s, c, sql_vmany(c, flags, sql, t, limit, items, n, fmt, ap), items, n);
-}
-
-enum store_result sql_query_rows(struct store *s, int flags, const char *sql, const struct sql_row *t, size_t limit,
-                                 void **items, size_t *n, const char *fmt, ...)
-{
     va_list ap;
     va_start(ap, fmt);
-    enum store_result r = sql_vstatement_rows(s, SQL_TX_NONE, flags, sql, t, limit, items, n, fmt, ap);
+    r = sql_vmany(c, flags, sql, t, limit, items, n, fmt, ap);
     va_end(ap);
-    return r;
-}
-
-enum store_result sql_write_rows(struct store *s, int flags, const char *sql, const struct sql_row *t, size_t limit,
-                                 void **items, size_t *n, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    enum store_result r = sql_vstatement_rows(s, SQL_TX_ONE, flags, sql, t, limit, items, n, fmt, ap);
-    va_end(ap);
-    return r;
+    return sql_done_rows(s, c, r, items, n);
 }
 
 enum store_result sql_query_one(struct store *s, int flags, const char *sql, const struct sql_row *t, void *item,

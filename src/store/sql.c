@@ -10,6 +10,17 @@
 
 #include "store/driver.h"
 
+/* Each variadic helper forwards its binds, as ap, to a va_list version:
+ * SQL_RETURN_VA(sql_vx(..., fmt, ap)) returns what that call returns. */
+#define SQL_RETURN_VA(call)                                                                                   \
+    do {                                                                                                      \
+        va_list ap;                                                                                           \
+        va_start(ap, fmt);                                                                                    \
+        enum store_result r_ = (call);                                                                        \
+        va_end(ap);                                                                                           \
+        return r_;                                                                                            \
+    } while (0)
+
 enum store_result sql_start(struct store *s, enum sql_tx kind, struct sql_conn **c)
 {
     const struct sql_driver *d = sql_driver_of(s);
@@ -79,11 +90,7 @@ enum store_result sql_vopen(struct sql_conn *c, int flags, const char *sql, stru
 enum store_result sql_open(struct sql_conn *c, int flags, const char *sql, struct sql_stmt **st, const char *fmt,
                            ...)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    enum store_result r = sql_vopen(c, flags, sql, st, fmt, ap);
-    va_end(ap);
-    return r;
+    SQL_RETURN_VA(sql_vopen(c, flags, sql, st, fmt, ap));
 }
 
 /* Steps st to its end; *changes (may be NULL) gets the rows it touched. */
@@ -109,32 +116,9 @@ static enum store_result sql_vexec(struct sql_conn *c, int flags, const char *sq
 
 enum store_result sql_exec(struct sql_conn *c, int flags, const char *sql, int *changes, const char *fmt, ...)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    enum store_result r = sql_vexec(c, flags, sql, changes, fmt, ap);
-    va_end(ap);
-    return r;
+    SQL_RETURN_VA(sql_vexec(c, flags, sql, changes, fmt, ap));
 }
 
-enum store_result sql_int(struct sql_conn *c, int flags, const char *sql, int64_t *v, int *found, const char *fmt,
-                          ...)
-{
-    struct sql_stmt *st;
-    va_list ap;
-    va_start(ap, fmt);
-    enum store_result r = sql_vopen(c, flags, sql, &st, fmt, ap);
-    va_end(ap);
-    if (r != STORE_OK)
-        return r;
-    int row = 0;
-    r = sql_step(st, &row);
-    if (r == STORE_OK && row)
-        *v = sql_col_i64(st, 0);
-    if (found)
-        *found = r == STORE_OK && row;
-    sql_finish(st);
-    return r;
-}
 
 static enum store_result sql_vwrite(struct store *s, int flags, const char *sql, int *changes, const char *fmt,
                                     va_list ap)
@@ -146,21 +130,19 @@ static enum store_result sql_vwrite(struct store *s, int flags, const char *sql,
 
 enum store_result sql_write(struct store *s, int flags, const char *sql, int *changes, const char *fmt, ...)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    enum store_result r = sql_vwrite(s, flags, sql, changes, fmt, ap);
-    va_end(ap);
-    return r;
+    SQL_RETURN_VA(sql_vwrite(s, flags, sql, changes, fmt, ap));
+}
+
+static enum store_result sql_vwrite_row(struct store *s, int flags, const char *sql, const char *fmt, va_list ap)
+{
+    int changes = 0;
+    enum store_result r = sql_vwrite(s, flags, sql, &changes, fmt, ap);
+    return r == STORE_OK && changes == 0 ? STORE_NOT_FOUND : r;
 }
 
 enum store_result sql_write_row(struct store *s, int flags, const char *sql, const char *fmt, ...)
 {
-    int changes = 0;
-    va_list ap;
-    va_start(ap, fmt);
-    enum store_result r = sql_vwrite(s, flags, sql, &changes, fmt, ap);
-    va_end(ap);
-    return r == STORE_OK && changes == 0 ? STORE_NOT_FOUND : r;
+    SQL_RETURN_VA(sql_vwrite_row(s, flags, sql, fmt, ap));
 }
 
 void sql_read(struct sql_stmt *st, const struct sql_row *t, void *item)
@@ -238,14 +220,32 @@ static enum store_result sql_vone(struct sql_conn *c, int flags, const char *sql
     return r;
 }
 
+/* A row of one 64-bit integer. */
+static const struct sql_field sql_int_field[] = {{0, sizeof(int64_t), 'l'}};
+static const struct sql_row sql_int_row = {sizeof(int64_t), sql_int_field, 1};
+
+static enum store_result sql_vint(struct sql_conn *c, int flags, const char *sql, int64_t *v, int *found,
+                                  const char *fmt, va_list ap)
+{
+    int64_t first;
+    enum store_result r = sql_vone(c, flags, sql, &sql_int_row, &first, fmt, ap);
+    if (r == STORE_OK)
+        *v = first;
+    if (found)
+        *found = r == STORE_OK;
+    return r == STORE_NOT_FOUND ? STORE_OK : r;
+}
+
+enum store_result sql_int(struct sql_conn *c, int flags, const char *sql, int64_t *v, int *found, const char *fmt,
+                          ...)
+{
+    SQL_RETURN_VA(sql_vint(c, flags, sql, v, found, fmt, ap));
+}
+
 enum store_result sql_one(struct sql_conn *c, int flags, const char *sql, const struct sql_row *t, void *item,
                           const char *fmt, ...)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    enum store_result r = sql_vone(c, flags, sql, t, item, fmt, ap);
-    va_end(ap);
-    return r;
+    SQL_RETURN_VA(sql_vone(c, flags, sql, t, item, fmt, ap));
 }
 
 static enum store_result sql_vmany(struct sql_conn *c, int flags, const char *sql, const struct sql_row *t,
@@ -265,11 +265,7 @@ static enum store_result sql_vmany(struct sql_conn *c, int flags, const char *sq
 enum store_result sql_many(struct sql_conn *c, int flags, const char *sql, const struct sql_row *t, size_t limit,
                            void **items, size_t *n, const char *fmt, ...)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    enum store_result r = sql_vmany(c, flags, sql, t, limit, items, n, fmt, ap);
-    va_end(ap);
-    return r;
+    SQL_RETURN_VA(sql_vmany(c, flags, sql, t, limit, items, n, fmt, ap));
 }
 
 enum store_result sql_done_rows(struct store *s, struct sql_conn *c, enum store_result r, void **items, size_t *n)
@@ -283,34 +279,35 @@ enum store_result sql_done_rows(struct store *s, struct sql_conn *c, enum store_
     return r;
 }
 
-enum store_result sql_query_rows(struct store *s, enum sql_tx kind, int flags, const char *sql,
-                                 const struct sql_row *t, size_t limit, void **items, size_t *n, const char *fmt, ...)
+static enum store_result sql_vquery_rows(struct store *s, enum sql_tx kind, int flags, const char *sql,
+                                        const struct sql_row *t, size_t limit, void **items, size_t *n,
+                                        const char *fmt, va_list ap)
 {
     struct sql_conn *c;
     *items = NULL;
     *n = 0;
     enum store_result r = sql_start(s, kind, &c);
-    if (r != STORE_OK)
-        return r;
-    va_list ap;
-    va_start(ap, fmt);
-    r = sql_vmany(c, flags, sql, t, limit, items, n, fmt, ap);
-    va_end(ap);
-    return sql_done_rows(s, c, r, items, n);
+    return r == STORE_OK ? sql_done_rows(s, c, sql_vmany(c, flags, sql, t, limit, items, n, fmt, ap), items, n) : r;
+}
+
+enum store_result sql_query_rows(struct store *s, enum sql_tx kind, int flags, const char *sql,
+                                 const struct sql_row *t, size_t limit, void **items, size_t *n, const char *fmt, ...)
+{
+    SQL_RETURN_VA(sql_vquery_rows(s, kind, flags, sql, t, limit, items, n, fmt, ap));
+}
+
+static enum store_result sql_vquery_one(struct store *s, int flags, const char *sql, const struct sql_row *t,
+                                        void *item, const char *fmt, va_list ap)
+{
+    struct sql_conn *c;
+    enum store_result r = sql_start(s, SQL_TX_NONE, &c);
+    return r == STORE_OK ? sql_done(s, c, sql_vone(c, flags, sql, t, item, fmt, ap)) : r;
 }
 
 enum store_result sql_query_one(struct store *s, int flags, const char *sql, const struct sql_row *t, void *item,
                                 const char *fmt, ...)
 {
-    struct sql_conn *c;
-    enum store_result r = sql_start(s, SQL_TX_NONE, &c);
-    if (r != STORE_OK)
-        return r;
-    va_list ap;
-    va_start(ap, fmt);
-    r = sql_vone(c, flags, sql, t, item, fmt, ap);
-    va_end(ap);
-    return sql_done(s, c, r);
+    SQL_RETURN_VA(sql_vquery_one(s, flags, sql, t, item, fmt, ap));
 }
 
 enum store_result sql_get_owned(struct store *s, int flags, const char *sql, const struct sql_row *t, const char *id,

@@ -32,12 +32,10 @@ const struct sql_row sql_asset_row = SQL_ROW(struct asset, asset_fields);
 enum store_result sql_lock_live_group(struct sql_conn *c, const char *group_id, int64_t customer_id)
 {
     int64_t one = 0;
-    int found = 0;
     /* Ownership and the lock in one statement: a deleted group or another
      * customer's reads as missing. */
-    enum store_result r = sql_int(c, SQL_CACHE, c->d->row_locks ? LIVE_GROUP " FOR UPDATE" : LIVE_GROUP, &one,
-                                  &found, "ti", group_id, customer_id);
-    return r == STORE_OK && !found ? STORE_NOT_FOUND : r;
+    return sql_one(c, SQL_CACHE, c->d->row_locks ? LIVE_GROUP " FOR UPDATE" : LIVE_GROUP, &sql_i64_row, &one, "ti",
+                   group_id, customer_id);
 }
 
 enum store_result sql_claim_group_slot(struct sql_conn *c, const char *group_id, int64_t customer_id, int max_assets)

@@ -144,6 +144,8 @@ enum store_result sql_vopen(struct sql_conn *c, int flags, const char *sql, stru
                             va_list ap);
 /* Runs a statement to its end; *changes (may be NULL) gets the rows it touched. */
 enum store_result sql_exec(struct sql_conn *c, int flags, const char *sql, int *changes, const char *fmt, ...);
+/* sql_exec for a statement that must change a row: NOT_FOUND when none. */
+enum store_result sql_exec_row(struct sql_conn *c, int flags, const char *sql, const char *fmt, ...);
 /* Runs a query whose first row's first column is an integer: *found (may
  * be NULL) says whether there was a row; *v is left alone when not. */
 enum store_result sql_int(struct sql_conn *c, int flags, const char *sql, int64_t *v, int *found, const char *fmt,
@@ -170,6 +172,10 @@ struct sql_row {
 #define SQL_I(type, m) {offsetof(type, m), sizeof(((type *)0)->m), 'i'}
 #define SQL_B(type, m) {offsetof(type, m), sizeof(((type *)0)->m), 'b'}
 #define SQL_ROW(type, fields) {sizeof(type), fields, sizeof fields / sizeof fields[0]}
+
+/* A row of one 64-bit integer (an int64_t), for sql_one and sql_query_one:
+ * NOT_FOUND when there is no row. */
+extern const struct sql_row sql_i64_row;
 
 /* Decodes the current row into item (zeroed first). */
 void sql_read(struct sql_stmt *st, const struct sql_row *t, void *item);

@@ -28,12 +28,9 @@ static const struct sql_row group_row = SQL_ROW(struct group, group_fields);
 enum store_result sql_lock_count_groups(struct sql_conn *c, int64_t customer_id, int64_t *count)
 {
     if (c->d->row_locks) {
-        int found = 0;
         int64_t one = 0;
-        enum store_result r = sql_int(c, SQL_CACHE, "SELECT 1 FROM customers WHERE id = $1 FOR UPDATE", &one, &found,
-                                      "i", customer_id);
-        if (r == STORE_OK && !found)
-            r = STORE_NOT_FOUND;
+        enum store_result r = sql_one(c, SQL_CACHE, "SELECT 1 FROM customers WHERE id = $1 FOR UPDATE", &sql_i64_row,
+                                      &one, "i", customer_id);
         if (r != STORE_OK)
             return r;
     }
@@ -156,19 +153,16 @@ enum store_result sql_delete_group(struct store *s, int64_t customer_id, const c
     if (!id)
         return STORE_ERROR;
     struct sql_conn *c;
-    int changes = 0;
     enum store_result r = sql_start(s, SQL_TX_WRITE, &c);
     if (r != STORE_OK)
         return r;
     /* On PostgreSQL, updating the group row waits for a reserve_asset
      * holding its lock, so no asset can be reserved into the group after
      * this commits. */
-    r = sql_exec(c, SQL_CACHE,
-                 "UPDATE groups SET state = 2, deleted_ms = $3, update_ms = $3"
-                 " WHERE id = $1 AND customer_id = $2 AND state = 1",
-                 &changes, "tii", id, customer_id, now_ms);
-    if (r == STORE_OK && changes == 0)
-        r = STORE_NOT_FOUND;
+    r = sql_exec_row(c, SQL_CACHE,
+                     "UPDATE groups SET state = 2, deleted_ms = $3, update_ms = $3"
+                     " WHERE id = $1 AND customer_id = $2 AND state = 1",
+                     "tii", id, customer_id, now_ms);
     /* Pending assets go too: their confirm then finds nothing, so an
      * asset can never become live inside a deleted group. */
     if (r == STORE_OK)

@@ -73,13 +73,12 @@ static enum store_result session_place_group(struct sql_conn *c, int64_t held, i
                                              const char *group_id, const char *name, int full, int64_t now_ms)
 {
     if (held) {
-        int changes = 0;
-        enum store_result r = sql_exec(c, 0,
-                                       "UPDATE groups SET id = $2, type = 'LivenessFace', name = $3, description = '',"
-                                       " state = 1, create_ms = $4, update_ms = $4"
-                                       " WHERE handle = $1 AND customer_id = $5 AND state = 0 AND id IS NULL",
-                                       &changes, "ittii", held, group_id, name, now_ms, customer_id);
-        if (r != STORE_OK || changes == 1)
+        enum store_result r = sql_exec_row(c, 0,
+                                           "UPDATE groups SET id = $2, type = 'LivenessFace', name = $3, description = '',"
+                                           " state = 1, create_ms = $4, update_ms = $4"
+                                           " WHERE handle = $1 AND customer_id = $5 AND state = 0 AND id IS NULL",
+                                           "ittii", held, group_id, name, now_ms, customer_id);
+        if (r != STORE_NOT_FOUND)
             return r;
         /* Else the reservation is gone (dropped by a start-up that thought
          * it abandoned): count the quota as for an old session. */
@@ -140,18 +139,15 @@ enum store_result sql_close_session(struct store *s, const char *token, enum sto
         return STORE_ERROR;
     struct sql_conn *c;
     int64_t held = 0;
-    int found = 0;
     enum store_result r = sql_start(s, SQL_TX_WRITE, &c);
     if (r != STORE_OK)
         return r;
     /* The session first (its row, then the group's: the order
      * record_session_group locks them in), then the place it held. */
-    r = sql_int(c, 0,
+    r = sql_one(c, 0,
                 "UPDATE validate_sessions SET state = $2, update_ms = $3 WHERE token = $1 AND state = 0"
                 " RETURNING COALESCE(group_handle, 0)",
-                &held, &found, "tii", token, (int64_t)state, now_ms);
-    if (r == STORE_OK && !found)
-        r = STORE_NOT_FOUND;
+                &sql_i64_row, &held, "tii", token, (int64_t)state, now_ms);
     if (r == STORE_OK && held)
         r = sql_exec(c, 0, "DELETE FROM groups WHERE id IS NULL AND state = 0 AND handle = $1", NULL, "i", held);
     return sql_done(s, c, r);
@@ -168,13 +164,8 @@ enum store_result sql_schedule_session_poll(struct store *s, const char *token, 
 /* One integer from sql with $1 bound to text (NULL: no parameter). */
 static enum store_result read_int(struct store *s, const char *sql, const char *text, int64_t *out)
 {
-    struct sql_conn *c;
-    int found = 0;
-    enum store_result r = sql_start(s, SQL_TX_NONE, &c);
-    if (r != STORE_OK)
-        return r;
-    r = sql_int(c, 0, sql, out, &found, text ? "t" : "", text);
-    return sql_done(s, c, r == STORE_OK && !found ? STORE_ERROR : r);
+    enum store_result r = sql_query_one(s, 0, sql, &sql_i64_row, out, text ? "t" : "", text);
+    return r == STORE_NOT_FOUND ? STORE_ERROR : r;
 }
 
 enum store_result sql_oldest_pending_session(struct store *s, int64_t *create_ms_out)

@@ -120,6 +120,18 @@ enum store_result sql_exec(struct sql_conn *c, int flags, const char *sql, int *
 }
 
 
+static enum store_result sql_vexec_row(struct sql_conn *c, int flags, const char *sql, const char *fmt, va_list ap)
+{
+    int changes = 0;
+    enum store_result r = sql_vexec(c, flags, sql, &changes, fmt, ap);
+    return r == STORE_OK && changes == 0 ? STORE_NOT_FOUND : r;
+}
+
+enum store_result sql_exec_row(struct sql_conn *c, int flags, const char *sql, const char *fmt, ...)
+{
+    SQL_RETURN_VA(sql_vexec_row(c, flags, sql, fmt, ap));
+}
+
 static enum store_result sql_vwrite(struct store *s, int flags, const char *sql, int *changes, const char *fmt,
                                     va_list ap)
 {
@@ -135,9 +147,9 @@ enum store_result sql_write(struct store *s, int flags, const char *sql, int *ch
 
 static enum store_result sql_vwrite_row(struct store *s, int flags, const char *sql, const char *fmt, va_list ap)
 {
-    int changes = 0;
-    enum store_result r = sql_vwrite(s, flags, sql, &changes, fmt, ap);
-    return r == STORE_OK && changes == 0 ? STORE_NOT_FOUND : r;
+    struct sql_conn *c;
+    enum store_result r = sql_start(s, SQL_TX_ONE, &c);
+    return r == STORE_OK ? sql_done(s, c, sql_vexec_row(c, flags, sql, fmt, ap)) : r;
 }
 
 enum store_result sql_write_row(struct store *s, int flags, const char *sql, const char *fmt, ...)
@@ -220,15 +232,14 @@ static enum store_result sql_vone(struct sql_conn *c, int flags, const char *sql
     return r;
 }
 
-/* A row of one 64-bit integer. */
-static const struct sql_field sql_int_field[] = {{0, sizeof(int64_t), 'l'}};
-static const struct sql_row sql_int_row = {sizeof(int64_t), sql_int_field, 1};
+static const struct sql_field sql_i64_field[] = {{0, sizeof(int64_t), 'l'}};
+const struct sql_row sql_i64_row = {sizeof(int64_t), sql_i64_field, 1};
 
 static enum store_result sql_vint(struct sql_conn *c, int flags, const char *sql, int64_t *v, int *found,
                                   const char *fmt, va_list ap)
 {
     int64_t first;
-    enum store_result r = sql_vone(c, flags, sql, &sql_int_row, &first, fmt, ap);
+    enum store_result r = sql_vone(c, flags, sql, &sql_i64_row, &first, fmt, ap);
     if (r == STORE_OK)
         *v = first;
     if (found)

@@ -204,6 +204,10 @@ enum store_result sql_get_owned(struct store *s, int flags, const char *sql, con
 /* On a pooled connection: one row, NOT_FOUND when there is none. */
 enum store_result sql_query_one(struct store *s, int flags, const char *sql, const struct sql_row *t, void *item,
                                 const char *fmt, ...);
+/* sql_query_one for a single writing statement that returns its row
+ * (INSERT ... RETURNING), in its own transaction (SQL_TX_ONE). */
+enum store_result sql_write_one(struct store *s, int flags, const char *sql, const struct sql_row *t, void *item,
+                                const char *fmt, ...);
 
 /* Binds one parameter of an open statement (lists with a variable IN). */
 static inline void sql_bind_text(struct sql_stmt *st, int i, const char *v)

@@ -30,18 +30,14 @@ enum store_result sql_put_customer(struct store *s, const char *name, int aigc_e
     if (!sql_fits(name, STORE_CUSTOMER_MAX) || !name[0])
         return STORE_ERROR;
     struct customer tmp;
-    struct sql_conn *c;
-    enum store_result r = sql_start(s, SQL_TX_ONE, &c);
-    if (r != STORE_OK)
-        return r;
     /* One UPSERT: find-or-create is atomic, so two processes (or nodes)
      * creating the same customer both end with the one row and its id. */
-    r = sql_one(c, SQL_CACHE,
-                "INSERT INTO customers(name, aigc_enabled) VALUES ($1, $2)"
-                " ON CONFLICT(name) DO UPDATE SET aigc_enabled = excluded.aigc_enabled"
-                " RETURNING id, name, aigc_enabled",
-                &customer_row, out ? out : &tmp, "ti", name, (int64_t)(aigc_enabled ? 1 : 0));
-    return sql_done(s, c, r == STORE_NOT_FOUND ? STORE_ERROR : r);
+    enum store_result r = sql_write_one(s, SQL_CACHE,
+                                        "INSERT INTO customers(name, aigc_enabled) VALUES ($1, $2)"
+                                        " ON CONFLICT(name) DO UPDATE SET aigc_enabled = excluded.aigc_enabled"
+                                        " RETURNING id, name, aigc_enabled",
+                                        &customer_row, out ? out : &tmp, "ti", name, (int64_t)(aigc_enabled ? 1 : 0));
+    return r == STORE_NOT_FOUND ? STORE_ERROR : r;
 }
 
 enum store_result sql_add_key(struct store *s, int64_t customer_id, const char *prefix, const uint8_t hash[32],

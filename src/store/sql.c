@@ -307,18 +307,24 @@ enum store_result sql_query_rows(struct store *s, enum sql_tx kind, int flags, c
     SQL_RETURN_VA(sql_vquery_rows(s, kind, flags, sql, t, limit, items, n, fmt, ap));
 }
 
-static enum store_result sql_vquery_one(struct store *s, int flags, const char *sql, const struct sql_row *t,
-                                        void *item, const char *fmt, va_list ap)
+static enum store_result sql_vquery_one(struct store *s, enum sql_tx kind, int flags, const char *sql,
+                                        const struct sql_row *t, void *item, const char *fmt, va_list ap)
 {
     struct sql_conn *c;
-    enum store_result r = sql_start(s, SQL_TX_NONE, &c);
+    enum store_result r = sql_start(s, kind, &c);
     return r == STORE_OK ? sql_done(s, c, sql_vone(c, flags, sql, t, item, fmt, ap)) : r;
 }
 
 enum store_result sql_query_one(struct store *s, int flags, const char *sql, const struct sql_row *t, void *item,
                                 const char *fmt, ...)
 {
-    SQL_RETURN_VA(sql_vquery_one(s, flags, sql, t, item, fmt, ap));
+    SQL_RETURN_VA(sql_vquery_one(s, SQL_TX_NONE, flags, sql, t, item, fmt, ap));
+}
+
+enum store_result sql_write_one(struct store *s, int flags, const char *sql, const struct sql_row *t, void *item,
+                                const char *fmt, ...)
+{
+    SQL_RETURN_VA(sql_vquery_one(s, SQL_TX_ONE, flags, sql, t, item, fmt, ap));
 }
 
 enum store_result sql_get_owned(struct store *s, int flags, const char *sql, const struct sql_row *t, const char *id,

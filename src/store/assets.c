@@ -286,7 +286,7 @@ enum store_result sql_count_assets(struct store *s, struct asset_counts *out)
     memset(out, 0, sizeof *out);
     void *items;
     size_t n;
-    enum store_result r = sql_query_rows(s, SQL_TX_NONE, SQL_CACHE,
+    enum store_result r = sql_query_rows(s, SQL_CACHE,
                                          "SELECT status, COUNT(*) FROM assets WHERE state = 1 GROUP BY status",
                                          &status_count_row, 0, &items, &n, "");
     if (r != STORE_OK)

@@ -192,11 +192,13 @@ enum store_result sql_many(struct sql_conn *c, int flags, const char *sql, const
 /* sql_done for an operation that read rows into *items: when it ends in
  * an error they are freed and *items, *n zeroed. */
 enum store_result sql_done_rows(struct store *s, struct sql_conn *c, enum store_result r, void **items, size_t *n);
-/* On a pooled connection, in a transaction of kind (SQL_TX_NONE for reads,
- * SQL_TX_ONE for a writing statement that returns rows: UPDATE ...
- * RETURNING): runs sql with fmt's binds and reads its rows. */
-enum store_result sql_query_rows(struct store *s, enum sql_tx kind, int flags, const char *sql,
-                                 const struct sql_row *t, size_t limit, void **items, size_t *n, const char *fmt, ...);
+/* On a pooled connection: runs sql with fmt's binds and reads its rows. */
+enum store_result sql_query_rows(struct store *s, int flags, const char *sql, const struct sql_row *t, size_t limit,
+                                 void **items, size_t *n, const char *fmt, ...);
+/* sql_query_rows for a single writing statement that returns rows
+ * (UPDATE ... RETURNING), in its own transaction (SQL_TX_ONE). */
+enum store_result sql_write_rows(struct store *s, int flags, const char *sql, const struct sql_row *t, size_t limit,
+                                 void **items, size_t *n, const char *fmt, ...);
 /* sql_query_one of a customer's row by its id ($1 id, $2 customer_id):
  * STORE_ERROR when id or out is NULL, NOT_FOUND when there is no such row. */
 enum store_result sql_get_owned(struct store *s, int flags, const char *sql, const struct sql_row *t, const char *id,

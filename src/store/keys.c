@@ -91,7 +91,7 @@ enum store_result sql_list_keys(struct store *s, store_key_fn fn, void *ctx)
         return STORE_ERROR;
     void *items;
     size_t n;
-    enum store_result r = sql_query_rows(s, SQL_TX_NONE, 0,
+    enum store_result r = sql_query_rows(s, 0,
                                          "SELECT k.prefix, c.name, k.created_ms, k.revoked_ms FROM api_keys k"
                                          " JOIN customers c ON c.id = k.customer_id ORDER BY k.created_ms, k.id",
                                          &key_row, 0, &items, &n, "");

@@ -31,7 +31,7 @@ enum store_result sql_list_pending(struct store *s, int64_t older_than_ms, size_
      * LivenessFace reservation is a pending session's group slot: listed
      * only once no pending session holds it (its start was cut short). */
     enum store_result r = sql_query_rows(
-        s, SQL_TX_NONE, 0,
+        s, 0,
         "SELECT 1, handle, customer_id, reserved_ms, 0, type, '', '', tag FROM groups g"
         " WHERE id IS NULL AND reserved_ms < $1 AND NOT EXISTS (SELECT 1 FROM validate_sessions v"
         "  WHERE v.group_handle = g.handle AND v.state = 0)"
@@ -57,7 +57,7 @@ enum store_result sql_list_group_blob_keys(struct store *s, int64_t customer_id,
     void *items;
     /* deleted_ms picks the rows this delete_group marked: assets deleted
      * earlier already had their bytes removed. */
-    enum store_result r = sql_query_rows(s, SQL_TX_NONE, 0,
+    enum store_result r = sql_query_rows(s, 0,
                                          "SELECT COALESCE(id, ''), blob_key FROM assets WHERE group_id = $1"
                                          " AND customer_id = $2 AND state = 2 AND deleted_ms = $3 AND blob_key <> ''",
                                          &blob_key_row, 0, &items, &out->n, "tii", group_id,

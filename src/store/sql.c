@@ -119,7 +119,6 @@ enum store_result sql_exec(struct sql_conn *c, int flags, const char *sql, int *
     SQL_RETURN_VA(sql_vexec(c, flags, sql, changes, fmt, ap));
 }
 
-
 static enum store_result sql_vexec_row(struct sql_conn *c, int flags, const char *sql, const char *fmt, va_list ap)
 {
     int changes = 0;
@@ -301,10 +300,16 @@ static enum store_result sql_vquery_rows(struct store *s, enum sql_tx kind, int 
     return r == STORE_OK ? sql_done_rows(s, c, sql_vmany(c, flags, sql, t, limit, items, n, fmt, ap), items, n) : r;
 }
 
-enum store_result sql_query_rows(struct store *s, enum sql_tx kind, int flags, const char *sql,
-                                 const struct sql_row *t, size_t limit, void **items, size_t *n, const char *fmt, ...)
+enum store_result sql_query_rows(struct store *s, int flags, const char *sql, const struct sql_row *t, size_t limit,
+                                 void **items, size_t *n, const char *fmt, ...)
 {
-    SQL_RETURN_VA(sql_vquery_rows(s, kind, flags, sql, t, limit, items, n, fmt, ap));
+    SQL_RETURN_VA(sql_vquery_rows(s, SQL_TX_NONE, flags, sql, t, limit, items, n, fmt, ap));
+}
+
+enum store_result sql_write_rows(struct store *s, int flags, const char *sql, const struct sql_row *t, size_t limit,
+                                 void **items, size_t *n, const char *fmt, ...)
+{
+    SQL_RETURN_VA(sql_vquery_rows(s, SQL_TX_ONE, flags, sql, t, limit, items, n, fmt, ap));
 }
 
 static enum store_result sql_vquery_one(struct store *s, enum sql_tx kind, int flags, const char *sql,

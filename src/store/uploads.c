@@ -142,7 +142,7 @@ enum store_result sql_lease_expired_uploads(struct store *s, int64_t now_ms, int
         return STORE_ERROR;
     const char *sql = sql_driver_of(s)->row_locks ? EXPIRED_UPLOADS(" FOR UPDATE SKIP LOCKED") : EXPIRED_UPLOADS("");
     void *items;
-    enum store_result r = sql_query_rows(s, SQL_TX_ONE, 0, sql, &upload_row, limit, &items, &out->n, "iiii", now_ms,
+    enum store_result r = sql_write_rows(s, 0, sql, &upload_row, limit, &items, &out->n, "iiii", now_ms,
                                          now_ms + lease_ms, expired_before_ms, (int64_t)limit);
     out->items = items;
     return r;

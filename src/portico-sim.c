@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "sim/sim.h"
+#include "util/signals.h"
 
 static void usage(FILE *out)
 {
@@ -123,14 +124,9 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    /* Blocked before any thread starts, so every thread inherits the mask
-     * and the signals wait for sigwait below instead of killing a worker. */
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    /* Blocked before any thread starts (signals.h). */
+    sigset_t stop;
+    signals_block_stop(&stop);
 
     struct sim *s = sim_start(&c);
     if (!s) {
@@ -141,8 +137,7 @@ int main(int argc, char **argv)
     printf("portico-sim listening on http://%s%s%s:%d\n", v6 ? "[" : "", c.listen_host, v6 ? "]" : "", sim_port(s));
     fflush(stdout);
 
-    int sig = 0;
-    sigwait(&set, &sig);
+    signals_wait_stop(&stop);
     sim_stop(s);
     return 0;
 }

@@ -26,6 +26,7 @@
 #include "util/crypto.h"
 #include "util/ids.h"
 #include "util/log.h"
+#include "util/signals.h"
 
 struct config {
     const char *listen;
@@ -385,13 +386,9 @@ static int serve(const struct config *c)
     struct http_server *http = NULL;
     struct blob *blob = NULL;
 
-    /* Signals are taken by sigwait in this thread only. */
-    sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGTERM);
-    sigaddset(&sigs, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    /* Signals are taken by sigwait in this thread only (signals.h). */
+    sigset_t stop;
+    signals_block_stop(&stop);
     /* Each connection is a descriptor: allow as many as the hard limit. */
     struct rlimit nofile;
     if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
@@ -476,8 +473,7 @@ static int serve(const struct config *c)
              store_is_pg(c) ? "postgres" : "sqlite", store_is_pg(c) ? "the shared database" : c->data_dir,
              sim ? us.sim_url : c->upstream);
 
-    int sig = 0;
-    sigwait(&sigs, &sig);
+    int sig = signals_wait_stop(&stop);
     log_info("received %s: draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     api_set_draining(api, 1);
     http_drain(http, 30000);

@@ -227,15 +227,9 @@ static void file_data(struct upload *u, const char *p, size_t n)
         stage_write(u, p, n); /* unbuffered, then */
         return;
     }
-    while (n && !u->decided) {
-        size_t k = UPLOAD_WRITE_BUF - u->wlen < n ? UPLOAD_WRITE_BUF - u->wlen : n;
-        memcpy(u->wbuf + u->wlen, p, k);
-        u->wlen += k;
-        p += k;
-        n -= k;
-        if (u->wlen == UPLOAD_WRITE_BUF)
+    while (n && !u->decided)
+        if (buf_window_fill(u->wbuf, UPLOAD_WRITE_BUF, &u->wlen, &p, &n))
             flush_file(u);
-    }
 }
 
 static int on_part_data(void *ctx, const char *p, size_t n)

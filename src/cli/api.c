@@ -39,6 +39,15 @@ enum cli_status cli_id_action(struct cli_ctx *c, const char *action, json_t *bod
     return st;
 }
 
+enum cli_status cli_action_or_fail(struct cli_ctx *c, const char *action, json_t *body, struct cli_reply *r)
+{
+    if (cli_action(c, action, body, r) == 0)
+        return CLI_OK;
+    enum cli_status st = cli_fail(c, r);
+    cli_reply_free(r);
+    return st;
+}
+
 void cli_reply_free(struct cli_reply *r)
 {
     cli_resp_free(&r->http);

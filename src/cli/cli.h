@@ -51,6 +51,11 @@ enum cli_status cli_usage_error(const struct cli_command *cmd, const char *fmt, 
     __attribute__((format(printf, 2, 3)));
 /* Writes a whole buffer to stdout. */
 void cli_out(const char *text, size_t len);
+/* Renders to stdout (table.h): a table, into at most limit bytes; key/value
+ * lines (cli_kv_render), into at most 1 MiB. */
+struct cli_table;
+void cli_table_print(const struct cli_table *t, size_t limit);
+void cli_kv_print(const char *const *pairs);
 
 /* ---- api.c: one call to the gateway, decoded. */
 struct cli_reply {
@@ -71,6 +76,9 @@ int cli_video_call(struct cli_ctx *c, const char *method, const char *path, json
 /* multipart upload of one file (API.md §3). */
 int cli_upload_call(struct cli_ctx *c, const char *group, const char *file, const char *name, cli_progress_fn fn,
                     void *arg, struct cli_reply *r);
+/* cli_action that reports its own failure: CLI_OK, and r to free; or the
+ * failure reported (cli_fail), r freed, and CLI_ERR_API. */
+enum cli_status cli_action_or_fail(struct cli_ctx *c, const char *action, json_t *body, struct cli_reply *r);
 /* Reports a failed call: "portico: Code: Message (RequestId: ...)" on
  * stderr, and with --json the API's body on stdout. Returns CLI_ERR_API. */
 enum cli_status cli_fail(struct cli_ctx *c, const struct cli_reply *r);

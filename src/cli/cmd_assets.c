@@ -26,15 +26,13 @@ enum cli_status cmd_assets_add(struct cli_ctx *c, const struct cli_args *a)
         return cli_id_action(c, "CreateAsset", b);
 
     struct cli_reply r;
-    if (cli_action(c, "CreateAsset", b, &r) != 0) {
-        enum cli_status st = cli_fail(c, &r);
-        cli_reply_free(&r);
+    enum cli_status st = cli_action_or_fail(c, "CreateAsset", b, &r);
+    if (st != CLI_OK)
         return st;
-    }
     const char *id = cli_str(r.result, "Id");
     json_t *final = NULL;
     char *raw = NULL;
-    enum cli_status st = cli_wait_assets(c, &id, 1, timeout, &final, &raw);
+    st = cli_wait_assets(c, &id, 1, timeout, &final, &raw);
     if (c->json && raw)
         printf("%s\n", raw);
     else if (!c->json)
@@ -77,8 +75,6 @@ enum cli_status cmd_assets_list(struct cli_ctx *c, const struct cli_args *a)
     if (st == CLI_OK && !c->json) {
         static const char *const hdr[] = {"ID", "NAME", "TYPE", "STATUS", "GROUP", "CREATED"};
         struct cli_table t;
-        struct buf out;
-        buf_init(&out, 64u << 20);
         cli_table_init(&t, 6, hdr);
         size_t i;
         json_t *x;
@@ -88,9 +84,7 @@ enum cli_status cmd_assets_list(struct cli_ctx *c, const struct cli_args *a)
                                  cli_str(x, "UpstreamStatus"), cli_str(x, "GroupId"), cli_str(x, "CreateTime")};
             cli_table_add(&t, row);
         }
-        cli_table_render(&t, &out);
-        cli_out(out.data ? out.data : "", out.len);
-        buf_free(&out);
+        cli_table_print(&t, 64u << 20);
         cli_table_free(&t);
     }
     json_decref(items);
@@ -100,11 +94,9 @@ enum cli_status cmd_assets_list(struct cli_ctx *c, const struct cli_args *a)
 enum cli_status cmd_assets_get(struct cli_ctx *c, const struct cli_args *a)
 {
     struct cli_reply r;
-    if (cli_action(c, "GetAsset", json_pack("{s:s}", "Id", a->pos[0]), &r) != 0) {
-        enum cli_status st = cli_fail(c, &r);
-        cli_reply_free(&r);
+    enum cli_status st = cli_action_or_fail(c, "GetAsset", json_pack("{s:s}", "Id", a->pos[0]), &r);
+    if (st != CLI_OK)
         return st;
-    }
     if (c->json) {
         cli_print_raw(&r);
     } else {
@@ -120,11 +112,7 @@ enum cli_status cmd_assets_get(struct cli_ctx *c, const struct cli_args *a)
                                "FailureReason", reason && *reason ? reason : NULL,
                                "Error", error_line[0] ? error_line : NULL, "URL", cli_str(x, "URL"),
                                "CreateTime", cli_str(x, "CreateTime"), "UpdateTime", cli_str(x, "UpdateTime"), NULL};
-        struct buf out;
-        buf_init(&out, 1 << 20);
-        cli_kv_render(&out, pairs);
-        cli_out(out.data ? out.data : "", out.len);
-        buf_free(&out);
+        cli_kv_print(pairs);
     }
     cli_reply_free(&r);
     return CLI_OK;

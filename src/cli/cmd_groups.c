@@ -32,8 +32,6 @@ enum cli_status cmd_groups_list(struct cli_ctx *c, const struct cli_args *a)
     if (st == CLI_OK && !c->json) {
         static const char *const hdr[] = {"ID", "NAME", "TYPE", "ASSETS", "CREATED"};
         struct cli_table t;
-        struct buf out;
-        buf_init(&out, 64u << 20);
         cli_table_init(&t, 5, hdr);
         size_t i;
         json_t *g;
@@ -45,9 +43,7 @@ enum cli_status cmd_groups_list(struct cli_ctx *c, const struct cli_args *a)
                                  cli_str(g, "CreateTime")};
             cli_table_add(&t, row);
         }
-        cli_table_render(&t, &out);
-        cli_out(out.data ? out.data : "", out.len);
-        buf_free(&out);
+        cli_table_print(&t, 64u << 20);
         cli_table_free(&t);
     }
     json_decref(items);
@@ -57,11 +53,9 @@ enum cli_status cmd_groups_list(struct cli_ctx *c, const struct cli_args *a)
 enum cli_status cmd_groups_get(struct cli_ctx *c, const struct cli_args *a)
 {
     struct cli_reply r;
-    if (cli_action(c, "GetAssetGroup", json_pack("{s:s}", "Id", a->pos[0]), &r) != 0) {
-        enum cli_status st = cli_fail(c, &r);
-        cli_reply_free(&r);
+    enum cli_status st = cli_action_or_fail(c, "GetAssetGroup", json_pack("{s:s}", "Id", a->pos[0]), &r);
+    if (st != CLI_OK)
         return st;
-    }
     if (c->json) {
         cli_print_raw(&r);
     } else {
@@ -71,11 +65,7 @@ enum cli_status cmd_groups_get(struct cli_ctx *c, const struct cli_args *a)
         const char *pairs[] = {"Id", cli_str(g, "Id"), "Name", cli_str(g, "Name"), "Description",
                                cli_str(g, "Description"), "GroupType", cli_str(g, "GroupType"), "AssetCount", n,
                                "CreateTime", cli_str(g, "CreateTime"), "UpdateTime", cli_str(g, "UpdateTime"), NULL};
-        struct buf out;
-        buf_init(&out, 1 << 20);
-        cli_kv_render(&out, pairs);
-        cli_out(out.data ? out.data : "", out.len);
-        buf_free(&out);
+        cli_kv_print(pairs);
     }
     cli_reply_free(&r);
     return CLI_OK;

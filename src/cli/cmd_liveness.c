@@ -19,15 +19,6 @@
 #define LIVENESS_MAX_WAIT_MS (15 * 60 * 1000)
 #define RESTART_HINT "run `portico liveness start` again for a new link"
 
-static void print_kv(const char *const *pairs)
-{
-    struct buf out;
-    buf_init(&out, 1 << 20);
-    cli_kv_render(&out, pairs);
-    cli_out(out.data ? out.data : "", out.len);
-    buf_free(&out);
-}
-
 static int is_code(const struct cli_reply *r, const char *code)
 {
     return r->code && strcmp(r->code, code) == 0;
@@ -42,7 +33,7 @@ static enum cli_status report_result(struct cli_ctx *c, struct cli_reply *r)
         } else {
             const char *pairs[] = {"GroupId", cli_str(r->result, "GroupId"), "GroupType",
                                    cli_str(r->result, "GroupType"), NULL};
-            print_kv(pairs);
+            cli_kv_print(pairs);
         }
         return CLI_OK;
     }
@@ -98,11 +89,9 @@ enum cli_status cmd_liveness_start(struct cli_ctx *c, const struct cli_args *a)
     int wait = cli_args_value(a, "wait") != NULL;
     struct cli_reply r;
     json_t *body = cb ? json_pack("{s:s}", "CallbackURL", cb) : json_object();
-    if (cli_action(c, "CreateVisualValidateSession", body, &r) != 0) {
-        enum cli_status st = cli_fail(c, &r);
-        cli_reply_free(&r);
+    enum cli_status st = cli_action_or_fail(c, "CreateVisualValidateSession", body, &r);
+    if (st != CLI_OK)
         return st;
-    }
     const char *link = cli_str(r.result, "H5Link");
     char *token = strdup(cli_str(r.result, "BytedToken"));
     if (c->json) {
@@ -111,7 +100,7 @@ enum cli_status cmd_liveness_start(struct cli_ctx *c, const struct cli_args *a)
         const char *cbu = cli_str(r.result, "CallbackURL");
         const char *pairs[] = {"H5Link", link, "BytedToken", token ? token : "", "ExpireTime",
                                cli_str(r.result, "ExpireTime"), "CallbackURL", *cbu ? cbu : NULL, NULL};
-        print_kv(pairs);
+        cli_kv_print(pairs);
         if (c->tty_out) {
             struct buf qr;
             buf_init(&qr, 1 << 20);
@@ -126,7 +115,7 @@ enum cli_status cmd_liveness_start(struct cli_ctx *c, const struct cli_args *a)
     }
     fflush(stdout);
     cli_reply_free(&r);
-    enum cli_status st = !token ? CLI_ERR_API : wait ? wait_scan(c, token) : CLI_OK;
+    st = !token ? CLI_ERR_API : wait ? wait_scan(c, token) : CLI_OK;
     free(token);
     return st;
 }

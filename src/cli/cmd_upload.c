@@ -204,8 +204,6 @@ static void print_results(struct cli_ctx *c, struct file_up *f, int n)
     }
     static const char *const hdr[] = {"FILE", "ID", "NAME", "STATUS"};
     struct cli_table t;
-    struct buf out;
-    buf_init(&out, 16u << 20);
     cli_table_init(&t, 4, hdr);
     for (int i = 0; i < n; i++) {
         if (!f[i].asset)
@@ -214,9 +212,7 @@ static void print_results(struct cli_ctx *c, struct file_up *f, int n)
                              cli_str(f[i].asset, "UpstreamStatus")};
         cli_table_add(&t, row);
     }
-    cli_table_render(&t, &out);
-    cli_out(out.data ? out.data : "", out.len);
-    buf_free(&out);
+    cli_table_print(&t, 16u << 20);
     cli_table_free(&t);
 }
 

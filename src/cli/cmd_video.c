@@ -48,11 +48,7 @@ static void print_task(struct cli_ctx *c, const struct cli_reply *r, const char 
                            "created_at", created, "video_url", video, "error",
                            err ? cli_str(err, "code") : NULL, "message", err ? cli_str(err, "message") : NULL,
                            "file", file, NULL};
-    struct buf out;
-    buf_init(&out, 1 << 20);
-    cli_kv_render(&out, pairs);
-    cli_out(out.data ? out.data : "", out.len);
-    buf_free(&out);
+    cli_kv_print(pairs);
 }
 
 struct dl_view {

@@ -193,13 +193,8 @@ enum cli_status cmd_wait(struct cli_ctx *c, const struct cli_args *a)
         json_decref(finals[i]);
         free(raws[i]);
     }
-    if (!c->json) {
-        struct buf out;
-        buf_init(&out, 16u << 20);
-        cli_table_render(&t, &out);
-        cli_out(out.data ? out.data : "", out.len);
-        buf_free(&out);
-    }
+    if (!c->json)
+        cli_table_print(&t, 16u << 20);
     cli_table_free(&t);
     free(finals);
     free(raws);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/table.h"
 
 /* A base URL without its trailing slashes, so paths can be appended. */
 static char base_url[2048];
@@ -70,4 +71,22 @@ enum cli_status cli_usage_error(const struct cli_command *cmd, const char *fmt, 
 void cli_out(const char *text, size_t len)
 {
     fwrite(text, 1, len, stdout);
+}
+
+void cli_table_print(const struct cli_table *t, size_t limit)
+{
+    struct buf out;
+    buf_init(&out, limit);
+    cli_table_render(t, &out);
+    cli_out(out.data ? out.data : "", out.len);
+    buf_free(&out);
+}
+
+void cli_kv_print(const char *const *pairs)
+{
+    struct buf out;
+    buf_init(&out, 1 << 20);
+    cli_kv_render(&out, pairs);
+    cli_out(out.data ? out.data : "", out.len);
+    buf_free(&out);
 }

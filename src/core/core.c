@@ -109,21 +109,9 @@ enum core_code core_store_failure(enum store_result r, struct core_status *st)
     return core_fail(st, CORE_INTERNAL_ERROR, "An internal error occurred; report the RequestId.");
 }
 
-static const char *up_metric(enum up_result r)
-{
-    switch (r) {
-    case UP_OK: return "ok";
-    case UP_NOT_FOUND: return "not_found";
-    case UP_REJECTED: return "rejected";
-    case UP_THROTTLED: return "throttled";
-    case UP_UNAVAILABLE: return "unavailable";
-    }
-    return "unknown";
-}
-
 void core_count_upstream(const char *op, enum up_result r)
 {
-    metrics_upstream(op, up_metric(r));
+    metrics_upstream(op, up_result_str(r));
 }
 
 enum core_code core_upstream_failure(const char *op, enum up_result r, const struct up_error *err,

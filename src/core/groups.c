@@ -87,19 +87,13 @@ enum core_code core_list_groups(struct core *c, const struct customer *cu, const
 }
 
 /* The common start of changing a group: the id is the caller's (else
- * Forbidden, whether or not it exists), and the shared budget allows one
- * more upstream update or delete. */
+ * Forbidden, whether or not it exists: core_get_group), and the shared
+ * budget allows one more upstream update or delete. */
 static enum core_code owned_group_to_change(struct core *c, const struct customer *cu, const char *id,
                                             struct group *out, struct core_status *st)
 {
-    if (rules_id("Id", id, st))
-        return st->code;
-    enum store_result r = c->store->ops->get_group(c->store, cu->id, id, out);
-    if (r == STORE_NOT_FOUND)
-        return core_forbidden(st, "asset group");
-    if (r != STORE_OK)
-        return core_store_failure(r, st);
-    return budget_wait(&c->budget, &c->budget.mutate, st);
+    enum core_code code = core_get_group(c, cu, id, out, st);
+    return code != CORE_OK ? code : budget_wait(&c->budget, &c->budget.mutate, st);
 }
 
 enum core_code core_update_group(struct core *c, const struct customer *cu, const char *id, const char *name,

@@ -27,6 +27,7 @@
 
 #include "blob/blob.h"
 #include "core/internal.h"
+#include "util/buf.h"
 #include "util/clock.h"
 #include "util/crypto.h"
 #include "util/log.h"
@@ -790,15 +791,9 @@ int core_upload_put_write(struct core_upload_put *p, const void *data, size_t n)
     p->got += n;
     crypto_sha256_update(p->sha, data, n);
     const char *d = data;
-    while (n) {
-        size_t k = SESSION_PUT_BUF - p->wlen < n ? SESSION_PUT_BUF - p->wlen : n;
-        memcpy(p->wbuf + p->wlen, d, k);
-        p->wlen += k;
-        d += k;
-        n -= k;
-        if (p->wlen == SESSION_PUT_BUF)
+    while (n)
+        if (buf_window_fill(p->wbuf, SESSION_PUT_BUF, &p->wlen, &d, &n))
             put_flush(p);
-    }
     return p->failed ? -1 : 0;
 }
 

@@ -372,6 +372,42 @@ static json_t *result_id(const char *id)
     return json_pack("{s:s}", "Id", id);
 }
 
+/* Moves *v, when set, into *field (freeing what was there). */
+static void take_str(char **field, char **v)
+{
+    if (*v) {
+        free(*field);
+        *field = *v;
+        *v = NULL;
+    }
+}
+
+/* A List Result: the page o asks for of the n hits, sorted here, each item
+ * made by item_json. hits (NULL: out of memory) is freed. Caller holds mu. */
+static enum sim_code list_reply(const struct sim_assets *a, struct list_hit *hits, size_t n, const struct list_opts *o,
+                                json_t *(*item_json)(const struct sim_assets *a, const struct sim_node *p, int64_t now),
+                                int64_t now, struct sim_reply *r)
+{
+    json_t *items = hits ? json_array() : NULL;
+    if (!items) {
+        free(hits);
+        return sim_fail(r, SIM_INTERNAL, "Out of memory.");
+    }
+    list_sort(hits, n, o);
+    for (size_t i = (size_t)((o->number - 1) * o->size); i < n && (long long)json_array_size(items) < o->size; i++)
+        json_array_append_new(items, item_json(a, hits[i].node, now));
+    free(hits);
+    r->result = list_result(items, n, o);
+    return SIM_OK;
+}
+
+/* Get and Delete take an Id and any ProjectName. */
+static int id_fields(json_t *req, const char **id, struct sim_reply *r)
+{
+    const char *project;
+    return field_str(req, NULL, "Id", 1, IDS_MAX, id, r) || project_field(req, &project, r);
+}
+
 /* ---- groups ---- */
 
 static json_t *group_json(const struct sim_group *g)
@@ -394,6 +430,24 @@ static struct sim_group *find_group(struct sim_assets *a, const char *id, struct
     if (!g)
         sim_fail_at(r, SIM_NOT_FOUND, "group_id", "The asset group %.64s does not exist.", id);
     return g;
+}
+
+/* The group req's Id names, with mu held; NULL with r set (and mu not
+ * held) when the fields are wrong or there is no such group. */
+static struct sim_group *lock_group(struct sim_assets *a, json_t *req, const char **id, struct sim_reply *r)
+{
+    if (id_fields(req, id, r))
+        return NULL;
+    pthread_mutex_lock(&a->mu);
+    struct sim_group *g = find_group(a, *id, r);
+    if (!g)
+        pthread_mutex_unlock(&a->mu);
+    return g;
+}
+
+static json_t *group_item(const struct sim_assets *a, const struct sim_node *p, int64_t now)
+{
+    return group_json((const struct sim_group *)p);
 }
 
 /* Creates a group of any type; the one path of both CreateAssetGroup and
@@ -462,15 +516,13 @@ enum sim_code sim_create_group(struct sim_assets *a, json_t *req, struct sim_rep
  * the video tasks (sim_video.c) read an asset's ProjectName from GetAsset. */
 enum sim_code sim_get_group(struct sim_assets *a, json_t *req, struct sim_reply *r)
 {
-    const char *id, *project;
-    if (field_str(req, NULL, "Id", 1, IDS_MAX, &id, r) || project_field(req, &project, r))
+    const char *id;
+    struct sim_group *g = lock_group(a, req, &id, r);
+    if (!g)
         return r->code;
-    pthread_mutex_lock(&a->mu);
-    struct sim_group *g = find_group(a, id, r);
-    if (g)
-        r->result = group_json(g);
+    r->result = group_json(g);
     pthread_mutex_unlock(&a->mu);
-    return g ? SIM_OK : r->code;
+    return SIM_OK;
 }
 
 enum sim_code sim_list_groups(struct sim_assets *a, json_t *req, struct sim_reply *r)
@@ -482,9 +534,6 @@ enum sim_code sim_list_groups(struct sim_assets *a, json_t *req, struct sim_repl
         field_str(o.filter, "Filter", "GroupType", 0, 16, &type, r))
         return r->code;
 
-    json_t *items = json_array();
-    if (!items)
-        return sim_fail(r, SIM_INTERNAL, "Out of memory.");
     pthread_mutex_lock(&a->mu);
     struct list_hit *hits = malloc((a->groups.count + 1) * sizeof *hits);
     size_t n = 0;
@@ -496,19 +545,9 @@ enum sim_code sim_list_groups(struct sim_assets *a, json_t *req, struct sim_repl
         hits[n] = (struct list_hit){p, g->update_wall, n};
         n++;
     }
-    if (hits) {
-        list_sort(hits, n, &o);
-        for (size_t i = (size_t)((o.number - 1) * o.size); i < n && (long long)json_array_size(items) < o.size; i++)
-            json_array_append_new(items, group_json((struct sim_group *)hits[i].node));
-    }
+    enum sim_code code = list_reply(a, hits, n, &o, group_item, 0, r);
     pthread_mutex_unlock(&a->mu);
-    if (!hits) {
-        json_decref(items);
-        return sim_fail(r, SIM_INTERNAL, "Out of memory.");
-    }
-    free(hits);
-    r->result = list_result(items, n, &o);
-    return SIM_OK;
+    return code;
 }
 
 /* UPSTREAM.md "UpdateAssetGroup / UpdateAsset": Result {Id} (one source). */
@@ -531,16 +570,8 @@ enum sim_code sim_update_group(struct sim_assets *a, json_t *req, struct sim_rep
     pthread_mutex_lock(&a->mu);
     struct sim_group *g = find_group(a, id, r);
     if (g) {
-        if (new_name) {
-            free(g->name);
-            g->name = new_name;
-            new_name = NULL;
-        }
-        if (new_desc) {
-            free(g->description);
-            g->description = new_desc;
-            new_desc = NULL;
-        }
+        take_str(&g->name, &new_name);
+        take_str(&g->description, &new_desc);
         g->update_wall = clock_wall_ms();
         r->result = result_id(id);
     }
@@ -553,26 +584,23 @@ enum sim_code sim_update_group(struct sim_assets *a, json_t *req, struct sim_rep
 /* UPSTREAM.md "UpdateAssetGroup / ... DeleteAsset": a delete answers Result {}. */
 enum sim_code sim_delete_group(struct sim_assets *a, json_t *req, struct sim_reply *r)
 {
-    const char *id, *project;
-    if (field_str(req, NULL, "Id", 1, IDS_MAX, &id, r) || project_field(req, &project, r))
+    const char *id;
+    struct sim_group *g = lock_group(a, req, &id, r);
+    if (!g)
         return r->code;
-    pthread_mutex_lock(&a->mu);
-    struct sim_group *g = find_group(a, id, r);
-    if (g) {
-        for (struct sim_node *n = a->assets.newest, *older; g->asset_count > 0 && n; n = older) {
-            older = n->older;
-            struct sim_asset *x = (struct sim_asset *)n;
-            if (strcmp(x->group_id, id) == 0) {
-                asset_remove(a, x);
-                g->asset_count--;
-            }
+    for (struct sim_node *n = a->assets.newest, *older; g->asset_count > 0 && n; n = older) {
+        older = n->older;
+        struct sim_asset *x = (struct sim_asset *)n;
+        if (strcmp(x->group_id, id) == 0) {
+            asset_remove(a, x);
+            g->asset_count--;
         }
-        r->result = json_object();
-        sim_table_remove(&a->groups, &g->node);
-        group_free(g);
     }
+    r->result = json_object();
+    sim_table_remove(&a->groups, &g->node);
+    group_free(g);
     pthread_mutex_unlock(&a->mu);
-    return g ? SIM_OK : r->code;
+    return SIM_OK;
 }
 
 /* ---- assets ---- */
@@ -628,6 +656,25 @@ static struct sim_asset *find_asset(struct sim_assets *a, const char *id, struct
     if (!x)
         sim_fail_at(r, SIM_NOT_FOUND, "asset_id", "The asset %.64s does not exist.", id);
     return x;
+}
+
+/* The asset req's Id names, with mu held; NULL with r set (and mu not
+ * held) when the fields are wrong or there is no such asset. */
+static struct sim_asset *lock_asset(struct sim_assets *a, json_t *req, struct sim_reply *r)
+{
+    const char *id;
+    if (id_fields(req, &id, r))
+        return NULL;
+    pthread_mutex_lock(&a->mu);
+    struct sim_asset *x = find_asset(a, id, r);
+    if (!x)
+        pthread_mutex_unlock(&a->mu);
+    return x;
+}
+
+static json_t *asset_item(const struct sim_assets *a, const struct sim_node *p, int64_t now)
+{
+    return asset_json(a, (const struct sim_asset *)p, now);
 }
 
 /* Whether the account has at least cap assets Processing. Caller holds mu.
@@ -736,15 +783,12 @@ fail:
 
 enum sim_code sim_get_asset(struct sim_assets *a, json_t *req, struct sim_reply *r)
 {
-    const char *id, *project;
-    if (field_str(req, NULL, "Id", 1, IDS_MAX, &id, r) || project_field(req, &project, r))
+    struct sim_asset *x = lock_asset(a, req, r);
+    if (!x)
         return r->code;
-    pthread_mutex_lock(&a->mu);
-    struct sim_asset *x = find_asset(a, id, r);
-    if (x)
-        r->result = asset_json(a, x, clock_mono_ms());
+    r->result = asset_json(a, x, clock_mono_ms());
     pthread_mutex_unlock(&a->mu);
-    return x ? SIM_OK : r->code;
+    return SIM_OK;
 }
 
 enum sim_code sim_list_assets(struct sim_assets *a, json_t *req, struct sim_reply *r)
@@ -770,9 +814,6 @@ enum sim_code sim_list_assets(struct sim_assets *a, json_t *req, struct sim_repl
                                    "Filter.Statuses may hold Processing, Active, Failed and Inactive.");
         }
 
-    json_t *items = json_array();
-    if (!items)
-        return sim_fail(r, SIM_INTERNAL, "Out of memory.");
     pthread_mutex_lock(&a->mu);
     int64_t now = clock_mono_ms();
     struct list_hit *hits = malloc((a->assets.count + 1) * sizeof *hits);
@@ -791,19 +832,9 @@ enum sim_code sim_list_assets(struct sim_assets *a, json_t *req, struct sim_repl
         hits[n] = (struct list_hit){p, o.by_update ? asset_update_wall(a, x, now) : 0, n};
         n++;
     }
-    if (hits) {
-        list_sort(hits, n, &o);
-        for (size_t k = (size_t)((o.number - 1) * o.size); k < n && (long long)json_array_size(items) < o.size; k++)
-            json_array_append_new(items, asset_json(a, (struct sim_asset *)hits[k].node, now));
-    }
+    enum sim_code code = list_reply(a, hits, n, &o, asset_item, now, r);
     pthread_mutex_unlock(&a->mu);
-    if (!hits) {
-        json_decref(items);
-        return sim_fail(r, SIM_INTERNAL, "Out of memory.");
-    }
-    free(hits);
-    r->result = list_result(items, n, &o);
-    return SIM_OK;
+    return code;
 }
 
 enum sim_code sim_update_asset(struct sim_assets *a, json_t *req, struct sim_reply *r)
@@ -818,9 +849,7 @@ enum sim_code sim_update_asset(struct sim_assets *a, json_t *req, struct sim_rep
     pthread_mutex_lock(&a->mu);
     struct sim_asset *x = find_asset(a, id, r);
     if (x) {
-        free(x->name);
-        x->name = copy;
-        copy = NULL;
+        take_str(&x->name, &copy);
         x->update_wall = clock_wall_ms();
         r->result = result_id(id);
     }
@@ -831,18 +860,14 @@ enum sim_code sim_update_asset(struct sim_assets *a, json_t *req, struct sim_rep
 
 enum sim_code sim_delete_asset(struct sim_assets *a, json_t *req, struct sim_reply *r)
 {
-    const char *id, *project;
-    if (field_str(req, NULL, "Id", 1, IDS_MAX, &id, r) || project_field(req, &project, r))
+    struct sim_asset *x = lock_asset(a, req, r);
+    if (!x)
         return r->code;
-    pthread_mutex_lock(&a->mu);
-    struct sim_asset *x = find_asset(a, id, r);
-    if (x) {
-        struct sim_group *g = (struct sim_group *)sim_table_find(&a->groups, x->group_id);
-        if (g)
-            g->asset_count--;
-        asset_remove(a, x);
-        r->result = json_object();
-    }
+    struct sim_group *g = (struct sim_group *)sim_table_find(&a->groups, x->group_id);
+    if (g)
+        g->asset_count--;
+    asset_remove(a, x);
+    r->result = json_object();
     pthread_mutex_unlock(&a->mu);
-    return x ? SIM_OK : r->code;
+    return SIM_OK;
 }

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "sim/sim_faults.h"
+#include "sim/sim_http.h"
 #include "util/clock.h"
 #include "util/crypto.h"
 #include "util/log.h"
@@ -210,19 +211,7 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, json_
 {
     char *s = body ? json_dumps(body, JSON_COMPACT) : NULL;
     json_decref(body);
-    if (!s)
-        s = strdup("{}");
-    if (!s)
-        return MHD_NO;
-    struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
-    if (!resp) {
-        free(s);
-        return MHD_NO;
-    }
-    MHD_add_response_header(resp, "Content-Type", "application/json; charset=utf-8");
-    enum MHD_Result ret = MHD_queue_response(conn, status, resp);
-    MHD_destroy_response(resp);
-    return ret;
+    return sim_http_send(conn, status, s ? s : strdup("{}"), "application/json; charset=utf-8", NULL, NULL);
 }
 
 static enum MHD_Result bad(struct MHD_Connection *conn, const char *why)

@@ -94,24 +94,29 @@ static const char *header_of(void *ctx, const char *name)
     return MHD_lookup_connection_value(ctx, MHD_HEADER_KIND, name);
 }
 
+enum MHD_Result sim_http_send(struct MHD_Connection *conn, unsigned status, char *body, const char *content_type,
+                              const char *name, const char *value)
+{
+    if (!body)
+        return MHD_NO;
+    struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Content-Type", content_type);
+    if (name)
+        MHD_add_response_header(resp, name, value);
+    enum MHD_Result ret = MHD_queue_response(conn, status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
 static enum MHD_Result send_json(struct MHD_Connection *conn, int status, json_t *body, const char *request_id)
 {
     char *s = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    if (!s)
-        s = strdup("{}");
-    if (!s)
-        return MHD_NO;
-    struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
-    if (!resp) {
-        free(s);
-        return MHD_NO;
-    }
-    MHD_add_response_header(resp, "Content-Type", "application/json; charset=utf-8");
-    if (request_id)
-        MHD_add_response_header(resp, "X-Tt-Logid", request_id);
-    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)status, resp);
-    MHD_destroy_response(resp);
-    return ret;
+    return sim_http_send(conn, (unsigned)status, s ? s : strdup("{}"), "application/json; charset=utf-8",
+                         request_id ? "X-Tt-Logid" : NULL, request_id);
 }
 
 /* UPSTREAM.md "Success envelope": a RequestId is the UTC time as 14 digits

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/sim_http.h"
 #include "sim/sim_mp4.h"
 #include "sim/sim_video.h"
 #include "util/clock.h"
@@ -167,18 +168,9 @@ static enum MHD_Result send_body(struct MHD_Connection *conn, int status, json_t
         if (!s)
             return MHD_NO;
     }
-    struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
-    if (!resp) {
-        free(s);
-        return MHD_NO;
-    }
-    MHD_add_response_header(resp, "Content-Type", "application/json; charset=utf-8");
     char rid[33];
     ids_request(rid);
-    MHD_add_response_header(resp, "X-Client-Request-Id", rid);
-    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)status, resp);
-    MHD_destroy_response(resp);
-    return ret;
+    return sim_http_send(conn, (unsigned)status, s, "application/json; charset=utf-8", "X-Client-Request-Id", rid);
 }
 
 static enum MHD_Result send_error(struct MHD_Connection *conn, int status, const char *code, const char *fmt, ...)
@@ -687,17 +679,10 @@ static void url_signature(const struct sim_videos *v, const char *id, long long 
     crypto_hex(mac, sizeof mac, out);
 }
 
-static enum MHD_Result video_get(struct sim *s, struct MHD_Connection *conn, const char *id)
+/* A task as GET answers it (NULL: out of memory). Caller holds v->mu. */
+static json_t *task_json(struct sim *s, const struct sim_video_task *t, const char *status, int64_t since)
 {
     struct sim_videos *v = s->videos;
-    pthread_mutex_lock(&v->mu);
-    struct sim_video_task *t = *id ? (struct sim_video_task *)sim_table_find(&v->tasks, id) : NULL;
-    if (!t) {
-        pthread_mutex_unlock(&v->mu);
-        return send_error(conn, 404, "ResourceNotFound", "The task %.64s does not exist.", id);
-    }
-    int64_t since;
-    const char *status = task_status(v, t, clock_mono_ms(), &since);
     json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:I}", "id", t->node.id, "model", t->model, "status",
                           status, "created_at", (json_int_t)(t->create_wall / 1000), "updated_at",
                           (json_int_t)(since / 1000), "ratio", t->ratio[0] ? t->ratio : "16:9", "resolution",
@@ -725,17 +710,15 @@ static enum MHD_Result video_get(struct sim *s, struct MHD_Connection *conn, con
     } else if (o) {
         json_object_set_new(o, "error", json_null());
     }
-    pthread_mutex_unlock(&v->mu);
-    return send_body(conn, o ? 200 : 500, o);
+    return o;
 }
 
-/* ---- cancel ---- */
-
-/* UPSTREAM.md "Video tasks", first row: DELETE cancels a queued task. The
+/* GET, or with cancel DELETE, of the task id names.
+ * UPSTREAM.md "Video tasks", first row: DELETE cancels a queued task. The
  * answer for a task in any other state is not in the record: 400
  * InvalidParameter naming the state is a guess. So is the empty object a
  * successful cancel answers with. */
-static enum MHD_Result video_delete(struct sim *s, struct MHD_Connection *conn, const char *id)
+static enum MHD_Result video_task(struct sim *s, struct MHD_Connection *conn, const char *id, int cancel)
 {
     struct sim_videos *v = s->videos;
     pthread_mutex_lock(&v->mu);
@@ -746,17 +729,23 @@ static enum MHD_Result video_delete(struct sim *s, struct MHD_Connection *conn, 
     }
     int64_t since;
     const char *status = task_status(v, t, clock_mono_ms(), &since);
-    if (strcmp(status, "queued") != 0) {
+    if (cancel && strcmp(status, "queued") != 0) {
         pthread_mutex_unlock(&v->mu);
         return send_error(conn, 400, "InvalidParameter", "The task %.64s is %s; only a queued task can be cancelled.",
                           id, status);
     }
-    t->cancel_wall = clock_wall_ms();
-    t->cancel_mono = clock_mono_ms();
-    if (t->cancel_mono == 0)
-        t->cancel_mono = 1;
+    json_t *o;
+    if (cancel) {
+        t->cancel_wall = clock_wall_ms();
+        t->cancel_mono = clock_mono_ms();
+        if (t->cancel_mono == 0)
+            t->cancel_mono = 1;
+        o = json_object();
+    } else {
+        o = task_json(s, t, status, since);
+    }
     pthread_mutex_unlock(&v->mu);
-    return send_body(conn, 200, json_object());
+    return send_body(conn, o ? 200 : 500, o);
 }
 
 /* ---- the result file ---- */
@@ -769,15 +758,7 @@ static enum MHD_Result send_file_error(struct MHD_Connection *conn, unsigned sta
     if (asprintf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>%s</Code><Message>%s</Message></Error>\n",
                  code, message) < 0)
         return MHD_NO;
-    struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(b), b, MHD_RESPMEM_MUST_FREE);
-    if (!resp) {
-        free(b);
-        return MHD_NO;
-    }
-    MHD_add_response_header(resp, "Content-Type", "application/xml");
-    enum MHD_Result ret = MHD_queue_response(conn, status, resp);
-    MHD_destroy_response(resp);
-    return ret;
+    return sim_http_send(conn, status, b, "application/xml", NULL, NULL);
 }
 
 static enum MHD_Result video_file(struct sim *s, struct MHD_Connection *conn, const char *name)
@@ -843,8 +824,8 @@ enum MHD_Result sim_video_handle(struct sim *s, struct MHD_Connection *conn, con
         return video_create(s, conn, body);
     }
     if (strcmp(method, "DELETE") == 0)
-        return video_delete(s, conn, rest + 1);
+        return video_task(s, conn, rest + 1, 1);
     if (!get)
         return send_error(conn, 405, "MethodNotAllowed", "A task is read with GET or cancelled with DELETE.");
-    return video_get(s, conn, rest + 1);
+    return video_task(s, conn, rest + 1, 0);
 }

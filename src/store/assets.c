@@ -32,21 +32,22 @@ const struct sql_row sql_asset_row = SQL_ROW(struct asset, asset_fields);
 enum store_result sql_lock_live_group(struct sql_conn *c, const char *group_id, int64_t customer_id)
 {
     int64_t one = 0;
-    int found = 0;
     /* Ownership and the lock in one statement: a deleted group or another
      * customer's reads as missing. */
-    enum store_result r = sql_int(c, SQL_CACHE, c->d->row_locks ? LIVE_GROUP " FOR UPDATE" : LIVE_GROUP, &one,
-                                  &found, "ti", group_id, customer_id);
-    return r == STORE_OK && !found ? STORE_NOT_FOUND : r;
+    return sql_one(c, SQL_CACHE, c->d->row_locks ? LIVE_GROUP " FOR UPDATE" : LIVE_GROUP, &sql_i64_row, &one, "ti",
+                   group_id, customer_id);
 }
 
-enum store_result sql_count_group_slots(struct sql_conn *c, const char *group_id, int64_t *count)
+enum store_result sql_claim_group_slot(struct sql_conn *c, const char *group_id, int64_t customer_id, int max_assets)
 {
-    *count = 0;
-    return sql_int(c, SQL_CACHE,
-                   "SELECT (SELECT COUNT(*) FROM assets WHERE group_id = $1 AND state IN (0, 1))"
-                   " + (SELECT COUNT(*) FROM upload_sessions WHERE group_id = $1 AND state IN (0, 1, 2))",
-                   count, NULL, "t", group_id);
+    int64_t count = 0;
+    enum store_result r = sql_lock_live_group(c, group_id, customer_id);
+    if (r == STORE_OK)
+        r = sql_int(c, SQL_CACHE,
+                    "SELECT (SELECT COUNT(*) FROM assets WHERE group_id = $1 AND state IN (0, 1))"
+                    " + (SELECT COUNT(*) FROM upload_sessions WHERE group_id = $1 AND state IN (0, 1, 2))",
+                    &count, NULL, "t", group_id);
+    return r == STORE_OK && count >= max_assets ? STORE_QUOTA : r;
 }
 
 enum store_result sql_insert_pending_asset(struct sql_conn *c, const char *group_id, int64_t customer_id,
@@ -75,17 +76,12 @@ enum store_result sql_reserve_asset(struct store *s, int64_t customer_id, const 
         !sql_fits(blob_key, sizeof((struct asset *)0)->blob_key) || !handle)
         return STORE_ERROR;
     struct sql_conn *c;
-    int64_t count = 0;
     /* Ownership, quota and insert in one write transaction: the group
      * cannot be deleted, nor the quota filled, between check and insert. */
     enum store_result r = sql_start(s, SQL_TX_WRITE, &c);
     if (r != STORE_OK)
         return r;
-    r = sql_lock_live_group(c, group_id, customer_id);
-    if (r == STORE_OK)
-        r = sql_count_group_slots(c, group_id, &count);
-    if (r == STORE_OK && count >= max_assets)
-        r = STORE_QUOTA;
+    r = sql_claim_group_slot(c, group_id, customer_id, max_assets);
     if (r == STORE_OK)
         r = sql_insert_pending_asset(c, group_id, customer_id, type, name, url, blob_key, now_ms, tag, handle);
     return sql_done(s, c, r);
@@ -114,11 +110,9 @@ enum store_result sql_release_asset(struct store *s, int64_t handle)
 
 enum store_result sql_get_asset(struct store *s, int64_t customer_id, const char *id, struct asset *out)
 {
-    if (!id || !out)
-        return STORE_ERROR;
-    return sql_query_one(s, SQL_CACHE,
+    return sql_get_owned(s, SQL_CACHE,
                          "SELECT " SQL_ASSET_COLS " FROM assets a WHERE a.id = $1 AND a.customer_id = $2 AND a.state = 1",
-                         &sql_asset_row, out, "ti", id, customer_id);
+                         &sql_asset_row, id, customer_id, out);
 }
 
 /* Appends " AND col IN ($k, ...)" for n values from parameter *next on;

@@ -5,9 +5,10 @@
  * driver: validate, take a connection, run statements, decode rows with
  * one reader per type, give the connection back. A backend is a driver:
  * sqlite_driver.c (embedded, one writer at a time) and pg_driver.c (several
- * nodes on one PostgreSQL). What truly differs stays in files named for the
- * backend: pools, schema steps, and the refresher's leases (SQLite's single
- * writer vs FOR UPDATE SKIP LOCKED).
+ * nodes on one PostgreSQL). The schema's steps are one list too (schema.c),
+ * with the types that differ as tokens. What truly differs stays in files
+ * named for the backend: pools, how the steps are applied, and the
+ * refresher's leases (SQLite's single writer vs FOR UPDATE SKIP LOCKED).
  *
  * SQL is written once with $1..$n placeholders (the SQLite driver reads
  * them as ?1..?n) and in the dialect both databases share; where they
@@ -143,6 +144,8 @@ enum store_result sql_vopen(struct sql_conn *c, int flags, const char *sql, stru
                             va_list ap);
 /* Runs a statement to its end; *changes (may be NULL) gets the rows it touched. */
 enum store_result sql_exec(struct sql_conn *c, int flags, const char *sql, int *changes, const char *fmt, ...);
+/* sql_exec for a statement that must change a row: NOT_FOUND when none. */
+enum store_result sql_exec_row(struct sql_conn *c, int flags, const char *sql, const char *fmt, ...);
 /* Runs a query whose first row's first column is an integer: *found (may
  * be NULL) says whether there was a row; *v is left alone when not. */
 enum store_result sql_int(struct sql_conn *c, int flags, const char *sql, int64_t *v, int *found, const char *fmt,
@@ -157,7 +160,7 @@ enum store_result sql_write_row(struct store *s, int flags, const char *sql, con
  * each type has one reader and one generic function decodes them all. */
 struct sql_field {
     size_t off, size;
-    char kind; /* 't' text, 'l' 64-bit integer, 'i' int */
+    char kind; /* 't' text, 'l' 64-bit integer, 'i' int, 'b' bytes (left zeroed when they do not fit) */
 };
 struct sql_row {
     size_t size; /* of the struct */
@@ -167,7 +170,12 @@ struct sql_row {
 #define SQL_T(type, m) {offsetof(type, m), sizeof(((type *)0)->m), 't'}
 #define SQL_L(type, m) {offsetof(type, m), sizeof(((type *)0)->m), 'l'}
 #define SQL_I(type, m) {offsetof(type, m), sizeof(((type *)0)->m), 'i'}
+#define SQL_B(type, m) {offsetof(type, m), sizeof(((type *)0)->m), 'b'}
 #define SQL_ROW(type, fields) {sizeof(type), fields, sizeof fields / sizeof fields[0]}
+
+/* A row of one 64-bit integer (an int64_t), for sql_one and sql_query_one:
+ * NOT_FOUND when there is no row. */
+extern const struct sql_row sql_i64_row;
 
 /* Decodes the current row into item (zeroed first). */
 void sql_read(struct sql_stmt *st, const struct sql_row *t, void *item);
@@ -178,11 +186,29 @@ enum store_result sql_rows(struct sql_stmt *st, const struct sql_row *t, size_t 
  * NOT_FOUND when there is none. */
 enum store_result sql_one(struct sql_conn *c, int flags, const char *sql, const struct sql_row *t, void *item,
                           const char *fmt, ...);
+/* Runs sql with fmt's binds on c and reads its rows (sql_rows). */
+enum store_result sql_many(struct sql_conn *c, int flags, const char *sql, const struct sql_row *t, size_t limit,
+                           void **items, size_t *n, const char *fmt, ...);
+/* sql_done for an operation that read rows into *items: when it ends in
+ * an error they are freed and *items, *n zeroed. */
+enum store_result sql_done_rows(struct store *s, struct sql_conn *c, enum store_result r, void **items, size_t *n);
 /* On a pooled connection: runs sql with fmt's binds and reads its rows. */
 enum store_result sql_query_rows(struct store *s, int flags, const char *sql, const struct sql_row *t, size_t limit,
                                  void **items, size_t *n, const char *fmt, ...);
+/* sql_query_rows for a single writing statement that returns rows
+ * (UPDATE ... RETURNING), in its own transaction (SQL_TX_ONE). */
+enum store_result sql_write_rows(struct store *s, int flags, const char *sql, const struct sql_row *t, size_t limit,
+                                 void **items, size_t *n, const char *fmt, ...);
+/* sql_query_one of a customer's row by its id ($1 id, $2 customer_id):
+ * STORE_ERROR when id or out is NULL, NOT_FOUND when there is no such row. */
+enum store_result sql_get_owned(struct store *s, int flags, const char *sql, const struct sql_row *t, const char *id,
+                                int64_t customer_id, void *out);
 /* On a pooled connection: one row, NOT_FOUND when there is none. */
 enum store_result sql_query_one(struct store *s, int flags, const char *sql, const struct sql_row *t, void *item,
+                                const char *fmt, ...);
+/* sql_query_one for a single writing statement that returns its row
+ * (INSERT ... RETURNING), in its own transaction (SQL_TX_ONE). */
+enum store_result sql_write_one(struct store *s, int flags, const char *sql, const struct sql_row *t, void *item,
                                 const char *fmt, ...);
 
 /* Binds one parameter of an open statement (lists with a variable IN). */
@@ -199,6 +225,11 @@ static inline void sql_bind_i64(struct sql_stmt *st, int i, int64_t v)
  * into a malloc'd array. */
 enum store_result sql_lease(struct store *s, const struct sql_lease *l, int64_t now_ms, int64_t lease_ms,
                             size_t limit, void **items, size_t *n);
+
+/* The schema's steps (schema.c), one list for both backends: how many, and
+ * step i (from 0) in d's SQL, malloc'd (NULL when out of memory). */
+int sql_schema_steps(void);
+char *sql_schema_step(enum sql_dialect d, int i);
 
 /* Columns. */
 void sql_col_text(struct sql_stmt *st, int i, char *dst, size_t cap); /* truncating copy */
@@ -299,9 +330,10 @@ enum store_result sql_count_assets(struct store *s, struct asset_counts *out);
  * quota checks into one group run one after the other on every node and a
  * concurrent delete_group waits for them or they for it. */
 enum store_result sql_lock_live_group(struct sql_conn *c, const char *group_id, int64_t customer_id);
-/* The group's asset slots in use: live and pending assets, and upload
- * sessions holding a slot (uploads.c). */
-enum store_result sql_count_group_slots(struct sql_conn *c, const char *group_id, int64_t *count);
+/* Inside a write transaction: sql_lock_live_group, then a free asset slot
+ * in the group (STORE_QUOTA when max_assets are in use). Slots in use are
+ * live and pending assets, and upload sessions holding a slot (uploads.c). */
+enum store_result sql_claim_group_slot(struct sql_conn *c, const char *group_id, int64_t customer_id, int max_assets);
 /* Inserts a pending asset row; *handle gets its handle. */
 enum store_result sql_insert_pending_asset(struct sql_conn *c, const char *group_id, int64_t customer_id,
                                            const char *type, const char *name, const char *url,

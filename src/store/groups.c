@@ -28,18 +28,26 @@ static const struct sql_row group_row = SQL_ROW(struct group, group_fields);
 enum store_result sql_lock_count_groups(struct sql_conn *c, int64_t customer_id, int64_t *count)
 {
     if (c->d->row_locks) {
-        int found = 0;
         int64_t one = 0;
-        enum store_result r = sql_int(c, SQL_CACHE, "SELECT 1 FROM customers WHERE id = $1 FOR UPDATE", &one, &found,
-                                      "i", customer_id);
-        if (r == STORE_OK && !found)
-            r = STORE_NOT_FOUND;
+        enum store_result r = sql_one(c, SQL_CACHE, "SELECT 1 FROM customers WHERE id = $1 FOR UPDATE", &sql_i64_row,
+                                      &one, "i", customer_id);
         if (r != STORE_OK)
             return r;
     }
     *count = 0;
     return sql_int(c, SQL_CACHE, "SELECT COUNT(*) FROM groups WHERE customer_id = $1 AND state IN (0, 1)", count,
                    NULL, "i", customer_id);
+}
+
+/* Inside a write transaction: room for one more group of the customer
+ * (sql_lock_count_groups), else STORE_QUOTA. */
+static enum store_result group_quota(struct sql_conn *c, int64_t customer_id, int max_groups)
+{
+    int64_t count = 0;
+    enum store_result r = sql_lock_count_groups(c, customer_id, &count);
+    if (r == STORE_NOT_FOUND)
+        r = STORE_ERROR; /* a customer id always comes from a found key */
+    return r == STORE_OK && count >= max_groups ? STORE_QUOTA : r;
 }
 
 enum store_result sql_reserve_group(struct store *s, int64_t customer_id, const char *type, const char *name,
@@ -54,17 +62,12 @@ enum store_result sql_reserve_group(struct store *s, int64_t customer_id, const 
         !sql_fits(name, STORE_NAME_MAX) || !sql_fits(description, STORE_DESC_MAX) || !handle)
         return STORE_ERROR;
     struct sql_conn *c;
-    int64_t count = 0;
     /* Quota is checked inside the insert's write transaction: a separate
      * SELECT would let two concurrent creates both see 49. */
     enum store_result r = sql_start(s, SQL_TX_WRITE, &c);
     if (r != STORE_OK)
         return r;
-    r = sql_lock_count_groups(c, customer_id, &count);
-    if (r == STORE_NOT_FOUND)
-        r = STORE_ERROR; /* a customer id always comes from a found key */
-    if (r == STORE_OK && count >= max_groups)
-        r = STORE_QUOTA;
+    r = group_quota(c, customer_id, max_groups);
     if (r == STORE_OK)
         r = sql_int(c, SQL_CACHE,
                     "INSERT INTO groups(customer_id, type, name, description, state, reserved_ms, create_ms,"
@@ -90,11 +93,9 @@ enum store_result sql_release_group(struct store *s, int64_t handle)
 
 enum store_result sql_get_group(struct store *s, int64_t customer_id, const char *id, struct group *out)
 {
-    if (!id || !out)
-        return STORE_ERROR;
-    return sql_query_one(s, SQL_CACHE,
+    return sql_get_owned(s, SQL_CACHE,
                          "SELECT " GROUP_COLS " FROM groups g WHERE g.id = $1 AND g.customer_id = $2 AND g.state = 1",
-                         &group_row, out, "ti", id, customer_id);
+                         &group_row, id, customer_id, out);
 }
 
 /* The optional filters are NULL-able parameters, so both list statements
@@ -113,6 +114,7 @@ enum store_result sql_list_groups(struct store *s, int64_t customer_id, const st
     memset(out, 0, sizeof *out);
     const char *type = f ? f->type : NULL, *name_sub = f ? f->name_sub : NULL;
     int64_t offset = (int64_t)(page_number - 1) * page_size;
+    void *items = NULL;
     struct sql_conn *c;
     /* Count and page on one snapshot, so total matches the page. */
     enum store_result r = sql_start(s, SQL_TX_SNAPSHOT, &c);
@@ -122,23 +124,15 @@ enum store_result sql_list_groups(struct store *s, int64_t customer_id, const st
                 type, name_sub);
     if (r == STORE_OK && out->total > offset) {
         int64_t want = out->total - offset < page_size ? out->total - offset : page_size;
-        struct sql_stmt *st;
-        r = sql_open(c, SQL_CACHE,
+        r = sql_many(c, SQL_CACHE,
                      "SELECT " GROUP_COLS " FROM groups g" GROUP_WHERE
                      " ORDER BY g.create_ms DESC, g.handle DESC LIMIT $4 OFFSET $5",
-                     &st, "ittii", customer_id, type, name_sub, want, offset);
-        if (r == STORE_OK) {
-            void *items;
-            r = sql_rows(st, &group_row, (size_t)want, &items, &out->n);
-            out->items = items;
-            sql_finish(st);
-        }
+                     &group_row, (size_t)want, &items, &out->n, "ittii", customer_id, type, name_sub, want, offset);
     }
-    r = sql_done(s, c, r);
-    if (r != STORE_OK) {
-        free(out->items);
-        memset(out, 0, sizeof *out);
-    }
+    r = sql_done_rows(s, c, r, &items, &out->n);
+    out->items = items;
+    if (r != STORE_OK)
+        out->total = 0;
     return r;
 }
 
@@ -159,19 +153,16 @@ enum store_result sql_delete_group(struct store *s, int64_t customer_id, const c
     if (!id)
         return STORE_ERROR;
     struct sql_conn *c;
-    int changes = 0;
     enum store_result r = sql_start(s, SQL_TX_WRITE, &c);
     if (r != STORE_OK)
         return r;
     /* On PostgreSQL, updating the group row waits for a reserve_asset
      * holding its lock, so no asset can be reserved into the group after
      * this commits. */
-    r = sql_exec(c, SQL_CACHE,
-                 "UPDATE groups SET state = 2, deleted_ms = $3, update_ms = $3"
-                 " WHERE id = $1 AND customer_id = $2 AND state = 1",
-                 &changes, "tii", id, customer_id, now_ms);
-    if (r == STORE_OK && changes == 0)
-        r = STORE_NOT_FOUND;
+    r = sql_exec_row(c, SQL_CACHE,
+                     "UPDATE groups SET state = 2, deleted_ms = $3, update_ms = $3"
+                     " WHERE id = $1 AND customer_id = $2 AND state = 1",
+                     "tii", id, customer_id, now_ms);
     /* Pending assets go too: their confirm then finds nothing, so an
      * asset can never become live inside a deleted group. */
     if (r == STORE_OK)

@@ -40,20 +40,17 @@ enum store_result sql_idem_claim(struct store *s, int64_t customer_id, const cha
     result[0] = '\0';
     struct sql_conn *c;
     struct idem_row k;
-    int changes = 0;
     enum store_result r = sql_start(s, SQL_TX_WRITE, &c);
     if (r != STORE_OK)
         return r;
-    r = sql_exec(c, 0,
-                 "INSERT INTO idempotency_keys(customer_id, token, request_hash, result, state, created_ms)"
-                 " VALUES ($1, $2, $3, '', 0, $4) ON CONFLICT (customer_id, token) DO NOTHING",
-                 &changes, "itti", customer_id, token, request_hash, now_ms);
-    if (r != STORE_OK)
-        goto end;
-    if (changes == 1) {
+    r = sql_exec_row(c, 0,
+                     "INSERT INTO idempotency_keys(customer_id, token, request_hash, result, state, created_ms)"
+                     " VALUES ($1, $2, $3, '', 0, $4) ON CONFLICT (customer_id, token) DO NOTHING",
+                     "itti", customer_id, token, request_hash, now_ms);
+    if (r == STORE_OK)
         *state = STORE_IDEM_NEW;
-        goto end;
-    }
+    if (r != STORE_NOT_FOUND)
+        goto end; /* inserted, or an error */
     r = sql_one(c, 0, c->d->row_locks ? IDEM_ROW " FOR UPDATE" : IDEM_ROW, &idem_row, &k, "it", customer_id, token);
     if (r == STORE_NOT_FOUND)
         r = STORE_UNAVAILABLE; /* released between our insert and read: a rare race, try again */

@@ -30,18 +30,14 @@ enum store_result sql_put_customer(struct store *s, const char *name, int aigc_e
     if (!sql_fits(name, STORE_CUSTOMER_MAX) || !name[0])
         return STORE_ERROR;
     struct customer tmp;
-    struct sql_conn *c;
-    enum store_result r = sql_start(s, SQL_TX_ONE, &c);
-    if (r != STORE_OK)
-        return r;
     /* One UPSERT: find-or-create is atomic, so two processes (or nodes)
      * creating the same customer both end with the one row and its id. */
-    r = sql_one(c, SQL_CACHE,
-                "INSERT INTO customers(name, aigc_enabled) VALUES ($1, $2)"
-                " ON CONFLICT(name) DO UPDATE SET aigc_enabled = excluded.aigc_enabled"
-                " RETURNING id, name, aigc_enabled",
-                &customer_row, out ? out : &tmp, "ti", name, (int64_t)(aigc_enabled ? 1 : 0));
-    return sql_done(s, c, r == STORE_NOT_FOUND ? STORE_ERROR : r);
+    enum store_result r = sql_write_one(s, SQL_CACHE,
+                                        "INSERT INTO customers(name, aigc_enabled) VALUES ($1, $2)"
+                                        " ON CONFLICT(name) DO UPDATE SET aigc_enabled = excluded.aigc_enabled"
+                                        " RETURNING id, name, aigc_enabled",
+                                        &customer_row, out ? out : &tmp, "ti", name, (int64_t)(aigc_enabled ? 1 : 0));
+    return r == STORE_NOT_FOUND ? STORE_ERROR : r;
 }
 
 enum store_result sql_add_key(struct store *s, int64_t customer_id, const char *prefix, const uint8_t hash[32],
@@ -54,37 +50,33 @@ enum store_result sql_add_key(struct store *s, int64_t customer_id, const char *
                      "itbi", customer_id, prefix, (const void *)hash, 32, now_ms);
 }
 
+/* A key's customer, and the key's hash as stored. */
+struct key_match {
+    struct customer cu;
+    uint8_t hash[32];
+    int hash_len;
+};
+static const struct sql_field key_match_fields[] = {
+    SQL_L(struct key_match, cu.id), SQL_T(struct key_match, cu.name), SQL_I(struct key_match, cu.aigc_enabled),
+    SQL_B(struct key_match, hash), SQL_I(struct key_match, hash_len)};
+static const struct sql_row key_match_row = SQL_ROW(struct key_match, key_match_fields);
+
 enum store_result sql_find_key(struct store *s, const uint8_t hash[32], struct customer *out)
 {
     if (!hash)
         return STORE_ERROR;
-    struct customer cu;
-    uint8_t stored[32];
-    int n = -1, row = 0;
-    struct sql_conn *c;
-    struct sql_stmt *st;
-    enum store_result r = sql_start(s, SQL_TX_NONE, &c);
-    if (r != STORE_OK)
-        return r;
-    r = sql_open(c, SQL_CACHE,
-                 "SELECT c.id, c.name, c.aigc_enabled, k.hash FROM api_keys k JOIN customers c ON c.id = k.customer_id"
-                 " WHERE k.hash = $1 AND k.revoked_ms = 0",
-                 &st, "b", (const void *)hash, 32);
-    if (r == STORE_OK) {
-        r = sql_step(st, &row);
-        if (r == STORE_OK && row) {
-            sql_read(st, &customer_row, &cu);
-            n = c->d->col_blob(st, 3, stored, sizeof stored);
-        }
-        sql_finish(st);
-    }
-    r = sql_done(s, c, r);
+    struct key_match m;
+    enum store_result r = sql_query_one(s, SQL_CACHE,
+                                        "SELECT c.id, c.name, c.aigc_enabled, k.hash, length(k.hash) FROM api_keys k"
+                                        " JOIN customers c ON c.id = k.customer_id"
+                                        " WHERE k.hash = $1 AND k.revoked_ms = 0",
+                                        &key_match_row, &m, "b", (const void *)hash, 32);
     /* The index lookup compared bytes with memcmp; compare again in
      * constant time so that the answer never depends on timing. */
-    if (r == STORE_OK && (n != 32 || !crypto_equal(stored, hash, 32)))
+    if (r == STORE_OK && (m.hash_len != 32 || !crypto_equal(m.hash, hash, 32)))
         r = STORE_NOT_FOUND;
     if (r == STORE_OK && out)
-        *out = cu;
+        *out = m.cu;
     return r;
 }
 

@@ -1,5 +1,5 @@
 /* pg_int.h — internals of the PostgreSQL backend: its driver and pool
- * (pg_driver.c), open and close (pg.c), schema steps (pg_schema.c) and
+ * (pg_driver.c), open and close (pg.c), applying the schema (pg_schema.c) and
  * leases (pg_leases.c). Nothing outside src/store/pg*.c includes this.
  *
  * Several porticod nodes share one database, so nothing here may rely on

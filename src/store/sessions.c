@@ -65,6 +65,32 @@ static const struct sql_row session_group_row = SQL_ROW(struct session_group, se
     "SELECT COALESCE(group_id, ''), state, COALESCE(group_handle, 0) FROM validate_sessions"                  \
     " WHERE token = $1 AND customer_id = $2"
 
+/* Inside record_session_group's transaction: the pending session's group
+ * becomes a live LivenessFace group of the customer, in the place the
+ * session holds (held), or else in a new row while the customer's groups
+ * are not full. */
+static enum store_result session_place_group(struct sql_conn *c, int64_t held, int64_t customer_id,
+                                             const char *group_id, const char *name, int full, int64_t now_ms)
+{
+    if (held) {
+        enum store_result r = sql_exec_row(c, 0,
+                                           "UPDATE groups SET id = $2, type = 'LivenessFace', name = $3, description = '',"
+                                           " state = 1, create_ms = $4, update_ms = $4"
+                                           " WHERE handle = $1 AND customer_id = $5 AND state = 0 AND id IS NULL",
+                                           "ittii", held, group_id, name, now_ms, customer_id);
+        if (r != STORE_NOT_FOUND)
+            return r;
+        /* Else the reservation is gone (dropped by a start-up that thought
+         * it abandoned): count the quota as for an old session. */
+    }
+    if (full)
+        return STORE_QUOTA;
+    return sql_exec(c, 0,
+                    "INSERT INTO groups(id, customer_id, type, name, description, state, reserved_ms,"
+                    " create_ms, update_ms) VALUES ($1, $2, 'LivenessFace', $3, '', 1, $4, $4, $4)",
+                    NULL, "titi", group_id, customer_id, name, now_ms);
+}
+
 enum store_result sql_record_session_group(struct store *s, int64_t customer_id, const char *token,
                                            const char *group_id, const char *name, int max_groups, int64_t now_ms,
                                            char group_out[static IDS_MAX])
@@ -89,35 +115,12 @@ enum store_result sql_record_session_group(struct store *s, int64_t customer_id,
         r = STORE_CONFLICT; /* closed: its place is gone */
         goto end;
     }
-    int changes = 0;
-    if (sg.held) {
-        /* The place the session holds becomes the group. */
+    r = session_place_group(c, sg.held, customer_id, group_id, name, count >= max_groups, now_ms);
+    if (r == STORE_OK)
         r = sql_exec(c, 0,
-                     "UPDATE groups SET id = $2, type = 'LivenessFace', name = $3, description = '',"
-                     " state = 1, create_ms = $4, update_ms = $4"
-                     " WHERE handle = $1 AND customer_id = $5 AND state = 0 AND id IS NULL",
-                     &changes, "ittii", sg.held, group_id, name, now_ms, customer_id);
-        if (r != STORE_OK)
-            goto end;
-        /* Else the reservation is gone (dropped by a start-up that thought
-         * it abandoned): count the quota as for an old session. */
-    }
-    if (changes != 1) {
-        if (count >= max_groups) {
-            r = STORE_QUOTA;
-            goto end;
-        }
-        r = sql_exec(c, 0,
-                     "INSERT INTO groups(id, customer_id, type, name, description, state, reserved_ms,"
-                     " create_ms, update_ms) VALUES ($1, $2, 'LivenessFace', $3, '', 1, $4, $4, $4)",
-                     NULL, "titi", group_id, customer_id, name, now_ms);
-        if (r != STORE_OK)
-            goto end;
-    }
-    r = sql_exec(c, 0,
-                 "UPDATE validate_sessions SET group_id = $3, update_ms = $4, state = 1"
-                 " WHERE token = $1 AND customer_id = $2 AND group_id IS NULL",
-                 NULL, "titi", token, customer_id, group_id, now_ms);
+                     "UPDATE validate_sessions SET group_id = $3, update_ms = $4, state = 1"
+                     " WHERE token = $1 AND customer_id = $2 AND group_id IS NULL",
+                     NULL, "titi", token, customer_id, group_id, now_ms);
     if (r == STORE_OK)
         snprintf(sg.group_id, sizeof sg.group_id, "%s", group_id);
 end:
@@ -136,18 +139,15 @@ enum store_result sql_close_session(struct store *s, const char *token, enum sto
         return STORE_ERROR;
     struct sql_conn *c;
     int64_t held = 0;
-    int found = 0;
     enum store_result r = sql_start(s, SQL_TX_WRITE, &c);
     if (r != STORE_OK)
         return r;
     /* The session first (its row, then the group's: the order
      * record_session_group locks them in), then the place it held. */
-    r = sql_int(c, 0,
+    r = sql_one(c, 0,
                 "UPDATE validate_sessions SET state = $2, update_ms = $3 WHERE token = $1 AND state = 0"
                 " RETURNING COALESCE(group_handle, 0)",
-                &held, &found, "tii", token, (int64_t)state, now_ms);
-    if (r == STORE_OK && !found)
-        r = STORE_NOT_FOUND;
+                &sql_i64_row, &held, "tii", token, (int64_t)state, now_ms);
     if (r == STORE_OK && held)
         r = sql_exec(c, 0, "DELETE FROM groups WHERE id IS NULL AND state = 0 AND handle = $1", NULL, "i", held);
     return sql_done(s, c, r);
@@ -164,13 +164,8 @@ enum store_result sql_schedule_session_poll(struct store *s, const char *token, 
 /* One integer from sql with $1 bound to text (NULL: no parameter). */
 static enum store_result read_int(struct store *s, const char *sql, const char *text, int64_t *out)
 {
-    struct sql_conn *c;
-    int found = 0;
-    enum store_result r = sql_start(s, SQL_TX_NONE, &c);
-    if (r != STORE_OK)
-        return r;
-    r = sql_int(c, 0, sql, out, &found, text ? "t" : "", text);
-    return sql_done(s, c, r == STORE_OK && !found ? STORE_ERROR : r);
+    enum store_result r = sql_query_one(s, 0, sql, &sql_i64_row, out, text ? "t" : "", text);
+    return r == STORE_NOT_FOUND ? STORE_ERROR : r;
 }
 
 enum store_result sql_oldest_pending_session(struct store *s, int64_t *create_ms_out)

@@ -10,6 +10,17 @@
 
 #include "store/driver.h"
 
+/* Each variadic helper forwards its binds, as ap, to a va_list version:
+ * SQL_RETURN_VA(sql_vx(..., fmt, ap)) returns what that call returns. */
+#define SQL_RETURN_VA(call)                                                                                   \
+    do {                                                                                                      \
+        va_list ap;                                                                                           \
+        va_start(ap, fmt);                                                                                    \
+        enum store_result r_ = (call);                                                                        \
+        va_end(ap);                                                                                           \
+        return r_;                                                                                            \
+    } while (0)
+
 enum store_result sql_start(struct store *s, enum sql_tx kind, struct sql_conn **c)
 {
     const struct sql_driver *d = sql_driver_of(s);
@@ -79,11 +90,7 @@ enum store_result sql_vopen(struct sql_conn *c, int flags, const char *sql, stru
 enum store_result sql_open(struct sql_conn *c, int flags, const char *sql, struct sql_stmt **st, const char *fmt,
                            ...)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    enum store_result r = sql_vopen(c, flags, sql, st, fmt, ap);
-    va_end(ap);
-    return r;
+    SQL_RETURN_VA(sql_vopen(c, flags, sql, st, fmt, ap));
 }
 
 /* Steps st to its end; *changes (may be NULL) gets the rows it touched. */
@@ -109,31 +116,19 @@ static enum store_result sql_vexec(struct sql_conn *c, int flags, const char *sq
 
 enum store_result sql_exec(struct sql_conn *c, int flags, const char *sql, int *changes, const char *fmt, ...)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    enum store_result r = sql_vexec(c, flags, sql, changes, fmt, ap);
-    va_end(ap);
-    return r;
+    SQL_RETURN_VA(sql_vexec(c, flags, sql, changes, fmt, ap));
 }
 
-enum store_result sql_int(struct sql_conn *c, int flags, const char *sql, int64_t *v, int *found, const char *fmt,
-                          ...)
+static enum store_result sql_vexec_row(struct sql_conn *c, int flags, const char *sql, const char *fmt, va_list ap)
 {
-    struct sql_stmt *st;
-    va_list ap;
-    va_start(ap, fmt);
-    enum store_result r = sql_vopen(c, flags, sql, &st, fmt, ap);
-    va_end(ap);
-    if (r != STORE_OK)
-        return r;
-    int row = 0;
-    r = sql_step(st, &row);
-    if (r == STORE_OK && row)
-        *v = sql_col_i64(st, 0);
-    if (found)
-        *found = r == STORE_OK && row;
-    sql_finish(st);
-    return r;
+    int changes = 0;
+    enum store_result r = sql_vexec(c, flags, sql, &changes, fmt, ap);
+    return r == STORE_OK && changes == 0 ? STORE_NOT_FOUND : r;
+}
+
+enum store_result sql_exec_row(struct sql_conn *c, int flags, const char *sql, const char *fmt, ...)
+{
+    SQL_RETURN_VA(sql_vexec_row(c, flags, sql, fmt, ap));
 }
 
 static enum store_result sql_vwrite(struct store *s, int flags, const char *sql, int *changes, const char *fmt,
@@ -146,21 +141,19 @@ static enum store_result sql_vwrite(struct store *s, int flags, const char *sql,
 
 enum store_result sql_write(struct store *s, int flags, const char *sql, int *changes, const char *fmt, ...)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    enum store_result r = sql_vwrite(s, flags, sql, changes, fmt, ap);
-    va_end(ap);
-    return r;
+    SQL_RETURN_VA(sql_vwrite(s, flags, sql, changes, fmt, ap));
+}
+
+static enum store_result sql_vwrite_row(struct store *s, int flags, const char *sql, const char *fmt, va_list ap)
+{
+    struct sql_conn *c;
+    enum store_result r = sql_start(s, SQL_TX_ONE, &c);
+    return r == STORE_OK ? sql_done(s, c, sql_vexec_row(c, flags, sql, fmt, ap)) : r;
 }
 
 enum store_result sql_write_row(struct store *s, int flags, const char *sql, const char *fmt, ...)
 {
-    int changes = 0;
-    va_list ap;
-    va_start(ap, fmt);
-    enum store_result r = sql_vwrite(s, flags, sql, &changes, fmt, ap);
-    va_end(ap);
-    return r == STORE_OK && changes == 0 ? STORE_NOT_FOUND : r;
+    SQL_RETURN_VA(sql_vwrite_row(s, flags, sql, fmt, ap));
 }
 
 void sql_read(struct sql_stmt *st, const struct sql_row *t, void *item)
@@ -171,6 +164,9 @@ void sql_read(struct sql_stmt *st, const struct sql_row *t, void *item)
         char *at = (char *)item + f->off;
         if (f->kind == 't') {
             sql_col_text(st, (int)k, at, f->size);
+        } else if (f->kind == 'b') {
+            if (st->c->d->col_blob(st, (int)k, at, (int)f->size) < 0)
+                memset(at, 0, f->size);
         } else if (f->kind == 'i') {
             int v = (int)sql_col_i64(st, (int)k);
             memcpy(at, &v, sizeof v);
@@ -235,69 +231,55 @@ static enum store_result sql_vone(struct sql_conn *c, int flags, const char *sql
     return r;
 }
 
+static const struct sql_field sql_i64_field[] = {{0, sizeof(int64_t), 'l'}};
+const struct sql_row sql_i64_row = {sizeof(int64_t), sql_i64_field, 1};
+
+static enum store_result sql_vint(struct sql_conn *c, int flags, const char *sql, int64_t *v, int *found,
+                                  const char *fmt, va_list ap)
+{
+    int64_t first;
+    enum store_result r = sql_vone(c, flags, sql, &sql_i64_row, &first, fmt, ap);
+    if (r == STORE_OK)
+        *v = first;
+    if (found)
+        *found = r == STORE_OK;
+    return r == STORE_NOT_FOUND ? STORE_OK : r;
+}
+
+enum store_result sql_int(struct sql_conn *c, int flags, const char *sql, int64_t *v, int *found, const char *fmt,
+                          ...)
+{
+    SQL_RETURN_VA(sql_vint(c, flags, sql, v, found, fmt, ap));
+}
+
 enum store_result sql_one(struct sql_conn *c, int flags, const char *sql, const struct sql_row *t, void *item,
                           const char *fmt, ...)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    enum store_result r = sql_vone(c, flags, sql, t, item, fmt, ap);
-    va_end(ap);
+    SQL_RETURN_VA(sql_vone(c, flags, sql, t, item, fmt, ap));
+}
+
+static enum store_result sql_vmany(struct sql_conn *c, int flags, const char *sql, const struct sql_row *t,
+                                   size_t limit, void **items, size_t *n, const char *fmt, va_list ap)
+{
+    struct sql_stmt *st;
+    *items = NULL;
+    *n = 0;
+    enum store_result r = sql_vopen(c, flags, sql, &st, fmt, ap);
+    if (r != STORE_OK)
+        return r;
+    r = sql_rows(st, t, limit, items, n);
+    sql_finish(st);
     return r;
 }
 
-enum store_result sql_query_rows(struct store *s, int flags, const char *sql, const struct sql_row *t, size_t limit,
-                                 void **items, size_t *n, const char *fmt, ...)
+enum store_result sql_many(struct sql_conn *c, int flags, const char *sql, const struct sql_row *t, size_t limit,
+                           void **items, size_t *n, const char *fmt, ...)
 {
-    *items = NULL;
-    *n = 0;
-    struct sql_conn *c;
-    struct sql_stmt *st;
-    enum store_result r = sql_start(s, SQL_TX_NONE, &c);
-    if (r != STORE_OK)
-        return r;
-    va_list ap;
-    va_start(ap, fmt);
-    r = sql_vopen(c, flags, sql, &st, fmt, ap);
-    va_end(ap);
-    if (r == STORE_OK) {
-        r = sql_rows(st, t, limit, items, n);
-        sql_finish(st);
-    }
-    return sql_done(s, c, r);
+    SQL_RETURN_VA(sql_vmany(c, flags, sql, t, limit, items, n, fmt, ap));
 }
 
-enum store_result sql_query_one(struct store *s, int flags, const char *sql, const struct sql_row *t, void *item,
-                                const char *fmt, ...)
+enum store_result sql_done_rows(struct store *s, struct sql_conn *c, enum store_result r, void **items, size_t *n)
 {
-    struct sql_conn *c;
-    enum store_result r = sql_start(s, SQL_TX_NONE, &c);
-    if (r != STORE_OK)
-        return r;
-    va_list ap;
-    va_start(ap, fmt);
-    r = sql_vone(c, flags, sql, t, item, fmt, ap);
-    va_end(ap);
-    return sql_done(s, c, r);
-}
-
-enum store_result sql_lease(struct store *s, const struct sql_lease *l, int64_t now_ms, int64_t lease_ms,
-                            size_t limit, void **items, size_t *n)
-{
-    struct sql_conn *c;
-    struct sql_stmt *st;
-    *items = NULL;
-    *n = 0;
-    enum store_result r = sql_start(s, l->push ? SQL_TX_WRITE : SQL_TX_ONE, &c);
-    if (r != STORE_OK)
-        return r;
-    r = sql_open(c, SQL_CACHE, l->take, &st, "iii", now_ms, lease_ms, (int64_t)(limit > INT32_MAX ? INT32_MAX : limit));
-    if (r == STORE_OK) {
-        r = sql_rows(st, l->row, limit, items, n);
-        sql_finish(st);
-    }
-    for (size_t i = 0; r == STORE_OK && l->push && i < *n; i++)
-        r = sql_exec(c, SQL_CACHE, l->push, NULL, "tii", (const char *)*items + i * l->row->size + l->key_off,
-                     now_ms + lease_ms, now_ms);
     r = sql_done(s, c, r);
     if (r != STORE_OK) {
         free(*items);
@@ -305,6 +287,74 @@ enum store_result sql_lease(struct store *s, const struct sql_lease *l, int64_t 
         *n = 0;
     }
     return r;
+}
+
+static enum store_result sql_vquery_rows(struct store *s, enum sql_tx kind, int flags, const char *sql,
+                                        const struct sql_row *t, size_t limit, void **items, size_t *n,
+                                        const char *fmt, va_list ap)
+{
+    struct sql_conn *c;
+    *items = NULL;
+    *n = 0;
+    enum store_result r = sql_start(s, kind, &c);
+    return r == STORE_OK ? sql_done_rows(s, c, sql_vmany(c, flags, sql, t, limit, items, n, fmt, ap), items, n) : r;
+}
+
+enum store_result sql_query_rows(struct store *s, int flags, const char *sql, const struct sql_row *t, size_t limit,
+                                 void **items, size_t *n, const char *fmt, ...)
+{
+    SQL_RETURN_VA(sql_vquery_rows(s, SQL_TX_NONE, flags, sql, t, limit, items, n, fmt, ap));
+}
+
+enum store_result sql_write_rows(struct store *s, int flags, const char *sql, const struct sql_row *t, size_t limit,
+                                 void **items, size_t *n, const char *fmt, ...)
+{
+    SQL_RETURN_VA(sql_vquery_rows(s, SQL_TX_ONE, flags, sql, t, limit, items, n, fmt, ap));
+}
+
+static enum store_result sql_vquery_one(struct store *s, enum sql_tx kind, int flags, const char *sql,
+                                        const struct sql_row *t, void *item, const char *fmt, va_list ap)
+{
+    struct sql_conn *c;
+    enum store_result r = sql_start(s, kind, &c);
+    return r == STORE_OK ? sql_done(s, c, sql_vone(c, flags, sql, t, item, fmt, ap)) : r;
+}
+
+enum store_result sql_query_one(struct store *s, int flags, const char *sql, const struct sql_row *t, void *item,
+                                const char *fmt, ...)
+{
+    SQL_RETURN_VA(sql_vquery_one(s, SQL_TX_NONE, flags, sql, t, item, fmt, ap));
+}
+
+enum store_result sql_write_one(struct store *s, int flags, const char *sql, const struct sql_row *t, void *item,
+                                const char *fmt, ...)
+{
+    SQL_RETURN_VA(sql_vquery_one(s, SQL_TX_ONE, flags, sql, t, item, fmt, ap));
+}
+
+enum store_result sql_get_owned(struct store *s, int flags, const char *sql, const struct sql_row *t, const char *id,
+                                int64_t customer_id, void *out)
+{
+    if (!id || !out)
+        return STORE_ERROR;
+    return sql_query_one(s, flags, sql, t, out, "ti", id, customer_id);
+}
+
+enum store_result sql_lease(struct store *s, const struct sql_lease *l, int64_t now_ms, int64_t lease_ms,
+                            size_t limit, void **items, size_t *n)
+{
+    struct sql_conn *c;
+    *items = NULL;
+    *n = 0;
+    enum store_result r = sql_start(s, l->push ? SQL_TX_WRITE : SQL_TX_ONE, &c);
+    if (r != STORE_OK)
+        return r;
+    r = sql_many(c, SQL_CACHE, l->take, l->row, limit, items, n, "iii", now_ms, lease_ms,
+                 (int64_t)(limit > INT32_MAX ? INT32_MAX : limit));
+    for (size_t i = 0; r == STORE_OK && l->push && i < *n; i++)
+        r = sql_exec(c, SQL_CACHE, l->push, NULL, "tii", (const char *)*items + i * l->row->size + l->key_off,
+                     now_ms + lease_ms, now_ms);
+    return sql_done_rows(s, c, r, items, n);
 }
 
 void sql_col_text(struct sql_stmt *st, int i, char *dst, size_t cap)

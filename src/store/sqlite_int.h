@@ -1,5 +1,5 @@
 /* sqlite_int.h — internals of the SQLite backend: its driver and pool
- * (sqlite_driver.c), open and close (sqlite.c), schema steps
+ * (sqlite_driver.c), open and close (sqlite.c), applying the schema
  * (sqlite_schema.c) and leases (sqlite_leases.c). Nothing outside
  * src/store/sqlite*.c includes this.
  *

@@ -11,6 +11,11 @@
 
 #include "store/sqlite_int.h"
 
+/* push, the same for every lease: the row keyed $1, if it is still due,
+ * falls due again at the lease's end ($2). */
+#define SQ_PUSH(table, key, due)                                                                               \
+    "UPDATE " table " SET next_poll_ms = $2 WHERE " key " = $1 AND " due " AND next_poll_ms <= $3"
+
 const struct sql_leases sq_leases = {
     /* The literals match the partial index assets_due, which the planner
      * can only use when the query's WHERE implies the index's. Customers
@@ -24,19 +29,16 @@ const struct sql_leases sq_leases = {
                "  FROM assets d"
                "  WHERE d.state = 1 AND d.status NOT IN ('Active', 'Failed') AND d.next_poll_ms <= $1) a"
                " ORDER BY a.turn, a.next_poll_ms, a.handle LIMIT $3",
-               "UPDATE assets SET next_poll_ms = $2 WHERE id = $1 AND state = 1"
-               " AND status NOT IN ('Active', 'Failed') AND next_poll_ms <= $3",
+               SQ_PUSH("assets", "id", "state = 1 AND status NOT IN ('Active', 'Failed')"),
                &sql_asset_row, offsetof(struct asset, id)},
     /* The partial index video_tasks_due covers exactly this WHERE. */
     .video_tasks = {"SELECT " SQL_VIDEO_COLS_SQLITE " FROM video_tasks v"
                     " WHERE v.status IN ('queued', 'running') AND v.next_poll_ms <= $1"
                     " ORDER BY v.next_poll_ms, v.handle LIMIT $3",
-                    "UPDATE video_tasks SET next_poll_ms = $2 WHERE id = $1"
-                    " AND status IN ('queued', 'running') AND next_poll_ms <= $3",
+                    SQ_PUSH("video_tasks", "id", "status IN ('queued', 'running')"),
                     &sql_video_row, offsetof(struct video_task, id)},
     .sessions = {"SELECT " SQL_SESSION_COLS " FROM validate_sessions"
                  " WHERE state = 0 AND next_poll_ms <= $1 ORDER BY next_poll_ms, create_ms LIMIT $3",
-                 "UPDATE validate_sessions SET next_poll_ms = $2 WHERE token = $1 AND state = 0"
-                 " AND next_poll_ms <= $3",
+                 SQ_PUSH("validate_sessions", "token", "state = 0"),
                  &sql_session_row, offsetof(struct validate_session, token)},
 };

@@ -39,15 +39,10 @@ enum store_result sql_create_upload(struct store *s, const struct upload_session
     if (!u || !u->id[0] || !u->blob_key[0])
         return STORE_ERROR;
     struct sql_conn *c;
-    int64_t count = 0;
     enum store_result r = sql_start(s, SQL_TX_WRITE, &c);
     if (r != STORE_OK)
         return r;
-    r = sql_lock_live_group(c, u->group_id, u->customer_id);
-    if (r == STORE_OK)
-        r = sql_count_group_slots(c, u->group_id, &count);
-    if (r == STORE_OK && count >= max_assets)
-        r = STORE_QUOTA;
+    r = sql_claim_group_slot(c, u->group_id, u->customer_id, max_assets);
     if (r == STORE_OK)
         r = sql_exec(c, 0,
                      "INSERT INTO upload_sessions(id, customer_id, group_id, asset_type, name, content_type,"
@@ -58,12 +53,11 @@ enum store_result sql_create_upload(struct store *s, const struct upload_session
     return sql_done(s, c, r);
 }
 
+#define UPLOAD_OF_CUSTOMER "SELECT " UPLOAD_COLS " FROM upload_sessions WHERE id = $1 AND customer_id = $2"
+
 enum store_result sql_get_upload(struct store *s, int64_t customer_id, const char *id, struct upload_session *out)
 {
-    if (!id || !out)
-        return STORE_ERROR;
-    return sql_query_one(s, 0, "SELECT " UPLOAD_COLS " FROM upload_sessions WHERE id = $1 AND customer_id = $2",
-                         &upload_row, out, "ti", id, customer_id);
+    return sql_get_owned(s, 0, UPLOAD_OF_CUSTOMER, &upload_row, id, customer_id, out);
 }
 
 enum store_result sql_get_upload_by_key(struct store *s, const char *blob_key, struct upload_session *out)
@@ -92,8 +86,6 @@ enum store_result sql_upload_set_state(struct store *s, const char *id, int from
                          "tiiittii", id, (int64_t)from_mask, (int64_t)to, now_ms, ch->put_sha256, ch->asset_id,
                          ch->lease_ms, ch->live_at_ms);
 }
-
-#define UPLOAD_OF_CUSTOMER "SELECT " UPLOAD_COLS " FROM upload_sessions WHERE id = $1 AND customer_id = $2"
 
 enum store_result sql_upload_begin_complete(struct store *s, int64_t customer_id, const char *id, int from_mask,
                                             const char *url, const char *tag, int64_t now_ms, int64_t *handle)
@@ -148,24 +140,10 @@ enum store_result sql_lease_expired_uploads(struct store *s, int64_t now_ms, int
 {
     if (!out || limit == 0)
         return STORE_ERROR;
-    memset(out, 0, sizeof *out);
-    struct sql_conn *c;
-    struct sql_stmt *st;
-    enum store_result r = sql_start(s, SQL_TX_ONE, &c);
-    if (r != STORE_OK)
-        return r;
-    r = sql_open(c, 0, c->d->row_locks ? EXPIRED_UPLOADS(" FOR UPDATE SKIP LOCKED") : EXPIRED_UPLOADS(""), &st,
-                 "iiii", now_ms, now_ms + lease_ms, expired_before_ms, (int64_t)limit);
-    if (r == STORE_OK) {
-        void *items;
-        r = sql_rows(st, &upload_row, limit, &items, &out->n);
-        out->items = items;
-        sql_finish(st);
-    }
-    r = sql_done(s, c, r);
-    if (r != STORE_OK) {
-        free(out->items);
-        memset(out, 0, sizeof *out);
-    }
+    const char *sql = sql_driver_of(s)->row_locks ? EXPIRED_UPLOADS(" FOR UPDATE SKIP LOCKED") : EXPIRED_UPLOADS("");
+    void *items;
+    enum store_result r = sql_write_rows(s, 0, sql, &upload_row, limit, &items, &out->n, "iiii", now_ms,
+                                         now_ms + lease_ms, expired_before_ms, (int64_t)limit);
+    out->items = items;
     return r;
 }

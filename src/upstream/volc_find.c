@@ -53,6 +53,18 @@ static enum up_result pick(json_t *res, const char *tag, const char *action, cha
     return hits ? UP_OK : UP_NOT_FOUND;
 }
 
+/* Runs action (a List, req its body) and picks the one item named tag. */
+static enum up_result find_tagged(struct upstream *u, const char *action, json_t *req, const char *tag,
+                                  char id_out[static IDS_MAX], struct up_error *err)
+{
+    json_t *res = NULL;
+    enum up_result r = volc_read_call(u, action, req, &res, err);
+    if (r == UP_OK)
+        r = pick(res, tag, action, id_out, err);
+    json_decref(res);
+    return r;
+}
+
 static int valid_tag(const char *tag)
 {
     return tag && tag[0] && strlen(tag) < UP_TAG_MAX;
@@ -67,12 +79,7 @@ enum up_result volc_find_group(struct upstream *u, const char *group_type, const
     }
     json_t *req = json_pack("{s:{s:s, s:s}, s:i, s:i}", "Filter", "Name", tag, "GroupType", group_type,
                             "PageNumber", 1, "PageSize", FIND_PAGE_SIZE);
-    json_t *res = NULL;
-    enum up_result r = volc_read_call(u, "ListAssetGroups", req, &res, err);
-    if (r == UP_OK)
-        r = pick(res, tag, "ListAssetGroups", id_out, err);
-    json_decref(res);
-    return r;
+    return find_tagged(u, "ListAssetGroups", req, tag, id_out, err);
 }
 
 enum up_result volc_find_asset(struct upstream *u, const char *group_id, const char *tag,
@@ -84,12 +91,7 @@ enum up_result volc_find_asset(struct upstream *u, const char *group_id, const c
     }
     json_t *req = json_pack("{s:{s:[s], s:s}, s:i, s:i}", "Filter", "GroupIds", group_id, "Name", tag,
                             "PageNumber", 1, "PageSize", FIND_PAGE_SIZE);
-    json_t *res = NULL;
-    enum up_result r = volc_read_call(u, "ListAssets", req, &res, err);
-    if (r == UP_OK)
-        r = pick(res, tag, "ListAssets", id_out, err);
-    json_decref(res);
-    return r;
+    return find_tagged(u, "ListAssets", req, tag, id_out, err);
 }
 
 /* liveness: the account's groups of one type, a page at a time, oldest

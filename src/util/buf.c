@@ -92,3 +92,13 @@ char *buf_take(struct buf *b)
     b->len = b->cap = 0;
     return p;
 }
+
+int buf_window_fill(char *win, size_t cap, size_t *len, const char **p, size_t *n)
+{
+    size_t k = cap - *len < *n ? cap - *len : *n;
+    memcpy(win + *len, *p, k);
+    *len += k;
+    *p += k;
+    *n -= k;
+    return *len == cap;
+}

@@ -35,4 +35,10 @@ void buf_free(struct buf *b);
 /* Hands ownership of the data to the caller (never NULL) and empties b. */
 char *buf_take(struct buf *b);
 
+/* A fixed write window (cap bytes at win, *len of them used) in front of a
+ * slower writer: copies as much of the *n bytes at *p as fits, advancing
+ * *p and *n. 1 when the window is then full: the caller writes it out and
+ * sets *len to 0. */
+int buf_window_fill(char *win, size_t cap, size_t *len, const char **p, size_t *n);
+
 #endif

@@ -102,9 +102,9 @@ int param_strings(json_t *obj, const char *field, size_t max, const char ***out,
 
 /* render.c — API objects. */
 json_t *render_group(const struct group *g);
+/* The Asset object with jansson, for lists; the same object as text, for
+ * GetAsset's hot path, is core's render_asset_text (core/render.c). */
 json_t *render_asset(const struct asset *a);
-/* The same Asset object as JSON text, appended to out; 0 or -1. */
-int render_asset_text(const struct asset *a, struct buf *out);
 
 /* portrait.c — the Action endpoint's second level (its rows: Actions). */
 /* Right after the route is found: the Action and Version the envelope

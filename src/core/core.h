@@ -158,6 +158,18 @@ enum core_code core_upload_asset(struct core *c, const struct customer *cu, cons
  * are left as they are. */
 void core_asset_media_url(struct core *c, struct asset *a);
 
+/* render.c: the Asset object (API.md §2) and the video task object (§4) as
+ * compact JSON text appended to out; 0 or -1. One renderer for reads and
+ * events alike. */
+struct buf;
+int render_asset_text(const struct asset *a, struct buf *out);
+int core_video_json(struct core *c, const struct video_task *t, struct buf *out);
+
+/* events.c: an event kind's Type ("AssetActive", ...), NULL for none; and
+ * the kind of a Type, -1 for none. */
+const char *core_event_type(int kind);
+int core_event_kind(const char *type);
+
 /* Reconciliation (core/reconcile.c): reservations whose create may or may
  * not have happened upstream. */
 struct core_reconcile_counts {

@@ -57,6 +57,15 @@ struct core {
     struct poller *upload_expiry;
 };
 
+/* events.c: the event a change makes, built into ev for the store
+ * operation that records both in one transaction; NULL when the change
+ * makes none (a status that is not final) or it cannot be built (logged). */
+const struct event *core_event_asset(struct core *c, struct event *ev, const struct asset *a, int64_t now_ms);
+const struct event *core_event_video(struct core *c, struct event *ev, const struct video_task *t, int64_t now_ms);
+/* group_id NULL: LivenessFailed (reason says why), else LivenessPassed. */
+const struct event *core_event_liveness(struct event *ev, int64_t customer_id, const char *token,
+                                        const char *group_id, const char *reason, int64_t now_ms);
+
 /* budget.c */
 void budget_init(struct budget *b, const struct core_config *cfg);
 void budget_destroy(struct budget *b);
@@ -208,6 +217,10 @@ void core_created_asset(struct core *c, const struct core_create *cr, const char
  * into it); CORE_QUOTA_EXCEEDED when a session that held no place finds
  * the customer at the quota: the group is then removed upstream and the
  * session closed. CORE_TOKEN_EXPIRED when the session was closed. */
+/* Closes a pending session as state (EXPIRED or FAILED), with its
+ * LivenessFailed event, in one store transaction. */
+enum store_result liveness_close(struct core *c, int64_t customer_id, const char *token,
+                                 enum store_session_state state, int64_t now_ms);
 enum core_code liveness_record(struct core *c, int64_t customer_id, const char *token, const char *group_id,
                                char group_id_out[static IDS_MAX], struct core_status *st);
 /* Deletes a LivenessFace group upstream that no record may own; 0 when it is gone. */

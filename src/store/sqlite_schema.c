@@ -163,6 +163,45 @@ static const char *const sq_steps[] = {
     ");"
     "CREATE INDEX upload_sessions_group ON upload_sessions(group_id, state);"
     "CREATE INDEX upload_sessions_expiry ON upload_sessions(expire_ms) WHERE state IN (0, 1, 2, 5);",
+    /* 8 (issue 14): events and webhooks (API.md §4a). events: every
+     * customer's, in seq order (the SSE stream's and the outbox's source),
+     * kept 48 h; notify_configs: a customer's webhook, events an EVENT_BIT
+     * mask; notifications: the outbox, one row per event delivered to a
+     * webhook (status 0 pending, 1 delivered, 2 failed), leased by pushing
+     * next_attempt_ms. Self-contained: renumber freely. */
+    "CREATE TABLE events ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  customer_id INTEGER NOT NULL,"
+    "  kind INTEGER NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  subject TEXT NOT NULL,"
+    "  create_ms INTEGER NOT NULL,"
+    "  data TEXT NOT NULL"
+    ");"
+    "CREATE INDEX events_customer ON events(customer_id, seq);"
+    "CREATE INDEX events_age ON events(create_ms);"
+    "CREATE TABLE notify_configs ("
+    "  customer_id INTEGER PRIMARY KEY REFERENCES customers(id),"
+    "  url TEXT NOT NULL,"
+    "  events INTEGER NOT NULL,"
+    "  secret TEXT NOT NULL,"
+    "  create_ms INTEGER NOT NULL,"
+    "  update_ms INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE notifications ("
+    "  event_id TEXT PRIMARY KEY,"
+    "  event_seq INTEGER NOT NULL,"
+    "  customer_id INTEGER NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  status INTEGER NOT NULL DEFAULT 0,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  last_status_code INTEGER NOT NULL DEFAULT 0,"
+    "  next_attempt_ms INTEGER NOT NULL,"
+    "  create_ms INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX notifications_due ON notifications(next_attempt_ms) WHERE status = 0;"
+    "CREATE INDEX notifications_customer ON notifications(customer_id, event_seq);",
 };
 
 #define SQ_N_STEPS ((int)(sizeof sq_steps / sizeof sq_steps[0]))

@@ -61,6 +61,14 @@ static int event_wrap(struct event *ev, int kind, int64_t customer_id, const cha
     return rc ? -1 : 0;
 }
 
+void core_event_recorded(struct core *c, const struct event *ev)
+{
+    if (!ev)
+        return;
+    /* the consumers' wake-ups go here (outbox worker, event hub) */
+    (void)c;
+}
+
 const struct event *core_event_asset(struct core *c, struct event *ev, const struct asset *a, int64_t now_ms)
 {
     int kind = strcmp(a->status, "Active") == 0 ? EVENT_ASSET_ACTIVE

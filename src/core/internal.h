@@ -65,6 +65,10 @@ const struct event *core_event_video(struct core *c, struct event *ev, const str
 /* group_id NULL: LivenessFailed (reason says why), else LivenessPassed. */
 const struct event *core_event_liveness(struct event *ev, int64_t customer_id, const char *token,
                                         const char *group_id, const char *reason, int64_t now_ms);
+/* Called after this node's store recorded ev (NULL: nothing happens): the
+ * event's consumers on this node (webhook outbox, event stream, waiters)
+ * hear of it now rather than at their next poll of the store. */
+void core_event_recorded(struct core *c, const struct event *ev);
 
 /* budget.c */
 void budget_init(struct budget *b, const struct core_config *cfg);

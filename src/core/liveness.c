@@ -122,7 +122,10 @@ enum store_result liveness_close(struct core *c, int64_t customer_id, const char
     struct event ev;
     const struct event *evp = core_event_liveness(&ev, customer_id, token, NULL,
                                                   state == STORE_SESSION_FAILED ? "Failed" : "Expired", now_ms);
-    return c->store->ops->close_session(c->store, token, state, now_ms, evp);
+    enum store_result r = c->store->ops->close_session(c->store, token, state, now_ms, evp);
+    if (r == STORE_OK)
+        core_event_recorded(c, evp);
+    return r;
 }
 
 /* The scan passed upstream: make its group the customer's, once. */
@@ -137,6 +140,9 @@ enum core_code liveness_record(struct core *c, int64_t customer_id, const char *
     const struct event *evp = core_event_liveness(&ev, customer_id, token, group_id, NULL, now);
     enum store_result r = c->store->ops->record_session_group(c->store, customer_id, token, group_id, name,
                                                               CORE_MAX_GROUPS, now, group_id_out, evp);
+    /* recorded by this call only when the session's group is the one we gave */
+    if (r == STORE_OK && strcmp(group_id_out, group_id) == 0)
+        core_event_recorded(c, evp);
     if (r == STORE_NOT_FOUND)
         return liveness_invalid_token(st);
     if (r == STORE_CONFLICT) /* closed meanwhile: the orphan sweep removes the group */

@@ -61,7 +61,9 @@ static void set_status(struct core *c, const struct asset *a, const char *status
     struct event ev;
     const struct event *evp = core_event_asset(c, &ev, &next, now);
     enum store_result r = c->store->ops->set_asset_status(c->store, a->id, status, reason, code, message, now, evp);
-    if (r != STORE_OK && r != STORE_NOT_FOUND)
+    if (r == STORE_OK)
+        core_event_recorded(c, evp);
+    else if (r != STORE_NOT_FOUND)
         log_warn("refresher: cannot record asset %s as %s: %s", a->id, status, store_result_str(r));
 }
 

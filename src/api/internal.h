@@ -128,6 +128,16 @@ enum core_code liveness_get_result(struct api *a, const struct customer *cu, jso
 struct api_stream *upload_open(struct api *a, const struct api_request *req, const char *content_type,
                                uint64_t content_length);
 
+/* notify.c — API.md §4a: the notification Actions (rows in portrait.c). */
+enum core_code notify_update_config(struct api *a, const struct customer *cu, json_t *body, json_t **result,
+                                    struct core_status *st);
+enum core_code notify_get_config(struct api *a, const struct customer *cu, json_t *body, json_t **result,
+                                 struct core_status *st);
+enum core_code notify_delete_config(struct api *a, const struct customer *cu, json_t *body, json_t **result,
+                                    struct core_status *st);
+enum core_code notify_list(struct api *a, const struct customer *cu, json_t *body, json_t **result,
+                           struct core_status *st);
+
 /* upload_session.c — API.md §4b: Action handlers (rows in portrait.c) and
  * PUT /v1/media/<key>, the fs backend's signed upload URL (a streamed body). */
 enum core_code upload_session_create(struct api *a, const struct customer *cu, json_t *body, json_t **result,

@@ -55,6 +55,11 @@ struct core {
     int64_t liveness_next_sweep_ms; /* monotonic; the liveness poller's loop thread only */
     /* upload sessions: ends expired ones (upload_session.c) */
     struct poller *upload_expiry;
+    /* webhooks: delivers the outbox (outbox.c); outbox_stopping aborts
+     * deliveries in flight (read atomically by http_call) */
+    struct poller *outbox;
+    int outbox_stopping;
+    int64_t outbox_next_prune_ms; /* monotonic; the outbox's loop thread only */
 };
 
 /* events.c: the event a change makes, built into ev for the store
@@ -236,6 +241,11 @@ struct poller *liveness_poller_start(struct core *c);
 
 /* upload_session.c — ends expired upload sessions, each on one node. */
 struct poller *upload_expiry_start(struct core *c);
+
+/* outbox.c — delivers webhook notifications (leased, several nodes share
+ * the outbox) and prunes old events. Setting c->outbox_stopping aborts
+ * the deliveries in flight (their leases lapse: they are sent again). */
+struct poller *outbox_start(struct core *c);
 
 /* video_refresher.c — keeps queued/running video tasks fresh. */
 struct poller *video_refresher_start(struct core *c);

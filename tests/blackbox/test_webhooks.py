@@ -477,3 +477,58 @@ def test_cli_webhook_commands(media):
     assert r.out == "", r
     r = portico_cli(gw, "not-a-key", "webhook", "get", expect=1)
     assert "Unauthorized" in r.err, r
+
+
+def _readme_block(lang, first_line):
+    with open(portico.os.path.join(portico.ROOT, "README.md"), encoding="utf-8") as f:
+        text = f.read()
+    for block in text.split("```" + lang + "\n")[1:]:
+        code = block.split("```", 1)[0]
+        if code.startswith(first_line):
+            return code
+    raise AssertionError("README has no ```%s block starting %r" % (lang, first_line))
+
+
+def test_readme_receivers_verify_signatures(media):
+    """The README's receivers, run as they are written: a delivery signed
+    with their Secret is accepted (printed once), one signed with another
+    Secret is refused (401) and stays Pending."""
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+    node = shutil.which("node")
+    assert node, "node is missing: run `make deps`"
+    gw = Gateway(env=FAST)
+    tmp = tempfile.mkdtemp(prefix="portico-hookrx-")
+    procs = []
+    try:
+        for lang, first, argv0 in (("python", "# receiver.py", sys.executable), ("js", "// receiver.js", node)):
+            path = portico.os.path.join(tmp, first.split()[-1])
+            with open(path, "w") as f:
+                f.write(_readme_block(lang, first))
+            k = gw.create_key("c-" + lang)
+            port = portico.free_port()
+            secret = set_hook(gw, k, "http://127.0.0.1:%d/hook" % port)["Secret"]
+            p = subprocess.Popen([argv0, path, str(port)], env=dict(portico.os.environ, PORTICO_SECRET=secret),
+                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            procs.append(p)
+            stranger = gw.create_key("s-" + lang)
+            set_hook(gw, stranger, "http://127.0.0.1:%d/hook" % port)  # another Secret
+            time.sleep(0.5)
+            aid = asset_event(gw, k, media, lang)
+            asset_event(gw, stranger, media, "s" + lang)
+            n = wait_for("%s: Delivered" % lang, lambda: notifications(gw, k, Statuses=["Delivered"])["Items"])[0]
+            assert n["LastStatusCode"] == 204, n
+            bad = wait_for("%s: a refusal" % lang,
+                           lambda: [x for x in notifications(gw, stranger)["Items"] if x["Attempts"] >= 1])[0]
+            assert bad["Status"] == "Pending" and bad["LastStatusCode"] == 401, bad
+            p.kill()
+            out = p.communicate(timeout=10)[0].decode().splitlines()
+            assert len(out) == 1 and json.loads(out[0])["Data"]["Id"] == aid, (lang, out)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -69,6 +69,11 @@ struct core *core_new(const struct core_config *cfg, struct store *store, struct
 
 int core_start(struct core *c)
 {
+    /* webhooks: the outbox's deliveries and the events' retention; first,
+     * as the pollers below kick it (core_event_recorded) */
+    c->outbox = outbox_start(c);
+    if (!c->outbox)
+        return -1;
     c->refresher = refresher_start(c);
     if (!c->refresher)
         return -1;
@@ -86,11 +91,7 @@ int core_start(struct core *c)
         return -1;
     /* video tasks */
     c->video_refresher = video_refresher_start(c);
-    if (!c->video_refresher)
-        return -1;
-    /* webhooks: the outbox's deliveries and the events' retention */
-    c->outbox = outbox_start(c);
-    return c->outbox ? 0 : -1;
+    return c->video_refresher ? 0 : -1;
 }
 
 void core_free(struct core *c)

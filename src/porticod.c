@@ -54,6 +54,8 @@ struct config {
     int upload_session_ttl_s; /* upload sessions (API.md §4b): lifetime */
     /* liveness: the orphan sweep of unowned LivenessFace groups */
     int liveness_sweep_s, liveness_orphan_age_s, liveness_poll_ms;
+    /* webhooks (API.md §4a) */
+    int webhook_workers, webhook_timeout_ms, webhook_backoff_ms, webhook_retry_s;
 };
 
 enum opt_kind { OPT_STR, OPT_INT, OPT_DBL, OPT_BOOL_OFF };
@@ -107,6 +109,11 @@ static const struct opt opts[] = {
     {"--liveness-poll-ms", "PORTICO_LIVENESS_POLL_MS", OPT_INT, O(liveness_poll_ms), "how often a pending face scan's outcome is asked upstream in the background (2000)"},
     {"--liveness-sweep", "PORTICO_LIVENESS_SWEEP_S", OPT_INT, O(liveness_sweep_s), "seconds between sweeps removing LivenessFace groups no record owns; 0: never (600)"},
     {"--liveness-orphan-age", "PORTICO_LIVENESS_ORPHAN_AGE_S", OPT_INT, O(liveness_orphan_age_s), "age an unowned LivenessFace group must reach before it is removed (900)"},
+    /* webhooks */
+    {"--webhook-workers", "PORTICO_WEBHOOK_WORKERS", OPT_INT, O(webhook_workers), "webhook deliveries in flight at once (8)"},
+    {"--webhook-timeout-ms", "PORTICO_WEBHOOK_TIMEOUT_MS", OPT_INT, O(webhook_timeout_ms), "time limit of one webhook delivery attempt (10000)"},
+    {"--webhook-backoff-ms", "PORTICO_WEBHOOK_BACKOFF_MS", OPT_INT, O(webhook_backoff_ms), "wait before a failed delivery's first retry, doubled per failure up to 1 h (1000)"},
+    {"--webhook-retry", "PORTICO_WEBHOOK_RETRY_S", OPT_INT, O(webhook_retry_s), "seconds after its event a delivery is retried before it is Failed (86400)"},
 };
 #undef O
 
@@ -184,6 +191,10 @@ static void config_defaults(struct config *c)
     c->liveness_sweep_s = (int)(cc.liveness_sweep_ms / 1000); /* liveness */
     c->liveness_orphan_age_s = (int)(cc.liveness_orphan_age_ms / 1000);
     c->liveness_poll_ms = cc.liveness_poll_ms;
+    c->webhook_workers = cc.webhook_workers; /* webhooks */
+    c->webhook_timeout_ms = cc.webhook_timeout_ms;
+    c->webhook_backoff_ms = (int)cc.webhook_backoff_ms;
+    c->webhook_retry_s = (int)(cc.webhook_retry_ms / 1000);
 }
 
 /* Environment first, then flags; leaves the non-option words in rest. */
@@ -447,6 +458,10 @@ static int serve(const struct config *c)
     cc.liveness_sweep_ms = (int64_t)c->liveness_sweep_s * 1000;   /* liveness */
     cc.liveness_orphan_age_ms = (int64_t)c->liveness_orphan_age_s * 1000;
     cc.liveness_poll_ms = c->liveness_poll_ms > 0 ? c->liveness_poll_ms : cc.liveness_poll_ms;
+    cc.webhook_workers = c->webhook_workers;                       /* webhooks */
+    cc.webhook_timeout_ms = c->webhook_timeout_ms;
+    cc.webhook_backoff_ms = c->webhook_backoff_ms;
+    cc.webhook_retry_ms = (int64_t)c->webhook_retry_s * 1000;
     core = up ? core_new(&cc, store, up) : NULL;
     if (core)
         core_set_blob(core, blob);

@@ -102,9 +102,9 @@ int param_strings(json_t *obj, const char *field, size_t max, const char ***out,
 
 /* render.c — API objects. */
 json_t *render_group(const struct group *g);
+/* The Asset object with jansson, for lists; the same object as text, for
+ * GetAsset's hot path, is core's render_asset_text (core/render.c). */
 json_t *render_asset(const struct asset *a);
-/* The same Asset object as JSON text, appended to out; 0 or -1. */
-int render_asset_text(const struct asset *a, struct buf *out);
 
 /* portrait.c — the Action endpoint's second level (its rows: Actions). */
 /* Right after the route is found: the Action and Version the envelope
@@ -127,6 +127,16 @@ enum core_code liveness_get_result(struct api *a, const struct customer *cu, jso
 #define UPLOAD_ACTION "Upload"
 struct api_stream *upload_open(struct api *a, const struct api_request *req, const char *content_type,
                                uint64_t content_length);
+
+/* notify.c — API.md §4a: the notification Actions (rows in portrait.c). */
+enum core_code notify_update_config(struct api *a, const struct customer *cu, json_t *body, json_t **result,
+                                    struct core_status *st);
+enum core_code notify_get_config(struct api *a, const struct customer *cu, json_t *body, json_t **result,
+                                 struct core_status *st);
+enum core_code notify_delete_config(struct api *a, const struct customer *cu, json_t *body, json_t **result,
+                                    struct core_status *st);
+enum core_code notify_list(struct api *a, const struct customer *cu, json_t *body, json_t **result,
+                           struct core_status *st);
 
 /* upload_session.c — API.md §4b: Action handlers (rows in portrait.c) and
  * PUT /v1/media/<key>, the fs backend's signed upload URL (a streamed body). */

@@ -234,6 +234,11 @@ static const struct action actions[] = {
     {"CreateUploadSession", upload_session_create, 1, NULL, {NULL}},
     {"CompleteUpload", upload_session_complete, 1, NULL, {NULL}},
     {"AbortUpload", upload_session_abort, 1, NULL, {NULL}},
+    /* notifications (api/notify.c) */
+    {"UpdateNotificationConfig", notify_update_config, 0, NULL, {NULL}},
+    {"GetNotificationConfig", notify_get_config, 0, NULL, {NULL}},
+    {"DeleteNotificationConfig", notify_delete_config, 0, NULL, {NULL}},
+    {"ListNotifications", notify_list, 0, NULL, {NULL}},
 };
 
 static const struct action *find_action(const char *name)

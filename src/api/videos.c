@@ -41,23 +41,13 @@ static void video_fail(struct api *a, const struct api_request *req, struct api_
     api_fail(a, req, &video_reply, st, resp);
 }
 
+/* The task object, as core renders it for reads and events alike. */
 static json_t *render_video(struct api *a, const struct video_task *t)
 {
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I}", "id", t->id, "object", "video.generation", "model", t->model,
-                          "status", t->status, "created_at", (json_int_t)(t->create_ms / 1000));
-    if (!o)
-        return NULL;
-    if (strcmp(t->status, "succeeded") == 0) {
-        char url[1024];
-        if (core_video_result_url(a->core, t, url, sizeof url) == 0)
-            json_object_set_new(o, "video_url", json_string(url));
-        json_object_set_new(o, "usage", json_pack("{s:I, s:I}", "completion_tokens", (json_int_t)t->completion_tokens,
-                                                  "total_tokens", (json_int_t)t->total_tokens));
-    } else if (strcmp(t->status, "failed") == 0) {
-        json_object_set_new(o, "error", json_pack("{s:s, s:s}", "code", t->error_code[0] ? t->error_code : "failed",
-                                                  "message", t->error_message[0] ? t->error_message
-                                                                                 : "The generation failed."));
-    }
+    struct buf b;
+    buf_init(&b, 16 * 1024);
+    json_t *o = core_video_json(a->core, t, &b) == 0 ? json_loadb(b.data, b.len, 0, NULL) : NULL;
+    buf_free(&b);
     return o;
 }
 

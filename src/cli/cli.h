@@ -132,5 +132,9 @@ enum cli_status cmd_liveness_start(struct cli_ctx *c, const struct cli_args *a);
 enum cli_status cmd_liveness_result(struct cli_ctx *c, const struct cli_args *a);
 enum cli_status cmd_video_create(struct cli_ctx *c, const struct cli_args *a);
 enum cli_status cmd_video_get(struct cli_ctx *c, const struct cli_args *a);
+enum cli_status cmd_webhook_set(struct cli_ctx *c, const struct cli_args *a);
+enum cli_status cmd_webhook_get(struct cli_ctx *c, const struct cli_args *a);
+enum cli_status cmd_webhook_delete(struct cli_ctx *c, const struct cli_args *a);
+enum cli_status cmd_webhook_list(struct cli_ctx *c, const struct cli_args *a);
 
 #endif

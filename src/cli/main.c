@@ -68,6 +68,13 @@ static const struct cli_opt video_get_opts[] = {
     {"wait", 0, 0, NULL, "wait until the video is ready, showing progress"},
     {"output", 'o', 1, "FILE", "download the finished video to FILE (implies --wait)"},
     {"timeout", 0, 1, "SECONDS", "give up waiting after SECONDS (default 600)"}, END_OPT};
+static const struct cli_opt webhook_set_opts[] = {
+    {"events", 0, 1, "A,B", "only these event types (default: all): AssetActive, AssetFailed, LivenessPassed,"
+                            " LivenessFailed, VideoSucceeded, VideoFailed"},
+    {"rotate-secret", 0, 0, NULL, "make a new signing Secret (printed once)"}, END_OPT};
+static const struct cli_opt webhook_list_opts[] = {
+    {"status", 0, 1, "S", "only deliveries in this state: Pending, Delivered or Failed (repeatable)"}, LIMIT_OPT,
+    END_OPT};
 
 const struct cli_command cli_commands[] = {
     {"groups", "create", "NAME", "Create an AIGC asset group and print its Id",
@@ -112,6 +119,17 @@ const struct cli_command cli_commands[] = {
     {"video", "get", "ID", "Show a video generation task",
      "portico video get cgt-20260101120000-abcde\nportico video get cgt-20260101120000-abcde -o beach.mp4",
      video_get_opts, 1, 1, 1, cmd_video_get},
+    {"webhook", "set", "URL", "Send your events to URL (signed POSTs); prints the Secret when one is made",
+     "portico webhook set https://app.example.com/portico-events\n"
+     "portico webhook set https://app.example.com/portico-events --events AssetActive,AssetFailed --rotate-secret",
+     webhook_set_opts, 1, 1, 1, cmd_webhook_set},
+    {"webhook", "get", "", "Show your webhook: URL, events and the Secret's last 4 characters", "portico webhook get",
+     no_opts, 0, 0, 1, cmd_webhook_get},
+    {"webhook", "delete", "", "Stop sending events; pending deliveries end Failed", "portico webhook delete",
+     no_opts, 0, 0, 1, cmd_webhook_delete},
+    {"webhook", "list", "", "List deliveries of your events, newest first",
+     "portico webhook list --status Pending\nportico webhook list --status Failed --limit 20", webhook_list_opts, 0,
+     0, 1, cmd_webhook_list},
     {NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL},
 };
 

@@ -25,6 +25,11 @@ void core_config_defaults(struct core_config *c)
     c->liveness_poll_ms = 2000;             /* liveness */
     c->liveness_sweep_ms = 10 * 60 * 1000;
     c->liveness_orphan_age_ms = 15 * 60 * 1000;
+    c->webhook_workers = 8; /* webhooks */
+    c->webhook_timeout_ms = 10000;
+    c->webhook_backoff_ms = 1000;
+    c->webhook_retry_ms = 24LL * 3600 * 1000;
+    c->event_retention_ms = 48LL * 3600 * 1000;
 }
 
 struct core *core_new(const struct core_config *cfg, struct store *store, struct upstream *up)
@@ -64,6 +69,11 @@ struct core *core_new(const struct core_config *cfg, struct store *store, struct
 
 int core_start(struct core *c)
 {
+    /* webhooks: the outbox's deliveries and the events' retention; first,
+     * as the pollers below kick it (core_event_recorded) */
+    c->outbox = outbox_start(c);
+    if (!c->outbox)
+        return -1;
     c->refresher = refresher_start(c);
     if (!c->refresher)
         return -1;
@@ -88,11 +98,15 @@ void core_free(struct core *c)
 {
     if (!c)
         return;
+    /* webhooks: deliveries in flight end now (their leases lapse, so they
+     * are sent again); the outbox stops last, as the others' events kick it */
+    __atomic_store_n(&c->outbox_stopping, 1, __ATOMIC_RELAXED);
     poller_stop(c->liveness_poller); /* liveness */
     poller_stop(c->upload_expiry);   /* upload sessions */
     reconciler_stop(c->reconciler);  /* reconciliation */
     poller_stop(c->video_refresher); /* video tasks */
     poller_stop(c->refresher);       /* assets */
+    poller_stop(c->outbox);          /* webhooks */
     auth_cache_free(c->auth);
     asset_cache_free(c->asset_cache);
     free(c->url_policy);

@@ -65,6 +65,17 @@ struct core_config {
     int liveness_poll_ms;
     int64_t liveness_sweep_ms;
     int64_t liveness_orphan_age_ms;
+    /* webhooks (outbox.c, API.md §4a): threads delivering at once (8;
+     * PORTICO_WEBHOOK_WORKERS), one attempt's time limit (10000 ms;
+     * PORTICO_WEBHOOK_TIMEOUT_MS), the first retry's delay, doubled per
+     * failure up to an hour (1000 ms; PORTICO_WEBHOOK_BACKOFF_MS), how
+     * long after its event a delivery is retried before it is Failed (24 h;
+     * PORTICO_WEBHOOK_RETRY_S), and how long events are kept (48 h). */
+    int webhook_workers;
+    int webhook_timeout_ms;
+    int64_t webhook_backoff_ms;
+    int64_t webhook_retry_ms;
+    int64_t event_retention_ms;
 };
 
 void core_config_defaults(struct core_config *c);
@@ -157,6 +168,53 @@ enum core_code core_upload_asset(struct core *c, const struct customer *cu, cons
  * with a URL signed now and valid for CORE_MEDIA_URL_TTL_S; other assets
  * are left as they are. */
 void core_asset_media_url(struct core *c, struct asset *a);
+
+/* render.c: the Asset object (API.md §2) and the video task object (§4) as
+ * compact JSON text appended to out; 0 or -1. One renderer for reads and
+ * events alike. */
+struct buf;
+int render_asset_text(const struct asset *a, struct buf *out);
+int core_video_json(struct core *c, const struct video_task *t, struct buf *out);
+
+/* events.c: an event kind's Type ("AssetActive", ...), NULL for none; and
+ * the kind of a Type, -1 for none. */
+const char *core_event_type(int kind);
+int core_event_kind(const char *type);
+
+/* Notifications (API.md §4a), core/notify.c: a customer's webhook and
+ * the deliveries of its events (the outbox, delivered by core/outbox.c). */
+#define CORE_WEBHOOK_SECRET_BYTES 32                  /* the Secret: 64 hex digits */
+#define CORE_WEBHOOK_BACKOFF_MAX_MS (3600 * 1000LL)   /* the longest wait between attempts */
+/* UpdateNotificationConfig: url (required; https, or http to a host the
+ * operator allows), the event Types (has_events 0: all; else n_events
+ * names, none unknown), rotate: a new secret. out gets the config as
+ * stored; *secret_shown is 1 when out->secret is new (the first config or
+ * a rotation) and may be shown, once. */
+enum core_code core_update_notify_config(struct core *c, const struct customer *cu, const char *url,
+                                         const char *const *events, size_t n_events, int has_events, int rotate,
+                                         struct notify_config *out, int *secret_shown, struct core_status *st);
+/* The caller's config; when none is set, out->url is "" (and events 0). */
+enum core_code core_get_notify_config(struct core *c, const struct customer *cu, struct notify_config *out,
+                                      struct core_status *st);
+/* Removes it (none set: nothing to do, CORE_OK). Pending deliveries then
+ * end Failed at their next attempt. */
+enum core_code core_delete_notify_config(struct core *c, const struct customer *cu, struct core_status *st);
+/* ListNotifications: statuses by name (Pending, Delivered, Failed; none:
+ * all), newest first. */
+enum core_code core_list_notifications(struct core *c, const struct customer *cu, const char *const *statuses,
+                                       size_t n_statuses, int page_number, int page_size,
+                                       struct notification_list *out, struct core_status *st);
+/* The EVENT_BIT mask of n event Types; InvalidParameter for an unknown one. */
+int core_notify_events_mask(const char *const *types, size_t n, int *mask_out, struct core_status *st);
+/* "Pending", "Delivered", "Failed". */
+const char *core_notify_status_name(int status);
+/* Portico-Signature's hex: HMAC-SHA256 keyed with the Secret's characters
+ * over "<unix_s>.<body>". */
+void core_notify_signature(const char *secret, int64_t unix_s, const char *body, size_t len, char out[65]);
+/* The wait after the attempts-th failed attempt: base_ms * 2^(attempts-1),
+ * at most CORE_WEBHOOK_BACKOFF_MAX_MS, spread by jitter (0..1) over 0.8 to
+ * 1.2 times that. */
+int64_t core_notify_backoff_ms(int64_t base_ms, int attempts, double jitter);
 
 /* Reconciliation (core/reconcile.c): reservations whose create may or may
  * not have happened upstream. */

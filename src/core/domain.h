@@ -203,4 +203,83 @@ struct upload_session_list {
     size_t n;
 };
 
+/* events (API.md §4a): what happened to a customer's records, in the order
+ * the store recorded them. The store writes an event in the same
+ * transaction as the change it reports, so none is lost and none invented;
+ * data is the whole event object as customers receive it (webhook body,
+ * SSE data), rendered once by core/events.c. */
+enum event_kind {
+    EVENT_ASSET_ACTIVE,
+    EVENT_ASSET_FAILED,
+    EVENT_LIVENESS_PASSED,
+    EVENT_LIVENESS_FAILED,
+    EVENT_VIDEO_SUCCEEDED,
+    EVENT_VIDEO_FAILED,
+    EVENT_KINDS
+};
+#define EVENT_BIT(kind) (1 << (kind))
+#define EVENT_ALL ((1 << EVENT_KINDS) - 1)
+#define EVENT_TYPE_MAX 24
+#define EVENT_DATA_MAX 8192
+
+struct event {
+    int64_t seq; /* the store's order (set when read back; 0 when appending) */
+    char id[IDS_MAX]; /* "evt-..." */
+    int64_t customer_id;
+    int kind; /* enum event_kind */
+    char type[EVENT_TYPE_MAX]; /* "AssetActive", ... */
+    char subject[STORE_TOKEN_MAX]; /* the asset, task or BytedToken it is about */
+    int64_t create_ms;
+    char data[EVENT_DATA_MAX]; /* {"Id","Type","CreateTime","Data"}, compact JSON */
+};
+
+struct event_list {
+    struct event *items; /* malloc'd; free(list.items) */
+    size_t n;
+};
+
+/* A customer's webhook (UpdateNotificationConfig). */
+#define NOTIFY_SECRET_MAX 65 /* 64 characters and the NUL */
+struct notify_config {
+    int64_t customer_id;
+    char url[STORE_URL_MAX];
+    int events; /* EVENT_BIT mask */
+    char secret[NOTIFY_SECRET_MAX];
+    int64_t create_ms, update_ms;
+};
+
+/* One event's delivery to the customer's webhook: the outbox row. */
+enum notify_status { NOTIFY_PENDING = 0, NOTIFY_DELIVERED = 1, NOTIFY_FAILED = 2 };
+#define NOTIFY_STATUS_BIT(st) (1 << (st))
+struct notification {
+    char event_id[IDS_MAX];
+    int64_t customer_id;
+    char type[EVENT_TYPE_MAX];
+    int status; /* enum notify_status */
+    int attempts;
+    int last_status_code; /* the receiver's HTTP status; 0: none yet (or no answer) */
+    int64_t next_attempt_ms;
+    int64_t create_ms; /* the event's */
+};
+
+struct notification_list {
+    struct notification *items; /* malloc'd; free(list.items) */
+    size_t n;
+    int64_t total; /* list_notifications: all that match, for paging */
+};
+
+/* A leased delivery: the outbox row, the event's body and where it goes
+ * (the customer's config as it is now). */
+struct notification_job {
+    struct notification n;
+    char url[STORE_URL_MAX];
+    char secret[NOTIFY_SECRET_MAX];
+    char body[EVENT_DATA_MAX];
+};
+
+struct notification_job_list {
+    struct notification_job *items; /* malloc'd; free(list.items) */
+    size_t n;
+};
+
 #endif

@@ -55,7 +55,25 @@ struct core {
     int64_t liveness_next_sweep_ms; /* monotonic; the liveness poller's loop thread only */
     /* upload sessions: ends expired ones (upload_session.c) */
     struct poller *upload_expiry;
+    /* webhooks: delivers the outbox (outbox.c); outbox_stopping aborts
+     * deliveries in flight (read atomically by http_call) */
+    struct poller *outbox;
+    int outbox_stopping;
+    int64_t outbox_next_prune_ms; /* monotonic; the outbox's loop thread only */
 };
+
+/* events.c: the event a change makes, built into ev for the store
+ * operation that records both in one transaction; NULL when the change
+ * makes none (a status that is not final) or it cannot be built (logged). */
+const struct event *core_event_asset(struct core *c, struct event *ev, const struct asset *a, int64_t now_ms);
+const struct event *core_event_video(struct core *c, struct event *ev, const struct video_task *t, int64_t now_ms);
+/* group_id NULL: LivenessFailed (reason says why), else LivenessPassed. */
+const struct event *core_event_liveness(struct event *ev, int64_t customer_id, const char *token,
+                                        const char *group_id, const char *reason, int64_t now_ms);
+/* Called after this node's store recorded ev (NULL: nothing happens): the
+ * event's consumers on this node (webhook outbox, event stream, waiters)
+ * hear of it now rather than at their next poll of the store. */
+void core_event_recorded(struct core *c, const struct event *ev);
 
 /* budget.c */
 void budget_init(struct budget *b, const struct core_config *cfg);
@@ -208,6 +226,10 @@ void core_created_asset(struct core *c, const struct core_create *cr, const char
  * into it); CORE_QUOTA_EXCEEDED when a session that held no place finds
  * the customer at the quota: the group is then removed upstream and the
  * session closed. CORE_TOKEN_EXPIRED when the session was closed. */
+/* Closes a pending session as state (EXPIRED or FAILED), with its
+ * LivenessFailed event, in one store transaction. */
+enum store_result liveness_close(struct core *c, int64_t customer_id, const char *token,
+                                 enum store_session_state state, int64_t now_ms);
 enum core_code liveness_record(struct core *c, int64_t customer_id, const char *token, const char *group_id,
                                char group_id_out[static IDS_MAX], struct core_status *st);
 /* Deletes a LivenessFace group upstream that no record may own; 0 when it is gone. */
@@ -219,6 +241,11 @@ struct poller *liveness_poller_start(struct core *c);
 
 /* upload_session.c — ends expired upload sessions, each on one node. */
 struct poller *upload_expiry_start(struct core *c);
+
+/* outbox.c — delivers webhook notifications (leased, several nodes share
+ * the outbox) and prunes old events. Setting c->outbox_stopping aborts
+ * the deliveries in flight (their leases lapse: they are sent again). */
+struct poller *outbox_start(struct core *c);
 
 /* video_refresher.c — keeps queued/running video tasks fresh. */
 struct poller *video_refresher_start(struct core *c);

@@ -115,6 +115,19 @@ int liveness_delete_upstream(struct core *c, const char *group_id)
     return u == UP_OK || u == UP_NOT_FOUND ? 0 : -1;
 }
 
+/* Closes a pending session as state, with its LivenessFailed event. */
+enum store_result liveness_close(struct core *c, int64_t customer_id, const char *token,
+                                 enum store_session_state state, int64_t now_ms)
+{
+    struct event ev;
+    const struct event *evp = core_event_liveness(&ev, customer_id, token, NULL,
+                                                  state == STORE_SESSION_FAILED ? "Failed" : "Expired", now_ms);
+    enum store_result r = c->store->ops->close_session(c->store, token, state, now_ms, evp);
+    if (r == STORE_OK)
+        core_event_recorded(c, evp);
+    return r;
+}
+
 /* The scan passed upstream: make its group the customer's, once. */
 enum core_code liveness_record(struct core *c, int64_t customer_id, const char *token, const char *group_id,
                                char group_id_out[static IDS_MAX], struct core_status *st)
@@ -123,8 +136,13 @@ enum core_code liveness_record(struct core *c, int64_t customer_id, const char *
     char when[21], name[64];
     clock_rfc3339(now, when);
     snprintf(name, sizeof name, "LivenessFace %s", when);
+    struct event ev;
+    const struct event *evp = core_event_liveness(&ev, customer_id, token, group_id, NULL, now);
     enum store_result r = c->store->ops->record_session_group(c->store, customer_id, token, group_id, name,
-                                                              CORE_MAX_GROUPS, now, group_id_out);
+                                                              CORE_MAX_GROUPS, now, group_id_out, evp);
+    /* recorded by this call only when the session's group is the one we gave */
+    if (r == STORE_OK && strcmp(group_id_out, group_id) == 0)
+        core_event_recorded(c, evp);
     if (r == STORE_NOT_FOUND)
         return liveness_invalid_token(st);
     if (r == STORE_CONFLICT) /* closed meanwhile: the orphan sweep removes the group */
@@ -134,7 +152,7 @@ enum core_code liveness_record(struct core *c, int64_t customer_id, const char *
          * group cannot be kept: remove it rather than leave it in the
          * shared account outside every quota. */
         if (liveness_delete_upstream(c, group_id) == 0)
-            c->store->ops->close_session(c->store, token, STORE_SESSION_EXPIRED, now);
+            liveness_close(c, customer_id, token, STORE_SESSION_EXPIRED, now);
         log_warn("liveness: session over the group quota; removed its group %s upstream", group_id);
         return core_fail(st, CORE_QUOTA_EXCEEDED,
                          "You already have %d asset groups, so the face scan's group could not be kept; delete "
@@ -178,9 +196,9 @@ enum core_code core_get_validate_result(struct core *c, const struct customer *c
         return liveness_record(c, cu->id, v.token, res.group_id, group_id_out, st);
     /* The upstream's last word on the scan: the session's place goes. */
     if (res.state == UP_VALIDATE_FAILED || res.state == UP_VALIDATE_EXPIRED)
-        c->store->ops->close_session(c->store, v.token,
-                                     res.state == UP_VALIDATE_FAILED ? STORE_SESSION_FAILED : STORE_SESSION_EXPIRED,
-                                     clock_wall_ms());
+        liveness_close(c, cu->id, v.token,
+                       res.state == UP_VALIDATE_FAILED ? STORE_SESSION_FAILED : STORE_SESSION_EXPIRED,
+                       clock_wall_ms());
 
     /* Not passed: our clock decides expiry, whatever the upstream says. */
     if (res.state != UP_VALIDATE_FAILED && (clock_wall_ms() >= v.expire_ms || res.state == UP_VALIDATE_EXPIRED))

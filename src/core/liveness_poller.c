@@ -51,7 +51,7 @@ static int lp_budget(struct poller *p, struct core *c)
 static void lp_close(struct core *c, const struct validate_session *v, enum store_session_state state,
                      const char *why)
 {
-    enum store_result r = c->store->ops->close_session(c->store, v->token, state, clock_wall_ms());
+    enum store_result r = liveness_close(c, v->customer_id, v->token, state, clock_wall_ms());
     if (r == STORE_OK)
         log_info("liveness: session closed (%s); its group place is released", why);
     else if (r != STORE_NOT_FOUND)

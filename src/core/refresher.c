@@ -7,6 +7,7 @@
  * upstream and writes back what changed and when to ask next. Young assets
  * are polled often enough that GetAsset reflects a change within about a
  * second; assets that stay Processing long are polled less and less often. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,6 +48,25 @@ int64_t refresher_next_poll(int64_t now_ms, int64_t create_ms)
     return now_ms + 60 * 1000;
 }
 
+/* Records the asset's new status, with its event (AssetActive,
+ * AssetFailed) in the same transaction. */
+static void set_status(struct core *c, const struct asset *a, const char *status, const char *reason,
+                       const char *code, const char *message, int64_t now)
+{
+    struct asset next = *a;
+    snprintf(next.status, sizeof next.status, "%s", status);
+    snprintf(next.failure_reason, sizeof next.failure_reason, "%s", reason);
+    snprintf(next.error_code, sizeof next.error_code, "%s", code);
+    snprintf(next.error_message, sizeof next.error_message, "%s", message);
+    struct event ev;
+    const struct event *evp = core_event_asset(c, &ev, &next, now);
+    enum store_result r = c->store->ops->set_asset_status(c->store, a->id, status, reason, code, message, now, evp);
+    if (r == STORE_OK)
+        core_event_recorded(c, evp);
+    else if (r != STORE_NOT_FOUND)
+        log_warn("refresher: cannot record asset %s as %s: %s", a->id, status, store_result_str(r));
+}
+
 static void poll_one(struct poller *p, void *ctx, void *item)
 {
     struct core *c = ctx;
@@ -63,8 +83,7 @@ static void poll_one(struct poller *p, void *ctx, void *item)
             char advice[STORE_REASON_MAX] = "";
             if (failed)
                 core_failure_advice(ua.error_code, ua.error_message, ua.failure_reason, advice, sizeof advice);
-            s->ops->set_asset_status(s, a->id, ua.status, advice, failed ? ua.error_code : "",
-                                     failed ? ua.error_message : "", now);
+            set_status(c, a, ua.status, advice, failed ? ua.error_code : "", failed ? ua.error_message : "", now);
             asset_cache_invalidate(c->asset_cache);
         }
         if (settled(ua.status))
@@ -80,8 +99,7 @@ static void poll_one(struct poller *p, void *ctx, void *item)
         /* UPSTREAM.md "Parameter errors": NotFound.asset_id, kept as the Error. */
         char advice[STORE_REASON_MAX];
         core_failure_advice(err.code, err.message, NULL, advice, sizeof advice);
-        s->ops->set_asset_status(s, a->id, "Failed", advice, err.code[0] ? err.code : "NotFound.asset_id",
-                                 err.message, now);
+        set_status(c, a, "Failed", advice, err.code[0] ? err.code : "NotFound.asset_id", err.message, now);
         asset_cache_invalidate(c->asset_cache);
         return;
     }

@@ -88,8 +88,12 @@ static void vr_poll_one(struct poller *p, void *ctx, void *item)
     } else {
         log_warn("video task %s: upstream poll failed: %s (%s)", t->id, up_result_str(r), err.code);
     }
+    struct event ev;
+    const struct event *evp = strcmp(nt.status, t->status) != 0 ? core_event_video(c, &ev, &nt, now) : NULL;
     enum store_result sr = c->store->ops->update_video_task(c->store, &nt, now, video_next_poll(now, t->create_ms),
-                                                            t->polls + 1);
+                                                            t->polls + 1, evp);
+    if (sr == STORE_OK)
+        core_event_recorded(c, evp);
     if (sr != STORE_OK)
         log_warn("video task %s: cannot record its state: %s", t->id, store_result_str(sr));
 }

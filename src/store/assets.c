@@ -244,8 +244,15 @@ enum store_result sql_delete_asset(struct store *s, int64_t customer_id, const c
 
 /* ---- the refresher (customers ignored: the gateway's own work) ---------- */
 
+#define SET_ASSET_STATUS                                                                                      \
+    "UPDATE assets SET update_ms = CASE WHEN status <> $2 THEN $4 ELSE update_ms END,"                         \
+    " status = $2, failure_reason = $3, error_code = $5, error_message = $6"                                   \
+    " WHERE id = $1 AND state = 1"
+#define ASSET_STATUS "SELECT status FROM assets WHERE id = $1 AND state = 1"
+
 enum store_result sql_set_asset_status(struct store *s, const char *id, const char *status, const char *reason,
-                                       const char *error_code, const char *error_message, int64_t now_ms)
+                                       const char *error_code, const char *error_message, int64_t now_ms,
+                                       const struct event *ev)
 {
     char why[STORE_REASON_MAX], code[sizeof((struct asset *)0)->error_code], message[STORE_REASON_MAX];
     if (!id || !sql_fits(status, sizeof((struct asset *)0)->status) || !status[0])
@@ -256,11 +263,31 @@ enum store_result sql_set_asset_status(struct store *s, const char *id, const ch
     sql_copy_utf8(message, sizeof message, error_message ? error_message : "");
     /* SET expressions all read the old row, so the CASE compares against
      * the status before this update. */
-    return sql_write_row(s, SQL_CACHE,
-                         "UPDATE assets SET update_ms = CASE WHEN status <> $2 THEN $4 ELSE update_ms END,"
-                         " status = $2, failure_reason = $3, error_code = $5, error_message = $6"
-                         " WHERE id = $1 AND state = 1",
-                         "tttitt", id, status, why, now_ms, code, message);
+    if (!ev)
+        return sql_write_row(s, SQL_CACHE, SET_ASSET_STATUS, "tttitt", id, status, why, now_ms, code, message);
+    /* With an event: the old status first (locked where rows lock), so the
+     * event is appended exactly when this update changes it. */
+    struct sql_conn *c;
+    struct sql_stmt *st;
+    char old[sizeof((struct asset *)0)->status] = "";
+    int row = 0, changes = 0;
+    enum store_result r = sql_start(s, SQL_TX_WRITE, &c);
+    if (r != STORE_OK)
+        return r;
+    r = sql_open(c, SQL_CACHE, c->d->row_locks ? ASSET_STATUS " FOR UPDATE" : ASSET_STATUS, &st, "t", id);
+    if (r == STORE_OK) {
+        r = sql_step(st, &row);
+        if (r == STORE_OK && row)
+            sql_col_text(st, 0, old, sizeof old);
+        sql_finish(st);
+    }
+    if (r == STORE_OK && !row)
+        r = STORE_NOT_FOUND;
+    if (r == STORE_OK)
+        r = sql_exec(c, SQL_CACHE, SET_ASSET_STATUS, &changes, "tttitt", id, status, why, now_ms, code, message);
+    if (r == STORE_OK && strcmp(old, status) != 0)
+        r = sql_append_event(c, ev);
+    return sql_done(s, c, r);
 }
 
 enum store_result sql_schedule_poll(struct store *s, const char *id, int64_t next_poll_ms, int polls)

@@ -104,7 +104,7 @@ struct sql_lease {
     size_t key_off;
 };
 struct sql_leases {
-    struct sql_lease assets, video_tasks, sessions;
+    struct sql_lease assets, video_tasks, sessions, notifications;
 };
 
 /* Every backend's store begins with this. */
@@ -283,6 +283,12 @@ extern const struct sql_row sql_session_row;
     " v.create_ms, v.update_ms, v.next_poll_ms, v.polls"
 extern const struct sql_row sql_video_row;
 
+/* A leased delivery: the notification (aliased n), the customer's webhook
+ * (c, absent when deleted) and the event's body (e). */
+#define SQL_NOTIFICATION_JOB_COLS                                                                              \
+    "n.event_id, n.customer_id, n.type, n.status, n.attempts, n.last_status_code, n.next_attempt_ms,"         \
+    " n.create_ms, COALESCE(c.url, ''), COALESCE(c.secret, ''), e.data"
+
 /* The operations, filled into sql_store_ops (ops.c). */
 enum store_result sql_ping(struct store *s);
 enum store_result sql_put_customer(struct store *s, const char *name, int aigc_enabled, struct customer *out);
@@ -322,7 +328,8 @@ enum store_result sql_update_asset(struct store *s, int64_t customer_id, const c
                                    int64_t now_ms);
 enum store_result sql_delete_asset(struct store *s, int64_t customer_id, const char *id, int64_t now_ms);
 enum store_result sql_set_asset_status(struct store *s, const char *id, const char *status, const char *reason,
-                                       const char *error_code, const char *error_message, int64_t now_ms);
+                                       const char *error_code, const char *error_message, int64_t now_ms,
+                                       const struct event *ev);
 enum store_result sql_schedule_poll(struct store *s, const char *id, int64_t next_poll_ms, int polls);
 enum store_result sql_count_assets(struct store *s, struct asset_counts *out);
 /* Inside a write transaction: the group is a live group of the customer
@@ -344,9 +351,9 @@ enum store_result sql_get_session(struct store *s, int64_t customer_id, const ch
                                   struct validate_session *out);
 enum store_result sql_record_session_group(struct store *s, int64_t customer_id, const char *token,
                                            const char *group_id, const char *name, int max_groups, int64_t now_ms,
-                                           char group_out[static IDS_MAX]);
+                                           char group_out[static IDS_MAX], const struct event *ev);
 enum store_result sql_close_session(struct store *s, const char *token, enum store_session_state state,
-                                    int64_t now_ms);
+                                    int64_t now_ms, const struct event *ev);
 enum store_result sql_schedule_session_poll(struct store *s, const char *token, int64_t next_poll_ms, int polls);
 enum store_result sql_oldest_pending_session(struct store *s, int64_t *create_ms_out);
 enum store_result sql_group_known(struct store *s, const char *id, int *known);
@@ -354,7 +361,7 @@ enum store_result sql_group_known(struct store *s, const char *id, int *known);
 enum store_result sql_insert_video_task(struct store *s, const struct video_task *t, const char *request_json);
 enum store_result sql_get_video_task(struct store *s, int64_t customer_id, const char *id, struct video_task *out);
 enum store_result sql_update_video_task(struct store *s, const struct video_task *t, int64_t now_ms,
-                                        int64_t next_poll_ms, int polls);
+                                        int64_t next_poll_ms, int polls, const struct event *ev);
 
 enum store_result sql_list_group_blob_keys(struct store *s, int64_t customer_id, const char *group_id,
                                            int64_t deleted_ms, struct asset_list *out);
@@ -380,5 +387,25 @@ enum store_result sql_upload_cancel_complete(struct store *s, const char *id, in
                                              int64_t now_ms);
 enum store_result sql_lease_expired_uploads(struct store *s, int64_t now_ms, int64_t expired_before_ms,
                                             int64_t lease_ms, size_t limit, struct upload_session_list *out);
+
+/* events and webhooks (events.c) */
+extern const struct sql_row sql_event_row;
+extern const struct sql_row sql_notification_job_row;
+/* Inside a write transaction: appends ev and, when the customer's webhook
+ * wants its kind, its notification. */
+enum store_result sql_append_event(struct sql_conn *c, const struct event *ev);
+enum store_result sql_append_event_alone(struct store *s, const struct event *ev);
+enum store_result sql_list_events(struct store *s, int64_t customer_id, int64_t after_seq, size_t limit,
+                                  struct event_list *out);
+enum store_result sql_find_event(struct store *s, int64_t customer_id, const char *id, struct event *out);
+enum store_result sql_last_event_seq(struct store *s, int64_t *seq_out);
+enum store_result sql_prune_events(struct store *s, int64_t before_ms, int *n_out);
+enum store_result sql_get_notify_config(struct store *s, int64_t customer_id, struct notify_config *out);
+enum store_result sql_put_notify_config(struct store *s, const struct notify_config *cfg, int64_t now_ms);
+enum store_result sql_delete_notify_config(struct store *s, int64_t customer_id);
+enum store_result sql_list_notifications(struct store *s, int64_t customer_id, int status_mask, int page_number,
+                                         int page_size, struct notification_list *out);
+enum store_result sql_finish_notification(struct store *s, const char *event_id, int status, int attempts,
+                                          int last_status_code, int64_t next_attempt_ms);
 
 #endif

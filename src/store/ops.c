@@ -31,6 +31,7 @@ static void sql_close(struct store *s)
 LEASE_OP(sql_lease_due_assets, assets, struct asset_list, STORE_OK)
 LEASE_OP(sql_lease_due_video_tasks, video_tasks, struct video_task_list, STORE_ERROR)
 LEASE_OP(sql_lease_due_sessions, sessions, struct validate_session_list, STORE_OK)
+LEASE_OP(sql_lease_due_notifications, notifications, struct notification_job_list, STORE_OK)
 
 const struct store_ops sql_store_ops = {
     .close = sql_close,
@@ -93,4 +94,16 @@ const struct store_ops sql_store_ops = {
     .upload_begin_complete = sql_upload_begin_complete,
     .upload_cancel_complete = sql_upload_cancel_complete,
     .lease_expired_uploads = sql_lease_expired_uploads,
+    /* events and webhooks (events.c) */
+    .append_event = sql_append_event_alone,
+    .list_events = sql_list_events,
+    .find_event = sql_find_event,
+    .last_event_seq = sql_last_event_seq,
+    .prune_events = sql_prune_events,
+    .get_notify_config = sql_get_notify_config,
+    .put_notify_config = sql_put_notify_config,
+    .delete_notify_config = sql_delete_notify_config,
+    .list_notifications = sql_list_notifications,
+    .lease_due_notifications = sql_lease_due_notifications,
+    .finish_notification = sql_finish_notification,
 };

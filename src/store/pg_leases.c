@@ -52,4 +52,17 @@ const struct sql_leases pg_leases = {
                  " UPDATE validate_sessions v SET next_poll_ms = $1::bigint + $2::bigint FROM due"
                  " WHERE v.token = due.due_token RETURNING " SQL_SESSION_COLS,
                  NULL, &sql_session_row, 0},
+    .notifications = {"WITH due AS (SELECT event_id AS due_id, next_attempt_ms AS due_ms FROM notifications"
+                      "  WHERE status = 0 AND next_attempt_ms <= $1::bigint"
+                      "  ORDER BY next_attempt_ms, event_seq LIMIT $3 FOR UPDATE SKIP LOCKED),"
+                      " leased AS ("
+                      "  UPDATE notifications n SET next_attempt_ms = $1::bigint + $2::bigint FROM due"
+                      "  WHERE n.event_id = due.due_id"
+                      "  RETURNING n.event_id, n.customer_id, n.type, n.status, n.attempts, n.last_status_code,"
+                      "  due.due_ms AS next_attempt_ms, n.create_ms, n.event_seq)"
+                      " SELECT " SQL_NOTIFICATION_JOB_COLS " FROM leased n"
+                      " JOIN events e ON e.seq = n.event_seq"
+                      " LEFT JOIN notify_configs c ON c.customer_id = n.customer_id"
+                      " ORDER BY n.next_attempt_ms, n.event_seq",
+                      NULL, &sql_notification_job_row, 0},
 };

@@ -7,6 +7,8 @@
  *   {KEY}   an auto-numbered 64-bit key: SQLite INTEGER (the rowid), PostgreSQL BIGSERIAL
  *   {I64}   a 64-bit integer: SQLite INTEGER, PostgreSQL BIGINT
  *   {BLOB}  bytes: SQLite BLOB, PostgreSQL BYTEA
+ *   {SEQ}   a key that only grows, never reused after deletes: SQLite
+ *           INTEGER PRIMARY KEY AUTOINCREMENT, PostgreSQL BIGSERIAL PRIMARY KEY
  * Anything else, '{}' included, is SQL as written.
  *
  * Invariant: a step, once released, is never edited: the SQL each backend
@@ -168,6 +170,46 @@ static const char *const schema_steps[] = {
     ");"
     "CREATE INDEX upload_sessions_group ON upload_sessions(group_id, state);"
     "CREATE INDEX upload_sessions_expiry ON upload_sessions(expire_ms) WHERE state IN (0, 1, 2, 5);",
+    /* 8 (issue 14): events and webhooks (API.md §4a). events: every
+     * customer's, in seq order (the SSE stream's and the outbox's source),
+     * kept 48 h; seq never goes back, even after a prune ({SEQ}: SQLite's
+     * AUTOINCREMENT); notify_configs: a customer's webhook, events an
+     * EVENT_BIT mask; notifications: the outbox, one row per event delivered
+     * to a webhook (status 0 pending, 1 delivered, 2 failed), leased by
+     * pushing next_attempt_ms. Self-contained: renumber freely. */
+    "CREATE TABLE events ("
+    "  seq {SEQ},"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  customer_id {I64} NOT NULL,"
+    "  kind INTEGER NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  subject TEXT NOT NULL,"
+    "  create_ms {I64} NOT NULL,"
+    "  data TEXT NOT NULL"
+    ");"
+    "CREATE INDEX events_customer ON events(customer_id, seq);"
+    "CREATE INDEX events_age ON events(create_ms);"
+    "CREATE TABLE notify_configs ("
+    "  customer_id {I64} PRIMARY KEY REFERENCES customers(id),"
+    "  url TEXT NOT NULL,"
+    "  events {I64} NOT NULL,"
+    "  secret TEXT NOT NULL,"
+    "  create_ms {I64} NOT NULL,"
+    "  update_ms {I64} NOT NULL"
+    ");"
+    "CREATE TABLE notifications ("
+    "  event_id TEXT PRIMARY KEY,"
+    "  event_seq {I64} NOT NULL,"
+    "  customer_id {I64} NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  status INTEGER NOT NULL DEFAULT 0,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  last_status_code INTEGER NOT NULL DEFAULT 0,"
+    "  next_attempt_ms {I64} NOT NULL,"
+    "  create_ms {I64} NOT NULL"
+    ");"
+    "CREATE INDEX notifications_due ON notifications(next_attempt_ms) WHERE status = 0;"
+    "CREATE INDEX notifications_customer ON notifications(customer_id, event_seq);",
 };
 
 int sql_schema_steps(void)
@@ -181,6 +223,7 @@ static const struct {
     {"{KEY}", "INTEGER", "BIGSERIAL"},
     {"{I64}", "INTEGER", "BIGINT"},
     {"{BLOB}", "BLOB", "BYTEA"},
+    {"{SEQ}", "INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY"},
 };
 
 /* Writes step's expansion for d into out (when not NULL); returns its length. */

@@ -93,7 +93,7 @@ static enum store_result session_place_group(struct sql_conn *c, int64_t held, i
 
 enum store_result sql_record_session_group(struct store *s, int64_t customer_id, const char *token,
                                            const char *group_id, const char *name, int max_groups, int64_t now_ms,
-                                           char group_out[static IDS_MAX])
+                                           char group_out[static IDS_MAX], const struct event *ev)
 {
     if (!sql_fits(token, STORE_TOKEN_MAX) || !sql_fits(group_id, IDS_MAX) || !group_id[0] ||
         !sql_fits(name, STORE_NAME_MAX) || !name[0])
@@ -121,6 +121,8 @@ enum store_result sql_record_session_group(struct store *s, int64_t customer_id,
                      "UPDATE validate_sessions SET group_id = $3, update_ms = $4, state = 1"
                      " WHERE token = $1 AND customer_id = $2 AND group_id IS NULL",
                      NULL, "titi", token, customer_id, group_id, now_ms);
+    if (r == STORE_OK && ev) /* recorded by this call: the scan's event */
+        r = sql_append_event(c, ev);
     if (r == STORE_OK)
         snprintf(sg.group_id, sizeof sg.group_id, "%s", group_id);
 end:
@@ -133,7 +135,7 @@ end:
 /* ---- the background poller's work (core/liveness_poller.c) ---- */
 
 enum store_result sql_close_session(struct store *s, const char *token, enum store_session_state state,
-                                    int64_t now_ms)
+                                    int64_t now_ms, const struct event *ev)
 {
     if (!sql_fits(token, STORE_TOKEN_MAX) || (state != STORE_SESSION_EXPIRED && state != STORE_SESSION_FAILED))
         return STORE_ERROR;
@@ -150,6 +152,8 @@ enum store_result sql_close_session(struct store *s, const char *token, enum sto
                 &sql_i64_row, &held, "tii", token, (int64_t)state, now_ms);
     if (r == STORE_OK && held)
         r = sql_exec(c, 0, "DELETE FROM groups WHERE id IS NULL AND state = 0 AND handle = $1", NULL, "i", held);
+    if (r == STORE_OK && ev)
+        r = sql_append_event(c, ev);
     return sql_done(s, c, r);
 }
 

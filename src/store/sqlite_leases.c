@@ -41,4 +41,13 @@ const struct sql_leases sq_leases = {
                  " WHERE state = 0 AND next_poll_ms <= $1 ORDER BY next_poll_ms, create_ms LIMIT $3",
                  SQ_PUSH("validate_sessions", "token", "state = 0"),
                  &sql_session_row, offsetof(struct validate_session, token)},
+    /* The outbox: the partial index notifications_due covers the WHERE. */
+    .notifications = {"SELECT " SQL_NOTIFICATION_JOB_COLS " FROM notifications n"
+                      " JOIN events e ON e.seq = n.event_seq"
+                      " LEFT JOIN notify_configs c ON c.customer_id = n.customer_id"
+                      " WHERE n.status = 0 AND n.next_attempt_ms <= $1"
+                      " ORDER BY n.next_attempt_ms, n.event_seq LIMIT $3",
+                      "UPDATE notifications SET next_attempt_ms = $2 WHERE event_id = $1 AND status = 0"
+                      " AND next_attempt_ms <= $3",
+                      &sql_notification_job_row, offsetof(struct notification_job, n.event_id)},
 };

@@ -129,10 +129,12 @@ struct store_ops {
 
     /* Refresher. These ignore customers: they are the gateway's own work. */
     /* Sets status (and reason, the upstream's error code and message, ""
-     * for none) of a live asset; update_ms moves only when the status changes. */
+     * for none) of a live asset; update_ms moves only when the status changes.
+     * ev (NULL: none) is appended (append_event) in the same transaction
+     * when, and only when, the status changes. */
     enum store_result (*set_asset_status)(struct store *s, const char *id, const char *status,
                                           const char *reason, const char *error_code,
-                                          const char *error_message, int64_t now_ms);
+                                          const char *error_message, int64_t now_ms, const struct event *ev);
     enum store_result (*schedule_poll)(struct store *s, const char *id, int64_t next_poll_ms, int polls);
     enum store_result (*count_assets)(struct store *s, struct asset_counts *out);
 
@@ -156,13 +158,14 @@ struct store_ops {
      * recorded. STORE_CONFLICT when the session is closed. */
     enum store_result (*record_session_group)(struct store *s, int64_t customer_id, const char *token,
                                               const char *group_id, const char *name, int max_groups,
-                                              int64_t now_ms, char group_out[static IDS_MAX]);
+                                              int64_t now_ms, char group_out[static IDS_MAX],
+                                              const struct event *ev);
     /* The gateway's own work on sessions (customers ignored): */
     /* Closes a pending session as state (EXPIRED or FAILED) and releases
      * the group place it held, in one transaction. NOT_FOUND when it is
-     * not pending. */
+     * not pending. ev (NULL: none) is appended in the same transaction. */
     enum store_result (*close_session)(struct store *s, const char *token, enum store_session_state state,
-                                       int64_t now_ms);
+                                       int64_t now_ms, const struct event *ev);
     /* As lease_due_assets, for pending sessions with next_poll_ms <= now_ms. */
     enum store_result (*lease_due_sessions)(struct store *s, int64_t now_ms, int64_t lease_ms, size_t limit,
                                             struct validate_session_list *out);
@@ -191,9 +194,11 @@ struct store_ops {
     enum store_result (*get_video_task)(struct store *s, int64_t customer_id, const char *id, struct video_task *out);
     /* Refresher: sets status and result (video_url, error, usage) of task
      * t->id from t, and its next poll; update_ms becomes now_ms only when
-     * status or result changed. Ignores customers. */
+     * status or result changed. Ignores customers. ev (NULL: none) is
+     * appended in the same transaction when, and only when, the status
+     * changes. */
     enum store_result (*update_video_task)(struct store *s, const struct video_task *t, int64_t now_ms,
-                                           int64_t next_poll_ms, int polls);
+                                           int64_t next_poll_ms, int polls, const struct event *ev);
 
     /* leases (several nodes share the refresh work) */
     /* Atomically takes up to limit due rows (live, unsettled: any status
@@ -270,6 +275,49 @@ struct store_ops {
      * The caller removes their bytes and sets them ENDED. */
     enum store_result (*lease_expired_uploads)(struct store *s, int64_t now_ms, int64_t expired_before_ms,
                                                int64_t lease_ms, size_t limit, struct upload_session_list *out);
+
+    /* events and webhooks (API.md §4a) */
+    /* Appends ev (seq ignored) on its own: the state changes above append
+     * theirs inside their own transactions. When the customer's config
+     * subscribes to the event's kind, its notification is written too
+     * (Pending, due at once). CONFLICT if the id is taken. */
+    enum store_result (*append_event)(struct store *s, const struct event *ev);
+    /* Events with seq > after_seq, in seq order, at most limit: one
+     * customer's, or every customer's when customer_id is 0. */
+    enum store_result (*list_events)(struct store *s, int64_t customer_id, int64_t after_seq, size_t limit,
+                                     struct event_list *out);
+    /* The customer's event by id (a Last-Event-ID): NOT_FOUND for an
+     * unknown id and for another customer's. */
+    enum store_result (*find_event)(struct store *s, int64_t customer_id, const char *id, struct event *out);
+    /* The highest seq recorded (0 when none): where a new reader starts. */
+    enum store_result (*last_event_seq)(struct store *s, int64_t *seq_out);
+    /* Deletes events created before before_ms, with their notifications
+     * (the caller first ends pending ones); *n_out (may be NULL) gets how
+     * many events. */
+    enum store_result (*prune_events)(struct store *s, int64_t before_ms, int *n_out);
+
+    /* The customer's webhook: NOT_FOUND when none is set. */
+    enum store_result (*get_notify_config)(struct store *s, int64_t customer_id, struct notify_config *out);
+    /* Sets it (insert or replace, every field from cfg). */
+    enum store_result (*put_notify_config)(struct store *s, const struct notify_config *cfg, int64_t now_ms);
+    /* NOT_FOUND when none was set. Pending notifications stay: each fails
+     * at its next attempt, finding no config. */
+    enum store_result (*delete_notify_config)(struct store *s, int64_t customer_id);
+    /* The customer's notifications whose status is in status_mask
+     * (NOTIFY_STATUS_BIT; 0: all), newest first; page_number from 1. */
+    enum store_result (*list_notifications)(struct store *s, int64_t customer_id, int status_mask, int page_number,
+                                            int page_size, struct notification_list *out);
+    /* As lease_due_assets, for Pending notifications with
+     * next_attempt_ms <= now_ms (oldest due first), joined with their
+     * event's body and the customer's config (url and secret "" when the
+     * customer has none). finish_notification ends the lease. */
+    enum store_result (*lease_due_notifications)(struct store *s, int64_t now_ms, int64_t lease_ms, size_t limit,
+                                                 struct notification_job_list *out);
+    /* Records an attempt's outcome: status, attempts, the receiver's
+     * status code and (Pending) the next attempt. NOT_FOUND when the row
+     * is gone or no longer Pending. */
+    enum store_result (*finish_notification)(struct store *s, const char *event_id, int status, int attempts,
+                                             int last_status_code, int64_t next_attempt_ms);
 };
 
 struct store {

@@ -85,13 +85,39 @@ enum store_result sql_get_video_task(struct store *s, int64_t customer_id, const
     return sql_query_one(s, 0, sql, &sql_video_row, out, "ti", id, customer_id);
 }
 
+#define VIDEO_STATUS "SELECT status FROM video_tasks WHERE id = $1"
+
 enum store_result sql_update_video_task(struct store *s, const struct video_task *t, int64_t now_ms,
-                                        int64_t next_poll_ms, int polls)
+                                        int64_t next_poll_ms, int polls, const struct event *ev)
 {
     if (!video_fits(t))
         return STORE_ERROR;
     const char *sql = is_pg(s) ? UPDATE_VIDEO(RESULT_PG("$6", "$7", "$8", "$9", "$10"))
                                : UPDATE_VIDEO(RESULT_SQLITE("$6", "$7", "$8", "$9", "$10"));
-    return sql_write_row(s, 0, sql, "ttiiitttii", t->id, t->status, now_ms, next_poll_ms, (int64_t)polls,
-                         t->video_url, t->error_code, t->error_message, t->completion_tokens, t->total_tokens);
+    if (!ev)
+        return sql_write_row(s, 0, sql, "ttiiitttii", t->id, t->status, now_ms, next_poll_ms, (int64_t)polls,
+                             t->video_url, t->error_code, t->error_message, t->completion_tokens, t->total_tokens);
+    /* With an event: appended exactly when this update changes the status. */
+    struct sql_conn *c;
+    struct sql_stmt *st;
+    char old[sizeof t->status] = "";
+    int row = 0;
+    enum store_result r = sql_start(s, SQL_TX_WRITE, &c);
+    if (r != STORE_OK)
+        return r;
+    r = sql_open(c, 0, c->d->row_locks ? VIDEO_STATUS " FOR UPDATE" : VIDEO_STATUS, &st, "t", t->id);
+    if (r == STORE_OK) {
+        r = sql_step(st, &row);
+        if (r == STORE_OK && row)
+            sql_col_text(st, 0, old, sizeof old);
+        sql_finish(st);
+    }
+    if (r == STORE_OK && !row)
+        r = STORE_NOT_FOUND;
+    if (r == STORE_OK)
+        r = sql_exec(c, 0, sql, NULL, "ttiiitttii", t->id, t->status, now_ms, next_poll_ms, (int64_t)polls,
+                     t->video_url, t->error_code, t->error_message, t->completion_tokens, t->total_tokens);
+    if (r == STORE_OK && strcmp(old, t->status) != 0)
+        r = sql_append_event(c, ev);
+    return sql_done(s, c, r);
 }

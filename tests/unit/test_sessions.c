@@ -54,11 +54,11 @@ static void test_record_once(void)
     new_session(alice, "tok-a2");
     char out[IDS_MAX] = "";
     CHECK(s->ops->record_session_group(s, alice, "tok-a2", "group-20260101000000-aaaaa", "LivenessFace x", 50, 5000,
-                                       out) == STORE_OK);
+                                       out, NULL) == STORE_OK);
     CHECK_STR(out, "group-20260101000000-aaaaa");
     /* a second record keeps the first group and makes no other */
     CHECK(s->ops->record_session_group(s, alice, "tok-a2", "group-20260101000000-bbbbb", "LivenessFace y", 50, 6000,
-                                       out) == STORE_OK);
+                                       out, NULL) == STORE_OK);
     CHECK_STR(out, "group-20260101000000-aaaaa");
     struct group g;
     CHECK(s->ops->get_group(s, alice, "group-20260101000000-aaaaa", &g) == STORE_OK);
@@ -70,7 +70,7 @@ static void test_record_once(void)
     CHECK(s->ops->get_session(s, alice, "tok-a2", &v) == STORE_OK);
     CHECK_STR(v.group_id, "group-20260101000000-aaaaa");
     /* bob cannot record into alice's session */
-    CHECK(s->ops->record_session_group(s, bob, "tok-a2", "group-20260101000000-ccccc", "n", 50, 7000, out) ==
+    CHECK(s->ops->record_session_group(s, bob, "tok-a2", "group-20260101000000-ccccc", "n", 50, 7000, out, NULL) ==
           STORE_NOT_FOUND);
 }
 
@@ -84,13 +84,13 @@ static void test_record_respects_quota(void)
     CHECK(s->ops->confirm_group(s, h, "group-20260101000000-c0001", 1000) == STORE_OK);
     CHECK(s->ops->reserve_group(s, c.id, "AIGC", "g", "", 2, 1000, NULL, &h) == STORE_OK); /* pending counts too */
     char out[IDS_MAX] = "";
-    CHECK(s->ops->record_session_group(s, c.id, "tok-c1", "group-20260101000000-c0002", "n", 2, 2000, out) ==
+    CHECK(s->ops->record_session_group(s, c.id, "tok-c1", "group-20260101000000-c0002", "n", 2, 2000, out, NULL) ==
           STORE_QUOTA);
     struct validate_session v;
     CHECK(s->ops->get_session(s, c.id, "tok-c1", &v) == STORE_OK);
     CHECK_STR(v.group_id, ""); /* nothing remembered */
     CHECK(s->ops->release_group(s, h) == STORE_OK);
-    CHECK(s->ops->record_session_group(s, c.id, "tok-c1", "group-20260101000000-c0002", "n", 2, 3000, out) ==
+    CHECK(s->ops->record_session_group(s, c.id, "tok-c1", "group-20260101000000-c0002", "n", 2, 3000, out, NULL) ==
           STORE_OK);
     CHECK_STR(out, "group-20260101000000-c0002");
 }
@@ -106,7 +106,7 @@ static void *race(void *arg)
     struct racer *x = arg;
     char id[IDS_MAX];
     snprintf(id, sizeof id, "group-20260101000000-r%04d", x->n);
-    x->r = s->ops->record_session_group(s, bob, "tok-b1", id, "n", 50, 9000, x->out);
+    x->r = s->ops->record_session_group(s, bob, "tok-b1", id, "n", 50, 9000, x->out, NULL);
     return NULL;
 }
 

@@ -567,7 +567,7 @@ static void test_delete_group_cascades_and_releases_quota(void)
     CHECK(s->ops->get_asset(s, a, "asset-20260101000000-00002", &as) == STORE_NOT_FOUND);
     CHECK(s->ops->update_asset(s, a, "asset-20260101000000-00001", "x", 3000) == STORE_NOT_FOUND);
     CHECK(s->ops->delete_asset(s, a, "asset-20260101000000-00001", 3000) == STORE_NOT_FOUND);
-    CHECK(s->ops->set_asset_status(s, "asset-20260101000000-00001", "Active", "", "", "", 3000) == STORE_NOT_FOUND);
+    CHECK(s->ops->set_asset_status(s, "asset-20260101000000-00001", "Active", "", "", "", 3000, NULL) == STORE_NOT_FOUND);
     CHECK(s->ops->schedule_poll(s, "asset-20260101000000-00001", 9000, 1) == STORE_NOT_FOUND);
     /* The reservation in flight when its group went cannot become live. */
     CHECK(s->ops->confirm_asset(s, pending, "asset-20260101000000-00003", 3000, 0) == STORE_NOT_FOUND);
@@ -717,8 +717,8 @@ static void test_list_assets_filters_pages_and_bounds_lists(void)
         CHECK(make_asset(s, a, i % 2 ? g2 : g1, id, i % 4 == 0 ? "Video" : "Image", name, 2000 + i, 0) ==
               STORE_OK);
     }
-    CHECK(s->ops->set_asset_status(s, "asset-20260101000000-00001", "Active", "", "", "", 3000) == STORE_OK);
-    CHECK(s->ops->set_asset_status(s, "asset-20260101000000-00002", "Failed", "bad", "", "", 3000) == STORE_OK);
+    CHECK(s->ops->set_asset_status(s, "asset-20260101000000-00001", "Active", "", "", "", 3000, NULL) == STORE_OK);
+    CHECK(s->ops->set_asset_status(s, "asset-20260101000000-00002", "Failed", "bad", "", "", 3000, NULL) == STORE_OK);
     CHECK(s->ops->delete_asset(s, a, "asset-20260101000000-00011", 3000) == STORE_OK);
 
     struct asset_list al;
@@ -832,14 +832,14 @@ static void test_refresher_due_schedule_status_and_counts(void)
     CHECK(as.next_poll_ms == 8000 && as.polls == 1 && as.update_ms == 1000);
 
     /* Same status: update_ms stays. New status: it moves. */
-    CHECK(s->ops->set_asset_status(s, "asset-20260101000000-00001", "Processing", "", "", "", 4000) == STORE_OK);
+    CHECK(s->ops->set_asset_status(s, "asset-20260101000000-00001", "Processing", "", "", "", 4000, NULL) == STORE_OK);
     CHECK(s->ops->get_asset(s, a, "asset-20260101000000-00001", &as) == STORE_OK);
     CHECK(as.update_ms == 1000);
-    CHECK(s->ops->set_asset_status(s, "asset-20260101000000-00001", "Active", NULL, "", "", 5000) == STORE_OK);
+    CHECK(s->ops->set_asset_status(s, "asset-20260101000000-00001", "Active", NULL, "", "", 5000, NULL) == STORE_OK);
     CHECK(s->ops->get_asset(s, a, "asset-20260101000000-00001", &as) == STORE_OK);
     CHECK_STR(as.status, "Active");
     CHECK(as.update_ms == 5000);
-    CHECK(s->ops->set_asset_status(s, "asset-20260101000000-00001", "Active", "", "", "", 6000) == STORE_OK);
+    CHECK(s->ops->set_asset_status(s, "asset-20260101000000-00001", "Active", "", "", "", 6000, NULL) == STORE_OK);
     CHECK(s->ops->get_asset(s, a, "asset-20260101000000-00001", &as) == STORE_OK);
     CHECK(as.update_ms == 5000);
     CHECK(due_assets(s, 10000, 10, &al) == STORE_OK); /* Active is never due */
@@ -849,7 +849,7 @@ static void test_refresher_due_schedule_status_and_counts(void)
     /* UPSTREAM.md "GetAsset": a Status the record does not name is kept
      * verbatim and stays due (polled slowly by the refresher); a Failed
      * asset keeps the upstream's Error code and message beside the reason. */
-    CHECK(s->ops->set_asset_status(s, "asset-20260101000000-00002", "Inactive", "", "", "", 6000) == STORE_OK);
+    CHECK(s->ops->set_asset_status(s, "asset-20260101000000-00002", "Inactive", "", "", "", 6000, NULL) == STORE_OK);
     CHECK(due_assets(s, 10000, 10, &al) == STORE_OK);
     CHECK(al.n == 2);
     int seen_inactive = 0;
@@ -858,7 +858,7 @@ static void test_refresher_due_schedule_status_and_counts(void)
     CHECK(seen_inactive);
     free(al.items);
     CHECK(s->ops->set_asset_status(s, "asset-20260101000000-00002", "Failed", "Use MP4.",
-                                   "InvalidParameter.FormatUnsupported", "format is not supported", 6500) == STORE_OK);
+                                   "InvalidParameter.FormatUnsupported", "format is not supported", 6500, NULL) == STORE_OK);
     CHECK(s->ops->get_asset(s, b, "asset-20260101000000-00002", &as) == STORE_OK);
     CHECK_STR(as.error_code, "InvalidParameter.FormatUnsupported");
     CHECK_STR(as.error_message, "format is not supported");
@@ -866,7 +866,7 @@ static void test_refresher_due_schedule_status_and_counts(void)
     CHECK(due_assets(s, 10000, 10, &al) == STORE_OK); /* Failed is never due */
     CHECK(al.n == 1);
     free(al.items);
-    CHECK(s->ops->set_asset_status(s, "asset-20260101000000-00002", "Processing", "", "", "", 6600) == STORE_OK);
+    CHECK(s->ops->set_asset_status(s, "asset-20260101000000-00002", "Processing", "", "", "", 6600, NULL) == STORE_OK);
 
     /* A long reason is cut to fit, never mid-character. */
     char reason[600];
@@ -877,12 +877,12 @@ static void test_refresher_due_schedule_status_and_counts(void)
     }
     reason[n] = '\0';
     /* 255 bytes would end on the first byte of the 128th character. */
-    CHECK(s->ops->set_asset_status(s, "asset-20260101000000-00003", "Failed", reason, "", "", 7000) == STORE_OK);
+    CHECK(s->ops->set_asset_status(s, "asset-20260101000000-00003", "Failed", reason, "", "", 7000, NULL) == STORE_OK);
     CHECK(s->ops->get_asset(s, a, "asset-20260101000000-00003", &as) == STORE_OK);
     CHECK_STR(as.status, "Failed");
     CHECK(strlen(as.failure_reason) == 254);
     CHECK(strncmp(as.failure_reason, reason, 254) == 0);
-    CHECK(s->ops->set_asset_status(s, "asset-nope", "Active", "", "", "", 7000) == STORE_NOT_FOUND);
+    CHECK(s->ops->set_asset_status(s, "asset-nope", "Active", "", "", "", 7000, NULL) == STORE_NOT_FOUND);
 
     struct asset_counts ac;
     CHECK(s->ops->count_assets(s, &ac) == STORE_OK);

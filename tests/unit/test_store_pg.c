@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "store_events_cases.h"
 #include "store/store.h"
 #include "util/clock.h"
 
@@ -78,6 +79,34 @@ static int64_t customer(struct store *s, const char *name)
 {
     struct customer c;
     return s->ops->put_customer(s, name, 1, &c) == STORE_OK ? c.id : -1;
+}
+
+/* The event cases of store_events_cases.h, on a fresh database each. */
+static void on_fresh_pg(void (*fn)(struct store *))
+{
+    CHECK(fresh_db() == 0);
+    struct store *s = store_pg_open(db_url);
+    CHECK(s != NULL);
+    if (s) {
+        fn(s);
+        s->ops->close(s);
+    }
+    drop_db();
+}
+
+static void test_events_status_change_appends_event_once(void)
+{
+    on_fresh_pg(case_status_change_appends_event_once);
+}
+
+static void test_events_outbox_lease_and_finish(void)
+{
+    on_fresh_pg(case_outbox_lease_and_finish);
+}
+
+static void test_events_sessions_and_videos_append_events(void)
+{
+    on_fresh_pg(case_sessions_and_videos_append_events);
 }
 
 /* Every op of both backends is filled in: an op added to store.h without a
@@ -291,5 +320,8 @@ int main(void)
     RUN(test_quotas_exact_across_two_nodes);
     RUN(test_leases_hand_each_asset_to_one_node);
     RUN(test_unreachable_server_fails_fast);
+    RUN(test_events_status_change_appends_event_once);
+    RUN(test_events_outbox_lease_and_finish);
+    RUN(test_events_sessions_and_videos_append_events);
     return check_summary();
 }

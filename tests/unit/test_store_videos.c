@@ -84,7 +84,7 @@ static void test_video_tasks_update_and_due(void)
     free(l.items);
 
     /* A poll that changes nothing moves only the schedule. */
-    CHECK(s->ops->update_video_task(s, &t1, 2800, 3500, 1) == STORE_OK);
+    CHECK(s->ops->update_video_task(s, &t1, 2800, 3500, 1, NULL) == STORE_OK);
     struct video_task got;
     CHECK(s->ops->get_video_task(s, a.id, t1.id, &got) == STORE_OK);
     CHECK(got.update_ms == 2000 && got.next_poll_ms == 3500 && got.polls == 1);
@@ -93,7 +93,7 @@ static void test_video_tasks_update_and_due(void)
     snprintf(t1.status, sizeof t1.status, "succeeded");
     snprintf(t1.video_url, sizeof t1.video_url, "http://127.0.0.1:9/v.mp4");
     t1.completion_tokens = t1.total_tokens = 108000;
-    CHECK(s->ops->update_video_task(s, &t1, 4000, 4700, 2) == STORE_OK);
+    CHECK(s->ops->update_video_task(s, &t1, 4000, 4700, 2, NULL) == STORE_OK);
     CHECK(s->ops->get_video_task(s, a.id, t1.id, &got) == STORE_OK);
     CHECK_STR(got.status, "succeeded");
     CHECK_STR(got.video_url, "http://127.0.0.1:9/v.mp4");
@@ -106,7 +106,7 @@ static void test_video_tasks_update_and_due(void)
     snprintf(t2.status, sizeof t2.status, "failed");
     snprintf(t2.error_code, sizeof t2.error_code, "OutputVideoSensitiveContentDetected");
     snprintf(t2.error_message, sizeof t2.error_message, "It's \"sensitive\".");
-    CHECK(s->ops->update_video_task(s, &t2, 5000, 5700, 3) == STORE_OK);
+    CHECK(s->ops->update_video_task(s, &t2, 5000, 5700, 3, NULL) == STORE_OK);
     CHECK(s->ops->get_video_task(s, a.id, t2.id, &got) == STORE_OK);
     CHECK_STR(got.error_code, "OutputVideoSensitiveContentDetected");
     CHECK_STR(got.error_message, "It's \"sensitive\".");
@@ -116,7 +116,7 @@ static void test_video_tasks_update_and_due(void)
     free(l.items);
 
     struct video_task ghost = task("vid-20260101000000-ggggg", a.id, "cgt-3", 1);
-    CHECK(s->ops->update_video_task(s, &ghost, 1, 1, 1) == STORE_NOT_FOUND);
+    CHECK(s->ops->update_video_task(s, &ghost, 1, 1, 1, NULL) == STORE_NOT_FOUND);
     s->ops->close(s);
 }
 

@@ -53,6 +53,7 @@ struct config {
     int upload_session_ttl_s; /* upload sessions (API.md §4b): lifetime */
     /* liveness: the orphan sweep of unowned LivenessFace groups */
     int liveness_sweep_s, liveness_orphan_age_s, liveness_poll_ms;
+    int video_wait_s; /* wait_for_assets: how long a task waits for its assets */
 };
 
 enum opt_kind { OPT_STR, OPT_INT, OPT_DBL, OPT_BOOL_OFF };
@@ -106,6 +107,8 @@ static const struct opt opts[] = {
     {"--liveness-poll-ms", "PORTICO_LIVENESS_POLL_MS", OPT_INT, O(liveness_poll_ms), "how often a pending face scan's outcome is asked upstream in the background (2000)"},
     {"--liveness-sweep", "PORTICO_LIVENESS_SWEEP_S", OPT_INT, O(liveness_sweep_s), "seconds between sweeps removing LivenessFace groups no record owns; 0: never (600)"},
     {"--liveness-orphan-age", "PORTICO_LIVENESS_ORPHAN_AGE_S", OPT_INT, O(liveness_orphan_age_s), "age an unowned LivenessFace group must reach before it is removed (900)"},
+    /* video generation that waits for its assets */
+    {"--video-wait", "PORTICO_VIDEO_WAIT_S", OPT_INT, O(video_wait_s), "seconds a video task waits for its assets before it fails with asset_timeout (600)"},
 };
 #undef O
 
@@ -183,6 +186,7 @@ static void config_defaults(struct config *c)
     c->liveness_sweep_s = (int)(cc.liveness_sweep_ms / 1000); /* liveness */
     c->liveness_orphan_age_s = (int)(cc.liveness_orphan_age_ms / 1000);
     c->liveness_poll_ms = cc.liveness_poll_ms;
+    c->video_wait_s = (int)(cc.video_wait_ms / 1000); /* wait_for_assets */
 }
 
 /* Environment first, then flags; leaves the non-option words in rest. */
@@ -450,6 +454,7 @@ static int serve(const struct config *c)
     cc.liveness_sweep_ms = (int64_t)c->liveness_sweep_s * 1000;   /* liveness */
     cc.liveness_orphan_age_ms = (int64_t)c->liveness_orphan_age_s * 1000;
     cc.liveness_poll_ms = c->liveness_poll_ms > 0 ? c->liveness_poll_ms : cc.liveness_poll_ms;
+    cc.video_wait_ms = c->video_wait_s > 0 ? (int64_t)c->video_wait_s * 1000 : cc.video_wait_ms; /* wait_for_assets */
     core = up ? core_new(&cc, store, up) : NULL;
     if (core)
         core_set_blob(core, blob);

@@ -31,6 +31,13 @@ json_t *render_asset(const struct asset *a)
             json_object_set_new(o, "Error", json_pack("{s:s, s:s}", "Code", a->error_code, "Message",
                                                       a->error_message));
     }
+    /* API.md §2: the video models that accept it now; empty unless Active */
+    const char *models[8];
+    size_t n_models = core_asset_models(a, models, sizeof models / sizeof models[0]);
+    json_t *am = json_array();
+    for (size_t i = 0; i < n_models; i++)
+        json_array_append_new(am, json_string(models[i]));
+    json_object_set_new(o, "AvailableModels", am);
     json_object_set_new(o, "CreateTime", json_string(created));
     json_object_set_new(o, "UpdateTime", json_string(updated));
     return o;
@@ -67,6 +74,14 @@ int render_asset_text(const struct asset *a, struct buf *out)
             rc |= buf_puts(out, "}");
         }
     }
+    const char *models[8];
+    size_t n_models = core_asset_models(a, models, sizeof models / sizeof models[0]);
+    rc |= buf_puts(out, ",\"AvailableModels\":[");
+    for (size_t i = 0; i < n_models; i++) {
+        rc |= buf_puts(out, i ? "," : "");
+        rc |= jsonw_string(out, models[i]);
+    }
+    rc |= buf_puts(out, "]");
     rc |= buf_puts(out, ",\"CreateTime\":");
     rc |= jsonw_string(out, created);
     rc |= buf_puts(out, ",\"UpdateTime\":");

@@ -4,6 +4,9 @@
  *                                       resolution, content[]} → the task
  *   GET  /v1/videos/generations/{id}   → the task
  *
+ * "wait_for_assets": true and content[].register_asset {group_id?, name?}
+ * (inline registration) are parsed here and ruled on in core/videos.c.
+ *
  * The task object: {"id", "object": "video.generation", "model", "status",
  * "created_at": <unix s>} plus "video_url" and "usage" {completion_tokens,
  * total_tokens} when succeeded, "error" {code, message} when failed.
@@ -100,6 +103,20 @@ static int parse_content(json_t *body, struct core_video_item *items, size_t *n,
             if (param_string(media, "url", &it->url, st))
                 goto field;
         }
+        /* inline registration (API.md §4) */
+        json_t *reg = NULL;
+        if (param_object(e, "register_asset", &reg, st))
+            goto field;
+        if (reg) {
+            it->register_asset = 1;
+            if (param_string(reg, "group_id", &it->register_group_id, st) ||
+                param_string(reg, "name", &it->register_name, st)) {
+                char why[sizeof st->message];
+                memcpy(why, st->message, sizeof why);
+                core_fail(st, CORE_INVALID_PARAMETER, "content[%zu].register_asset.%s", i, why);
+                return -1;
+            }
+        }
         continue;
     field:
         /* param_* named the field alone; say which item it belongs to. */
@@ -127,6 +144,12 @@ void videos_create(struct api *a, const struct api_request *req, struct api_call
         param_string(body, "ratio", &vr.ratio, &st) || param_string(body, "resolution", &vr.resolution, &st) ||
         param_int(body, "duration", &vr.duration, &st) || parse_content(body, items, &vr.n_items, &st))
         goto fail;
+    json_t *w = json_object_get(body, "wait_for_assets");
+    if (w && !json_is_null(w) && !json_is_boolean(w)) {
+        core_fail(&st, CORE_INVALID_PARAMETER, "wait_for_assets must be true or false.");
+        goto fail;
+    }
+    vr.wait_for_assets = json_is_true(w);
     json_t *d = json_object_get(body, "duration");
     vr.has_duration = d && !json_is_null(d);
     vr.items = items;

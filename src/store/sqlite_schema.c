@@ -163,6 +163,18 @@ static const char *const sq_steps[] = {
     ");"
     "CREATE INDEX upload_sessions_group ON upload_sessions(group_id, state);"
     "CREATE INDEX upload_sessions_expiry ON upload_sessions(expire_ms) WHERE state IN (0, 1, 2, 5);",
+    /* 8 (issue 14): generation that waits for its assets, and content
+     * hashes. A task waiting_for_assets keeps what it will submit (submit,
+     * JSON) and when it gives up (deadline_ms); the waiter leases it like
+     * the refresher leases queued tasks. An uploaded or inline asset keeps
+     * the SHA-256 of its bytes: one live or pending asset per bytes and
+     * group, which the unique index holds even against a race.
+     * Self-contained: renumber freely. */
+    "ALTER TABLE video_tasks ADD COLUMN submit TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE video_tasks ADD COLUMN deadline_ms INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX video_tasks_waiting ON video_tasks(next_poll_ms) WHERE status = 'waiting_for_assets';"
+    "ALTER TABLE assets ADD COLUMN sha256 TEXT NOT NULL DEFAULT '';"
+    "CREATE UNIQUE INDEX assets_content ON assets(group_id, sha256) WHERE sha256 <> '' AND state IN (0, 1);",
 };
 
 #define SQ_N_STEPS ((int)(sizeof sq_steps / sizeof sq_steps[0]))

@@ -237,3 +237,33 @@ def test_available_models_empty_until_active(media):
     bad = gw.create_asset(k, gid, media.url("/missing.png"))
     assert wait_status(gw, k, bad)["UpstreamStatus"] == "Failed"
     assert gw.call(k, "GetAsset", {"Id": bad})["AvailableModels"] == []
+
+
+# ---------------------------------------------------------------- the CLI
+
+def test_cli_register_and_wait_for_assets(media):
+    import os
+    import tempfile
+    from test_cli import portico_cli
+    gw = video_gw(processing_ms=1000)
+    k = gw.create_key("acme")
+    tmp = tempfile.mkdtemp(prefix="portico-cli-wait-")
+    face = os.path.join(tmp, "face.png")
+    with open(face, "wb") as f:
+        f.write(up.png(400, 400, seed=11))
+    # --register FILE: registered inline (data: URL), awaited, used; twice is one asset.
+    for _ in range(2):
+        r = portico_cli(gw, k, "video", "create", "--model", "seedance-2.0", "--prompt", "a walk",
+                        "--register", face, "--role", "reference_image", "--wait", "--json", expect=0)
+        docs = r.json_lines()
+        assert docs and docs[-1]["status"] == "succeeded", r
+    assert gw.sim_stats()["assets"] == 1
+    # --wait-for-assets: a Processing asset is accepted.
+    gid = gw.create_group(k, "g")
+    aid = gw.create_asset(k, gid, media.png_url(640, 640, "cli"))
+    r = portico_cli(gw, k, "video", "create", "--model", "seedance-2.0", "--prompt", "p", "--image", aid,
+                    "--wait-for-assets", "--json", expect=0)
+    assert r.json()["status"] == "waiting_for_assets", r
+    r = portico_cli(gw, k, "video", "create", "--model", "seedance-2.0", "--prompt", "p",
+                    "--register", os.path.join(tmp, "missing.png"))
+    assert r.rc != 0, r

@@ -218,6 +218,7 @@ def test_same_bytes_uploaded_twice_into_one_group_are_one_asset(gw):
     img2 = up.png(520, 400, seed=5)
     from portico import parallel
     res = parallel(lambda _: up.upload(gw, k, other, img2), range(4))
+    assert all(r.status == 200 for r in res), [r.describe() for r in res]
     got = {r.json["Result"]["Id"] for r in res}
     assert len(got) == 1, [r.describe() for r in res]
     wait_sim_count(gw.sim_stats, "assets", 4)

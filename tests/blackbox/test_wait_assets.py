@@ -74,6 +74,25 @@ def test_wait_for_processing_asset_succeeds_without_client_polling(media):
     assert not [l for l in gw.log_lines() if l.get("action") == "GetAsset"], "the client polled the asset"
 
 
+def test_submission_follows_the_asset_turning_active_within_a_second(media):
+    gw = video_gw(processing_ms=1200, env={"PORTICO_SIM_VIDEO_MS": 5000})
+    k = gw.create_key("acme")
+    gid = gw.create_group(k, "g")
+    aid = gw.create_asset(k, gid, media.png_url(640, 640, "s"))
+    t = task_of(vpost(gw, k, body_with("asset://" + aid, wait_for_assets=True)))
+    active_at = left_at = None
+    deadline = time.monotonic() + 15
+    while (active_at is None or left_at is None) and time.monotonic() < deadline:
+        now = time.monotonic()
+        if active_at is None and gw.call(k, "GetAsset", {"Id": aid})["UpstreamStatus"] == "Active":
+            active_at = now
+        if left_at is None and task_of(vget(gw, k, t["id"]))["status"] != "waiting_for_assets":
+            left_at = now
+        time.sleep(0.03)
+    assert active_at is not None and left_at is not None, (active_at, left_at)
+    assert left_at - active_at < 1.0, "submitted %.2fs after the asset turned Active" % (left_at - active_at)
+
+
 def test_wait_with_active_assets_starts_at_once(media):
     gw = video_gw()
     k = gw.create_key("acme")

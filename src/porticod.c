@@ -56,6 +56,7 @@ struct config {
     int liveness_sweep_s, liveness_orphan_age_s, liveness_poll_ms;
     /* webhooks (API.md §4a) */
     int webhook_workers, webhook_timeout_ms, webhook_backoff_ms, webhook_retry_s;
+    int video_wait_s; /* wait_for_assets: how long a task waits for its assets */
 };
 
 enum opt_kind { OPT_STR, OPT_INT, OPT_DBL, OPT_BOOL_OFF };
@@ -114,6 +115,8 @@ static const struct opt opts[] = {
     {"--webhook-timeout-ms", "PORTICO_WEBHOOK_TIMEOUT_MS", OPT_INT, O(webhook_timeout_ms), "time limit of one webhook delivery attempt (10000)"},
     {"--webhook-backoff-ms", "PORTICO_WEBHOOK_BACKOFF_MS", OPT_INT, O(webhook_backoff_ms), "wait before a failed delivery's first retry, doubled per failure up to 1 h (1000)"},
     {"--webhook-retry", "PORTICO_WEBHOOK_RETRY_S", OPT_INT, O(webhook_retry_s), "seconds after its event a delivery is retried before it is Failed (86400)"},
+    /* video generation that waits for its assets */
+    {"--video-wait", "PORTICO_VIDEO_WAIT_S", OPT_INT, O(video_wait_s), "seconds a video task waits for its assets before it fails with asset_timeout (600)"},
 };
 #undef O
 
@@ -195,6 +198,7 @@ static void config_defaults(struct config *c)
     c->webhook_timeout_ms = cc.webhook_timeout_ms;
     c->webhook_backoff_ms = (int)cc.webhook_backoff_ms;
     c->webhook_retry_s = (int)(cc.webhook_retry_ms / 1000);
+    c->video_wait_s = (int)(cc.video_wait_ms / 1000); /* wait_for_assets */
 }
 
 /* Environment first, then flags; leaves the non-option words in rest. */
@@ -462,6 +466,7 @@ static int serve(const struct config *c)
     cc.webhook_timeout_ms = c->webhook_timeout_ms;
     cc.webhook_backoff_ms = c->webhook_backoff_ms;
     cc.webhook_retry_ms = (int64_t)c->webhook_retry_s * 1000;
+    cc.video_wait_ms = c->video_wait_s > 0 ? (int64_t)c->video_wait_s * 1000 : cc.video_wait_ms; /* wait_for_assets */
     core = up ? core_new(&cc, store, up) : NULL;
     if (core)
         core_set_blob(core, blob);

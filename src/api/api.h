@@ -12,6 +12,9 @@
 #include "core/core.h"
 
 #define API_BODY_MAX (64 * 1024)
+/* POST /v1/videos/generations may carry images inline as data: URLs
+ * (register_asset, API.md §4): up to 10 MiB each decoded, in base64. */
+#define API_VIDEO_BODY_MAX (16 * 1024 * 1024)
 
 struct api_request {
     const char *method;
@@ -27,12 +30,16 @@ struct api_request {
     const char *authorization; /* Authorization header, NULL if absent */
     const char *body;          /* NUL-terminated; "" when empty */
     size_t body_len;
-    int body_too_large;        /* the body crossed API_BODY_MAX and was dropped */
+    int body_too_large;        /* the body crossed api_body_max and was dropped */
     const char *request_id;
     int overloaded;            /* no worker can take it: answer ServiceUnavailable */
     void *conn;                /* the front's connection, for query lookups (api_query) */
     const char *range;         /* Range header, NULL if absent (media downloads) */
 };
+
+/* The most body bytes the front buffers for a request to method and path:
+ * API_BODY_MAX, or API_VIDEO_BODY_MAX for a video generation. */
+size_t api_body_max(const char *method, const char *path);
 
 /* A query-string argument of the request, or NULL. */
 const char *api_query(const struct api_request *req, const char *name);

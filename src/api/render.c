@@ -31,6 +31,13 @@ json_t *render_asset(const struct asset *a)
             json_object_set_new(o, "Error", json_pack("{s:s, s:s}", "Code", a->error_code, "Message",
                                                       a->error_message));
     }
+    /* API.md §2: the video models that accept it now; empty unless Active */
+    const char *models[8];
+    size_t n_models = core_asset_models(a, models, sizeof models / sizeof models[0]);
+    json_t *am = json_array();
+    for (size_t i = 0; i < n_models; i++)
+        json_array_append_new(am, json_string(models[i]));
+    json_object_set_new(o, "AvailableModels", am);
     json_object_set_new(o, "CreateTime", json_string(created));
     json_object_set_new(o, "UpdateTime", json_string(updated));
     return o;

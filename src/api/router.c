@@ -9,7 +9,7 @@
  *   3. the method                                 MethodNotAllowed  405
  *   4. ROUTE_AUTH: the Bearer key                 Unauthorized      401
  *   5. ROUTE_ACTIONS: Action and Version (portrait.c)
- *   6. ROUTE_BODY: the body fits API_BODY_MAX     PayloadTooLarge   413
+ *   6. ROUTE_BODY: the body fits api_body_max     PayloadTooLarge   413
  *   7. ROUTE_DRAIN: not while draining            ServiceUnavailable 503
  *   8. ROUTE_JSON: the body is a JSON object      InvalidParameter  400
  *
@@ -81,6 +81,15 @@ static const struct route routes[] = {
 };
 
 #define N_ROUTES (sizeof routes / sizeof routes[0])
+
+size_t api_body_max(const char *method, const char *path)
+{
+    size_t n = strlen(VIDEOS_PATH);
+    if (method && path && strcmp(method, "POST") == 0 && strncmp(path, VIDEOS_PATH, n - 1) == 0 &&
+        (path[n - 1] == '\0' || strcmp(path + n - 1, "/") == 0))
+        return API_VIDEO_BODY_MAX;
+    return API_BODY_MAX;
+}
 
 struct api *api_new(struct core *core, const char *region)
 {
@@ -219,7 +228,12 @@ void api_handle(struct api *a, const struct api_request *req, struct api_respons
     }
     /* 6, 7 */
     if ((r->flags & ROUTE_BODY) && req->body_too_large) {
-        api_fail_code(a, req, &call.to, CORE_PAYLOAD_TOO_LARGE, NULL, resp);
+        api_fail_code(a, req, &call.to, CORE_PAYLOAD_TOO_LARGE,
+                      api_body_max(req->method, req->path) > API_BODY_MAX
+                          ? "The request body is too large; the limit is 16 MiB (images inline as data: URLs "
+                            "included)."
+                          : NULL,
+                      resp);
         return;
     }
     if ((r->flags & ROUTE_DRAIN) && atomic_load(&a->draining)) {

@@ -59,6 +59,7 @@ struct upload {
     uint64_t file_bytes; /* received, buffered or staged */
     char *wbuf;          /* UPLOAD_WRITE_BUF bytes, once the head is judged */
     size_t wlen;
+    struct crypto_sha256_stream *sha; /* content hash: every file byte, as it arrives */
 };
 
 static void decide_core(struct upload *u, const struct core_status *st)
@@ -162,6 +163,7 @@ static int on_part_begin(void *ctx, const struct multipart_part *p)
             return 1;
         }
         u->file_seen = 1;
+        u->sha = crypto_sha256_begin(); /* NULL (no memory): the upload is just not deduplicated */
         u->stage = core_upload_stage_new(u->api->core);
         if (!u->stage) {
             decide(u, CORE_SERVICE_UNAVAILABLE, "The media store is unavailable; retry shortly.");
@@ -217,6 +219,8 @@ static void file_data(struct upload *u, const char *p, size_t n)
         return;
     }
     u->file_bytes += n;
+    if (u->sha)
+        crypto_sha256_update(u->sha, p, n);
     if (!u->dims_judged) {
         stage_write(u, p, n);
         if (!u->decided)
@@ -309,6 +313,7 @@ static int upload_is_slow(struct api_stream *s)
 static void upload_free(struct upload *u)
 {
     core_upload_stage_discard(u->stage);
+    crypto_sha256_free(u->sha);
     free(u->wbuf);
     free(u);
 }
@@ -372,9 +377,14 @@ static void upload_finish(struct api_stream *s, struct api_response *resp)
         } else {
             struct blob_stage *stage = u->stage;
             u->stage = NULL; /* core_upload_asset consumes it */
+            char sha[65] = "";
+            if (u->sha) {
+                crypto_sha256_end(u->sha, sha);
+                u->sha = NULL;
+            }
             enum core_code rc = core_upload_asset(a->core, &u->cu, u->group_id.value,
                                                   u->name.seen ? u->name.value : NULL, stage, extension(u->type),
-                                                  media_type_name(u->type), &as, &st);
+                                                  media_type_name(u->type), sha[0] ? sha : NULL, &as, &st);
             core_once_end(a->core, &once, rc == CORE_OK ? as.id : NULL);
             if (rc != CORE_OK) {
                 decide_core(u, &st);

@@ -4,6 +4,9 @@
  *                                       resolution, content[]} → the task
  *   GET  /v1/videos/generations/{id}   → the task
  *
+ * "wait_for_assets": true and content[].register_asset {group_id?, name?}
+ * (inline registration) are parsed here and ruled on in core/videos.c.
+ *
  * The task object: {"id", "object": "video.generation", "model", "status",
  * "created_at": <unix s>} plus "video_url" and "usage" {completion_tokens,
  * total_tokens} when succeeded, "error" {code, message} when failed.
@@ -22,6 +25,7 @@
  * A succeeded task's video_url is that Portico URL, signed (core.h), not the
  * upstream's: the upstream task id stays internal, and the bytes are fetched
  * from the upstream and streamed to whoever holds the URL, without a key. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -90,6 +94,20 @@ static int parse_content(json_t *body, struct core_video_item *items, size_t *n,
             if (param_string(media, "url", &it->url, st))
                 goto field;
         }
+        /* inline registration (API.md §4) */
+        json_t *reg = NULL;
+        if (param_object(e, "register_asset", &reg, st))
+            goto field;
+        if (reg) {
+            it->register_asset = 1;
+            if (param_string(reg, "group_id", &it->register_group_id, st) ||
+                param_string(reg, "name", &it->register_name, st)) {
+                char why[sizeof st->message];
+                memcpy(why, st->message, sizeof why);
+                core_fail(st, CORE_INVALID_PARAMETER, "content[%zu].register_asset.%s", i, why);
+                return -1;
+            }
+        }
         continue;
     field:
         /* param_* named the field alone; say which item it belongs to. */
@@ -105,6 +123,35 @@ static int parse_content(json_t *body, struct core_video_item *items, size_t *n,
     return 0;
 }
 
+/* The request as kept with the task: an image sent inline as a data: URL
+ * (up to 10 MiB) is recorded by its size only; its bytes are the asset's. */
+static char *record_of(json_t *body)
+{
+    json_t *content = json_object_get(body, "content");
+    int inline_data = 0;
+    for (size_t i = 0; json_is_array(content) && i < json_array_size(content); i++) {
+        const char *url = json_string_value(json_object_get(json_object_get(json_array_get(content, i), "image_url"),
+                                                            "url"));
+        inline_data |= url && strncasecmp(url, "data:", 5) == 0;
+    }
+    if (!inline_data)
+        return json_dumps(body, JSON_COMPACT);
+    json_t *copy = json_deep_copy(body);
+    json_t *items = json_object_get(copy, "content");
+    for (size_t i = 0; i < json_array_size(items); i++) {
+        json_t *img = json_object_get(json_array_get(items, i), "image_url");
+        const char *url = json_string_value(json_object_get(img, "url"));
+        if (url && strncasecmp(url, "data:", 5) == 0) {
+            char note[64];
+            snprintf(note, sizeof note, "data:(%zu characters, registered as an asset)", strlen(url));
+            json_object_set_new(img, "url", json_string(note));
+        }
+    }
+    char *text = copy ? json_dumps(copy, JSON_COMPACT) : NULL;
+    json_decref(copy);
+    return text;
+}
+
 void videos_create(struct api *a, const struct api_request *req, struct api_call *call, struct api_response *resp)
 {
     struct core_status st = {0};
@@ -117,10 +164,16 @@ void videos_create(struct api *a, const struct api_request *req, struct api_call
         param_string(body, "ratio", &vr.ratio, &st) || param_string(body, "resolution", &vr.resolution, &st) ||
         param_int(body, "duration", &vr.duration, &st) || parse_content(body, items, &vr.n_items, &st))
         goto fail;
+    json_t *w = json_object_get(body, "wait_for_assets");
+    if (w && !json_is_null(w) && !json_is_boolean(w)) {
+        core_fail(&st, CORE_INVALID_PARAMETER, "wait_for_assets must be true or false.");
+        goto fail;
+    }
+    vr.wait_for_assets = json_is_true(w);
     json_t *d = json_object_get(body, "duration");
     vr.has_duration = d && !json_is_null(d);
     vr.items = items;
-    record = json_dumps(body, JSON_COMPACT);
+    record = record_of(body);
     vr.record_json = record;
     struct video_task t;
     if (core_create_video(a->core, &call->cu, &vr, &t, &st))

@@ -199,13 +199,69 @@ static enum cli_status follow(struct cli_ctx *c, struct cli_reply *r, const stru
     return st;
 }
 
+#define REGISTER_MAX_BYTES (10u * 1024 * 1024) /* the gateway's limit for an inline image */
+
+/* --register FILE: the file as a base64 data: URL (malloc'd), its media
+ * type guessed from its first bytes (the gateway judges them anyway). */
+static char *file_data_url(struct cli_ctx *c, const char *path)
+{
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "portico: cannot read %s: %s\n", path, strerror(errno));
+        return NULL;
+    }
+    unsigned char *data = malloc(REGISTER_MAX_BYTES + 1);
+    size_t n = data ? fread(data, 1, REGISTER_MAX_BYTES + 1, f) : 0;
+    int bad = !data || ferror(f);
+    fclose(f);
+    if (bad || n > REGISTER_MAX_BYTES) {
+        fprintf(stderr, "portico: %s: %s\n", path, bad ? "cannot read it" : "larger than 10 MiB");
+        free(data);
+        return NULL;
+    }
+    const char *type = n >= 8 && !memcmp(data, "\x89PNG", 4)                        ? "image/png"
+                       : n >= 3 && data[0] == 0xff && data[1] == 0xd8                ? "image/jpeg"
+                       : n >= 12 && !memcmp(data, "RIFF", 4) && !memcmp(data + 8, "WEBP", 4) ? "image/webp"
+                                                                                      : "application/octet-stream";
+    size_t cap = strlen("data:;base64,") + strlen(type) + (n + 2) / 3 * 4 + 1;
+    char *url = malloc(cap), *o = url;
+    if (url) {
+        o += sprintf(o, "data:%s;base64,", type);
+        for (size_t i = 0; i < n; i += 3) {
+            uint32_t w = (uint32_t)data[i] << 16 | (i + 1 < n ? (uint32_t)data[i + 1] << 8 : 0) |
+                         (i + 2 < n ? data[i + 2] : 0);
+            *o++ = b64[w >> 18 & 63];
+            *o++ = b64[w >> 12 & 63];
+            *o++ = i + 1 < n ? b64[w >> 6 & 63] : '=';
+            *o++ = i + 2 < n ? b64[w & 63] : '=';
+        }
+        *o = '\0';
+    }
+    free(data);
+    (void)c;
+    return url;
+}
+
 /* Appends the media items and their roles, in the order given. */
 static enum cli_status add_content(struct cli_ctx *c, const struct cli_args *a, json_t *content)
 {
     json_t *last = NULL;
+    const char *reg_group = cli_args_value(a, "register-group");
     for (int i = 0; i < a->nopt; i++) {
         const char *o = a->opts[i].opt->name, *v = a->opts[i].value;
-        if (!strcmp(o, "image") || !strcmp(o, "video") || !strcmp(o, "audio")) {
+        if (!strcmp(o, "register")) {
+            char *url = file_data_url(c, v);
+            if (!url)
+                return CLI_ERR_USAGE;
+            last = json_pack("{s:s, s:{s:s}, s:{}}", "type", "image_url", "image_url", "url", url, "register_asset");
+            free(url);
+            if (!last)
+                return CLI_ERR_API;
+            if (reg_group)
+                json_object_set_new(json_object_get(last, "register_asset"), "group_id", json_string(reg_group));
+            json_array_append_new(content, last);
+        } else if (!strcmp(o, "image") || !strcmp(o, "video") || !strcmp(o, "audio")) {
             char url[2200], type[16];
             if (cli_media_ref(v, url, sizeof url) != 0)
                 return cli_usage_error(c->cmd, "--%s needs an asset Id (asset-...), asset://ID or an http(s) URL", o);
@@ -253,6 +309,8 @@ enum cli_status cmd_video_create(struct cli_ctx *c, const struct cli_args *a)
         json_object_set_new(body, "duration", json_integer(seconds));
     if (res)
         json_object_set_new(body, "resolution", json_string(res));
+    if (cli_args_count(a, "wait-for-assets") > 0)
+        json_object_set_new(body, "wait_for_assets", json_true());
 
     struct cli_reply r;
     if (cli_video_call(c, "POST", VIDEOS_PATH, body, &r) != 0) {

@@ -57,10 +57,13 @@ static const struct cli_opt video_create_opts[] = {
     {"image", 0, 1, "ASSET_OR_URL", "an image: an asset Id (asset-...) or an http(s) URL (repeatable)"},
     {"video", 0, 1, "ASSET_OR_URL", "a reference video (repeatable)"},
     {"audio", 0, 1, "ASSET_OR_URL", "a reference audio track (repeatable)"},
+    {"register", 0, 1, "FILE", "an image file registered inline as your asset, then used (repeatable; implies waiting)"},
+    {"register-group", 0, 1, "GROUP_ID", "the group --register images go to (default: your group named inline)"},
     {"role", 0, 1, "R", "role of the media just before it: first_frame, last_frame, reference_image, ..."},
     {"ratio", 0, 1, "R", "16:9, 4:3, 1:1, 3:4, 9:16, 21:9 or adaptive"},
     {"duration", 0, 1, "S", "length in seconds"},
     {"resolution", 0, 1, "R", "480p, 720p or 1080p"},
+    {"wait-for-assets", 0, 0, NULL, "accept assets still Processing: the task waits for them on the gateway"},
     {"wait", 0, 0, NULL, "wait until the video is ready, showing progress"},
     {"output", 'o', 1, "FILE", "download the finished video to FILE (implies --wait)"},
     {"timeout", 0, 1, "SECONDS", "give up waiting after SECONDS (default 600)"}, END_OPT};

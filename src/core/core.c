@@ -30,6 +30,7 @@ void core_config_defaults(struct core_config *c)
     c->webhook_backoff_ms = 1000;
     c->webhook_retry_ms = 24LL * 3600 * 1000;
     c->event_retention_ms = 48LL * 3600 * 1000;
+    c->video_wait_ms = 10 * 60 * 1000; /* wait_for_assets: API.md §4 */
 }
 
 struct core *core_new(const struct core_config *cfg, struct store *store, struct upstream *up)
@@ -91,7 +92,11 @@ int core_start(struct core *c)
         return -1;
     /* video tasks */
     c->video_refresher = video_refresher_start(c);
-    return c->video_refresher ? 0 : -1;
+    if (!c->video_refresher)
+        return -1;
+    /* video tasks waiting for their assets */
+    c->video_waiter = video_waiter_start(c);
+    return c->video_waiter ? 0 : -1;
 }
 
 void core_free(struct core *c)
@@ -104,6 +109,7 @@ void core_free(struct core *c)
     poller_stop(c->liveness_poller); /* liveness */
     poller_stop(c->upload_expiry);   /* upload sessions */
     reconciler_stop(c->reconciler);  /* reconciliation */
+    poller_stop(c->video_waiter);    /* waiting video tasks: before the refresher they hand tasks to */
     poller_stop(c->video_refresher); /* video tasks */
     poller_stop(c->refresher);       /* assets */
     poller_stop(c->outbox);          /* webhooks */

@@ -76,6 +76,10 @@ struct core_config {
     int64_t webhook_backoff_ms;
     int64_t webhook_retry_ms;
     int64_t event_retention_ms;
+    /* generation that waits (API.md §4, wait_for_assets): how long a task
+     * waits for its assets before it fails with asset_timeout (10 minutes;
+     * PORTICO_VIDEO_WAIT_S). */
+    int64_t video_wait_ms;
 };
 
 void core_config_defaults(struct core_config *c);
@@ -160,10 +164,12 @@ void core_set_blob(struct core *c, struct blob *b);
  * key with extension ext, hands the upstream a signed URL of them and
  * records the asset as Processing. Consumes stage in every case; on any
  * failure neither bytes nor record remain. out gets the Asset with a
- * freshly signed URL. name NULL: none. */
+ * freshly signed URL. name NULL: none. sha256 (lower-case hex of all the
+ * bytes; NULL: not known): when the group has a live asset of the same
+ * bytes, that asset is the answer and nothing is created (content hash). */
 enum core_code core_upload_asset(struct core *c, const struct customer *cu, const char *group_id, const char *name,
                                  struct blob_stage *stage, const char *ext, const char *content_type,
-                                 struct asset *out, struct core_status *st);
+                                 const char *sha256, struct asset *out, struct core_status *st);
 /* For an asset whose bytes Portico stores (blob_key set), replaces a->url
  * with a URL signed now and valid for CORE_MEDIA_URL_TTL_S; other assets
  * are left as they are. */
@@ -262,8 +268,13 @@ void core_once_end(struct core *c, struct core_once *o, const char *result);
 #define CORE_PROMPT_CHARS 2000
 struct core_video_item {
     const char *type; /* "image_url", "video_url" or "audio_url" */
-    const char *url;  /* http(s)://... or asset://<asset id> */
+    const char *url;  /* http(s)://... or asset://<asset id>; with register_asset also data: */
     const char *role; /* NULL: none */
+    /* inline registration (API.md §4): the image becomes an asset of the
+     * caller first, in register_group_id (NULL: the caller's group named
+     * "inline"), named register_name (NULL: none) */
+    int register_asset;
+    const char *register_group_id, *register_name;
 };
 struct core_video_request {
     const char *model;      /* Portico's name: "seedance-2.0", "seedance-2.0-fast", "seedance-1.5-pro" */
@@ -275,6 +286,7 @@ struct core_video_request {
     const struct core_video_item *items;
     size_t n_items;
     const char *record_json; /* the request as sent, kept with the task; NULL: none */
+    int wait_for_assets;     /* Processing assets are waited for (waiting_for_assets) */
 };
 /* Validates the request, checks that every asset:// is the caller's and
  * Active, starts the upstream task (within the shared create budget) and
@@ -285,6 +297,13 @@ enum core_code core_create_video(struct core *c, const struct customer *cu, cons
  * CORE_NOT_FOUND for another customer's id or one that does not exist. */
 enum core_code core_get_video(struct core *c, const struct customer *cu, const char *id, struct video_task *out,
                               struct core_status *st);
+/* Tasks waiting_for_assets are looked at again now rather than at their
+ * next poll (call it when an asset turned Active or Failed). */
+void core_video_waiters_kick(struct core *c);
+/* The video models that accept asset a right now (API.md §2
+ * AvailableModels): none unless it is Active. Fills names (static strings)
+ * up to cap; returns how many. */
+size_t core_asset_models(const struct asset *a, const char **names, size_t cap);
 
 /* Upload sessions (API.md §4b), core/upload_session.c: the client PUTs
  * large media straight to the blob store; CompleteUpload judges the stored

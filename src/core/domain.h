@@ -141,7 +141,7 @@ struct video_task {
     int64_t customer_id;
     char upstream_id[IDS_MAX];   /* the upstream's ("cgt-...") */
     char model[STORE_MODEL_MAX]; /* Portico's model name, e.g. "seedance-2.0" */
-    char status[16];             /* "queued", "running", "succeeded", "failed" */
+    char status[24];             /* "waiting_for_assets", "queued", "running", "succeeded", "failed" */
     char video_url[STORE_URL_MAX];         /* when succeeded */
     char error_code[STORE_ERROR_CODE_MAX]; /* when failed */
     char error_message[STORE_REASON_MAX];
@@ -149,6 +149,7 @@ struct video_task {
     int64_t create_ms, update_ms; /* wall clock; update_ms moves when status or result change */
     int64_t next_poll_ms;         /* refresher: wall-clock time of the next upstream poll */
     int polls;
+    int64_t deadline_ms; /* waiting_for_assets: when it fails with asset_timeout (wall clock); else 0 */
 };
 
 struct video_task_list {

@@ -67,6 +67,8 @@ void core_event_recorded(struct core *c, const struct event *ev)
         return;
     /* the consumers' wake-ups go here (outbox worker, event hub) */
     poller_kick(c->outbox); /* webhooks: a delivery may be due now */
+    if (ev->kind == EVENT_ASSET_ACTIVE || ev->kind == EVENT_ASSET_FAILED)
+        core_video_waiters_kick(c); /* video tasks waiting for this asset */
 }
 
 const struct event *core_event_asset(struct core *c, struct event *ev, const struct asset *a, int64_t now_ms)

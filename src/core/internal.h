@@ -60,6 +60,9 @@ struct core {
     struct poller *outbox;
     int outbox_stopping;
     int64_t outbox_next_prune_ms; /* monotonic; the outbox's loop thread only */
+    /* video tasks waiting_for_assets: submits them (video_waiter.c) */
+    struct poller *video_waiter;
+    atomic_int video_waiter_kicked; /* core_video_waiters_kick: the next lease looks ahead */
 };
 
 /* events.c: the event a change makes, built into ev for the store
@@ -205,6 +208,7 @@ struct core_create {
     const char *url;        /* what the upstream fetches */
     const char *record_url; /* what the pending row keeps ("" or NULL: none) */
     const char *blob_key;   /* bytes Portico stores; NULL: none */
+    const char *sha256;     /* the bytes' hash (content hash), with the default reserve; NULL: none */
     const struct core_create_ops *ops; /* NULL: all defaults */
     void *ctx;                         /* the caller's, for ops */
     /* set by the pipeline */
@@ -251,5 +255,25 @@ struct poller *outbox_start(struct core *c);
 struct poller *video_refresher_start(struct core *c);
 /* When a queued/running task created at create_ms should next be polled. */
 int64_t video_next_poll(int64_t now_ms, int64_t create_ms);
+
+/* videos.c — what the waiter shares with the create. */
+/* Starts req upstream (its asset:// all Active), paying from the create
+ * budget: CORE_OK with the upstream's task id; a 400 refusal by the
+ * upstream is InvalidParameter with st->upstream_code set. */
+enum core_code video_submit(struct core *c, const struct core_video_request *req, char upstream_id[static IDS_MAX],
+                            struct core_status *st);
+
+/* video_waiter.c — generation that waits for its assets (wait_for_assets). */
+/* Records req (checked, its assets the caller's and none Failed) as a task
+ * waiting_for_assets, submitted by the waiter once every asset is Active. */
+enum core_code video_wait(struct core *c, const struct customer *cu, const struct core_video_request *req,
+                          struct video_task *out, struct core_status *st);
+struct poller *video_waiter_start(struct core *c);
+
+/* inline_asset.c — register_asset: the item's image becomes an asset of
+ * the caller (content-hashed: the same bytes give the same asset); id_out
+ * its id. i names the item in messages. */
+enum core_code inline_asset(struct core *c, const struct customer *cu, size_t i, const struct core_video_item *it,
+                            char id_out[static IDS_MAX], struct core_status *st);
 
 #endif

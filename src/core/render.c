@@ -34,6 +34,13 @@ int render_asset_text(const struct asset *a, struct buf *out)
             rc |= buf_puts(out, "}");
         }
     }
+    /* API.md §2: the video models that accept it now (empty unless Active) */
+    const char *models[8];
+    size_t n_models = core_asset_models(a, models, sizeof models / sizeof models[0]);
+    rc |= buf_puts(out, ",\"AvailableModels\":[");
+    for (size_t i = 0; i < n_models; i++)
+        rc |= buf_puts(out, i ? "," : "") | jsonw_string(out, models[i]);
+    rc |= buf_puts(out, "]");
     rc |= put_field(out, ",\"CreateTime\":", created);
     rc |= put_field(out, ",\"UpdateTime\":", updated);
     rc |= buf_puts(out, "}");

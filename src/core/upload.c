@@ -64,9 +64,23 @@ static enum core_code commit_bytes(struct core *c, struct core_create *cr, struc
 
 static const struct core_create_ops upload_ops = {.blob = commit_bytes, .commits_bytes = 1};
 
+/* Content hash: the group's live asset with these bytes, as the caller
+ * answers it; 1 when there is one. */
+static int same_bytes(struct core *c, const struct customer *cu, const char *group_id, const char *sha256,
+                      struct asset *out)
+{
+    if (!sha256 || !sha256[0] || c->store->ops->find_asset_by_sha256(c->store, cu->id, group_id, sha256, out) != STORE_OK)
+        return 0;
+    core_asset_media_url(c, out);
+    return 1;
+}
+
+#define SAME_BYTES_WAIT_MS 30000 /* longer than a create's upstream call with its retries */
+#define SAME_BYTES_SLICE_MS 100
+
 enum core_code core_upload_asset(struct core *c, const struct customer *cu, const char *group_id, const char *name,
                                  struct blob_stage *stage, const char *ext, const char *content_type,
-                                 struct asset *out, struct core_status *st)
+                                 const char *sha256, struct asset *out, struct core_status *st)
 {
     struct blob *b = c->blob;
     char key[BLOB_KEY_MAX];
@@ -99,10 +113,30 @@ enum core_code core_upload_asset(struct core *c, const struct customer *cu, cons
      * freshly signed one anyway (core_asset_media_url). */
     struct core_create cr = {.cu = cu, .group_id = group_id, .asset_type = "Image", .name = name, .url = url,
                              .record_url = strlen(url) < STORE_URL_MAX ? url : "", .blob_key = key,
-                             .ops = &upload_ops, .ctx = &uc};
+                             .sha256 = sha256, .ops = &upload_ops, .ctx = &uc};
     char id[IDS_MAX];
-    if (core_create_pipeline(c, &cr, id, st) != CORE_OK)
-        goto fail;
+    /* Content hash: the same bytes in the same group are the same asset.
+     * While another request registers them (its reservation holds the
+     * hash: CORE_CONFLICT), wait for its asset rather than make a second
+     * one upstream; if it fails, its reservation goes and this one tries. */
+    int64_t give_up = clock_mono_ms() + SAME_BYTES_WAIT_MS;
+    for (;;) {
+        if (same_bytes(c, cu, group_id, sha256, out)) {
+            if (uc.stage)
+                blob_stage_discard(uc.stage);
+            free(url);
+            return CORE_OK;
+        }
+        if (core_create_pipeline(c, &cr, id, st) == CORE_OK)
+            break;
+        if (st->code != CORE_CONFLICT || !sha256 || clock_mono_ms() > give_up) {
+            if (st->code == CORE_CONFLICT)
+                core_fail(st, CORE_SERVICE_UNAVAILABLE,
+                          "The same image is still being registered in this group by another request; retry shortly.");
+            goto fail;
+        }
+        clock_sleep_ms(SAME_BYTES_SLICE_MS);
+    }
     free(url);
     core_created_asset(c, &cr, id, out);
     return CORE_OK;

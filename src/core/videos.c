@@ -19,9 +19,15 @@
  *   together   at most one first_frame and one last_frame, last_frame
  *              only with a first_frame, and frames never mixed with
  *              reference_* items (ModelArk's own rule)
+ *   register   register_asset only on image_url items with an http(s) or
+ *              data: URL, and only with models that take assets; the
+ *              image is registered (inline_asset.c) and the item then
+ *              names it as asset://
  *   assets     each must be the caller's (else Forbidden, also for ids
- *              that do not exist), Active (else AssetNotReady), and of
- *              the item's media type (else InvalidParameter)
+ *              that do not exist), Active (else AssetNotReady; with
+ *              wait_for_assets or an inline registration, any status but
+ *              Failed, and the task waits: video_waiter.c), and of the
+ *              item's media type (else InvalidParameter)
  * Only then is the shared create budget spent on the upstream call. A 400
  * refusal by the upstream is invalid_request with its code kept.
  *
@@ -36,6 +42,7 @@
 #include "util/clock.h"
 #include "util/decimal.h"
 #include "util/crypto.h"
+#include "util/dataurl.h"
 #include "util/log.h"
 
 #define ASSET_SCHEME "asset://"
@@ -103,6 +110,33 @@ static int is_asset_url(const char *url)
     return strncasecmp(url, ASSET_SCHEME, strlen(ASSET_SCHEME)) == 0;
 }
 
+size_t core_asset_models(const struct asset *a, const char **names, size_t cap)
+{
+    size_t n = 0;
+    if (!a || strcmp(a->status, "Active") != 0)
+        return 0;
+    for (size_t i = 0; i < N_OF(video_models) && n < cap; i++)
+        if (video_models[i].takes_assets)
+            names[n++] = video_models[i].name;
+    return n;
+}
+
+/* register_asset's own rules: an image by http(s) or data: URL, a group
+ * id and a name of the usual shapes. */
+static enum core_code check_register(size_t i, const struct core_video_item *it, struct core_status *st)
+{
+    if (strcmp(it->type, "image_url") != 0)
+        return core_fail(st, CORE_INVALID_PARAMETER, "content[%zu].register_asset is for image_url items only.", i);
+    if (!dataurl_is(it->url) && rules_url(it->url, st) != CORE_OK)
+        return core_fail(st, CORE_INVALID_PARAMETER,
+                         "content[%zu].image_url.url must be an http(s) or data: URL of the image to register.", i);
+    if (it->register_group_id && rules_id("register_asset.group_id", it->register_group_id, st))
+        return st->code;
+    if (rules_name("register_asset.name", it->register_name, 0, st))
+        return st->code;
+    return CORE_OK;
+}
+
 /* One item's own shape: type, url, role. */
 static enum core_code check_item(size_t i, const struct core_video_item *it, struct core_status *st)
 {
@@ -114,7 +148,10 @@ static enum core_code check_item(size_t i, const struct core_video_item *it, str
                          "content[%zu].type must be image_url, video_url or audio_url.", i);
     if (!it->url)
         return core_fail(st, CORE_INVALID_PARAMETER, "content[%zu].%s.url is required.", i, k->type);
-    if (is_asset_url(it->url)) {
+    if (it->register_asset) {
+        if (check_register(i, it, st))
+            return st->code;
+    } else if (is_asset_url(it->url)) {
         const char *id = it->url + strlen(ASSET_SCHEME);
         if (!*id)
             return core_fail(st, CORE_INVALID_PARAMETER, "content[%zu].%s.url must name an asset: asset://<asset id>.",
@@ -178,7 +215,8 @@ static enum core_code check_urls(struct core *c, const struct core_video_request
 {
     for (size_t i = 0; i < req->n_items; i++) {
         const struct core_video_item *it = &req->items[i];
-        if (is_asset_url(it->url) || core_url_check(c, it->url, st) == CORE_OK)
+        if (is_asset_url(it->url) || (it->register_asset && dataurl_is(it->url)) ||
+            core_url_check(c, it->url, st) == CORE_OK)
             continue;
         char why[sizeof st->message];
         memcpy(why, st->message, sizeof why);
@@ -192,7 +230,7 @@ static enum core_code check_combination(const struct video_model *m, const struc
                                         struct core_status *st)
 {
     for (size_t i = 0; i < req->n_items; i++)
-        if (!m->takes_assets && is_asset_url(req->items[i].url))
+        if (!m->takes_assets && (is_asset_url(req->items[i].url) || req->items[i].register_asset))
             return core_fail(st, CORE_MODEL_NOT_SUPPORTED_ASSET,
                              "%s does not accept asset:// references; use seedance-2.0 or seedance-2.0-fast, or "
                              "an http(s) URL.", m->name);
@@ -219,10 +257,12 @@ static enum core_code check_combination(const struct video_model *m, const struc
     return CORE_OK;
 }
 
-/* Every asset:// must be the caller's, Active, and of the item's type. */
+/* Every asset:// must be the caller's, Active (or, when wait, not Failed:
+ * *all_active says whether all are), and of the item's type. */
 static enum core_code check_assets(struct core *c, const struct customer *cu, const struct core_video_request *req,
-                                   struct core_status *st)
+                                   int wait, int *all_active, struct core_status *st)
 {
+    *all_active = 1;
     for (size_t i = 0; i < req->n_items; i++) {
         const struct core_video_item *it = &req->items[i];
         if (!is_asset_url(it->url))
@@ -235,7 +275,9 @@ static enum core_code check_assets(struct core *c, const struct customer *cu, co
             return core_forbidden(st, "asset");
         if (r != STORE_OK)
             return core_store_failure(r, st);
-        if (strcmp(a.status, "Active") != 0)
+        if (strcmp(a.status, "Active") != 0 && wait && strcmp(a.status, "Failed") != 0)
+            *all_active = 0;
+        else if (strcmp(a.status, "Active") != 0)
             return core_fail(st, CORE_ASSET_NOT_READY,
                              "The asset %s is %s, not Active; poll GetAsset until it is Active%s.", a.id, a.status,
                              strcmp(a.status, "Failed") == 0 ? " (this one failed: use another)" : "");
@@ -267,16 +309,15 @@ static enum core_code upstream_refusal(const struct up_error *err, struct core_s
     return st->code;
 }
 
-enum core_code core_create_video(struct core *c, const struct customer *cu, const struct core_video_request *req,
-                                 struct video_task *out, struct core_status *st)
+enum core_code video_submit(struct core *c, const struct core_video_request *req, char upstream_id[static IDS_MAX],
+                            struct core_status *st)
 {
-    const struct video_model *m = NULL;
-    if (check_fields(req, &m, st) || check_urls(c, req, st) || check_combination(m, req, st) ||
-        check_assets(c, cu, req, st))
-        return st->code;
-
+    const struct video_model *m = find_model(req->model);
+    if (!m)
+        return core_fail(st, CORE_INVALID_PARAMETER,
+                         "model must be seedance-2.0, seedance-2.0-fast or seedance-1.5-pro.");
     struct up_video_item items[CORE_VIDEO_ITEMS_MAX];
-    for (size_t i = 0; i < req->n_items; i++)
+    for (size_t i = 0; i < req->n_items && i < CORE_VIDEO_ITEMS_MAX; i++)
         items[i] = (struct up_video_item){req->items[i].type, req->items[i].url, req->items[i].role};
     struct up_video_request ur = {
         .model = m->upstream_id,
@@ -285,9 +326,8 @@ enum core_code core_create_video(struct core *c, const struct customer *cu, cons
         .duration = req->has_duration ? req->duration : 0,
         .resolution = req->resolution,
         .items = items,
-        .n_items = req->n_items,
+        .n_items = req->n_items < CORE_VIDEO_ITEMS_MAX ? req->n_items : CORE_VIDEO_ITEMS_MAX,
     };
-    char upstream_id[IDS_MAX];
     if (budget_begin_create(&c->budget, st) != CORE_OK)
         return st->code;
     struct up_error err = {0};
@@ -298,6 +338,43 @@ enum core_code core_create_video(struct core *c, const struct customer *cu, cons
         return upstream_refusal(&err, st);
     if (u != UP_OK)
         return core_upstream_failure("CreateVideoTask", u, &err, st);
+    return CORE_OK;
+}
+
+enum core_code core_create_video(struct core *c, const struct customer *cu, const struct core_video_request *req,
+                                 struct video_task *out, struct core_status *st)
+{
+    const struct video_model *m = NULL;
+    if (check_fields(req, &m, st) || check_urls(c, req, st) || check_combination(m, req, st))
+        return st->code;
+
+    /* Inline registration: each such item becomes asset://<its asset>,
+     * and the task waits for those assets. */
+    struct core_video_item items[CORE_VIDEO_ITEMS_MAX];
+    char asset_urls[CORE_VIDEO_ITEMS_MAX][sizeof ASSET_SCHEME + IDS_MAX];
+    struct core_video_request r = *req;
+    for (size_t i = 0; i < req->n_items; i++) {
+        items[i] = req->items[i];
+        if (!items[i].register_asset)
+            continue;
+        char id[IDS_MAX];
+        if (inline_asset(c, cu, i, &req->items[i], id, st) != CORE_OK)
+            return st->code;
+        snprintf(asset_urls[i], sizeof asset_urls[i], ASSET_SCHEME "%s", id);
+        items[i].url = asset_urls[i];
+        items[i].register_asset = 0;
+        r.wait_for_assets = 1;
+    }
+    r.items = items;
+    int all_active = 1;
+    if (check_assets(c, cu, &r, r.wait_for_assets, &all_active, st))
+        return st->code;
+    if (!all_active)
+        return video_wait(c, cu, &r, out, st);
+
+    char upstream_id[IDS_MAX];
+    if (video_submit(c, &r, upstream_id, st) != CORE_OK)
+        return st->code;
 
     int64_t now = clock_wall_ms();
     memset(out, 0, sizeof *out);
@@ -307,17 +384,17 @@ enum core_code core_create_video(struct core *c, const struct customer *cu, cons
     snprintf(out->status, sizeof out->status, "queued");
     out->create_ms = out->update_ms = now;
     out->next_poll_ms = video_next_poll(now, now);
-    enum store_result r = STORE_CONFLICT;
+    enum store_result sr = STORE_CONFLICT;
     /* Portico's own id: the upstream's stays internal. A clash of the
      * random tail is astronomically rare; try again rather than fail. */
-    for (int attempt = 0; r == STORE_CONFLICT && attempt < 3; attempt++) {
+    for (int attempt = 0; sr == STORE_CONFLICT && attempt < 3; attempt++) {
         ids_resource("vid", now, out->id);
-        r = c->store->ops->insert_video_task(c->store, out, req->record_json);
+        sr = c->store->ops->insert_video_task(c->store, out, req->record_json);
     }
-    if (r != STORE_OK) {
+    if (sr != STORE_OK) {
         log_error("video task %s started upstream but could not be recorded: %s", upstream_id,
-                  store_result_str(r));
-        return core_store_failure(r, st);
+                  store_result_str(sr));
+        return core_store_failure(sr, st);
     }
     poller_kick(c->video_refresher);
     return CORE_OK;

@@ -1,7 +1,7 @@
 /* server.c — the HTTP front on libmicrohttpd; see server.h.
  *
  * A request moves READING → (WORKING →) READY → sent. The body is read into
- * a buf bounded at API_BODY_MAX: past it the rest is drained and dropped and
+ * a buf bounded at api_body_max (API_BODY_MAX but for video creation): past it the rest is drained and dropped and
  * the request is answered PayloadTooLarge, never buffered; a declared
  * Content-Length past it is answered at once, before any body byte.
  *
@@ -58,6 +58,7 @@ struct req {
     char path[256];
     struct buf body;
     int body_too_large;
+    size_t body_max; /* api_body_max of the request's method and path */
     struct api_stream *stream; /* streamed body (uploads), else NULL */
     struct deadline *deadline; /* the connection's, see deadlines.h */
     uint64_t discarded;        /* bytes dropped after the stream decided */
@@ -237,7 +238,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         ids_request(r->request_id);
         copy_printable(r->method, sizeof r->method, method);
         copy_printable(r->path, sizeof r->path, url);
-        buf_init(&r->body, API_BODY_MAX);
+        r->body_max = api_body_max(r->method, r->path);
+        buf_init(&r->body, r->body_max);
         atomic_fetch_add(&srv->in_flight, 1);
         atomic_fetch_add(&srv->reading, 1);
         const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
@@ -265,7 +267,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             set_state(r, REQ_READY);
             return send_response(r);
         }
-        if (!r->stream && declared != UINT64_MAX && declared > API_BODY_MAX) {
+        if (!r->stream && declared != UINT64_MAX && declared > r->body_max) {
             /* Announced too large: say so now, not after the last byte. */
             r->body_too_large = 1;
             r->close_after = 1;

@@ -61,9 +61,14 @@ enum store_result sql_insert_pending_asset(struct sql_conn *c, const char *group
                    handle, NULL, "tittttit", group_id, customer_id, type, name, url, blob_key, now_ms, tag);
 }
 
-enum store_result sql_reserve_asset(struct store *s, int64_t customer_id, const char *group_id, const char *type,
-                                    const char *name, const char *url, const char *blob_key, int max_assets,
-                                    int64_t now_ms, const char *tag, int64_t *handle)
+/* reserve_asset, and with sha256 (not "") reserve_content_asset: the
+ * group's lock also orders the look for the same bytes before the quota
+ * and the insert (the same bytes are the same asset even in a full
+ * group), and the unique index assets_content holds even where it would
+ * not. */
+static enum store_result reserve(struct store *s, int64_t customer_id, const char *group_id, const char *type,
+                                 const char *name, const char *url, const char *blob_key, const char *sha256,
+                                 int max_assets, int64_t now_ms, const char *tag, int64_t *handle)
 {
     if (!name)
         name = "";
@@ -73,18 +78,59 @@ enum store_result sql_reserve_asset(struct store *s, int64_t customer_id, const 
         tag = "";
     if (!sql_fits(tag, STORE_TAG_MAX) || !group_id || !sql_fits(type, sizeof((struct asset *)0)->type) ||
         !type[0] || !sql_fits(name, STORE_NAME_MAX) || !sql_fits(url, STORE_URL_MAX) ||
-        !sql_fits(blob_key, sizeof((struct asset *)0)->blob_key) || !handle)
+        !sql_fits(blob_key, sizeof((struct asset *)0)->blob_key) || !handle || !sql_fits(sha256, STORE_SHA256_MAX))
         return STORE_ERROR;
     struct sql_conn *c;
+    int64_t one = 0;
+    int found = 0;
     /* Ownership, quota and insert in one write transaction: the group
      * cannot be deleted, nor the quota filled, between check and insert. */
     enum store_result r = sql_start(s, SQL_TX_WRITE, &c);
     if (r != STORE_OK)
         return r;
-    r = sql_claim_group_slot(c, group_id, customer_id, max_assets);
+    if (sha256[0]) {
+        r = sql_lock_live_group(c, group_id, customer_id);
+        if (r == STORE_OK)
+            r = sql_int(c, 0, "SELECT 1 FROM assets WHERE group_id = $1 AND sha256 = $2 AND state IN (0, 1)", &one,
+                        &found, "tt", group_id, sha256);
+        if (r == STORE_OK && found)
+            r = STORE_CONFLICT;
+    }
+    if (r == STORE_OK)
+        r = sql_claim_group_slot(c, group_id, customer_id, max_assets);
     if (r == STORE_OK)
         r = sql_insert_pending_asset(c, group_id, customer_id, type, name, url, blob_key, now_ms, tag, handle);
+    if (r == STORE_OK && sha256[0])
+        r = sql_exec(c, 0, "UPDATE assets SET sha256 = $2 WHERE handle = $1", NULL, "it", *handle, sha256);
     return sql_done(s, c, r);
+}
+
+enum store_result sql_reserve_asset(struct store *s, int64_t customer_id, const char *group_id, const char *type,
+                                    const char *name, const char *url, const char *blob_key, int max_assets,
+                                    int64_t now_ms, const char *tag, int64_t *handle)
+{
+    return reserve(s, customer_id, group_id, type, name, url, blob_key, "", max_assets, now_ms, tag, handle);
+}
+
+enum store_result sql_reserve_content_asset(struct store *s, int64_t customer_id, const char *group_id,
+                                            const char *type, const char *name, const char *url,
+                                            const char *blob_key, const char *sha256, int max_assets,
+                                            int64_t now_ms, const char *tag, int64_t *handle)
+{
+    if (!sha256 || !sha256[0])
+        return STORE_ERROR;
+    return reserve(s, customer_id, group_id, type, name, url, blob_key, sha256, max_assets, now_ms, tag, handle);
+}
+
+enum store_result sql_find_asset_by_sha256(struct store *s, int64_t customer_id, const char *group_id,
+                                           const char *sha256, struct asset *out)
+{
+    if (!group_id || !sha256 || !sha256[0] || !out)
+        return STORE_ERROR;
+    return sql_query_one(s, 0,
+                         "SELECT " SQL_ASSET_COLS " FROM assets a WHERE a.group_id = $1 AND a.sha256 = $2"
+                         " AND a.customer_id = $3 AND a.state = 1",
+                         &sql_asset_row, out, "tti", group_id, sha256, customer_id);
 }
 
 enum store_result sql_confirm_asset(struct store *s, int64_t handle, const char *id, int64_t now_ms,

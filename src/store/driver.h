@@ -105,6 +105,7 @@ struct sql_lease {
 };
 struct sql_leases {
     struct sql_lease assets, video_tasks, sessions, notifications;
+    struct sql_lease waiting_video_tasks; /* status waiting_for_assets (core/video_waiter.c) */
 };
 
 /* Every backend's store begins with this. */
@@ -272,7 +273,8 @@ extern const struct sql_row sql_session_row;
     "v.id, v.customer_id, v.upstream_id, v.model, v.status, coalesce(json_extract(v.result, '$.video_url'), ''),"\
     " coalesce(json_extract(v.result, '$.error.code'), ''), coalesce(json_extract(v.result, '$.error.message'), ''),"\
     " coalesce(json_extract(v.result, '$.usage.completion_tokens'), 0),"                                      \
-    " coalesce(json_extract(v.result, '$.usage.total_tokens'), 0), v.create_ms, v.update_ms, v.next_poll_ms, v.polls"
+    " coalesce(json_extract(v.result, '$.usage.total_tokens'), 0), v.create_ms, v.update_ms, v.next_poll_ms, v.polls,"\
+    " v.deadline_ms"
 #define SQL_VIDEO_COLS_PG                                                                                     \
     "v.id, v.customer_id, v.upstream_id, v.model, v.status,"                                                  \
     " coalesce(v.result::jsonb ->> 'video_url', ''),"                                                         \
@@ -280,7 +282,7 @@ extern const struct sql_row sql_session_row;
     " coalesce(v.result::jsonb -> 'error' ->> 'message', ''),"                                                \
     " coalesce((v.result::jsonb -> 'usage' ->> 'completion_tokens')::bigint, 0),"                            \
     " coalesce((v.result::jsonb -> 'usage' ->> 'total_tokens')::bigint, 0),"                                 \
-    " v.create_ms, v.update_ms, v.next_poll_ms, v.polls"
+    " v.create_ms, v.update_ms, v.next_poll_ms, v.polls, v.deadline_ms"
 extern const struct sql_row sql_video_row;
 
 /* A leased delivery: the notification (aliased n), the customer's webhook
@@ -362,6 +364,17 @@ enum store_result sql_insert_video_task(struct store *s, const struct video_task
 enum store_result sql_get_video_task(struct store *s, int64_t customer_id, const char *id, struct video_task *out);
 enum store_result sql_update_video_task(struct store *s, const struct video_task *t, int64_t now_ms,
                                         int64_t next_poll_ms, int polls, const struct event *ev);
+enum store_result sql_insert_waiting_video_task(struct store *s, const struct video_task *t, const char *request_json,
+                                                const char *submit_json);
+enum store_result sql_get_video_submit(struct store *s, const char *id, char **submit_out);
+enum store_result sql_submit_video_task(struct store *s, const char *id, const char *upstream_id, int64_t now_ms,
+                                        int64_t next_poll_ms);
+enum store_result sql_reserve_content_asset(struct store *s, int64_t customer_id, const char *group_id,
+                                            const char *type, const char *name, const char *url,
+                                            const char *blob_key, const char *sha256, int max_assets,
+                                            int64_t now_ms, const char *tag, int64_t *handle);
+enum store_result sql_find_asset_by_sha256(struct store *s, int64_t customer_id, const char *group_id,
+                                           const char *sha256, struct asset *out);
 
 enum store_result sql_list_group_blob_keys(struct store *s, int64_t customer_id, const char *group_id,
                                            int64_t deleted_ms, struct asset_list *out);

@@ -32,6 +32,7 @@ LEASE_OP(sql_lease_due_assets, assets, struct asset_list, STORE_OK)
 LEASE_OP(sql_lease_due_video_tasks, video_tasks, struct video_task_list, STORE_ERROR)
 LEASE_OP(sql_lease_due_sessions, sessions, struct validate_session_list, STORE_OK)
 LEASE_OP(sql_lease_due_notifications, notifications, struct notification_job_list, STORE_OK)
+LEASE_OP(sql_lease_waiting_video_tasks, waiting_video_tasks, struct video_task_list, STORE_ERROR)
 
 const struct store_ops sql_store_ops = {
     .close = sql_close,
@@ -61,6 +62,8 @@ const struct store_ops sql_store_ops = {
     .set_asset_status = sql_set_asset_status,
     .schedule_poll = sql_schedule_poll,
     .count_assets = sql_count_assets,
+    .reserve_content_asset = sql_reserve_content_asset,
+    .find_asset_by_sha256 = sql_find_asset_by_sha256,
     /* liveness sessions (sessions.c) */
     .create_session = sql_create_session,
     .get_session = sql_get_session,
@@ -76,6 +79,10 @@ const struct store_ops sql_store_ops = {
     .insert_video_task = sql_insert_video_task,
     .get_video_task = sql_get_video_task,
     .update_video_task = sql_update_video_task,
+    .insert_waiting_video_task = sql_insert_waiting_video_task,
+    .get_video_submit = sql_get_video_submit,
+    .submit_video_task = sql_submit_video_task,
+    .lease_waiting_video_tasks = sql_lease_waiting_video_tasks,
     /* leases (sqlite_leases.c, pg_leases.c) */
     .lease_due_assets = sql_lease_due_assets,
     .lease_due_video_tasks = sql_lease_due_video_tasks,

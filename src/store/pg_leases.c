@@ -43,9 +43,22 @@ const struct sql_leases pg_leases = {
                     "  UPDATE video_tasks t SET next_poll_ms = $1::bigint + $2::bigint FROM due"
                     "  WHERE t.handle = due.handle"
                     "  RETURNING t.id, t.customer_id, t.upstream_id, t.model, t.status, t.result, t.create_ms,"
-                    "  t.update_ms, due.due_ms AS next_poll_ms, t.polls, t.handle)"
+                    "  t.update_ms, due.due_ms AS next_poll_ms, t.polls, t.deadline_ms, t.handle)"
                     " SELECT " SQL_VIDEO_COLS_PG " FROM leased v ORDER BY v.next_poll_ms, v.handle",
                     NULL, &sql_video_row, 0},
+    /* Tasks waiting_for_assets (core/video_waiter.c): each is submitted
+     * upstream by the one node that holds its lease. */
+    .waiting_video_tasks = {"WITH due AS ("
+                            "  SELECT handle, next_poll_ms AS due_ms FROM video_tasks"
+                            "  WHERE status = 'waiting_for_assets' AND next_poll_ms <= $1::bigint"
+                            "  ORDER BY next_poll_ms, handle LIMIT $3 FOR UPDATE SKIP LOCKED),"
+                            " leased AS ("
+                            "  UPDATE video_tasks t SET next_poll_ms = $1::bigint + $2::bigint FROM due"
+                            "  WHERE t.handle = due.handle"
+                            "  RETURNING t.id, t.customer_id, t.upstream_id, t.model, t.status, t.result, t.create_ms,"
+                            "  t.update_ms, due.due_ms AS next_poll_ms, t.polls, t.deadline_ms, t.handle)"
+                            " SELECT " SQL_VIDEO_COLS_PG " FROM leased v ORDER BY v.next_poll_ms, v.handle",
+                            NULL, &sql_video_row, 0},
     .sessions = {"WITH due AS (SELECT token AS due_token FROM validate_sessions"
                  "  WHERE state = 0 AND next_poll_ms <= $1::bigint"
                  "  ORDER BY next_poll_ms, create_ms LIMIT $3 FOR UPDATE SKIP LOCKED)"

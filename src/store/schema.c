@@ -176,7 +176,7 @@ static const char *const schema_steps[] = {
      * AUTOINCREMENT); notify_configs: a customer's webhook, events an
      * EVENT_BIT mask; notifications: the outbox, one row per event delivered
      * to a webhook (status 0 pending, 1 delivered, 2 failed), leased by
-     * pushing next_attempt_ms. Self-contained: renumber freely. */
+     * pushing next_attempt_ms. */
     "CREATE TABLE events ("
     "  seq {SEQ},"
     "  id TEXT NOT NULL UNIQUE,"
@@ -210,6 +210,17 @@ static const char *const schema_steps[] = {
     ");"
     "CREATE INDEX notifications_due ON notifications(next_attempt_ms) WHERE status = 0;"
     "CREATE INDEX notifications_customer ON notifications(customer_id, event_seq);",
+    /* 9 (issue 14): generation that waits for its assets, and content
+     * hashes. A task waiting_for_assets keeps what it will submit (submit,
+     * JSON) and when it gives up (deadline_ms); the waiter leases it like
+     * the refresher leases queued tasks. An uploaded or inline asset keeps
+     * the SHA-256 of its bytes: one live or pending asset per bytes and
+     * group, which the unique index holds even against a race. */
+    "ALTER TABLE video_tasks ADD COLUMN submit TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE video_tasks ADD COLUMN deadline_ms {I64} NOT NULL DEFAULT 0;"
+    "CREATE INDEX video_tasks_waiting ON video_tasks(next_poll_ms) WHERE status = 'waiting_for_assets';"
+    "ALTER TABLE assets ADD COLUMN sha256 TEXT NOT NULL DEFAULT '';"
+    "CREATE UNIQUE INDEX assets_content ON assets(group_id, sha256) WHERE sha256 <> '' AND state IN (0, 1);",
 };
 
 int sql_schema_steps(void)

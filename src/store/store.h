@@ -138,6 +138,19 @@ struct store_ops {
     enum store_result (*schedule_poll)(struct store *s, const char *id, int64_t next_poll_ms, int polls);
     enum store_result (*count_assets)(struct store *s, struct asset_counts *out);
 
+    /* Content hashes: uploaded and inline assets keep the SHA-256 (lower-case
+     * hex) of their bytes, one live or pending asset per bytes and group. */
+    /* reserve_asset that also records sha256; STORE_CONFLICT (nothing
+     * reserved) when a live or pending asset of the group has it already. */
+    enum store_result (*reserve_content_asset)(struct store *s, int64_t customer_id, const char *group_id,
+                                               const char *type, const char *name, const char *url,
+                                               const char *blob_key, const char *sha256, int max_assets,
+                                               int64_t now_ms, const char *tag, int64_t *handle);
+    /* The live asset of the customer's group with these bytes; NOT_FOUND
+     * when there is none (a pending one is not visible). */
+    enum store_result (*find_asset_by_sha256)(struct store *s, int64_t customer_id, const char *group_id,
+                                              const char *sha256, struct asset *out);
+
     /* liveness sessions */
     /* Records a new pending session (group_id and state ignored) holding
      * the group reservation group_handle (0: none), first polled at
@@ -199,6 +212,24 @@ struct store_ops {
      * changes. */
     enum store_result (*update_video_task)(struct store *s, const struct video_task *t, int64_t now_ms,
                                            int64_t next_poll_ms, int polls, const struct event *ev);
+    /* Generation that waits for its assets (core/video_waiter.c). */
+    /* Records a new task waiting_for_assets (t->status), with submit_json,
+     * what Portico will submit upstream once its assets are Active, and
+     * t->deadline_ms, when it gives up; first looked at t->next_poll_ms.
+     * STORE_CONFLICT if the id is already taken. */
+    enum store_result (*insert_waiting_video_task)(struct store *s, const struct video_task *t,
+                                                   const char *request_json, const char *submit_json);
+    /* The submit_json of task id (any customer): *submit_out malloc'd. */
+    enum store_result (*get_video_submit)(struct store *s, const char *id, char **submit_out);
+    /* The waiting task was submitted upstream: it becomes queued with its
+     * upstream id, first refreshed at next_poll_ms. NOT_FOUND (nothing
+     * changes) when it is no longer waiting_for_assets. */
+    enum store_result (*submit_video_task)(struct store *s, const char *id, const char *upstream_id, int64_t now_ms,
+                                           int64_t next_poll_ms);
+    /* As lease_due_video_tasks, for tasks waiting_for_assets;
+     * update_video_task or submit_video_task ends the lease. */
+    enum store_result (*lease_waiting_video_tasks)(struct store *s, int64_t now_ms, int64_t lease_ms, size_t limit,
+                                                   struct video_task_list *out);
 
     /* leases (several nodes share the refresh work) */
     /* Atomically takes up to limit due rows (live, unsettled: any status

@@ -47,7 +47,7 @@ static const struct sql_field video_fields[] = {
     SQL_T(struct video_task, error_code), SQL_T(struct video_task, error_message),
     SQL_L(struct video_task, completion_tokens), SQL_L(struct video_task, total_tokens),
     SQL_L(struct video_task, create_ms), SQL_L(struct video_task, update_ms), SQL_L(struct video_task, next_poll_ms),
-    SQL_I(struct video_task, polls)};
+    SQL_I(struct video_task, polls), SQL_L(struct video_task, deadline_ms)};
 const struct sql_row sql_video_row = SQL_ROW(struct video_task, video_fields);
 
 static int video_fits(const struct video_task *t)
@@ -120,4 +120,63 @@ enum store_result sql_update_video_task(struct store *s, const struct video_task
     if (r == STORE_OK && strcmp(old, t->status) != 0)
         r = sql_append_event(c, ev);
     return sql_done(s, c, r);
+}
+
+/* ---- generation that waits for its assets (core/video_waiter.c) ---- */
+
+#define INSERT_WAITING(request, result)                                                                       \
+    "INSERT INTO video_tasks(id, customer_id, upstream_id, model, status, request, result,"                   \
+    " create_ms, update_ms, next_poll_ms, polls, submit, deadline_ms) VALUES ($1, $2, $3, $4, $5, " request    \
+    ", " result ", $7, $8, $9, $10, $16, $17)"
+
+enum store_result sql_insert_waiting_video_task(struct store *s, const struct video_task *t, const char *request_json,
+                                                const char *submit_json)
+{
+    if (!video_fits(t) || !submit_json || !*submit_json)
+        return STORE_ERROR;
+    const char *sql = is_pg(s) ? INSERT_WAITING("$6::jsonb::text", RESULT_PG("$11", "$12", "$13", "$14", "$15"))
+                               : INSERT_WAITING("json($6)", RESULT_SQLITE("$11", "$12", "$13", "$14", "$15"));
+    return sql_write(s, 0, sql, NULL, "tittttiiiitttiiti", t->id, t->customer_id, t->upstream_id, t->model,
+                     t->status, request_json && *request_json ? request_json : "{}", t->create_ms, t->update_ms,
+                     t->next_poll_ms, (int64_t)t->polls, t->video_url, t->error_code, t->error_message,
+                     t->completion_tokens, t->total_tokens, submit_json, t->deadline_ms);
+}
+
+enum store_result sql_get_video_submit(struct store *s, const char *id, char **submit_out)
+{
+    if (!id || !submit_out)
+        return STORE_ERROR;
+    *submit_out = NULL;
+    struct sql_conn *c;
+    struct sql_stmt *st = NULL;
+    enum store_result r = sql_start(s, SQL_TX_NONE, &c);
+    if (r != STORE_OK)
+        return r;
+    r = sql_open(c, 0, "SELECT submit FROM video_tasks WHERE id = $1", &st, "t", id);
+    int row = 0;
+    if (r == STORE_OK)
+        r = sql_step(st, &row);
+    if (r == STORE_OK && !row)
+        r = STORE_NOT_FOUND;
+    if (r == STORE_OK) {
+        const char *v = c->d->col_text(st, 0);
+        *submit_out = strdup(v ? v : "");
+        if (!*submit_out)
+            r = STORE_ERROR;
+    }
+    sql_finish(st);
+    return sql_done(s, c, r);
+}
+
+enum store_result sql_submit_video_task(struct store *s, const char *id, const char *upstream_id, int64_t now_ms,
+                                        int64_t next_poll_ms)
+{
+    if (!id || !sql_fits(upstream_id, IDS_MAX) || !upstream_id[0])
+        return STORE_ERROR;
+    /* Only a task still waiting: a second node whose lease lapsed cannot
+     * overwrite what the first recorded. */
+    return sql_write_row(s, 0,
+                         "UPDATE video_tasks SET upstream_id = $2, status = 'queued', update_ms = $3,"
+                         " next_poll_ms = $4, polls = 0 WHERE id = $1 AND status = 'waiting_for_assets'",
+                         "ttii", id, upstream_id, now_ms, next_poll_ms);
 }

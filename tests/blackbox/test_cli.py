@@ -359,7 +359,8 @@ def test_cli_upload_several_files_and_wait(gw):
     gid = gw.create_group(k, "g")
     tmp = tempfile.mkdtemp(prefix="portico-cli-")
     try:
-        p = write_files(tmp, a_png=png_bytes(640, 640, 1), b_png=png_bytes(650, 650, 2), c_gif=GIF_BYTES)
+        p = write_files(tmp, a_png=png_bytes(640, 640, 1), b_png=png_bytes(650, 650, 2), c_gif=GIF_BYTES,
+                        d_png=png_bytes(660, 660, 3))
         r = portico_cli(gw, k, "upload", gid, p["a_png"], p["c_gif"], p["b_png"], "--wait")
         assert r.rc == 1, r   # the GIF is refused; the others go through
         one_line_error(r, "UnsupportedMediaType")
@@ -371,7 +372,8 @@ def test_cli_upload_several_files_and_wait(gw):
         # Plain lines (no bars) when stderr is not a terminal.
         assert "uploaded %s" % p["a_png"] in r.err and not any(c in r.err for c in BAR_CHARS), r
 
-        r = portico_cli(gw, k, "upload", gid, p["a_png"], "--name", "named", "--json", expect=0)
+        # (other bytes: the same bytes into the same group would be the same asset, API.md §3)
+        r = portico_cli(gw, k, "upload", gid, p["d_png"], "--name", "named", "--json", expect=0)
         docs = r.json_lines()
         assert len(docs) == 1 and docs[0]["ResponseMetadata"]["Action"] == "Upload", r
         assert docs[0]["Result"]["Name"] == "named" and docs[0]["Result"]["UpstreamStatus"] == "Processing", r

@@ -417,3 +417,32 @@ def test_postgres_restart_under_load():
     aid = c.node(1).create_asset(k, groups[k], media.png_url(tag="after"))
     wait_active(c.node(0), k, aid, timeout=20)
     c.stop()
+
+
+def test_waiting_video_task_is_submitted_once_by_two_nodes(media):
+    """wait_for_assets on two nodes sharing PostgreSQL: each node's waiter
+    leases waiting tasks (FOR UPDATE SKIP LOCKED), so every task is
+    submitted upstream exactly once, whichever node it was created on."""
+    import test_wait_assets as wa
+    from test_videos import body_with, vpost
+    c = Cluster(processing_ms=2000, env={"PORTICO_ARK_API_KEY": "portico-sim-ark-key"})
+    for gw in c.nodes:  # the simulator's video API, on its port (known once it started)
+        gw.stop()
+        gw.extra_args = ["--ark-endpoint", c.sim.url]
+        gw.start()
+    k = c.key("acme")
+    gid = c.node(0).create_group(k, "g")
+    aid = c.node(0).create_asset(k, gid, media.png_url(640, 640, "mn"))
+    ids = []
+    for i in range(6):
+        t = wa.task_of(vpost(c.node(i), k, body_with("asset://" + aid, wait_for_assets=True)))
+        assert t["status"] == "waiting_for_assets", t
+        ids.append(t["id"])
+    for i, tid in enumerate(ids):
+        task, seen = wa.follow(c.node(i + 1), k, tid, timeout=30)
+        assert task["status"] == "succeeded", (task, seen)
+    submitted = [l for gw in c.nodes for l in gw.stderr_text().splitlines() if "submitted upstream" in l]
+    for tid in ids:
+        n = sum(1 for l in submitted if tid in l)
+        assert n == 1, "task %s submitted %d times: %r" % (tid, n, submitted)
+    c.stop()

@@ -407,9 +407,10 @@ def test_malformed_bodies_are_invalid_request(media):
     ok_url = url + "?" + "x" * (2047 - len(url))
     assert len(ok_url) == 2048
     task_ok(vpost(gw, k, dict(base, content=[item(ok_url)], extra={"a": 1}, seed=3)))
-    # Bodies over 64 KiB are refused as such.
-    r = vpost(gw, k, dict(base, pad="x" * (64 * 1024)))
-    expect_verror(r, "payload_too_large")
+    # Bodies over 16 MiB (room for a 10 MiB image inline as a data: URL) are refused as such.
+    r = vpost(gw, k, dict(base, pad="x" * (16 * 1024 * 1024)))
+    err = expect_verror(r, "payload_too_large")
+    assert "16 MiB" in err["message"], err
 
 
 # ---------------------------------------------------------------- the record (UPSTREAM.md "Video tasks")

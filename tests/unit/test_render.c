@@ -62,6 +62,16 @@ static void test_asset_text_matches_jansson(void)
     CHECK_STR(json_string_value(json_object_get(o, "UpstreamStatus")), "Inactive");
     CHECK(json_object_get(o, "Error") == NULL && json_object_get(o, "FailureReason") == NULL);
     json_decref(o);
+    /* API.md §2: AvailableModels, the models taking asset:// — none unless Active */
+    CHECK(json_array_size(json_object_get(o = render_asset(&a), "AvailableModels")) == 0);
+    json_decref(o);
+    a = sample("active", "Active");
+    o = render_asset(&a);
+    json_t *models = json_object_get(o, "AvailableModels");
+    CHECK(json_array_size(models) == 2);
+    CHECK_STR(json_string_value(json_array_get(models, 0)), "seedance-2.0");
+    CHECK_STR(json_string_value(json_array_get(models, 1)), "seedance-2.0-fast");
+    json_decref(o);
 }
 
 static void test_jsonw_escapes_control_characters(void)

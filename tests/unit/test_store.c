@@ -943,6 +943,43 @@ static void test_concurrent_reads_and_writes_are_consistent(void)
     s->ops->close(s);
 }
 
+/* Content hash (issue 14): one live or pending asset per bytes and group;
+ * the same bytes go into another group, and again once the first is gone. */
+static void test_content_hash_one_asset_per_bytes_and_group(void)
+{
+    char dir[512];
+    struct store *s = open_fresh(dir, sizeof dir);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    int64_t a = customer(s, "alpha"), b = customer(s, "beta");
+    const char *g1 = "group-20260101000000-hhhh1", *g2 = "group-20260101000000-hhhh2";
+    CHECK(make_group(s, a, g1, "g1", 1000) == STORE_OK);
+    CHECK(make_group(s, a, g2, "g2", 1000) == STORE_OK);
+    const char *sha = "aa00000000000000000000000000000000000000000000000000000000000001";
+    int64_t h = 0, h2 = 0;
+    CHECK(s->ops->reserve_content_asset(s, a, g1, "Image", "", "https://e.com/x.png", "k1", sha, 50, 1000, NULL,
+                                        &h) == STORE_OK);
+    /* pending: the same bytes conflict, and are not found yet */
+    CHECK(s->ops->reserve_content_asset(s, a, g1, "Image", "", "https://e.com/x.png", "k2", sha, 50, 1000, NULL,
+                                        &h2) == STORE_CONFLICT);
+    struct asset got;
+    CHECK(s->ops->find_asset_by_sha256(s, a, g1, sha, &got) == STORE_NOT_FOUND);
+    CHECK(s->ops->confirm_asset(s, h, "asset-20260101000000-hhhh1", 1000, 2000) == STORE_OK);
+    CHECK(s->ops->find_asset_by_sha256(s, a, g1, sha, &got) == STORE_OK);
+    CHECK_STR(got.id, "asset-20260101000000-hhhh1");
+    CHECK(s->ops->find_asset_by_sha256(s, b, g1, sha, &got) == STORE_NOT_FOUND); /* another customer */
+    CHECK(s->ops->find_asset_by_sha256(s, a, g2, sha, &got) == STORE_NOT_FOUND);
+    CHECK(s->ops->reserve_content_asset(s, a, g2, "Image", "", "https://e.com/x.png", "k3", sha, 50, 1000, NULL,
+                                        &h2) == STORE_OK);
+    CHECK(s->ops->release_asset(s, h2) == STORE_OK);
+    /* deleted: the bytes may be registered again */
+    CHECK(s->ops->delete_asset(s, a, "asset-20260101000000-hhhh1", 3000) == STORE_OK);
+    CHECK(s->ops->reserve_content_asset(s, a, g1, "Image", "", "https://e.com/x.png", "k4", sha, 50, 3000, NULL,
+                                        &h2) == STORE_OK);
+    s->ops->close(s);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 4 && strcmp(argv[1], "--child") == 0)
@@ -970,6 +1007,7 @@ int main(int argc, char **argv)
     RUN(test_list_assets_filters_pages_and_bounds_lists);
     RUN(test_refresher_due_schedule_status_and_counts);
     RUN(test_concurrent_reads_and_writes_are_consistent);
+    RUN(test_content_hash_one_asset_per_bytes_and_group);
     rm_rf(tmp_root);
     return check_summary();
 }

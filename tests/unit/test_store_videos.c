@@ -120,6 +120,53 @@ static void test_video_tasks_update_and_due(void)
     s->ops->close(s);
 }
 
+/* wait_for_assets (issue 14): a waiting task keeps what it will submit and
+ * its deadline, is leased apart from the refresher's tasks, and is
+ * submitted once. */
+static void test_waiting_video_tasks_lease_and_submit_once(void)
+{
+    char dir3[300];
+    snprintf(dir3, sizeof dir3, "%s/3", dir);
+    struct store *s = store_sqlite_open(dir3);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    struct customer a;
+    CHECK(s->ops->put_customer(s, "acme", 1, &a) == STORE_OK);
+    struct video_task t = task("vid-20260101000000-wwwww", a.id, "", 1000);
+    snprintf(t.status, sizeof t.status, "waiting_for_assets");
+    t.next_poll_ms = 1250;
+    t.deadline_ms = 601000;
+    CHECK(s->ops->insert_waiting_video_task(s, &t, "{}", "{\"model\":\"seedance-2.0\"}") == STORE_OK);
+    struct video_task got;
+    CHECK(s->ops->get_video_task(s, a.id, t.id, &got) == STORE_OK);
+    CHECK_STR(got.status, "waiting_for_assets");
+    CHECK(got.deadline_ms == 601000);
+    char *submit = NULL;
+    CHECK(s->ops->get_video_submit(s, t.id, &submit) == STORE_OK && submit);
+    CHECK_STR(submit ? submit : "", "{\"model\":\"seedance-2.0\"}");
+    free(submit);
+    /* The refresher does not see it; the waiter leases it once. */
+    struct video_task_list l = {0};
+    CHECK(s->ops->lease_due_video_tasks(s, 5000, 10000, 10, &l) == STORE_OK && l.n == 0);
+    free(l.items);
+    CHECK(s->ops->lease_waiting_video_tasks(s, 1000, 10000, 10, &l) == STORE_OK && l.n == 0); /* not due yet */
+    free(l.items);
+    CHECK(s->ops->lease_waiting_video_tasks(s, 5000, 10000, 10, &l) == STORE_OK && l.n == 1);
+    CHECK(l.n == 1 && l.items[0].deadline_ms == 601000);
+    free(l.items);
+    CHECK(s->ops->lease_waiting_video_tasks(s, 5001, 10000, 10, &l) == STORE_OK && l.n == 0); /* leased */
+    free(l.items);
+    CHECK(s->ops->submit_video_task(s, t.id, "cgt-20260101000000-sssss", 6000, 6700) == STORE_OK);
+    CHECK(s->ops->submit_video_task(s, t.id, "cgt-20260101000000-ttttt", 6000, 6700) == STORE_NOT_FOUND);
+    CHECK(s->ops->get_video_task(s, a.id, t.id, &got) == STORE_OK);
+    CHECK_STR(got.status, "queued");
+    CHECK_STR(got.upstream_id, "cgt-20260101000000-sssss");
+    CHECK(s->ops->lease_due_video_tasks(s, 7000, 10000, 10, &l) == STORE_OK && l.n == 1);
+    free(l.items);
+    s->ops->close(s);
+}
+
 int main(void)
 {
     char tmpl[] = "/tmp/portico-test-videos-XXXXXX";
@@ -130,6 +177,7 @@ int main(void)
     snprintf(dir, sizeof dir, "%s/data", tmpl);
     RUN(test_video_tasks_insert_get_and_isolation);
     RUN(test_video_tasks_update_and_due);
+    RUN(test_waiting_video_tasks_lease_and_submit_once);
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpl);
     if (system(cmd) != 0)

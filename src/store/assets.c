@@ -147,13 +147,6 @@ enum store_result sql_confirm_asset(struct store *s, int64_t handle, const char 
                          "itii", handle, id, now_ms, next_poll_ms);
 }
 
-enum store_result sql_release_asset(struct store *s, int64_t handle)
-{
-    /* id IS NULL: any never-confirmed row, pending or swept up by a group
-     * delete; a confirmed asset is never released. */
-    return sql_write_row(s, SQL_CACHE, "DELETE FROM assets WHERE handle = $1 AND id IS NULL", "i", handle);
-}
-
 enum store_result sql_get_asset(struct store *s, int64_t customer_id, const char *id, struct asset *out)
 {
     return sql_get_owned(s, SQL_CACHE,
@@ -309,31 +302,8 @@ enum store_result sql_set_asset_status(struct store *s, const char *id, const ch
     sql_copy_utf8(message, sizeof message, error_message ? error_message : "");
     /* SET expressions all read the old row, so the CASE compares against
      * the status before this update. */
-    if (!ev)
-        return sql_write_row(s, SQL_CACHE, SET_ASSET_STATUS, "tttitt", id, status, why, now_ms, code, message);
-    /* With an event: the old status first (locked where rows lock), so the
-     * event is appended exactly when this update changes it. */
-    struct sql_conn *c;
-    struct sql_stmt *st;
-    char old[sizeof((struct asset *)0)->status] = "";
-    int row = 0, changes = 0;
-    enum store_result r = sql_start(s, SQL_TX_WRITE, &c);
-    if (r != STORE_OK)
-        return r;
-    r = sql_open(c, SQL_CACHE, c->d->row_locks ? ASSET_STATUS " FOR UPDATE" : ASSET_STATUS, &st, "t", id);
-    if (r == STORE_OK) {
-        r = sql_step(st, &row);
-        if (r == STORE_OK && row)
-            sql_col_text(st, 0, old, sizeof old);
-        sql_finish(st);
-    }
-    if (r == STORE_OK && !row)
-        r = STORE_NOT_FOUND;
-    if (r == STORE_OK)
-        r = sql_exec(c, SQL_CACHE, SET_ASSET_STATUS, &changes, "tttitt", id, status, why, now_ms, code, message);
-    if (r == STORE_OK && strcmp(old, status) != 0)
-        r = sql_append_event(c, ev);
-    return sql_done(s, c, r);
+    return sql_write_status(s, sql_driver_of(s)->row_locks ? ASSET_STATUS " FOR UPDATE" : ASSET_STATUS, id, status,
+                            ev, SQL_CACHE, SET_ASSET_STATUS, "tttitt", id, status, why, now_ms, code, message);
 }
 
 enum store_result sql_schedule_poll(struct store *s, const char *id, int64_t next_poll_ms, int polls)

@@ -153,6 +153,13 @@ enum store_result sql_int(struct sql_conn *c, int flags, const char *sql, int64_
                           ...);
 /* A single writing statement on its own connection and transaction. */
 enum store_result sql_write(struct store *s, int flags, const char *sql, int *changes, const char *fmt, ...);
+/* A status change that may make an event (assets.c, videos.c): without ev,
+ * sql_write_row; with it, in one write transaction, the row's status by
+ * status_sql ($1 key; written with FOR UPDATE where rows lock; NOT_FOUND
+ * without a row), then sql and its binds, then ev appended when the status
+ * was not new_status, so the event is recorded exactly when it changes. */
+enum store_result sql_write_status(struct store *s, const char *status_sql, const char *key, const char *new_status,
+                                   const struct event *ev, int flags, const char *sql, const char *fmt, ...);
 /* sql_write for a statement that must change a row: NOT_FOUND when none. */
 enum store_result sql_write_row(struct store *s, int flags, const char *sql, const char *fmt, ...);
 

@@ -86,11 +86,6 @@ enum store_result sql_confirm_group(struct store *s, int64_t handle, const char 
                          "iti", handle, id, now_ms);
 }
 
-enum store_result sql_release_group(struct store *s, int64_t handle)
-{
-    return sql_write_row(s, SQL_CACHE, "DELETE FROM groups WHERE handle = $1 AND id IS NULL", "i", handle);
-}
-
 enum store_result sql_get_group(struct store *s, int64_t customer_id, const char *id, struct group *out)
 {
     return sql_get_owned(s, SQL_CACHE,

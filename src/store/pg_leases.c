@@ -13,6 +13,19 @@
  * writer needs none of this (sqlite_leases.c). */
 #include "store/pg_int.h"
 
+/* Video tasks in the statuses `which` names, oldest due first. */
+#define PG_VIDEO_LEASE(which)                                                                                  \
+    "WITH due AS ("                                                                                            \
+    "  SELECT handle, next_poll_ms AS due_ms FROM video_tasks"                                                 \
+    "  WHERE " which " AND next_poll_ms <= $1::bigint"                                                         \
+    "  ORDER BY next_poll_ms, handle LIMIT $3 FOR UPDATE SKIP LOCKED),"                                        \
+    " leased AS ("                                                                                             \
+    "  UPDATE video_tasks t SET next_poll_ms = $1::bigint + $2::bigint FROM due"                               \
+    "  WHERE t.handle = due.handle"                                                                            \
+    "  RETURNING t.id, t.customer_id, t.upstream_id, t.model, t.status, t.result, t.create_ms,"                \
+    "  t.update_ms, due.due_ms AS next_poll_ms, t.polls, t.deadline_ms, t.handle)"                            \
+    " SELECT " SQL_VIDEO_COLS_PG " FROM leased v ORDER BY v.next_poll_ms, v.handle"
+
 const struct sql_leases pg_leases = {
     /* Customers take turns: every customer's k-th due asset comes before
      * anyone's (k+1)-th, so one customer's 50 cannot fill the batch and
@@ -35,30 +48,10 @@ const struct sql_leases pg_leases = {
                "  a.error_code, a.error_message, a.tag, a.handle, due.turn)"
                " SELECT " SQL_ASSET_COLS " FROM leased a ORDER BY a.turn, a.next_poll_ms, a.handle",
                NULL, &sql_asset_row, 0},
-    .video_tasks = {"WITH due AS ("
-                    "  SELECT handle, next_poll_ms AS due_ms FROM video_tasks"
-                    "  WHERE status IN ('queued', 'running') AND next_poll_ms <= $1::bigint"
-                    "  ORDER BY next_poll_ms, handle LIMIT $3 FOR UPDATE SKIP LOCKED),"
-                    " leased AS ("
-                    "  UPDATE video_tasks t SET next_poll_ms = $1::bigint + $2::bigint FROM due"
-                    "  WHERE t.handle = due.handle"
-                    "  RETURNING t.id, t.customer_id, t.upstream_id, t.model, t.status, t.result, t.create_ms,"
-                    "  t.update_ms, due.due_ms AS next_poll_ms, t.polls, t.deadline_ms, t.handle)"
-                    " SELECT " SQL_VIDEO_COLS_PG " FROM leased v ORDER BY v.next_poll_ms, v.handle",
-                    NULL, &sql_video_row, 0},
+    .video_tasks = {PG_VIDEO_LEASE("status IN ('queued', 'running')"), NULL, &sql_video_row, 0},
     /* Tasks waiting_for_assets (core/video_waiter.c): each is submitted
      * upstream by the one node that holds its lease. */
-    .waiting_video_tasks = {"WITH due AS ("
-                            "  SELECT handle, next_poll_ms AS due_ms FROM video_tasks"
-                            "  WHERE status = 'waiting_for_assets' AND next_poll_ms <= $1::bigint"
-                            "  ORDER BY next_poll_ms, handle LIMIT $3 FOR UPDATE SKIP LOCKED),"
-                            " leased AS ("
-                            "  UPDATE video_tasks t SET next_poll_ms = $1::bigint + $2::bigint FROM due"
-                            "  WHERE t.handle = due.handle"
-                            "  RETURNING t.id, t.customer_id, t.upstream_id, t.model, t.status, t.result, t.create_ms,"
-                            "  t.update_ms, due.due_ms AS next_poll_ms, t.polls, t.deadline_ms, t.handle)"
-                            " SELECT " SQL_VIDEO_COLS_PG " FROM leased v ORDER BY v.next_poll_ms, v.handle",
-                            NULL, &sql_video_row, 0},
+    .waiting_video_tasks = {PG_VIDEO_LEASE("status = 'waiting_for_assets'"), NULL, &sql_video_row, 0},
     .sessions = {"WITH due AS (SELECT token AS due_token FROM validate_sessions"
                  "  WHERE state = 0 AND next_poll_ms <= $1::bigint"
                  "  ORDER BY next_poll_ms, create_ms LIMIT $3 FOR UPDATE SKIP LOCKED)"

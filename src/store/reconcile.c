@@ -67,3 +67,13 @@ enum store_result sql_list_group_blob_keys(struct store *s, int64_t customer_id,
     return r;
 }
 
+/* release_group and release_asset: a never-confirmed row goes (id IS NULL:
+ * pending, or an asset reservation swept up by a group delete); a
+ * confirmed one is never released. */
+#define RELEASE_OP(fn, table)                                                                                  \
+    enum store_result fn(struct store *s, int64_t handle)                                                      \
+    {                                                                                                          \
+        return sql_write_row(s, SQL_CACHE, "DELETE FROM " table " WHERE handle = $1 AND id IS NULL", "i", handle); \
+    }
+RELEASE_OP(sql_release_group, "groups")
+RELEASE_OP(sql_release_asset, "assets")

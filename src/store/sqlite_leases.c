@@ -41,8 +41,7 @@ const struct sql_leases sq_leases = {
     .waiting_video_tasks = {"SELECT " SQL_VIDEO_COLS_SQLITE " FROM video_tasks v"
                             " WHERE v.status = 'waiting_for_assets' AND v.next_poll_ms <= $1"
                             " ORDER BY v.next_poll_ms, v.handle LIMIT $3",
-                            "UPDATE video_tasks SET next_poll_ms = $2 WHERE id = $1"
-                            " AND status = 'waiting_for_assets' AND next_poll_ms <= $3",
+                            SQ_PUSH("video_tasks", "id", "status = 'waiting_for_assets'"),
                             &sql_video_row, offsetof(struct video_task, id)},
     .sessions = {"SELECT " SQL_SESSION_COLS " FROM validate_sessions"
                  " WHERE state = 0 AND next_poll_ms <= $1 ORDER BY next_poll_ms, create_ms LIMIT $3",

@@ -32,8 +32,8 @@
  * record column promises JSON text. */
 #define INSERT_VIDEO(request, result)                                                                         \
     "INSERT INTO video_tasks(id, customer_id, upstream_id, model, status, request, result,"                   \
-    " create_ms, update_ms, next_poll_ms, polls) VALUES ($1, $2, $3, $4, $5, " request ", " result            \
-    ", $7, $8, $9, $10)"
+    " create_ms, update_ms, next_poll_ms, polls, submit, deadline_ms) VALUES ($1, $2, $3, $4, $5, " request    \
+    ", " result ", $7, $8, $9, $10, $16, $17)"
 
 /* SET expressions see the row's old values: update_ms moves only when the
  * status or the result really changed. */
@@ -63,16 +63,23 @@ static int is_pg(struct store *s)
     return sql_driver_of(s)->dialect == SQL_DIALECT_PG;
 }
 
-enum store_result sql_insert_video_task(struct store *s, const struct video_task *t, const char *request_json)
+/* A new task; submit_json "" for one that is not waiting for its assets. */
+static enum store_result insert_task(struct store *s, const struct video_task *t, const char *request_json,
+                                     const char *submit_json)
 {
     if (!video_fits(t))
         return STORE_ERROR;
     const char *sql = is_pg(s) ? INSERT_VIDEO("$6::jsonb::text", RESULT_PG("$11", "$12", "$13", "$14", "$15"))
                                : INSERT_VIDEO("json($6)", RESULT_SQLITE("$11", "$12", "$13", "$14", "$15"));
-    return sql_write(s, 0, sql, NULL, "tittttiiiitttii", t->id, t->customer_id, t->upstream_id, t->model,
+    return sql_write(s, 0, sql, NULL, "tittttiiiitttiiti", t->id, t->customer_id, t->upstream_id, t->model,
                      t->status, request_json && *request_json ? request_json : "{}", t->create_ms, t->update_ms,
                      t->next_poll_ms, (int64_t)t->polls, t->video_url, t->error_code, t->error_message,
-                     t->completion_tokens, t->total_tokens);
+                     t->completion_tokens, t->total_tokens, submit_json, t->deadline_ms);
+}
+
+enum store_result sql_insert_video_task(struct store *s, const struct video_task *t, const char *request_json)
+{
+    return insert_task(s, t, request_json, "");
 }
 
 enum store_result sql_get_video_task(struct store *s, int64_t customer_id, const char *id, struct video_task *out)
@@ -94,52 +101,20 @@ enum store_result sql_update_video_task(struct store *s, const struct video_task
         return STORE_ERROR;
     const char *sql = is_pg(s) ? UPDATE_VIDEO(RESULT_PG("$6", "$7", "$8", "$9", "$10"))
                                : UPDATE_VIDEO(RESULT_SQLITE("$6", "$7", "$8", "$9", "$10"));
-    if (!ev)
-        return sql_write_row(s, 0, sql, "ttiiitttii", t->id, t->status, now_ms, next_poll_ms, (int64_t)polls,
-                             t->video_url, t->error_code, t->error_message, t->completion_tokens, t->total_tokens);
-    /* With an event: appended exactly when this update changes the status. */
-    struct sql_conn *c;
-    struct sql_stmt *st;
-    char old[sizeof t->status] = "";
-    int row = 0;
-    enum store_result r = sql_start(s, SQL_TX_WRITE, &c);
-    if (r != STORE_OK)
-        return r;
-    r = sql_open(c, 0, c->d->row_locks ? VIDEO_STATUS " FOR UPDATE" : VIDEO_STATUS, &st, "t", t->id);
-    if (r == STORE_OK) {
-        r = sql_step(st, &row);
-        if (r == STORE_OK && row)
-            sql_col_text(st, 0, old, sizeof old);
-        sql_finish(st);
-    }
-    if (r == STORE_OK && !row)
-        r = STORE_NOT_FOUND;
-    if (r == STORE_OK)
-        r = sql_exec(c, 0, sql, NULL, "ttiiitttii", t->id, t->status, now_ms, next_poll_ms, (int64_t)polls,
-                     t->video_url, t->error_code, t->error_message, t->completion_tokens, t->total_tokens);
-    if (r == STORE_OK && strcmp(old, t->status) != 0)
-        r = sql_append_event(c, ev);
-    return sql_done(s, c, r);
+    return sql_write_status(s, sql_driver_of(s)->row_locks ? VIDEO_STATUS " FOR UPDATE" : VIDEO_STATUS, t->id,
+                            t->status, ev, 0, sql, "ttiiitttii", t->id, t->status, now_ms, next_poll_ms,
+                            (int64_t)polls, t->video_url, t->error_code, t->error_message, t->completion_tokens,
+                            t->total_tokens);
 }
 
 /* ---- generation that waits for its assets (core/video_waiter.c) ---- */
 
-#define INSERT_WAITING(request, result)                                                                       \
-    "INSERT INTO video_tasks(id, customer_id, upstream_id, model, status, request, result,"                   \
-    " create_ms, update_ms, next_poll_ms, polls, submit, deadline_ms) VALUES ($1, $2, $3, $4, $5, " request    \
-    ", " result ", $7, $8, $9, $10, $16, $17)"
-
 enum store_result sql_insert_waiting_video_task(struct store *s, const struct video_task *t, const char *request_json,
                                                 const char *submit_json)
 {
-    if (!video_fits(t) || !submit_json || !*submit_json)
+    if (!submit_json || !*submit_json)
         return STORE_ERROR;
-    const char *sql = is_pg(s) ? INSERT_WAITING("$6::jsonb::text", RESULT_PG("$11", "$12", "$13", "$14", "$15"))
-                               : INSERT_WAITING("json($6)", RESULT_SQLITE("$11", "$12", "$13", "$14", "$15"));
-    return sql_write(s, 0, sql, NULL, "tittttiiiitttiiti", t->id, t->customer_id, t->upstream_id, t->model,
-                     t->status, request_json && *request_json ? request_json : "{}", t->create_ms, t->update_ms,
-                     t->next_poll_ms, (int64_t)t->polls, t->video_url, t->error_code, t->error_message,
-                     t->completion_tokens, t->total_tokens, submit_json, t->deadline_ms);
+    return insert_task(s, t, request_json, submit_json);
 }
 
 enum store_result sql_get_video_submit(struct store *s, const char *id, char **submit_out)

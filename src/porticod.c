@@ -53,6 +53,7 @@ struct config {
     int upload_session_ttl_s; /* upload sessions (API.md §4b): lifetime */
     /* liveness: the orphan sweep of unowned LivenessFace groups */
     int liveness_sweep_s, liveness_orphan_age_s, liveness_poll_ms;
+    int sse_heartbeat_ms; /* the event stream */
 };
 
 enum opt_kind { OPT_STR, OPT_INT, OPT_DBL, OPT_BOOL_OFF };
@@ -105,6 +106,8 @@ static const struct opt opts[] = {
     /* liveness */
     {"--liveness-poll-ms", "PORTICO_LIVENESS_POLL_MS", OPT_INT, O(liveness_poll_ms), "how often a pending face scan's outcome is asked upstream in the background (2000)"},
     {"--liveness-sweep", "PORTICO_LIVENESS_SWEEP_S", OPT_INT, O(liveness_sweep_s), "seconds between sweeps removing LivenessFace groups no record owns; 0: never (600)"},
+    /* the event stream */
+    {"--sse-heartbeat-ms", "PORTICO_SSE_HEARTBEAT_MS", OPT_INT, O(sse_heartbeat_ms), "an idle event stream gets a keep-alive comment this often (15000)"},
     {"--liveness-orphan-age", "PORTICO_LIVENESS_ORPHAN_AGE_S", OPT_INT, O(liveness_orphan_age_s), "age an unowned LivenessFace group must reach before it is removed (900)"},
 };
 #undef O
@@ -183,6 +186,7 @@ static void config_defaults(struct config *c)
     c->liveness_sweep_s = (int)(cc.liveness_sweep_ms / 1000); /* liveness */
     c->liveness_orphan_age_s = (int)(cc.liveness_orphan_age_ms / 1000);
     c->liveness_poll_ms = cc.liveness_poll_ms;
+    c->sse_heartbeat_ms = cc.sse_heartbeat_ms; /* the event stream */
 }
 
 /* Environment first, then flags; leaves the non-option words in rest. */
@@ -450,6 +454,7 @@ static int serve(const struct config *c)
     cc.liveness_sweep_ms = (int64_t)c->liveness_sweep_s * 1000;   /* liveness */
     cc.liveness_orphan_age_ms = (int64_t)c->liveness_orphan_age_s * 1000;
     cc.liveness_poll_ms = c->liveness_poll_ms > 0 ? c->liveness_poll_ms : cc.liveness_poll_ms;
+    cc.sse_heartbeat_ms = c->sse_heartbeat_ms > 0 ? c->sse_heartbeat_ms : cc.sse_heartbeat_ms;
     core = up ? core_new(&cc, store, up) : NULL;
     if (core)
         core_set_blob(core, blob);

@@ -25,6 +25,7 @@ void core_config_defaults(struct core_config *c)
     c->liveness_poll_ms = 2000;             /* liveness */
     c->liveness_sweep_ms = 10 * 60 * 1000;
     c->liveness_orphan_age_ms = 15 * 60 * 1000;
+    c->sse_heartbeat_ms = 15000; /* the event stream */
 }
 
 struct core *core_new(const struct core_config *cfg, struct store *store, struct upstream *up)
@@ -79,6 +80,10 @@ int core_start(struct core *c)
     c->upload_expiry = upload_expiry_start(c);
     if (!c->upload_expiry)
         return -1;
+    /* events: streams and WaitAsset */
+    c->hub = event_hub_start(c);
+    if (!c->hub)
+        return -1;
     /* video tasks */
     c->video_refresher = video_refresher_start(c);
     return c->video_refresher ? 0 : -1;
@@ -93,6 +98,7 @@ void core_free(struct core *c)
     reconciler_stop(c->reconciler);  /* reconciliation */
     poller_stop(c->video_refresher); /* video tasks */
     poller_stop(c->refresher);       /* assets */
+    event_hub_stop(c->hub);          /* events */
     auth_cache_free(c->auth);
     asset_cache_free(c->asset_cache);
     free(c->url_policy);

@@ -66,7 +66,7 @@ void core_event_recorded(struct core *c, const struct event *ev)
     if (!ev)
         return;
     /* the consumers' wake-ups go here (outbox worker, event hub) */
-    (void)c;
+    event_hub_kick(c->hub);
 }
 
 const struct event *core_event_asset(struct core *c, struct event *ev, const struct asset *a, int64_t now_ms)

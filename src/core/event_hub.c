@@ -67,8 +67,8 @@ struct core_sub {
     size_t page_next;
     /* the hub's holes when the stream began: a late commit of one of them
      * is sent once, by whichever of catch-up and live dispatch sees it first */
-    int64_t late[HOLES_MAX];
-    unsigned char late_taken[HOLES_MAX];
+    int64_t *late; /* malloc'd, only when there were holes: an idle stream stays small */
+    unsigned char *late_taken;
     int n_late;
 };
 
@@ -191,8 +191,13 @@ enum core_code core_events_subscribe(struct core *c, const struct customer *cu, 
                              CORE_STREAMS_PER_CUSTOMER);
         return core_fail(st, CORE_SERVICE_UNAVAILABLE, "The record store is unavailable; retry shortly.");
     }
-    for (int i = 0; i < h->n_holes; i++)
-        s->late[s->n_late++] = h->holes[i].seq;
+    if (h->n_holes) {
+        s->late = malloc((size_t)h->n_holes * sizeof *s->late);
+        s->late_taken = calloc((size_t)h->n_holes, 1);
+        if (s->late && s->late_taken) /* else: a late commit may come twice, never be lost */
+            for (int i = 0; i < h->n_holes; i++)
+                s->late[s->n_late++] = h->holes[i].seq;
+    }
     if (after >= 0 && after < h->last_seq) {
         s->catching_up = 1;
         s->cu_after = after;
@@ -313,6 +318,8 @@ void core_sub_close(struct core_sub *s)
     pthread_mutex_unlock(&h->mu);
     sub_drop_queue(s);
     free(s->page.items);
+    free(s->late);
+    free(s->late_taken);
     pthread_mutex_destroy(&s->mu);
     free(s);
 }

@@ -455,7 +455,10 @@ static void dispatch(struct event_hub *h, const struct event *ev)
 static int admit(struct event_hub *h, const struct event *ev, int64_t now)
 {
     if (ev->seq > h->last_seq) {
-        for (int64_t s = h->last_seq + 1; s < ev->seq; s++) {
+        int64_t first = h->last_seq + 1;
+        if (ev->seq - first > HOLES_MAX) /* a jump (rollbacks, a restored database): the nearest seqs only */
+            first = ev->seq - HOLES_MAX;
+        for (int64_t s = first; s < ev->seq; s++) {
             if (h->n_holes == HOLES_MAX) {
                 log_warn("event hub: more than %d events not yet visible; seq %lld is given up", HOLES_MAX,
                          (long long)h->holes[0].seq);

@@ -259,7 +259,7 @@ static void test_heartbeats_and_drain(void)
     CHECK(core_events_subscribe(c, &ca, NULL, &s, &st) == CORE_OK);
     core_sub_bind(s, on_suspend, on_resume, &cn);
     int beats = 0;
-    int64_t until = clock_mono_ms() + 400;
+    int64_t until = clock_mono_ms() + 600;
     while (clock_mono_ms() < until) {
         struct event *ev = NULL;
         enum core_sub_next n = core_sub_next(c, s, &ev);
@@ -269,7 +269,7 @@ static void test_heartbeats_and_drain(void)
                 clock_sleep_ms(2);
         }
     }
-    CHECK(beats >= 4 && beats <= 10);
+    CHECK(beats >= 3 && beats <= 14); /* about 12: every 50 ms, never a flood */
     core_events_drain(c); /* the stream ends, and a new one ends at once */
     char id[IDS_MAX];
     CHECK(next_event(c, s, &cn, 500, id) == CORE_SUB_END);

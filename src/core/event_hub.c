@@ -40,6 +40,9 @@ struct hole {
 struct core_waiter {
     struct core_waiter *prev, *next;
     int linked;
+    int fresh;          /* the hub has not re-read the asset since it came */
+    uint64_t wid;       /* finds it again after a read without the lock */
+    int64_t customer_id;
     char asset_id[IDS_MAX];
     int64_t deadline_ms; /* monotonic */
     core_wake_fn wake;
@@ -82,6 +85,7 @@ struct event_hub {
     struct hole holes[HOLES_MAX];
     int n_holes;
     struct core_waiter *waiters;
+    uint64_t next_wid;
     struct core_sub *subs;
     int64_t heartbeat_ms;
 };
@@ -356,6 +360,7 @@ struct core_waiter *core_wait_asset(struct core *c, const struct customer *cu, c
         return NULL;
     }
     snprintf(w->asset_id, sizeof w->asset_id, "%s", asset_id);
+    w->customer_id = cu->id;
     w->deadline_ms = deadline_ms;
     w->wake = wake;
     w->arg = arg;
@@ -363,7 +368,13 @@ struct core_waiter *core_wait_asset(struct core *c, const struct customer *cu, c
         wake(arg);
         return w;
     }
+    /* The hub thread reads the asset again (settle_fresh): it may have
+     * settled between the caller's read and now, and an event from now on
+     * finds the waiter. The caller's thread (the front's) does no store
+     * I/O here. */
     pthread_mutex_lock(&h->mu);
+    w->wid = ++h->next_wid;
+    w->fresh = 1;
     w->next = h->waiters;
     if (h->waiters)
         h->waiters->prev = w;
@@ -371,22 +382,9 @@ struct core_waiter *core_wait_asset(struct core *c, const struct customer *cu, c
     w->linked = 1;
     if (h->draining)
         waiter_fire(h, w);
+    h->kicked = 1;
+    pthread_cond_signal(&h->cv);
     pthread_mutex_unlock(&h->mu);
-    /* The asset may have settled between the caller's read and now: read
-     * it again, now that an event for it would find the waiter. */
-    struct asset *a = malloc(sizeof *a);
-    enum store_result r = a ? c->store->ops->get_asset(c->store, cu->id, asset_id, a) : STORE_ERROR;
-    pthread_mutex_lock(&h->mu);
-    if (r != STORE_OK || !processing(a))
-        waiter_fire(h, w);
-    pthread_mutex_unlock(&h->mu);
-    if (r == STORE_OK && processing(a)) {
-        /* Fresh fast: the refresher polls it now, then every HOT_POLL_MS
-         * while it is awaited (refresher_hot). */
-        c->store->ops->schedule_poll(c->store, asset_id, clock_wall_ms(), a->polls);
-        poller_kick(c->refresher);
-    }
-    free(a);
     return w;
 }
 
@@ -545,6 +543,54 @@ static int64_t timers(struct event_hub *h, int64_t now)
     return next;
 }
 
+/* New waiters: the asset read again now that the waiter is registered (a
+ * settled one wakes it at once); a Processing one is made due at the
+ * refresher now, which then polls it every HOT_POLL_MS (refresher_hot). */
+#define FRESH_BATCH 32
+static void settle_fresh(struct event_hub *h)
+{
+    struct core *c = h->c;
+    struct {
+        uint64_t wid;
+        int64_t customer_id;
+        char asset_id[IDS_MAX];
+    } batch[FRESH_BATCH];
+    struct asset *a = malloc(sizeof *a);
+    int n, kick = 0;
+    do {
+        n = 0;
+        pthread_mutex_lock(&h->mu);
+        for (struct core_waiter *w = h->waiters; w && n < FRESH_BATCH; w = w->next)
+            if (w->fresh) {
+                w->fresh = 0;
+                batch[n].wid = w->wid;
+                batch[n].customer_id = w->customer_id;
+                memcpy(batch[n].asset_id, w->asset_id, IDS_MAX);
+                n++;
+            }
+        pthread_mutex_unlock(&h->mu);
+        for (int i = 0; i < n; i++) {
+            enum store_result r =
+                a ? c->store->ops->get_asset(c->store, batch[i].customer_id, batch[i].asset_id, a) : STORE_ERROR;
+            int waiting = r == STORE_OK && processing(a);
+            if (!waiting) {
+                pthread_mutex_lock(&h->mu);
+                for (struct core_waiter *w = h->waiters; w; w = w->next)
+                    if (w->wid == batch[i].wid) {
+                        waiter_fire(h, w);
+                        break;
+                    }
+                pthread_mutex_unlock(&h->mu);
+            } else if (c->store->ops->schedule_poll(c->store, a->id, clock_wall_ms(), a->polls) == STORE_OK) {
+                kick = 1;
+            }
+        }
+    } while (n == FRESH_BATCH);
+    free(a);
+    if (kick)
+        poller_kick(c->refresher);
+}
+
 static void *hub_main(void *arg)
 {
     struct event_hub *h = arg;
@@ -556,6 +602,7 @@ static void *hub_main(void *arg)
             h->kicked = 0;
             pthread_mutex_unlock(&h->mu);
             read_events(h);
+            settle_fresh(h);
             pthread_mutex_lock(&h->mu);
             now = clock_mono_ms();
             next_read = now + HUB_TICK_MS;

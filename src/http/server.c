@@ -185,6 +185,7 @@ static enum MHD_Result send_response(struct req *r)
          * that stopped reading: the keep-alive comments are well within it. */
         MHD_set_connection_option(r->conn, MHD_CONNECTION_OPTION_TIMEOUT,
                                   (unsigned)api_source_timeout_s(rs->source));
+        r->close_after = 1; /* a stream that ended is reconnected afresh */
         goto headers;
     }
     if (rs->has_fd) {

@@ -8,11 +8,13 @@
  * answers waiters at their deadline and marks heartbeats due: no thread
  * per client, the front parks connections and the hub wakes them.
  *
- * Invariant: an event is dispatched once per node. PostgreSQL BIGSERIAL
- * seqs can become visible out of order (seq 10 committed before seq 9):
- * the seqs skipped over are remembered as holes for HOLE_MS and the store
- * is re-read from the oldest open hole; a seq at or below the high-water
- * mark is dispatched only if it fills a hole. Lock order: hub->mu, then a
+ * Invariant: an event is dispatched once per node, in seq order unless a
+ * seq stays invisible past HOLD_MS. PostgreSQL BIGSERIAL seqs can become
+ * visible out of order (seq 10 committed before seq 9): events after a
+ * missing seq are held up to HOLD_MS for it; then the missing seqs are
+ * remembered as holes for HOLE_MS, the store is re-read from the oldest
+ * open hole, and a seq at or below the high-water mark is dispatched only
+ * if it fills a hole. Lock order: hub->mu, then a
  * stream's mu; wake-ups (the front's resume) run under them, so a stream
  * or waiter the front has ended (unlinked under hub->mu) is never woken. */
 #include <stdio.h>
@@ -28,6 +30,7 @@
 #define HUB_PAGE 256
 #define HOLES_MAX 256
 #define HOLE_MS 10000
+#define HOLD_MS 500 /* events after a seq not yet visible wait this long for it */
 #define SUB_QUEUE_MAX 64   /* events a stream may fall behind before it is closed */
 #define CATCHUP_PAGE 8     /* events read per step when a stream resumes */
 #define HOT_POLL_MS 100    /* refresher: an awaited asset's poll period */
@@ -81,7 +84,8 @@ struct event_hub {
     pthread_cond_t cv;
     pthread_t thread;
     int started, stop, kicked, draining;
-    int64_t last_seq; /* -1 until read from the store */
+    int64_t last_seq; /* dispatched up to here, in order (-1 until read from the store) */
+    int64_t gap_after, gap_since_ms; /* the seq after gap_after is missing since (HOLD_MS) */
     struct hole holes[HOLES_MAX];
     int n_holes;
     struct core_waiter *waiters;
@@ -449,10 +453,31 @@ static void dispatch(struct event_hub *h, const struct event *ev)
     }
 }
 
-/* Under hub->mu: 1 when ev was not seen before (and is now). */
-static int admit(struct event_hub *h, const struct event *ev, int64_t now)
+/* Under hub->mu: what to do with ev, read in seq order after last_seq. */
+enum admit { ADMIT_SKIP, ADMIT_SEND, ADMIT_HOLD };
+
+static enum admit admit(struct event_hub *h, const struct event *ev, int64_t now)
 {
-    if (ev->seq > h->last_seq) {
+    if (ev->seq <= h->last_seq) { /* seen, or a late commit given up on: send it now */
+        int i = hole_index(h, ev->seq);
+        if (i < 0)
+            return ADMIT_SKIP;
+        h->holes[i] = h->holes[--h->n_holes];
+        return ADMIT_SEND;
+    }
+    if (ev->seq > h->last_seq + 1) {
+        /* Seqs below it are not visible yet: their transactions are most
+         * likely committing right now. Hold ev (and everything after it)
+         * up to HOLD_MS so that streams get events in seq order and a
+         * Last-Event-ID means "everything before it"; past that the seqs
+         * are given up as holes (rolled back, or very slow) and sent when
+         * and if they come. */
+        if (h->gap_after != h->last_seq) {
+            h->gap_after = h->last_seq;
+            h->gap_since_ms = now;
+        }
+        if (now - h->gap_since_ms < HOLD_MS)
+            return ADMIT_HOLD;
         int64_t first = h->last_seq + 1;
         if (ev->seq - first > HOLES_MAX) /* a jump (rollbacks, a restored database): the nearest seqs only */
             first = ev->seq - HOLES_MAX;
@@ -465,14 +490,9 @@ static int admit(struct event_hub *h, const struct event *ev, int64_t now)
             }
             h->holes[h->n_holes++] = (struct hole){s, now};
         }
-        h->last_seq = ev->seq;
-        return 1;
     }
-    int i = hole_index(h, ev->seq);
-    if (i < 0)
-        return 0;
-    h->holes[i] = h->holes[--h->n_holes];
-    return 1;
+    h->last_seq = ev->seq;
+    return ADMIT_SEND;
 }
 
 static void read_events(struct event_hub *h)
@@ -500,14 +520,17 @@ static void read_events(struct event_hub *h)
         if (h->holes[i].seq - 1 < from)
             from = h->holes[i].seq - 1;
     pthread_mutex_unlock(&h->mu);
-    for (;;) {
+    for (int held = 0; !held;) {
         struct event_list l = {0};
         if (c->store->ops->list_events(c->store, 0, from, HUB_PAGE, &l) != STORE_OK)
             return;
         pthread_mutex_lock(&h->mu);
-        for (size_t i = 0; i < l.n; i++)
-            if (admit(h, &l.items[i], now))
+        for (size_t i = 0; i < l.n && !held; i++) {
+            enum admit a = admit(h, &l.items[i], now);
+            if (a == ADMIT_SEND)
                 dispatch(h, &l.items[i]);
+            held = a == ADMIT_HOLD; /* read again from here next time */
+        }
         pthread_mutex_unlock(&h->mu);
         size_t n = l.n;
         if (n)
@@ -626,6 +649,7 @@ struct event_hub *event_hub_start(struct core *c)
         return NULL;
     h->c = c;
     h->last_seq = -1;
+    h->gap_after = -1;
     h->heartbeat_ms = c->cfg.sse_heartbeat_ms > 0 ? c->cfg.sse_heartbeat_ms : 15000;
     pthread_mutex_init(&h->mu, NULL);
     pthread_condattr_t ca;

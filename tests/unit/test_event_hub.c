@@ -210,6 +210,35 @@ static void test_late_commit_delivered_once_and_in_customer(void)
     stop(c);
 }
 
+/* A seq committed a little late (within the hold): the stream still gets
+ * the events in seq order, so that a Last-Event-ID means "all before it". */
+static void test_short_late_commit_keeps_the_order(void)
+{
+    struct core *c = start(600000);
+    struct customer ca = {.id = ev_customer(real, "alice")};
+    struct core_status st = {0};
+    struct core_sub *s;
+    struct conn cn = {0};
+    CHECK(core_events_subscribe(c, &ca, NULL, &s, &st) == CORE_OK);
+    core_sub_bind(s, on_suspend, on_resume, &cn);
+    hidden[n_hidden++] = 2;
+    append(c, ca.id, "evt-20260101000000-aaaa1", "asset-1");
+    append(c, ca.id, "evt-20260101000000-aaaa2", "asset-2");
+    append(c, ca.id, "evt-20260101000000-aaaa3", "asset-3");
+    char id[IDS_MAX];
+    CHECK(next_event(c, s, &cn, 1000, id) == CORE_SUB_EVENT);
+    CHECK_STR(id, "evt-20260101000000-aaaa1");
+    CHECK(next_event(c, s, &cn, 150, id) == CORE_SUB_PARKED); /* 3 waits for 2 */
+    n_hidden = 0;
+    CHECK(next_event(c, s, &cn, 1000, id) == CORE_SUB_EVENT);
+    CHECK_STR(id, "evt-20260101000000-aaaa2");
+    CHECK(next_event(c, s, &cn, 1000, id) == CORE_SUB_EVENT);
+    CHECK_STR(id, "evt-20260101000000-aaaa3");
+    CHECK(next_event(c, s, &cn, 200, id) == CORE_SUB_PARKED);
+    core_sub_close(s);
+    stop(c);
+}
+
 static void test_resume_replays_what_came_after(void)
 {
     struct core *c = start(600000);
@@ -354,6 +383,7 @@ int main(void)
         return 1;
     }
     RUN(test_late_commit_delivered_once_and_in_customer);
+    RUN(test_short_late_commit_keeps_the_order);
     RUN(test_resume_replays_what_came_after);
     RUN(test_heartbeats_and_drain);
     RUN(test_waiters);

@@ -57,6 +57,7 @@ struct config {
     /* webhooks (API.md §4a) */
     int webhook_workers, webhook_timeout_ms, webhook_backoff_ms, webhook_retry_s;
     int video_wait_s; /* wait_for_assets: how long a task waits for its assets */
+    int sse_heartbeat_ms; /* the event stream */
 };
 
 enum opt_kind { OPT_STR, OPT_INT, OPT_DBL, OPT_BOOL_OFF };
@@ -109,6 +110,8 @@ static const struct opt opts[] = {
     /* liveness */
     {"--liveness-poll-ms", "PORTICO_LIVENESS_POLL_MS", OPT_INT, O(liveness_poll_ms), "how often a pending face scan's outcome is asked upstream in the background (2000)"},
     {"--liveness-sweep", "PORTICO_LIVENESS_SWEEP_S", OPT_INT, O(liveness_sweep_s), "seconds between sweeps removing LivenessFace groups no record owns; 0: never (600)"},
+    /* the event stream */
+    {"--sse-heartbeat-ms", "PORTICO_SSE_HEARTBEAT_MS", OPT_INT, O(sse_heartbeat_ms), "an idle event stream gets a keep-alive comment this often (15000)"},
     {"--liveness-orphan-age", "PORTICO_LIVENESS_ORPHAN_AGE_S", OPT_INT, O(liveness_orphan_age_s), "age an unowned LivenessFace group must reach before it is removed (900)"},
     /* webhooks */
     {"--webhook-workers", "PORTICO_WEBHOOK_WORKERS", OPT_INT, O(webhook_workers), "webhook deliveries in flight at once (8)"},
@@ -199,6 +202,7 @@ static void config_defaults(struct config *c)
     c->webhook_backoff_ms = (int)cc.webhook_backoff_ms;
     c->webhook_retry_s = (int)(cc.webhook_retry_ms / 1000);
     c->video_wait_s = (int)(cc.video_wait_ms / 1000); /* wait_for_assets */
+    c->sse_heartbeat_ms = cc.sse_heartbeat_ms; /* the event stream */
 }
 
 /* Environment first, then flags; leaves the non-option words in rest. */
@@ -467,6 +471,7 @@ static int serve(const struct config *c)
     cc.webhook_backoff_ms = c->webhook_backoff_ms;
     cc.webhook_retry_ms = (int64_t)c->webhook_retry_s * 1000;
     cc.video_wait_ms = c->video_wait_s > 0 ? (int64_t)c->video_wait_s * 1000 : cc.video_wait_ms; /* wait_for_assets */
+    cc.sse_heartbeat_ms = c->sse_heartbeat_ms > 0 ? c->sse_heartbeat_ms : cc.sse_heartbeat_ms;
     core = up ? core_new(&cc, store, up) : NULL;
     if (core)
         core_set_blob(core, blob);

@@ -43,6 +43,38 @@ size_t api_body_max(const char *method, const char *path);
 
 /* A query-string argument of the request, or NULL. */
 const char *api_query(const struct api_request *req, const char *name);
+/* A request header, or NULL. */
+const char *api_header(const struct api_request *req, const char *name);
+
+/* Answers that are not ready when the handler returns. Neither holds a
+ * thread: the front parks the connection (suspends it) and the core's event
+ * hub wakes it.
+ *
+ * A parked request (WaitAsset): the front suspends the connection, then
+ * calls api_park_arm(p, wake, arg); wake(arg) runs once, on any thread,
+ * possibly inside api_park_arm, and must only signal (resume). After it the
+ * front calls api_park_finish, which fills resp and frees p; if the
+ * connection ends first, api_park_free. */
+struct api_park;
+struct api_response;
+void api_park_arm(struct api_park *p, void (*wake)(void *), void *arg);
+void api_park_finish(struct api_park *p, struct api_response *resp);
+void api_park_free(struct api_park *p);
+
+/* A body produced over time (the event stream), sent until it ends. The
+ * front first binds how the connection is suspended and resumed, then
+ * reads: > 0 bytes written, API_SOURCE_PARKED (nothing now: suspend(arg)
+ * was called, resume(arg) will follow from another thread), or
+ * API_SOURCE_END. api_source_free when the connection ends. */
+struct api_source;
+#define API_SOURCE_PARKED 0
+#define API_SOURCE_END (-1)
+void api_source_bind(struct api_source *s, void (*suspend)(void *), void (*resume)(void *), void *arg);
+long api_source_read(struct api_source *s, char *buf, size_t max);
+/* Seconds without progress after which the front may close the connection
+ * (the keep-alive comments are well within it). */
+int api_source_timeout_s(const struct api_source *s);
+void api_source_free(struct api_source *s);
 
 struct api_response {
     int status;
@@ -56,7 +88,12 @@ struct api_response {
     uint64_t body_fd_offset;  /* where in the file body_fd_size bytes start (a Range) */
     char content_range[80];   /* "" or "bytes a-b/size" (206, 416); fd bodies also say Accept-Ranges */
     const char *content_type;
+    const char *cache_control; /* NULL: none */
     int retry_after_s; /* > 0: send Retry-After */
+    /* Instead of an answer now (see above): a parked request, or a body
+     * sent over time with status and content_type. The front frees them. */
+    struct api_park *park;
+    struct api_source *source;
     /* for the request log and metrics */
     char action[48]; /* a catalogued Action or route name; "" if none */
     char error_code[32];

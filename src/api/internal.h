@@ -161,6 +161,13 @@ void videos_get(struct api *a, const struct api_request *req, struct api_call *c
 void video_results_handle(struct api *a, const struct api_request *req, struct api_call *call,
                           struct api_response *resp);
 
+/* events.c — API.md §4a: WaitAsset (a row in portrait.c: it may park the
+ * request) and GET /v1/portrait/events, the event stream. */
+#define EVENTS_PATH "/v1/portrait/events"
+enum core_code wait_asset(struct api *a, const struct api_request *req, struct api_call *call,
+                          struct api_response *resp, struct buf *out, struct core_status *st);
+void events_stream(struct api *a, const struct api_request *req, struct api_call *call, struct api_response *resp);
+
 /* ops.c */
 void ops_healthz(struct api *a, const struct api_request *req, struct api_call *call, struct api_response *resp);
 void ops_readyz(struct api *a, const struct api_request *req, struct api_call *call, struct api_response *resp);

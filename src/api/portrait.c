@@ -20,9 +20,10 @@ typedef enum core_code (*action_fn)(struct api *a, const struct customer *cu, js
                                     struct core_status *st);
 
 /* For the hottest reads: writes the Result JSON text itself instead of
- * building a jansson tree (see render.c). */
-typedef enum core_code (*action_raw_fn)(struct api *a, const struct customer *cu, json_t *body, struct buf *out,
-                                        struct core_status *st);
+ * building a jansson tree (see render.c). Or, for an Action that may answer
+ * later (WaitAsset), sets resp->park (api.h) and leaves out empty. */
+typedef enum core_code (*action_raw_fn)(struct api *a, const struct api_request *req, struct api_call *call,
+                                        struct api_response *resp, struct buf *out, struct core_status *st);
 
 #define ONCE_FIELDS_MAX 6
 
@@ -145,12 +146,12 @@ static enum core_code create_asset(struct api *a, const struct customer *cu, jso
     return CORE_OK;
 }
 
-static enum core_code get_asset(struct api *a, const struct customer *cu, json_t *body, struct buf *out,
-                                struct core_status *st)
+static enum core_code get_asset(struct api *a, const struct api_request *req, struct api_call *call,
+                                struct api_response *resp, struct buf *out, struct core_status *st)
 {
     const char *id = NULL;
     struct asset as;
-    if (param_string(body, "Id", &id, st) || core_get_asset(a->core, cu, id, &as, st))
+    if (param_string(call->body, "Id", &id, st) || core_get_asset(a->core, &call->cu, id, &as, st))
         return st->code;
     core_asset_media_url(a->core, &as); /* uploads: a freshly signed URL */
     if (render_asset_text(&as, out) != 0)
@@ -239,6 +240,8 @@ static const struct action actions[] = {
     {"GetNotificationConfig", notify_get_config, 0, NULL, {NULL}},
     {"DeleteNotificationConfig", notify_delete_config, 0, NULL, {NULL}},
     {"ListNotifications", notify_list, 0, NULL, {NULL}},
+    /* waiting (api/events.c): may park the request, never on a worker */
+    {"WaitAsset", NULL, 0, wait_asset, {NULL}},
 };
 
 static const struct action *find_action(const char *name)
@@ -315,9 +318,13 @@ void portrait_handle(struct api *a, const struct api_request *req, struct api_ca
     if (act->raw_fn) {
         struct buf raw;
         buf_init(&raw, 16 * 1024 * 1024);
-        if (act->raw_fn(a, &call->cu, call->body, &raw, &st)) {
+        if (act->raw_fn(a, req, call, resp, &raw, &st)) {
             buf_free(&raw);
             goto fail;
+        }
+        if (resp->park) { /* answered when the front wakes it */
+            buf_free(&raw);
+            return;
         }
         envelope_ok_text(req, call->to.action, call->to.version, a->region, raw.data ? raw.data : "{}", resp);
         buf_free(&raw);

@@ -57,6 +57,9 @@ static const struct route routes[] = {
     {"POST", "/v1/portrait/", MATCH_DIR, API_SURFACE_ACTION,
      ROUTE_ACTIONS | ROUTE_AUTH | ROUTE_BODY | ROUTE_DRAIN | ROUTE_JSON, NULL, NULL, portrait_handle, NULL,
      "Actions are sent with POST."},
+    /* the event stream: a body sent over time (api_source), never on a worker */
+    {"GET", EVENTS_PATH, MATCH_EXACT, API_SURFACE_ACTION, ROUTE_AUTH | ROUTE_BODY | ROUTE_DRAIN, "EventStream", NULL,
+     events_stream, NULL, "The event stream is read with GET."},
     {"POST", UPLOAD_PATH, MATCH_EXACT, API_SURFACE_ACTION,
      ROUTE_STREAM | ROUTE_AUTH | ROUTE_DRAIN | ROUTE_CREATES | ROUTE_SLOW, UPLOAD_ACTION, API_VERSION, NULL,
      upload_open, "Uploads are sent with POST."},
@@ -110,6 +113,8 @@ void api_free(struct api *a)
 void api_set_draining(struct api *a, int draining)
 {
     atomic_store(&a->draining, draining);
+    if (draining) /* parked WaitAssets are answered, event streams end */
+        core_events_drain(a->core);
 }
 
 static int path_matches(const struct route *r, const char *path)

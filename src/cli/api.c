@@ -10,6 +10,7 @@
 #include "cli/table.h"
 
 #define UPLOAD_PATH "/v1/portrait/upload"
+#define EVENTS_PATH "/v1/portrait/events"
 
 const char *cli_str(const json_t *o, const char *key)
 {
@@ -105,6 +106,26 @@ int cli_action(struct cli_ctx *c, const char *action, json_t *body, struct cli_r
         return -1;
     }
     return decode_envelope(r);
+}
+
+int cli_events_call(struct cli_ctx *c, const char *last_event_id, long idle_s, cli_sink_fn sink, void *arg,
+                    struct cli_reply *r)
+{
+    memset(r, 0, sizeof *r);
+    char hdr[160];
+    const char *headers[] = {NULL, NULL};
+    if (last_event_id && *last_event_id) {
+        snprintf(hdr, sizeof hdr, "Last-Event-ID: %s", last_event_id);
+        headers[0] = hdr;
+    }
+    if (cli_http_stream(&c->http, EVENTS_PATH, headers, idle_s, sink, arg, &r->http) != 0) {
+        r->network_failed = 1;
+        return -1;
+    }
+    if (r->http.status >= 200 && r->http.status < 300)
+        return 0;
+    decode_envelope(r);
+    return -1;
 }
 
 int cli_upload_call(struct cli_ctx *c, const char *group, const char *file, const char *name, cli_progress_fn fn,

@@ -73,6 +73,12 @@ struct cli_reply {
 int cli_action(struct cli_ctx *c, const char *action, json_t *body, struct cli_reply *r);
 /* A /v1/videos call (API.md §4); body stolen, may be NULL for a GET. */
 int cli_video_call(struct cli_ctx *c, const char *method, const char *path, json_t *body, struct cli_reply *r);
+/* GET /v1/portrait/events (API.md §4a), resuming after last_event_id
+ * (NULL: from now): the body goes to sink as it arrives. 0 when the stream
+ * ran and ended (or sink stopped it), -1 on a refusal (code set) or a
+ * network failure, including idle_s seconds without a byte. */
+int cli_events_call(struct cli_ctx *c, const char *last_event_id, long idle_s, cli_sink_fn sink, void *arg,
+                    struct cli_reply *r);
 /* multipart upload of one file (API.md §3). */
 int cli_upload_call(struct cli_ctx *c, const char *group, const char *file, const char *name, cli_progress_fn fn,
                     void *arg, struct cli_reply *r);
@@ -103,10 +109,11 @@ const char *cli_str(const json_t *o, const char *key);
 enum cli_status cli_list_all(struct cli_ctx *c, const char *action, json_t *body, json_t *items);
 
 /* ---- shared by upload, assets add and wait (cmd_wait.c). */
-/* Polls GetAsset for each id until Active or Failed or timeout_s; shows a
- * board on a terminal, plain lines otherwise; fills finals (one GetAsset
- * Result per id, NULL where unknown; caller decrefs). CLI_OK only when all
- * are Active. raws gets the last GetAsset body per id (malloc'd, or NULL). */
+/* Waits for each id (WaitAsset; GetAsset polls against a gateway without
+ * it) until Active or Failed or timeout_s; shows a board on a terminal,
+ * plain lines otherwise; fills finals (the last Asset per id, NULL where
+ * unknown; caller decrefs). CLI_OK only when all are Active. raws gets the
+ * last answer's body per id (malloc'd, or NULL). */
 enum cli_status cli_wait_assets(struct cli_ctx *c, const char *const *ids, int n, long timeout_s, json_t **finals,
                                 char **raws);
 /* --timeout SECONDS, or dflt; -1 on a bad value (usage error printed). */
@@ -121,6 +128,7 @@ enum cli_status cmd_groups_list(struct cli_ctx *c, const struct cli_args *a);
 enum cli_status cmd_groups_get(struct cli_ctx *c, const struct cli_args *a);
 enum cli_status cmd_groups_rename(struct cli_ctx *c, const struct cli_args *a);
 enum cli_status cmd_groups_delete(struct cli_ctx *c, const struct cli_args *a);
+enum cli_status cmd_events(struct cli_ctx *c, const struct cli_args *a);
 enum cli_status cmd_assets_add(struct cli_ctx *c, const struct cli_args *a);
 enum cli_status cmd_assets_list(struct cli_ctx *c, const struct cli_args *a);
 enum cli_status cmd_assets_get(struct cli_ctx *c, const struct cli_args *a);

@@ -1,6 +1,8 @@
 /* cmd_wait.c — portico wait, and the wait that upload --wait and assets
- * add --wait share: GetAsset at the documented pace (API.md: every 3 s)
- * until each asset is Active or Failed, or the timeout.
+ * add --wait share: WaitAsset (API.md §4a), which the gateway answers as
+ * soon as the asset settles, repeated on its timeouts until each asset is
+ * Active or Failed or the wait's own timeout; against a gateway without
+ * WaitAsset (InvalidAction), GetAsset at the documented pace (every 3 s).
  *
  * On a terminal a board on stderr shows every asset with a spinner and the
  * time waited; otherwise one plain line per asset as it settles. A 429 or
@@ -18,7 +20,7 @@
 
 struct waiting {
     const char *id;
-    json_t *asset;   /* last GetAsset Result */
+    json_t *asset;   /* last WaitAsset (or GetAsset) Result */
     char *raw;       /* its body */
     int done;        /* Active, Failed, or an error */
     int error;
@@ -69,11 +71,25 @@ static void draw(struct cli_board *b, const struct waiting *w, int n, unsigned t
     buf_free(&t);
 }
 
-/* One GetAsset for w; 0 normally, -1 when the wait must end for it. */
-static int poll_one(struct cli_ctx *c, struct waiting *w, struct cli_board *board)
+/* The longest single WaitAsset (API.md: TimeoutSeconds 1-30); on a
+ * terminal 1 s, so that the board keeps turning. */
+#define WAIT_ASSET_MAX_S 30
+
+/* One WaitAsset (wait_s > 0) or GetAsset for w; 0 normally, -1 when the
+ * wait must end for it, 1 after a transient refusal (429, 503), 2 when the
+ * gateway has no WaitAsset (then *wait_s becomes 0: poll from now on). */
+static int poll_one(struct cli_ctx *c, struct waiting *w, struct cli_board *board, long *wait_s)
 {
     struct cli_reply r;
-    if (cli_action(c, "GetAsset", json_pack("{s:s}", "Id", w->id), &r) != 0) {
+    int rc = *wait_s > 0 ? cli_action(c, "WaitAsset", json_pack("{s:s, s:i}", "Id", w->id, "TimeoutSeconds",
+                                                                (int)*wait_s), &r)
+                         : cli_action(c, "GetAsset", json_pack("{s:s}", "Id", w->id), &r);
+    if (rc != 0 && *wait_s > 0 && r.code && !strcmp(r.code, "InvalidAction")) {
+        cli_reply_free(&r);
+        *wait_s = 0;
+        return 2;
+    }
+    if (rc != 0) {
         int keep = transient(&r);
         if (!keep) {
             cli_board_keep(board); /* the message goes below what is drawn */
@@ -81,7 +97,7 @@ static int poll_one(struct cli_ctx *c, struct waiting *w, struct cli_board *boar
             w->done = w->error = 1;
         }
         cli_reply_free(&r);
-        return keep ? 0 : -1;
+        return keep ? 1 : -1;
     }
     json_decref(w->asset);
     w->asset = json_incref(r.result);
@@ -117,10 +133,20 @@ enum cli_status cli_wait_assets(struct cli_ctx *c, const char *const *ids, int n
     int64_t start = clock_mono_ms(), deadline = start + timeout_s * 1000;
     unsigned tick = 0;
     int left = n;
+    long wait_s = 1; /* 0 once the gateway turns out to have no WaitAsset */
     for (;;) {
-        for (int i = 0; i < n; i++)
-            if (!w[i].done)
-                poll_one(c, &w[i], &board);
+        int pause = 0; /* poll at the documented pace before the next round */
+        for (int i = 0; i < n; i++) {
+            if (w[i].done)
+                continue;
+            int64_t rest = deadline - clock_mono_ms();
+            if (wait_s > 0)
+                wait_s = c->tty_err || rest < 1000 ? 1 : rest / 1000 > WAIT_ASSET_MAX_S ? WAIT_ASSET_MAX_S : rest / 1000;
+            int r = poll_one(c, &w[i], &board, &wait_s);
+            if (r == 2) /* no WaitAsset here: the same asset again, by GetAsset */
+                r = poll_one(c, &w[i], &board, &wait_s);
+            pause |= r == 1 || wait_s == 0;
+        }
         left = 0;
         for (int i = 0; i < n; i++)
             left += !w[i].done;
@@ -129,6 +155,8 @@ enum cli_status cli_wait_assets(struct cli_ctx *c, const char *const *ids, int n
             draw(&board, w, n, tick++, now - start);
         if (left == 0 || now >= deadline)
             break;
+        if (!pause)
+            continue; /* WaitAsset did the waiting */
         /* The pace is per round of polls; on a terminal the spinner turns
          * in between. */
         int64_t next = now + c->poll_ms;

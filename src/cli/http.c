@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util/clock.h"
+
 #define USER_AGENT "portico-cli/1.0"
 
 struct xfer {
@@ -17,12 +19,30 @@ struct xfer {
     cli_progress_fn fn;
     void *arg;
     int upload; /* report upload bytes rather than download bytes */
+    /* cli_http_stream */
+    cli_sink_fn sink;
+    void *sink_arg;
+    int sink_stopped;
+    int64_t idle_ms;
+    int64_t last_byte_ms;
 };
 
 static size_t on_body(char *p, size_t size, size_t n, void *arg)
 {
     struct xfer *x = arg;
     size_t len = size * n;
+    if (x->sink) {
+        long status = 0;
+        curl_easy_getinfo(x->h->curl, CURLINFO_RESPONSE_CODE, &status);
+        x->last_byte_ms = clock_mono_ms();
+        if (status >= 200 && status < 300) {
+            if (x->sink(x->sink_arg, p, len) != 0) {
+                x->sink_stopped = 1;
+                return 0;
+            }
+            return len;
+        }
+    }
     if (x->file) {
         if (x->written + (int64_t)len > CLI_HTTP_MAX_DOWNLOAD) {
             x->overflow = 1;
@@ -72,6 +92,8 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
 {
     struct xfer *x = arg;
+    if (x->sink && clock_mono_ms() - x->last_byte_ms > x->idle_ms)
+        return 1; /* the stream went silent: its keep-alives stopped */
     if (x->fn)
         x->upload ? x->fn(x->arg, (int64_t)ulnow, (int64_t)ultotal) : x->fn(x->arg, (int64_t)dlnow, (int64_t)dltotal);
     return 0;
@@ -119,7 +141,7 @@ static void common(CURL *c, struct xfer *x, char *errbuf)
     curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
-    if (x->fn) {
+    if (x->fn || x->sink) {
         curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
         curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
         curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
@@ -310,4 +332,41 @@ fail:
     fclose(f);
     snprintf(h->errmsg, sizeof h->errmsg, "out of memory");
     return -1;
+}
+
+int cli_http_stream(struct cli_http *h, const char *path, const char *const *headers, long idle_s, cli_sink_fn sink,
+                    void *arg, struct cli_resp *r)
+{
+    char errbuf[CURL_ERROR_SIZE] = "";
+    struct xfer x = {.h = h, .r = r, .sink = sink, .sink_arg = arg, .idle_ms = (int64_t)idle_s * 1000,
+                     .last_byte_ms = clock_mono_ms()};
+    struct curl_slist *hdrs = NULL, *n;
+    char *url = NULL;
+    int ret = -1;
+    memset(r, 0, sizeof *r);
+    buf_init(&r->body, CLI_HTTP_MAX_BODY);
+    if (gateway_url(h, path, &url) != 0 || !(hdrs = auth_headers(h, 0)))
+        goto oom;
+    for (size_t i = 0; headers && headers[i]; i++) {
+        if (!(n = curl_slist_append(hdrs, headers[i])))
+            goto oom;
+        hdrs = n;
+    }
+    common(h->curl, &x, errbuf);
+    curl_easy_setopt(h->curl, CURLOPT_URL, url);
+    curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, hdrs);
+    /* A stream is slow by nature: silence is judged by idle_s instead. */
+    curl_easy_setopt(h->curl, CURLOPT_LOW_SPEED_TIME, 0L);
+    ret = perform(h, &x, errbuf);
+    if (ret != 0 && x.sink_stopped)
+        ret = 0;
+    else if (ret != 0 && clock_mono_ms() - x.last_byte_ms > x.idle_ms)
+        snprintf(h->errmsg, sizeof h->errmsg, "nothing received for %ld s", idle_s);
+    goto done;
+oom:
+    snprintf(h->errmsg, sizeof h->errmsg, "out of memory");
+done:
+    curl_slist_free_all(hdrs);
+    free(url);
+    return ret;
 }

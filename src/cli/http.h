@@ -51,4 +51,13 @@ int cli_http_download(struct cli_http *h, const char *url, FILE *out, cli_progre
 int cli_http_put(struct cli_http *h, const char *url, const char *const *headers, const char *file, int64_t size,
                  cli_progress_fn fn, void *arg, struct cli_resp *r);
 
+/* GET base + path and hand a 2xx answer's body to sink as it arrives
+ * (sink returns 0, or -1 to stop: then 0 is returned); any other answer
+ * lands in r->body. headers: extra "Name: value" lines, NULL-terminated.
+ * No overall timeout: it fails when no byte came for idle_s seconds. 0
+ * when the answer ended (or sink stopped it), -1 on a network failure. */
+typedef int (*cli_sink_fn)(void *arg, const char *data, size_t n);
+int cli_http_stream(struct cli_http *h, const char *path, const char *const *headers, long idle_s, cli_sink_fn sink,
+                    void *arg, struct cli_resp *r);
+
 #endif

@@ -48,6 +48,9 @@ static const struct cli_opt upload_opts[] = {
     {"name", 0, 1, "N", "the asset name (default: the file's name)"}, WAIT_OPTS, END_OPT};
 static const struct cli_opt wait_opts[] = {
     {"timeout", 0, 1, "SECONDS", "give up after SECONDS (default 120)"}, END_OPT};
+static const struct cli_opt events_opts[] = {
+    {"from", 0, 1, "EVENT_ID", "first replay the events after this one (within 24 h)"},
+    {"count", 0, 1, "N", "exit after N events"}, END_OPT};
 static const struct cli_opt liveness_start_opts[] = {
     {"callback", 0, 1, "URL", "where the H5 page sends the browser after the scan"},
     {"wait", 0, 0, NULL, "wait for the scan and print the new GroupId"}, END_OPT};
@@ -110,6 +113,8 @@ const struct cli_command cli_commands[] = {
     {"wait", NULL, "ASSET...", "Wait until every asset is Active or Failed",
      "portico wait asset-20260101120000-xy12z asset-20260101120001-xy12w --timeout 60", wait_opts, 1, -1, 1,
      cmd_wait},
+    {"events", NULL, "", "Print your events as they happen, one JSON object a line",
+     "portico events\nportico events --from evt-20260101120000-ab12c --count 10", events_opts, 0, 0, 1, cmd_events},
     {"liveness", "start", "", "Start a real-person face scan: prints the H5 link and its QR code",
      "portico liveness start --wait\nportico liveness start --callback https://app.example.com/done",
      liveness_start_opts, 0, 0, 1, cmd_liveness_start},

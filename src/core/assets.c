@@ -43,6 +43,17 @@ enum core_code core_get_asset(struct core *c, const struct customer *cu, const c
     return CORE_OK;
 }
 
+enum core_code core_get_asset_fresh(struct core *c, const struct customer *cu, const char *id, struct asset *out,
+                                    struct core_status *st)
+{
+    if (rules_id("Id", id, st))
+        return st->code;
+    enum store_result r = c->store->ops->get_asset(c->store, cu->id, id, out);
+    if (r == STORE_NOT_FOUND)
+        return core_forbidden(st, "asset");
+    return r == STORE_OK ? CORE_OK : core_store_failure(r, st);
+}
+
 static int known_status(const char *s)
 {
     return !strcmp(s, "Processing") || !strcmp(s, "Active") || !strcmp(s, "Failed");

@@ -31,6 +31,7 @@ void core_config_defaults(struct core_config *c)
     c->webhook_retry_ms = 24LL * 3600 * 1000;
     c->event_retention_ms = 48LL * 3600 * 1000;
     c->video_wait_ms = 10 * 60 * 1000; /* wait_for_assets: API.md §4 */
+    c->sse_heartbeat_ms = 15000; /* the event stream */
 }
 
 struct core *core_new(const struct core_config *cfg, struct store *store, struct upstream *up)
@@ -90,6 +91,10 @@ int core_start(struct core *c)
     c->upload_expiry = upload_expiry_start(c);
     if (!c->upload_expiry)
         return -1;
+    /* events: streams and WaitAsset */
+    c->hub = event_hub_start(c);
+    if (!c->hub)
+        return -1;
     /* video tasks */
     c->video_refresher = video_refresher_start(c);
     if (!c->video_refresher)
@@ -110,9 +115,12 @@ void core_free(struct core *c)
     poller_stop(c->upload_expiry);   /* upload sessions */
     reconciler_stop(c->reconciler);  /* reconciliation */
     poller_stop(c->video_waiter);    /* waiting video tasks: before the refresher they hand tasks to */
+    c->video_waiter = NULL;          /* core_video_waiters_kick is a no-op from here on */
     poller_stop(c->video_refresher); /* video tasks */
     poller_stop(c->refresher);       /* assets */
     poller_stop(c->outbox);          /* webhooks */
+    c->outbox = NULL;                /* poller_kick(NULL) is a no-op */
+    event_hub_stop(c->hub);          /* events */
     auth_cache_free(c->auth);
     asset_cache_free(c->asset_cache);
     free(c->url_policy);

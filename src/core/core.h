@@ -80,6 +80,9 @@ struct core_config {
      * waits for its assets before it fails with asset_timeout (10 minutes;
      * PORTICO_VIDEO_WAIT_S). */
     int64_t video_wait_ms;
+    /* the event stream (API.md §4a): a comment every sse_heartbeat_ms
+     * (15000; PORTICO_SSE_HEARTBEAT_MS) keeps an idle stream open */
+    int sse_heartbeat_ms;
 };
 
 void core_config_defaults(struct core_config *c);
@@ -221,6 +224,53 @@ void core_notify_signature(const char *secret, int64_t unix_s, const char *body,
  * at most CORE_WEBHOOK_BACKOFF_MAX_MS, spread by jitter (0..1) over 0.8 to
  * 1.2 times that. */
 int64_t core_notify_backoff_ms(int64_t base_ms, int attempts, double jitter);
+/* Waiting and the event stream (API.md §4a), core/event_hub.c: one hub
+ * thread per node reads new events from the store (every customer's, so
+ * events recorded by other nodes sharing PostgreSQL count too) and wakes
+ * what waits for them. Nothing here blocks a thread per client: the front
+ * parks the connection and the wake-up resumes it. A wake function runs
+ * once, on any thread (under the hub's lock: it must only signal). */
+typedef void (*core_wake_fn)(void *arg);
+
+/* WaitAsset: after the caller read the asset as Processing (core_get_asset)
+ * and parked the request, wake(arg) runs once: when an AssetActive or
+ * AssetFailed event for it arrives, at deadline_ms (monotonic), while the
+ * gateway drains, or at once when the asset settled since that read (it is
+ * read again after the waiter is registered). While a waiter exists the
+ * refresher polls the asset every ~100 ms. Then core_get_asset_fresh and
+ * core_waiter_end (also when the request ends first). */
+struct core_waiter;
+struct core_waiter *core_wait_asset(struct core *c, const struct customer *cu, const char *asset_id,
+                                    int64_t deadline_ms, core_wake_fn wake, void *arg);
+void core_waiter_end(struct core *c, struct core_waiter *w);
+/* core_get_asset from the store itself, never from the short cache. */
+enum core_code core_get_asset_fresh(struct core *c, const struct customer *cu, const char *id, struct asset *out,
+                                    struct core_status *st);
+
+/* The event stream: the customer's events from now on, or after
+ * last_event_id (one of the customer's events, within the retention of 24
+ * h; any other id is InvalidParameter). TooManyRequests past
+ * CORE_STREAMS_PER_CUSTOMER open streams. */
+#define CORE_STREAMS_PER_CUSTOMER 100
+struct core_sub;
+enum core_code core_events_subscribe(struct core *c, const struct customer *cu, const char *last_event_id,
+                                     struct core_sub **out, struct core_status *st);
+/* How the front parks the stream's connection when nothing is to be sent
+ * (suspend, called by core_sub_next) and wakes it (resume, by the hub). */
+void core_sub_bind(struct core_sub *s, core_wake_fn suspend, core_wake_fn resume, void *arg);
+enum core_sub_next {
+    CORE_SUB_EVENT,     /* *out: the next event (malloc'd; free it) */
+    CORE_SUB_HEARTBEAT, /* a keep-alive comment is due */
+    CORE_SUB_PARKED,    /* nothing now: suspend(arg) was called; resume(arg) follows */
+    CORE_SUB_END,       /* the stream ends (draining, or too far behind: resume with Last-Event-ID) */
+};
+enum core_sub_next core_sub_next(struct core *c, struct core_sub *s, struct event **out);
+int64_t core_sub_heartbeat_ms(const struct core_sub *s);
+/* The connection ended: unsubscribes and frees s (NULL is a no-op). */
+void core_sub_close(struct core_sub *s);
+/* The gateway drains: every waiter is woken and every stream ends, now
+ * and from now on. */
+void core_events_drain(struct core *c);
 
 /* Reconciliation (core/reconcile.c): reservations whose create may or may
  * not have happened upstream. */

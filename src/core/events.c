@@ -69,6 +69,7 @@ void core_event_recorded(struct core *c, const struct event *ev)
     poller_kick(c->outbox); /* webhooks: a delivery may be due now */
     if (ev->kind == EVENT_ASSET_ACTIVE || ev->kind == EVENT_ASSET_FAILED)
         core_video_waiters_kick(c); /* video tasks waiting for this asset */
+    event_hub_kick(c->hub);
 }
 
 const struct event *core_event_asset(struct core *c, struct event *ev, const struct asset *a, int64_t now_ms)

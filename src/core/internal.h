@@ -63,6 +63,8 @@ struct core {
     /* video tasks waiting_for_assets: submits them (video_waiter.c) */
     struct poller *video_waiter;
     atomic_int video_waiter_kicked; /* core_video_waiters_kick: the next lease looks ahead */
+    /* the event hub: streams and WaitAsset waiters (event_hub.c) */
+    struct event_hub *hub;
 };
 
 /* events.c: the event a change makes, built into ev for the store
@@ -77,6 +79,15 @@ const struct event *core_event_liveness(struct event *ev, int64_t customer_id, c
  * event's consumers on this node (webhook outbox, event stream, waiters)
  * hear of it now rather than at their next poll of the store. */
 void core_event_recorded(struct core *c, const struct event *ev);
+
+/* event_hub.c — the hub's life cycle; kick: this node recorded an event. */
+struct event_hub;
+struct event_hub *event_hub_start(struct core *c);
+void event_hub_kick(struct event_hub *h); /* NULL is a no-op */
+void event_hub_stop(struct event_hub *h); /* NULL is a no-op */
+/* refresher.c asks: when to poll an awaited asset next (now + ~100 ms),
+ * or 0 when nobody on this node waits for it. */
+int64_t refresher_hot(struct core *c, const char *asset_id, int64_t now_ms);
 
 /* budget.c */
 void budget_init(struct budget *b, const struct core_config *cfg);

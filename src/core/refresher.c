@@ -103,7 +103,10 @@ static void poll_one(struct poller *p, void *ctx, void *item)
         asset_cache_invalidate(c->asset_cache);
         return;
     }
-    s->ops->schedule_poll(s, a->id, refresher_next_poll(now, a->create_ms), a->polls + 1);
+    /* Someone waits for it here (WaitAsset): about every 100 ms, still
+     * within the shared GetAsset budget (each poll takes its token). */
+    int64_t hot = refresher_hot(c, a->id, now);
+    s->ops->schedule_poll(s, a->id, hot ? hot : refresher_next_poll(now, a->create_ms), a->polls + 1);
 }
 
 /* Round-robin between customers, keeping each customer's due order: the

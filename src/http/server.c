@@ -28,7 +28,9 @@
 #include "util/log.h"
 #include "util/metrics.h"
 
-enum req_state { REQ_READING, REQ_WORKING, REQ_READY };
+/* PARKED: the answer waits for the core's event hub (api_park); the
+ * connection is suspended without holding a thread. */
+enum req_state { REQ_READING, REQ_WORKING, REQ_PARKED, REQ_READY };
 
 struct http_server {
     struct MHD_Daemon *mhd;
@@ -64,6 +66,7 @@ struct req {
     uint64_t discarded;        /* bytes dropped after the stream decided */
     struct api_request ar;
     struct api_response resp;
+    atomic_int woken; /* PARKED: the hub's wake-up came */
     char action[256];
     char version[64];
 };
@@ -76,6 +79,11 @@ static const char *header(struct MHD_Connection *c, enum MHD_ValueKind kind, con
 const char *api_query(const struct api_request *req, const char *name)
 {
     return req->conn ? header(req->conn, MHD_GET_ARGUMENT_KIND, name) : NULL;
+}
+
+const char *api_header(const struct api_request *req, const char *name)
+{
+    return req->conn ? header(req->conn, MHD_HEADER_KIND, name) : NULL;
 }
 
 static void copy_printable(char *dst, size_t cap, const char *src)
@@ -111,6 +119,21 @@ static void run_stream(struct req *r)
     st->ops->finish(st, &r->resp);
 }
 
+/* The hub's wake-up of a parked request (any thread; api.h). */
+static void wake_parked(void *arg)
+{
+    struct req *r = arg;
+    atomic_store(&r->woken, 1);
+    MHD_resume_connection(r->conn);
+}
+
+/* The connection is suspended: arm the wake-up, which may come at once. */
+static void arm_parked(struct req *r)
+{
+    r->state = REQ_PARKED;
+    api_park_arm(r->resp.park, wake_parked, r);
+}
+
 static void work(void *arg)
 {
     struct req *r = arg;
@@ -118,8 +141,33 @@ static void work(void *arg)
         run_stream(r);
     else
         run_api(r);
+    if (r->resp.park) { /* still suspended: the hub resumes it */
+        arm_parked(r);
+        return;
+    }
     set_state(r, REQ_READY);
     MHD_resume_connection(r->conn);
+}
+
+/* An event stream's connection, parked by the source when it has nothing
+ * to send and resumed by the hub (api_source_read). */
+static void source_suspend(void *arg)
+{
+    MHD_suspend_connection(((struct req *)arg)->conn);
+}
+
+static void source_resume(void *arg)
+{
+    MHD_resume_connection(((struct req *)arg)->conn);
+}
+
+/* libmicrohttpd's content reader: returning 0 is allowed only with the
+ * connection suspended (else it busy-loops), which api_source_read did. */
+static ssize_t source_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct req *r = cls;
+    long n = api_source_read(r->resp.source, buf, max);
+    return n >= 0 ? (ssize_t)n : MHD_CONTENT_READER_END_OF_STREAM;
 }
 
 
@@ -128,6 +176,19 @@ static enum MHD_Result send_response(struct req *r)
     struct api_response *rs = &r->resp;
     struct MHD_Response *m;
     int fd_body = rs->has_fd;
+    if (rs->source) {
+        m = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, source_reader, r, NULL);
+        if (!m)
+            return MHD_NO;
+        api_source_bind(rs->source, source_suspend, source_resume, r);
+        /* No per-request deadline while it streams (deadline_busy since the
+         * head was read); libmicrohttpd's idle timeout only for a client
+         * that stopped reading: the keep-alive comments are well within it. */
+        MHD_set_connection_option(r->conn, MHD_CONNECTION_OPTION_TIMEOUT,
+                                  (unsigned)api_source_timeout_s(rs->source));
+        r->close_after = 1; /* a stream that ended is reconnected afresh */
+        goto headers;
+    }
     if (rs->has_fd) {
         m = MHD_create_response_from_fd_at_offset64(rs->body_fd_size, rs->body_fd, rs->body_fd_offset);
         if (!m)
@@ -148,6 +209,8 @@ static enum MHD_Result send_response(struct req *r)
 headers:
     MHD_add_response_header(m, "Content-Type", rs->content_type ? rs->content_type : "application/json");
     MHD_add_response_header(m, "X-Request-Id", r->request_id);
+    if (rs->cache_control)
+        MHD_add_response_header(m, MHD_HTTP_HEADER_CACHE_CONTROL, rs->cache_control);
     if (rs->content_range[0]) /* media downloads in parts */
         MHD_add_response_header(m, "Content-Range", rs->content_range);
     if (fd_body || rs->content_range[0])
@@ -230,6 +293,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct req *r = *con_cls;
     if (!r)
         return MHD_NO; /* the URI callback could not allocate */
+    if (r->state == REQ_PARKED) {
+        if (!atomic_load(&r->woken))
+            return MHD_YES; /* cannot happen: only the wake-up resumes it */
+        struct api_park *p = r->resp.park;
+        r->resp.park = NULL;
+        api_park_finish(p, &r->resp);
+        set_state(r, REQ_READY);
+        return send_response(r);
+    }
     if (!r->started) {
         r->started = 1;
         r->srv = srv;
@@ -337,6 +409,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (r->state == REQ_WORKING)
         return MHD_YES; /* resumed spuriously; the worker has not finished */
+    if (r->resp.park) {
+        /* Suspended first, armed second: a wake-up that comes at once (the
+         * asset settled meanwhile, draining) finds it suspended. */
+        MHD_suspend_connection(conn);
+        arm_parked(r);
+        return MHD_YES;
+    }
     return send_response(r);
 }
 
@@ -382,6 +461,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
     if (r->stream)
         r->stream->ops->abort(r->stream);
+    api_park_free(r->resp.park); /* ended while parked (only at MHD_stop_daemon) */
+    api_source_free(r->resp.source);
     if (r->resp.has_fd)
         close(r->resp.body_fd);
     free(r->resp.body);

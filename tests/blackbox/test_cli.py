@@ -19,7 +19,7 @@ import time
 import urllib.parse
 
 import portico
-from portico import (ASSET_ID_RE, GIF_BYTES, GROUP_ID_RE, BUILD, Gateway, _problem, expect_error, http_request,
+from portico import (ASSET_ID_RE, GIF_BYTES, GROUP_ID_RE, BUILD, Gateway, MediaServer, _problem, expect_error, http_request,
                      ok, png_bytes, sanitizer_report, wait_active)
 
 CLI = os.path.join(BUILD, "portico")
@@ -354,6 +354,59 @@ def test_cli_wait_times_out():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def test_cli_wait_uses_wait_asset():
+    """portico wait parks on WaitAsset instead of polling GetAsset: the
+    asset settles after 1.5 s and the CLI asks once or twice, not every
+    100 ms (PORTICO_POLL_MS)."""
+    gw = Gateway(processing_ms=1500)
+    media = MediaServer()
+    k = gw.create_key("acme")
+    gid = gw.create_group(k, "g")
+    aid = gw.create_asset(k, gid, media.png_url())
+    t0 = time.monotonic()
+    r = portico_cli(gw, k, "wait", aid, "--timeout", "20", expect=0)
+    assert time.monotonic() - t0 < 6, r
+    assert r.out.splitlines()[1].split()[:2] == [aid, "Active"], r
+    deadline = time.monotonic() + 3
+    while True:
+        lines = [l.get("action") for l in gw.log_lines()]
+        if "WaitAsset" in lines or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert 1 <= lines.count("WaitAsset") <= 2 and lines.count("GetAsset") == 0, lines
+
+
+def _events_cli(gw, key, *args):
+    argv = [CLI, "events"] + list(args)
+    return subprocess.Popen(argv, cwd=portico.ROOT, env=cli_env(gw, key), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def test_cli_events_tails_and_resumes(gw, media):
+    k = gw.create_key("acme")
+    gid = gw.create_group(k, "g")
+    p = _events_cli(gw, k, "--count", "2")
+    time.sleep(0.5)  # connected: the stream starts at "now"
+    ids = [gw.create_asset(k, gid, media.png_url(640, 640, "e%d" % i)) for i in range(2)]
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 0, err
+    evs = [json.loads(l) for l in out.decode().splitlines()]
+    assert sorted(e["Data"]["Id"] for e in evs) == sorted(ids), out
+    assert all(e["Type"] == "AssetActive" and e["Id"].startswith("evt-") for e in evs), out
+    # --from replays what came after an event
+    p = _events_cli(gw, k, "--from", evs[0]["Id"], "--count", "1")
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 0 and json.loads(out)["Id"] == evs[1]["Id"], (out, err)
+    # an id that is not the customer's: an API error, status 1
+    other = gw.create_key("other")
+    p = _events_cli(gw, other, "--from", evs[0]["Id"])
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 1 and b"InvalidParameter" in err, (out, err)
+    p = _events_cli(gw, "nope")
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 1 and b"Unauthorized" in err, (out, err)
+
+
 def test_cli_upload_several_files_and_wait(gw):
     k = gw.create_key("acme")
     gid = gw.create_group(k, "g")
@@ -380,7 +433,7 @@ def test_cli_upload_several_files_and_wait(gw):
         r = portico_cli(gw, k, "upload", gid, p["a_png"], p["b_png"], "--wait", "--json", expect=0)
         docs = r.json_lines()
         assert [d["Result"]["UpstreamStatus"] for d in docs] == ["Active", "Active"], r
-        assert all(d["ResponseMetadata"]["Action"] == "GetAsset" for d in docs), r
+        assert all(d["ResponseMetadata"]["Action"] == "WaitAsset" for d in docs), r  # the wait's last answer
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

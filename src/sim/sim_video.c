@@ -36,6 +36,7 @@
 #include "sim/sim_video.h"
 #include "util/clock.h"
 #include "util/crypto.h"
+#include "util/dataurl.h"
 #include "util/http_call.h"
 #include "util/log.h"
 
@@ -440,21 +441,6 @@ static int face_write(void *ud, const struct http_head *head, const char *p, siz
     return f->found ? -1 : 0; /* found: no need to read on */
 }
 
-static int b64_value(int c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+' || c == '-')
-        return 62;
-    if (c == '/' || c == '_')
-        return 63;
-    return -1;
-}
-
 /* data:[<type>][;base64],<payload>: decoded into the scan, a few bytes at
  * a time. -1 when it is not a data: URL we can read. */
 static int face_scan_data(const char *url, struct face_scan *f)
@@ -470,7 +456,7 @@ static int face_scan_data(const char *url, struct face_scan *f)
     int bits = 0;
     for (const char *p = comma + 1; *p; p++) {
         if (b64) {
-            int v = b64_value((unsigned char)*p);
+            int v = dataurl_b64_digit((unsigned char)*p, 1);
             if (v < 0)
                 continue; /* '=' padding and whitespace */
             acc = (acc << 6) | (uint32_t)v;

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-static int b64_value(unsigned char c)
+int dataurl_b64_digit(unsigned char c, int url_safe)
 {
     if (c >= 'A' && c <= 'Z')
         return c - 'A';
@@ -17,9 +17,9 @@ static int b64_value(unsigned char c)
         return c - 'a' + 26;
     if (c >= '0' && c <= '9')
         return c - '0' + 52;
-    if (c == '+')
+    if (c == '+' || (url_safe && c == '-'))
         return 62;
-    if (c == '/')
+    if (c == '/' || (url_safe && c == '_'))
         return 63;
     return -1;
 }
@@ -91,7 +91,7 @@ enum dataurl_result dataurl_decode(const char *url, size_t max, char *type, size
                 v[k] = 0;
                 continue;
             }
-            v[k] = b64_value(ch);
+            v[k] = dataurl_b64_digit(ch, 0);
             if (v[k] < 0) {
                 free(b);
                 return fail(why, why_cap, DATAURL_INVALID,

@@ -17,6 +17,9 @@ enum dataurl_result {
     DATAURL_NOMEM,
 };
 
+/* The value of base64 digit c (0-63), -1 for none; url_safe also takes
+ * RFC 4648's URL alphabet ('-', '_'). */
+int dataurl_b64_digit(unsigned char c, int url_safe);
 /* 1 when url begins with "data:" (any case). */
 int dataurl_is(const char *url);
 /* Decodes url: *out (malloc'd, the caller frees) gets *n bytes, type (may

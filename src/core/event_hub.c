@@ -40,6 +40,31 @@ struct hole {
     int64_t since_ms; /* monotonic */
 };
 
+/* The hub's two lists (streams, waiters) are doubly linked through prev
+ * and next, newest first; linked says whether a node is on its list. Both
+ * under hub->mu. */
+#define HUB_LINK(head, n)                                                                                      \
+    do {                                                                                                       \
+        (n)->prev = NULL;                                                                                      \
+        (n)->next = (head);                                                                                    \
+        if (head)                                                                                              \
+            (head)->prev = (n);                                                                                \
+        (head) = (n);                                                                                          \
+        (n)->linked = 1;                                                                                       \
+    } while (0)
+#define HUB_UNLINK(head, n)                                                                                    \
+    do {                                                                                                       \
+        if ((n)->linked) {                                                                                     \
+            if ((n)->prev)                                                                                     \
+                (n)->prev->next = (n)->next;                                                                   \
+            else                                                                                               \
+                (head) = (n)->next;                                                                            \
+            if ((n)->next)                                                                                     \
+                (n)->next->prev = (n)->prev;                                                                   \
+            (n)->linked = 0;                                                                                   \
+        }                                                                                                      \
+    } while (0)
+
 struct core_waiter {
     struct core_waiter *prev, *next;
     int linked;
@@ -213,11 +238,7 @@ enum core_code core_events_subscribe(struct core *c, const struct customer *cu, 
     }
     s->ended = h->draining;
     s->next_hb_ms = clock_mono_ms() + h->heartbeat_ms;
-    s->next = h->subs;
-    if (h->subs)
-        h->subs->prev = s;
-    h->subs = s;
-    s->linked = 1;
+    HUB_LINK(h->subs, s);
     pthread_mutex_unlock(&h->mu);
     *out = s;
     return CORE_OK;
@@ -314,15 +335,7 @@ void core_sub_close(struct core_sub *s)
         return;
     struct event_hub *h = s->hub;
     pthread_mutex_lock(&h->mu);
-    if (s->linked) {
-        if (s->prev)
-            s->prev->next = s->next;
-        else
-            h->subs = s->next;
-        if (s->next)
-            s->next->prev = s->prev;
-        s->linked = 0;
-    }
+    HUB_UNLINK(h->subs, s);
     pthread_mutex_unlock(&h->mu);
     sub_drop_queue(s);
     free(s->page.items);
@@ -339,13 +352,7 @@ static void waiter_fire(struct event_hub *h, struct core_waiter *w)
 {
     if (!w->linked)
         return;
-    if (w->prev)
-        w->prev->next = w->next;
-    else
-        h->waiters = w->next;
-    if (w->next)
-        w->next->prev = w->prev;
-    w->linked = 0;
+    HUB_UNLINK(h->waiters, w);
     w->wake(w->arg);
 }
 
@@ -379,11 +386,7 @@ struct core_waiter *core_wait_asset(struct core *c, const struct customer *cu, c
     pthread_mutex_lock(&h->mu);
     w->wid = ++h->next_wid;
     w->fresh = 1;
-    w->next = h->waiters;
-    if (h->waiters)
-        h->waiters->prev = w;
-    h->waiters = w;
-    w->linked = 1;
+    HUB_LINK(h->waiters, w);
     if (h->draining)
         waiter_fire(h, w);
     h->kicked = 1;
@@ -399,15 +402,7 @@ void core_waiter_end(struct core *c, struct core_waiter *w)
     struct event_hub *h = c->hub;
     if (h) {
         pthread_mutex_lock(&h->mu);
-        if (w->linked) {
-            if (w->prev)
-                w->prev->next = w->next;
-            else
-                h->waiters = w->next;
-            if (w->next)
-                w->next->prev = w->prev;
-            w->linked = 0;
-        }
+        HUB_UNLINK(h->waiters, w);
         pthread_mutex_unlock(&h->mu);
     }
     free(w);

@@ -89,6 +89,15 @@ void event_hub_stop(struct event_hub *h); /* NULL is a no-op */
  * or 0 when nobody on this node waits for it. */
 int64_t refresher_hot(struct core *c, const char *asset_id, int64_t now_ms);
 
+/* A poller's lease (poller.h) answering with a store list: the engine
+ * takes the list's items (it frees them) when r is STORE_OK; 0, or -1. */
+static inline int core_leased(enum store_result r, void *list_items, size_t list_n, void **items, size_t *n)
+{
+    *items = list_items;
+    *n = r == STORE_OK ? list_n : 0;
+    return r == STORE_OK ? 0 : -1;
+}
+
 /* budget.c */
 void budget_init(struct budget *b, const struct core_config *cfg);
 void budget_destroy(struct budget *b);

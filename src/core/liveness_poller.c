@@ -186,9 +186,7 @@ static int lp_lease(void *ctx, int64_t now_ms, int64_t lease_ms, size_t limit, v
     struct core *c = ctx;
     struct validate_session_list l = {0};
     enum store_result r = c->store->ops->lease_due_sessions(c->store, now_ms, lease_ms, limit, &l);
-    *items = l.items;
-    *n = r == STORE_OK ? l.n : 0;
-    return r == STORE_OK ? 0 : -1;
+    return core_leased(r, l.items, l.n, items, n);
 }
 
 static void lp_after_round(struct poller *p, void *ctx)

@@ -138,9 +138,7 @@ static int outbox_lease(void *ctx, int64_t now_ms, int64_t lease_ms, size_t limi
     struct core *c = ctx;
     struct notification_job_list l = {0};
     enum store_result r = c->store->ops->lease_due_notifications(c->store, now_ms, lease_ms, limit, &l);
-    *items = l.items;
-    *n = r == STORE_OK ? l.n : 0;
-    return r == STORE_OK ? 0 : -1;
+    return core_leased(r, l.items, l.n, items, n);
 }
 
 /* Fair between customers: each customer's first delivery of the round,

@@ -311,9 +311,7 @@ static int expiry_lease(void *ctx, int64_t now_ms, int64_t lease_ms, size_t limi
         return 0;
     struct upload_session_list l = {0};
     enum store_result r = s->ops->lease_expired_uploads(s, now_ms, now_ms - grace_ms(c), lease_ms, limit, &l);
-    *items = l.items;
-    *n = r == STORE_OK ? l.n : 0;
-    return r == STORE_OK ? 0 : -1;
+    return core_leased(r, l.items, l.n, items, n);
 }
 
 static void expiry_poll_one(struct poller *p, void *ctx, void *item)

@@ -106,9 +106,7 @@ static int vr_lease(void *ctx, int64_t now_ms, int64_t lease_ms, size_t limit, v
      * tasks until update_video_task writes their next poll (or the lease
      * lapses because this node died). */
     enum store_result r = c->store->ops->lease_due_video_tasks(c->store, now_ms, lease_ms, limit, &l);
-    *items = l.items;
-    *n = r == STORE_OK ? l.n : 0;
-    return r == STORE_OK ? 0 : -1;
+    return core_leased(r, l.items, l.n, items, n);
 }
 
 struct poller *video_refresher_start(struct core *c)

@@ -277,9 +277,7 @@ static int vw_lease(void *ctx, int64_t now_ms, int64_t lease_ms, size_t limit, v
      * those due within WAIT_POLL_MS (a leased one is due much later). */
     int64_t horizon = atomic_exchange(&c->video_waiter_kicked, 0) ? now_ms + WAIT_POLL_MS : now_ms;
     enum store_result r = c->store->ops->lease_waiting_video_tasks(c->store, horizon, lease_ms, limit, &l);
-    *items = l.items;
-    *n = r == STORE_OK ? l.n : 0;
-    return r == STORE_OK ? 0 : -1;
+    return core_leased(r, l.items, l.n, items, n);
 }
 
 struct poller *video_waiter_start(struct core *c)

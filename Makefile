@@ -120,6 +120,7 @@ bench: deps
 	@BUILD=$(BUILD) sh bench/getasset
 	@BUILD=$(BUILD) python3 bench/getasset-multinode
 	@BUILD=$(BUILD) sh bench/session
+	@BUILD=$(BUILD) sh bench/upload
 	@BUILD=$(BUILD) python3 bench/events
 
 install: $(BUILD)/porticod $(BUILD)/portico-sim $(BUILD)/portico

@@ -128,7 +128,9 @@ extern const struct store_ops sql_store_ops;
  * nothing is held. */
 enum store_result sql_start(struct store *s, enum sql_tx kind, struct sql_conn **c);
 /* Ends what sql_start began (commits when r is STORE_OK, and may turn it
- * into an error; else rolls back) and gives the connection back. */
+ * into an error; else rolls back) and gives the connection back. After a
+ * failed sql_start (c NULL) it returns r: a write may run its statements
+ * under "if (r == STORE_OK)" from the start and end with sql_done alone. */
 enum store_result sql_done(struct store *s, struct sql_conn *c, enum store_result r);
 
 /* Binds are described by a format, one character an argument:

@@ -131,11 +131,10 @@ enum store_result sql_prune_events(struct store *s, int64_t before_ms, int *n_ou
     struct sql_conn *c;
     int n = 0;
     enum store_result r = sql_start(s, SQL_TX_WRITE, &c);
-    if (r != STORE_OK)
-        return r;
-    r = sql_exec(c, 0,
-                 "DELETE FROM notifications WHERE event_seq IN (SELECT seq FROM events WHERE create_ms < $1)",
-                 NULL, "i", before_ms);
+    if (r == STORE_OK)
+        r = sql_exec(c, 0,
+                     "DELETE FROM notifications WHERE event_seq IN (SELECT seq FROM events WHERE create_ms < $1)",
+                     NULL, "i", before_ms);
     if (r == STORE_OK)
         r = sql_exec(c, 0, "DELETE FROM events WHERE create_ms < $1", &n, "i", before_ms);
     r = sql_done(s, c, r);

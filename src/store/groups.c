@@ -149,15 +149,14 @@ enum store_result sql_delete_group(struct store *s, int64_t customer_id, const c
         return STORE_ERROR;
     struct sql_conn *c;
     enum store_result r = sql_start(s, SQL_TX_WRITE, &c);
-    if (r != STORE_OK)
-        return r;
     /* On PostgreSQL, updating the group row waits for a reserve_asset
      * holding its lock, so no asset can be reserved into the group after
      * this commits. */
-    r = sql_exec_row(c, SQL_CACHE,
-                     "UPDATE groups SET state = 2, deleted_ms = $3, update_ms = $3"
-                     " WHERE id = $1 AND customer_id = $2 AND state = 1",
-                     "tii", id, customer_id, now_ms);
+    if (r == STORE_OK)
+        r = sql_exec_row(c, SQL_CACHE,
+                         "UPDATE groups SET state = 2, deleted_ms = $3, update_ms = $3"
+                         " WHERE id = $1 AND customer_id = $2 AND state = 1",
+                         "tii", id, customer_id, now_ms);
     /* Pending assets go too: their confirm then finds nothing, so an
      * asset can never become live inside a deleted group. */
     if (r == STORE_OK)

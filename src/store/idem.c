@@ -41,12 +41,11 @@ enum store_result sql_idem_claim(struct store *s, int64_t customer_id, const cha
     struct sql_conn *c;
     struct idem_row k;
     enum store_result r = sql_start(s, SQL_TX_WRITE, &c);
-    if (r != STORE_OK)
-        return r;
-    r = sql_exec_row(c, 0,
-                     "INSERT INTO idempotency_keys(customer_id, token, request_hash, result, state, created_ms)"
-                     " VALUES ($1, $2, $3, '', 0, $4) ON CONFLICT (customer_id, token) DO NOTHING",
-                     "itti", customer_id, token, request_hash, now_ms);
+    if (r == STORE_OK)
+        r = sql_exec_row(c, 0,
+                         "INSERT INTO idempotency_keys(customer_id, token, request_hash, result, state, created_ms)"
+                         " VALUES ($1, $2, $3, '', 0, $4) ON CONFLICT (customer_id, token) DO NOTHING",
+                         "itti", customer_id, token, request_hash, now_ms);
     if (r == STORE_OK)
         *state = STORE_IDEM_NEW;
     if (r != STORE_NOT_FOUND)

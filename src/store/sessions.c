@@ -142,14 +142,13 @@ enum store_result sql_close_session(struct store *s, const char *token, enum sto
     struct sql_conn *c;
     int64_t held = 0;
     enum store_result r = sql_start(s, SQL_TX_WRITE, &c);
-    if (r != STORE_OK)
-        return r;
     /* The session first (its row, then the group's: the order
      * record_session_group locks them in), then the place it held. */
-    r = sql_one(c, 0,
-                "UPDATE validate_sessions SET state = $2, update_ms = $3 WHERE token = $1 AND state = 0"
-                " RETURNING COALESCE(group_handle, 0)",
-                &sql_i64_row, &held, "tii", token, (int64_t)state, now_ms);
+    if (r == STORE_OK)
+        r = sql_one(c, 0,
+                    "UPDATE validate_sessions SET state = $2, update_ms = $3 WHERE token = $1 AND state = 0"
+                    " RETURNING COALESCE(group_handle, 0)",
+                    &sql_i64_row, &held, "tii", token, (int64_t)state, now_ms);
     if (r == STORE_OK && held)
         r = sql_exec(c, 0, "DELETE FROM groups WHERE id IS NULL AND state = 0 AND handle = $1", NULL, "i", held);
     if (r == STORE_OK && ev)

@@ -36,9 +36,12 @@ enum store_result sql_start(struct store *s, enum sql_tx kind, struct sql_conn *
 }
 
 /* SQL_TX_NONE began nothing: a driver's end is a no-op then, as its begin
- * was never called (the SQLite driver ends only what it began). */
+ * was never called (the SQLite driver ends only what it began). c NULL (a
+ * sql_start that failed): r, as it is. */
 enum store_result sql_done(struct store *s, struct sql_conn *c, enum store_result r)
 {
+    if (!c)
+        return r;
     r = c->d->end(c, r);
     c->d->put(s, c);
     return r;

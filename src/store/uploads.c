@@ -119,9 +119,8 @@ enum store_result sql_upload_cancel_complete(struct store *s, const char *id, in
         return STORE_ERROR;
     struct sql_conn *c;
     enum store_result r = sql_start(s, SQL_TX_WRITE, &c);
-    if (r != STORE_OK)
-        return r;
-    r = sql_exec(c, 0, "DELETE FROM assets WHERE handle = $1 AND id IS NULL", NULL, "i", handle);
+    if (r == STORE_OK)
+        r = sql_exec(c, 0, "DELETE FROM assets WHERE handle = $1 AND id IS NULL", NULL, "i", handle);
     if (r == STORE_OK)
         r = sql_exec(c, 0, "UPDATE upload_sessions SET state = $2, update_ms = $3 WHERE id = $1 AND state = 3", NULL,
                      "tii", id, (int64_t)to, now_ms);

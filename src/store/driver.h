@@ -108,6 +108,28 @@ struct sql_leases {
     struct sql_lease waiting_video_tasks; /* status waiting_for_assets (core/video_waiter.c) */
 };
 
+/* A driver's own connection and statement types begin with these, so it
+ * reaches them with one cast each: conn_fn(c), stmt_fn(st). */
+#define SQL_DRIVER_CASTS(conn_fn, conn_type, stmt_fn, stmt_type)                                               \
+    static inline conn_type *conn_fn(struct sql_conn *c)                                                       \
+    {                                                                                                          \
+        return (conn_type *)c;                                                                                 \
+    }                                                                                                          \
+    static inline stmt_type *stmt_fn(struct sql_stmt *st)                                                      \
+    {                                                                                                          \
+        return (stmt_type *)st;                                                                                \
+    }
+
+/* The slot of a connection's statement cache for sql, a literal (SQL_CACHE):
+ * its address, hashed, so one statement always lands in one slot. */
+static inline size_t sql_cache_slot(const char *sql, size_t slots)
+{
+    uintptr_t h = (uintptr_t)sql;
+    h ^= h >> 17;
+    h *= 0x9E3779B1u;
+    return (size_t)(h >> 7) % slots;
+}
+
 /* Every backend's store begins with this. */
 struct sql_store {
     struct store base; /* base.impl points at the backend's struct */

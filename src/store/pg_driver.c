@@ -351,15 +351,7 @@ void pg_pool_drain(struct pg_store *s)
 
 /* ---- the driver (driver.h) ---------------------------------------------- */
 
-static struct pg_conn *pg_c(struct sql_conn *c)
-{
-    return (struct pg_conn *)c;
-}
-
-static struct pg_stmt *pg_s(struct sql_stmt *st)
-{
-    return (struct pg_stmt *)st;
-}
+SQL_DRIVER_CASTS(pg_c, struct pg_conn, pg_s, struct pg_stmt)
 
 static struct sql_conn *pgd_get(struct store *s)
 {
@@ -398,14 +390,6 @@ static enum store_result pgd_end(struct sql_conn *conn, enum store_result r)
     return pg_end(c, r);
 }
 
-static size_t pg_slot_of(const char *sql)
-{
-    uintptr_t h = (uintptr_t)sql;
-    h ^= h >> 17;
-    h *= 0x9E3779B1u;
-    return (size_t)(h >> 7) % PG_CACHE_SLOTS;
-}
-
 static enum store_result pgd_prepare(struct sql_conn *conn, const char *sql, int flags, struct sql_stmt **out)
 {
     struct pg_conn *c = pg_c(conn);
@@ -418,7 +402,7 @@ static enum store_result pgd_prepare(struct sql_conn *conn, const char *sql, int
     st->sql = sql;
     st->slot = -1;
     if (flags & SQL_CACHE) {
-        size_t slot = pg_slot_of(sql);
+        size_t slot = sql_cache_slot(sql, PG_CACHE_SLOTS);
         for (size_t k = 0; k < PG_CACHE_SLOTS; k++, slot = (slot + 1) % PG_CACHE_SLOTS) {
             if (!c->cache_sql[slot] || c->cache_sql[slot] == sql) {
                 st->slot = (int)slot;

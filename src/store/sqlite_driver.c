@@ -191,15 +191,7 @@ static enum store_result sq_tx(struct sq_conn *c, enum sq_tx_stmt id)
 
 /* ---- the driver (driver.h) ---------------------------------------------- */
 
-static struct sq_conn *sq_c(struct sql_conn *c)
-{
-    return (struct sq_conn *)c;
-}
-
-static struct sq_stmt *sq_s(struct sql_stmt *st)
-{
-    return (struct sq_stmt *)st;
-}
+SQL_DRIVER_CASTS(sq_c, struct sq_conn, sq_s, struct sq_stmt)
 
 static struct sql_conn *sqd_get(struct store *s)
 {
@@ -273,21 +265,13 @@ static char *sq_dialect(const char *sql)
     return out;
 }
 
-static size_t sq_slot(const char *sql)
-{
-    uintptr_t h = (uintptr_t)sql;
-    h ^= h >> 17;
-    h *= 0x9E3779B1u;
-    return (size_t)(h >> 7) % SQ_CACHE_SLOTS;
-}
-
 static enum store_result sqd_prepare(struct sql_conn *conn, const char *sql, int flags, struct sql_stmt **out)
 {
     struct sq_conn *c = sq_c(conn);
     size_t slot = 0;
     int cache = 0;
     if (flags & SQL_CACHE) {
-        slot = sq_slot(sql);
+        slot = sql_cache_slot(sql, SQ_CACHE_SLOTS);
         for (size_t k = 0; k < SQ_CACHE_SLOTS; k++, slot = (slot + 1) % SQ_CACHE_SLOTS) {
             struct sq_stmt *hit = c->cache[slot];
             if (!hit) {

@@ -236,6 +236,11 @@ struct core_create {
     char tag[STORE_TAG_MAX];
     int bytes_stored;
 };
+/* Content hash: how long a create that finds the same bytes being
+ * registered in its group (CORE_CONFLICT) waits for that asset, looking
+ * again every slice (upload.c, upload_session.c). */
+#define SAME_BYTES_WAIT_MS 30000 /* longer than a create's upstream call with its retries */
+#define SAME_BYTES_SLICE_MS 100
 /* Runs the pipeline: CORE_OK with the upstream id, or the first failure in
  * st with everything before it undone (see create.c for the rule). */
 enum core_code core_create_pipeline(struct core *c, struct core_create *cr, char id_out[static IDS_MAX],

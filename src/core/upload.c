@@ -75,9 +75,6 @@ static int same_bytes(struct core *c, const struct customer *cu, const char *gro
     return 1;
 }
 
-#define SAME_BYTES_WAIT_MS 30000 /* longer than a create's upstream call with its retries */
-#define SAME_BYTES_SLICE_MS 100
-
 enum core_code core_upload_asset(struct core *c, const struct customer *cu, const char *group_id, const char *name,
                                  struct blob_stage *stage, const char *ext, const char *content_type,
                                  const char *sha256, struct asset *out, struct core_status *st)

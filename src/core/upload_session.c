@@ -590,6 +590,7 @@ struct completion {
     struct upload_session u;
     int back; /* where a retryable failure leaves the session */
     int moved; /* upload_begin_complete: the session moved meanwhile */
+    int same; /* upload_begin_complete: the group has these bytes already (nothing reserved) */
 };
 
 static enum core_code completion_reserve(struct core *c, struct core_create *cr, struct core_status *st)
@@ -597,9 +598,11 @@ static enum core_code completion_reserve(struct core *c, struct core_create *cr,
     struct completion *cp = cr->ctx;
     enum store_result r = c->store->ops->upload_begin_complete(
         c->store, cr->cu->id, cp->u.id, STORE_UPLOAD_MASK(STORE_UPLOAD_OPEN) | STORE_UPLOAD_MASK(STORE_UPLOAD_UPLOADED),
-        cr->record_url, cr->tag, cr->reserved_ms, &cr->handle);
+        cr->record_url, cr->tag, cr->sha256, cr->reserved_ms, &cr->handle, &cp->same);
     if (r == STORE_OK)
         return CORE_OK;
+    if (r == STORE_CONFLICT && cp->same)
+        return core_fail(st, CORE_CONFLICT, "The same bytes are being registered in this group; retry shortly.");
     if (r == STORE_CONFLICT) { /* moved meanwhile: the caller answers for what it is now */
         cp->moved = 1;
         return core_fail(st, CORE_INTERNAL_ERROR, "The upload session moved; retry.");
@@ -653,6 +656,46 @@ static const struct core_create_ops completion_ops = {
     .confirmed = completion_confirmed,
 };
 
+/* Content hash: the group has a live asset with the session's bytes
+ * (existing). Once the stored bytes pass the judge (which also verifies a
+ * declared Sha256), the session ends as completed with that asset: its
+ * slot is released and its bytes go, as an aborted session's. */
+static enum core_code complete_as_same(struct core *c, const struct customer *cu, struct completion *cp,
+                                       struct asset *existing, struct asset *out, struct core_status *st)
+{
+    struct upload_session *u = &cp->u;
+    struct store *s = c->store;
+    int from = STORE_UPLOAD_MASK(STORE_UPLOAD_OPEN) | STORE_UPLOAD_MASK(STORE_UPLOAD_UPLOADED);
+    int64_t now = clock_wall_ms();
+    enum core_code rc = judge(c, u, st);
+    if (rc == CORE_SERVICE_UNAVAILABLE || rc == CORE_INTERNAL_ERROR)
+        return rc; /* not the file's fault: the client may complete again */
+    /* ENDING holds no slot; asset_id says the session's answer is the
+     * existing asset even if the sweep ends it (the bytes could not go). */
+    struct upload_change ch = {.live_at_ms = now, .lease_ms = now + SESSION_LEASE_MS,
+                               .asset_id = rc == CORE_OK ? existing->id : NULL};
+    enum store_result r = s->ops->upload_set_state(s, u->id, from, STORE_UPLOAD_ENDING, now, &ch);
+    if (r == STORE_NOT_FOUND) /* moved meanwhile: answer for what it is now */
+        return core_complete_upload(c, cu, u->id, out, st);
+    if (r != STORE_OK)
+        return core_store_failure(r, st);
+    if (rc != CORE_OK) { /* refused: as a refused completion */
+        log_info("upload session %s refused: %s", u->id, st->message);
+        end_session(c, u);
+        return rc;
+    }
+    enum blob_result br = c->blob->ops->remove(c->blob, u->blob_key);
+    if (br == BLOB_OK)
+        s->ops->upload_set_state(s, u->id, STORE_UPLOAD_MASK(STORE_UPLOAD_ENDING), STORE_UPLOAD_COMPLETED,
+                                 clock_wall_ms(), NULL);
+    else /* stays ENDING: the sweep removes them when the lease lapses */
+        log_error("upload session %s: cannot remove %s: %s", u->id, u->blob_key, blob_result_str(br));
+    log_info("upload session %s: the same bytes as asset %s of group %s", u->id, existing->id, u->group_id);
+    *out = *existing;
+    core_asset_media_url(c, out);
+    return CORE_OK;
+}
+
 enum core_code core_complete_upload(struct core *c, const struct customer *cu, const char *upload_id,
                                     struct asset *out, struct core_status *st)
 {
@@ -665,6 +708,10 @@ enum core_code core_complete_upload(struct core *c, const struct customer *cu, c
     int64_t now = clock_wall_ms();
     /* A repeat after a lost answer gets the asset again. */
     if (u->state == STORE_UPLOAD_COMPLETED)
+        return completed_asset(c, cu, u, out, st);
+    /* One that ended as the same bytes as an existing asset (its bytes
+     * being removed, or gone) answers that asset too. */
+    if ((u->state == STORE_UPLOAD_ENDING || u->state == STORE_UPLOAD_ENDED) && u->asset_id[0])
         return completed_asset(c, cu, u, out, st);
     if (ended(u, now, st))
         return st->code;
@@ -680,6 +727,10 @@ enum core_code core_complete_upload(struct core *c, const struct customer *cu, c
         return core_fail(st, CORE_INVALID_PARAMETER,
                          "Nothing was uploaded to UploadURL; PUT the file there first, then call CompleteUpload.");
     cp.back = u->state;
+    /* The bytes' SHA-256 when it is known: fs hashed the PUT; with S3 the
+     * declared Sha256, which the judge verifies before any asset is
+     * created or given for it. None (S3 without Sha256): no content hash. */
+    const char *sha256 = u->put_sha256[0] ? u->put_sha256 : u->sha256;
 
     char *url = malloc(BLOB_URL_MAX);
     if (!url)
@@ -694,9 +745,32 @@ enum core_code core_complete_upload(struct core *c, const struct customer *cu, c
     struct core_create cr = {.cu = cu, .group_id = u->group_id, .asset_type = u->asset_type,
                              .name = u->name[0] ? u->name : NULL, .url = url,
                              .record_url = strlen(url) < STORE_URL_MAX ? url : "", .blob_key = u->blob_key,
-                             .ops = &completion_ops, .ctx = &cp};
+                             .sha256 = sha256, .ops = &completion_ops, .ctx = &cp};
     char id[IDS_MAX];
-    enum core_code rc = core_create_pipeline(c, &cr, id, st);
+    /* Content hash (as core_upload_asset): the same bytes in the same
+     * group are the same asset. While another create holds them pending,
+     * wait for its asset; if it fails, its reservation goes and this one
+     * tries again. */
+    int64_t give_up = clock_mono_ms() + SAME_BYTES_WAIT_MS;
+    enum core_code rc;
+    for (;;) {
+        cp.same = 0;
+        rc = core_create_pipeline(c, &cr, id, st);
+        if (rc == CORE_OK || !cp.same)
+            break;
+        struct asset existing;
+        if (c->store->ops->find_asset_by_sha256(c->store, cu->id, u->group_id, sha256, &existing) == STORE_OK) {
+            free(url);
+            return complete_as_same(c, cu, &cp, &existing, out, st);
+        }
+        if (clock_mono_ms() > give_up) {
+            rc = core_fail(st, CORE_SERVICE_UNAVAILABLE,
+                           "The same bytes are still being registered in this group by another request; retry "
+                           "shortly.");
+            break;
+        }
+        clock_sleep_ms(SAME_BYTES_SLICE_MS);
+    }
     free(url);
     if (rc != CORE_OK) {
         if (cp.moved) /* moved meanwhile: answer for what it is now */

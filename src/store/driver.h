@@ -426,7 +426,8 @@ enum store_result sql_get_upload_by_key(struct store *s, const char *blob_key, s
 enum store_result sql_upload_set_state(struct store *s, const char *id, int from_mask, int to, int64_t now_ms,
                                        const struct upload_change *ch);
 enum store_result sql_upload_begin_complete(struct store *s, int64_t customer_id, const char *id, int from_mask,
-                                            const char *url, const char *tag, int64_t now_ms, int64_t *handle);
+                                            const char *url, const char *tag, const char *sha256, int64_t now_ms,
+                                            int64_t *handle, int *same_bytes);
 enum store_result sql_upload_cancel_complete(struct store *s, const char *id, int64_t handle, int to,
                                              int64_t now_ms);
 enum store_result sql_lease_expired_uploads(struct store *s, int64_t now_ms, int64_t expired_before_ms,

@@ -292,9 +292,14 @@ struct store_ops {
      * its group live (else NOT_FOUND); inserts a pending asset row (as
      * reserve_asset, without a quota check: the session's slot moves to
      * it, with the reconciliation tag) and sets the session COMPLETING.
-     * *handle: the asset row's. */
+     * *handle: the asset row's. sha256 (NULL or "": none) is recorded on
+     * that row, as reserve_content_asset does: when a live or pending
+     * asset of the group has it already, nothing changes, *same_bytes (may
+     * be NULL) is set to 1 and the result is STORE_CONFLICT (a session that
+     * moved is STORE_CONFLICT with *same_bytes 0). */
     enum store_result (*upload_begin_complete)(struct store *s, int64_t customer_id, const char *id, int from_mask,
-                                               const char *url, const char *tag, int64_t now_ms, int64_t *handle);
+                                               const char *url, const char *tag, const char *sha256,
+                                               int64_t now_ms, int64_t *handle, int *same_bytes);
     /* Undoes upload_begin_complete in one transaction: drops the pending
      * asset row (handle) and sets the session back to state `to`. */
     enum store_result (*upload_cancel_complete)(struct store *s, const char *id, int64_t handle, int to,

@@ -88,12 +88,20 @@ enum store_result sql_upload_set_state(struct store *s, const char *id, int from
 }
 
 enum store_result sql_upload_begin_complete(struct store *s, int64_t customer_id, const char *id, int from_mask,
-                                            const char *url, const char *tag, int64_t now_ms, int64_t *handle)
+                                            const char *url, const char *tag, const char *sha256, int64_t now_ms,
+                                            int64_t *handle, int *same_bytes)
 {
-    if (!id || !handle || !sql_fits(url, STORE_URL_MAX) || !sql_fits(tag, STORE_TAG_MAX))
+    if (!sha256)
+        sha256 = "";
+    if (!id || !handle || !sql_fits(url, STORE_URL_MAX) || !sql_fits(tag, STORE_TAG_MAX) ||
+        !sql_fits(sha256, STORE_SHA256_MAX))
         return STORE_ERROR;
     struct sql_conn *c;
     struct upload_session u;
+    int64_t one = 0;
+    int found = 0;
+    if (same_bytes)
+        *same_bytes = 0;
     enum store_result r = sql_start(s, SQL_TX_WRITE, &c);
     if (r != STORE_OK)
         return r;
@@ -103,10 +111,22 @@ enum store_result sql_upload_begin_complete(struct store *s, int64_t customer_id
         r = STORE_CONFLICT;
     if (r == STORE_OK)
         r = sql_lock_live_group(c, u.group_id, customer_id);
+    /* Content hash, under the group's lock as reserve_content_asset: the
+     * same bytes already live or pending in the group reserve nothing. */
+    if (r == STORE_OK && sha256[0])
+        r = sql_int(c, 0, "SELECT 1 FROM assets WHERE group_id = $1 AND sha256 = $2 AND state IN (0, 1)", &one,
+                    &found, "tt", u.group_id, sha256);
+    if (r == STORE_OK && found) {
+        if (same_bytes)
+            *same_bytes = 1;
+        r = STORE_CONFLICT;
+    }
     /* No quota check: the session's slot moves to the pending asset row. */
     if (r == STORE_OK)
         r = sql_insert_pending_asset(c, u.group_id, customer_id, u.asset_type, u.name, url, u.blob_key, now_ms, tag,
                                      handle);
+    if (r == STORE_OK && sha256[0])
+        r = sql_exec(c, 0, "UPDATE assets SET sha256 = $2 WHERE handle = $1", NULL, "it", *handle, sha256);
     if (r == STORE_OK)
         r = sql_exec(c, 0, "UPDATE upload_sessions SET state = 3, update_ms = $2 WHERE id = $1", NULL, "ti", id,
                      now_ms);

@@ -390,3 +390,79 @@ def test_cli_failed_put_is_an_error_and_aborts_the_session():
         expect_error(create(b, b"x" * 10, "Audio", "audio/wav"), "QuotaExceeded")
     finally:
         b.stop()
+
+
+def test_upload_sessions_same_bytes_are_the_same_asset_fs_and_s3():
+    """Content hash (API.md §4, §4b): the same bytes through two sessions into
+    one group are one asset and one upstream CreateAsset; the second
+    session's bytes go and its slot is released. With S3 the hash is the
+    verified Sha256, so it is given here."""
+    def run(b):
+        data = image(700, 500)
+        sha = hashlib.sha256(data).hexdigest()
+        s1 = send(b, data, "Image", "image/png", Sha256=sha)
+        a1 = ok(complete(b, s1), "CompleteUpload")
+        s2 = send(b, data, "Image", "image/png", Sha256=sha)
+        a2 = ok(complete(b, s2), "CompleteUpload")
+        assert a2["Id"] == a1["Id"] and a2["GroupId"] == b.gid, (a1, a2)
+        assert ok(complete(b, s2), "CompleteUpload")["Id"] == a1["Id"]  # a repeat: the same answer
+        st = b.gw.sim_stats()
+        assert st["requests"].get("CreateAsset") == 1 and st["assets"] == 1, st
+        assert b.stored() == 1, "the duplicate session's bytes were kept"
+        got = wait_active(b.gw, b.key, a1["Id"], timeout=20)
+        code, _h, body = up.fetch(got["URL"])
+        assert code == 200 and body == data
+        # The duplicate's slot is free: 49 more sessions fit, the 50th does not.
+        held = [ok(create(b, data, "Image", "image/png"), "CreateUploadSession") for _ in range(49)]
+        expect_error(create(b, data, "Image", "image/png"), "QuotaExceeded")
+        for s in held:
+            ok(b.gw.action_raw(b.key, "AbortUpload", {"UploadId": s["UploadId"]}), "AbortUpload")
+        # Another group: another asset.
+        gid2 = b.gw.create_group(b.key, "other")
+        s3 = send(b, data, "Image", "image/png", gid=gid2, Sha256=sha)
+        a3 = ok(complete(b, s3), "CompleteUpload")
+        assert a3["Id"] != a1["Id"] and a3["GroupId"] == gid2, a3
+        assert b.gw.sim_stats()["requests"].get("CreateAsset") == 2
+    sessions_do(run)
+
+
+def test_upload_session_same_bytes_as_a_post_upload_and_back():
+    b = Backend("fs")
+    try:
+        data = up.png(640, 480, seed=4242)
+        a1 = ok(up.upload(b.gw, b.key, b.gid, data), "Upload")
+        s = send(b, data, "Image", "image/png")
+        a2 = ok(complete(b, s), "CompleteUpload")
+        assert a2["Id"] == a1["Id"], (a1, a2)
+        # A session's asset records its hash: a later POST upload finds it.
+        other = up.png(640, 480, seed=4243)
+        a3 = ok(complete(b, send(b, other, "Image", "image/png")), "CompleteUpload")
+        a4 = ok(up.upload(b.gw, b.key, b.gid, other), "Upload")
+        assert a4["Id"] == a3["Id"] != a1["Id"], (a3, a4)
+        assert b.gw.sim_stats()["requests"].get("CreateAsset") == 2
+    finally:
+        b.stop()
+
+
+def test_upload_sessions_same_bytes_completed_at_once_make_one_asset():
+    b = Backend("fs")
+    try:
+        data = audio("wav")
+        sessions = [send(b, data, "Audio", "audio/wav") for _ in range(6)]
+        answers = portico.parallel(lambda s: ok(complete(b, s), "CompleteUpload")["Id"], sessions, workers=6)
+        assert len(set(answers)) == 1, answers
+        assert b.gw.sim_stats()["requests"].get("CreateAsset") == 1
+        assert b.stored() == 1
+    finally:
+        b.stop()
+
+
+def test_upload_sessions_s3_without_sha256_are_not_deduplicated():
+    b = Backend("s3")
+    try:
+        data = audio("mp3")
+        a1 = ok(complete(b, send(b, data, "Audio", "audio/mpeg")), "CompleteUpload")
+        a2 = ok(complete(b, send(b, data, "Audio", "audio/mpeg")), "CompleteUpload")
+        assert a1["Id"] != a2["Id"]  # documented (API.md §4b): give Sha256 to get de-duplication with S3
+    finally:
+        b.stop()

@@ -958,10 +958,10 @@ static void test_content_hash_one_asset_per_bytes_and_group(void)
     CHECK(make_group(s, a, g2, "g2", 1000) == STORE_OK);
     const char *sha = "aa00000000000000000000000000000000000000000000000000000000000001";
     int64_t h = 0, h2 = 0;
-    CHECK(s->ops->reserve_content_asset(s, a, g1, "Image", "", "https://e.com/x.png", "k1", sha, 50, 1000, NULL,
+    CHECK(s->ops->reserve_content_asset(s, a, g1, "Image", "", "http://127.0.0.1:9/x.png", "k1", sha, 50, 1000, NULL,
                                         &h) == STORE_OK);
     /* pending: the same bytes conflict, and are not found yet */
-    CHECK(s->ops->reserve_content_asset(s, a, g1, "Image", "", "https://e.com/x.png", "k2", sha, 50, 1000, NULL,
+    CHECK(s->ops->reserve_content_asset(s, a, g1, "Image", "", "http://127.0.0.1:9/x.png", "k2", sha, 50, 1000, NULL,
                                         &h2) == STORE_CONFLICT);
     struct asset got;
     CHECK(s->ops->find_asset_by_sha256(s, a, g1, sha, &got) == STORE_NOT_FOUND);
@@ -970,12 +970,12 @@ static void test_content_hash_one_asset_per_bytes_and_group(void)
     CHECK_STR(got.id, "asset-20260101000000-hhhh1");
     CHECK(s->ops->find_asset_by_sha256(s, b, g1, sha, &got) == STORE_NOT_FOUND); /* another customer */
     CHECK(s->ops->find_asset_by_sha256(s, a, g2, sha, &got) == STORE_NOT_FOUND);
-    CHECK(s->ops->reserve_content_asset(s, a, g2, "Image", "", "https://e.com/x.png", "k3", sha, 50, 1000, NULL,
+    CHECK(s->ops->reserve_content_asset(s, a, g2, "Image", "", "http://127.0.0.1:9/x.png", "k3", sha, 50, 1000, NULL,
                                         &h2) == STORE_OK);
     CHECK(s->ops->release_asset(s, h2) == STORE_OK);
     /* deleted: the bytes may be registered again */
     CHECK(s->ops->delete_asset(s, a, "asset-20260101000000-hhhh1", 3000) == STORE_OK);
-    CHECK(s->ops->reserve_content_asset(s, a, g1, "Image", "", "https://e.com/x.png", "k4", sha, 50, 3000, NULL,
+    CHECK(s->ops->reserve_content_asset(s, a, g1, "Image", "", "http://127.0.0.1:9/x.png", "k4", sha, 50, 3000, NULL,
                                         &h2) == STORE_OK);
     s->ops->close(s);
 }

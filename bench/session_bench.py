@@ -212,18 +212,7 @@ def main():
             p.send_signal(signal.SIGTERM)
             p.wait(timeout=35)
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(timeout=35)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        if os.environ.get("KEEP") != "1":
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            say("kept " + tmp)
+        ub.stop_all(procs, tmp)
     return status
 
 

@@ -54,6 +54,24 @@ def say(msg):
     print("bench: " + msg, file=sys.stderr, flush=True)
 
 
+def stop_all(procs, tmp):
+    """Ends every started process (SIGTERM, then SIGKILL after 35 s) and
+    removes tmp, unless KEEP=1 asks to keep it for a look."""
+    for p in procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(timeout=35)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+    if os.environ.get("KEEP") == "1":
+        say("kept " + tmp)
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -123,12 +141,12 @@ def run_parallel(argvs):
     return dt, [(p.returncode, o[0].decode("utf-8", "replace")) for p, o in zip(procs, outs)]
 
 
-def porticod_round(api, port, path, rnd):
+def porticod_round(api, port, paths, rnd):
     gid = api.call("CreateAssetGroup", {"Name": "bench-%d" % rnd, "GroupType": "AIGC"})["Id"]
     argvs = [["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "120",
               "-H", "Authorization: Bearer " + api.key,
               "-F", "GroupId=" + gid, "-F", "file=@%s;type=image/png" % path,
-              "http://127.0.0.1:%d/v1/portrait/upload" % port] for _ in range(CONCURRENCY)]
+              "http://127.0.0.1:%d/v1/portrait/upload" % port] for path in paths]
     dt, results = run_parallel(argvs)
     bad = [r for r in results if r[0] != 0 or r[1].strip() != "200"]
     if bad:
@@ -146,9 +164,9 @@ def porticod_round(api, port, path, rnd):
     return dt
 
 
-def nginx_round(port, path, www, rnd):
+def nginx_round(port, paths, www, rnd):
     argvs = [["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "120", "-T", path,
-              "http://127.0.0.1:%d/r%d_%d.png" % (port, rnd, i)] for i in range(CONCURRENCY)]
+              "http://127.0.0.1:%d/r%d_%d.png" % (port, rnd, i)] for i, path in enumerate(paths)]
     dt, results = run_parallel(argvs)
     bad = [r for r in results if r[0] != 0 or r[1].strip() not in ("201", "204")]
     if bad:
@@ -205,8 +223,11 @@ def main():
     procs = []
     status = 0
     try:
-        path = os.path.join(tmp, "image.png")
-        png_file(path, SIZE)
+        # One file per concurrent upload: the same bytes into one group are
+        # one asset (content hash, API.md §4), and each upload must be one.
+        paths = [os.path.join(tmp, "image-%d.png" % i) for i in range(CONCURRENCY)]
+        for path in paths:
+            png_file(path, SIZE)
         data = os.path.join(tmp, "data")
         cp = subprocess.run([porticod, "keys", "create", "--data-dir", data, "--customer", "bench"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -262,8 +283,8 @@ def main():
             % (CONCURRENCY, SIZE >> 20, ROUNDS, port, nport))
         pt, nt = [], []
         for r in range(ROUNDS):
-            pt.append(porticod_round(api, port, path, r))
-            nt.append(nginx_round(nport, path, www, r))
+            pt.append(porticod_round(api, port, paths, r))
+            nt.append(nginx_round(nport, paths, www, r))
             say("round %d: porticod %.2f s, nginx %.2f s" % (r + 1, pt[-1], nt[-1]))
         sampling.set()
         hwm = vm(p.pid, "VmHWM")
@@ -282,19 +303,7 @@ def main():
         if hwm >= MAX_RSS_MIB * 1024:
             status = 1
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(timeout=35)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-        if os.environ.get("KEEP") == "1":
-            say("kept " + tmp)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        stop_all(procs, tmp)
     return status
 
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "store/sqlite_int.h"
 #include "util/log.h"
@@ -55,22 +56,33 @@ static int sq_mkdirs(const char *dir)
 }
 
 
-/* Switches the file to WAL (persistent, so later connections inherit it). */
+/* Switches the file to WAL (persistent, so later connections inherit it).
+ * Changing the journal mode needs the file to itself, and SQLite may answer
+ * SQLITE_BUSY without calling the busy handler when several processes open a
+ * brand-new file at once — so retry for as long as the busy timeout. */
 static int sq_set_wal(sqlite3 *db)
 {
-    sqlite3_stmt *st = NULL;
-    int ok = 0;
-    if (sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW) {
-        const char *mode = (const char *)sqlite3_column_text(st, 0);
-        ok = mode && strcmp(mode, "wal") == 0;
-        if (!ok)
-            log_error("store: journal_mode is %s, not wal", mode ? mode : "?");
-    } else {
-        log_error("store: cannot set WAL mode: %s", sqlite3_errmsg(db));
+    for (int waited_ms = 0;; waited_ms += 10) {
+        sqlite3_stmt *st = NULL;
+        int rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            const char *mode = (const char *)sqlite3_column_text(st, 0);
+            int ok = mode && strcmp(mode, "wal") == 0;
+            if (!ok)
+                log_error("store: journal_mode is %s, not wal", mode ? mode : "?");
+            sqlite3_finalize(st);
+            return ok ? 0 : -1;
+        }
+        sqlite3_finalize(st);
+        if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || waited_ms >= SQ_BUSY_TIMEOUT_MS) {
+            log_error("store: cannot set WAL mode: %s", sqlite3_errmsg(db));
+            return -1;
+        }
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
     }
-    sqlite3_finalize(st);
-    return ok ? 0 : -1;
 }
 
 /* Memory statistics take a global mutex on every SQLite allocation; the

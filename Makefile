@@ -28,6 +28,13 @@ LIB_SRC  := $(foreach d,$(LIB_DIRS),$(wildcard src/$(d)/*.c))
 LIB_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC))
 LIB      := $(BUILD)/libportico.a
 
+# Files porticod serves from its own binary (src/api/static.h): the two
+# consoles and the OpenAPI description, embedded by tools/embed.c.
+STATIC_FILES := $(sort $(shell find console -type f ! -name '.*' 2>/dev/null)) docs/openapi.yaml
+STATIC_C     := $(BUILD)/gen/static_files.c
+STATIC_OBJ   := $(BUILD)/obj/gen/static_files.o
+LIB_OBJ      += $(STATIC_OBJ)
+
 # The simulator (src/sim) is an archive of its own, on top of libportico.a:
 # the gateway's lib carries no simulator code. It is linked into
 # portico-sim, into porticod (which embeds it) and into the tests and fuzz
@@ -64,6 +71,18 @@ $(BUILD)/obj/%.o: src/%.c
 # PORTICO_NO_PORTS, store.h, blob.h and upstream.h are an #error.
 NO_PORTS := -DPORTICO_NO_PORTS
 $(BUILD)/obj/api/%.o $(BUILD)/obj/http/%.o: CFLAGS += $(NO_PORTS)
+
+$(BUILD)/embed: tools/embed.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O1 -Wall -Wextra -Werror $< -o $@
+
+$(STATIC_C): $(BUILD)/embed $(STATIC_FILES) Makefile
+	@mkdir -p $(dir $@)
+	$(BUILD)/embed $@ $(foreach f,$(STATIC_FILES),$(patsubst console/%,%,$(patsubst docs/%,%,$(f)))=$(f))
+
+$(STATIC_OBJ): $(STATIC_C)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)

@@ -128,6 +128,7 @@ def start_porticod(porticod, tmp, tag, args, env_extra):
     env.update(env_extra)
     log = open(os.path.join(tmp, "porticod-%s.log" % tag), "wb")
     p = subprocess.Popen([porticod, "--listen", "127.0.0.1:%d" % port, "--data-dir", data, "--quiet",
+                          "--admin-listen", "127.0.0.1:%d" % ub.free_port(),
                           "--body-timeout", "600"] + args, stdout=log, stderr=subprocess.STDOUT, env=env)
     if not ub.wait_http("http://127.0.0.1:%d/healthz" % port, p):
         sys.exit("bench: porticod did not start (see %s)" % log.name)

@@ -239,7 +239,8 @@ def main():
         env["PORTICO_SIM_PROCESSING_MS"] = "300"
         env["PORTICO_URL_ALLOW"] = "127.0.0.0/8"  # loopback media (outbound URL policy)
         log = open(os.path.join(tmp, "porticod.log"), "wb")
-        p = subprocess.Popen([porticod, "--listen", "127.0.0.1:%d" % port, "--data-dir", data, "--quiet"],
+        p = subprocess.Popen([porticod, "--listen", "127.0.0.1:%d" % port, "--data-dir", data, "--quiet",
+                              "--admin-listen", "127.0.0.1:%d" % free_port()],
                              stdout=log, stderr=subprocess.STDOUT, env=env)
         procs.append(p)
         if not wait_http("http://127.0.0.1:%d/healthz" % port, p):

@@ -30,6 +30,7 @@
 
 struct config {
     const char *listen;
+    const char *admin_listen; /* API.md §7: the operators' listener, never the public one */
     const char *data_dir;
     const char *store;
     const char *blob;
@@ -73,6 +74,8 @@ struct opt {
 #define O(field) offsetof(struct config, field)
 static const struct opt opts[] = {
     {"--listen", "PORTICO_LISTEN", OPT_STR, O(listen), "address to serve on (127.0.0.1:8080)"},
+    {"--admin-listen", "PORTICO_ADMIN_LISTEN", OPT_STR, O(admin_listen),
+     "operators' API, console and /metrics (127.0.0.1:9090)"},
     {"--data-dir", "PORTICO_DATA_DIR", OPT_STR, O(data_dir), "SQLite file and blobs (./portico-data)"},
     {"--store", "PORTICO_STORE", OPT_STR, O(store), "record store: sqlite (default) or postgres://USER@HOST/DB"},
     {"--blob", "PORTICO_BLOB", OPT_STR, O(blob), "media store: fs (default) or s3://BUCKET?endpoint=URL&region=R"},
@@ -170,6 +173,7 @@ static void config_defaults(struct config *c)
 {
     memset(c, 0, sizeof *c);
     c->listen = "127.0.0.1:8080";
+    c->admin_listen = "127.0.0.1:9090";
     c->data_dir = "./portico-data";
     c->store = "sqlite";
     c->blob = "fs";
@@ -401,8 +405,8 @@ static int serve(const struct config *c)
     struct sim *sim = NULL;
     struct upstream *up = NULL;
     struct core *core = NULL;
-    struct api *api = NULL;
-    struct http_server *http = NULL;
+    struct api *api = NULL, *admin_api = NULL;
+    struct http_server *http = NULL, *admin_http = NULL;
     struct blob *blob = NULL;
 
     /* Signals are taken by sigwait in this thread only (signals.h). */
@@ -415,6 +419,10 @@ static int serve(const struct config *c)
         setrlimit(RLIMIT_NOFILE, &nofile);
     }
 
+    if (strcmp(c->admin_listen, c->listen) == 0) {
+        fprintf(stderr, "porticod: --admin-listen must differ from --listen: the operators' API is never public\n");
+        return 2;
+    }
     struct store *store = open_store(c);
     if (!store)
         return 1;
@@ -494,6 +502,18 @@ static int serve(const struct config *c)
     http = api ? http_start(&hc, api) : NULL;
     if (!http)
         goto out;
+    /* The operators' listener: few connections, none of them slow. */
+    admin_api = api_new_admin(core, c->volc_region);
+    struct http_config ahc = {.listen = c->admin_listen, .io_threads = 1, .workers = 4,
+                              .log_requests = c->log_requests, .conn_limit = 256,
+                              .idle_timeout_s = c->idle_timeout_s, .header_timeout_s = c->header_timeout_s,
+                              .body_timeout_s = c->body_timeout_s};
+    admin_http = admin_api ? http_start(&ahc, admin_api) : NULL;
+    if (!admin_http) {
+        fprintf(stderr, "porticod: cannot serve the admin listener on %s (--admin-listen)\n", c->admin_listen);
+        goto out;
+    }
+    log_info("porticod admin listener on http://%s (operators' API, console, /metrics)", c->admin_listen);
     log_info("porticod listening on http://%s (store: %s in %s; upstream: %s)", c->listen,
              store_is_pg(c) ? "postgres" : "sqlite", store_is_pg(c) ? "the shared database" : c->data_dir,
              sim ? us.sim_url : c->upstream);
@@ -501,12 +521,16 @@ static int serve(const struct config *c)
     int sig = signals_wait_stop(&stop);
     log_info("received %s: draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     api_set_draining(api, 1);
+    api_set_draining(admin_api, 1);
     http_drain(http, 30000);
+    http_drain(admin_http, 5000);
     rc = 0;
 out:
     http_stop(http);
+    http_stop(admin_http);
     core_free(core);
     api_free(api);
+    api_free(admin_api);
     if (up)
         up->ops->destroy(up);
     if (sim)

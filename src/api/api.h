@@ -35,6 +35,7 @@ struct api_request {
     int overloaded;            /* no worker can take it: answer ServiceUnavailable */
     void *conn;                /* the front's connection, for query lookups (api_query) */
     const char *range;         /* Range header, NULL if absent (media downloads) */
+    const char *remote_addr;   /* the peer's numeric address ("127.0.0.1"), "" if unknown (audit) */
 };
 
 /* The most body bytes the front buffers for a request to method and path:
@@ -89,6 +90,9 @@ struct api_response {
     char content_range[80];   /* "" or "bytes a-b/size" (206, 416); fd bodies also say Accept-Ranges */
     const char *content_type;
     const char *cache_control; /* NULL: none */
+    /* Set for pages a browser renders (the consoles): sent as the
+     * Content-Security-Policy, with framing and referrers refused. */
+    const char *csp;
     int retry_after_s; /* > 0: send Retry-After */
     /* Instead of an answer now (see above): a parked request, or a body
      * sent over time with status and content_type. The front frees them. */
@@ -102,9 +106,12 @@ struct api_response {
 
 struct api;
 
+/* The public listener's API, and the admin listener's (API.md §7): the
+ * same core, each with its own endpoints. */
 struct api *api_new(struct core *core, const char *region);
+struct api *api_new_admin(struct core *core, const char *region);
 void api_free(struct api *a);
-int api_is_slow(const struct api_request *req);
+int api_is_slow(struct api *a, const struct api_request *req);
 void api_handle(struct api *a, const struct api_request *req, struct api_response *resp);
 /* Streamed bodies (uploads). For a request api_stream_open accepts, the
  * front passes the body in chunks as it arrives instead of buffering it:

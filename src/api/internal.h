@@ -19,10 +19,15 @@
 
 #define API_VERSION "2024-01-01"
 
+struct route;
+
 struct api {
     struct core *core;
     char region[64];
     atomic_int draining;
+    int admin; /* the admin listener's (API.md §7): its own route table */
+    const struct route *routes;
+    size_t n_routes;
 };
 
 /* Which envelope a surface's errors use. */
@@ -172,6 +177,12 @@ void events_stream(struct api *a, const struct api_request *req, struct api_call
 void ops_healthz(struct api *a, const struct api_request *req, struct api_call *call, struct api_response *resp);
 void ops_readyz(struct api *a, const struct api_request *req, struct api_call *call, struct api_response *resp);
 void ops_metrics(struct api *a, const struct api_request *req, struct api_call *call, struct api_response *resp);
+
+/* static.c — files built into the binary (api/static.h): GET /console/...
+ * (the customers' console, or the operators' on the admin listener) and
+ * GET /openapi.yaml. */
+void static_console(struct api *a, const struct api_request *req, struct api_call *call, struct api_response *resp);
+void static_openapi(struct api *a, const struct api_request *req, struct api_call *call, struct api_response *resp);
 
 /* test_image.c — GET PNG_TEST_IMAGE_PATH: the built-in PNG `porticod doctor` hands upstream. */
 void test_image_handle(struct api *a, const struct api_request *req, struct api_call *call,

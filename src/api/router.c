@@ -52,7 +52,8 @@ struct route {
     const char *wrong_method; /* the 405's message; DEFAULT_405: the catalog's; NULL: 404 instead */
 };
 
-static const struct route routes[] = {
+/* The public listener's endpoints. */
+static const struct route public_routes[] = {
     /* method  path  match  surface  flags  name  version  handler  stream  405 message */
     {"POST", "/v1/portrait/", MATCH_DIR, API_SURFACE_ACTION,
      ROUTE_ACTIONS | ROUTE_AUTH | ROUTE_BODY | ROUTE_DRAIN | ROUTE_JSON, NULL, NULL, portrait_handle, NULL,
@@ -81,9 +82,18 @@ static const struct route routes[] = {
     {"GET", "/metrics", MATCH_EXACT, API_SURFACE_ACTION, 0, "metrics", NULL, ops_metrics, NULL, DEFAULT_405},
     {"GET", PNG_TEST_IMAGE_PATH, MATCH_EXACT, API_SURFACE_ACTION, 0, "TestImage", NULL, test_image_handle, NULL,
      NULL},
+    {"GET", "/console", MATCH_PREFIX, API_SURFACE_ACTION, 0, "Console", NULL, static_console, NULL, NULL},
+    {"GET", "/openapi.yaml", MATCH_EXACT, API_SURFACE_ACTION, 0, "OpenAPI", NULL, static_openapi, NULL, NULL},
 };
 
-#define N_ROUTES (sizeof routes / sizeof routes[0])
+/* The admin listener's (API.md §7): never reachable from the public one. */
+static const struct route admin_routes[] = {
+    {"GET", "/healthz", MATCH_EXACT, API_SURFACE_ACTION, 0, "healthz", NULL, ops_healthz, NULL, DEFAULT_405},
+    {"GET", "/readyz", MATCH_EXACT, API_SURFACE_ACTION, 0, "readyz", NULL, ops_readyz, NULL, DEFAULT_405},
+    {"GET", "/metrics", MATCH_EXACT, API_SURFACE_ACTION, 0, "metrics", NULL, ops_metrics, NULL, DEFAULT_405},
+    {"GET", "/console", MATCH_PREFIX, API_SURFACE_ACTION, 0, "Console", NULL, static_console, NULL, NULL},
+    {"GET", "/openapi.yaml", MATCH_EXACT, API_SURFACE_ACTION, 0, "OpenAPI", NULL, static_openapi, NULL, NULL},
+};
 
 size_t api_body_max(const char *method, const char *path)
 {
@@ -94,15 +104,28 @@ size_t api_body_max(const char *method, const char *path)
     return API_BODY_MAX;
 }
 
-struct api *api_new(struct core *core, const char *region)
+static struct api *api_with_routes(struct core *core, const char *region, int admin)
 {
     struct api *a = calloc(1, sizeof *a);
     if (!a)
         return NULL;
     a->core = core;
+    a->admin = admin;
+    a->routes = admin ? admin_routes : public_routes;
+    a->n_routes = admin ? sizeof admin_routes / sizeof admin_routes[0] : sizeof public_routes / sizeof public_routes[0];
     snprintf(a->region, sizeof a->region, "%s", region ? region : "cn-beijing");
     atomic_init(&a->draining, 0);
     return a;
+}
+
+struct api *api_new(struct core *core, const char *region)
+{
+    return api_with_routes(core, region, 0);
+}
+
+struct api *api_new_admin(struct core *core, const char *region)
+{
+    return api_with_routes(core, region, 1);
 }
 
 void api_free(struct api *a)
@@ -140,11 +163,12 @@ static int method_matches(const struct route *r, const char *method)
 
 /* The row that serves the request; else, in *path_row, the first row whose
  * path matched (the method did not), or NULL. */
-static const struct route *route_find(const struct api_request *req, const struct route **path_row)
+static const struct route *route_find(const struct api *a, const struct api_request *req,
+                                      const struct route **path_row)
 {
     *path_row = NULL;
-    for (size_t i = 0; i < N_ROUTES; i++) {
-        const struct route *r = &routes[i];
+    for (size_t i = 0; i < a->n_routes; i++) {
+        const struct route *r = &a->routes[i];
         if (!path_matches(r, req->path))
             continue;
         if (method_matches(r, req->method))
@@ -155,9 +179,9 @@ static const struct route *route_find(const struct api_request *req, const struc
     return NULL;
 }
 
-int api_is_slow(const struct api_request *req)
+int api_is_slow(struct api *a, const struct api_request *req)
 {
-    const struct route *other, *r = route_find(req, &other);
+    const struct route *other, *r = route_find(a, req, &other);
     if (!r)
         return 0;
     if (r->flags & ROUTE_ACTIONS)
@@ -168,7 +192,7 @@ int api_is_slow(const struct api_request *req)
 struct api_stream *api_stream_open(struct api *a, const struct api_request *req, const char *content_type,
                                    uint64_t content_length)
 {
-    const struct route *other, *r = route_find(req, &other);
+    const struct route *other, *r = route_find(a, req, &other);
     if (!r || !(r->flags & ROUTE_STREAM))
         return NULL;
     return r->open(a, req, content_type, content_length);
@@ -176,7 +200,7 @@ struct api_stream *api_stream_open(struct api *a, const struct api_request *req,
 
 void api_handle(struct api *a, const struct api_request *req, struct api_response *resp)
 {
-    const struct route *other, *r = route_find(req, &other);
+    const struct route *other, *r = route_find(a, req, &other);
     const struct route *row = r ? r : other;
     struct api_call call = {.route = row};
     call.to.surface = row ? row->surface : API_SURFACE_ACTION;

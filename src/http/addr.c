@@ -60,3 +60,14 @@ int http_resolve(const char *listen, struct sockaddr_storage *out, int *port, in
     freeaddrinfo(ai);
     return 0;
 }
+
+void http_peer_name(const struct sockaddr *sa, char *out, size_t cap)
+{
+    if (cap)
+        out[0] = '\0';
+    if (!sa || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
+        return;
+    socklen_t len = sa->sa_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+    if (getnameinfo(sa, len, out, (socklen_t)cap, NULL, 0, NI_NUMERICHOST) != 0 && cap)
+        out[0] = '\0';
+}

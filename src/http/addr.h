@@ -12,4 +12,7 @@ int http_split_hostport(const char *listen, char *host, size_t host_cap, int *po
  * family. 0 on success, -1 with the reason logged. */
 int http_resolve(const char *listen, struct sockaddr_storage *out, int *port, int *is_v6);
 
+/* The numeric form of a peer's address ("127.0.0.1", "::1"), "" if none. */
+void http_peer_name(const struct sockaddr *sa, char *out, size_t cap);
+
 #endif

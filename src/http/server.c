@@ -69,6 +69,7 @@ struct req {
     atomic_int woken; /* PARKED: the hub's wake-up came */
     char action[256];
     char version[64];
+    char peer[64]; /* numeric client address, for the audit log */
 };
 
 static const char *header(struct MHD_Connection *c, enum MHD_ValueKind kind, const char *name)
@@ -217,6 +218,11 @@ headers:
         MHD_add_response_header(m, "Accept-Ranges", "bytes");
     /* Every answer is what its Content-Type says; browsers must not guess. */
     MHD_add_response_header(m, "X-Content-Type-Options", "nosniff");
+    if (rs->csp) {
+        MHD_add_response_header(m, "Content-Security-Policy", rs->csp);
+        MHD_add_response_header(m, "X-Frame-Options", "DENY");
+        MHD_add_response_header(m, "Referrer-Policy", "no-referrer");
+    }
     if (r->close_after)
         MHD_add_response_header(m, MHD_HTTP_HEADER_CONNECTION, "close");
     if (rs->retry_after_s > 0) {
@@ -258,6 +264,9 @@ static void fill_request(struct req *r, struct MHD_Connection *conn, const char 
     r->ar.range = header(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_RANGE);
     r->ar.request_id = r->request_id;
     r->ar.conn = conn;
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    http_peer_name(ci ? ci->client_addr : NULL, r->peer, sizeof r->peer);
+    r->ar.remote_addr = r->peer;
 }
 
 static enum MHD_Result framing_line(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
@@ -395,7 +404,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 return MHD_NO;
             return MHD_YES;
         }
-        if (api_is_slow(&r->ar) && !atomic_load(&srv->draining)) {
+        if (api_is_slow(srv->api, &r->ar) && !atomic_load(&srv->draining)) {
             set_state(r, REQ_WORKING);
             MHD_suspend_connection(conn);
             if (workers_submit(srv->workers, work, r) == 0)

@@ -446,6 +446,7 @@ class Gateway(_Proc):
         self.upstream = upstream
         self.proc = None
         self.port = None
+        self.admin_port = None  # the operators' listener (API.md §7)
         self.sim_port = None
         self._all_err_paths = []
         self._runs = 0
@@ -469,13 +470,15 @@ class Gateway(_Proc):
         last = ""
         for _attempt in range(3):  # a free port may be taken between pick and bind
             self.port = free_port()
+            self.admin_port = free_port()
             self.sim_port = free_port()
             env = {"PORTICO_SIM_PROCESSING_MS": self.processing_ms, "PORTICO_SIM_PORT": self.sim_port,
                    "PORTICO_SIM_TEST_TOKEN": SIM_TEST_TOKEN}
             if self.store_url:  # PORTICO_TEST_STORE=pg: this data dir's database
                 env["PORTICO_STORE"] = self.store_url
             env.update(self.extra_env)
-            argv = [self.binary, "--listen", "127.0.0.1:%d" % self.port, "--data-dir", self.data_dir]
+            argv = [self.binary, "--listen", "127.0.0.1:%d" % self.port,
+                    "--admin-listen", "127.0.0.1:%d" % self.admin_port, "--data-dir", self.data_dir]
             if self.upstream:
                 argv += ["--upstream", self.upstream]
             argv += self.extra_args

@@ -75,6 +75,7 @@ struct api_call {
     const struct route *route;
     struct api_reply to;     /* where this request's errors go */
     struct customer cu;      /* ROUTE_AUTH: the caller */
+    struct actor who;        /* ROUTE_AUTH: whose key, from which address (audit) */
     json_t *body;            /* ROUTE_JSON: the body object, the dispatcher's (freed after) */
     const struct action *act; /* ROUTE_ACTIONS: the Action's row */
 };
@@ -103,6 +104,9 @@ int param_object(json_t *obj, const char *field, json_t **out, struct core_statu
 /* *out is a malloc'd array (free it) of borrowed strings; max entries. */
 /* The key of an "Authorization: Bearer <key>" header, or NULL. */
 const char *api_bearer(const char *authorization);
+/* Who an authenticated request of cu comes from: its key's prefix and the
+ * peer's address (audit). */
+void api_actor(const struct api_request *req, const struct customer *cu, struct actor *who);
 int param_strings(json_t *obj, const char *field, size_t max, const char ***out, size_t *n, struct core_status *st);
 
 /* render.c — API objects. */
@@ -122,10 +126,10 @@ int portrait_is_slow(const char *action);
 void portrait_handle(struct api *a, const struct api_request *req, struct api_call *call, struct api_response *resp);
 
 /* liveness.c — Action handlers (rows in portrait.c's table). */
-enum core_code liveness_create_session(struct api *a, const struct customer *cu, json_t *body, json_t **result,
-                                       struct core_status *st);
-enum core_code liveness_get_result(struct api *a, const struct customer *cu, json_t *body, json_t **result,
-                                   struct core_status *st);
+enum core_code liveness_create_session(struct api *a, const struct customer *cu, const struct actor *who,
+                                       json_t *body, json_t **result, struct core_status *st);
+enum core_code liveness_get_result(struct api *a, const struct customer *cu, const struct actor *who,
+                                   json_t *body, json_t **result, struct core_status *st);
 
 /* upload.c — POST /v1/portrait/upload, a streamed body (api_stream). */
 #define UPLOAD_PATH "/v1/portrait/upload"
@@ -134,23 +138,23 @@ struct api_stream *upload_open(struct api *a, const struct api_request *req, con
                                uint64_t content_length);
 
 /* notify.c — API.md §4a: the notification Actions (rows in portrait.c). */
-enum core_code notify_update_config(struct api *a, const struct customer *cu, json_t *body, json_t **result,
-                                    struct core_status *st);
-enum core_code notify_get_config(struct api *a, const struct customer *cu, json_t *body, json_t **result,
-                                 struct core_status *st);
-enum core_code notify_delete_config(struct api *a, const struct customer *cu, json_t *body, json_t **result,
-                                    struct core_status *st);
-enum core_code notify_list(struct api *a, const struct customer *cu, json_t *body, json_t **result,
-                           struct core_status *st);
+enum core_code notify_update_config(struct api *a, const struct customer *cu, const struct actor *who,
+                                    json_t *body, json_t **result, struct core_status *st);
+enum core_code notify_get_config(struct api *a, const struct customer *cu, const struct actor *who,
+                                 json_t *body, json_t **result, struct core_status *st);
+enum core_code notify_delete_config(struct api *a, const struct customer *cu, const struct actor *who,
+                                    json_t *body, json_t **result, struct core_status *st);
+enum core_code notify_list(struct api *a, const struct customer *cu, const struct actor *who,
+                           json_t *body, json_t **result, struct core_status *st);
 
 /* upload_session.c — API.md §4b: Action handlers (rows in portrait.c) and
  * PUT /v1/media/<key>, the fs backend's signed upload URL (a streamed body). */
-enum core_code upload_session_create(struct api *a, const struct customer *cu, json_t *body, json_t **result,
-                                     struct core_status *st);
-enum core_code upload_session_complete(struct api *a, const struct customer *cu, json_t *body, json_t **result,
-                                       struct core_status *st);
-enum core_code upload_session_abort(struct api *a, const struct customer *cu, json_t *body, json_t **result,
-                                    struct core_status *st);
+enum core_code upload_session_create(struct api *a, const struct customer *cu, const struct actor *who,
+                                     json_t *body, json_t **result, struct core_status *st);
+enum core_code upload_session_complete(struct api *a, const struct customer *cu, const struct actor *who,
+                                       json_t *body, json_t **result, struct core_status *st);
+enum core_code upload_session_abort(struct api *a, const struct customer *cu, const struct actor *who,
+                                    json_t *body, json_t **result, struct core_status *st);
 struct api_stream *media_put_open(struct api *a, const struct api_request *req, const char *content_type,
                                   uint64_t content_length);
 

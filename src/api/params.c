@@ -1,6 +1,7 @@
 /* params.c — typed, bounded access to request fields. A field of the wrong
  * JSON type is InvalidParameter (API.md §2); unknown fields are ignored. */
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -90,4 +91,14 @@ const char *api_bearer(const char *authorization)
     while (*k == ' ')
         k++;
     return k;
+}
+
+void api_actor(const struct api_request *req, const struct customer *cu, struct actor *who)
+{
+    memset(who, 0, sizeof *who);
+    who->customer_id = cu->id;
+    /* The key was authenticated: its first characters are its prefix. */
+    const char *key = api_bearer(req->authorization);
+    snprintf(who->key_prefix, sizeof who->key_prefix, "%.12s", key ? key : "");
+    snprintf(who->addr, sizeof who->addr, "%s", req->remote_addr ? req->remote_addr : "");
 }

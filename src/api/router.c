@@ -249,6 +249,7 @@ void api_handle(struct api *a, const struct api_request *req, struct api_respons
             return;
         }
         resp->customer_id = call.cu.id;
+        api_actor(req, &call.cu, &call.who);
     }
     /* 5 */
     if ((r->flags & ROUTE_ACTIONS) && portrait_resolve(req, &call, &st)) {

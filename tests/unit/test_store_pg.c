@@ -181,7 +181,7 @@ static void *reserve_main(void *arg)
 {
     struct reserver *r = arg;
     if (r->group)
-        r->r = r->s->ops->reserve_asset(r->s, r->cust, r->group, "Image", "a", "http://127.0.0.1:9/a.png", NULL,
+        r->r = r->s->ops->reserve_asset(r->s, r->cust, r->group, "Image", "a", "http://127.0.0.1:9/a.png", NULL, 0, NULL,
                                         50, clock_wall_ms(), NULL, &r->handle);
     else
         r->r = r->s->ops->reserve_group(r->s, r->cust, "AIGC", "g", "", 50, clock_wall_ms(), NULL, &r->handle);
@@ -260,7 +260,7 @@ static void test_leases_hand_each_asset_to_one_node(void)
     for (int i = 0; i < 40; i++) {
         char id[IDS_MAX];
         snprintf(id, sizeof id, "asset-20260101000000-%05d", i);
-        CHECK(a->ops->reserve_asset(a, cust, "group-20260101000000-bbbbb", "Image", "", "http://127.0.0.1:9/x.png", NULL,
+        CHECK(a->ops->reserve_asset(a, cust, "group-20260101000000-bbbbb", "Image", "", "http://127.0.0.1:9/x.png", NULL, 0, NULL,
                                     50, now, NULL, &h) == STORE_OK);
         CHECK(a->ops->confirm_asset(a, h, id, now, now - 1000 + i) == STORE_OK);
     }

@@ -49,6 +49,7 @@ static void cleanup(void)
         return;
     core_free(gw.core);
     api_free(gw.api);
+    api_free(gw.admin_api);
     gw.up->ops->destroy(gw.up);
     blob_close(gw.blob);
     gw.store->ops->close(gw.store);
@@ -95,7 +96,8 @@ struct fuzz_gw *fuzz_gw(void)
         die("cannot make the core");
     core_set_blob(gw.core, gw.blob);
     gw.api = api_new(gw.core, "cn-beijing");
-    if (!gw.api)
+    gw.admin_api = api_new_admin(gw.core, "cn-beijing");
+    if (!gw.api || !gw.admin_api)
         die("cannot make the api");
     seed_store(&gw);
     gw_ready = 1;
@@ -103,11 +105,11 @@ struct fuzz_gw *fuzz_gw(void)
     return &gw;
 }
 
-void fuzz_gw_handle(struct fuzz_gw *g, const struct api_request *req)
+static void handle_on(struct api *api, const struct api_request *req)
 {
     struct api_response resp;
     memset(&resp, 0, sizeof resp);
-    api_handle(g->api, req, &resp);
+    api_handle(api, req, &resp);
     if (resp.status < 100 || resp.status > 599)
         abort(); /* every answer is a real HTTP status */
     if (!resp.has_fd && resp.body_len && !resp.body)
@@ -127,6 +129,16 @@ void fuzz_gw_handle(struct fuzz_gw *g, const struct api_request *req)
     free(resp.body);
     if (resp.has_fd)
         close(resp.body_fd);
+}
+
+void fuzz_gw_handle(struct fuzz_gw *g, const struct api_request *req)
+{
+    handle_on(g->api, req);
+}
+
+void fuzz_gw_handle_admin(struct fuzz_gw *g, const struct api_request *req)
+{
+    handle_on(g->admin_api, req);
 }
 
 uint8_t fuzz_byte(struct fuzz_in *in)

@@ -53,8 +53,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                               .action = (sel & 16) ? "GetAsset" : NULL, .version = (sel & 16) ? "2024-01-01" : NULL,
                               .body = "", .body_len = 0, .request_id = "fuzz", .overloaded = sel == 0xff};
     /* Actions that would wait on the upstream are not the point here. */
-    if (!api_is_slow(&req))
-        fuzz_gw_handle(g, &req);
+    struct api *api = (sel & 32) ? g->admin_api : g->api;
+    if (!api_is_slow(api, &req)) {
+        if (sel & 32)
+            fuzz_gw_handle_admin(g, &req);
+        else
+            fuzz_gw_handle(g, &req);
+    }
     split(path);
     split(listen);
     query(path);

@@ -42,6 +42,28 @@ int param_int(json_t *obj, const char *field, int *out, struct core_status *st)
     return 0;
 }
 
+int param_bool(json_t *obj, const char *field, int *out, struct core_status *st)
+{
+    json_t *v = json_object_get(obj, field);
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_boolean(v))
+        return wrong_type(st, field, "true or false");
+    *out = json_is_true(v);
+    return 0;
+}
+
+int param_int64(json_t *obj, const char *field, int64_t *out, struct core_status *st)
+{
+    json_t *v = json_object_get(obj, field);
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_integer(v))
+        return wrong_type(st, field, "an integer");
+    *out = (int64_t)json_integer_value(v);
+    return 0;
+}
+
 int param_object(json_t *obj, const char *field, json_t **out, struct core_status *st)
 {
     json_t *v = json_object_get(obj, field);
@@ -91,14 +113,4 @@ const char *api_bearer(const char *authorization)
     while (*k == ' ')
         k++;
     return k;
-}
-
-void api_actor(const struct api_request *req, const struct customer *cu, struct actor *who)
-{
-    memset(who, 0, sizeof *who);
-    who->customer_id = cu->id;
-    /* The key was authenticated: its first characters are its prefix. */
-    const char *key = api_bearer(req->authorization);
-    snprintf(who->key_prefix, sizeof who->key_prefix, "%.12s", key ? key : "");
-    snprintf(who->addr, sizeof who->addr, "%s", req->remote_addr ? req->remote_addr : "");
 }

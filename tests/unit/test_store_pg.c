@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "store_admin_cases.h"
 #include "store_events_cases.h"
 #include "store_usage_cases.h"
 #include "store/store.h"
@@ -201,6 +202,22 @@ static void test_usage_counters_exact_across_two_nodes(void)
     a->ops->close(a);
     b->ops->close(b);
     drop_db();
+}
+
+/* The operators' records (store_admin_cases.h). */
+static void test_admin_keys(void)
+{
+    on_fresh_pg(case_admin_keys);
+}
+
+static void test_admin_customers(void)
+{
+    on_fresh_pg(case_customers);
+}
+
+static void test_admin_api_key_lists(void)
+{
+    on_fresh_pg(case_api_key_lists);
 }
 
 /* Every op of both backends is filled in: an op added to store.h without a
@@ -417,6 +434,9 @@ int main(void)
     RUN(test_events_status_change_appends_event_once);
     RUN(test_events_outbox_lease_and_finish);
     RUN(test_events_sessions_and_videos_append_events);
+    RUN(test_admin_keys);
+    RUN(test_admin_customers);
+    RUN(test_admin_api_key_lists);
     RUN(test_usage_counts_groups_and_assets);
     RUN(test_usage_delete_group_counts_its_assets);
     RUN(test_usage_sessions_videos_and_audit);

@@ -334,7 +334,7 @@ static int cmd_keys(const struct config *c, char **rest, int n_rest, int no_aigc
     } else if (strcmp(sub, "list") == 0) {
         r = keys_list(s, stdout);
     } else {
-        r = keys_revoke(s, rest[2]);
+        r = keys_revoke(s, NULL, rest[2]);
         if (r == STORE_NOT_FOUND)
             fprintf(stderr, "porticod: no active key has prefix %s\n", rest[2]);
         else if (r == STORE_OK)

@@ -14,9 +14,9 @@
 #include "util/decimal.h"
 
 static const char *const audit_types[] = {
-    AUDIT_KEY_CREATED,      AUDIT_KEY_REVOKED,     AUDIT_LIVENESS_STARTED, AUDIT_LIVENESS_PASSED,
-    AUDIT_LIVENESS_FAILED,  AUDIT_LIVENESS_EXPIRED, AUDIT_LIVENESS_ASSET,   AUDIT_GROUP_DELETED,
-    AUDIT_ASSET_DELETED,
+    AUDIT_KEY_CREATED,      AUDIT_KEY_REVOKED,      AUDIT_ADMIN_KEY_CREATED, AUDIT_ADMIN_KEY_REVOKED,
+    AUDIT_LIVENESS_STARTED, AUDIT_LIVENESS_PASSED,  AUDIT_LIVENESS_FAILED,   AUDIT_LIVENESS_EXPIRED,
+    AUDIT_LIVENESS_ASSET,   AUDIT_GROUP_DELETED,    AUDIT_ASSET_DELETED,
 };
 
 size_t core_audit_types(const char *const **names)
@@ -86,7 +86,8 @@ enum core_code core_list_audit(struct core *c, const struct core_audit_query *q,
             i++;
         if (i == n)
             return core_fail(st, CORE_INVALID_PARAMETER,
-                             "Type must be one of ApiKeyCreated, ApiKeyRevoked, LivenessSessionStarted, "
+                             "Type must be one of ApiKeyCreated, ApiKeyRevoked, AdminKeyCreated, AdminKeyRevoked, "
+                             "LivenessSessionStarted, "
                              "LivenessSessionPassed, LivenessSessionFailed, LivenessSessionExpired, "
                              "LivenessAssetRegistered, AssetGroupDeleted, AssetDeleted.");
     }

@@ -133,14 +133,16 @@ enum core_code core_get_customer(struct core *c, int64_t id, struct customer *ou
 enum core_code core_list_customers(struct core *c, const char *name_sub, int page_number, int page_size,
                                    struct customer_list *out, struct core_status *st);
 /* CreateApiKey: key_out gets the key (shown once), out its record.
- * InvalidParameter for an unknown customer. */
-enum core_code core_create_api_key(struct core *c, int64_t customer_id, char key_out[static KEYS_LEN + 1],
-                                   struct key_info *out, struct core_status *st);
+ * InvalidParameter for an unknown customer. who (the operator's admin key
+ * and address) goes into the audit log with the key. */
+enum core_code core_create_api_key(struct core *c, const struct actor *who, int64_t customer_id,
+                                   char key_out[static KEYS_LEN + 1], struct key_info *out, struct core_status *st);
 /* ListApiKeys: customer_id 0 for every customer's (else it must exist). */
 enum core_code core_list_api_keys(struct core *c, int64_t customer_id, int page_number, int page_size,
                                   struct key_list *out, struct core_status *st);
 /* RevokeApiKey: InvalidParameter when no active key has the prefix. */
-enum core_code core_revoke_api_key(struct core *c, const char *prefix, struct core_status *st);
+enum core_code core_revoke_api_key(struct core *c, const struct actor *who, const char *prefix,
+                                   struct core_status *st);
 
 /* Groups. */
 enum core_code core_create_group(struct core *c, const struct customer *cu, const char *name,

@@ -423,6 +423,8 @@ struct usage_mismatch_list {
  * each entry written in the transaction of the change it records. */
 #define AUDIT_KEY_CREATED "ApiKeyCreated"
 #define AUDIT_KEY_REVOKED "ApiKeyRevoked"
+#define AUDIT_ADMIN_KEY_CREATED "AdminKeyCreated"
+#define AUDIT_ADMIN_KEY_REVOKED "AdminKeyRevoked"
 #define AUDIT_LIVENESS_STARTED "LivenessSessionStarted"
 #define AUDIT_LIVENESS_PASSED "LivenessSessionPassed"
 #define AUDIT_LIVENESS_FAILED "LivenessSessionFailed"

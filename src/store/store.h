@@ -83,8 +83,10 @@ struct store_ops {
     /* Finds the customer by name or creates it with aigc_enabled. An existing
      * customer keeps its id; its aigc flag is set to aigc_enabled. */
     enum store_result (*put_customer)(struct store *s, const char *name, int aigc_enabled, struct customer *out);
+    /* add_key and revoke_key write their audit entry (who: the admin key,
+     * ACTOR_CLI, ...; NULL: none known) in the same transaction. */
     enum store_result (*add_key)(struct store *s, int64_t customer_id, const char *prefix,
-                                 const uint8_t hash[32], int64_t now_ms);
+                                 const uint8_t hash[32], int64_t now_ms, const struct actor *who);
     /* The customer owning an active (not revoked) key with this SHA-256
      * (a disabled customer too: the caller refuses it), and the key's
      * prefix into prefix_out (NULL, or room for 32 bytes). */
@@ -96,7 +98,7 @@ struct store_ops {
     enum store_result (*list_api_keys)(struct store *s, int64_t customer_id, int page_number, int page_size,
                                        struct key_list *out);
     /* NOT_FOUND if no active key has this prefix. */
-    enum store_result (*revoke_key)(struct store *s, const char *prefix, int64_t now_ms);
+    enum store_result (*revoke_key)(struct store *s, const char *prefix, int64_t now_ms, const struct actor *who);
 
     /* The operators' API (API.md §7). */
     /* A new customer from in's name, aigc_enabled, key_rate, disabled;
@@ -113,13 +115,15 @@ struct store_ops {
      * NOT_FOUND for no such id, CONFLICT when the name is taken. */
     enum store_result (*update_customer)(struct store *s, int64_t id, const struct customer_fields *f);
     /* Admin keys: stored as prefix and SHA-256, like customers' keys. */
-    enum store_result (*add_admin_key)(struct store *s, const char *prefix, const uint8_t hash[32], int64_t now_ms);
+    enum store_result (*add_admin_key)(struct store *s, const char *prefix, const uint8_t hash[32], int64_t now_ms,
+                                       const struct actor *who);
     /* The active admin key with this SHA-256; NOT_FOUND otherwise. */
     enum store_result (*find_admin_key)(struct store *s, const uint8_t hash[32], struct admin_key_info *out);
     /* Every admin key, oldest first. */
     enum store_result (*list_admin_keys)(struct store *s, struct admin_key_list *out);
     /* NOT_FOUND if no active admin key has this prefix. */
-    enum store_result (*revoke_admin_key)(struct store *s, const char *prefix, int64_t now_ms);
+    enum store_result (*revoke_admin_key)(struct store *s, const char *prefix, int64_t now_ms,
+                                          const struct actor *who);
 
     /* Groups. Quota counts live and pending groups of the customer. tag
      * (NULL: "") is kept with the row: the upstream Name's tag. */

@@ -381,4 +381,45 @@ static void case_usage_add_and_ranges(struct store *s)
     CHECK(uc_mismatches(s) == 0); /* upstream calls are not recounted */
 }
 
+/* Keys created and revoked: an entry each, in the key's transaction, with
+ * the admin key or the command line that did it; a refused change (a
+ * prefix taken, a key not active) leaves none. */
+static void case_audit_keys(struct store *s)
+{
+    int64_t a = uc_customer(s, "alice");
+    uint8_t h1[32] = {1}, h2[32] = {2}, h3[32] = {3};
+    struct actor op = uc_who(0, "ptca_OPERATOR", "127.0.0.9"), cli = uc_who(0, ACTOR_CLI, "");
+    CHECK(s->ops->add_key(s, a, "ptc_K1K1K1K1", h1, 1000, &op) == STORE_OK);
+    CHECK(s->ops->add_key(s, a, "ptc_K1K1K1K1", h2, 1001, &op) == STORE_CONFLICT);
+    CHECK(s->ops->add_key(s, a, "ptc_K2K2K2K2", h2, 1002, &cli) == STORE_OK);
+    CHECK(s->ops->revoke_key(s, "ptc_K1K1K1K1", 2000, &cli) == STORE_OK);
+    CHECK(s->ops->revoke_key(s, "ptc_K1K1K1K1", 2001, &cli) == STORE_NOT_FOUND);
+    CHECK(s->ops->add_admin_key(s, "ptca_ADMIN001", h3, 3000, &cli) == STORE_OK);
+    CHECK(s->ops->revoke_admin_key(s, "ptca_ADMIN001", 3001, &cli) == STORE_OK);
+    CHECK(s->ops->revoke_admin_key(s, "ptca_ADMIN001", 3002, &cli) == STORE_NOT_FOUND);
+    struct audit_filter f = {.customer_id = -1, .limit = 100};
+    struct audit_list l;
+    CHECK(s->ops->list_audit(s, &f, &l) == STORE_OK);
+    CHECK(l.n == 5);
+    const char *type[] = {AUDIT_ADMIN_KEY_REVOKED, AUDIT_ADMIN_KEY_CREATED, AUDIT_KEY_REVOKED, AUDIT_KEY_CREATED,
+                          AUDIT_KEY_CREATED};
+    const char *subject[] = {"ptca_ADMIN001", "ptca_ADMIN001", "ptc_K1K1K1K1", "ptc_K2K2K2K2", "ptc_K1K1K1K1"};
+    const char *actor[] = {ACTOR_CLI, ACTOR_CLI, ACTOR_CLI, ACTOR_CLI, "ptca_OPERATOR"};
+    const int64_t when[] = {3001, 3000, 2000, 1002, 1000}, who_for[] = {0, 0, a, a, a};
+    for (size_t i = 0; i < l.n && i < 5; i++) {
+        CHECK_STR(l.items[i].type, type[i]);
+        CHECK_STR(l.items[i].subject, subject[i]);
+        CHECK_STR(l.items[i].actor, actor[i]);
+        CHECK(l.items[i].create_ms == when[i]);
+        CHECK(l.items[i].customer_id == who_for[i]);
+    }
+    if (l.n == 5)
+        CHECK_STR(l.items[4].actor_addr, "127.0.0.9");
+    free(l.items);
+    struct audit_filter mine = {.customer_id = a, .type = AUDIT_KEY_CREATED, .limit = 100};
+    CHECK(s->ops->list_audit(s, &mine, &l) == STORE_OK);
+    CHECK(l.n == 2);
+    free(l.items);
+}
+
 #endif

@@ -241,10 +241,10 @@ static void test_keys_add_find_list_revoke(void)
     crypto_sha256("key-one", 7, h1);
     crypto_sha256("key-two", 7, h2);
     crypto_sha256("key-three", 9, h3);
-    CHECK(s->ops->add_key(s, a, "ptc_AAAAAAAA", h1, 1000) == STORE_OK);
-    CHECK(s->ops->add_key(s, b, "ptc_BBBBBBBB", h2, 2000) == STORE_OK);
-    CHECK(s->ops->add_key(s, a, "ptc_AAAAAAAA", h3, 3000) == STORE_CONFLICT);
-    CHECK(s->ops->add_key(s, 999999, "ptc_CCCCCCCC", h3, 3000) == STORE_NOT_FOUND);
+    CHECK(s->ops->add_key(s, a, "ptc_AAAAAAAA", h1, 1000, NULL) == STORE_OK);
+    CHECK(s->ops->add_key(s, b, "ptc_BBBBBBBB", h2, 2000, NULL) == STORE_OK);
+    CHECK(s->ops->add_key(s, a, "ptc_AAAAAAAA", h3, 3000, NULL) == STORE_CONFLICT);
+    CHECK(s->ops->add_key(s, 999999, "ptc_CCCCCCCC", h3, 3000, NULL) == STORE_NOT_FOUND);
 
     struct customer c;
     CHECK(s->ops->find_key(s, h1, &c, NULL) == STORE_OK);
@@ -253,10 +253,10 @@ static void test_keys_add_find_list_revoke(void)
     CHECK(s->ops->find_key(s, h2, &c, NULL) == STORE_OK && c.id == b);
     CHECK(s->ops->find_key(s, h3, &c, NULL) == STORE_NOT_FOUND);
 
-    CHECK(s->ops->revoke_key(s, "ptc_AAAAAAAA", 5000) == STORE_OK);
+    CHECK(s->ops->revoke_key(s, "ptc_AAAAAAAA", 5000, NULL) == STORE_OK);
     CHECK(s->ops->find_key(s, h1, &c, NULL) == STORE_NOT_FOUND);
-    CHECK(s->ops->revoke_key(s, "ptc_AAAAAAAA", 6000) == STORE_NOT_FOUND);
-    CHECK(s->ops->revoke_key(s, "ptc_ZZZZZZZZ", 6000) == STORE_NOT_FOUND);
+    CHECK(s->ops->revoke_key(s, "ptc_AAAAAAAA", 6000, NULL) == STORE_NOT_FOUND);
+    CHECK(s->ops->revoke_key(s, "ptc_ZZZZZZZZ", 6000, NULL) == STORE_NOT_FOUND);
     CHECK(s->ops->find_key(s, h2, &c, NULL) == STORE_OK);
 
     struct keys_seen ks;
@@ -284,9 +284,9 @@ static int child_main(const char *dir, const char *what)
         struct customer c;
         r = s->ops->put_customer(s, "child-customer", 1, &c);
         if (r == STORE_OK)
-            r = s->ops->add_key(s, c.id, "ptc_CHILD000", h, 1234);
+            r = s->ops->add_key(s, c.id, "ptc_CHILD000", h, 1234, NULL);
     } else {
-        r = s->ops->revoke_key(s, "ptc_CHILD000", 5678);
+        r = s->ops->revoke_key(s, "ptc_CHILD000", 5678, NULL);
     }
     s->ops->close(s);
     return r == STORE_OK ? 0 : 1;

@@ -131,6 +131,11 @@ static void test_usage_add_and_ranges(void)
     on_fresh_pg(case_usage_add_and_ranges);
 }
 
+static void test_audit_keys(void)
+{
+    on_fresh_pg(case_audit_keys);
+}
+
 /* Two nodes, many threads, the same customer's counters at once: assets
  * confirmed, settled and deleted, and upstream call batches added. The
  * upserts add up exactly, no transaction deadlocks on the counters' rows,
@@ -441,6 +446,7 @@ int main(void)
     RUN(test_usage_delete_group_counts_its_assets);
     RUN(test_usage_sessions_videos_and_audit);
     RUN(test_usage_add_and_ranges);
+    RUN(test_audit_keys);
     RUN(test_usage_counters_exact_across_two_nodes);
     return check_summary();
 }

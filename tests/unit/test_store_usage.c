@@ -54,6 +54,11 @@ static void test_usage_add_and_ranges(void)
     on_fresh_store(case_usage_add_and_ranges);
 }
 
+static void test_audit_keys(void)
+{
+    on_fresh_store(case_audit_keys);
+}
+
 static int exec(sqlite3 *db, const char *sql)
 {
     char *err = NULL;
@@ -143,6 +148,7 @@ int main(void)
     RUN(test_usage_delete_group_counts_its_assets);
     RUN(test_usage_sessions_videos_and_audit);
     RUN(test_usage_add_and_ranges);
+    RUN(test_audit_keys);
     RUN(test_usage_backfill_of_older_records_recounts_clean);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);

@@ -183,6 +183,9 @@ static const struct admin_action admin_table[] = {
     {"CreateApiKey", create_api_key, 0},
     {"ListApiKeys", list_api_keys, 0},
     {"RevokeApiKey", revoke_api_key, 0},
+    /* usage and the audit log (admin_usage.c) */
+    {"GetUsage", admin_get_usage, 1},
+    {"ListAuditEvents", admin_list_audit, 0},
 };
 
 static const struct admin_action *find_admin_action(const char *name)

@@ -151,6 +151,13 @@ typedef enum core_code (*admin_fn)(struct api *a, const struct api_request *req,
 extern const struct action_set admin_actions;
 void admin_handle(struct api *a, const struct api_request *req, struct api_call *call, struct api_response *resp);
 
+/* admin_usage.c — GetUsage (JSON, or CSV answered by the handler itself)
+ * and ListAuditEvents: rows of admin.c's table. */
+enum core_code admin_get_usage(struct api *a, const struct api_request *req, struct api_call *call,
+                               json_t **result, struct api_response *resp, struct core_status *st);
+enum core_code admin_list_audit(struct api *a, const struct api_request *req, struct api_call *call,
+                                json_t **result, struct api_response *resp, struct core_status *st);
+
 /* liveness.c — Action handlers (rows in portrait.c's table). */
 enum core_code liveness_create_session(struct api *a, const struct customer *cu, const struct actor *who,
                                        json_t *body, json_t **result, struct core_status *st);

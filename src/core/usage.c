@@ -35,10 +35,10 @@ int64_t core_usage_day(const char *s)
     tm.tm_mday = atoi(s + 8);
     if (tm.tm_year < 70 || tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31)
         return -1;
+    int mday = tm.tm_mday, mon = tm.tm_mon;
     time_t t = timegm(&tm);
-    /* timegm normalises 2026-02-30 to March: such a date is not one */
-    struct tm back;
-    if (t < 0 || !gmtime_r(&t, &back) || back.tm_mday != tm.tm_mday || back.tm_mon != tm.tm_mon)
+    /* timegm normalises 2026-02-30 to March 2nd: such a date is not one */
+    if (t < 0 || tm.tm_mday != mday || tm.tm_mon != mon)
         return -1;
     return (int64_t)t / 86400;
 }

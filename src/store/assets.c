@@ -180,7 +180,8 @@ enum store_result sql_confirm_asset(struct store *s, int64_t handle, const char 
     if (r == STORE_OK)
         r = sql_one(c, SQL_CACHE,
                     "SELECT a.customer_id, a.bytes, a.group_id, a.type, a.actor, a.actor_addr, g.type,"
-                    " COALESCE((SELECT v.token FROM validate_sessions v WHERE v.group_id = a.group_id), '')"
+                    " CASE WHEN g.type = 'LivenessFace' THEN COALESCE((SELECT v.token FROM validate_sessions v"
+                    "  WHERE v.group_id = a.group_id), '') ELSE '' END"
                     " FROM assets a JOIN groups g ON g.id = a.group_id WHERE a.handle = $1",
                     &asset_born_row, &b, "i", handle);
     if (r == STORE_OK) {

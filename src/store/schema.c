@@ -246,8 +246,10 @@ static const char *const schema_steps[] = {
      * in the transaction of the change it records (store/audit.c). An
      * asset keeps how many bytes of it Portico stores and which key (from
      * which address) registered it, a liveness session which key started
-     * it and how it ended, a video task its length. The counters start
-     * from the records already there, so a recount holds from day one. */
+     * it and how it ended (the session of a LivenessFace group is looked
+     * up by the group: indexed), a video task its length. The counters
+     * start from the records already there, so a recount holds from day
+     * one. */
     "CREATE TABLE usage_counters ("
     "  customer_id {I64} NOT NULL,"
     "  day {I64} NOT NULL,"
@@ -284,6 +286,7 @@ static const char *const schema_steps[] = {
     "ALTER TABLE validate_sessions ADD COLUMN actor_addr TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE validate_sessions ADD COLUMN result_code TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE video_tasks ADD COLUMN seconds {I64} NOT NULL DEFAULT 0;"
+    "CREATE INDEX validate_sessions_group ON validate_sessions(group_id) WHERE group_id IS NOT NULL;"
     "INSERT INTO usage_counters(customer_id, day, metric, n)"
     " SELECT customer_id, create_ms / 86400000, 'groups.created', COUNT(*) FROM groups"
     " WHERE state IN (1, 2) GROUP BY customer_id, create_ms / 86400000;"

@@ -104,6 +104,12 @@ static int key_order(const void *pa, const void *pb)
     return strcmp(a->metric, b->metric);
 }
 
+static void sort_counts(struct counts *c)
+{
+    if (c->n) /* an empty list may have no array at all */
+        qsort(c->items, c->n, sizeof *c->items, key_order);
+}
+
 static int add_mismatch(struct usage_mismatch_list *out, size_t *cap, const struct usage_count *key, int64_t counted,
                         int64_t recounted)
 {
@@ -172,10 +178,10 @@ enum store_result sql_usage_recount(struct store *s, struct usage_mismatch_list 
         r = read_all(c, counters + 2, 1, &totals);
     r = sql_done(s, c, r);
     if (r == STORE_OK) {
-        qsort(rec.items, rec.n, sizeof *rec.items, key_order);
-        qsort(moves.items, moves.n, sizeof *moves.items, key_order);
+        sort_counts(&rec);
+        sort_counts(&moves);
         totals_as_moves(&totals);
-        qsort(totals.items, totals.n, sizeof *totals.items, key_order);
+        sort_counts(&totals);
         /* the stocks' records, for the running sums: only DAY_MOVES rows */
         struct counts stocks = {calloc(rec.n + 1, sizeof *rec.items), 0, rec.n};
         for (size_t i = 0; stocks.items && i < rec.n; i++)

@@ -128,7 +128,8 @@
     self.failures++;
     self.state('down', why);
     /* 1 s, 2 s, 4 s ... up to 30 s; meanwhile the page polls */
-    var delay = Math.min(30000, 1000 * Math.pow(2, Math.min(self.failures - 1, 5)));
+    var base = self.opts.retryBaseMs || 1000;
+    var delay = Math.min(30 * base, base * Math.pow(2, Math.min(self.failures - 1, 5)));
     self.timer = setTimeout(function () {
       self.timer = null;
       self.connect();

@@ -9,6 +9,8 @@ stream refused watches an upload turn Active by WaitAsset and deletes it
 with confirmation; no CSP violation anywhere. Screenshots at 1280x800 and
 390x844 land in build/artifacts/console-customer-*.png.
 
+Also runs tests/browser/sse_parser.js: the page's event-stream reader under Node.
+
 Never skips: a missing browser or node is a failure.
 """
 import json
@@ -80,3 +82,17 @@ def test_customer_console_walk_through():
     finally:
         gw.stop()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_console_event_stream_parser_under_node():
+    """console/customer/sse.js on its own (tests/browser/sse_parser.js): the
+    SSE parser at every split point (CRLF, CR, comments, ids) and the
+    reconnection with Last-Event-ID over a fake fetch."""
+    node = shutil.which("node")
+    assert node, "node is not installed; run `make deps`"
+    cp = subprocess.run([node, os.path.join(BROWSER_DIR, "sse_parser.js")], cwd=ROOT, stdin=subprocess.DEVNULL,
+                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    out, err = cp.stdout.decode("utf-8", "replace"), cp.stderr.decode("utf-8", "replace")
+    assert cp.returncode == 0, "sse_parser.js failed (%d):\n%s\n%s" % (cp.returncode, out, err[-4000:])
+    seen = json.loads(out.strip().splitlines()[-1])
+    assert seen["ok"] and seen["cases"] > 200, seen

@@ -27,6 +27,7 @@
     api: null,
     feed: null,
     live: false,
+    feedDown: false,    /* the stream failed at least once this session */
     groups: [],
     groupId: null,
     assets: new Map(),  /* the chosen group's, by id */
@@ -180,6 +181,7 @@
     showView(currentView());
     loadGroups(sessionStorage.getItem('portico.group'));
     renderVideos();
+    pollVideos(0);
     resumeScan();
     $('main').focus();
     say('Logged in.');
@@ -190,6 +192,7 @@
     if (S.feed) S.feed.stop();
     S.feed = null;
     S.live = false;
+    S.feedDown = false;
     S.key = null;
     sessionStorage.removeItem(KEY_STORE);
     sessionStorage.removeItem('portico.group');
@@ -236,8 +239,10 @@
   function onFeedState(state) {
     var was = S.live;
     S.live = state === 'live';
+    if (state === 'down') S.feedDown = true;
     var live = $('live');
-    live.textContent = S.live ? 'Live' : state === 'connecting' ? 'Connecting…' : 'Polling';
+    /* once the stream has failed, a reconnection attempt is still "Polling" */
+    live.textContent = S.live ? 'Live' : state === 'connecting' && !S.feedDown ? 'Connecting…' : 'Polling';
     live.className = 'live ' + (S.live ? 'on' : 'off');
     live.title = S.live ? 'Status changes arrive from the event stream.'
                         : 'The event stream is unavailable: statuses are checked with WaitAsset.';
@@ -804,6 +809,7 @@
       S.videos.unshift(v);
       saveVideoIds();
       renderVideos();
+      pollVideos(1000);
       say('Video task ' + t.id + ' created (' + t.status + ').');
     } catch (e) {
       say('The video was not created: ' + errText(e), true);
@@ -854,7 +860,6 @@
       if (list.children[i] !== li) list.insertBefore(li, list.children[i] || null);
     });
     $('videos-empty').hidden = S.videos.length > 0;
-    pollVideos(0);
   }
 
   function updateVideo(t) {
@@ -870,14 +875,18 @@
   }
 
   /* Non-final tasks are read every 3 s (the stream also says when they end). */
+  function openVideos() {
+    return S.videos.filter(function (v) { return !v.task || !FINAL_VIDEO[v.task.status]; });
+  }
+
   function pollVideos(delay) {
     if (S.videoTimer) clearTimeout(S.videoTimer);
     S.videoTimer = null;
-    var open = S.videos.filter(function (v) { return !v.task || !FINAL_VIDEO[v.task.status]; });
-    if (!open.length || !S.key) return;
+    if (!openVideos().length || !S.key) return;
     var epoch = S.epoch;
     S.videoTimer = setTimeout(async function () {
       S.videoTimer = null;
+      var open = openVideos(); /* as of now: the stream may have finished some */
       for (var i = 0; i < open.length; i++) {
         try {
           var t = await S.api.videoGet(open[i].id);

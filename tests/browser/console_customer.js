@@ -146,8 +146,9 @@ async function main() {
     let simOrigin = null;
     const origins = () => [origin].concat(simOrigin ? [simOrigin] : []);
     watch(page, seen, [origin], 'desktop');
-    let navigations = 0;
+    let navigations = 0, videoReads = 0;
     page.on('framenavigated', (f) => { if (f === page.mainFrame()) navigations++; });
+    page.on('request', (r) => { if (r.method() === 'GET' && r.url().includes('/v1/videos/generations/')) videoReads++; });
 
     const resp = await page.goto(a.url, { waitUntil: 'load', timeout: 30000 });
     check(resp && resp.status() === 200, 'the console answered ' + (resp && resp.status()));
@@ -245,6 +246,12 @@ async function main() {
           'the video does not play: ' + JSON.stringify(out.video));
     check(out.video.src.startsWith(origin + '/'), 'the video is not served by the gateway: ' + out.video.src);
     await shot(page, a.artifacts, 'console-customer-videos-desktop.png').then((f) => out.shots.push(f));
+    // a finished task is not read again; an open one every few seconds, not in a loop
+    const readsThen = videoReads;
+    await page.waitForTimeout(3500);
+    out.videoReads = { during: readsThen, after: videoReads - readsThen };
+    check(readsThen <= 12 && videoReads === readsThen, 'the page polls video tasks too often: ' +
+          JSON.stringify(out.videoReads));
     out.csp = await cspEvents(page);
 
     // ---------------------------------------------------------------- without the stream

@@ -64,6 +64,15 @@ const INIT = () => {
 
 async function loginWithKeyboard(page, key) {
   let focused = '';
+  // a wrong key first: refused, said so, the focus back in the field
+  await page.focus('#login-key');
+  await page.keyboard.type('pk-not-a-real-key');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.getElementById('login-error').textContent.length > 0);
+  check((await page.evaluate(() => document.activeElement.id)) === 'login-key', 'focus left the key field');
+  check(await page.isHidden('#nav'), 'a wrong key was let in');
+  // then the keyboard alone, from the top of the page
+  await page.evaluate(() => { document.getElementById('login-key').value = ''; document.activeElement.blur(); });
   for (let i = 0; i < 12 && focused !== 'login-key'; i++) {
     await page.keyboard.press('Tab');
     focused = await page.evaluate(() => document.activeElement && document.activeElement.id);

@@ -26,7 +26,7 @@ from test_liveness_browser import ARTIFACTS, BROWSER_DIR, CHROMIUM, _node_module
 SCRIPT = os.path.join(BROWSER_DIR, "console_customer.js")
 PROCESSING_MS = 2500
 SHOTS = ["console-customer-%s-%s.png" % (view, width)
-         for view, width in (("login", "desktop"), ("library", "desktop"), ("scan", "desktop"),
+         for view, width in (("login", "desktop"), ("processing", "desktop"), ("library", "desktop"), ("scan", "desktop"),
                              ("scan-passed", "desktop"), ("videos", "desktop"), ("login", "phone"),
                              ("library", "phone"), ("scan", "phone"), ("videos", "phone"))]
 

@@ -210,6 +210,33 @@ def action(name, body, shape=0x20):
     put("action_body", bytes([ACTIONS.index(name), shape]) + body)
 
 
+ADMIN_ACTIONS = ["CreateCustomer", "ListCustomers", "UpdateCustomer", "CreateApiKey", "ListApiKeys", "RevokeApiKey",
+                 "NoSuchAction"]
+
+
+def admin_action(name, body, shape=0x20):
+    """The operators' Action endpoint (byte 0's top bit), API.md §7."""
+    put("action_body", bytes([0x80 | ADMIN_ACTIONS.index(name), shape]) + body)
+
+
+def admin_action_seeds():
+    admin_action("CreateCustomer", b'{"Name":"acme","AIGCEnabled":false,"KeyRate":5,"Disabled":false}')
+    admin_action("CreateCustomer", '{"Name":"名前\\u0001"}'.encode())
+    admin_action("CreateCustomer", b'{"Name":"' + b"x" * 65 + b'","KeyRate":-1}')
+    admin_action("ListCustomers", b'{"PageNumber":1,"PageSize":100,"Filter":{"Name":"ac"}}')
+    admin_action("ListCustomers", b'{"PageNumber":0,"Filter":"x"}')
+    admin_action("UpdateCustomer", b'{"Id":1,"Name":"renamed","KeyRate":1000000,"Disabled":true,"AIGCEnabled":true}')
+    admin_action("UpdateCustomer", b'{"Id":9223372036854775807}')
+    admin_action("CreateApiKey", b'{"CustomerId":1}')
+    admin_action("CreateApiKey", b'{"CustomerId":-9223372036854775808}')
+    admin_action("ListApiKeys", b'{"CustomerId":1,"PageSize":2,"PageNumber":2}')
+    admin_action("RevokeApiKey", b'{"Prefix":"ptc_AAAAAAAA"}')
+    admin_action("RevokeApiKey", b'{"Prefix":"' + b"p" * 300 + b'"}')
+    admin_action("NoSuchAction", b"{}")
+    admin_action("ListCustomers", b"{}", shape=0x04)
+    admin_action("ListCustomers", b"{}", shape=0x10)
+
+
 def action_seeds():
     g, a = GROUP.decode(), ASSET.decode()
     action("CreateAssetGroup", b'{"Name":"team","GroupType":"AIGC","Description":"d"}')
@@ -279,7 +306,11 @@ def route_seeds():
     for sel, p in ((0, b"/healthz"), (0, b"/readyz"), (0, b"/metrics"), (1, b"/healthz"), (1, b"/v1/portrait/"),
                    (0, b"/v1/portrait"), (8, b"/v1/videos/generations/cgt-1"), (9, b"/v1/videos/generations"),
                    (0, b"/v1/media/media/2024/01/01/abc.png"), (0, b"/v1/media/../../x"), (1, b"/v1/portrait/upload"),
-                   (0, b"/v1/portrait/upload"), (0, b"/"), (0, b""), (0xff, b"/healthz"), (3, b"/v1/videos/generations/")):
+                   (0, b"/v1/portrait/upload"), (0, b"/"), (0, b""), (0xff, b"/healthz"), (3, b"/v1/videos/generations/"),
+                   # the admin listener (bit 5; bit 6: an admin key): /metrics lives there only, /admin/ is
+                   # its Action endpoint, and neither is on the public one
+                   (0x20, b"/metrics"), (0x20 | 0x40 | 0x08 | 0x10 | 1, b"/admin/"), (0x20 | 0x08 | 0x10 | 1, b"/admin/"),
+                   (0x40 | 0x08 | 0x10 | 1, b"/admin/"), (0x20 | 0x40 | 0x08 | 1, b"/admin"), (0x20, b"/v1/portrait/")):
         route(sel, p)
     route(0, b"/x", b"[::1]:8080")
     route(0, b"/x", b":0")
@@ -522,6 +553,7 @@ def main():
     multipart()
     sign_seeds()
     action_seeds()
+    admin_action_seeds()
     video_seeds()
     route_seeds()
     blob_seeds()

@@ -32,6 +32,11 @@
     if (name === 'videos') C.videos.showAssets();
   }
 
+  function navigate(name) {
+    say(''); /* a message of the last view would be out of place */
+    go(name);
+  }
+
   function go(name) {
     if (location.hash !== '#' + name) location.hash = name; /* hashchange shows it */
     else showView(name);
@@ -162,7 +167,7 @@
     });
     $('logout').addEventListener('click', function () { logout(false); });
     Array.prototype.forEach.call($('nav').querySelectorAll('button'), function (b) {
-      b.addEventListener('click', function () { go(b.getAttribute('data-view')); });
+      b.addEventListener('click', function () { navigate(b.getAttribute('data-view')); });
     });
     window.addEventListener('hashchange', function () { if (S.key) showView(currentView()); });
     C.go = go;

@@ -21,6 +21,9 @@ pkgs="$pkgs libpq-dev postgresql"
 # The portico CLI draws QR codes with libqrencode; its terminal test runs
 # it under tmux.
 pkgs="$pkgs libqrencode-dev tmux"
+# porticod makes thumbnails of stored images with libgd (JPEG, PNG, WebP)
+# and draws the face scan's QR code as SVG with libqrencode.
+pkgs="$pkgs libgd-dev"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -516,6 +516,36 @@ def media_probe_seeds():
     put("media_probe", b"\xff\xf3\x48\xc4" + b"\0" * 140 + b"\xff\xf3\x48\xc4" + b"\0" * 140)  # MPEG-2 layer III
 
 
+def thumb_seeds():
+    """Small images for fuzz_thumb: PNGs written here (png() keeps two rows:
+    cut short), a JPEG (baseline
+    and progressive) and WebPs (lossy, lossless, with alpha) made by
+    ImageMagick and cwebp when they are installed (tools/deps.sh)."""
+    import shutil
+    import subprocess
+    for w, h in ((16, 16), (40, 30), (7, 90)):
+        put("thumb", png(w, h))
+    put("thumb", png(60000, 60000))  # a header past the limits
+    if not (shutil.which("convert") and shutil.which("cwebp")):
+        print("make_corpus: convert or cwebp missing: no JPEG/WebP seeds for thumb", file=sys.stderr)
+        return
+
+    def run(cmd):
+        return subprocess.run(cmd, shell=True, check=True, stdout=subprocess.PIPE).stdout
+
+    put("thumb", run("convert -size 40x30 gradient:red-blue -strip -quality 60 jpeg:-"))
+    put("thumb", run("convert -size 33x47 gradient:white-black -strip -interlace JPEG -quality 50 jpeg:-"))
+    png_alpha = run("convert -size 32x32 xc:none -fill blue -draw 'circle 16,16 16,4' -strip png:-")
+    put("thumb", png_alpha)
+    for flags in ("-q 50", "-lossless"):
+        put("thumb", subprocess.run("cwebp -quiet %s -o - -- -" % flags, shell=True, check=True, input=png_alpha,
+                                    stdout=subprocess.PIPE).stdout)
+    opaque = run("convert -size 24x24 gradient:orange-purple -strip png:-")
+    put("thumb", opaque)
+    put("thumb", subprocess.run("cwebp -quiet -q 40 -o - -- -", shell=True, check=True, input=opaque,
+                                stdout=subprocess.PIPE).stdout)
+
+
 def main():
     url_policy_seeds()
     media()
@@ -530,6 +560,7 @@ def main():
     upstream_seeds()
     sim_seeds()
     upload_seeds()
+    thumb_seeds()
 
 
 if __name__ == "__main__":

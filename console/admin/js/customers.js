@@ -1,0 +1,156 @@
+// customers.js — the Customers view: the list, a form to create one, and a
+// dialog to change AIGCEnabled / KeyRate / Disabled (CreateCustomer,
+// ListCustomers, UpdateCustomer of API.md §7).
+import { describeError } from './api.js';
+import { $, h, clear, announce, busy } from './dom.js';
+import { formatTime } from './format.js';
+
+// Fills a <select> with the customers, keeping its choice when it still
+// exists. allLabel adds a first option with the value "" (no filter).
+export function fillCustomerSelect(select, customers, allLabel) {
+  const keep = select.value;
+  clear(select);
+  if (allLabel) select.append(h('option', { value: '' }, allLabel));
+  for (const c of customers) select.append(h('option', { value: c.Id }, c.Name + (c.Disabled ? ' (disabled)' : '')));
+  if ([...select.options].some((o) => o.value === keep)) select.value = keep;
+}
+
+function badge(on, yes, no) {
+  return h('span', { class: 'badge ' + (on ? 'on' : 'off') }, on ? yes : no);
+}
+
+// KeyRate from a number input: '' = not given (the gateway's default).
+export function parseRate(value) {
+  const v = String(value).trim();
+  if (v === '') return { ok: true, rate: undefined };
+  if (!/^\d{1,9}$/.test(v)) return { ok: false };
+  return { ok: true, rate: Number(v) };
+}
+
+export class CustomersView {
+  constructor(app) {
+    this.app = app;
+    this.editing = null;
+    $('#customer-create').addEventListener('submit', (ev) => { ev.preventDefault(); this.create(ev.submitter); });
+    $('#customers-refresh').addEventListener('click', (ev) => busy(ev.currentTarget, () => this.refresh(true)));
+    $('#edit-form').addEventListener('submit', (ev) => { ev.preventDefault(); this.save(); });
+    $('#edit-cancel').addEventListener('click', () => $('#edit-dialog').close());
+    $('#edit-dialog').addEventListener('close', () => {
+      const back = this.editOpener;
+      this.editing = null;
+      if (back && back.isConnected) back.focus();
+    });
+    app.onCustomers(() => { if (app.current === 'customers') this.render(); });
+  }
+
+  reset() {
+    clear($('#customers-table tbody'));
+    $('#customers-count').textContent = '';
+  }
+
+  show() {
+    this.render();
+    this.refresh(false);
+  }
+
+  async refresh(announceIt) {
+    try {
+      await this.app.loadCustomers();
+      if (announceIt) announce('Customer list refreshed.', 'ok');
+    } catch (e) {
+      announce('Could not list customers: ' + describeError(e), 'error');
+    }
+  }
+
+  render() {
+    const body = clear($('#customers-table tbody'));
+    const list = this.app.customers;
+    $('#customers-count').textContent = list.length === 1 ? '1 customer' : list.length + ' customers';
+    if (!list.length) {
+      body.append(h('tr', {}, h('td', { colspan: 7, class: 'empty muted' }, 'No customers yet: create the first one above.')));
+      return;
+    }
+    for (const c of list) {
+      const edit = h('button', { type: 'button', class: 'small', 'aria-label': 'Edit ' + c.Name,
+        onclick: (ev) => this.edit(c, ev.currentTarget) }, 'Edit');
+      const keys = h('button', { type: 'button', class: 'small', 'aria-label': 'API keys of ' + c.Name,
+        onclick: () => this.app.go('keys', { customerId: c.Id }) }, 'Keys');
+      body.append(h('tr', { dataset: { customerId: c.Id } },
+        h('td', { 'data-label': 'Name', class: 'name' }, c.Name),
+        h('td', { 'data-label': 'Id', class: 'id' }, c.Id),
+        h('td', { 'data-label': 'AIGC' }, badge(c.AIGCEnabled, 'enabled', 'off')),
+        h('td', { 'data-label': 'Key rate' }, c.KeyRate === undefined || c.KeyRate === null ? 'default'
+          : c.KeyRate === 0 ? 'unlimited' : c.KeyRate + '/s'),
+        h('td', { 'data-label': 'State' }, badge(!c.Disabled, 'active', 'disabled')),
+        h('td', { 'data-label': 'Created' }, c.CreateTime ? formatTime(c.CreateTime) : ''),
+        h('td', { class: 'actions' }, edit, keys)));
+    }
+  }
+
+  async create(submitter) {
+    const form = $('#customer-create');
+    const err = $('#cc-error');
+    err.textContent = '';
+    const name = form.elements.Name.value.trim();
+    if (!name) {
+      err.textContent = 'Give the customer a name.';
+      form.elements.Name.focus();
+      return;
+    }
+    const rate = parseRate(form.elements.KeyRate.value);
+    if (!rate.ok) {
+      err.textContent = 'Key rate is a whole number of requests per second (0 = unlimited), or empty.';
+      form.elements.KeyRate.focus();
+      return;
+    }
+    const body = { Name: name, AIGCEnabled: form.elements.AIGCEnabled.checked };
+    if (rate.rate !== undefined) body.KeyRate = rate.rate;
+    await busy(submitter || form.querySelector('button[type="submit"]'), async () => {
+      try {
+        const r = await this.app.client.call('CreateCustomer', body);
+        form.reset();
+        announce('Customer "' + name + '" created (' + r.Id + ').', 'ok');
+        await this.app.loadCustomers();
+      } catch (e) {
+        err.textContent = 'Could not create the customer: ' + describeError(e);
+      }
+    });
+  }
+
+  edit(c, opener) {
+    this.editing = c;
+    this.editOpener = opener;
+    $('#edit-title').textContent = 'Edit ' + c.Name;
+    $('#edit-id').textContent = c.Id;
+    $('#edit-rate').value = c.KeyRate === undefined || c.KeyRate === null ? '' : String(c.KeyRate);
+    $('#edit-aigc').checked = !!c.AIGCEnabled;
+    $('#edit-disabled').checked = !!c.Disabled;
+    $('#edit-error').textContent = '';
+    $('#edit-dialog').showModal();
+    $('#edit-rate').focus();
+  }
+
+  async save() {
+    const c = this.editing;
+    if (!c) return;
+    const err = $('#edit-error');
+    const rate = parseRate($('#edit-rate').value);
+    if (!rate.ok) {
+      err.textContent = 'Key rate is a whole number of requests per second (0 = unlimited).';
+      $('#edit-rate').focus();
+      return;
+    }
+    const body = { Id: c.Id, AIGCEnabled: $('#edit-aigc').checked, Disabled: $('#edit-disabled').checked };
+    if (rate.rate !== undefined) body.KeyRate = rate.rate;
+    await busy($('#edit-save'), async () => {
+      try {
+        await this.app.client.call('UpdateCustomer', body);
+        $('#edit-dialog').close();
+        announce('Customer "' + c.Name + '" saved.', 'ok');
+        await this.app.loadCustomers();
+      } catch (e) {
+        err.textContent = 'Could not save: ' + describeError(e);
+      }
+    });
+  }
+}

@@ -1,0 +1,21 @@
+// dialog.js — confirmation in a modal <dialog> (focus moves into it, Escape
+// cancels, focus returns to the button that opened it). The safe choice,
+// Cancel, has the focus first.
+import { $ } from './dom.js';
+
+export function confirmDialog(title, text, okLabel) {
+  const dlg = $('#confirm-dialog');
+  const opener = document.activeElement;
+  $('#confirm-title').textContent = title;
+  $('#confirm-text').textContent = text;
+  $('#confirm-ok').textContent = okLabel || 'Confirm';
+  dlg.returnValue = '';
+  return new Promise((resolve) => {
+    dlg.addEventListener('close', () => {
+      if (opener && opener.isConnected) opener.focus();
+      resolve(dlg.returnValue === 'ok');
+    }, { once: true });
+    dlg.showModal();
+    $('#confirm-cancel').focus();
+  });
+}

@@ -18,6 +18,7 @@ const check = (name, fn) => checks.push([name, fn]);
 async function main() {
   const chart = await load('chart.js');
   const fmt = await load('format.js');
+  const customers = await load('customers.js');
 
   check('nice_scale_round_steps', () => {
     assert.deepStrictEqual(chart.niceScale(7, 4, true), { max: 8, step: 2, ticks: [0, 2, 4, 6, 8] });
@@ -124,6 +125,22 @@ async function main() {
     assert.strictEqual(fmt.formatTime('2024-05-01T12:34:56.789Z'), '2024-05-01 12:34:56 UTC');
     assert.strictEqual(fmt.localInputToRfc3339('2024-05-01T12:34'), '2024-05-01T12:34:00Z');
     assert.strictEqual(fmt.localInputToRfc3339('junk'), '');
+  });
+
+  check('key_rate_parsing', () => {
+    assert.deepStrictEqual(customers.parseRate(''), { ok: true, rate: undefined });
+    assert.deepStrictEqual(customers.parseRate(' 50 '), { ok: true, rate: 50 });
+    assert.deepStrictEqual(customers.parseRate('0'), { ok: true, rate: 0 });
+    assert.deepStrictEqual(customers.parseRate('1000000'), { ok: true, rate: 1000000 });
+    for (const bad of ['1000001', '-1', '1.5', '1e3', 'x', '12345678']) assert.strictEqual(customers.parseRate(bad).ok, false, bad);
+    assert.strictEqual(customers.rateText(0), 'default');
+    assert.strictEqual(customers.rateText(50), '50/s');
+  });
+  check('customer_ids_go_back_as_integers', () => {
+    const list = [{ Id: 7, Name: 'a' }, { Id: 12, Name: 'b' }];
+    assert.strictEqual(customers.customerIdValue('12', list), 12);
+    assert.strictEqual(customers.customerIdValue('99', list), 99);
+    assert.strictEqual(customers.customerIdValue('x', list), 'x');
   });
 
   let failed = 0;

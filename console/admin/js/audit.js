@@ -3,8 +3,7 @@
 import { describeError } from './api.js';
 import { $, h, clear, busy } from './dom.js';
 import { formatTime, localInputToRfc3339 } from './format.js';
-import { fillCustomerSelect } from './customers.js';
-import { customerIdValue } from './usage.js';
+import { customerIdValue, fillCustomerSelect } from './customers.js';
 
 const PAGE_SIZE = 20;
 const MAIN_FIELDS = ['Id', 'Time', 'CreateTime', 'Type', 'CustomerId', 'CustomerName', 'KeyPrefix', 'Addr', 'IP'];

@@ -11,7 +11,7 @@ export function fillCustomerSelect(select, customers, allLabel) {
   const keep = select.value;
   clear(select);
   if (allLabel) select.append(h('option', { value: '' }, allLabel));
-  for (const c of customers) select.append(h('option', { value: c.Id }, c.Name + (c.Disabled ? ' (disabled)' : '')));
+  for (const c of customers) select.append(h('option', { value: String(c.Id) }, c.Name + (c.Disabled ? ' (disabled)' : '')));
   if ([...select.options].some((o) => o.value === keep)) select.value = keep;
 }
 
@@ -19,13 +19,31 @@ function badge(on, yes, no) {
   return h('span', { class: 'badge ' + (on ? 'on' : 'off') }, on ? yes : no);
 }
 
-// KeyRate from a number input: '' = not given (the gateway's default).
+export const KEY_RATE_MAX = 1000000;
+
+// KeyRate from a number input: '' = not given (create: the gateway's
+// default; update: unchanged); a whole number 0..KEY_RATE_MAX.
 export function parseRate(value) {
-  const v = String(value).trim();
+  const v = String(value === undefined || value === null ? '' : value).trim();
   if (v === '') return { ok: true, rate: undefined };
-  if (!/^\d{1,9}$/.test(v)) return { ok: false };
+  if (!/^\d{1,7}$/.test(v) || Number(v) > KEY_RATE_MAX) return { ok: false };
   return { ok: true, rate: Number(v) };
 }
+
+export function rateText(rate) {
+  return !rate ? 'default' : rate + '/s';
+}
+
+// Customer ids are JSON integers; a <select> holds strings. The id as the
+// list gave it, for a request body.
+export function customerIdValue(value, customers) {
+  const c = customers.find((x) => String(x.Id) === String(value));
+  if (c) return c.Id;
+  return /^\d{1,15}$/.test(String(value)) ? Number(value) : value;
+}
+
+const RATE_HELP = 'Key rate is a whole number of requests per second, 0 to ' + KEY_RATE_MAX.toLocaleString('en-US') +
+  ' (0: the gateway\'s default).';
 
 export class CustomersView {
   constructor(app) {
@@ -67,20 +85,20 @@ export class CustomersView {
     const list = this.app.customers;
     $('#customers-count').textContent = list.length === 1 ? '1 customer' : list.length + ' customers';
     if (!list.length) {
-      body.append(h('tr', {}, h('td', { colspan: 7, class: 'empty muted' }, 'No customers yet: create the first one above.')));
+      body.append(h('tr', {}, h('td', { colspan: 8, class: 'empty muted' }, 'No customers yet: create the first one above.')));
       return;
     }
     for (const c of list) {
       const edit = h('button', { type: 'button', class: 'small', 'aria-label': 'Edit ' + c.Name,
         onclick: (ev) => this.edit(c, ev.currentTarget) }, 'Edit');
       const keys = h('button', { type: 'button', class: 'small', 'aria-label': 'API keys of ' + c.Name,
-        onclick: () => this.app.go('keys', { customerId: c.Id }) }, 'Keys');
+        onclick: () => this.app.go('keys', { customerId: String(c.Id) }) }, 'Keys');
       body.append(h('tr', { dataset: { customerId: c.Id } },
         h('td', { 'data-label': 'Name', class: 'name' }, c.Name),
         h('td', { 'data-label': 'Id', class: 'id' }, c.Id),
         h('td', { 'data-label': 'AIGC' }, badge(c.AIGCEnabled, 'enabled', 'off')),
-        h('td', { 'data-label': 'Key rate' }, c.KeyRate === undefined || c.KeyRate === null ? 'default'
-          : c.KeyRate === 0 ? 'unlimited' : c.KeyRate + '/s'),
+        h('td', { 'data-label': 'Key rate' }, rateText(c.KeyRate)),
+        h('td', { 'data-label': 'Active keys' }, String(c.ActiveKeyCount === undefined ? '' : c.ActiveKeyCount)),
         h('td', { 'data-label': 'State' }, badge(!c.Disabled, 'active', 'disabled')),
         h('td', { 'data-label': 'Created' }, c.CreateTime ? formatTime(c.CreateTime) : ''),
         h('td', { class: 'actions' }, edit, keys)));
@@ -99,7 +117,7 @@ export class CustomersView {
     }
     const rate = parseRate(form.elements.KeyRate.value);
     if (!rate.ok) {
-      err.textContent = 'Key rate is a whole number of requests per second (0 = unlimited), or empty.';
+      err.textContent = RATE_HELP;
       form.elements.KeyRate.focus();
       return;
     }
@@ -122,31 +140,40 @@ export class CustomersView {
     this.editOpener = opener;
     $('#edit-title').textContent = 'Edit ' + c.Name;
     $('#edit-id').textContent = c.Id;
+    $('#edit-name').value = c.Name;
     $('#edit-rate').value = c.KeyRate === undefined || c.KeyRate === null ? '' : String(c.KeyRate);
     $('#edit-aigc').checked = !!c.AIGCEnabled;
     $('#edit-disabled').checked = !!c.Disabled;
     $('#edit-error').textContent = '';
     $('#edit-dialog').showModal();
-    $('#edit-rate').focus();
+    $('#edit-name').focus();
   }
 
   async save() {
     const c = this.editing;
     if (!c) return;
     const err = $('#edit-error');
+    err.textContent = '';
+    const name = $('#edit-name').value.trim();
+    if (!name) {
+      err.textContent = 'A customer needs a name.';
+      $('#edit-name').focus();
+      return;
+    }
     const rate = parseRate($('#edit-rate').value);
     if (!rate.ok) {
-      err.textContent = 'Key rate is a whole number of requests per second (0 = unlimited).';
+      err.textContent = RATE_HELP;
       $('#edit-rate').focus();
       return;
     }
     const body = { Id: c.Id, AIGCEnabled: $('#edit-aigc').checked, Disabled: $('#edit-disabled').checked };
+    if (name !== c.Name) body.Name = name;
     if (rate.rate !== undefined) body.KeyRate = rate.rate;
     await busy($('#edit-save'), async () => {
       try {
         await this.app.client.call('UpdateCustomer', body);
         $('#edit-dialog').close();
-        announce('Customer "' + c.Name + '" saved.', 'ok');
+        announce('Customer "' + name + '" saved.', 'ok');
         await this.app.loadCustomers();
       } catch (e) {
         err.textContent = 'Could not save: ' + describeError(e);

@@ -1,6 +1,7 @@
-// dom.js — building elements without innerHTML (every string a server or a
-// user gave us becomes a text node) and the page's live announcements.
-// The CSP forbids inline style attributes, so nothing here sets one.
+// dom.js — building elements node by node, never from HTML strings (every
+// string a server or a user gave us becomes a text node), and the page's
+// live announcements. The CSP forbids inline style attributes, so nothing
+// here sets one.
 
 // h('button', {type: 'button', class: 'x', onclick: fn}, 'text', child, ...)
 export function h(tag, attrs, ...children) {

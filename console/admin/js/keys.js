@@ -5,14 +5,18 @@
 import { describeError } from './api.js';
 import { $, h, clear, announce, busy } from './dom.js';
 import { formatTime } from './format.js';
-import { fillCustomerSelect } from './customers.js';
+import { customerIdValue, fillCustomerSelect } from './customers.js';
 import { confirmDialog } from './dialog.js';
+
+const PAGE_SIZE = 50;
 
 export class KeysView {
   constructor(app) {
     this.app = app;
-    this.loaded = null;
-    $('#keys-customer').addEventListener('change', () => { this.hideNewKey(); this.refresh(); });
+    this.page = 1;
+    $('#keys-customer').addEventListener('change', () => { this.hideNewKey(); this.page = 1; this.refresh(); });
+    $('#keys-prev').addEventListener('click', () => { if (this.page > 1) { this.page--; this.refresh(); } });
+    $('#keys-next').addEventListener('click', () => { this.page++; this.refresh(); });
     $('#keys-create').addEventListener('click', (ev) => this.create(ev.currentTarget));
     $('#keys-refresh').addEventListener('click', (ev) => busy(ev.currentTarget, () => this.refresh()));
     $('#new-key-copy').addEventListener('click', () => this.copy());
@@ -23,7 +27,7 @@ export class KeysView {
   reset() {
     this.hideNewKey();
     clear($('#keys-table tbody'));
-    this.loaded = null;
+    this.page = 1;
   }
 
   show(opts) {
@@ -32,6 +36,7 @@ export class KeysView {
     if (opts.customerId && select.value !== opts.customerId) {
       select.value = opts.customerId;
       this.hideNewKey();
+      this.page = 1;
     }
     this.refresh();
   }
@@ -40,19 +45,31 @@ export class KeysView {
     return $('#keys-customer').value;
   }
 
+  customerIdValue() {
+    return customerIdValue(this.customerId(), this.app.customers);
+  }
+
   async refresh() {
     const id = this.customerId();
     const disabled = !id;
     $('#keys-create').disabled = disabled;
     if (!id) {
       clear($('#keys-table tbody'));
+      $('#keys-pager').hidden = true;
       $('#keys-empty').hidden = false;
       $('#keys-empty').textContent = 'Create a customer first: keys belong to a customer.';
       return;
     }
+    const page = this.page;
     try {
-      const r = await this.app.client.call('ListApiKeys', { CustomerId: id });
-      if (id !== this.customerId()) return;  // the choice changed while we waited
+      const r = await this.app.client.call('ListApiKeys', { CustomerId: this.customerIdValue(), PageNumber: page, PageSize: PAGE_SIZE });
+      if (id !== this.customerId() || page !== this.page) return;  // the choice changed while we waited
+      const pages = Math.max(1, Math.ceil((r.TotalCount || 0) / PAGE_SIZE));
+      if (page > pages) { this.page = pages; return this.refresh(); }
+      $('#keys-pager').hidden = pages <= 1;
+      $('#keys-page').textContent = 'Page ' + page + ' of ' + pages;
+      $('#keys-prev').disabled = page <= 1;
+      $('#keys-next').disabled = page >= pages;
       this.render(r.Items || []);
     } catch (e) {
       announce('Could not list the keys: ' + describeError(e), 'error');
@@ -64,7 +81,7 @@ export class KeysView {
     $('#keys-empty').textContent = 'This customer has no API keys yet.';
     $('#keys-empty').hidden = keys.length > 0;
     for (const k of keys) {
-      const revoked = !!(k.Revoked || k.RevokeTime);
+      const revoked = k.Status === 'Revoked' || !!k.RevokeTime;
       const revoke = revoked ? '' : h('button', { type: 'button', class: 'small danger',
         'aria-label': 'Revoke key ' + k.Prefix, onclick: (ev) => this.revoke(k, ev.currentTarget) }, 'Revoke');
       body.append(h('tr', { dataset: { prefix: k.Prefix } },
@@ -81,8 +98,9 @@ export class KeysView {
     if (!id) return;
     await busy(button, async () => {
       try {
-        const r = await this.app.client.call('CreateApiKey', { CustomerId: id });
+        const r = await this.app.client.call('CreateApiKey', { CustomerId: this.customerIdValue() });
         this.showNewKey(r.Key, this.app.customerName(id) || id);
+        this.page = 1;
         await this.refresh();
       } catch (e) {
         announce('Could not create the key: ' + describeError(e), 'error');

@@ -7,7 +7,7 @@ import { $, h, clear, announce, busy } from './dom.js';
 import { addDays, dayRange, formatBytes, formatCount, isoDay, parseDay } from './format.js';
 import { barChart, seriesClass, toSvgElement } from './chart.js';
 import { USAGE_CHARTS, chartSeries } from './usage-data.js';
-import { fillCustomerSelect } from './customers.js';
+import { customerIdValue, fillCustomerSelect } from './customers.js';
 
 const DEFAULT_DAYS = 14;
 const MAX_DAYS = 366;
@@ -136,10 +136,4 @@ export class UsageView {
       $('#usage-error').textContent = 'Could not download the CSV: ' + describeError(e);
     }
   }
-}
-
-// Customer ids may be JSON numbers: send the id back as the list gave it.
-export function customerIdValue(value, customers) {
-  const c = customers.find((x) => String(x.Id) === String(value));
-  return c ? c.Id : value;
 }

@@ -1,0 +1,242 @@
+"""The operators' console (/console/ on the admin listener, API.md §7) in a
+real browser: Debian's Chromium, headless, driven by playwright-core
+(tests/browser/console_admin.js). An operator logs in with an admin key,
+creates a customer and an API key (the key shown once), this driver uses
+that key on the public API (a group, an upload, a delete), and the operator
+sees usage change in the charts and table, downloads the CSV, and finds the
+audit entries; a second key is created and revoked by keyboard only, and
+every view is looked at on a phone-width screen. Screenshots go to
+build/artifacts/console-admin-*.png.
+
+Also: the console's pure functions (charts, formatting, the usage rows'
+reshaping) under node (tests/browser/console_admin_units.js), and the
+console's files as served (types, CSP, only on the admin listener).
+
+Needs /usr/bin/chromium and node (tools/deps.sh installs them); nothing here
+skips: a missing browser is a failure.
+"""
+import json
+import os
+import queue
+import re
+import shutil
+import subprocess
+import threading
+import time
+
+import portico
+from portico import ROOT, expect_error, http_request, ok, png_bytes, wait_active
+from test_liveness_browser import CHROMIUM, _node_modules
+from test_upload import upload
+
+BROWSER_DIR = os.path.join(ROOT, "tests", "browser")
+WALK = os.path.join(BROWSER_DIR, "console_admin.js")
+UNITS = os.path.join(BROWSER_DIR, "console_admin_units.js")
+ARTIFACTS = os.path.join(ROOT, "build", "artifacts")
+CONSOLE_DIR = os.path.join(ROOT, "console", "admin")
+SCREENSHOTS = ["login-desktop", "customers-desktop", "keys-desktop", "usage-desktop", "audit-desktop",
+               "login-phone", "customers-phone", "keys-phone", "usage-phone", "audit-phone"]
+WALK_TIMEOUT = 300
+
+
+def _node():
+    node = shutil.which("node")
+    assert node, "node is not installed; run `make deps`"
+    return node
+
+
+def test_console_pure_functions_under_node():
+    cp = subprocess.run([_node(), UNITS], cwd=BROWSER_DIR, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                        stderr=subprocess.PIPE, timeout=120)
+    out = cp.stdout.decode("utf-8", "replace")
+    assert cp.returncode == 0, "console_admin_units.js failed (%d):\n%s\n%s" % (
+        cp.returncode, out, cp.stderr.decode("utf-8", "replace")[-3000:])
+    oks = [line for line in out.splitlines() if line.startswith("ok ")]
+    assert len(oks) >= 15 and "FAIL" not in out, out
+
+
+def test_console_files_served_on_the_admin_listener_only(gw):
+    st, h, body = gw.admin_get("/console/")
+    assert st == 200, st
+    hl = {k.lower(): v for k, v in h.items()}
+    assert hl["content-type"].startswith("text/html"), hl
+    csp = hl.get("content-security-policy", "")
+    assert "script-src 'self'" in csp and "style-src 'self'" in csp and "unsafe-inline" not in csp, csp
+    page = body.decode()
+    assert "<script" in page and "operators" in page.lower()
+    # No inline script or style, nothing from another origin.
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page), "inline <script> in index.html"
+    assert "<style" not in page and " style=" not in page, "inline style in index.html"
+    refs = re.findall(r'(?:src|href)="([^"#]+)"', page)
+    assert refs, page[:500]
+    for ref in refs:
+        assert ref.startswith("/console/"), "index.html refers outside the console: %s" % ref
+    # Every file of console/admin is served with its type, on this listener only.
+    types = {".js": "text/javascript", ".css": "text/css", ".html": "text/html"}
+    files = []
+    for root, _dirs, names in os.walk(CONSOLE_DIR):
+        for n in names:
+            files.append(os.path.relpath(os.path.join(root, n), CONSOLE_DIR))
+    assert "js/app.js" in files and "console.css" in files, files
+    for rel in files:
+        with open(os.path.join(CONSOLE_DIR, rel), "rb") as f:
+            want = f.read()
+        st, h, got = gw.admin_get("/console/" + rel)
+        assert st == 200 and got == want, "/console/%s: %d" % (rel, st)
+        ctype = {k.lower(): v for k, v in h.items()}["content-type"]
+        assert ctype.startswith(types[os.path.splitext(rel)[1]]), (rel, ctype)
+        text = want.decode("utf-8")
+        assert "http://" not in text.replace("http://www.w3.org/2000/svg", "") and "https://" not in text, \
+            "%s names another origin" % rel
+        if rel.endswith(".js"):
+            assert "innerHTML" not in text and "eval(" not in text and ".setAttribute('style'" not in text, rel
+        # The public listener serves the customers' console, never these files.
+        st, _, got = http_request(gw.port, "GET", "/console/" + rel, timeout=10)
+        assert not (st == 200 and got == want), "the public listener serves admin/%s" % rel
+
+
+class _Walk:
+    """The node script as a child: JSON lines out, one JSON line in."""
+
+    def __init__(self, argv):
+        self.proc = subprocess.Popen(argv, cwd=BROWSER_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)
+        self.lines = queue.Queue()
+        self.err = []
+        threading.Thread(target=self._pump, args=(self.proc.stdout, self.lines), daemon=True).start()
+        threading.Thread(target=self._drain, daemon=True).start()
+        self.deadline = time.monotonic() + WALK_TIMEOUT
+
+    @staticmethod
+    def _pump(stream, q):
+        for line in stream:
+            q.put(line.decode("utf-8", "replace"))
+        q.put(None)
+
+    def _drain(self):
+        for line in self.proc.stderr:
+            self.err.append(line.decode("utf-8", "replace"))
+
+    def expect(self, event):
+        while True:
+            left = self.deadline - time.monotonic()
+            try:
+                line = self.lines.get(timeout=max(0.1, left))
+            except queue.Empty:
+                line = None
+                left = 0
+            if line is None:
+                self.close()
+                raise AssertionError("the browser walk-through %s before %r:\n%s" % (
+                    "timed out" if left <= 0 else "ended (%s)" % self.proc.returncode, event,
+                    "".join(self.err)[-4000:]))
+            try:
+                msg = json.loads(line)
+            except ValueError:
+                continue
+            assert msg.get("event") == event, "expected %r from the walk-through, got %r" % (event, msg)
+            return msg
+
+    def send(self, obj):
+        self.proc.stdin.write((json.dumps(obj) + "\n").encode())
+        self.proc.stdin.flush()
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(timeout=10)
+
+
+def _customer(gw, ak, cid):
+    for c in gw.admin_call(ak, "ListCustomers", {"PageSize": 100})["Items"]:
+        if str(c["Id"]) == str(cid):
+            return c
+    raise AssertionError("customer %s is not listed" % cid)
+
+
+def test_operator_walk_through(gw):
+    assert os.access(CHROMIUM, os.X_OK), "%s is missing; run `make deps`" % CHROMIUM
+    _node_modules()
+    ak = gw.create_admin_key()
+    for name in SCREENSHOTS:
+        path = os.path.join(ARTIFACTS, "console-admin-%s.png" % name)
+        if os.path.exists(path):
+            os.remove(path)
+    walk = _Walk([_node(), WALK, "--url", "http://127.0.0.1:%d/console/" % gw.admin_port, "--admin-key", ak,
+                  "--artifacts", ARTIFACTS, "--chromium", CHROMIUM])
+    try:
+        got = walk.expect("key")
+        key, cid, prefix = got["key"], got["customerId"], got["prefix"]
+
+        # What the browser did is real: the customer as edited, the key works.
+        c = _customer(gw, ak, cid)
+        assert c["KeyRate"] == 50 and c["AIGCEnabled"] is True and c["Disabled"] is False, c
+        assert key.startswith(prefix) and key.startswith("ptc_"), (key, prefix)
+        keys = gw.admin_call(ak, "ListApiKeys", {"CustomerId": int(cid)})["Items"]
+        assert [k["Prefix"] for k in keys] == [prefix], keys
+
+        # The customer uses its key on the public API.
+        gid = gw.create_group(key, "walk-through")
+        image = png_bytes(96, 64, seed=7)
+        asset = ok(upload(gw, key, gid, image), "Upload")
+        wait_active(gw, key, asset["Id"])
+        gone = ok(upload(gw, key, gid, png_bytes(64, 64, seed=8)), "Upload")
+        gw.call(key, "DeleteAsset", {"Id": gone["Id"]})
+
+        # Enough audit entries for a second page (20 a page): keys made and
+        # revoked by the operators' API.
+        for _ in range(11):
+            p = gw.admin_call(ak, "CreateApiKey", {"CustomerId": int(cid)})["Prefix"]
+            gw.admin_call(ak, "RevokeApiKey", {"Prefix": p})
+
+        walk.send({"go": {"groupId": gid, "assetId": asset["Id"], "uploadBytes": len(image) + 0,
+                          "auditType": "ApiKeyRevoked"}})
+        done = walk.expect("done")
+    finally:
+        walk.close()
+
+    assert done["problems"] == [], "\n".join(done["problems"])
+    assert done["csp"] == [], done["csp"]
+
+    # Usage: nothing before, the traffic after.
+    before, after = done["usageBefore"], done["usageAfter"]
+    assert set(before) >= {"assets", "bytes-stored", "upload-bytes", "upstream-calls", "video-tasks", "liveness"}, before
+    assert all(v == 0 for v in before.values()), before
+    assert after["assets"] >= 1, after
+    assert after["upload-bytes"] >= len(image), after
+    assert after["bytes-stored"] >= len(image), after
+    assert after["upstream-calls"] >= 2, after
+    table = "\n".join(done["usageTable"])
+    assert time.strftime("%Y-%m-%d", time.gmtime()) in table, table
+
+    # The CSV is the API's, for this customer.
+    csv = done["csv"]
+    assert csv.count("\n") >= 1 and str(cid) in csv, csv[:500]
+    assert done["csvName"].endswith(".csv"), done["csvName"]
+
+    # The audit log: this customer's entries, filtered by type, two pages.
+    rows = done["auditAll"]
+    assert len(rows) == 20, rows
+    texts = " | ".join(r["text"] for r in rows)
+    assert "ApiKeyRevoked" in texts, texts
+    typed = done["auditTyped"]
+    assert typed and all(r["type"] == "ApiKeyRevoked" for r in typed), typed
+    page2 = done["auditPage2"]
+    assert page2 and done["auditPage2Label"].startswith("Page 2 of"), done
+    every = " | ".join(r["text"] for r in rows + page2)
+    assert prefix in every, "the first key's creation (%s) is not in the audit log: %s" % (prefix, every)
+
+    # The second key was revoked by keyboard: refused now; the first works.
+    expect_error(gw.action_raw(done["key2"], "ListAssetGroups", {}), "Unauthorized")
+    ok(gw.action_raw(key, "ListAssetGroups", {}), "ListAssetGroups")
+    keys = {k["Prefix"]: k for k in gw.admin_call(ak, "ListApiKeys", {"CustomerId": int(cid), "PageSize": 100})["Items"]}
+    assert keys[done["prefix2"]]["Status"] == "Revoked" and keys[prefix]["Status"] == "Active", keys
+
+    # Phone width: nothing scrolls sideways.
+    assert all(v <= 1 for v in done["phoneOverflow"].values()), done["phoneOverflow"]
+
+    assert sorted(done["screenshots"]) == sorted("console-admin-%s.png" % n for n in SCREENSHOTS), done["screenshots"]
+    for name in done["screenshots"]:
+        with open(os.path.join(ARTIFACTS, name), "rb") as f:
+            png = f.read()
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000, "%s is not a real PNG (%d bytes)" % (name, len(png))

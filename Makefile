@@ -183,8 +183,6 @@ $(FUZZ_BUILD)/obj/%.o: src/%.c
 
 $(FUZZ_BUILD)/obj/api/%.o $(FUZZ_BUILD)/obj/http/%.o: FUZZ_CFLAGS += $(NO_PORTS)
 
-# The files built into the binary (api/static.c serves them): the same
-# generated source as the main build's.
 $(FUZZ_BUILD)/obj/gen/static_files.o: $(STATIC_C)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@

@@ -32,12 +32,12 @@ static void seed_store(struct fuzz_gw *g)
     if (s->ops->reserve_group(s, cu.id, "AIGC", "fuzz group", "seeded", CORE_MAX_GROUPS, now, NULL, &h) != STORE_OK ||
         s->ops->confirm_group(s, h, FUZZ_GROUP_ID, now) != STORE_OK)
         die("cannot seed the group");
-    if (s->ops->reserve_asset(s, cu.id, FUZZ_GROUP_ID, "Image", "face", "http://127.0.0.1:9/a.png", NULL,
+    if (s->ops->reserve_asset(s, cu.id, FUZZ_GROUP_ID, "Image", "face", "http://127.0.0.1:9/a.png", NULL, 0, NULL,
                               CORE_MAX_ASSETS, now, NULL, &h) != STORE_OK ||
         s->ops->confirm_asset(s, h, FUZZ_ASSET_ID, now, now + 3600 * 1000) != STORE_OK ||
         s->ops->set_asset_status(s, FUZZ_ASSET_ID, "Active", "", "", "", now, NULL) != STORE_OK)
         die("cannot seed the active asset");
-    if (s->ops->reserve_asset(s, cu.id, FUZZ_GROUP_ID, "Video", "clip", "http://127.0.0.1:9/a.mp4", NULL,
+    if (s->ops->reserve_asset(s, cu.id, FUZZ_GROUP_ID, "Video", "clip", "http://127.0.0.1:9/a.mp4", NULL, 0, NULL,
                               CORE_MAX_ASSETS, now, NULL, &h) != STORE_OK ||
         s->ops->confirm_asset(s, h, FUZZ_ASSET_PROC, now, now + 3600 * 1000) != STORE_OK)
         die("cannot seed the processing asset");
@@ -108,12 +108,7 @@ struct fuzz_gw *fuzz_gw(void)
     return &gw;
 }
 
-void fuzz_gw_handle(struct fuzz_gw *g, const struct api_request *req)
-{
-    fuzz_gw_handle_on(g, g->api, req);
-}
-
-void fuzz_gw_handle_on(struct fuzz_gw *g, struct api *api, const struct api_request *req)
+static void handle_on(struct api *api, const struct api_request *req)
 {
     struct api_response resp;
     memset(&resp, 0, sizeof resp);
@@ -137,6 +132,16 @@ void fuzz_gw_handle_on(struct fuzz_gw *g, struct api *api, const struct api_requ
     free(resp.body);
     if (resp.has_fd)
         close(resp.body_fd);
+}
+
+void fuzz_gw_handle(struct fuzz_gw *g, const struct api_request *req)
+{
+    handle_on(g->api, req);
+}
+
+void fuzz_gw_handle_admin(struct fuzz_gw *g, const struct api_request *req)
+{
+    handle_on(g->admin_api, req);
 }
 
 uint8_t fuzz_byte(struct fuzz_in *in)

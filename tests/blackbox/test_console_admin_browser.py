@@ -72,7 +72,7 @@ def test_console_files_served_on_the_admin_listener_only(gw):
     for ref in refs:
         assert ref.startswith("/console/"), "index.html refers outside the console: %s" % ref
     # Every file of console/admin is served with its type, on this listener only.
-    types = {".js": "text/javascript", ".css": "text/css", ".html": "text/html"}
+    types = {".js": "text/javascript", ".css": "text/css", ".html": "text/html", ".svg": "image/svg+xml"}
     files = []
     for root, _dirs, names in os.walk(CONSOLE_DIR):
         for n in names:
@@ -175,22 +175,36 @@ def test_operator_walk_through(gw):
         keys = gw.admin_call(ak, "ListApiKeys", {"CustomerId": int(cid)})["Items"]
         assert [k["Prefix"] for k in keys] == [prefix], keys
 
-        # The customer uses its key on the public API.
-        gid = gw.create_group(key, "walk-through")
-        image = png_bytes(96, 64, seed=7)
-        asset = ok(upload(gw, key, gid, image), "Upload")
-        wait_active(gw, key, asset["Id"])
-        gone = ok(upload(gw, key, gid, png_bytes(64, 64, seed=8)), "Upload")
-        gw.call(key, "DeleteAsset", {"Id": gone["Id"]})
-
         # Enough audit entries for a second page (20 a page): keys made and
         # revoked by the operators' API.
         for _ in range(11):
             p = gw.admin_call(ak, "CreateApiKey", {"CustomerId": int(cid)})["Prefix"]
             gw.admin_call(ak, "RevokeApiKey", {"Prefix": p})
 
-        walk.send({"go": {"groupId": gid, "assetId": asset["Id"], "uploadBytes": len(image) + 0,
-                          "auditType": "ApiKeyRevoked"}})
+        # The customer uses its key on the public API.
+        gid = gw.create_group(key, "walk-through")
+        image = png_bytes(320, 320, seed=7)
+        asset = ok(upload(gw, key, gid, image), "Upload")
+        wait_active(gw, key, asset["Id"])
+        other = png_bytes(300, 300, seed=8)
+        gone = ok(upload(gw, key, gid, other), "Upload")
+        gw.call(key, "DeleteAsset", {"Id": gone["Id"]})
+
+        # A node writes the upstream calls it counted every second: wait
+        # until they are in (the same count twice, 1.5 s apart), so the
+        # browser's next look must show them.
+        deadline, last = time.monotonic() + 15, -1
+        while True:
+            rows = gw.admin_call(ak, "GetUsage", {"CustomerId": int(cid)})["Items"]
+            calls = sum(sum(r["UpstreamCalls"].values()) for r in rows)
+            if (calls >= 4 and calls == last) or time.monotonic() > deadline:
+                break
+            last = calls
+            time.sleep(1.5)
+        # CreateAssetGroup, CreateAsset twice, DeleteAsset at least
+        assert calls >= 4, rows
+
+        walk.send({"go": {"groupId": gid, "assetId": asset["Id"], "auditType": "ApiKeyRevoked"}})
         done = walk.expect("done")
     finally:
         walk.close()
@@ -205,26 +219,33 @@ def test_operator_walk_through(gw):
     assert after["assets"] >= 1, after
     assert after["upload-bytes"] >= len(image), after
     assert after["bytes-stored"] >= len(image), after
-    assert after["upstream-calls"] >= 2, after
-    table = "\n".join(done["usageTable"])
-    assert time.strftime("%Y-%m-%d", time.gmtime()) in table, table
+    assert after["upstream-calls"] >= calls, (after, calls)
+    today = done["usageToday"]
+    assert today["upload-bytes"] == after["upload-bytes"] == len(image) + len(other), (today, after)
+    assert today["assets:Active"] == 1 and today["assets-deleted"] == 1 and today["groups"] == 1, today
 
     # The CSV is the API's, for this customer.
-    csv = done["csv"]
-    assert csv.count("\n") >= 1 and str(cid) in csv, csv[:500]
-    assert done["csvName"].endswith(".csv"), done["csvName"]
+    lines = done["csv"].split("\r\n")
+    assert lines[0].startswith("CustomerId,CustomerName,Date,") and lines[-1] == "", lines[:2]
+    header = lines[0].split(",")
+    ours = [dict(zip(header, line.split(","))) for line in lines[1:-1]]
+    assert [r["CustomerId"] for r in ours] == [str(cid)], ours
+    assert ours[0]["Date"] == time.strftime("%Y-%m-%d", time.gmtime()), ours
+    assert int(ours[0]["UploadBytes"]) == len(image) + len(other) and int(ours[0]["AssetsActive"]) == 1, ours
+    assert done["csvName"] == "portico-usage-%s-%s-%s.csv" % (cid, done["usageFrom"], ours[0]["Date"]), done["csvName"]
 
     # The audit log: this customer's entries, filtered by type, two pages.
-    rows = done["auditAll"]
-    assert len(rows) == 20, rows
-    texts = " | ".join(r["text"] for r in rows)
-    assert "ApiKeyRevoked" in texts, texts
+    # 1 + 11 keys created, 11 revoked, 1 asset deleted: 24, newest first.
+    rows, page2 = done["auditAll"], done["auditPage2"]
+    assert len(rows) == 20 and len(page2) == 4, (rows, page2)
+    types = [r["type"] for r in rows + page2]
+    assert types[0] == "AssetDeleted" and types[-1] == "ApiKeyCreated", types
+    assert types.count("ApiKeyCreated") == 12 and types.count("ApiKeyRevoked") == 11, types
+    assert prefix in page2[-1]["text"] and gone["Id"] in rows[0]["text"], (rows[0], page2[-1])
+    assert "127.0.0.1" in page2[-1]["text"], page2[-1]  # who: the operator's address
+    assert done["auditPage2Label"] == "Page 2", done["auditPage2Label"]
     typed = done["auditTyped"]
-    assert typed and all(r["type"] == "ApiKeyRevoked" for r in typed), typed
-    page2 = done["auditPage2"]
-    assert page2 and done["auditPage2Label"].startswith("Page 2 of"), done
-    every = " | ".join(r["text"] for r in rows + page2)
-    assert prefix in every, "the first key's creation (%s) is not in the audit log: %s" % (prefix, every)
+    assert len(typed) == 11 and all(r["type"] == "ApiKeyRevoked" for r in typed), typed
 
     # The second key was revoked by keyboard: refused now; the first works.
     expect_error(gw.action_raw(done["key2"], "ListAssetGroups", {}), "Unauthorized")

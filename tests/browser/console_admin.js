@@ -60,6 +60,11 @@ function watch(page, origin, problems, phase) {
     if (m.type() === 'error' || /Content.Security.Policy|Refused to/i.test(text)) problems.push('console ' + m.type() + ': ' + text);
   });
   page.on('pageerror', (e) => problems.push('page error: ' + e.message));
+  page.on('response', (r) => {
+    if (r.status() >= 400 && !(phase.name === 'wrong-key' && r.status() === 401)) {
+      problems.push('HTTP ' + r.status() + ' for ' + r.request().method() + ' ' + r.url());
+    }
+  });
   page.on('request', (r) => {
     const u = r.url();
     if (!u.startsWith(origin + '/') && !u.startsWith('blob:' + origin + '/')) problems.push('foreign request: ' + u);
@@ -152,8 +157,12 @@ async function applyAudit(page) {
   return auditRows(page);
 }
 
+let failurePage = null;  // the page to show in console-admin-failure.png when a step fails
+let failureDir = null;
+
 async function main() {
   const a = parseArgs(process.argv.slice(2));
+  failureDir = a.artifacts;
   const origin = new URL(a.url).origin;
   fs.mkdirSync(a.artifacts, { recursive: true });
   const problems = [];
@@ -170,6 +179,7 @@ async function main() {
     const ctx = await browser.newContext({ viewport: DESKTOP, acceptDownloads: true });
     await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
     const page = await newPage(ctx, origin, problems, phase);
+    failurePage = page;
 
     // ---- the page and its policy
     const resp = await page.goto(a.url, { waitUntil: 'load', timeout: T });
@@ -223,6 +233,12 @@ async function main() {
     await page.waitForSelector('#edit-dialog[open]', { state: 'detached', timeout: T });
     await page.waitForFunction((n) => [...document.querySelectorAll('#customers-table tbody tr')]
       .some((r) => r.innerText.includes(n) && r.innerText.includes('50/s')), name, { timeout: T });
+    await page.fill('#customers-filter', 'no-such-name');
+    check(/No customer name contains/.test(await page.textContent('#customers-table tbody')), 'the filter hides every row');
+    await page.fill('#customers-filter', name.slice(2).toUpperCase());
+    check(await page.locator('#customers-table tbody tr').count() === 1 &&
+      /^1 of 1 customer/.test(await page.textContent('#customers-count')), 'the filter finds the customer');
+    await page.fill('#customers-filter', '');
     shots.push(await shot(page, a.artifacts, 'customers-desktop'));
 
     // ---- its first API key, shown once
@@ -257,8 +273,9 @@ async function main() {
 
     // ---- usage after: the charts and the table changed
     out.usageAfter = await showUsage(page, customerId);
-    const table = await page.$$eval('#usage-table tr', (rs) => rs.map((r) => r.innerText.replace(/\s+/g, ' ')));
-    out.usageTable = table;
+    const today = new Date().toISOString().slice(0, 10);
+    out.usageToday = await page.$$eval('#usage-table tbody tr[data-day="' + today + '"] td',
+      (tds) => Object.fromEntries(tds.map((td) => [td.dataset.col, Number(td.dataset.value)])));
     const svgRects = await page.$$eval('#usage-charts svg rect.bar', (rs) => rs.length);
     check(svgRects > 0, 'the charts draw bars after the traffic');
     shots.push(await shot(page, a.artifacts, 'usage-desktop'));
@@ -268,6 +285,7 @@ async function main() {
     const csvPath = await download.path();
     out.csv = fs.readFileSync(csvPath, 'utf8');
     out.csvName = download.suggestedFilename();
+    out.usageFrom = await page.inputValue('#usage-from');
 
     // ---- the audit log: this customer's entries, then one type, then paging
     await page.click('#nav button[data-view="audit"]');
@@ -341,11 +359,13 @@ async function main() {
     // ---- phone width: every view, no sideways scrolling
     const phone = await browser.newContext({ viewport: PHONE, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
     const pp = await newPage(phone, origin, problems, phase);
+    failurePage = pp;
     await pp.goto(a.url, { waitUntil: 'load', timeout: T });
     await pp.waitForSelector('#view-login:not([hidden])', { timeout: T });
     shots.push(await shot(pp, a.artifacts, 'login-phone'));
-    await login(pp, a.url, a['admin-key']);
     out.phoneOverflow = {};
+    out.phoneOverflow.login = await pp.evaluate((w) => document.documentElement.scrollWidth - w, PHONE.width);
+    await login(pp, a.url, a['admin-key']);
     for (const view of ['customers', 'keys', 'usage', 'audit']) {
       await pp.tap('#nav button[data-view="' + view + '"]');
       await pp.waitForSelector('#view-' + view + ':not([hidden])', { timeout: T });
@@ -353,7 +373,10 @@ async function main() {
       if (view === 'usage') await showUsage(pp, customerId);
       if (view === 'audit') { await pp.selectOption('#audit-customer', customerId); await applyAudit(pp); }
       await pp.waitForLoadState('networkidle', { timeout: T }).catch(() => {});
-      out.phoneOverflow[view] = await pp.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      // A phone browser zooms out to fit a page wider than the screen
+      // (innerWidth grows with it): measure against the screen's width.
+      out.phoneOverflow[view] = await pp.evaluate((w) => Math.max(document.documentElement.scrollWidth,
+        document.body.scrollWidth) - w, PHONE.width);
       shots.push(await shot(pp, a.artifacts, view + '-phone'));
     }
     out.csp = out.csp.concat(await cspViolations(pp));
@@ -369,7 +392,18 @@ async function main() {
 
     out.problems = problems;
     out.screenshots = shots;
+    failurePage = null;
     say(Object.assign({ event: 'done' }, out));
+  } catch (e) {
+    if (failurePage) {
+      const status = await failurePage.evaluate(() => [...document.querySelectorAll('.status, .error')]
+        .map((el) => el.id + ': ' + el.textContent).filter((t) => !/: $/.test(t)).join('\n')).catch(() => '');
+      await failurePage.screenshot({ path: path.join(failureDir, 'console-admin-failure.png'), fullPage: true })
+        .catch(() => {});
+      e.message += '\n(messages on the page: ' + (status || 'none') + '; problems: ' + problems.join('; ') +
+        '; screenshot: console-admin-failure.png)';
+    }
+    throw e;
   } finally {
     if (browser) await browser.close().catch(() => {});
   }

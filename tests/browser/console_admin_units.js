@@ -19,6 +19,8 @@ async function main() {
   const chart = await load('chart.js');
   const fmt = await load('format.js');
   const customers = await load('customers.js');
+  const usage = await load('usage-data.js');
+  const audit = await load('audit.js');
 
   check('nice_scale_round_steps', () => {
     assert.deepStrictEqual(chart.niceScale(7, 4, true), { max: 8, step: 2, ticks: [0, 2, 4, 6, 8] });
@@ -104,6 +106,10 @@ async function main() {
     assert.strictEqual(fmt.formatBytes(1023), '1023 B');
     assert.strictEqual(fmt.formatBytes(1536), '1.5 KiB');
     assert.strictEqual(fmt.formatBytes(10 * 1048576), '10 MiB');
+    assert.strictEqual(fmt.formatBytes(100 * 1024), '100 KiB');
+    assert.strictEqual(fmt.formatBytes(150 * 1024), '150 KiB');
+    assert.strictEqual(fmt.formatBytes(20.5 * 1024), '20.5 KiB');
+    assert.strictEqual(fmt.formatBytes(1024), '1 KiB');
     assert.strictEqual(fmt.formatBytes(123.4 * 1073741824), '123 GiB');
   });
   check('format_count', () => {
@@ -141,6 +147,81 @@ async function main() {
     assert.strictEqual(customers.customerIdValue('12', list), 12);
     assert.strictEqual(customers.customerIdValue('99', list), 99);
     assert.strictEqual(customers.customerIdValue('x', list), 'x');
+  });
+
+  // GetUsage rows as admin_usage.c renders them (API.md §7).
+  const row = (cid, date, o) => Object.assign({
+    CustomerId: cid, CustomerName: 'c' + cid, Date: date,
+    Groups: { Created: 0, Deleted: 0, Live: 0 },
+    Assets: { Created: 0, Deleted: 0, Live: { Processing: 0, Active: 0, Failed: 0 } },
+    BytesStored: 0, UploadBytes: 0, UpstreamCalls: { CreateAsset: 0, GetAsset: 0 },
+    VideoTasks: { Created: 0, Succeeded: 0, Failed: 0, Seconds: 0 },
+    LivenessSessions: { Started: 0, Passed: 0, Failed: 0, Expired: 0 },
+  }, o);
+  const udays = ['2024-03-01', '2024-03-02', '2024-03-03'];
+  const rows = [
+    row(1, '2024-03-01', { Assets: { Created: 2, Deleted: 0, Live: { Processing: 1, Active: 1, Failed: 0 } },
+      BytesStored: 100, UploadBytes: 100, UpstreamCalls: { CreateAsset: 2, GetAsset: 3 } }),
+    row(2, '2024-03-01', { Assets: { Created: 1, Deleted: 0, Live: { Processing: 0, Active: 1, Failed: 0, Weird: 2 } },
+      BytesStored: 50, UploadBytes: 50 }),
+    // 2024-03-02: no rows (nothing moved, every stock zero)
+    row(1, '2024-03-03', { Assets: { Created: 0, Deleted: 1, Live: { Processing: 0, Active: 1, Failed: 0 } },
+      BytesStored: 60, UploadBytes: 10, VideoTasks: { Created: 3, Succeeded: 1, Failed: 1, Seconds: 5 } }),
+    row(1, '2024-02-28', { UploadBytes: 999 }),  // outside the range: ignored
+  ];
+  const def = (id) => usage.USAGE_CHARTS.find((d) => d.id === id);
+
+  check('usage_levels_take_the_last_day_flows_the_sum', () => {
+    const stored = usage.chartSeries(rows, udays, def('bytes-stored'));
+    assert.deepStrictEqual(stored.perDay, [150, 0, 60]);
+    assert.strictEqual(stored.figure, 60);
+    const up = usage.chartSeries(rows, udays, def('upload-bytes'));
+    assert.deepStrictEqual(up.perDay, [150, 0, 10]);
+    assert.strictEqual(up.figure, 160);
+    assert.deepStrictEqual(up.series.map((s) => s.name), ['Upload bytes']);
+  });
+  check('usage_assets_by_status_stack_across_customers_and_keep_colours', () => {
+    const a = usage.chartSeries(rows, udays, def('assets'));
+    assert.deepStrictEqual(a.all.map((s) => s.name), ['Processing', 'Active', 'Failed', 'Weird']);
+    // Failed is zero throughout: not drawn, and Weird keeps its own colour
+    assert.deepStrictEqual(a.series.map((s) => [s.name, s.cls]), [['Processing', 0], ['Active', 1], ['Weird', 3]]);
+    assert.deepStrictEqual(a.series[1].values, [2, 0, 1]);
+    assert.deepStrictEqual(a.perDay, [5, 0, 1]);
+    assert.strictEqual(a.figure, 1);
+  });
+  check('usage_picked_parts_only', () => {
+    const v = usage.chartSeries(rows, udays, def('video-tasks'));
+    assert.deepStrictEqual(v.all.map((s) => s.name), ['Succeeded', 'Failed']);
+    assert.strictEqual(v.figure, 2, 'Created and Seconds are not stacked with the outcomes');
+    const l = usage.chartSeries(rows, udays, def('liveness'));
+    assert.strictEqual(l.series.length, 0);
+    assert.strictEqual(l.figure, 0);
+  });
+  check('usage_upstream_calls_by_action', () => {
+    const c = usage.chartSeries(rows, udays, def('upstream-calls'));
+    assert.deepStrictEqual(c.series.map((s) => [s.name, s.values]), [['CreateAsset', [2, 0, 0]], ['GetAsset', [3, 0, 0]]]);
+    assert.strictEqual(c.figure, 5);
+  });
+  check('usage_table_columns_stay_put', () => {
+    const cols = usage.tableColumns(rows, udays);
+    const ids = cols.map((c) => c.id);
+    assert.ok(ids.includes('assets:Failed') && ids.includes('liveness:Expired') && ids.includes('video-seconds'), ids);
+    assert.deepStrictEqual(cols.find((c) => c.id === 'video-seconds').values, [0, 0, 5]);
+    assert.deepStrictEqual(cols.find((c) => c.id === 'assets-deleted').values, [0, 0, 1]);
+    assert.strictEqual(cols.find((c) => c.id === 'bytes-stored').bytes, true);
+    assert.deepStrictEqual(usage.tableColumns([], udays).map((c) => c.id).filter((i) => i.startsWith('assets:')),
+      ['assets:Processing', 'assets:Active', 'assets:Failed']);
+  });
+  check('usage_chart_draws_the_reshaped_rows', () => {
+    const a = usage.chartSeries(rows, udays, def('assets'));
+    const svg = chart.toSvgString(chart.barChart(udays, a.series, { width: 400, height: 200 }));
+    assert.ok(svg.includes('class="bar s3"') && !svg.includes('class="bar s2"'), svg);
+  });
+  check('audit_type_labels', () => {
+    assert.strictEqual(audit.typeLabel('ApiKeyCreated'), 'API key created');
+    assert.strictEqual(audit.typeLabel('LivenessSessionPassed'), 'Liveness session passed');
+    assert.strictEqual(audit.typeLabel('AssetGroupDeleted'), 'Asset group deleted');
+    assert.strictEqual(new Set(audit.AUDIT_TYPES).size, audit.AUDIT_TYPES.length);
   });
 
   let failed = 0;

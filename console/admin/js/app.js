@@ -111,6 +111,7 @@ class Console {
     this.pending = null;
     const changed = this.current !== view;
     this.current = view;
+    if (changed && !initial) announce('');  // a message belongs to the view that said it
     document.title = 'Portico — ' + $('#' + view + '-title').textContent.toLowerCase() + ' — operators';
     this.views[view].show(opts || {});
     // Keyboard and screen-reader users land at the new view's heading.

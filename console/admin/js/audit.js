@@ -1,51 +1,77 @@
 // audit.js — the Audit log view (ListAuditEvents of API.md §7): filters by
-// customer, type and time range; newest first, a page at a time.
+// customer (or the operators' own keys), type and time range; newest first,
+// a page at a time. Pages go by cursor (NextCursor: the entries older than
+// the page's last), so a page stays put while new entries arrive; Newer
+// walks back the cursors already seen.
 import { describeError } from './api.js';
 import { $, h, clear, busy } from './dom.js';
 import { formatTime, localInputToRfc3339 } from './format.js';
 import { customerIdValue, fillCustomerSelect } from './customers.js';
 
 const PAGE_SIZE = 20;
-const MAIN_FIELDS = ['Id', 'Time', 'CreateTime', 'Type', 'CustomerId', 'CustomerName', 'KeyPrefix', 'Addr', 'IP'];
+export const AUDIT_TYPES = [
+  'ApiKeyCreated', 'ApiKeyRevoked', 'AdminKeyCreated', 'AdminKeyRevoked',
+  'LivenessSessionStarted', 'LivenessSessionPassed', 'LivenessSessionFailed', 'LivenessSessionExpired',
+  'LivenessAssetRegistered', 'AssetGroupDeleted', 'AssetDeleted',
+];
+const OPERATORS = '0';  // CustomerId 0: entries of the operators' own (admin) keys
+
+// "ApiKeyCreated" -> "API key created"
+export function typeLabel(t) {
+  return String(t || '').replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()
+    .replace(/^api /, 'API ').replace(/^./, (c) => c.toUpperCase());
+}
 
 export class AuditView {
   constructor(app) {
     this.app = app;
-    this.page = 1;
-    this.types = new Set();
-    $('#audit-form').addEventListener('submit', (ev) => { ev.preventDefault(); this.page = 1; busy(ev.submitter, () => this.load()); });
-    $('#audit-reset').addEventListener('click', () => { $('#audit-form').reset(); this.page = 1; this.load(); });
-    $('#audit-prev').addEventListener('click', () => { if (this.page > 1) { this.page--; this.load(); } });
-    $('#audit-next').addEventListener('click', () => { this.page++; this.load(); });
-    app.onCustomers((list) => fillCustomerSelect($('#audit-customer'), list, 'All customers'));
-    this.fillTypes();
+    this.cursors = [''];  // cursors[i]: the Cursor of page i+1
+    this.next = '';
+    $('#audit-form').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      this.cursors = [''];
+      busy(ev.submitter, () => this.load());
+    });
+    $('#audit-reset').addEventListener('click', () => { $('#audit-form').reset(); this.cursors = ['']; this.load(); });
+    $('#audit-prev').addEventListener('click', (ev) => {
+      if (this.cursors.length > 1) { this.cursors.pop(); busy(ev.currentTarget, () => this.load()); }
+    });
+    $('#audit-next').addEventListener('click', (ev) => {
+      if (this.next) { this.cursors.push(this.next); busy(ev.currentTarget, () => this.load()); }
+    });
+    app.onCustomers((list) => this.fillCustomers(list));
+    const types = $('#audit-type');
+    types.append(h('option', { value: '' }, 'All types'));
+    for (const t of AUDIT_TYPES) types.append(h('option', { value: t }, typeLabel(t)));
+  }
+
+  fillCustomers(list) {
+    const select = $('#audit-customer');
+    const keep = select.value;
+    fillCustomerSelect(select, list, 'All customers');
+    select.insertBefore(h('option', { value: OPERATORS }, 'Operators (admin keys)'), select.options[1] || null);
+    if ([...select.options].some((o) => o.value === keep)) select.value = keep;
   }
 
   reset() {
     clear($('#audit-table tbody'));
     $('#audit-summary').textContent = '';
-    this.page = 1;
+    this.cursors = [''];
+    this.next = '';
   }
 
   show(opts) {
-    fillCustomerSelect($('#audit-customer'), this.app.customers, 'All customers');
+    this.fillCustomers(this.app.customers);
     if (opts.customerId) $('#audit-customer').value = opts.customerId;
+    this.cursors = [''];
     this.load();
-  }
-
-  fillTypes() {
-    const select = $('#audit-type');
-    const keep = select.value;
-    clear(select);
-    select.append(h('option', { value: '' }, 'All types'));
-    for (const t of [...this.types].sort()) select.append(h('option', { value: t }, t));
-    select.value = [...select.options].some((o) => o.value === keep) ? keep : '';
   }
 
   filters() {
     const f = {};
     const id = $('#audit-customer').value;
-    if (id) f.CustomerId = customerIdValue(id, this.app.customers);
+    if (id === OPERATORS) f.CustomerId = 0;
+    else if (id) f.CustomerId = customerIdValue(id, this.app.customers);
     if ($('#audit-type').value) f.Type = $('#audit-type').value;
     const from = localInputToRfc3339($('#audit-from').value);
     const to = localInputToRfc3339($('#audit-to').value);
@@ -57,42 +83,52 @@ export class AuditView {
   async load() {
     $('#audit-error').textContent = '';
     const f = this.filters();
-    if (f.From && f.To && f.From > f.To) {
-      $('#audit-error').textContent = 'From must not be after To.';
+    if (f.From && f.To && f.From >= f.To) {
+      $('#audit-error').textContent = 'From must be before To.';
       return;
     }
+    const cursor = this.cursors[this.cursors.length - 1];
+    const body = Object.assign({ PageSize: PAGE_SIZE }, f);
+    if (cursor) body.Cursor = cursor;
     try {
-      const r = await this.app.client.call('ListAuditEvents', Object.assign({ PageNumber: this.page, PageSize: PAGE_SIZE }, f));
-      this.render(r.Items || [], r.TotalCount || 0);
+      const r = await this.app.client.call('ListAuditEvents', body);
+      this.next = r.NextCursor || '';
+      this.render(r.Items || []);
     } catch (e) {
       $('#audit-error').textContent = 'Could not load the audit log: ' + describeError(e);
     }
   }
 
-  render(items, total) {
+  render(items) {
     const body = clear($('#audit-table tbody'));
-    for (const ev of items) if (ev.Type) this.types.add(ev.Type);
-    this.fillTypes();
-    const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
-    $('#audit-page').textContent = 'Page ' + this.page + ' of ' + pages;
-    $('#audit-prev').disabled = this.page <= 1;
-    $('#audit-next').disabled = this.page >= pages;
-    $('#audit-summary').textContent = total === 1 ? '1 event.' : total + ' events.';
+    const page = this.cursors.length;
+    $('#audit-page').textContent = 'Page ' + page;
+    $('#audit-prev').disabled = page <= 1;
+    $('#audit-next').disabled = !this.next;
+    $('#audit-summary').textContent = (items.length === 1 ? '1 event' : items.length + ' events') +
+      (page > 1 ? ' on page ' + page : '') + (this.next ? '; older ones on the next page.' : '.');
     if (!items.length) {
       body.append(h('tr', {}, h('td', { colspan: 6, class: 'empty muted' }, 'No events match these filters.')));
       return;
     }
     for (const ev of items) {
-      const extra = Object.entries(ev).filter(([k, v]) => !MAIN_FIELDS.includes(k) && v !== '' && v !== null && v !== undefined);
-      const customer = ev.CustomerName || this.app.customerName(String(ev.CustomerId)) || (ev.CustomerId || '');
-      body.append(h('tr', { dataset: { type: ev.Type || '' } },
-        h('td', { 'data-label': 'Time' }, formatTime(ev.Time || ev.CreateTime)),
-        h('td', { 'data-label': 'Type' }, h('span', { class: 'badge neutral' }, ev.Type || '')),
-        h('td', { 'data-label': 'Customer' }, String(customer)),
-        h('td', { 'data-label': 'Key', class: 'id' }, ev.KeyPrefix || ''),
-        h('td', { 'data-label': 'Address', class: 'id' }, ev.Addr || ev.IP || ''),
-        h('td', { 'data-label': 'Details', class: 'details' }, extra.length ? h('dl', {}, extra.map(([k, v]) =>
-          [h('dt', {}, k), h('dd', {}, typeof v === 'object' ? JSON.stringify(v) : String(v))])) : '')));
+      const actor = ev.Actor || {};
+      const customer = ev.CustomerId ? (ev.CustomerName || this.app.customerName(ev.CustomerId) || '#' + ev.CustomerId)
+        : 'operators';
+      const facts = [];
+      if (ev.Subject) facts.push(['Subject', ev.Subject]);
+      if (ev.GroupId) facts.push(['Group', ev.GroupId]);
+      for (const [k, v] of Object.entries(ev.Detail || {})) {
+        if (v !== '' && v !== null && v !== undefined) facts.push([k, typeof v === 'object' ? JSON.stringify(v) : String(v)]);
+      }
+      body.append(h('tr', { dataset: { type: ev.Type || '', id: ev.Id } },
+        h('td', { 'data-label': 'Time' }, h('time', { datetime: ev.Time }, formatTime(ev.Time))),
+        h('td', { 'data-label': 'Type' }, h('span', { class: 'badge neutral', title: ev.Type }, typeLabel(ev.Type))),
+        h('td', { 'data-label': 'Customer' }, customer),
+        h('td', { 'data-label': 'Key', class: 'id' }, actor.KeyPrefix || (ev.Actor ? 'Portico' : '')),
+        h('td', { 'data-label': 'Address', class: 'id' }, actor.Address || ''),
+        h('td', { 'data-label': 'Details', class: 'details' },
+          facts.length ? h('dl', {}, facts.map(([k, v]) => [h('dt', {}, k), h('dd', { class: 'id' }, v)])) : '')));
     }
   }
 }

@@ -37,7 +37,8 @@ function round(v) {
   return Math.round(v * 10) / 10;
 }
 
-// labels: the days (x axis); series: [{name, values: [number per label]}].
+// labels: the days (x axis); series: [{name, values: [number per label],
+// cls (optional): colour index, else its position}].
 // opts: width, height, format (tick and title text), integer, binary
 // (sizes in bytes), title.
 export function barChart(labels, series, opts) {
@@ -72,8 +73,8 @@ export function barChart(labels, series, opts) {
       const top = y(acc + v), bottom = y(acc);
       acc += v;
       parts.push(node('rect', {
-        class: 'bar s' + (si % PALETTE_SIZE), x, y: round(top), width: barW, height: round(bottom - top),
-        'data-series': se.name, 'data-value': v,
+        class: 'bar ' + seriesClass(se.cls === undefined ? si : se.cls), x, y: round(top), width: barW,
+        height: round(bottom - top), 'data-series': se.name, 'data-value': v,
       }, [node('title', {}, [], label + ' · ' + se.name + ': ' + o.format(v))]));
     });
     bars.push(node('g', { class: 'day', 'data-day': label, 'data-total': totals[i] }, parts));

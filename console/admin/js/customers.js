@@ -51,6 +51,7 @@ export class CustomersView {
     this.editing = null;
     $('#customer-create').addEventListener('submit', (ev) => { ev.preventDefault(); this.create(ev.submitter); });
     $('#customers-refresh').addEventListener('click', (ev) => busy(ev.currentTarget, () => this.refresh(true)));
+    $('#customers-filter').addEventListener('input', () => this.render());
     $('#edit-form').addEventListener('submit', (ev) => { ev.preventDefault(); this.save(); });
     $('#edit-cancel').addEventListener('click', () => $('#edit-dialog').close());
     $('#edit-dialog').addEventListener('close', () => {
@@ -62,6 +63,7 @@ export class CustomersView {
   }
 
   reset() {
+    $('#customers-filter').value = '';
     clear($('#customers-table tbody'));
     $('#customers-count').textContent = '';
   }
@@ -82,10 +84,13 @@ export class CustomersView {
 
   render() {
     const body = clear($('#customers-table tbody'));
-    const list = this.app.customers;
-    $('#customers-count').textContent = list.length === 1 ? '1 customer' : list.length + ' customers';
+    const all = this.app.customers;
+    const find = $('#customers-filter').value.trim().toLowerCase();
+    const list = find ? all.filter((c) => c.Name.toLowerCase().includes(find)) : all;
+    $('#customers-count').textContent = (find ? list.length + ' of ' : '') + (all.length === 1 ? '1 customer' : all.length + ' customers');
     if (!list.length) {
-      body.append(h('tr', {}, h('td', { colspan: 8, class: 'empty muted' }, 'No customers yet: create the first one above.')));
+      body.append(h('tr', {}, h('td', { colspan: 8, class: 'empty muted' },
+        all.length ? 'No customer name contains "' + find + '".' : 'No customers yet: create the first one above.')));
       return;
     }
     for (const c of list) {

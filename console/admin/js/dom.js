@@ -48,7 +48,7 @@ export function announce(message, kind) {
   el.textContent = message;
   el.className = 'status' + (kind ? ' ' + kind : '');
   clearTimeout(statusTimer);
-  if (kind !== 'error') statusTimer = setTimeout(() => { el.textContent = ''; el.className = 'status'; }, 8000);
+  if (message && kind !== 'error') statusTimer = setTimeout(() => { el.textContent = ''; el.className = 'status'; }, 8000);
 }
 
 // Runs fn with the button (or form's submit button) disabled and marked busy,

@@ -17,7 +17,8 @@ export function formatBytes(n) {
   let i = 0;
   while (Math.abs(v) >= 1024 && i < units.length - 1) { v /= 1024; i++; }
   if (i === 0) return v + ' B';
-  return (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2)).replace(/\.?0+$/, '') + ' ' + units[i];
+  const text = Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2);
+  return (text.includes('.') ? text.replace(/0+$/, '').replace(/\.$/, '') : text) + ' ' + units[i];
 }
 
 export function parseDay(s) {

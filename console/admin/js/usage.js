@@ -6,7 +6,7 @@ import { describeError } from './api.js';
 import { $, h, clear, announce, busy } from './dom.js';
 import { addDays, dayRange, formatBytes, formatCount, isoDay, parseDay } from './format.js';
 import { barChart, seriesClass, toSvgElement } from './chart.js';
-import { USAGE_CHARTS, chartSeries } from './usage-data.js';
+import { USAGE_CHARTS, chartSeries, tableColumns } from './usage-data.js';
 import { customerIdValue, fillCustomerSelect } from './customers.js';
 
 const DEFAULT_DAYS = 14;
@@ -89,8 +89,8 @@ export class UsageView {
         h('figcaption', {}, def.title + ' ',
           h('span', { class: 'total' }, '— ' + (def.kind === 'level' ? 'latest ' : 'total ') + fmt(data.figure))),
         area,
-        data.series.length ? h('ul', { class: 'legend' }, data.series.map((s, i) =>
-          h('li', {}, h('span', { class: 'swatch ' + seriesClass(i), 'aria-hidden': 'true' }), s.name)))
+        data.series.length ? h('ul', { class: 'legend' }, data.series.map((s) =>
+          h('li', {}, h('span', { class: 'swatch ' + seriesClass(s.cls), 'aria-hidden': 'true' }), s.name)))
           : h('p', { class: 'muted' }, 'Nothing in this range.'));
       box.append(fig);
       const width = Math.max(260, Math.floor(area.clientWidth || box.clientWidth || 600));
@@ -106,18 +106,14 @@ export class UsageView {
     const body = clear($('#usage-table tbody'));
     if (!this.last) return;
     const { days, rows } = this.last;
-    const cols = [];
-    for (const def of USAGE_CHARTS) {
-      const data = chartSeries(rows, days, def);
-      const fmt = def.bytes ? formatBytes : formatCount;
-      if (data.series.length <= 1) cols.push({ title: def.title, values: data.perDay, fmt });
-      else for (const s of data.series) cols.push({ title: def.title + ': ' + s.name, values: s.values, fmt });
-    }
+    const cols = tableColumns(rows, days);
     head.append(h('tr', {}, h('th', { scope: 'col' }, 'Day'), cols.map((c) => h('th', { scope: 'col' }, c.title))));
-    days.forEach((d, i) => {
-      body.append(h('tr', { dataset: { day: d } }, h('th', { scope: 'row' }, d),
-        cols.map((c) => h('td', {}, c.fmt(c.values[i])))));
-    });
+    // Newest day first: the one an operator looks for.
+    for (let i = days.length - 1; i >= 0; i--) {
+      body.append(h('tr', { dataset: { day: days[i] } }, h('th', { scope: 'row' }, days[i]),
+        cols.map((c) => h('td', { dataset: { col: c.id, value: c.values[i] } },
+          (c.bytes ? formatBytes : formatCount)(c.values[i])))));
+    }
   }
 
   async csv() {

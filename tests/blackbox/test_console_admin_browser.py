@@ -158,12 +158,13 @@ def test_operator_walk_through(gw):
     assert os.access(CHROMIUM, os.X_OK), "%s is missing; run `make deps`" % CHROMIUM
     _node_modules()
     ak = gw.create_admin_key()
+    ak2 = gw.create_admin_key()
     for name in SCREENSHOTS:
         path = os.path.join(ARTIFACTS, "console-admin-%s.png" % name)
         if os.path.exists(path):
             os.remove(path)
     walk = _Walk([_node(), WALK, "--url", "http://127.0.0.1:%d/console/" % gw.admin_port, "--admin-key", ak,
-                  "--artifacts", ARTIFACTS, "--chromium", CHROMIUM])
+                  "--admin-key2", ak2, "--artifacts", ARTIFACTS, "--chromium", CHROMIUM])
     try:
         got = walk.expect("key")
         key, cid, prefix = got["key"], got["customerId"], got["prefix"]
@@ -205,6 +206,9 @@ def test_operator_walk_through(gw):
         assert calls >= 4, rows
 
         walk.send({"go": {"groupId": gid, "assetId": asset["Id"], "auditType": "ApiKeyRevoked"}})
+        walk.expect("revoke-admin-key2")
+        gw.cli("admin", "revoke", ak2[:13])
+        walk.send({"go": {}})
         done = walk.expect("done")
     finally:
         walk.close()
@@ -220,6 +224,8 @@ def test_operator_walk_through(gw):
     assert after["upload-bytes"] >= len(image), after
     assert after["bytes-stored"] >= len(image), after
     assert after["upstream-calls"] >= calls, (after, calls)
+    every = done["usageAll"]  # all customers: ours and the gateway's own at least
+    assert every["upload-bytes"] == after["upload-bytes"] and every["upstream-calls"] >= after["upstream-calls"], every
     today = done["usageToday"]
     assert today["upload-bytes"] == after["upload-bytes"] == len(image) + len(other), (today, after)
     assert today["assets:Active"] == 1 and today["assets-deleted"] == 1 and today["groups"] == 1, today
@@ -246,12 +252,19 @@ def test_operator_walk_through(gw):
     assert done["auditPage2Label"] == "Page 2", done["auditPage2Label"]
     typed = done["auditTyped"]
     assert len(typed) == 11 and all(r["type"] == "ApiKeyRevoked" for r in typed), typed
+    assert done["auditBefore2001"] == [] and done["auditLastHour"] == 20, (done["auditBefore2001"], done["auditLastHour"])
+    # Customer 0: the operators' own keys (both admin keys made by the CLI).
+    ops = [r["type"] for r in done["auditOperators"]]
+    assert ops.count("AdminKeyCreated") == 2 and set(ops) == {"AdminKeyCreated"}, ops
 
     # The second key was revoked by keyboard: refused now; the first works.
     expect_error(gw.action_raw(done["key2"], "ListAssetGroups", {}), "Unauthorized")
     ok(gw.action_raw(key, "ListAssetGroups", {}), "ListAssetGroups")
     keys = {k["Prefix"]: k for k in gw.admin_call(ak, "ListApiKeys", {"CustomerId": int(cid), "PageSize": 100})["Items"]}
     assert keys[done["prefix2"]]["Status"] == "Revoked" and keys[prefix]["Status"] == "Active", keys
+
+    # The phone's admin key, revoked while in use, ended its session.
+    assert "no longer accepted" in done["revokedMessage"], done["revokedMessage"]
 
     # Phone width: nothing scrolls sideways.
     assert all(v <= 1 for v in done["phoneOverflow"].values()), done["phoneOverflow"]

@@ -5,16 +5,18 @@
 // (read the key shown once, copy it), hand it to the Python driver, which
 // uses it on the public API; then see usage change in the charts and table,
 // download the CSV, find the audit entries (filters, paging), create and
-// revoke a second key by keyboard only, look at every view at phone width,
-// and log out. No CSP violation, no console error, no request to another
+// revoke a second key by keyboard only, look at every view at phone width
+// (where the admin key is revoked while in use), and log out. No CSP violation, no console error, no request to another
 // origin, no horizontal scrolling on the phone.
 //
 //   node console_admin.js --url http://127.0.0.1:PORT/console/ --admin-key KEY
-//        --artifacts DIR [--chromium /usr/bin/chromium]
+//        --admin-key2 KEY --artifacts DIR [--chromium /usr/bin/chromium]
 //
-// Talks to tests/blackbox/test_console_admin_browser.py by JSON lines:
-// stdout {"event": "key", ...} then waits for one line on stdin
-// ({"go": {...}}); the last stdout line is {"event": "done", ...}.
+// (the phone logs in with the second admin key, which the driver revokes
+// while it is in use). Talks to tests/blackbox/test_console_admin_browser.py
+// by JSON lines: stdout {"event": "key", ...}, then a line on stdin
+// ({"go": {...}}); {"event": "revoke-admin-key2"}, then a line on stdin;
+// the last stdout line is {"event": "done", ...}.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -31,7 +33,9 @@ function parseArgs(argv) {
     if (argv[i + 1] === undefined) throw new Error('missing value for ' + argv[i]);
     a[argv[i].replace(/^--/, '')] = argv[i + 1];
   }
-  if (!a.url || !a['admin-key'] || !a.artifacts) throw new Error('usage: --url URL --admin-key KEY --artifacts DIR');
+  if (!a.url || !a['admin-key'] || !a['admin-key2'] || !a.artifacts) {
+    throw new Error('usage: --url URL --admin-key KEY --admin-key2 KEY --artifacts DIR');
+  }
   return a;
 }
 
@@ -56,12 +60,12 @@ function watch(page, origin, problems, phase) {
     if (m.type() !== 'error' && m.type() !== 'warning') return;
     const text = m.text();
     // A refused login is answered 401, which Chromium logs as a failed load.
-    if (phase.name === 'wrong-key' && /status of 401/.test(text)) return;
+    if ((phase.name === 'wrong-key' || phase.name === 'revoked') && /status of 401/.test(text)) return;
     if (m.type() === 'error' || /Content.Security.Policy|Refused to/i.test(text)) problems.push('console ' + m.type() + ': ' + text);
   });
   page.on('pageerror', (e) => problems.push('page error: ' + e.message));
   page.on('response', (r) => {
-    if (r.status() >= 400 && !(phase.name === 'wrong-key' && r.status() === 401)) {
+    if (r.status() >= 400 && !((phase.name === 'wrong-key' || phase.name === 'revoked') && r.status() === 401)) {
       problems.push('HTTP ' + r.status() + ' for ' + r.request().method() + ' ' + r.url());
     }
   });
@@ -143,7 +147,7 @@ async function showUsage(page, customerId) {
 }
 
 async function auditRows(page) {
-  return page.$$eval('#audit-table tbody tr', (rows) => rows.map((r) => ({
+  return page.$$eval('#audit-table tbody tr[data-type]', (rows) => rows.map((r) => ({
     type: r.dataset.type || '', text: r.innerText.replace(/\s+/g, ' '),
   })));
 }
@@ -279,6 +283,13 @@ async function main() {
     const svgRects = await page.$$eval('#usage-charts svg rect.bar', (rs) => rs.length);
     check(svgRects > 0, 'the charts draw bars after the traffic');
     shots.push(await shot(page, a.artifacts, 'usage-desktop'));
+    await page.selectOption('#usage-customer', '');
+    await page.evaluate(() => { document.getElementById('usage-summary').textContent = ''; });
+    await page.click('#usage-form button[type="submit"]');
+    await page.waitForFunction(() => /all customers/.test(document.getElementById('usage-summary').textContent),
+      null, { timeout: T });
+    out.usageAll = await figures(page);
+    await page.selectOption('#usage-customer', customerId);
 
     // ---- the CSV of the same range
     const [download] = await Promise.all([page.waitForEvent('download', { timeout: T }), page.click('#usage-csv')]);
@@ -309,6 +320,14 @@ async function main() {
       await page.waitForFunction((p) => document.getElementById('audit-page').textContent === p, out.auditPage1, { timeout: T });
     }
     shots.push(await shot(page, a.artifacts, 'audit-desktop'));
+    await page.fill('#audit-to', '2001-01-01T00:00');
+    out.auditBefore2001 = await applyAudit(page);
+    await page.fill('#audit-to', '');
+    await page.fill('#audit-from', new Date(Date.now() - 3600000).toISOString().slice(0, 16));
+    out.auditLastHour = (await applyAudit(page)).length;
+    await page.fill('#audit-from', '');
+    await page.selectOption('#audit-customer', '0');
+    out.auditOperators = await applyAudit(page);
 
     // ---- keyboard only: to API keys, create a second key, revoke it
     await page.evaluate(() => { document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0); });
@@ -365,7 +384,10 @@ async function main() {
     shots.push(await shot(pp, a.artifacts, 'login-phone'));
     out.phoneOverflow = {};
     out.phoneOverflow.login = await pp.evaluate((w) => document.documentElement.scrollWidth - w, PHONE.width);
-    await login(pp, a.url, a['admin-key']);
+    await login(pp, a.url, a['admin-key2']);
+    await pp.reload({ waitUntil: 'load' });
+    await pp.waitForSelector('#view-customers:not([hidden])', { timeout: T });
+    check(await pp.isHidden('#view-login'), 'a reload keeps the session (sessionStorage)');
     for (const view of ['customers', 'keys', 'usage', 'audit']) {
       await pp.tap('#nav button[data-view="' + view + '"]');
       await pp.waitForSelector('#view-' + view + ':not([hidden])', { timeout: T });
@@ -381,14 +403,28 @@ async function main() {
     }
     out.csp = out.csp.concat(await cspViolations(pp));
 
-    // ---- log out: the key is gone
-    await pp.click('#logout');
+    // ---- the phone's admin key is revoked meanwhile: its next request
+    // ends the session, with a message
+    say({ event: 'revoke-admin-key2' });
+    await hear();
+    phase.name = 'revoked';
+    await pp.tap('#nav button[data-view="customers"]');
     await pp.waitForSelector('#view-login:not([hidden])', { timeout: T });
-    check(await pp.evaluate(() => sessionStorage.length) === 0, 'log out forgets the key');
-    check(await pp.isHidden('#nav'), 'log out hides the sections');
-    await pp.reload({ waitUntil: 'load' });
-    await pp.waitForSelector('#view-login:not([hidden])', { timeout: T });
+    out.revokedMessage = await pp.textContent('#login-error');
+    check(await pp.evaluate(() => sessionStorage.length) === 0, 'a refused key is forgotten');
+    phase.name = 'walk';
     await phone.close();
+
+    // ---- log out: the key is gone, a reload stays logged out
+    failurePage = page;
+    await page.click('#logout');
+    await page.waitForSelector('#view-login:not([hidden])', { timeout: T });
+    check(await page.evaluate(() => sessionStorage.length) === 0, 'log out forgets the key');
+    check(await page.isHidden('#nav'), 'log out hides the sections');
+    check(await page.inputValue('#new-key-value') === '', 'no key left in the page');
+    await page.reload({ waitUntil: 'load' });
+    await page.waitForSelector('#view-login:not([hidden])', { timeout: T });
+    out.csp = out.csp.concat(await cspViolations(page));
 
     out.problems = problems;
     out.screenshots = shots;
@@ -400,8 +436,10 @@ async function main() {
         .map((el) => el.id + ': ' + el.textContent).filter((t) => !/: $/.test(t)).join('\n')).catch(() => '');
       await failurePage.screenshot({ path: path.join(failureDir, 'console-admin-failure.png'), fullPage: true })
         .catch(() => {});
-      e.message += '\n(messages on the page: ' + (status || 'none') + '; problems: ' + problems.join('; ') +
+      const more = '\n(messages on the page: ' + (status || 'none') + '; problems: ' + (problems.join('; ') || 'none') +
         '; screenshot: console-admin-failure.png)';
+      e.message += more;
+      if (e.stack) e.stack += more;
     }
     throw e;
   } finally {

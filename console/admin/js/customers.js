@@ -55,6 +55,7 @@ export class CustomersView {
     $('#edit-form').addEventListener('submit', (ev) => { ev.preventDefault(); this.save(); });
     $('#edit-cancel').addEventListener('click', () => $('#edit-dialog').close());
     $('#edit-dialog').addEventListener('close', () => {
+      if ($('#edit-dialog').open) return;  // a late close of an earlier showing
       const back = this.editOpener;
       this.editing = null;
       if (back && back.isConnected) back.focus();

@@ -11,10 +11,16 @@ export function confirmDialog(title, text, okLabel) {
   $('#confirm-ok').textContent = okLabel || 'Confirm';
   dlg.returnValue = '';
   return new Promise((resolve) => {
-    dlg.addEventListener('close', () => {
+    // 'close' is dispatched in a later task: the close of an earlier
+    // showing can arrive after this one opened. Only a close that finds
+    // the dialog shut is ours.
+    const onClose = () => {
+      if (dlg.open) return;
+      dlg.removeEventListener('close', onClose);
       if (opener && opener.isConnected) opener.focus();
       resolve(dlg.returnValue === 'ok');
-    }, { once: true });
+    };
+    dlg.addEventListener('close', onClose);
     dlg.showModal();
     $('#confirm-cancel').focus();
   });

@@ -213,7 +213,9 @@ def test_operator_walk_through(gw):
     finally:
         walk.close()
 
-    assert done["problems"] == [], "\n".join(done["problems"])
+    assert done["problems"] == [], "\n".join(done["problems"] + ["RevokeApiKey sent: %r" % done["revokes"]])
+    # One revocation, sent once (Escape in the confirmation sent nothing).
+    assert done["revokes"] == [json.dumps({"Prefix": done["prefix2"]}, separators=(",", ":"))], done["revokes"]
     assert done["csp"] == [], done["csp"]
 
     # Usage: nothing before, the traffic after.

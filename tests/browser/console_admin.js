@@ -55,6 +55,8 @@ function check(cond, msg) {
 }
 
 // Everything a page must not do, collected over the whole run.
+const sent = { revokes: [] };  // the RevokeApiKey requests the pages sent
+
 function watch(page, origin, problems, phase) {
   page.on('console', (m) => {
     if (m.type() !== 'error' && m.type() !== 'warning') return;
@@ -66,11 +68,15 @@ function watch(page, origin, problems, phase) {
   page.on('pageerror', (e) => problems.push('page error: ' + e.message));
   page.on('response', (r) => {
     if (r.status() >= 400 && !((phase.name === 'wrong-key' || phase.name === 'revoked') && r.status() === 401)) {
-      problems.push('HTTP ' + r.status() + ' for ' + r.request().method() + ' ' + r.url());
+      const what = 'HTTP ' + r.status() + ' for ' + r.request().method() + ' ' + r.url() + ' ' +
+        (r.request().postData() || '').slice(0, 200);
+      problems.push(what);
+      r.text().then((t) => problems.push('  answered: ' + t.slice(0, 400)), () => {});
     }
   });
   page.on('request', (r) => {
     const u = r.url();
+    if (/[?&]Action=RevokeApiKey&/.test(u)) sent.revokes.push(r.postData());
     if (!u.startsWith(origin + '/') && !u.startsWith('blob:' + origin + '/')) problems.push('foreign request: ' + u);
   });
   page.on('download', () => {});
@@ -235,6 +241,8 @@ async function main() {
     await page.check('#edit-aigc');
     await page.click('#edit-save');
     await page.waitForSelector('#edit-dialog[open]', { state: 'detached', timeout: T });
+    await page.waitForFunction((n) => document.activeElement.getAttribute('aria-label') === 'Edit ' + n, name,
+      { timeout: T });
     await page.waitForFunction((n) => [...document.querySelectorAll('#customers-table tbody tr')]
       .some((r) => r.innerText.includes(n) && r.innerText.includes('50/s')), name, { timeout: T });
     await page.fill('#customers-filter', 'no-such-name');
@@ -370,6 +378,8 @@ async function main() {
       return r && /revoked/i.test(r.innerText);
     }, prefix2, { timeout: T });
     check(/revoked/i.test(await page.textContent('#status')), 'the revocation is announced');
+    check(await page.evaluate((p) => document.activeElement.dataset.prefix === p, prefix2),
+      'the keyboard stays at the revoked key');
     out.key2 = key2;
     out.prefix2 = prefix2;
 
@@ -427,6 +437,7 @@ async function main() {
     out.csp = out.csp.concat(await cspViolations(page));
 
     out.problems = problems;
+    out.revokes = sent.revokes;
     out.screenshots = shots;
     failurePage = null;
     say(Object.assign({ event: 'done' }, out));
@@ -438,7 +449,7 @@ async function main() {
         .catch(() => {});
       const more = '\n(messages on the page: ' + (status || 'none') + '; problems: ' + (problems.join('; ') || 'none') +
         '; screenshot: console-admin-failure.png)';
-      e.message += more;
+      e.message += more + '\n(RevokeApiKey sent: ' + sent.revokes.join(' ') + ')';
       if (e.stack) e.stack += more;
     }
     throw e;

@@ -108,6 +108,10 @@ export class CustomersView {
         h('td', { 'data-label': 'State' }, badge(!c.Disabled, 'active', 'disabled')),
         h('td', { 'data-label': 'Created' }, c.CreateTime ? formatTime(c.CreateTime) : ''),
         h('td', { class: 'actions' }, edit, keys)));
+      if (this.focusId !== undefined && c.Id === this.focusId) {
+        this.focusId = undefined;
+        edit.focus();
+      }
     }
   }
 
@@ -178,6 +182,7 @@ export class CustomersView {
     await busy($('#edit-save'), async () => {
       try {
         await this.app.client.call('UpdateCustomer', body);
+        this.focusId = c.Id;  // its Edit button again, once the rows are redrawn
         $('#edit-dialog').close();
         announce('Customer "' + name + '" saved.', 'ok');
         await this.app.loadCustomers();

@@ -153,6 +153,9 @@ export class KeysView {
         await this.app.client.call('RevokeApiKey', { Prefix: k.Prefix });
         announce('Key ' + k.Prefix + ' revoked.', 'ok');
         await this.refresh();
+        // The button is gone with the old rows: keep the keyboard's place.
+        const row = [...document.querySelectorAll('#keys-table tbody tr')].find((r) => r.dataset.prefix === k.Prefix);
+        if (row) { row.tabIndex = -1; row.focus(); }
       } catch (e) {
         announce('Could not revoke the key: ' + describeError(e), 'error');
       }

@@ -93,6 +93,9 @@ enum core_code core_list_audit(struct core *c, const struct core_audit_query *q,
     }
     if (q->group_id && rules_id("GroupId", q->group_id, st))
         return st->code;
+    if (q->group_id && strlen(q->group_id) >= IDS_MAX)
+        return core_fail(st, CORE_INVALID_PARAMETER, "GroupId is no group's Id (they are at most %d characters).",
+                         IDS_MAX - 1);
     if (q->from && (f.from_ms = core_parse_time(q->from)) < 0)
         return core_fail(st, CORE_INVALID_PARAMETER, "From must be an RFC 3339 UTC time, e.g. 2026-05-01T00:00:00Z.");
     if (q->to && (f.to_ms = core_parse_time(q->to)) < 0)

@@ -26,24 +26,24 @@
 #define DAY(col) "CAST(" col " / 86400000 AS BIGINT)"
 
 static const char *const recounts[] = {
-    "SELECT customer_id, " DAY("create_ms") ", 'groups.created', COUNT(*) FROM groups"
-    " WHERE state IN (1, 2) GROUP BY 1, 2",
+    ("SELECT customer_id, " DAY("create_ms") ", 'groups.created', COUNT(*) FROM groups"
+     " WHERE state IN (1, 2) GROUP BY 1, 2"),
     "SELECT customer_id, " DAY("deleted_ms") ", 'groups.deleted', COUNT(*) FROM groups WHERE state = 2 GROUP BY 1, 2",
-    "SELECT customer_id, " DAY("create_ms") ", 'assets.created', COUNT(*) FROM assets"
-    " WHERE state IN (1, 2) AND id IS NOT NULL GROUP BY 1, 2",
-    "SELECT customer_id, " DAY("deleted_ms") ", 'assets.deleted', COUNT(*) FROM assets"
-    " WHERE state = 2 AND id IS NOT NULL GROUP BY 1, 2",
-    "SELECT customer_id, " DAY("create_ms") ", 'bytes.uploaded', SUM(bytes) FROM assets"
-    " WHERE state IN (1, 2) AND id IS NOT NULL AND bytes > 0 GROUP BY 1, 2",
+    ("SELECT customer_id, " DAY("create_ms") ", 'assets.created', COUNT(*) FROM assets"
+     " WHERE state IN (1, 2) AND id IS NOT NULL GROUP BY 1, 2"),
+    ("SELECT customer_id, " DAY("deleted_ms") ", 'assets.deleted', COUNT(*) FROM assets"
+     " WHERE state = 2 AND id IS NOT NULL GROUP BY 1, 2"),
+    ("SELECT customer_id, " DAY("create_ms") ", 'bytes.uploaded', SUM(bytes) FROM assets"
+     " WHERE state IN (1, 2) AND id IS NOT NULL AND bytes > 0 GROUP BY 1, 2"),
     "SELECT customer_id, " DAY("create_ms") ", 'videos.created', COUNT(*) FROM video_tasks GROUP BY 1, 2",
-    "SELECT customer_id, " DAY("update_ms") ", 'videos.' || status, COUNT(*) FROM video_tasks"
-    " WHERE status IN ('succeeded', 'failed') GROUP BY 1, 2, 3",
-    "SELECT customer_id, " DAY("update_ms") ", 'videos.seconds', SUM(seconds) FROM video_tasks"
-    " WHERE status = 'succeeded' AND seconds > 0 GROUP BY 1, 2",
+    ("SELECT customer_id, " DAY("update_ms") ", 'videos.' || status, COUNT(*) FROM video_tasks"
+     " WHERE status IN ('succeeded', 'failed') GROUP BY 1, 2, 3"),
+    ("SELECT customer_id, " DAY("update_ms") ", 'videos.seconds', SUM(seconds) FROM video_tasks"
+     " WHERE status = 'succeeded' AND seconds > 0 GROUP BY 1, 2"),
     "SELECT customer_id, " DAY("create_ms") ", 'liveness.started', COUNT(*) FROM validate_sessions GROUP BY 1, 2",
-    "SELECT customer_id, " DAY("update_ms") ","
-    " CASE state WHEN 1 THEN 'liveness.passed' WHEN 2 THEN 'liveness.expired' ELSE 'liveness.failed' END,"
-    " COUNT(*) FROM validate_sessions WHERE state IN (1, 2, 3) GROUP BY 1, 2, 3",
+    ("SELECT customer_id, " DAY("update_ms") ","
+     " CASE state WHEN 1 THEN 'liveness.passed' WHEN 2 THEN 'liveness.expired' ELSE 'liveness.failed' END,"
+     " COUNT(*) FROM validate_sessions WHERE state IN (1, 2, 3) GROUP BY 1, 2, 3"),
     /* the stocks, as they stand */
     "SELECT customer_id, -1, 'live.groups', COUNT(*) FROM groups WHERE state = 1 GROUP BY 1",
     "SELECT customer_id, -1, 'live.assets.' || status, COUNT(*) FROM assets WHERE state = 1 GROUP BY 1, 3",
@@ -53,8 +53,8 @@ static const char *const recounts[] = {
 /* The counters in the same shapes: day moves of what is recounted per day,
  * the stocks as the sum of their moves, and their running sums. */
 static const char *const counters[] = {
-    "SELECT customer_id, day, metric, n FROM usage_counters"
-    " WHERE metric NOT LIKE 'live.%' AND metric NOT LIKE 'upstream.%'",
+    ("SELECT customer_id, day, metric, n FROM usage_counters"
+     " WHERE metric NOT LIKE 'live.%' AND metric NOT LIKE 'upstream.%'"),
     "SELECT customer_id, -1, metric, SUM(n) FROM usage_counters WHERE metric LIKE 'live.%' GROUP BY 1, 3",
     "SELECT customer_id, -2, metric, n FROM usage_totals",
 };

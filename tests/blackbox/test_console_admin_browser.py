@@ -258,6 +258,8 @@ def test_operator_walk_through(gw):
     # Customer 0: the operators' own keys (both admin keys made by the CLI).
     ops = [r["type"] for r in done["auditOperators"]]
     assert ops.count("AdminKeyCreated") == 2 and set(ops) == {"AdminKeyCreated"}, ops
+    assert done["auditGroupFilter"] == gid, done["auditGroupFilter"]
+    assert [r["type"] for r in done["auditByGroup"]] == ["AssetDeleted"], done["auditByGroup"]
 
     # The second key was revoked by keyboard: refused now; the first works.
     expect_error(gw.action_raw(done["key2"], "ListAssetGroups", {}), "Unauthorized")

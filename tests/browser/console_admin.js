@@ -336,11 +336,23 @@ async function main() {
     await page.fill('#audit-from', '');
     await page.selectOption('#audit-customer', '0');
     out.auditOperators = await applyAudit(page);
+    // A group id in the details filters the log by that group.
+    await page.selectOption('#audit-customer', customerId);
+    await applyAudit(page);
+    await page.evaluate(() => { document.getElementById('audit-summary').textContent = ''; });
+    await page.locator('#audit-table tbody tr').first().locator('button.link').click();
+    await page.waitForFunction(() => document.getElementById('audit-summary').textContent !== '', null, { timeout: T });
+    out.auditGroupFilter = await page.inputValue('#audit-group');
+    out.auditByGroup = await auditRows(page);
 
     // ---- keyboard only: to API keys, create a second key, revoke it
-    await page.evaluate(() => { document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0); });
-    await page.locator('body').focus();
-    await tabTo(page, '#nav button[data-view="keys"]', 12);
+    // From the top of a freshly loaded page (the session survives a reload).
+    await page.reload({ waitUntil: 'load' });
+    await page.waitForSelector('#view-audit:not([hidden])', { timeout: T });
+    await page.keyboard.press('Tab');
+    check(await page.evaluate(() => document.activeElement.classList.contains('skip') &&
+      document.activeElement.getBoundingClientRect().left >= 0), 'the first Tab shows the skip link');
+    await tabTo(page, '#nav button[data-view="keys"]', 4);
     check(await focusVisible(page), 'the focused nav button shows a focus ring');
     await page.keyboard.press('Enter');
     await page.waitForSelector('#view-keys:not([hidden])', { timeout: T });

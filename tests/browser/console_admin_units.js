@@ -222,6 +222,9 @@ async function main() {
     assert.strictEqual(audit.typeLabel('LivenessSessionPassed'), 'Liveness session passed');
     assert.strictEqual(audit.typeLabel('AssetGroupDeleted'), 'Asset group deleted');
     assert.strictEqual(new Set(audit.AUDIT_TYPES).size, audit.AUDIT_TYPES.length);
+    assert.strictEqual(audit.actorText('cli'), 'command line');
+    assert.strictEqual(audit.actorText(''), 'Portico');
+    assert.strictEqual(audit.actorText('ptca_abcdefgh'), 'ptca_abcdefgh');
   });
 
   let failed = 0;

@@ -22,6 +22,12 @@ export function typeLabel(t) {
     .replace(/^api /, 'API ').replace(/^./, (c) => c.toUpperCase());
 }
 
+// Actor.KeyPrefix: a customer's or an admin key's prefix, "cli" for the
+// command line, "" for Portico itself.
+export function actorText(prefix) {
+  return prefix === 'cli' ? 'command line' : prefix || 'Portico';
+}
+
 export class AuditView {
   constructor(app) {
     this.app = app;
@@ -67,12 +73,22 @@ export class AuditView {
     this.load();
   }
 
+  byGroup(id) {
+    $('#audit-form').reset();
+    $('#audit-group').value = id;
+    this.cursors = [''];
+    this.load();
+    $('#audit-title').focus();
+  }
+
   filters() {
     const f = {};
     const id = $('#audit-customer').value;
     if (id === OPERATORS) f.CustomerId = 0;
     else if (id) f.CustomerId = customerIdValue(id, this.app.customers);
     if ($('#audit-type').value) f.Type = $('#audit-type').value;
+    const group = $('#audit-group').value.trim();
+    if (group) f.GroupId = group;
     const from = localInputToRfc3339($('#audit-from').value);
     const to = localInputToRfc3339($('#audit-to').value);
     if (from) f.From = from;
@@ -117,7 +133,12 @@ export class AuditView {
         : 'operators';
       const facts = [];
       if (ev.Subject) facts.push(['Subject', ev.Subject]);
-      if (ev.GroupId) facts.push(['Group', ev.GroupId]);
+      // A group's entries (the scan that made it, its assets, its delete)
+      // are one click away.
+      if (ev.GroupId) {
+        facts.push(['Group', h('button', { type: 'button', class: 'link id', title: 'Show the entries of this group',
+          onclick: () => this.byGroup(ev.GroupId) }, ev.GroupId)]);
+      }
       for (const [k, v] of Object.entries(ev.Detail || {})) {
         if (v !== '' && v !== null && v !== undefined) facts.push([k, typeof v === 'object' ? JSON.stringify(v) : String(v)]);
       }
@@ -125,7 +146,7 @@ export class AuditView {
         h('td', { 'data-label': 'Time' }, h('time', { datetime: ev.Time }, formatTime(ev.Time))),
         h('td', { 'data-label': 'Type' }, h('span', { class: 'badge neutral', title: ev.Type }, typeLabel(ev.Type))),
         h('td', { 'data-label': 'Customer' }, customer),
-        h('td', { 'data-label': 'Key', class: 'id' }, actor.KeyPrefix || (ev.Actor ? 'Portico' : '')),
+        h('td', { 'data-label': 'Key', class: 'id' }, actorText(actor.KeyPrefix)),
         h('td', { 'data-label': 'Address', class: 'id' }, actor.Address || ''),
         h('td', { 'data-label': 'Details', class: 'details' },
           facts.length ? h('dl', {}, facts.map(([k, v]) => [h('dt', {}, k), h('dd', { class: 'id' }, v)])) : '')));

@@ -10,6 +10,7 @@ import { USAGE_CHARTS, chartSeries, tableColumns } from './usage-data.js';
 import { customerIdValue, fillCustomerSelect } from './customers.js';
 
 const DEFAULT_DAYS = 14;
+const GATEWAY = '0';
 const MAX_DAYS = 366;
 
 export class UsageView {
@@ -18,7 +19,7 @@ export class UsageView {
     this.last = null;   // {days, rows} of the last answer, redrawn on resize
     $('#usage-form').addEventListener('submit', (ev) => { ev.preventDefault(); busy(ev.submitter, () => this.load()); });
     $('#usage-csv').addEventListener('click', (ev) => busy(ev.currentTarget, () => this.csv()));
-    app.onCustomers((list) => fillCustomerSelect($('#usage-customer'), list, 'All customers'));
+    app.onCustomers((list) => this.fillCustomers(list));
     let t = 0;
     window.addEventListener('resize', () => { clearTimeout(t); t = setTimeout(() => this.draw(), 150); });
   }
@@ -31,8 +32,18 @@ export class UsageView {
     $('#usage-summary').textContent = '';
   }
 
+  // Every customer, all of them together, and customer 0: the gateway's
+  // own upstream calls (readiness pings, sweeps).
+  fillCustomers(list) {
+    const select = $('#usage-customer');
+    const keep = select.value;
+    fillCustomerSelect(select, list, 'All customers');
+    select.append(h('option', { value: GATEWAY }, 'The gateway itself (its own upstream calls)'));
+    if ([...select.options].some((o) => o.value === keep)) select.value = keep;
+  }
+
   show(opts) {
-    fillCustomerSelect($('#usage-customer'), this.app.customers, 'All customers');
+    this.fillCustomers(this.app.customers);
     if (opts.customerId) $('#usage-customer').value = opts.customerId;
     if (!$('#usage-to').value) $('#usage-to').value = isoDay(Date.now());
     if (!$('#usage-from').value) $('#usage-from').value = addDays($('#usage-to').value, -(DEFAULT_DAYS - 1));
@@ -58,7 +69,8 @@ export class UsageView {
     }
     const q = { From: from, To: to };
     const id = $('#usage-customer').value;
-    if (id) q.CustomerId = customerIdValue(id, this.app.customers);
+    if (id === GATEWAY) q.CustomerId = 0;
+    else if (id) q.CustomerId = customerIdValue(id, this.app.customers);
     return q;
   }
 
@@ -70,7 +82,8 @@ export class UsageView {
       this.last = { days: dayRange(q.From, q.To, MAX_DAYS), rows: r.Items || [], q };
       this.draw();
       this.table();
-      const who = q.CustomerId ? this.app.customerName(String(q.CustomerId)) || q.CustomerId : 'all customers';
+      const who = q.CustomerId === 0 ? 'the gateway itself'
+        : q.CustomerId ? this.app.customerName(q.CustomerId) || '#' + q.CustomerId : 'all customers';
       $('#usage-summary').textContent = 'Usage of ' + who + ', ' + q.From + ' to ' + q.To + ' (UTC days).';
     } catch (e) {
       $('#usage-error').textContent = 'Could not load usage: ' + describeError(e);
@@ -122,7 +135,8 @@ export class UsageView {
     try {
       const blob = await this.app.client.download('GetUsage', Object.assign({ Format: 'csv' }, q));
       const url = URL.createObjectURL(blob);
-      const a = h('a', { href: url, download: 'portico-usage-' + (q.CustomerId || 'all') + '-' + q.From + '-' + q.To + '.csv' });
+      const who = q.CustomerId === undefined ? 'all' : q.CustomerId === 0 ? 'gateway' : q.CustomerId;
+      const a = h('a', { href: url, download: 'portico-usage-' + who + '-' + q.From + '-' + q.To + '.csv' });
       document.body.append(a);
       a.click();
       a.remove();

@@ -274,8 +274,10 @@ async function main() {
     check(await page.inputValue('#new-key-value') === '', 'the key leaves the page once hidden');
 
     // ---- usage before any traffic
-    await page.click('#nav button[data-view="usage"]');
+    await page.click('#nav button[data-view="customers"]');
+    await row.getByRole('button', { name: 'Usage of ' + name }).click();
     await page.waitForSelector('#view-usage:not([hidden])', { timeout: T });
+    check(await page.inputValue('#usage-customer') === customerId, 'Usage opens on the chosen customer');
     out.usageBefore = await showUsage(page, customerId);
 
     // ---- the Python driver uses the key on the public API
@@ -307,9 +309,10 @@ async function main() {
     out.usageFrom = await page.inputValue('#usage-from');
 
     // ---- the audit log: this customer's entries, then one type, then paging
-    await page.click('#nav button[data-view="audit"]');
+    await page.click('#nav button[data-view="customers"]');
+    await row.getByRole('button', { name: 'Audit log of ' + name }).click();
     await page.waitForSelector('#view-audit:not([hidden])', { timeout: T });
-    await page.selectOption('#audit-customer', customerId);
+    check(await page.inputValue('#audit-customer') === customerId, 'Audit opens on the chosen customer');
     out.auditAll = await applyAudit(page);
     out.auditSummary = await page.textContent('#audit-summary');
     out.auditPage1 = await page.textContent('#audit-page');

@@ -33,6 +33,7 @@ export class AuditView {
     this.app = app;
     this.cursors = [''];  // cursors[i]: the Cursor of page i+1
     this.next = '';
+    this.seq = 0;  // the last ListAuditEvents asked: only its answer is shown
     $('#audit-form').addEventListener('submit', (ev) => {
       ev.preventDefault();
       this.cursors = [''];
@@ -60,6 +61,7 @@ export class AuditView {
   }
 
   reset() {
+    this.seq++;  // an answer still on its way is dropped
     clear($('#audit-table tbody'));
     $('#audit-summary').textContent = '';
     this.cursors = [''];
@@ -106,11 +108,14 @@ export class AuditView {
     const cursor = this.cursors[this.cursors.length - 1];
     const body = Object.assign({ PageSize: PAGE_SIZE }, f);
     if (cursor) body.Cursor = cursor;
+    const seq = ++this.seq;
     try {
       const r = await this.app.client.call('ListAuditEvents', body);
+      if (seq !== this.seq) return;  // a newer question was asked meanwhile
       this.next = r.NextCursor || '';
       this.render(r.Items || []);
     } catch (e) {
+      if (seq !== this.seq) return;
       $('#audit-error').textContent = 'Could not load the audit log: ' + describeError(e);
     }
   }

@@ -97,8 +97,11 @@ export class CustomersView {
     for (const c of list) {
       const edit = h('button', { type: 'button', class: 'small', 'aria-label': 'Edit ' + c.Name,
         onclick: (ev) => this.edit(c, ev.currentTarget) }, 'Edit');
-      const keys = h('button', { type: 'button', class: 'small', 'aria-label': 'API keys of ' + c.Name,
-        onclick: () => this.app.go('keys', { customerId: String(c.Id) }) }, 'Keys');
+      const to = (view, label, text) => h('button', { type: 'button', class: 'small', 'aria-label': label + c.Name,
+        onclick: () => this.app.go(view, { customerId: String(c.Id) }) }, text);
+      const keys = to('keys', 'API keys of ', 'Keys');
+      const usage = to('usage', 'Usage of ', 'Usage');
+      const audit = to('audit', 'Audit log of ', 'Audit');
       body.append(h('tr', { dataset: { customerId: c.Id } },
         h('td', { 'data-label': 'Name', class: 'name' }, c.Name),
         h('td', { 'data-label': 'Id', class: 'id' }, c.Id),
@@ -107,7 +110,7 @@ export class CustomersView {
         h('td', { 'data-label': 'Active keys' }, String(c.ActiveKeyCount === undefined ? '' : c.ActiveKeyCount)),
         h('td', { 'data-label': 'State' }, badge(!c.Disabled, 'active', 'disabled')),
         h('td', { 'data-label': 'Created' }, c.CreateTime ? formatTime(c.CreateTime) : ''),
-        h('td', { class: 'actions' }, edit, keys)));
+        h('td', { class: 'actions' }, edit, keys, usage, audit)));
       if (this.focusId !== undefined && c.Id === this.focusId) {
         this.focusId = undefined;
         edit.focus();

@@ -17,6 +17,7 @@ export class UsageView {
   constructor(app) {
     this.app = app;
     this.last = null;   // {days, rows} of the last answer, redrawn on resize
+    this.seq = 0;       // the last GetUsage asked: only its answer is shown
     $('#usage-form').addEventListener('submit', (ev) => { ev.preventDefault(); busy(ev.submitter, () => this.load()); });
     $('#usage-csv').addEventListener('click', (ev) => busy(ev.currentTarget, () => this.csv()));
     app.onCustomers((list) => this.fillCustomers(list));
@@ -25,6 +26,7 @@ export class UsageView {
   }
 
   reset() {
+    this.seq++;  // an answer still on its way is dropped
     this.last = null;
     clear($('#usage-charts'));
     clear($('#usage-table thead'));
@@ -77,8 +79,10 @@ export class UsageView {
   async load() {
     const q = this.query();
     if (!q) return;
+    const seq = ++this.seq;
     try {
       const r = await this.app.client.call('GetUsage', Object.assign({ Format: 'json' }, q));
+      if (seq !== this.seq) return;  // a newer question was asked meanwhile
       this.last = { days: dayRange(q.From, q.To, MAX_DAYS), rows: r.Items || [], q };
       this.draw();
       this.table();
@@ -86,6 +90,7 @@ export class UsageView {
         : q.CustomerId ? this.app.customerName(q.CustomerId) || '#' + q.CustomerId : 'all customers';
       $('#usage-summary').textContent = 'Usage of ' + who + ', ' + q.From + ' to ' + q.To + ' (UTC days).';
     } catch (e) {
+      if (seq !== this.seq) return;
       $('#usage-error').textContent = 'Could not load usage: ' + describeError(e);
     }
   }

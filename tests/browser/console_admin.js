@@ -251,6 +251,7 @@ async function main() {
     check(await page.locator('#customers-table tbody tr').count() === 1 &&
       /^1 of 1 customer/.test(await page.textContent('#customers-count')), 'the filter finds the customer');
     await page.fill('#customers-filter', '');
+    await page.evaluate(() => document.activeElement.blur());
     shots.push(await shot(page, a.artifacts, 'customers-desktop'));
 
     // ---- its first API key, shown once

@@ -159,7 +159,7 @@ def test_operator_walk_through(gw):
     _node_modules()
     ak = gw.create_admin_key()
     ak2 = gw.create_admin_key()
-    for name in SCREENSHOTS:
+    for name in SCREENSHOTS + ["failure"]:  # failure: the page as a failed step left it
         path = os.path.join(ARTIFACTS, "console-admin-%s.png" % name)
         if os.path.exists(path):
             os.remove(path)

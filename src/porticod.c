@@ -1,5 +1,5 @@
 /* porticod.c — the gateway's main: configuration, start, stop, and the
- * `keys` and `migrate` subcommands.
+ * `keys`, `admin` and `migrate` subcommands.
  *
  * Every setting is a flag and a PORTICO_* environment variable (DESIGN.md);
  * a flag wins over the environment. SIGTERM/SIGINT drain: stop accepting,
@@ -132,6 +132,8 @@ static void usage(FILE *f)
                "       porticod keys create --customer NAME [--no-aigc] [--data-dir DIR]\n"
                "       porticod keys list [--data-dir DIR]\n"
                "       porticod keys revoke PREFIX [--data-dir DIR]\n"
+               "       porticod admin create|list [--data-dir DIR]   operators' admin keys (API.md §7)\n"
+               "       porticod admin revoke PREFIX [--data-dir DIR]\n"
                "       porticod migrate [--data-dir DIR]\n"
                "       porticod doctor [--image-url URL] [--timeout S] [--json]  check the upstream\n"
                "                                                  (see porticod doctor --help)\n\noptions (each also an environment variable):\n");
@@ -341,6 +343,47 @@ static int cmd_keys(const struct config *c, char **rest, int n_rest, int no_aigc
     s->ops->close(s);
     if (r != STORE_OK && r != STORE_NOT_FOUND)
         fprintf(stderr, "porticod: keys %s failed: %s\n", sub, store_result_str(r));
+    return r == STORE_OK ? 0 : 1;
+}
+
+/* `porticod admin create|list|revoke PREFIX`: the operators' admin keys
+ * (API.md §7), straight in the store like `keys`, so that the first one
+ * can be made before any exists. */
+static int cmd_admin(const struct config *c, char **rest, int n_rest)
+{
+    const char *sub = n_rest >= 2 ? rest[1] : "";
+    if (strcmp(sub, "create") && strcmp(sub, "list") && strcmp(sub, "revoke")) {
+        if (n_rest >= 2)
+            fprintf(stderr, "porticod: unknown admin command '%s'\n", sub);
+        else
+            usage(stderr);
+        return 2;
+    }
+    if (strcmp(sub, "revoke") == 0 && n_rest < 3) {
+        fprintf(stderr, "porticod: admin revoke needs the admin key's PREFIX (see porticod admin list)\n");
+        return 2;
+    }
+    struct store *s = open_store(c);
+    if (!s)
+        return 1;
+    enum store_result r;
+    if (strcmp(sub, "create") == 0) {
+        char key[ADMIN_KEYS_LEN + 1];
+        r = admin_keys_create(s, key);
+        if (r == STORE_OK)
+            printf("%s\n", key);
+    } else if (strcmp(sub, "list") == 0) {
+        r = admin_keys_list(s, stdout);
+    } else {
+        r = admin_keys_revoke(s, rest[2]);
+        if (r == STORE_NOT_FOUND)
+            fprintf(stderr, "porticod: no active admin key has prefix %s\n", rest[2]);
+        else if (r == STORE_OK)
+            fprintf(stderr, "porticod: revoked %s\n", rest[2]);
+    }
+    s->ops->close(s);
+    if (r != STORE_OK && r != STORE_NOT_FOUND)
+        fprintf(stderr, "porticod: admin %s failed: %s\n", sub, store_result_str(r));
     return r == STORE_OK ? 0 : 1;
 }
 
@@ -644,6 +687,8 @@ int main(int argc, char **argv)
         rc = serve(&c);
     } else if (strcmp(rest[0], "keys") == 0) {
         rc = cmd_keys(&c, rest, n_rest, no_aigc, customer);
+    } else if (strcmp(rest[0], "admin") == 0) {
+        rc = cmd_admin(&c, rest, n_rest);
     } else if (strcmp(rest[0], "migrate") == 0) {
         struct store *s = open_store(&c);
         rc = s ? 0 : 1;

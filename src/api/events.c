@@ -25,7 +25,7 @@
 struct api_park {
     struct api *a;
     const struct api_request *req; /* the front's, alive as long as the request */
-    const char *action, *version;  /* static strings (portrait_echo) */
+    const char *action, *version;  /* static strings (the dispatcher's echo) */
     struct customer cu;
     char asset_id[IDS_MAX];
     int64_t deadline_ms; /* monotonic */

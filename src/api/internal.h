@@ -20,6 +20,7 @@
 #define API_VERSION "2024-01-01"
 
 struct route;
+struct action_set;
 
 struct api {
     struct core *core;
@@ -28,6 +29,7 @@ struct api {
     int admin; /* the admin listener's (API.md §7): its own route table */
     const struct route *routes;
     size_t n_routes;
+    const struct action_set *actions; /* the Actions of its one ROUTE_ACTIONS row */
 };
 
 /* Which envelope a surface's errors use. */
@@ -64,19 +66,36 @@ enum route_flags {
                              * each creating Action (portrait.c) claim the token */
     ROUTE_SLOW = 1 << 5,    /* may block on the upstream: a worker thread runs it */
     ROUTE_STREAM = 1 << 6,  /* the body streams to .open (api_stream) instead of being buffered */
-    ROUTE_ACTIONS = 1 << 7, /* the Action named in the query decides (portrait.c's table) */
+    ROUTE_ACTIONS = 1 << 7, /* the Action named in the query decides (the listener's action_set) */
+    ROUTE_ADMIN = 1 << 8,   /* needs an admin key (API.md §7): the dispatcher authenticates */
 };
 
 struct route;
 struct action;
+struct admin_action;
 
 /* What the dispatcher established before the handler runs. */
 struct api_call {
     const struct route *route;
     struct api_reply to;     /* where this request's errors go */
     struct customer cu;      /* ROUTE_AUTH: the caller */
+    struct actor who;        /* ROUTE_AUTH, ROUTE_ADMIN: whose key, from which address (audit) */
     json_t *body;            /* ROUTE_JSON: the body object, the dispatcher's (freed after) */
-    const struct action *act; /* ROUTE_ACTIONS: the Action's row */
+    int action_known;        /* ROUTE_ACTIONS: the query's Action is in the listener's action_set */
+    const struct action *act; /* ROUTE_ACTIONS on the public listener: the Action's row (portrait.c) */
+    const struct admin_action *admin_act; /* ROUTE_ACTIONS on the admin listener: its row (admin.c) */
+};
+
+/* The second level of an Action endpoint (a ROUTE_ACTIONS row; one per
+ * listener: portrait_actions on the public one, admin_actions on the
+ * admin one): its Actions. The dispatcher echoes and resolves Action and
+ * Version through it, the same way for every Action endpoint. */
+struct action_set {
+    /* The catalogued name of Action name (NULL: none), with its row put
+     * into call; NULL when there is no such Action. */
+    const char *(*find)(const char *name, struct api_call *call);
+    /* 1 when the Action may block on the upstream (run on a worker). */
+    int (*is_slow)(const char *name);
 };
 
 typedef void (*route_fn)(struct api *a, const struct api_request *req, struct api_call *call,
@@ -100,6 +119,10 @@ void response_json(struct api_response *resp, int status, json_t *root, enum api
 int param_string(json_t *obj, const char *field, const char **out, struct core_status *st);
 int param_int(json_t *obj, const char *field, int *out, struct core_status *st);
 int param_object(json_t *obj, const char *field, json_t **out, struct core_status *st);
+/* A JSON true or false: *out 1 or 0. */
+int param_bool(json_t *obj, const char *field, int *out, struct core_status *st);
+/* A JSON integer that fits 64 bits. */
+int param_int64(json_t *obj, const char *field, int64_t *out, struct core_status *st);
 /* *out is a malloc'd array (free it) of borrowed strings; max entries. */
 /* The key of an "Authorization: Bearer <key>" header, or NULL. */
 const char *api_bearer(const char *authorization);
@@ -112,14 +135,21 @@ json_t *render_group(const struct group *g);
 json_t *render_asset(const struct asset *a);
 
 /* portrait.c — the Action endpoint's second level (its rows: Actions). */
-/* Right after the route is found: the Action and Version the envelope
- * echoes (only a catalogued or harmless Action name) into call->to. */
-void portrait_echo(const struct api_request *req, struct api_call *call, struct api_response *resp);
-/* After authentication: the Action's row into call->act, or the refusal
- * (a doubtful query, an unknown Action, a wrong Version) in st. */
-enum core_code portrait_resolve(const struct api_request *req, struct api_call *call, struct core_status *st);
-int portrait_is_slow(const char *action);
+extern const struct action_set portrait_actions;
 void portrait_handle(struct api *a, const struct api_request *req, struct api_call *call, struct api_response *resp);
+
+/* admin.c — the operators' Action endpoint, POST /admin/?Action=&Version=
+ * on the admin listener only (API.md §7), and its Actions: one row each in
+ * admin.c's table (name, handler, slow). A handler sets *result (the
+ * Result object) and returns CORE_OK, or returns an error code with st
+ * set; CORE_OK with *result left NULL means it filled resp itself (a
+ * Result that is not JSON, e.g. GetUsage's CSV). call->who is the
+ * operator's admin key and address; call->body the JSON object. */
+#define ADMIN_PATH "/admin/"
+typedef enum core_code (*admin_fn)(struct api *a, const struct api_request *req, struct api_call *call,
+                                   json_t **result, struct api_response *resp, struct core_status *st);
+extern const struct action_set admin_actions;
+void admin_handle(struct api *a, const struct api_request *req, struct api_call *call, struct api_response *resp);
 
 /* liveness.c — Action handlers (rows in portrait.c's table). */
 enum core_code liveness_create_session(struct api *a, const struct customer *cu, json_t *body, json_t **result,

@@ -41,6 +41,28 @@ int param_int(json_t *obj, const char *field, int *out, struct core_status *st)
     return 0;
 }
 
+int param_bool(json_t *obj, const char *field, int *out, struct core_status *st)
+{
+    json_t *v = json_object_get(obj, field);
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_boolean(v))
+        return wrong_type(st, field, "true or false");
+    *out = json_is_true(v);
+    return 0;
+}
+
+int param_int64(json_t *obj, const char *field, int64_t *out, struct core_status *st)
+{
+    json_t *v = json_object_get(obj, field);
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_integer(v))
+        return wrong_type(st, field, "an integer");
+    *out = (int64_t)json_integer_value(v);
+    return 0;
+}
+
 int param_object(json_t *obj, const char *field, json_t **out, struct core_status *st)
 {
     json_t *v = json_object_get(obj, field);

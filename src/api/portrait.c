@@ -5,8 +5,8 @@
  * One row per Action: name, handler, whether it may block on the upstream
  * (the HTTP front then runs it on a worker thread), and, for the creates
  * that take a ClientToken, the fields that make two requests the same. The
- * generic checks — key, body size, draining, JSON object (the dispatcher),
- * Action and Version (portrait_resolve), the ClientToken of a create
+ * generic checks — key, body size, draining, JSON object, Action and
+ * Version (the dispatcher, through portrait_actions), the ClientToken of a create
  * (portrait_handle) — are written once; handlers only translate fields to
  * core calls. */
 #include <stdlib.h>
@@ -254,44 +254,19 @@ static const struct action *find_action(const char *name)
     return NULL;
 }
 
-int portrait_is_slow(const char *action)
+static int portrait_is_slow(const char *action)
 {
     const struct action *act = find_action(action);
     return act && act->slow;
 }
 
-void portrait_echo(const struct api_request *req, struct api_call *call, struct api_response *resp)
+static const char *portrait_find(const char *name, struct api_call *call)
 {
-    const struct action *act = find_action(req->action);
-    /* Echo only a catalogued Action name: the request's may be anything. */
-    const char *action = act ? act->name : (req->action ? req->action : "");
-    if (strlen(action) > 64 || core_utf8_chars(action) < 0)
-        action = "";
-    call->act = act;
-    call->to.action = action;
-    call->to.version = req->version && strcmp(req->version, API_VERSION) == 0 ? API_VERSION : "";
-    snprintf(resp->action, sizeof resp->action, "%s", act ? act->name : "");
+    call->act = find_action(name);
+    return call->act ? call->act->name : NULL;
 }
 
-enum core_code portrait_resolve(const struct api_request *req, struct api_call *call, struct core_status *st)
-{
-    if (req->query_error) {
-        /* ?action=DeleteAssetGroup&Action=ListAssetGroups names two Actions;
-         * no reading of it is safe to act on. */
-        call->to.action = "";
-        call->to.version = "";
-        return core_fail(st, CORE_INVALID_PARAMETER, "%s", req->query_error);
-    }
-    if (!call->act)
-        return core_fail(st, CORE_INVALID_ACTION, "%s",
-                         req->action ? "The Action is not supported; see the API reference for the list."
-                                     : "Action is required in the query string: ?Action=...&Version=2024-01-01.");
-    if (!req->version || strcmp(req->version, API_VERSION) != 0)
-        return core_fail(st, CORE_INVALID_PARAMETER, "%s",
-                         req->version ? "Version is not supported; use Version=2024-01-01."
-                                      : "Version is required in the query string: Version=2024-01-01.");
-    return CORE_OK;
-}
+const struct action_set portrait_actions = {portrait_find, portrait_is_slow};
 
 /* The ClientToken of a create, claimed once for every creating Action:
  * the fields that make a repeat the same are type-checked in the row's

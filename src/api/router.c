@@ -8,7 +8,8 @@
  *   2. overloaded: no worker can take it          ServiceUnavailable 503
  *   3. the method                                 MethodNotAllowed  405
  *   4. ROUTE_AUTH: the Bearer key                 Unauthorized      401
- *   5. ROUTE_ACTIONS: Action and Version (portrait.c)
+ *      ROUTE_ADMIN: an admin key (API.md §7)      Unauthorized      401
+ *   5. ROUTE_ACTIONS: Action and Version (the listener's action_set)
  *   6. ROUTE_BODY: the body fits api_body_max     PayloadTooLarge   413
  *   7. ROUTE_DRAIN: not while draining            ServiceUnavailable 503
  *   8. ROUTE_JSON: the body is a JSON object      InvalidParameter  400
@@ -21,7 +22,13 @@
  *
  * A path no row matches is NotFound; a path a row matches with another
  * method is 405 in that row's envelope, unless the row hides itself from
- * other methods (NULL wrong_method). Rows are tried in order. */
+ * other methods (NULL wrong_method). Rows are tried in order.
+ *
+ * Each listener has its own table: the public one (public_routes) and the
+ * operators' (admin_routes, API.md §7). A path of one is NotFound on the
+ * other, and the keys differ too (a customer's key is Unauthorized on the
+ * admin listener, an admin key on the public one), so nothing of the
+ * operators' side is reachable from the public port. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +38,7 @@
 #define OVERLOADED "The gateway is overloaded; retry shortly."
 #define DRAINING "The gateway is shutting down; retry on another node or shortly."
 #define DEFAULT_405 "" /* wrong_method: the catalog's message */
+#define ADMIN_NOT_FOUND "No such endpoint; admin Actions are POSTed to /admin/?Action=...&Version=2024-01-01."
 
 enum route_match {
     MATCH_EXACT,  /* the path itself */
@@ -79,15 +87,18 @@ static const struct route public_routes[] = {
      NULL, NULL, media_put_open, NULL},
     {"GET", "/healthz", MATCH_EXACT, API_SURFACE_ACTION, 0, "healthz", NULL, ops_healthz, NULL, DEFAULT_405},
     {"GET", "/readyz", MATCH_EXACT, API_SURFACE_ACTION, 0, "readyz", NULL, ops_readyz, NULL, DEFAULT_405},
-    {"GET", "/metrics", MATCH_EXACT, API_SURFACE_ACTION, 0, "metrics", NULL, ops_metrics, NULL, DEFAULT_405},
     {"GET", PNG_TEST_IMAGE_PATH, MATCH_EXACT, API_SURFACE_ACTION, 0, "TestImage", NULL, test_image_handle, NULL,
      NULL},
     {"GET", "/console", MATCH_PREFIX, API_SURFACE_ACTION, 0, "Console", NULL, static_console, NULL, NULL},
     {"GET", "/openapi.yaml", MATCH_EXACT, API_SURFACE_ACTION, 0, "OpenAPI", NULL, static_openapi, NULL, NULL},
 };
 
-/* The admin listener's (API.md §7): never reachable from the public one. */
+/* The admin listener's (API.md §7): never reachable from the public one.
+ * /metrics is here only: it tells how the gateway and its customers fare. */
 static const struct route admin_routes[] = {
+    {"POST", ADMIN_PATH, MATCH_DIR, API_SURFACE_ACTION,
+     ROUTE_ACTIONS | ROUTE_ADMIN | ROUTE_BODY | ROUTE_DRAIN | ROUTE_JSON, NULL, NULL, admin_handle, NULL,
+     "Admin Actions are sent with POST."},
     {"GET", "/healthz", MATCH_EXACT, API_SURFACE_ACTION, 0, "healthz", NULL, ops_healthz, NULL, DEFAULT_405},
     {"GET", "/readyz", MATCH_EXACT, API_SURFACE_ACTION, 0, "readyz", NULL, ops_readyz, NULL, DEFAULT_405},
     {"GET", "/metrics", MATCH_EXACT, API_SURFACE_ACTION, 0, "metrics", NULL, ops_metrics, NULL, DEFAULT_405},
@@ -112,6 +123,7 @@ static struct api *api_with_routes(struct core *core, const char *region, int ad
     a->core = core;
     a->admin = admin;
     a->routes = admin ? admin_routes : public_routes;
+    a->actions = admin ? &admin_actions : &portrait_actions;
     a->n_routes = admin ? sizeof admin_routes / sizeof admin_routes[0] : sizeof public_routes / sizeof public_routes[0];
     snprintf(a->region, sizeof a->region, "%s", region ? region : "cn-beijing");
     atomic_init(&a->draining, 0);
@@ -179,13 +191,52 @@ static const struct route *route_find(const struct api *a, const struct api_requ
     return NULL;
 }
 
+/* ROUTE_ACTIONS, right after the route is found: the Action and Version
+ * the envelope echoes (only a catalogued or harmless Action name) into
+ * call->to, and the Action's row into call. */
+static void actions_echo(const struct action_set *set, const struct api_request *req, struct api_call *call,
+                         struct api_response *resp)
+{
+    const char *known = set->find(req->action, call);
+    /* Echo only a catalogued Action name: the request's may be anything. */
+    const char *action = known ? known : (req->action ? req->action : "");
+    if (strlen(action) > 64 || core_utf8_chars(action) < 0)
+        action = "";
+    call->action_known = known != NULL;
+    call->to.action = action;
+    call->to.version = req->version && strcmp(req->version, API_VERSION) == 0 ? API_VERSION : "";
+    snprintf(resp->action, sizeof resp->action, "%s", known ? known : "");
+}
+
+/* After authentication: the refusal (a doubtful query, an unknown Action,
+ * a wrong Version) in st, or CORE_OK. */
+static enum core_code actions_resolve(const struct api_request *req, struct api_call *call, struct core_status *st)
+{
+    if (req->query_error) {
+        /* ?action=DeleteAssetGroup&Action=ListAssetGroups names two Actions;
+         * no reading of it is safe to act on. */
+        call->to.action = "";
+        call->to.version = "";
+        return core_fail(st, CORE_INVALID_PARAMETER, "%s", req->query_error);
+    }
+    if (!call->action_known)
+        return core_fail(st, CORE_INVALID_ACTION, "%s",
+                         req->action ? "The Action is not supported; see the API reference for the list."
+                                     : "Action is required in the query string: ?Action=...&Version=2024-01-01.");
+    if (!req->version || strcmp(req->version, API_VERSION) != 0)
+        return core_fail(st, CORE_INVALID_PARAMETER, "%s",
+                         req->version ? "Version is not supported; use Version=2024-01-01."
+                                      : "Version is required in the query string: Version=2024-01-01.");
+    return CORE_OK;
+}
+
 int api_is_slow(struct api *a, const struct api_request *req)
 {
     const struct route *other, *r = route_find(a, req, &other);
     if (!r)
         return 0;
     if (r->flags & ROUTE_ACTIONS)
-        return portrait_is_slow(req->action);
+        return a->actions->is_slow(req->action);
     return (r->flags & ROUTE_SLOW) != 0;
 }
 
@@ -216,11 +267,11 @@ void api_handle(struct api *a, const struct api_request *req, struct api_respons
         return;
     }
     if (!row) {
-        api_fail_code(a, req, &call.to, CORE_NOT_FOUND, NULL, resp);
+        api_fail_code(a, req, &call.to, CORE_NOT_FOUND, a->admin ? ADMIN_NOT_FOUND : NULL, resp);
         return;
     }
     if (row->flags & ROUTE_ACTIONS) {
-        portrait_echo(req, &call, resp);
+        actions_echo(a->actions, req, &call, resp);
     } else {
         /* An Action envelope echoes a named Action (Upload) only; plain
          * endpoints (/healthz) answer errors in it with none. */
@@ -232,7 +283,7 @@ void api_handle(struct api *a, const struct api_request *req, struct api_respons
     if (!r) {
         if (!row->wrong_method) {
             resp->action[0] = '\0';
-            api_fail_code(a, req, &call.to, CORE_NOT_FOUND, NULL, resp);
+            api_fail_code(a, req, &call.to, CORE_NOT_FOUND, a->admin ? ADMIN_NOT_FOUND : NULL, resp);
         } else {
             api_fail_code(a, req, &call.to, CORE_METHOD_NOT_ALLOWED, row->wrong_method, resp);
         }
@@ -243,15 +294,18 @@ void api_handle(struct api *a, const struct api_request *req, struct api_respons
         return;
     }
     /* 4 */
-    if (r->flags & ROUTE_AUTH) {
-        if (core_authenticate(a->core, api_bearer(req->authorization), &call.cu, &st)) {
+    if (r->flags & (ROUTE_AUTH | ROUTE_ADMIN)) {
+        const char *key = api_bearer(req->authorization);
+        if ((r->flags & ROUTE_ADMIN) ? core_admin_authenticate(a->core, key, &call.who, &st)
+                                     : core_authenticate(a->core, key, &call.cu, &call.who, &st)) {
             api_fail(a, req, &call.to, &st, resp);
             return;
         }
+        snprintf(call.who.addr, sizeof call.who.addr, "%s", req->remote_addr ? req->remote_addr : "");
         resp->customer_id = call.cu.id;
     }
     /* 5 */
-    if ((r->flags & ROUTE_ACTIONS) && portrait_resolve(req, &call, &st)) {
+    if ((r->flags & ROUTE_ACTIONS) && actions_resolve(req, &call, &st)) {
         api_fail(a, req, &call.to, &st, resp);
         return;
     }

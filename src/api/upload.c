@@ -43,6 +43,7 @@ struct upload {
     struct api *api;
     char request_id[64];
     struct customer cu;
+    struct actor who; /* the caller's key and address (audit) */
     /* the answer, once decided (an error) */
     int decided;
     struct core_status st;
@@ -424,7 +425,8 @@ struct api_stream *upload_open(struct api *a, const struct api_request *req, con
 
     struct core_status st = {0};
     char boundary[MULTIPART_BOUNDARY_MAX + 1];
-    if (core_authenticate(a->core, api_bearer(req->authorization), &u->cu, &st) != CORE_OK) {
+    snprintf(u->who.addr, sizeof u->who.addr, "%s", req->remote_addr ? req->remote_addr : "");
+    if (core_authenticate(a->core, api_bearer(req->authorization), &u->cu, &u->who, &st) != CORE_OK) {
         decide_core(u, &st);
     } else if (atomic_load(&a->draining)) {
         decide(u, CORE_SERVICE_UNAVAILABLE, "The gateway is shutting down; retry on another node or shortly.");

@@ -5,7 +5,12 @@
  * touch the store's key table on every request; revocations therefore take
  * effect within that time. Unknown keys are never cached, so a key issued by
  * `porticod keys create` in another process works at once. The cache slot
- * of a key also carries its per-key rate limit. */
+ * of a key also carries its per-key rate limit.
+ *
+ * The cached answer includes the customer's Disabled flag and KeyRate
+ * (API.md §7): an operator's change to either, like a revocation, reaches
+ * every node within AUTH_TTL_MS, since each node reads the store again
+ * once its slot is that old. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +28,7 @@
 struct auth_slot {
     uint8_t hash[32];
     struct customer cu;
+    char prefix[32]; /* the key's (audit: struct actor) */
     int64_t checked_ms;
     int used;
     double tokens;
@@ -59,27 +65,28 @@ static size_t slot_of(const uint8_t hash[32])
     return i & (AUTH_SLOTS - 1);
 }
 
-static int well_formed(const char *key)
+/* The request rate of a customer's keys: its own KeyRate (burst twice
+ * that), else the gateway's --key-rate / --key-burst; 0: no limit. */
+static void key_rate_of(const struct core_config *cfg, const struct customer *cu, double *rate, double *burst)
 {
-    size_t n = strlen(key);
-    if (n != KEYS_LEN || strncmp(key, "ptc_", 4) != 0)
-        return 0;
-    for (size_t i = 4; i < n; i++) {
-        char ch = key[i];
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')))
-            return 0;
+    if (cu->key_rate > 0) {
+        *rate = cu->key_rate;
+        *burst = 2.0 * cu->key_rate;
+        return;
     }
-    return 1;
+    *rate = cfg->key_rate;
+    *burst = cfg->key_burst > 0 ? cfg->key_burst : cfg->key_rate;
 }
 
 /* Takes one request token of the slot's key; 0, or the wait in ms. Called
  * with the slot's stripe locked. */
 static int64_t take_request_token(const struct core_config *cfg, struct auth_slot *s, int64_t now)
 {
-    if (cfg->key_rate <= 0)
+    double rate, burst;
+    key_rate_of(cfg, &s->cu, &rate, &burst);
+    if (rate <= 0)
         return 0;
-    double burst = cfg->key_burst > 0 ? cfg->key_burst : cfg->key_rate;
-    s->tokens += (double)(now - s->refill_ms) * cfg->key_rate / 1000.0;
+    s->tokens += (double)(now - s->refill_ms) * rate / 1000.0;
     if (s->tokens > burst)
         s->tokens = burst;
     s->refill_ms = now;
@@ -87,7 +94,7 @@ static int64_t take_request_token(const struct core_config *cfg, struct auth_slo
         s->tokens -= 1;
         return 0;
     }
-    return (int64_t)((1 - s->tokens) * 1000.0 / cfg->key_rate) + 1;
+    return (int64_t)((1 - s->tokens) * 1000.0 / rate) + 1;
 }
 
 static enum core_code rate_limited(struct core_status *st, int64_t wait_ms)
@@ -98,9 +105,27 @@ static enum core_code rate_limited(struct core_status *st, int64_t wait_ms)
     return CORE_TOO_MANY_REQUESTS;
 }
 
-enum core_code core_authenticate(struct core *c, const char *key, struct customer *out, struct core_status *st)
+/* The answer for a known key: refused when its customer is disabled, else
+ * rate-limited. Called with the slot's stripe locked. */
+static enum core_code admit(struct core *c, struct auth_slot *s, int64_t now, struct customer *out,
+                            struct actor *who, struct core_status *st)
 {
-    if (!key || !well_formed(key))
+    *out = s->cu;
+    if (who) {
+        who->customer_id = s->cu.id;
+        memcpy(who->key_prefix, s->prefix, sizeof who->key_prefix);
+    }
+    if (s->cu.disabled)
+        return core_fail(st, CORE_UNAUTHORIZED,
+                         "The customer of this API key is disabled; contact your operator.");
+    int64_t wait = take_request_token(&c->cfg, s, now);
+    return wait ? rate_limited(st, wait) : CORE_OK;
+}
+
+enum core_code core_authenticate(struct core *c, const char *key, struct customer *out, struct actor *who,
+                                 struct core_status *st)
+{
+    if (!key || !keys_well_formed(key))
         return core_fail(st, CORE_UNAUTHORIZED,
                          "Send a valid API key as 'Authorization: Bearer <key>'; keys come from 'porticod keys create'.");
     uint8_t hash[32];
@@ -109,17 +134,18 @@ enum core_code core_authenticate(struct core *c, const char *key, struct custome
     pthread_mutex_t *mu = &c->auth->mu[i % AUTH_STRIPES];
     struct auth_slot *s = &c->auth->slots[i];
     int64_t now = clock_mono_ms();
+    enum core_code rc;
 
     pthread_mutex_lock(mu);
     if (s->used && now - s->checked_ms < AUTH_TTL_MS && crypto_equal(s->hash, hash, 32)) {
-        *out = s->cu;
-        int64_t wait = take_request_token(&c->cfg, s, now);
+        rc = admit(c, s, now, out, who, st);
         pthread_mutex_unlock(mu);
-        return wait ? rate_limited(st, wait) : CORE_OK;
+        return rc;
     }
     pthread_mutex_unlock(mu);
 
-    enum store_result r = c->store->ops->find_key(c->store, hash, out);
+    char prefix[32] = "";
+    enum store_result r = c->store->ops->find_key(c->store, hash, out, prefix);
     if (r == STORE_NOT_FOUND) {
         pthread_mutex_lock(mu);
         if (s->used && crypto_equal(s->hash, hash, 32))
@@ -134,14 +160,17 @@ enum core_code core_authenticate(struct core *c, const char *key, struct custome
     pthread_mutex_lock(mu);
     if (!s->used || !crypto_equal(s->hash, hash, 32)) {
         /* A new occupant starts with a full budget. */
+        double rate, burst;
+        key_rate_of(&c->cfg, out, &rate, &burst);
         memcpy(s->hash, hash, 32);
-        s->tokens = c->cfg.key_burst > 0 ? c->cfg.key_burst : c->cfg.key_rate;
+        s->tokens = burst;
         s->refill_ms = now;
     }
     s->cu = *out;
+    memcpy(s->prefix, prefix, sizeof s->prefix);
     s->checked_ms = now;
     s->used = 1;
-    int64_t wait = take_request_token(&c->cfg, s, now);
+    rc = admit(c, s, now, out, who, st);
     pthread_mutex_unlock(mu);
-    return wait ? rate_limited(st, wait) : CORE_OK;
+    return rc;
 }

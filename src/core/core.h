@@ -104,9 +104,39 @@ int core_start(struct core *c);
 /* Stops the refresher (waits for in-flight polls) and frees the core. */
 void core_free(struct core *c);
 
-/* Authentication: the customer a Bearer key belongs to. CORE_UNAUTHORIZED
- * for unknown or revoked keys; revocations take effect within a second. */
-enum core_code core_authenticate(struct core *c, const char *key, struct customer *out, struct core_status *st);
+/* Authentication: the customer a Bearer key belongs to, and who (may be
+ * NULL) gets its customer_id and key prefix (addr is the caller's to set).
+ * CORE_UNAUTHORIZED for unknown, revoked or malformed keys (an admin key
+ * included) and for keys of a disabled customer; revocations, Disabled and
+ * KeyRate changes take effect within a second on every node. */
+enum core_code core_authenticate(struct core *c, const char *key, struct customer *out, struct actor *who,
+                                 struct core_status *st);
+
+/* The operators' API (API.md §7), core/admin.c. */
+/* An admin key: who (may be NULL) gets customer_id 0 and its prefix.
+ * CORE_UNAUTHORIZED for unknown, revoked or malformed keys (a customer's
+ * key included). Not cached: a revocation holds at once on every node. */
+enum core_code core_admin_authenticate(struct core *c, const char *key, struct actor *who, struct core_status *st);
+/* CreateCustomer: f->name required (1-64 bytes of UTF-8, no control
+ * characters, unique); aigc_enabled (default 1), key_rate (0 to
+ * CORE_KEY_RATE_MAX, default 0), disabled (default 0). out gets the row. */
+enum core_code core_create_customer(struct core *c, const struct customer_fields *f, struct customer *out,
+                                   struct core_status *st);
+/* UpdateCustomer: at least one field. InvalidParameter for an unknown id. */
+enum core_code core_update_customer(struct core *c, int64_t id, const struct customer_fields *f,
+                                   struct core_status *st);
+enum core_code core_get_customer(struct core *c, int64_t id, struct customer *out, struct core_status *st);
+enum core_code core_list_customers(struct core *c, const char *name_sub, int page_number, int page_size,
+                                   struct customer_list *out, struct core_status *st);
+/* CreateApiKey: key_out gets the key (shown once), out its record.
+ * InvalidParameter for an unknown customer. */
+enum core_code core_create_api_key(struct core *c, int64_t customer_id, char key_out[static KEYS_LEN + 1],
+                                   struct key_info *out, struct core_status *st);
+/* ListApiKeys: customer_id 0 for every customer's (else it must exist). */
+enum core_code core_list_api_keys(struct core *c, int64_t customer_id, int page_number, int page_size,
+                                  struct key_list *out, struct core_status *st);
+/* RevokeApiKey: InvalidParameter when no active key has the prefix. */
+enum core_code core_revoke_api_key(struct core *c, const char *prefix, struct core_status *st);
 
 /* Groups. */
 enum core_code core_create_group(struct core *c, const struct customer *cu, const char *name,

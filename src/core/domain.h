@@ -25,10 +25,40 @@
  * (core/reconcile.c): 12 characters today, room for 16. */
 #define STORE_TAG_MAX 17
 
+/* API keys (core/keys.h): a customer's key is "ptc_" + 8 characters of
+ * prefix + 32 secret characters; an operator's admin key (API.md §7) is
+ * "ptca_" + 8 + 32, so neither can pass for the other. Only the SHA-256 of a
+ * key and its prefix (the first KEYS_PREFIX_LEN / ADMIN_KEYS_PREFIX_LEN
+ * characters) are stored. */
+#define KEYS_LEN 44 /* "ptc_" + 8 + 32 */
+#define KEYS_PREFIX_LEN 12
+#define ADMIN_KEYS_LEN 45 /* "ptca_" + 8 + 32 */
+#define ADMIN_KEYS_PREFIX_LEN 13
+#define CORE_KEY_RATE_MAX 1000000 /* a customer's KeyRate, as --key-rate */
+
 struct customer {
     int64_t id;
     char name[STORE_CUSTOMER_MAX];
     int aigc_enabled;
+    int key_rate;       /* requests/s for each of its keys (burst: twice that); 0: the gateway's --key-rate */
+    int disabled;       /* 1: its keys are refused (Unauthorized) */
+    int64_t create_ms;  /* 0 for customers made before it was recorded and never keyed */
+    int active_keys;    /* lists only: its keys not revoked */
+};
+
+struct customer_list {
+    struct customer *items; /* malloc'd; free(list.items) */
+    size_t n;
+    int64_t total; /* rows matching the filter, all pages */
+};
+
+/* CreateCustomer / UpdateCustomer: the fields given (name NULL, the
+ * others -1: not given; create takes defaults for those). */
+struct customer_fields {
+    const char *name;
+    int aigc_enabled;
+    int key_rate;
+    int disabled;
 };
 
 struct key_info {
@@ -36,6 +66,33 @@ struct key_info {
     char customer[STORE_CUSTOMER_MAX];
     int64_t created_ms;
     int64_t revoked_ms; /* 0 when active */
+    int64_t customer_id;
+};
+
+struct key_list {
+    struct key_info *items; /* malloc'd; free(list.items) */
+    size_t n;
+    int64_t total;
+};
+
+/* An operator's admin key (API.md §7). */
+struct admin_key_info {
+    char prefix[32];
+    int64_t created_ms;
+    int64_t revoked_ms; /* 0 when active */
+};
+
+struct admin_key_list {
+    struct admin_key_info *items; /* malloc'd; free(list.items) */
+    size_t n;
+};
+
+/* Who made an authenticated request (audit): a customer's key, or an
+ * operator's admin key, and from which address. */
+struct actor {
+    int64_t customer_id; /* 0: an operator */
+    char key_prefix[32];
+    char addr[64];
 };
 
 struct group {

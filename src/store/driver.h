@@ -324,12 +324,30 @@ extern const struct sql_row sql_video_row;
 
 /* The operations, filled into sql_store_ops (ops.c). */
 enum store_result sql_ping(struct store *s);
+/* A customer's columns (keys.c), unqualified, and their reader. */
+#define SQL_CUSTOMER_COLS "id, name, aigc_enabled, key_rate, disabled, create_ms"
+#define SQL_CUSTOMER_NCOLS 6
+extern const struct sql_field sql_customer_fields[SQL_CUSTOMER_NCOLS];
+extern const struct sql_row sql_customer_row;
 enum store_result sql_put_customer(struct store *s, const char *name, int aigc_enabled, struct customer *out);
 enum store_result sql_add_key(struct store *s, int64_t customer_id, const char *prefix, const uint8_t hash[32],
                               int64_t now_ms);
-enum store_result sql_find_key(struct store *s, const uint8_t hash[32], struct customer *out);
+enum store_result sql_find_key(struct store *s, const uint8_t hash[32], struct customer *out, char *prefix_out);
 enum store_result sql_list_keys(struct store *s, store_key_fn fn, void *ctx);
+enum store_result sql_list_api_keys(struct store *s, int64_t customer_id, int page_number, int page_size,
+                                    struct key_list *out);
 enum store_result sql_revoke_key(struct store *s, const char *prefix, int64_t now_ms);
+/* customers.c, admin_keys.c (API.md §7) */
+enum store_result sql_create_customer(struct store *s, const struct customer *in, int64_t now_ms,
+                                      struct customer *out);
+enum store_result sql_get_customer(struct store *s, int64_t id, struct customer *out);
+enum store_result sql_list_customers(struct store *s, const char *name_sub, int page_number, int page_size,
+                                     struct customer_list *out);
+enum store_result sql_update_customer(struct store *s, int64_t id, const struct customer_fields *f);
+enum store_result sql_add_admin_key(struct store *s, const char *prefix, const uint8_t hash[32], int64_t now_ms);
+enum store_result sql_find_admin_key(struct store *s, const uint8_t hash[32], struct admin_key_info *out);
+enum store_result sql_list_admin_keys(struct store *s, struct admin_key_list *out);
+enum store_result sql_revoke_admin_key(struct store *s, const char *prefix, int64_t now_ms);
 
 enum store_result sql_reserve_group(struct store *s, int64_t customer_id, const char *type, const char *name,
                                     const char *description, int max_groups, int64_t now_ms, const char *tag,

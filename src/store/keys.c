@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "store/driver.h"
+#include "util/clock.h"
 #include "util/crypto.h"
 
 #define KEY_PREFIX_MAX sizeof((struct key_info *)0)->prefix
@@ -21,9 +22,10 @@ enum store_result sql_ping(struct store *s)
     return r == STORE_OK ? sql_done(s, c, sql_int(c, SQL_CACHE, "SELECT 1 FROM customers LIMIT 1", &n, NULL, "")) : r;
 }
 
-static const struct sql_field customer_fields[] = {
-    SQL_L(struct customer, id), SQL_T(struct customer, name), SQL_I(struct customer, aigc_enabled)};
-static const struct sql_row customer_row = SQL_ROW(struct customer, customer_fields);
+const struct sql_field sql_customer_fields[SQL_CUSTOMER_NCOLS] = {
+    SQL_L(struct customer, id),       SQL_T(struct customer, name),     SQL_I(struct customer, aigc_enabled),
+    SQL_I(struct customer, key_rate), SQL_I(struct customer, disabled), SQL_L(struct customer, create_ms)};
+const struct sql_row sql_customer_row = SQL_ROW(struct customer, sql_customer_fields);
 
 enum store_result sql_put_customer(struct store *s, const char *name, int aigc_enabled, struct customer *out)
 {
@@ -33,10 +35,11 @@ enum store_result sql_put_customer(struct store *s, const char *name, int aigc_e
     /* One UPSERT: find-or-create is atomic, so two processes (or nodes)
      * creating the same customer both end with the one row and its id. */
     enum store_result r = sql_write_one(s, SQL_CACHE,
-                                        "INSERT INTO customers(name, aigc_enabled) VALUES ($1, $2)"
+                                        "INSERT INTO customers(name, aigc_enabled, create_ms) VALUES ($1, $2, $3)"
                                         " ON CONFLICT(name) DO UPDATE SET aigc_enabled = excluded.aigc_enabled"
-                                        " RETURNING id, name, aigc_enabled",
-                                        &customer_row, out ? out : &tmp, "ti", name, (int64_t)(aigc_enabled ? 1 : 0));
+                                        " RETURNING " SQL_CUSTOMER_COLS,
+                                        &sql_customer_row, out ? out : &tmp, "tii", name,
+                                        (int64_t)(aigc_enabled ? 1 : 0), clock_wall_ms());
     return r == STORE_NOT_FOUND ? STORE_ERROR : r;
 }
 
@@ -50,24 +53,27 @@ enum store_result sql_add_key(struct store *s, int64_t customer_id, const char *
                      "itbi", customer_id, prefix, (const void *)hash, 32, now_ms);
 }
 
-/* A key's customer, and the key's hash as stored. */
+/* A key's customer, its prefix, and the key's hash as stored. */
 struct key_match {
     struct customer cu;
+    char prefix[32];
     uint8_t hash[32];
     int hash_len;
 };
 static const struct sql_field key_match_fields[] = {
-    SQL_L(struct key_match, cu.id), SQL_T(struct key_match, cu.name), SQL_I(struct key_match, cu.aigc_enabled),
-    SQL_B(struct key_match, hash), SQL_I(struct key_match, hash_len)};
+    SQL_L(struct key_match, cu.id),       SQL_T(struct key_match, cu.name),     SQL_I(struct key_match, cu.aigc_enabled),
+    SQL_I(struct key_match, cu.key_rate), SQL_I(struct key_match, cu.disabled), SQL_L(struct key_match, cu.create_ms),
+    SQL_T(struct key_match, prefix),      SQL_B(struct key_match, hash),        SQL_I(struct key_match, hash_len)};
 static const struct sql_row key_match_row = SQL_ROW(struct key_match, key_match_fields);
 
-enum store_result sql_find_key(struct store *s, const uint8_t hash[32], struct customer *out)
+enum store_result sql_find_key(struct store *s, const uint8_t hash[32], struct customer *out, char *prefix_out)
 {
     if (!hash)
         return STORE_ERROR;
     struct key_match m;
     enum store_result r = sql_query_one(s, SQL_CACHE,
-                                        "SELECT c.id, c.name, c.aigc_enabled, k.hash, length(k.hash) FROM api_keys k"
+                                        "SELECT c.id, c.name, c.aigc_enabled, c.key_rate, c.disabled, c.create_ms,"
+                                        " k.prefix, k.hash, length(k.hash) FROM api_keys k"
                                         " JOIN customers c ON c.id = k.customer_id"
                                         " WHERE k.hash = $1 AND k.revoked_ms = 0",
                                         &key_match_row, &m, "b", (const void *)hash, 32);
@@ -77,30 +83,60 @@ enum store_result sql_find_key(struct store *s, const uint8_t hash[32], struct c
         r = STORE_NOT_FOUND;
     if (r == STORE_OK && out)
         *out = m.cu;
+    if (r == STORE_OK && prefix_out)
+        memcpy(prefix_out, m.prefix, sizeof m.prefix);
     return r;
 }
 
 static const struct sql_field key_fields[] = {
     SQL_T(struct key_info, prefix), SQL_T(struct key_info, customer), SQL_L(struct key_info, created_ms),
-    SQL_L(struct key_info, revoked_ms)};
+    SQL_L(struct key_info, revoked_ms), SQL_L(struct key_info, customer_id)};
 static const struct sql_row key_row = SQL_ROW(struct key_info, key_fields);
 
+#define KEY_FROM                                                                                               \
+    " FROM api_keys k JOIN customers c ON c.id = k.customer_id"                                                \
+    " WHERE (CAST($1 AS BIGINT) = 0 OR k.customer_id = $1)"
+
+enum store_result sql_list_api_keys(struct store *s, int64_t customer_id, int page_number, int page_size,
+                                    struct key_list *out)
+{
+    if (!out || page_number < 1 || page_size < 0)
+        return STORE_ERROR;
+    memset(out, 0, sizeof *out);
+    int64_t offset = page_size ? (int64_t)(page_number - 1) * page_size : 0;
+    void *items = NULL;
+    struct sql_conn *c;
+    /* Count and page on one snapshot, so total matches the page. */
+    enum store_result r = sql_start(s, SQL_TX_SNAPSHOT, &c);
+    if (r != STORE_OK)
+        return r;
+    r = sql_int(c, SQL_CACHE, "SELECT COUNT(*)" KEY_FROM, &out->total, NULL, "i", customer_id);
+    if (r == STORE_OK && out->total > offset) {
+        int64_t want = page_size && out->total - offset > page_size ? page_size : out->total - offset;
+        r = sql_many(c, SQL_CACHE,
+                     "SELECT k.prefix, c.name, k.created_ms, k.revoked_ms, k.customer_id" KEY_FROM
+                     " ORDER BY k.created_ms DESC, k.id DESC LIMIT $2 OFFSET $3",
+                     &key_row, (size_t)want, &items, &out->n, "iii", customer_id, want, offset);
+    }
+    r = sql_done_rows(s, c, r, &items, &out->n);
+    out->items = items;
+    if (r != STORE_OK)
+        out->total = 0;
+    return r;
+}
+
+/* Every key, oldest first (`porticod keys list`). */
 enum store_result sql_list_keys(struct store *s, store_key_fn fn, void *ctx)
 {
     if (!fn)
         return STORE_ERROR;
-    void *items;
-    size_t n;
-    enum store_result r = sql_query_rows(s, 0,
-                                         "SELECT k.prefix, c.name, k.created_ms, k.revoked_ms FROM api_keys k"
-                                         " JOIN customers c ON c.id = k.customer_id ORDER BY k.created_ms, k.id",
-                                         &key_row, 0, &items, &n, "");
+    struct key_list l;
+    enum store_result r = sql_list_api_keys(s, 0, 1, 0, &l);
     if (r != STORE_OK)
         return r;
-    const struct key_info *keys = items;
-    for (size_t i = 0; i < n; i++)
-        fn(ctx, &keys[i]);
-    free(items);
+    for (size_t i = l.n; i-- > 0;)
+        fn(ctx, &l.items[i]);
+    free(l.items);
     return STORE_OK;
 }
 

@@ -42,7 +42,17 @@ const struct store_ops sql_store_ops = {
     .add_key = sql_add_key,
     .find_key = sql_find_key,
     .list_keys = sql_list_keys,
+    .list_api_keys = sql_list_api_keys,
     .revoke_key = sql_revoke_key,
+    /* the operators' API (customers.c, admin_keys.c) */
+    .create_customer = sql_create_customer,
+    .get_customer = sql_get_customer,
+    .list_customers = sql_list_customers,
+    .update_customer = sql_update_customer,
+    .add_admin_key = sql_add_admin_key,
+    .find_admin_key = sql_find_admin_key,
+    .list_admin_keys = sql_list_admin_keys,
+    .revoke_admin_key = sql_revoke_admin_key,
     /* groups (groups.c) */
     .reserve_group = sql_reserve_group,
     .confirm_group = sql_confirm_group,

@@ -221,6 +221,23 @@ static const char *const schema_steps[] = {
     "CREATE INDEX video_tasks_waiting ON video_tasks(next_poll_ms) WHERE status = 'waiting_for_assets';"
     "ALTER TABLE assets ADD COLUMN sha256 TEXT NOT NULL DEFAULT '';"
     "CREATE UNIQUE INDEX assets_content ON assets(group_id, sha256) WHERE sha256 <> '' AND state IN (0, 1);",
+    /* 10 (issue 16): the operators' API (API.md §7). admin_keys: operators'
+     * keys, hashed like api_keys. A customer's own rate for each of its
+     * keys (key_rate, requests/s; 0: the gateway's --key-rate), a switch
+     * that refuses all its keys (disabled), and when it was made (older
+     * customers: their first key's time, else 0). */
+    "CREATE TABLE admin_keys ("
+    "  id {KEY} PRIMARY KEY,"
+    "  prefix TEXT NOT NULL UNIQUE,"
+    "  hash {BLOB} NOT NULL UNIQUE,"
+    "  created_ms {I64} NOT NULL,"
+    "  revoked_ms {I64} NOT NULL DEFAULT 0"
+    ");"
+    "ALTER TABLE customers ADD COLUMN key_rate INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE customers ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE customers ADD COLUMN create_ms {I64} NOT NULL DEFAULT 0;"
+    "UPDATE customers SET create_ms = coalesce((SELECT min(k.created_ms) FROM api_keys k"
+    " WHERE k.customer_id = customers.id), 0);",
 };
 
 int sql_schema_steps(void)

@@ -85,11 +85,41 @@ struct store_ops {
     enum store_result (*put_customer)(struct store *s, const char *name, int aigc_enabled, struct customer *out);
     enum store_result (*add_key)(struct store *s, int64_t customer_id, const char *prefix,
                                  const uint8_t hash[32], int64_t now_ms);
-    /* The customer owning an active (not revoked) key with this SHA-256. */
-    enum store_result (*find_key)(struct store *s, const uint8_t hash[32], struct customer *out);
+    /* The customer owning an active (not revoked) key with this SHA-256
+     * (a disabled customer too: the caller refuses it), and the key's
+     * prefix into prefix_out (NULL, or room for 32 bytes). */
+    enum store_result (*find_key)(struct store *s, const uint8_t hash[32], struct customer *out, char *prefix_out);
+    /* Every key, oldest first. */
     enum store_result (*list_keys)(struct store *s, store_key_fn fn, void *ctx);
+    /* Keys of customer_id (0: of every customer), newest first, with
+     * their customer's name; page_number from 1, page_size 0: all. */
+    enum store_result (*list_api_keys)(struct store *s, int64_t customer_id, int page_number, int page_size,
+                                       struct key_list *out);
     /* NOT_FOUND if no active key has this prefix. */
     enum store_result (*revoke_key)(struct store *s, const char *prefix, int64_t now_ms);
+
+    /* The operators' API (API.md §7). */
+    /* A new customer from in's name, aigc_enabled, key_rate, disabled;
+     * CONFLICT when the name is taken. out (may be NULL) gets the row. */
+    enum store_result (*create_customer)(struct store *s, const struct customer *in, int64_t now_ms,
+                                         struct customer *out);
+    /* With active_keys filled. NOT_FOUND for no such id. */
+    enum store_result (*get_customer)(struct store *s, int64_t id, struct customer *out);
+    /* Newest first; name_sub (NULL: any) a substring of the name;
+     * page_number from 1. */
+    enum store_result (*list_customers)(struct store *s, const char *name_sub, int page_number, int page_size,
+                                        struct customer_list *out);
+    /* Sets the fields f gives (name NULL, others -1: unchanged).
+     * NOT_FOUND for no such id, CONFLICT when the name is taken. */
+    enum store_result (*update_customer)(struct store *s, int64_t id, const struct customer_fields *f);
+    /* Admin keys: stored as prefix and SHA-256, like customers' keys. */
+    enum store_result (*add_admin_key)(struct store *s, const char *prefix, const uint8_t hash[32], int64_t now_ms);
+    /* The active admin key with this SHA-256; NOT_FOUND otherwise. */
+    enum store_result (*find_admin_key)(struct store *s, const uint8_t hash[32], struct admin_key_info *out);
+    /* Every admin key, oldest first. */
+    enum store_result (*list_admin_keys)(struct store *s, struct admin_key_list *out);
+    /* NOT_FOUND if no active admin key has this prefix. */
+    enum store_result (*revoke_admin_key)(struct store *s, const char *prefix, int64_t now_ms);
 
     /* Groups. Quota counts live and pending groups of the customer. tag
      * (NULL: "") is kept with the row: the upstream Name's tag. */

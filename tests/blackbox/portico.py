@@ -528,10 +528,10 @@ class Gateway(_Proc):
     # -------------------------------------------------------- CLI
 
     def cli(self, *args, check=True, timeout=30):
-        """Runs `porticod keys VERB --data-dir DIR REST...` (the data dir
+        """Runs `porticod keys|admin VERB --data-dir DIR REST...` (the data dir
         right after the subcommand words); returns CompletedProcess."""
         args = list(args)
-        n = 2 if args[:1] == ["keys"] else 1
+        n = 2 if args[:1] in (["keys"], ["admin"]) else 1
         argv = [self.binary] + args[:n] + ["--data-dir", self.data_dir] + args[n:]
         env = _clean_env({"PORTICO_STORE": self.store_url} if self.store_url else None)
         cp = subprocess.run(argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
@@ -582,12 +582,39 @@ class Gateway(_Proc):
     def revoke_key(self, prefix):
         return self.cli("keys", "revoke", prefix)
 
+    def create_admin_key(self):
+        """`porticod admin create`: a new operator's admin key (API.md §7)."""
+        cp = self.cli("admin", "create")
+        key = cp.stdout.decode().strip()
+        assert key and "\n" not in key and " " not in key, \
+            "admin create must print the key alone on one line, got %r" % cp.stdout
+        return key
+
     # -------------------------------------------------------- HTTP
 
     def action_raw(self, key, action, body=None, version=VERSION, headers=None, query=None,
                    timeout=30):
         """POST /v1/portrait/?Action=..&Version=..; body: dict (JSON-encoded),
         bytes/str (sent as is) or None (empty). Returns Resp."""
+        return self._action(self.port, "/v1/portrait/", key, action, body, version, headers, query, timeout)
+
+    def admin_action(self, admin_key, action, body=None, version=VERSION, headers=None, query=None,
+                     timeout=30, port=None):
+        """POST /admin/?Action=..&Version=.. on the admin listener (API.md §7)
+        with admin_key as the Bearer key; as action_raw. port: another
+        listener to send it to (the public one, to see it refused)."""
+        return self._action(port or self.admin_port, "/admin/", admin_key, action, body, version, headers,
+                            query, timeout)
+
+    def admin_call(self, admin_key, action, body=None, **kw):
+        """admin_action() that must succeed; returns Result."""
+        return ok(self.admin_action(admin_key, action, body, **kw), action)
+
+    def admin_get(self, path, timeout=10, headers=None):
+        """GET on the admin listener (/metrics lives there only)."""
+        return http_request(self.admin_port, "GET", path, None, headers, timeout=timeout)
+
+    def _action(self, port, base, key, action, body, version, headers, query, timeout):
         if query is None:
             parts = []
             if action is not None:
@@ -595,7 +622,7 @@ class Gateway(_Proc):
             if version is not None:
                 parts.append("Version=" + version)
             query = "&".join(parts)
-        path = "/v1/portrait/" + ("?" + query if query else "")
+        path = base + ("?" + query if query else "")
         if isinstance(body, (dict, list)):
             data = json.dumps(body).encode()
         elif isinstance(body, str):
@@ -611,7 +638,7 @@ class Gateway(_Proc):
             hdrs.update(headers)
         hdrs = {k: v for k, v in hdrs.items() if v is not None}
         t0 = time.monotonic()
-        st, h, raw = http_request(self.port, "POST", path, data, hdrs, timeout=timeout)
+        st, h, raw = http_request(port, "POST", path, data, hdrs, timeout=timeout)
         el = time.monotonic() - t0
         try:
             parsed = json.loads(raw) if raw else None

@@ -143,7 +143,7 @@ def upstream(gw):
 
 
 def metric(gw, name, labels):
-    st, _, raw = gw.get("/metrics")
+    st, _, raw = gw.admin_get("/metrics")
     total = 0
     for line in raw.decode().splitlines():
         if line.startswith(name + "{") and all(l in line for l in labels):

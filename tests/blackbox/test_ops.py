@@ -14,9 +14,12 @@ def test_health_and_ready(gw):
     assert st == 200, (st, body)
     st, _, body = gw.get("/readyz")
     assert st == 200, "readyz with a healthy store and simulator: %d %r" % (st, body)
-    # Ops endpoints need no key; the Action endpoint does.
-    st, _, _ = gw.get("/metrics")
+    # Ops endpoints need no key; the Action endpoint does. /metrics is on
+    # the admin listener only (API.md §7).
+    st, _, _ = gw.admin_get("/metrics")
     assert st == 200
+    st, _, _ = gw.get("/metrics")
+    assert st == 404
 
 
 def test_readyz_and_upstream_down():
@@ -65,7 +68,7 @@ def test_metrics(gw, media):
         if gw.call(k, "GetAsset", {"Id": bad})["UpstreamStatus"] == "Failed":
             break
         time.sleep(0.1)
-    st, h, body = gw.get("/metrics")
+    st, h, body = gw.admin_get("/metrics")
     assert st == 200, st
     assert (h.get("Content-Type") or "").startswith("text/plain"), h.get("Content-Type")
     text = body.decode()
@@ -88,7 +91,7 @@ def test_metrics(gw, media):
     for _ in range(2):
         expect_error(gw.action(k, "GetAssetGroup", {"Id": "group-20240101000000-zzzzz"}), "Forbidden")
     gw.call(k, "DeleteAsset", {"Id": good})
-    text = gw.get("/metrics")[2].decode()
+    text = gw.admin_get("/metrics")[2].decode()
     assert _sum(text, "portico_requests_total", "ListAssetGroups") - lag0 == 5, \
         "5 ListAssetGroups did not add 5 to requests_total:\n" + text
     assert _sum(text, "portico_requests_total", "GetAssetGroup", "Forbidden") - fb0 == 2, \

@@ -25,7 +25,7 @@ static void seed_store(struct fuzz_gw *g)
 {
     struct customer cu;
     struct core_status st = {0};
-    if (core_authenticate(g->core, g->key, &cu, &st) != CORE_OK)
+    if (core_authenticate(g->core, g->key, &cu, NULL, &st) != CORE_OK)
         die("cannot authenticate the fuzz key");
     struct store *s = g->store;
     int64_t now = clock_wall_ms(), h;
@@ -49,6 +49,7 @@ static void cleanup(void)
         return;
     core_free(gw.core);
     api_free(gw.api);
+    api_free(gw.admin_api);
     gw.up->ops->destroy(gw.up);
     blob_close(gw.blob);
     gw.store->ops->close(gw.store);
@@ -72,6 +73,9 @@ struct fuzz_gw *fuzz_gw(void)
     if (keys_create(gw.store, "fuzz", 1, gw.key) != STORE_OK)
         die("cannot create a key");
     snprintf(gw.bearer, sizeof gw.bearer, "Bearer %s", gw.key);
+    if (admin_keys_create(gw.store, gw.admin_key) != STORE_OK)
+        die("cannot create an admin key");
+    snprintf(gw.admin_bearer, sizeof gw.admin_bearer, "Bearer %s", gw.admin_key);
     struct blob_config bc = {.spec = "fs", .data_dir = gw.dir, .public_url = "http://127.0.0.1:1"};
     gw.blob = blob_open(&bc);
     if (!gw.blob)
@@ -95,7 +99,8 @@ struct fuzz_gw *fuzz_gw(void)
         die("cannot make the core");
     core_set_blob(gw.core, gw.blob);
     gw.api = api_new(gw.core, "cn-beijing");
-    if (!gw.api)
+    gw.admin_api = api_new_admin(gw.core, "cn-beijing");
+    if (!gw.api || !gw.admin_api)
         die("cannot make the api");
     seed_store(&gw);
     gw_ready = 1;
@@ -105,9 +110,14 @@ struct fuzz_gw *fuzz_gw(void)
 
 void fuzz_gw_handle(struct fuzz_gw *g, const struct api_request *req)
 {
+    fuzz_gw_handle_on(g, g->api, req);
+}
+
+void fuzz_gw_handle_on(struct fuzz_gw *g, struct api *api, const struct api_request *req)
+{
     struct api_response resp;
     memset(&resp, 0, sizeof resp);
-    api_handle(g->api, req, &resp);
+    api_handle(api, req, &resp);
     if (resp.status < 100 || resp.status > 599)
         abort(); /* every answer is a real HTTP status */
     if (!resp.has_fd && resp.body_len && !resp.body)

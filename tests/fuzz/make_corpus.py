@@ -279,7 +279,11 @@ def route_seeds():
     for sel, p in ((0, b"/healthz"), (0, b"/readyz"), (0, b"/metrics"), (1, b"/healthz"), (1, b"/v1/portrait/"),
                    (0, b"/v1/portrait"), (8, b"/v1/videos/generations/cgt-1"), (9, b"/v1/videos/generations"),
                    (0, b"/v1/media/media/2024/01/01/abc.png"), (0, b"/v1/media/../../x"), (1, b"/v1/portrait/upload"),
-                   (0, b"/v1/portrait/upload"), (0, b"/"), (0, b""), (0xff, b"/healthz"), (3, b"/v1/videos/generations/")):
+                   (0, b"/v1/portrait/upload"), (0, b"/"), (0, b""), (0xff, b"/healthz"), (3, b"/v1/videos/generations/"),
+                   # the admin listener (bit 5; bit 6: an admin key): /metrics lives there only, /admin/ is
+                   # its Action endpoint, and neither is on the public one
+                   (0x20, b"/metrics"), (0x20 | 0x40 | 0x08 | 0x10 | 1, b"/admin/"), (0x20 | 0x08 | 0x10 | 1, b"/admin/"),
+                   (0x40 | 0x08 | 0x10 | 1, b"/admin/"), (0x20 | 0x40 | 0x08 | 1, b"/admin"), (0x20, b"/v1/portrait/")):
         route(sel, p)
     route(0, b"/x", b"[::1]:8080")
     route(0, b"/x", b":0")

@@ -2,8 +2,9 @@
  * the SQL they ran when released. The steps are written once (store/schema.c)
  * with type tokens expanded per dialect; these are the SHA-256 digests of
  * the text each backend executed for steps 1-7 before that, when
- * sqlite_schema.c and pg_schema.c each held their own copy, and of steps 8-9
- * as released with them (events and webhooks; waiting tasks, content hashes). A new step is
+ * sqlite_schema.c and pg_schema.c each held their own copy, and of steps 8-10
+ * as released with them (events and webhooks; waiting tasks, content hashes;
+ * admin keys and customers' KeyRate and Disabled). A new step is
  * appended to schema.c and, once released, its digests here. */
 #include <stdlib.h>
 
@@ -21,6 +22,7 @@ static const char *const sqlite_digests[] = {
     "661b0e88d11b5b56ed667eeded9e1afd0c441a99b3ea565b3599980ff175c343", /* 7 */
     "6b2cdf937bae31abdaef7b5b77eabbad88f2d46ccced4c0560df3550cd7ecf32", /* 8 */
     "63d10f74af9264774f8f0dd7edd0aa5048acb555903eeda53bdb7aafa8233531", /* 9 */
+    "c6b57ce91e19de918a86e57737be49f68e5abeb0f42057201edf74792914d24f", /* 10 */
 };
 
 static const char *const pg_digests[] = {
@@ -33,6 +35,7 @@ static const char *const pg_digests[] = {
     "5a2030a90aa102c32debf2f90bab35a244a79e9c2c60acb79be71c011a0e4bf4", /* 7 */
     "1aa9116fbba1a95fa82039941df9391213ccfcd4d22757518d34d2f7681ac4c3", /* 8 */
     "cf041bce3b4bbd6677630d34db0838c690c81155297939a02b61e4549d3759a1", /* 9 */
+    "49e6920de69ff77136bf7c15565f8e9ba1ac3827a9bd10e8134ad2c7e34db318", /* 10 */
 };
 
 #define N_RELEASED ((int)(sizeof sqlite_digests / sizeof sqlite_digests[0]))

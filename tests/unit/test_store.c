@@ -247,17 +247,17 @@ static void test_keys_add_find_list_revoke(void)
     CHECK(s->ops->add_key(s, 999999, "ptc_CCCCCCCC", h3, 3000) == STORE_NOT_FOUND);
 
     struct customer c;
-    CHECK(s->ops->find_key(s, h1, &c) == STORE_OK);
+    CHECK(s->ops->find_key(s, h1, &c, NULL) == STORE_OK);
     CHECK(c.id == a);
     CHECK_STR(c.name, "alpha");
-    CHECK(s->ops->find_key(s, h2, &c) == STORE_OK && c.id == b);
-    CHECK(s->ops->find_key(s, h3, &c) == STORE_NOT_FOUND);
+    CHECK(s->ops->find_key(s, h2, &c, NULL) == STORE_OK && c.id == b);
+    CHECK(s->ops->find_key(s, h3, &c, NULL) == STORE_NOT_FOUND);
 
     CHECK(s->ops->revoke_key(s, "ptc_AAAAAAAA", 5000) == STORE_OK);
-    CHECK(s->ops->find_key(s, h1, &c) == STORE_NOT_FOUND);
+    CHECK(s->ops->find_key(s, h1, &c, NULL) == STORE_NOT_FOUND);
     CHECK(s->ops->revoke_key(s, "ptc_AAAAAAAA", 6000) == STORE_NOT_FOUND);
     CHECK(s->ops->revoke_key(s, "ptc_ZZZZZZZZ", 6000) == STORE_NOT_FOUND);
-    CHECK(s->ops->find_key(s, h2, &c) == STORE_OK);
+    CHECK(s->ops->find_key(s, h2, &c, NULL) == STORE_OK);
 
     struct keys_seen ks;
     memset(&ks, 0, sizeof ks);
@@ -314,12 +314,12 @@ static void test_keys_from_another_process_are_seen_at_once(void)
     uint8_t h[32];
     struct customer c;
     crypto_sha256("child-key", 9, h);
-    CHECK(s->ops->find_key(s, h, &c) == STORE_NOT_FOUND); /* warms a connection */
+    CHECK(s->ops->find_key(s, h, &c, NULL) == STORE_NOT_FOUND); /* warms a connection */
     CHECK(run_child(dir, "add") == 0);
-    CHECK(s->ops->find_key(s, h, &c) == STORE_OK);
+    CHECK(s->ops->find_key(s, h, &c, NULL) == STORE_OK);
     CHECK_STR(c.name, "child-customer");
     CHECK(run_child(dir, "revoke") == 0);
-    CHECK(s->ops->find_key(s, h, &c) == STORE_NOT_FOUND);
+    CHECK(s->ops->find_key(s, h, &c, NULL) == STORE_NOT_FOUND);
     s->ops->close(s);
 }
 

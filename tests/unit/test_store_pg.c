@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "store_admin_cases.h"
 #include "store_events_cases.h"
 #include "store/store.h"
 #include "util/clock.h"
@@ -107,6 +108,22 @@ static void test_events_outbox_lease_and_finish(void)
 static void test_events_sessions_and_videos_append_events(void)
 {
     on_fresh_pg(case_sessions_and_videos_append_events);
+}
+
+/* The operators' records (store_admin_cases.h). */
+static void test_admin_keys(void)
+{
+    on_fresh_pg(case_admin_keys);
+}
+
+static void test_admin_customers(void)
+{
+    on_fresh_pg(case_customers);
+}
+
+static void test_admin_api_key_lists(void)
+{
+    on_fresh_pg(case_api_key_lists);
 }
 
 /* Every op of both backends is filled in: an op added to store.h without a
@@ -323,5 +340,8 @@ int main(void)
     RUN(test_events_status_change_appends_event_once);
     RUN(test_events_outbox_lease_and_finish);
     RUN(test_events_sessions_and_videos_append_events);
+    RUN(test_admin_keys);
+    RUN(test_admin_customers);
+    RUN(test_admin_api_key_lists);
     return check_summary();
 }

@@ -4,9 +4,10 @@
    installed with `npm ci`) lints it with tests/openapi/redocly.yaml: no error,
    no warning.
 2. It describes every Action of the code's tables (src/api/portrait.c's
-   actions[]) and every route of both listeners (src/api/router.c's
-   public_routes[] and admin_routes[]), and nothing the gateway does not serve:
-   adding an Action or a route without describing it fails here.
+   actions[], src/api/admin.c's admin_table[]) and every route of both
+   listeners (src/api/router.c's public_routes[] and admin_routes[]), and
+   nothing the gateway does not serve: adding an Action or a route without
+   describing it fails here.
 3. Every example request in it is sent to a running gateway, and each answer
    is checked against the description: the status of the paired response, its
    required headers, a Content-Type it lists, and a body valid (JSON Schema
@@ -123,10 +124,14 @@ def _c_string_macros():
     return macros
 
 
-def code_actions():
-    """The Portrait Actions, in the order of portrait.c's actions[]."""
-    table = _c_table(_c_source("src/api/portrait.c"), "actions")
-    return re.findall(r'^\s*\{"(\w+)",', table, re.M)
+# Each Action endpoint: its path, the table of its Actions, its security scheme.
+ACTION_ENDPOINTS = (("/v1/portrait/", "src/api/portrait.c", "actions", "CustomerKey"),
+                    ("/admin/", "src/api/admin.c", "admin_table", "AdminKey"))
+
+
+def code_actions(source, table):
+    """The Action names of a table, in its order."""
+    return re.findall(r'^\s*\{"(\w+)",', _c_table(_c_source(source), table), re.M)
 
 
 def code_routes(listener):
@@ -184,21 +189,25 @@ def listeners_of(spec, item, op):
 
 def test_every_action_and_route_is_described():
     _, spec = load_spec()
-    actions = code_actions()
-    assert len(actions) >= 20, "only %d Actions parsed from portrait.c: %r" % (len(actions), actions)
-    described = {}
-    for key, method, op, item in operations(spec):
-        if key.startswith("/v1/portrait/#Action="):
-            name = key.split("=", 1)[1]
-            assert method == "post", "%s is described with %s" % (key, method)
-            consts = [p.get("schema", {}).get("const") for p in op.get("parameters", []) if p.get("name") == "Action"]
-            assert consts == [name], "%s: its Action parameter must be const %s, not %r" % (key, name, consts)
-            assert op.get("operationId") == name, "%s: operationId %r" % (key, op.get("operationId"))
-            described[name] = key
-    missing = [a for a in actions if a not in described]
-    extra = [a for a in described if a not in actions]
-    assert not missing, "Actions in src/api/portrait.c that docs/openapi.yaml does not describe: %s" % missing
-    assert not extra, "docs/openapi.yaml describes Actions the gateway does not have: %s" % extra
+    for endpoint, source, table, scheme in ACTION_ENDPOINTS:
+        actions = code_actions(source, table)
+        assert len(actions) >= 6, "only %d Actions parsed from %s: %r" % (len(actions), source, actions)
+        described = {}
+        for key, method, op, item in operations(spec):
+            if key.startswith(endpoint + "#Action="):
+                name = key.split("=", 1)[1]
+                assert method == "post", "%s is described with %s" % (key, method)
+                consts = [p.get("schema", {}).get("const") for p in op.get("parameters", [])
+                          if p.get("name") == "Action"]
+                assert consts == [name], "%s: its Action parameter must be const %s, not %r" % (key, name, consts)
+                assert op.get("operationId") == name, "%s: operationId %r" % (key, op.get("operationId"))
+                security = op.get("security", spec.get("security"))
+                assert security == [{scheme: []}], "%s: security %r, not %s" % (key, security, scheme)
+                described[name] = key
+        missing = [a for a in actions if a not in described]
+        extra = [a for a in described if a not in actions]
+        assert not missing, "Actions in %s that docs/openapi.yaml does not describe: %s" % (source, missing)
+        assert not extra, "docs/openapi.yaml describes %s Actions the gateway does not have: %s" % (endpoint, extra)
 
     for listener in LISTENERS:
         rows = code_routes(listener)
@@ -425,6 +434,12 @@ def make_fixtures(gw, media, hooks):
     assert len(items) >= 3, "expected the fixtures' events as notifications: %r" % items
     f["EventId"] = items[-1]["Id"]
 
+    # the operators' side: a customer, and an API key of its to revoke
+    f["_admin"] = gw.create_admin_key()
+    cid = gw.admin_call(f["_admin"], "CreateCustomer", {"Name": "openapi-customer"})["Id"]
+    f["CustomerId"] = cid
+    f["KeyToRevoke"] = gw.admin_call(f["_admin"], "CreateApiKey", {"CustomerId": cid})["Prefix"]
+
     f["PngFile"] = ("anna-upload.png", "image/png", png_bytes(640, 640, seed=14))
     f["GifFile"] = ("logo.gif", "image/png", GIF_BYTES)  # declared PNG: judged by its bytes
     return f
@@ -476,17 +491,20 @@ def expected_status(op, spec, name):
 
 class Fixtures:
     def __init__(self, spec, made):
-        self.literals = {str(k): v for k, v in (spec.get("x-portico-fixtures") or {}).items()}
+        # literals keep their YAML type: 4711 (an integer) is not "4711"
+        self.literals = {(type(k), k): v for k, v in (spec.get("x-portico-fixtures") or {}).items()}
+        assert all(t in (str, int) for t, _ in self.literals), "fixture literals are strings or integers"
         self.made = made
         unknown = sorted(set(self.literals.values()) - set(made))
         assert not unknown, "x-portico-fixtures names %s, which this test does not make" % unknown
         self.used = set()
 
     def sub(self, value):
-        """value with each string equal to a fixture literal replaced."""
-        if isinstance(value, str) and value in self.literals:
-            self.used.add(value)
-            return self.made[self.literals[value]]
+        """value with each string or integer equal to a fixture literal replaced."""
+        k = (type(value), value)
+        if k[0] in (str, int) and k in self.literals:
+            self.used.add(k)
+            return self.made[self.literals[k]]
         if isinstance(value, dict):
             return {k: self.sub(v) for k, v in value.items()}
         if isinstance(value, list):
@@ -684,7 +702,8 @@ def test_every_example_request_gets_its_documented_answer(media):
     gw = Gateway(env={"PORTICO_SIM_VIDEO_MS": VIDEO_MS})
     hooks = HookReceiver()
     fx = Fixtures(spec, make_fixtures(gw, media, hooks))
-    keys = {"none": None, "noAigc": fx.made["_noAigc"]}
+    keys = {"none": None, "noAigc": fx.made["_noAigc"], "customer": fx.made["_key"]}
+    scheme_keys = {"CustomerKey": fx.made["_key"], "AdminKey": fx.made["_admin"]}
     ports = {"public": gw.port, "admin": gw.admin_port}
     sent = 0
     for key, method, op, item in operations(spec):
@@ -697,8 +716,8 @@ def test_every_example_request_gets_its_documented_answer(media):
             path, headers, body = build_request(spec, key, method, op, name, fx)
             if security:
                 schemes = [s for req in security for s in req]
-                assert schemes == ["CustomerKey"], "%s: security %r" % (key, security)
-                k = keys[who.pop()] if who else fx.made["_key"]
+                assert len(schemes) == 1 and schemes[0] in scheme_keys, "%s: security %r" % (key, security)
+                k = keys[who.pop()] if who else scheme_keys[schemes[0]]
                 if k is not None:
                     headers["Authorization"] = "Bearer " + k
             for listener in listeners_of(spec, item, op):
@@ -712,9 +731,9 @@ def test_every_example_request_gets_its_documented_answer(media):
                 secret = ((body_json or {}).get("Result") or {}).get("Secret")
                 if secret:  # a rotated webhook secret signs the deliveries after it
                     fx.made["_secrets"].append(secret)
-    unused = sorted(set(fx.literals) - fx.used)
+    unused = sorted(str(v) for _, v in set(fx.literals) - fx.used)
     assert not unused, "x-portico-fixtures literals no request example uses: %s" % unused
-    assert sent >= 60, "only %d example requests were sent" % sent
+    assert sent >= 70, "only %d example requests were sent" % sent
     check_deliveries(spec, hooks, fx.made["_secrets"])
 
 

@@ -8,7 +8,9 @@
 
 CC      ?= cc
 SAN     ?= 0
-PKGS    := libmicrohttpd jansson libcurl sqlite3 libcrypto libpq
+# gdlib: thumbnails of stored images (util/thumb.c); libqrencode: the
+# face scan's QR code as SVG (util/qrsvg.c) and the CLI's terminal QR code.
+PKGS    := libmicrohttpd jansson libcurl sqlite3 libcrypto libpq gdlib libqrencode
 
 ifeq ($(SAN),1)
 BUILD   := build/san
@@ -21,7 +23,7 @@ endif
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Isrc \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDFLAGS += $(filter -fsanitize%,$(OPT))
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lmicrohttpd -ljansson -lcurl -lsqlite3 -lcrypto -lpq) -lpthread -lm
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lmicrohttpd -ljansson -lcurl -lsqlite3 -lcrypto -lpq -lgd -lqrencode) -lpthread -lm
 
 LIB_DIRS := util store blob upstream core api http doctor
 LIB_SRC  := $(foreach d,$(LIB_DIRS),$(wildcard src/$(d)/*.c))

@@ -203,6 +203,13 @@ enum core_code wait_asset(struct api *a, const struct api_request *req, struct a
                           struct api_response *resp, struct buf *out, struct core_status *st);
 void events_stream(struct api *a, const struct api_request *req, struct api_call *call, struct api_response *resp);
 
+/* console_media.c — the customers' console's pictures (API.md §7):
+ * GET /v1/portrait/thumbnails/{AssetId}, GET /v1/portrait/qrcodes/{BytedToken}. */
+#define THUMBNAILS_PATH "/v1/portrait/thumbnails/"
+#define QRCODES_PATH "/v1/portrait/qrcodes/"
+void console_thumbnail(struct api *a, const struct api_request *req, struct api_call *call, struct api_response *resp);
+void console_qrcode(struct api *a, const struct api_request *req, struct api_call *call, struct api_response *resp);
+
 /* ops.c */
 void ops_healthz(struct api *a, const struct api_request *req, struct api_call *call, struct api_response *resp);
 void ops_readyz(struct api *a, const struct api_request *req, struct api_call *call, struct api_response *resp);

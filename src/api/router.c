@@ -72,6 +72,11 @@ static const struct route public_routes[] = {
     {"POST", UPLOAD_PATH, MATCH_EXACT, API_SURFACE_ACTION,
      ROUTE_STREAM | ROUTE_AUTH | ROUTE_DRAIN | ROUTE_CREATES | ROUTE_SLOW, UPLOAD_ACTION, API_VERSION, NULL,
      upload_open, "Uploads are sent with POST."},
+    /* the customers' console's pictures: a thumbnail may be made now (reads the blob store, decodes) */
+    {"GET", THUMBNAILS_PATH, MATCH_UNDER, API_SURFACE_ACTION, ROUTE_AUTH | ROUTE_BODY | ROUTE_DRAIN | ROUTE_SLOW,
+     "GetAssetThumbnail", API_VERSION, console_thumbnail, NULL, "Thumbnails are read with GET."},
+    {"GET", QRCODES_PATH, MATCH_UNDER, API_SURFACE_ACTION, ROUTE_AUTH | ROUTE_BODY | ROUTE_DRAIN,
+     "GetValidateQRCode", API_VERSION, console_qrcode, NULL, "QR codes are read with GET."},
     {"POST", VIDEOS_PATH, MATCH_DIR, API_SURFACE_VIDEO,
      ROUTE_AUTH | ROUTE_BODY | ROUTE_DRAIN | ROUTE_JSON | ROUTE_SLOW, "CreateVideoGeneration", NULL,
      videos_create, NULL, "Video generations are created with POST."},

@@ -449,6 +449,28 @@ int core_video_result_url(struct core *c, const struct video_task *t, char *out,
 enum core_code core_open_video_result(struct core *c, const char *id, const char *customer, const char *expires,
                                       const char *signature, int *fd, uint64_t *size, struct core_status *st);
 
+/* The customers' console (API.md §7), core/thumbnails.c: the thumbnail of
+ * an asset's stored image, a JPEG that fits CORE_THUMBNAIL_BOX px square,
+ * made once and kept in the blob store (removed with the bytes). Forbidden
+ * for an id that is not the caller's, as for every asset id. An asset
+ * without stored image bytes (registered by URL, video, audio, bytes no
+ * thumbnail can be made of) answers CORE_OK with placeholder set. */
+#define CORE_THUMBNAIL_BOX 320
+struct core_thumbnail {
+    uint8_t *data; /* malloc'd JPEG; core_thumbnail_free */
+    size_t len;
+    int placeholder; /* no thumbnail: show a neutral picture */
+    int made;        /* made by this call (not read back from the blob store) */
+};
+enum core_code core_asset_thumbnail(struct core *c, const struct customer *cu, const char *asset_id,
+                                    struct core_thumbnail *out, struct core_status *st);
+void core_thumbnail_free(struct core_thumbnail *t);
+/* The H5Link of the caller's face scan session while it is open (pending,
+ * before its ExpireTime), for its QR code: InvalidToken for a token that
+ * is unknown or another customer's, alike; TokenExpired once it closed. */
+enum core_code core_validate_session_link(struct core *c, const struct customer *cu, const char *token,
+                                          char link_out[static STORE_LINK_MAX], struct core_status *st);
+
 /* Media access (core/media_access.c): everything api/ does with stored
  * bytes goes through these, so the rules (a valid signature, the staging
  * limit, one PUT per session) sit in core/ and api/ needs no port. */

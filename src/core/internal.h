@@ -147,9 +147,15 @@ enum core_code core_forbidden(struct core_status *st, const char *field);
  * effort (logged): the delete has already happened. */
 /* The blob port set by core_set_blob, or NULL (core/upload.c). */
 struct blob *core_blob(struct core *c);
+/* Removes the bytes under key and the thumbnail made of them. */
 void core_remove_blob(struct core *c, const char *key);
 /* The bytes of the assets that delete_group(.., deleted_ms) took with it. */
 void core_remove_group_blobs(struct core *c, const struct customer *cu, const char *group_id, int64_t deleted_ms);
+
+/* thumbnails.c — where the thumbnail of the bytes under blob_key is kept
+ * ("thumbs/<blob_key>.jpg"): 0, or -1 ("" in out) when no valid key can
+ * be derived (then none is kept). out holds BLOB_KEY_MAX (128) bytes. */
+int core_thumbnail_key(const char *blob_key, char out[static 128]);
 
 /* The background pollers below run on the lease-and-poll engine
  * (poller.h): poller_kick when new work is due, poller_stop to end one. */

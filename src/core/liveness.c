@@ -215,3 +215,24 @@ enum core_code core_get_validate_result(struct core *c, const struct customer *c
                          "The upstream does not know this BytedToken; start a new session.");
     }
 }
+
+enum core_code core_validate_session_link(struct core *c, const struct customer *cu, const char *token,
+                                          char link_out[static STORE_LINK_MAX], struct core_status *st)
+{
+    link_out[0] = '\0';
+    if (!token || !token[0])
+        return core_fail(st, CORE_INVALID_PARAMETER, "BytedToken is required.");
+    struct validate_session v;
+    enum store_result r = c->store->ops->get_session(c->store, cu->id, token, &v);
+    if (r == STORE_NOT_FOUND)
+        return liveness_invalid_token(st);
+    if (r != STORE_OK)
+        return core_store_failure(r, st);
+    /* The link is the end user's way in only while the scan can happen. */
+    if (v.group_id[0] || v.state != STORE_SESSION_PENDING || clock_wall_ms() >= v.expire_ms)
+        return core_fail(st, CORE_TOKEN_EXPIRED,
+                         "The H5Link of this BytedToken is closed (the scan finished or the token expired); ask "
+                         "GetVisualValidateResult for the outcome, or start a new session.");
+    snprintf(link_out, STORE_LINK_MAX, "%s", v.h5_link);
+    return CORE_OK;
+}

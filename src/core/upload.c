@@ -163,8 +163,12 @@ void core_asset_media_url(struct core *c, struct asset *a)
 
 void core_remove_blob(struct core *c, const char *key)
 {
-    if (key && key[0] && c->blob)
-        remove_bytes(c->blob, key);
+    if (!key || !key[0] || !c->blob)
+        return;
+    remove_bytes(c->blob, key);
+    char thumb[BLOB_KEY_MAX]; /* the console's thumbnail of them (thumbnails.c), if one was made */
+    if (core_thumbnail_key(key, thumb) == 0)
+        remove_bytes(c->blob, thumb);
 }
 
 void core_remove_group_blobs(struct core *c, const struct customer *cu, const char *group_id, int64_t deleted_ms)
@@ -179,6 +183,6 @@ void core_remove_group_blobs(struct core *c, const struct customer *cu, const ch
         return;
     }
     for (size_t i = 0; i < l.n; i++)
-        remove_bytes(c->blob, l.items[i].blob_key);
+        core_remove_blob(c, l.items[i].blob_key);
     free(l.items);
 }

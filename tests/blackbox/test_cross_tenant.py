@@ -33,7 +33,12 @@ Endpoints and fields swept (the refusal each documents):
   GET  /v1/videos/generations/{id}                 -> 404 not_found
   GET  /v1/media/<key> with bob's own valid signature (and with none)
                                                    -> 403 Forbidden
+  GET  /v1/portrait/thumbnails/{AssetId} (the customers' console; alice's
+         uploaded asset's thumbnail already made and kept) -> 403 Forbidden
+  GET  /v1/portrait/qrcodes/{BytedToken} (the console's QR code; every
+         token state)                              -> 400 InvalidToken
 """
+import hashlib
 import json
 import os
 import re
@@ -100,6 +105,13 @@ def vget(gw, key, task_id):
     path = VIDEO_PATH + "/" + task_id
     st, h, raw = http_request(gw.port, "GET", path, None, {"Authorization": "Bearer " + key})
     return _resp(st, h, raw, t0, {"action": None, "path": path, "body": None})
+
+
+def console_get(gw, key, path, action):
+    """GET of a console picture (thumbnail, QR code) with key."""
+    t0 = time.monotonic()
+    st, h, raw = http_request(gw.port, "GET", path, None, {"Authorization": "Bearer " + key})
+    return _resp(st, h, raw, t0, {"action": action, "path": path, "body": None})
 
 
 def media_get(gw, path):
@@ -214,6 +226,10 @@ def make_customer(gw, media, name):
 
     a = gw.call(c.key, "GetAsset", {"Id": c.uploaded})
     c.blob_key, c.media_query = media_parts(a["URL"])
+    # The console's thumbnail of the upload, made and kept in the blob store.
+    r = console_get(gw, c.key, "/v1/portrait/thumbnails/" + c.uploaded, "GetAssetThumbnail")
+    assert r.status == 200 and r.headers.get("Content-Type") == "image/jpeg", r.describe()
+    c.thumbnail = r.raw
     return c
 
 
@@ -250,6 +266,8 @@ def add_deleted_ids(gw, media, b):
 
     b.deleted_upload = ok(upload(gw, b.key, b.group, png_bytes(340, 340, seed=9)), "Upload")["Id"]
     wait_active(gw, b.key, b.deleted_upload)
+    r = console_get(gw, b.key, "/v1/portrait/thumbnails/" + b.deleted_upload, "GetAssetThumbnail")
+    assert r.status == 200 and r.headers.get("Content-Type") == "image/jpeg", r.describe()  # kept, then deleted
     gw.call(b.key, "DeleteAsset", {"Id": b.deleted_upload})
 
     s = new_session(gw, b.key)
@@ -309,6 +327,9 @@ def customer_state(gw, c):
     s["token " + c.token_passed] = ok(validate_result(gw, c.key, c.token_passed))
     st, _, raw = http_request(gw.port, "GET", "/v1/media/%s?%s" % (c.blob_key, c.media_query))
     s["media " + c.blob_key] = (st, len(raw))
+    for a in (c.uploaded, c.asset):  # the kept thumbnail, and a placeholder
+        r = console_get(gw, c.key, "/v1/portrait/thumbnails/" + a, "GetAssetThumbnail")
+        s["thumbnail " + a] = (r.status, r.headers.get("Content-Type"), hashlib.sha256(r.raw).hexdigest())
     return s
 
 
@@ -488,6 +509,12 @@ def test_cross_tenant_sweep(media):
             ("foreign-failed", a.token_failed), ("foreign-expired", a.token_expiring), ("missing", no_token)],
            act("GetVisualValidateResult", lambda v: {"BytedToken": v}),
            expect("InvalidToken", "GetVisualValidateResult"))
+    # ---- the customers' console's QR code of a session, also while alice's is pending
+    sw.run("GET /v1/portrait/qrcodes/{BytedToken}", "BytedToken",
+           [("foreign-pending", a.token_pending), ("foreign-passed", a.token_passed),
+            ("foreign-failed", a.token_failed), ("foreign-expired", a.token_expiring), ("missing", no_token)],
+           lambda v: console_get(gw, b.key, "/v1/portrait/qrcodes/" + v, "GetValidateQRCode"),
+           expect("InvalidToken", "GetValidateQRCode"))
 
     # ---- the Actions taking a group id
     for action, mk in (("GetAssetGroup", lambda v: {"Id": v}),
@@ -555,6 +582,11 @@ def test_cross_tenant_sweep(media):
            lambda v: media_get(gw, "/v1/media/%s?%s" % (v, b.media_query)), expect_media_forbidden, authed=False)
     sw.run("GET /v1/media/{key}", "key (unsigned)", [("foreign", a.blob_key), ("missing", no_blob)],
            lambda v: media_get(gw, "/v1/media/" + v), expect_media_forbidden, authed=False)
+
+    # ---- the customers' console's thumbnails (alice's upload's already kept)
+    sw.run("GET /v1/portrait/thumbnails/{AssetId}", "AssetId", asset_cases,
+           lambda v: console_get(gw, b.key, "/v1/portrait/thumbnails/" + v, "GetAssetThumbnail"),
+           expect("Forbidden", "GetAssetThumbnail"))
 
     time.sleep(1.0)  # room for anything asynchronous a probe might have started
     after = state(gw, a, b)

@@ -168,7 +168,7 @@ FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN
                 $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 FUZZ_SRC     := $(filter-out tests/fuzz/fuzz_gw.c,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN     := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(FUZZ_SRC))
-FUZZ_LIB_OBJ := $(patsubst src/%.c,$(FUZZ_BUILD)/obj/%.o,$(LIB_SRC))
+FUZZ_LIB_OBJ := $(patsubst src/%.c,$(FUZZ_BUILD)/obj/%.o,$(LIB_SRC)) $(FUZZ_BUILD)/obj/gen/static_files.o
 FUZZ_SIM_OBJ := $(patsubst src/%.c,$(FUZZ_BUILD)/obj/%.o,$(SIM_SRC))
 FUZZ_SIM_BIN := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(shell grep -l '"sim/' $(FUZZ_SRC) /dev/null))
 
@@ -184,6 +184,10 @@ $(FUZZ_BUILD)/obj/%.o: src/%.c
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
 
 $(FUZZ_BUILD)/obj/api/%.o $(FUZZ_BUILD)/obj/http/%.o: FUZZ_CFLAGS += $(NO_PORTS)
+
+$(FUZZ_BUILD)/obj/gen/static_files.o: $(STATIC_C)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
 
 $(FUZZ_BUILD)/obj/fuzz/%.o: tests/fuzz/%.c
 	@mkdir -p $(dir $@)

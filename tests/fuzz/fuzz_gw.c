@@ -108,12 +108,7 @@ struct fuzz_gw *fuzz_gw(void)
     return &gw;
 }
 
-void fuzz_gw_handle(struct fuzz_gw *g, const struct api_request *req)
-{
-    fuzz_gw_handle_on(g, g->api, req);
-}
-
-void fuzz_gw_handle_on(struct fuzz_gw *g, struct api *api, const struct api_request *req)
+static void handle_on(struct api *api, const struct api_request *req)
 {
     struct api_response resp;
     memset(&resp, 0, sizeof resp);
@@ -137,6 +132,16 @@ void fuzz_gw_handle_on(struct fuzz_gw *g, struct api *api, const struct api_requ
     free(resp.body);
     if (resp.has_fd)
         close(resp.body_fd);
+}
+
+void fuzz_gw_handle(struct fuzz_gw *g, const struct api_request *req)
+{
+    handle_on(g->api, req);
+}
+
+void fuzz_gw_handle_admin(struct fuzz_gw *g, const struct api_request *req)
+{
+    handle_on(g->admin_api, req);
 }
 
 uint8_t fuzz_byte(struct fuzz_in *in)

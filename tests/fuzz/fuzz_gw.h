@@ -29,19 +29,19 @@ struct fuzz_gw {
     struct upstream *up;
     struct core *core;
     struct api *api;
-    struct api *admin_api; /* the admin listener's (API.md §7) */
+    struct api *admin_api; /* the admin listener's endpoints (API.md §7) */
     char key[64];     /* the customer's Bearer key */
     char bearer[80];  /* "Bearer <key>" */
-    char admin_key[64];     /* an operator's admin key */
-    char admin_bearer[80];  /* "Bearer <admin key>" */
+    char admin_key[64];    /* an operator's admin key */
+    char admin_bearer[80]; /* "Bearer <admin key>" */
 };
 
 /* The process's gateway; aborts if it cannot be built. */
 struct fuzz_gw *fuzz_gw(void);
 /* Runs one request through api_handle and frees the response. */
 void fuzz_gw_handle(struct fuzz_gw *g, const struct api_request *req);
-/* The same on one of its listeners (g->api or g->admin_api). */
-void fuzz_gw_handle_on(struct fuzz_gw *g, struct api *api, const struct api_request *req);
+/* The same on the admin listener's API. */
+void fuzz_gw_handle_admin(struct fuzz_gw *g, const struct api_request *req);
 
 /* A cursor over the fuzz input: small integers and byte runs taken from
  * its front. */

@@ -3,10 +3,10 @@
  * body, http_split_hostport on the same bytes, and the raw query reader
  * (http/framing.h) on the path's query string.
  *
- * Input: byte 0 picks the method (bits 0-2), a key (bit 3; bit 6: an
- * admin key instead of the customer's), an Action (bit 4) and the listener
- * (bit 5: the admin one, API.md §7); the rest up to a newline is the path,
- * the next line a listen address for http_split_hostport. */
+ * Input: byte 0 picks the method (bits 0-2), a key (bit 3; with bit 6 an
+ * admin key instead of the customer's), an Action (bit 4) and the
+ * listener (bit 5: the admin one, API.md §7); the rest up to a newline is
+ * the path, the next line a listen address for http_split_hostport. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,17 +51,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t sel = fuzz_byte(&in);
     char *path = fuzz_take(&in, '\n', NULL);
     char *listen = fuzz_take(&in, '\n', NULL);
-    int admin = (sel & 32) != 0;
     const char *bearer = (sel & 64) ? g->admin_bearer : g->bearer;
-    const char *action = admin ? "ListCustomers" : "GetAsset";
+    const char *action = (sel & 32) ? "ListCustomers" : "GetAsset";
     struct api_request req = {.method = methods[sel & 7], .path = path, .authorization = (sel & 8) ? bearer : NULL,
                               .action = (sel & 16) ? action : NULL, .version = (sel & 16) ? "2024-01-01" : NULL,
                               .body = "", .body_len = 0, .request_id = "fuzz", .remote_addr = "127.0.0.1",
                               .overloaded = sel == 0xff};
-    struct api *api = admin ? g->admin_api : g->api;
     /* Actions that would wait on the upstream are not the point here. */
-    if (!api_is_slow(api, &req))
-        fuzz_gw_handle_on(g, api, &req);
+    struct api *api = (sel & 32) ? g->admin_api : g->api;
+    if (!api_is_slow(api, &req)) {
+        if (sel & 32)
+            fuzz_gw_handle_admin(g, &req);
+        else
+            fuzz_gw_handle(g, &req);
+    }
     split(path);
     split(listen);
     query(path);

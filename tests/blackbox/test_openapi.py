@@ -43,7 +43,7 @@ import urllib.parse
 import portico
 import test_liveness
 import test_upload
-from portico import GIF_BYTES, Gateway, MediaServer, http_request, png_bytes, wait_active
+from portico import GIF_BYTES, Gateway, http_request, png_bytes, wait_active
 
 ROOT = portico.ROOT
 SPEC_PATH = os.path.join(ROOT, "docs", "openapi.yaml")

@@ -74,6 +74,7 @@ static enum core_code customer_params(json_t *body, struct customer_fields *f, s
     if (param_string(body, "Name", &f->name, st) || param_bool(body, "AIGCEnabled", &f->aigc_enabled, st) ||
         param_int(body, "KeyRate", &f->key_rate, st) || param_bool(body, "Disabled", &f->disabled, st))
         return st->code;
+    /* -1 means "not given" below: a negative KeyRate sent is refused here. */
     if (json_is_integer(json_object_get(body, "KeyRate")) && f->key_rate < 0)
         return core_fail(st, CORE_INVALID_PARAMETER,
                          "KeyRate must be between 0 (the gateway's default) and %d requests per second.",

@@ -152,8 +152,10 @@ enum core_code core_list_api_keys(struct core *c, int64_t customer_id, int page_
     memset(out, 0, sizeof *out);
     if (rules_page(page_number, page_size, st))
         return st->code;
-    if (customer_id < 0 || (customer_id > 0 && customer_exists(c, "CustomerId", customer_id, st)))
-        return customer_id < 0 ? no_customer("CustomerId", customer_id, st) : st->code;
+    if (customer_id < 0)
+        return no_customer("CustomerId", customer_id, st);
+    if (customer_id > 0 && customer_exists(c, "CustomerId", customer_id, st))
+        return st->code;
     enum store_result r = c->store->ops->list_api_keys(c->store, customer_id, page_number, page_size, out);
     return r == STORE_OK ? CORE_OK : core_store_failure(r, st);
 }

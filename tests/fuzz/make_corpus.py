@@ -210,6 +210,33 @@ def action(name, body, shape=0x20):
     put("action_body", bytes([ACTIONS.index(name), shape]) + body)
 
 
+ADMIN_ACTIONS = ["CreateCustomer", "ListCustomers", "UpdateCustomer", "CreateApiKey", "ListApiKeys", "RevokeApiKey",
+                 "NoSuchAction"]
+
+
+def admin_action(name, body, shape=0x20):
+    """The operators' Action endpoint (byte 0's top bit), API.md §7."""
+    put("action_body", bytes([0x80 | ADMIN_ACTIONS.index(name), shape]) + body)
+
+
+def admin_action_seeds():
+    admin_action("CreateCustomer", b'{"Name":"acme","AIGCEnabled":false,"KeyRate":5,"Disabled":false}')
+    admin_action("CreateCustomer", '{"Name":"名前\\u0001"}'.encode())
+    admin_action("CreateCustomer", b'{"Name":"' + b"x" * 65 + b'","KeyRate":-1}')
+    admin_action("ListCustomers", b'{"PageNumber":1,"PageSize":100,"Filter":{"Name":"ac"}}')
+    admin_action("ListCustomers", b'{"PageNumber":0,"Filter":"x"}')
+    admin_action("UpdateCustomer", b'{"Id":1,"Name":"renamed","KeyRate":1000000,"Disabled":true,"AIGCEnabled":true}')
+    admin_action("UpdateCustomer", b'{"Id":9223372036854775807}')
+    admin_action("CreateApiKey", b'{"CustomerId":1}')
+    admin_action("CreateApiKey", b'{"CustomerId":-9223372036854775808}')
+    admin_action("ListApiKeys", b'{"CustomerId":1,"PageSize":2,"PageNumber":2}')
+    admin_action("RevokeApiKey", b'{"Prefix":"ptc_AAAAAAAA"}')
+    admin_action("RevokeApiKey", b'{"Prefix":"' + b"p" * 300 + b'"}')
+    admin_action("NoSuchAction", b"{}")
+    admin_action("ListCustomers", b"{}", shape=0x04)
+    admin_action("ListCustomers", b"{}", shape=0x10)
+
+
 def action_seeds():
     g, a = GROUP.decode(), ASSET.decode()
     action("CreateAssetGroup", b'{"Name":"team","GroupType":"AIGC","Description":"d"}')
@@ -496,6 +523,7 @@ def main():
     multipart()
     sign_seeds()
     action_seeds()
+    admin_action_seeds()
     video_seeds()
     route_seeds()
     blob_seeds()

@@ -37,10 +37,11 @@ static enum core_code reserve_asset(struct core *c, struct core_create *cr, stru
         cr->sha256 && cr->sha256[0]
             ? s->ops->reserve_content_asset(s, cr->cu->id, cr->group_id, cr->asset_type, cr->name ? cr->name : "",
                                             cr->record_url ? cr->record_url : "", cr->blob_key ? cr->blob_key : "",
-                                            cr->sha256, CORE_MAX_ASSETS, cr->reserved_ms, cr->tag, &cr->handle)
+                                            cr->sha256, cr->bytes, cr->who, CORE_MAX_ASSETS, cr->reserved_ms,
+                                            cr->tag, &cr->handle)
             : s->ops->reserve_asset(s, cr->cu->id, cr->group_id, cr->asset_type, cr->name ? cr->name : "",
                                     cr->record_url ? cr->record_url : "", cr->blob_key ? cr->blob_key : "",
-                                    CORE_MAX_ASSETS, cr->reserved_ms, cr->tag, &cr->handle);
+                                    cr->bytes, cr->who, CORE_MAX_ASSETS, cr->reserved_ms, cr->tag, &cr->handle);
     if (r == STORE_CONFLICT) /* the same bytes are being registered into the group right now */
         return core_fail(st, CORE_CONFLICT, "The same image is being registered in this group; retry shortly.");
     if (r == STORE_NOT_FOUND)

@@ -64,6 +64,15 @@ const INIT = () => {
 
 async function loginWithKeyboard(page, key) {
   let focused = '';
+  // a wrong key first: refused, said so, the focus back in the field
+  await page.focus('#login-key');
+  await page.keyboard.type('pk-not-a-real-key');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.getElementById('login-error').textContent.length > 0);
+  check((await page.evaluate(() => document.activeElement.id)) === 'login-key', 'focus left the key field');
+  check(await page.isHidden('#nav'), 'a wrong key was let in');
+  // then the keyboard alone, from the top of the page
+  await page.evaluate(() => { document.getElementById('login-key').value = ''; document.activeElement.blur(); });
   for (let i = 0; i < 12 && focused !== 'login-key'; i++) {
     await page.keyboard.press('Tab');
     focused = await page.evaluate(() => document.activeElement && document.activeElement.id);
@@ -146,8 +155,9 @@ async function main() {
     let simOrigin = null;
     const origins = () => [origin].concat(simOrigin ? [simOrigin] : []);
     watch(page, seen, [origin], 'desktop');
-    let navigations = 0;
+    let navigations = 0, videoReads = 0;
     page.on('framenavigated', (f) => { if (f === page.mainFrame()) navigations++; });
+    page.on('request', (r) => { if (r.method() === 'GET' && r.url().includes('/v1/videos/generations/')) videoReads++; });
 
     const resp = await page.goto(a.url, { waitUntil: 'load', timeout: 30000 });
     check(resp && resp.status() === 200, 'the console answered ' + (resp && resp.status()));
@@ -245,6 +255,12 @@ async function main() {
           'the video does not play: ' + JSON.stringify(out.video));
     check(out.video.src.startsWith(origin + '/'), 'the video is not served by the gateway: ' + out.video.src);
     await shot(page, a.artifacts, 'console-customer-videos-desktop.png').then((f) => out.shots.push(f));
+    // a finished task is not read again; an open one every few seconds, not in a loop
+    const readsThen = videoReads;
+    await page.waitForTimeout(3500);
+    out.videoReads = { during: readsThen, after: videoReads - readsThen };
+    check(readsThen <= 12 && videoReads === readsThen, 'the page polls video tasks too often: ' +
+          JSON.stringify(out.videoReads));
     out.csp = await cspEvents(page);
 
     // ---------------------------------------------------------------- without the stream

@@ -440,6 +440,12 @@ def make_fixtures(gw, media, hooks):
     cid = gw.admin_call(f["_admin"], "CreateCustomer", {"Name": "openapi-customer"})["Id"]
     f["CustomerId"] = cid
     f["KeyToRevoke"] = gw.admin_call(f["_admin"], "CreateApiKey", {"CustomerId": cid})["Prefix"]
+    acme = gw.admin_call(f["_admin"], "ListCustomers", {"Filter": {"Name": "acme"}})["Items"]
+    assert len(acme) == 1, acme
+    f["UsageCustomerId"] = acme[0]["Id"]
+    today = time.time()
+    f["Today"] = time.strftime("%Y-%m-%d", time.gmtime(today))
+    f["MonthAgo"] = time.strftime("%Y-%m-%d", time.gmtime(today - 30 * 86400))
 
     f["PngFile"] = ("anna-upload.png", "image/png", png_bytes(640, 640, seed=14))
     f["GifFile"] = ("logo.gif", "image/png", GIF_BYTES)  # declared PNG: judged by its bytes

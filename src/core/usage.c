@@ -243,7 +243,8 @@ static int gauge_order(const void *pa, const void *pb)
     const struct core_usage_gauge *a = pa, *b = pb;
     if (a->bytes != b->bytes)
         return a->bytes > b->bytes ? -1 : 1;
-    int64_t na = a->processing + a->active + a->failed + a->other, nb = b->processing + b->active + b->failed + b->other;
+    int64_t na = a->processing + a->active + a->failed + a->other;
+    int64_t nb = b->processing + b->active + b->failed + b->other;
     if (na != nb)
         return na > nb ? -1 : 1;
     return a->customer_id < b->customer_id ? -1 : a->customer_id > b->customer_id;

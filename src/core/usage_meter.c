@@ -15,10 +15,11 @@
  * The bound: what a node counted since its last flush is lost if the node
  * dies without stopping (kill -9, power): at most one flush period of its
  * calls. While the store cannot be written the sums stay in memory and are
- * written later; only past METER_SLOTS distinct (customer, day, Action)
- * sums still unwritten are further calls dropped, each logged and counted
- * (portico_usage_dropped_total). A call is one logical call as the core
- * made it: the upstream client's own retries of it are not calls. */
+ * written later; only past 3/4 of METER_SLOTS distinct (customer, day,
+ * Action) sums still unwritten are further calls dropped, each logged and
+ * counted in /metrics (portico_upstream_calls_total{op="UsageMeter",
+ * result="dropped"}). A call is one logical call as the core made it: the
+ * upstream client's own retries of it are not calls. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>

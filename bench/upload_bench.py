@@ -15,8 +15,13 @@ simulated upstream has fetched every asset (Active), so no round pays for
 the previous one's background work, and deletes the group (and the bytes).
 Rounds alternate porticod / nginx; medians are reported.
 
+Also prints the CPU time (user + system) per MiB uploaded of porticod and
+of nginx (master and workers), taken over the upload phases only: less
+sensitive to a loaded machine than the wall-clock throughput.
+
 Environment: BUILD (default build), CONCURRENCY (16), SIZE_MIB (8),
-ROUNDS (3), MAX_RSS_MIB (64), KEEP=1 (keep the temp dir).
+ROUNDS (3), MAX_RSS_MIB (64), KEEP=1 (keep the temp dir), PERF_DATA=<file>
+(record porticod with `perf record -g` during the rounds, for a profile).
 Needs: curl, nginx with the DAV module (nginx-light), python3.
 Exit status 1 when peak RSS misses the target or an upload fails.
 """
@@ -104,6 +109,27 @@ def vm(pid, field):
     return 0
 
 
+def cpu_seconds(pid):
+    """utime + stime of a process, in seconds (/proc/PID/stat)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(pid):
+    """CPU seconds of a process and its live children (nginx's workers)."""
+    total = cpu_seconds(pid)
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open("/proc/%s/stat" % d) as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        total += cpu_seconds(int(d))
+            except (OSError, ValueError, IndexError):
+                pass
+    return total
+
+
 def png_file(path, size):
     """A real 640x480 PNG header and image data, padded with random bytes
     to size: what a client sends, CR bytes and all."""
@@ -141,13 +167,15 @@ def run_parallel(argvs):
     return dt, [(p.returncode, o[0].decode("utf-8", "replace")) for p, o in zip(procs, outs)]
 
 
-def porticod_round(api, port, paths, rnd):
+def porticod_round(api, port, paths, rnd, pid, cpu):
     gid = api.call("CreateAssetGroup", {"Name": "bench-%d" % rnd, "GroupType": "AIGC"})["Id"]
     argvs = [["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "120",
               "-H", "Authorization: Bearer " + api.key,
               "-F", "GroupId=" + gid, "-F", "file=@%s;type=image/png" % path,
               "http://127.0.0.1:%d/v1/portrait/upload" % port] for path in paths]
+    c0 = cpu_seconds(pid)
     dt, results = run_parallel(argvs)
+    cpu.append(cpu_seconds(pid) - c0)
     bad = [r for r in results if r[0] != 0 or r[1].strip() != "200"]
     if bad:
         raise SystemExit("bench: %d upload(s) failed: %r" % (len(bad), bad[:3]))
@@ -164,10 +192,12 @@ def porticod_round(api, port, paths, rnd):
     return dt
 
 
-def nginx_round(port, paths, www, rnd):
+def nginx_round(port, paths, www, rnd, pid, cpu):
     argvs = [["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "120", "-T", path,
               "http://127.0.0.1:%d/r%d_%d.png" % (port, rnd, i)] for i, path in enumerate(paths)]
+    c0 = tree_cpu_seconds(pid)
     dt, results = run_parallel(argvs)
+    cpu.append(tree_cpu_seconds(pid) - c0)
     bad = [r for r in results if r[0] != 0 or r[1].strip() not in ("201", "204")]
     if bad:
         raise SystemExit("bench: %d nginx PUT(s) failed: %r" % (len(bad), bad[:3]))
@@ -282,10 +312,16 @@ def main():
         threading.Thread(target=sample, daemon=True).start()
         say("%d concurrent uploads of %d MiB, %d round(s); porticod on :%d, nginx on :%d"
             % (CONCURRENCY, SIZE >> 20, ROUNDS, port, nport))
-        pt, nt = [], []
+        perf = None
+        if os.environ.get("PERF_DATA"):
+            perf = subprocess.Popen(["perf", "record", "-g", "-q", "-o", os.environ["PERF_DATA"], "-p", str(p.pid)],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+            procs.insert(0, perf)  # SIGTERM makes perf write its data and stop
+            time.sleep(0.5)
+        pt, nt, cpu, ncpu = [], [], [], []
         for r in range(ROUNDS):
-            pt.append(porticod_round(api, port, paths, r))
-            nt.append(nginx_round(nport, paths, www, r))
+            pt.append(porticod_round(api, port, paths, r, p.pid, cpu))
+            nt.append(nginx_round(nport, paths, www, r, n.pid, ncpu))
             say("round %d: porticod %.2f s, nginx %.2f s" % (r + 1, pt[-1], nt[-1]))
         sampling.set()
         hwm = vm(p.pid, "VmHWM")
@@ -298,6 +334,8 @@ def main():
               % p_tp)
         print("  nginx     %8.1f MiB/s  (PUT -> file, dav_methods PUT)" % n_tp)
         print("  ratio     %8.2f  (porticod / nginx)" % (p_tp / n_tp))
+        print("  CPU per MiB (user + system during the uploads, median of the rounds): porticod %.2f ms,"
+              " nginx %.2f ms" % (statistics.median(cpu) * 1000 / mib, statistics.median(ncpu) * 1000 / mib))
         print("  porticod peak RSS %.1f MiB (VmHWM; idle %.1f MiB, sampled peak during uploads %.1f MiB);"
               " target < %d MiB: %s" % (hwm / 1024, base_rss / 1024, peak_sampled[0] / 1024, MAX_RSS_MIB,
                                         "met" if hwm < MAX_RSS_MIB * 1024 else "MISSED"))

@@ -49,6 +49,10 @@ struct blob_ops {
     /* Moves a complete staging object under key (fsync'd or PUT, then the
      * staging file removed). Consumes st in every case. */
     enum blob_result (*commit)(struct blob *b, struct blob_stage *st, const char *key, const char *content_type);
+    /* 1 when the staging file itself becomes the object and commit fsyncs
+     * it (fs): staging then starts the file's writeback as it goes, so the
+     * commit's fsync finds little left to write. */
+    int stage_is_object;
     /* Removes the object; BLOB_OK also when it did not exist. */
     enum blob_result (*remove)(struct blob *b, const char *key);
     /* A URL from which anyone holding it can GET the bytes until expires_unix:

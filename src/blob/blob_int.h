@@ -19,6 +19,7 @@ struct blob_stage {
     int fd;                 /* O_RDWR on the staging file */
     char path[BLOB_PATH_MAX]; /* "" once the file was renamed into place */
     uint64_t size;
+    uint64_t written_back; /* bytes whose writeback was started (write-behind) */
     uint64_t max;
     enum blob_result failed; /* BLOB_OK until a write fails; then sticky */
     uint8_t *head;           /* first min(max, BLOB_HEAD_MAX) bytes */

@@ -186,6 +186,7 @@ static void fs_close(struct blob *b)
 
 static const struct blob_ops fs_ops = {
     .commit = fs_commit,
+    .stage_is_object = 1,
     .remove = fs_remove,
     .url = fs_url,
     .open_read = fs_open_read,

@@ -330,8 +330,11 @@ void api_handle(struct api *a, const struct api_request *req, struct api_respons
     }
     /* 8 */
     if (r->flags & ROUTE_JSON) {
+        const char *one = (r->flags & ROUTE_ACTIONS) && a->actions->one_field ? a->actions->one_field(&call) : NULL;
         if (req->body_len == 0) {
             call.body = json_object();
+        } else if (one && param_one_string(req->body, req->body_len, one, call.one_value, sizeof call.one_value)) {
+            call.one = call.one_value; /* GetAsset's {"Id":"..."}: no tree to build */
         } else {
             json_error_t jerr;
             call.body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);

@@ -7,11 +7,16 @@
 int jsonw_string(struct buf *b, const char *s)
 {
     int rc = buf_append(b, "\"", 1);
-    const char *run = s;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        const char *esc = NULL;
+    const unsigned char *p = (const unsigned char *)s, *run = p;
+    for (;; p++) {
+        unsigned char c = *p;
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue; /* the common case: copied with its run */
+        if (c == 0)
+            break;
+        const char *esc;
         char u[8];
-        switch (*p) {
+        switch (c) {
         case '"': esc = "\\\""; break;
         case '\\': esc = "\\\\"; break;
         case '\n': esc = "\\n"; break;
@@ -20,18 +25,14 @@ int jsonw_string(struct buf *b, const char *s)
         case '\b': esc = "\\b"; break;
         case '\f': esc = "\\f"; break;
         default:
-            if (*p < 0x20) {
-                snprintf(u, sizeof u, "\\u%04x", *p);
-                esc = u;
-            }
+            snprintf(u, sizeof u, "\\u%04x", c);
+            esc = u;
         }
-        if (esc) {
-            rc |= buf_append(b, run, (size_t)((const char *)p - run));
-            rc |= buf_puts(b, esc);
-            run = (const char *)p + 1;
-        }
+        rc |= buf_append(b, run, (size_t)(p - run));
+        rc |= buf_puts(b, esc);
+        run = p + 1;
     }
-    rc |= buf_puts(b, run);
+    rc |= buf_append(b, run, (size_t)(p - run));
     rc |= buf_append(b, "\"", 1);
     return rc ? -1 : 0;
 }

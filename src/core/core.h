@@ -156,6 +156,12 @@ enum core_code core_create_asset(struct core *c, const struct customer *cu, cons
                                  char id_out[static IDS_MAX], struct core_status *st);
 enum core_code core_get_asset(struct core *c, const struct customer *cu, const char *id, struct asset *out,
                               struct core_status *st);
+/* GetAsset: the Asset as JSON text (render_asset_text, URL signed as
+ * core_asset_media_url signs it) appended to out; from the short cache
+ * without a lock when it can be. The same answers as core_get_asset. */
+struct buf;
+enum core_code core_get_asset_text(struct core *c, const struct customer *cu, const char *id, struct buf *out,
+                                   struct core_status *st);
 enum core_code core_list_assets(struct core *c, const struct customer *cu, const struct asset_filter *f,
                                 int page_number, int page_size, struct asset_list *out, struct core_status *st);
 enum core_code core_update_asset(struct core *c, const struct customer *cu, const char *id, const char *name,

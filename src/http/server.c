@@ -191,6 +191,21 @@ static ssize_t source_reader(void *cls, uint64_t pos, char *buf, size_t max)
 }
 
 
+/* The Date header (RFC 9110 §6.6.1), made once a second per thread.
+ * libmicrohttpd, which then sends ours instead of its own, formats it
+ * with gmtime_r on every response, under glibc's time zone lock. */
+static const char *date_now(void)
+{
+    static _Thread_local int64_t made_s = -1;
+    static _Thread_local char text[30];
+    int64_t now_s = clock_wall_ms() / 1000;
+    if (now_s != made_s) {
+        clock_http_date(now_s, text);
+        made_s = now_s;
+    }
+    return text;
+}
+
 static enum MHD_Result send_response(struct req *r)
 {
     struct api_response *rs = &r->resp;
@@ -227,6 +242,7 @@ static enum MHD_Result send_response(struct req *r)
         return MHD_NO;
     rs->body = NULL; /* owned by the response now */
 headers:
+    MHD_add_response_header(m, MHD_HTTP_HEADER_DATE, date_now());
     MHD_add_response_header(m, "Content-Type", rs->content_type ? rs->content_type : "application/json");
     MHD_add_response_header(m, "X-Request-Id", r->request_id);
     if (rs->cache_control)
@@ -352,7 +368,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         atomic_fetch_add(&srv->in_flight, 1);
         atomic_fetch_add(&srv->reading, 1);
         r->deadline = r->cc ? r->cc->deadline : NULL;
-        deadline_body(srv->deadlines, r->deadline);
+        deadline_body(srv->deadlines, r->deadline, r->start_ms);
         fill_request(r, conn, url);
         const char *bad = framing_problem(conn);
         if (bad) {
@@ -499,7 +515,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         req_release(r);
         return;
     }
-    int64_t ms = clock_mono_ms() - r->start_ms;
+    int64_t now = clock_mono_ms(), ms = now - r->start_ms;
     if (r->resp.status) {
         metrics_request(r->resp.action[0] ? r->resp.action : "other", r->resp.error_code, r->resp.status,
                         (double)ms / 1000.0);
@@ -515,7 +531,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     free(r->resp.body);
     if (r->state == REQ_READING)
         atomic_fetch_sub(&srv->reading, 1);
-    deadline_idle(srv->deadlines, r->deadline);
+    deadline_idle(srv->deadlines, r->deadline, now);
     req_release(r);
     atomic_fetch_sub(&srv->in_flight, 1);
 }

@@ -1,5 +1,6 @@
 /* test_clock.c — util/clock.c: the hand-rolled RFC 3339 formatter writes
- * exactly what gmtime_r + strftime write, at every kind of date. */
+ * exactly what gmtime_r + strftime write, at every kind of date; so does
+ * the HTTP Date formatter. */
 #include <stdint.h>
 #include <time.h>
 
@@ -53,9 +54,30 @@ static void test_rfc3339_matches_strftime(void)
     CHECK(ok);
 }
 
+static void test_http_date_matches_strftime(void)
+{
+    char out[30], want[64];
+    clock_http_date(1764074115, out);
+    CHECK_STR(out, "Tue, 25 Nov 2025 12:35:15 GMT");
+    int ok = 1;
+    for (int64_t d = 0; d < 157000 && ok; d += 1) {
+        time_t t = (time_t)(d * 86400 + d * 7919 % 86400);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(want, sizeof want, "%a, %d %b %Y %H:%M:%S GMT", &tm); /* the C locale's names */
+        clock_http_date((int64_t)t, out);
+        if (strcmp(out, want) != 0) {
+            fprintf(stderr, "  %lld: %s != %s\n", (long long)t, out, want);
+            ok = 0;
+        }
+    }
+    CHECK(ok);
+}
+
 int main(void)
 {
     RUN(test_rfc3339_known_dates);
     RUN(test_rfc3339_matches_strftime);
+    RUN(test_http_date_matches_strftime);
     return check_summary();
 }

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "http/access_log.h"
@@ -290,13 +291,48 @@ static void query_fields(struct req *r)
                             "without control characters.";
 }
 
-static void fill_request(struct req *r, struct MHD_Connection *conn, const char *url)
+/* The request's head, read in one pass over its header lines: the framing
+ * verdict, and the first value of each header the front hands on (what
+ * MHD_lookup_connection_value would find, without a walk per header). */
+struct head {
+    struct http_framing framing;
+    const char *authorization, *range, *content_length, *content_type;
+};
+
+#define HEADER_IS(key, size, want) ((size) == sizeof want - 1 && strncasecmp(key, want, size) == 0)
+
+static enum MHD_Result head_line(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+                                 const char *value, size_t value_size)
+{
+    struct head *h = cls;
+    http_framing_add(&h->framing, key, key_size, value, value_size);
+    const char **slot = NULL;
+    if (HEADER_IS(key, key_size, MHD_HTTP_HEADER_AUTHORIZATION))
+        slot = &h->authorization;
+    else if (HEADER_IS(key, key_size, MHD_HTTP_HEADER_RANGE))
+        slot = &h->range;
+    else if (HEADER_IS(key, key_size, MHD_HTTP_HEADER_CONTENT_LENGTH))
+        slot = &h->content_length;
+    else if (HEADER_IS(key, key_size, MHD_HTTP_HEADER_CONTENT_TYPE))
+        slot = &h->content_type;
+    if (slot && !*slot)
+        *slot = value;
+    return MHD_YES;
+}
+
+static void read_head(struct MHD_Connection *conn, struct head *h)
+{
+    memset(h, 0, sizeof *h);
+    MHD_get_connection_values_n(conn, MHD_HEADER_KIND, head_line, h);
+}
+
+static void fill_request(struct req *r, struct MHD_Connection *conn, const char *url, const struct head *h)
 {
     r->ar.method = r->method;
     r->ar.path = url;
     query_fields(r);
-    r->ar.authorization = header(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    r->ar.range = header(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_RANGE);
+    r->ar.authorization = h->authorization;
+    r->ar.range = h->range;
     r->ar.request_id = r->request_id;
     r->ar.conn = conn;
     /* The peer is the connection's: formatted once, on its first request. */
@@ -308,24 +344,8 @@ static void fill_request(struct req *r, struct MHD_Connection *conn, const char 
     r->ar.remote_addr = peer;
 }
 
-static enum MHD_Result framing_line(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
-                                    const char *value, size_t value_size)
+static uint64_t content_length(const char *v)
 {
-    http_framing_add(cls, key, key_size, value, value_size);
-    return MHD_YES;
-}
-
-/* NULL when the head is unambiguous, else why not (framing.h). */
-static const char *framing_problem(struct MHD_Connection *conn)
-{
-    struct http_framing f = {0};
-    MHD_get_connection_values_n(conn, MHD_HEADER_KIND, framing_line, &f);
-    return http_framing_verdict(&f);
-}
-
-static uint64_t content_length(struct MHD_Connection *conn)
-{
-    const char *v = header(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (!v || !*v)
         return UINT64_MAX;
     char *end;
@@ -369,8 +389,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         atomic_fetch_add(&srv->reading, 1);
         r->deadline = r->cc ? r->cc->deadline : NULL;
         deadline_body(srv->deadlines, r->deadline, r->start_ms);
-        fill_request(r, conn, url);
-        const char *bad = framing_problem(conn);
+        struct head h;
+        read_head(conn, &h);
+        fill_request(r, conn, url, &h);
+        const char *bad = http_framing_verdict(&h.framing);
         if (bad) {
             /* RFC 9112 §6.3: refuse, and close, since where this request
              * ends (and the next begins) is exactly what is in doubt. */
@@ -380,9 +402,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             set_state(r, REQ_READY);
             return send_response(r);
         }
-        uint64_t declared = content_length(conn);
-        r->stream = api_stream_open(srv->api, &r->ar, header(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
-                                    declared);
+        uint64_t declared = content_length(h.content_length);
+        r->stream = api_stream_open(srv->api, &r->ar, h.content_type, declared);
         if (r->stream && r->stream->ops->done(r->stream)) {
             /* Decided from the headers alone (bad key, too large): answer
              * before reading the body; libmicrohttpd then closes. */

@@ -311,7 +311,7 @@ void api_handle(struct api *a, const struct api_request *req, struct api_respons
     if (r->flags & (ROUTE_AUTH | ROUTE_ADMIN)) {
         const char *key = api_bearer(req->authorization);
         if ((r->flags & ROUTE_ADMIN) ? core_admin_authenticate(a->core, key, &call.who, &st)
-                                     : core_authenticate(a->core, key, &call.cu, &call.who, &st)) {
+                                     : core_authenticate_memo(a->core, key, req->key_memo, &call.cu, &call.who, &st)) {
             api_fail(a, req, &call.to, &st, resp);
             return;
         }

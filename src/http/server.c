@@ -88,6 +88,7 @@ struct conn_ctx {
     int req_busy;              /* req holds the request under way */
     int closed;                /* the connection ended while req_busy: the request frees this */
     char peer[64];             /* numeric client address, for the audit log; "" until the first request */
+    struct core_key_memo key_memo; /* the last API key seen here and its hash; wiped at the end */
     struct buf spare_body;     /* the last request's body buffer, emptied, for the next */
     struct req req;
 };
@@ -342,6 +343,7 @@ static void fill_request(struct req *r, struct MHD_Connection *conn, const char 
         http_peer_name(ci ? ci->client_addr : NULL, peer, sizeof r->peer);
     }
     r->ar.remote_addr = peer;
+    r->ar.key_memo = r->cc ? &r->cc->key_memo : NULL;
 }
 
 static uint64_t content_length(const char *v)
@@ -499,6 +501,13 @@ static void log_request(struct req *r, int64_t ms)
     access_log_write(&e);
 }
 
+static void conn_free(struct conn_ctx *cc)
+{
+    core_key_memo_wipe(&cc->key_memo);
+    buf_free(&cc->spare_body);
+    free(cc);
+}
+
 /* A body buffer this small is kept for the connection's next request. */
 #define SPARE_BODY_MAX (8 * 1024)
 
@@ -519,10 +528,8 @@ static void req_release(struct req *r)
         return;
     }
     cc->req_busy = 0;
-    if (cc->closed) { /* the connection went first */
-        buf_free(&cc->spare_body);
-        free(cc);
-    }
+    if (cc->closed) /* the connection went first */
+        conn_free(cc);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
@@ -611,8 +618,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
             cc->closed = 1;
             return;
         }
-        buf_free(&cc->spare_body);
-        free(cc);
+        conn_free(cc);
     }
 }
 

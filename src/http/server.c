@@ -61,10 +61,7 @@ struct req {
     int started;     /* the access handler has seen this request */
     int close_after; /* answer with Connection: close */
     enum req_state state;
-    char request_id[33];
     int64_t start_ms;
-    char method[16];
-    char path[256];
     struct buf body;
     int body_too_large;
     size_t body_max; /* api_body_max of the request's method and path */
@@ -74,9 +71,14 @@ struct req {
     struct api_request ar;
     struct api_response resp;
     atomic_int woken; /* PARKED: the hub's wake-up came */
+    char peer[64]; /* the client's address when there is no cc */
+    /* From here on, each field is written before it is read (when the
+     * request starts, or in ar only if it was): not zeroed on reuse. */
+    char request_id[33];
+    char method[16];
+    char path[256];
     char action[256];
     char version[64];
-    char peer[64]; /* the client's address when there is no cc */
     char uri_inline[512]; /* holds raw_uri when it fits */
 };
 
@@ -195,12 +197,14 @@ static ssize_t source_reader(void *cls, uint64_t pos, char *buf, size_t max)
 
 /* The Date header (RFC 9110 §6.6.1), made once a second per thread.
  * libmicrohttpd, which then sends ours instead of its own, formats it
- * with gmtime_r on every response, under glibc's time zone lock. */
+ * with gmtime_r on every response, under glibc's time zone lock. time()
+ * as libmicrohttpd: a second's resolution is all a Date has, and it costs
+ * less than reading the clock to the nanosecond. */
 static const char *date_now(void)
 {
     static _Thread_local int64_t made_s = -1;
     static _Thread_local char text[30];
-    int64_t now_s = clock_wall_ms() / 1000;
+    int64_t now_s = (int64_t)time(NULL);
     if (now_s != made_s) {
         clock_http_date(now_s, text);
         made_s = now_s;
@@ -576,7 +580,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     struct req *r;
     if (cc && !cc->req_busy) {
         r = &cc->req;
-        memset(r, 0, offsetof(struct req, uri_inline));
+        memset(r, 0, offsetof(struct req, request_id));
         r->pooled = 1;
         r->cc = cc;
         cc->req_busy = 1;

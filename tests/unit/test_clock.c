@@ -46,7 +46,7 @@ static void test_rfc3339_matches_strftime(void)
      * edges of the fast range, and times before 1970 (after 9999 neither
      * fits 21 bytes: strftime leaves the buffer undefined) */
     int ok = 1;
-    for (int64_t d = 0; d < 157000 && ok; d += 1)
+    for (int64_t d = 0; d < 157000 && ok; d += d < 20000 ? 1 : 7) /* every day to 2024, then weekly */
         ok = same(d * 86400000 + (d * 7919 % 86400) * 1000) && same(d * 86400000 - 1) && same(d * 86400000);
     const int64_t edges[] = {-1, -999, -1000, -86400001, -2208988800000, 253402300799999};
     for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++)
@@ -60,7 +60,7 @@ static void test_http_date_matches_strftime(void)
     clock_http_date(1764074115, out);
     CHECK_STR(out, "Tue, 25 Nov 2025 12:35:15 GMT");
     int ok = 1;
-    for (int64_t d = 0; d < 157000 && ok; d += 1) {
+    for (int64_t d = 0; d < 157000 && ok; d += d < 20000 ? 1 : 7) {
         time_t t = (time_t)(d * 86400 + d * 7919 % 86400);
         struct tm tm;
         gmtime_r(&t, &tm);

@@ -40,7 +40,8 @@ void crypto_sha256(const void *data, size_t len, uint8_t out[32])
     unsigned int n = 32;
     const EVP_MD *md = sha256();
     EVP_MD_CTX *ctx = sha256_ctx_key_ok ? pthread_getspecific(sha256_ctx_key) : NULL;
-    if (!ctx && sha256_ctx_key_ok && (ctx = EVP_MD_CTX_new()) != NULL && pthread_setspecific(sha256_ctx_key, ctx) != 0) {
+    if (!ctx && sha256_ctx_key_ok && (ctx = EVP_MD_CTX_new()) != NULL &&
+        pthread_setspecific(sha256_ctx_key, ctx) != 0) {
         EVP_MD_CTX_free(ctx);
         ctx = NULL;
     }

@@ -8,9 +8,11 @@ Subcommands:
   png FILE [W H]           write a valid RGB PNG (default 320x320)
   field NAME...            read JSON on stdin, print the value at the key path
                            (e.g. `field Result Id`); exit 1 if absent
-  nginx-conf PREFIX PORT BODYFILE
+  nginx-conf PREFIX PORT BODYFILE [ACCESS_LOG]
                            print an nginx.conf that answers every request with
-                           the exact bytes of BODYFILE as application/json
+                           the exact bytes of BODYFILE as application/json;
+                           ACCESS_LOG: a file to log each request to ("off",
+                           the default: no access log)
   cpu PID                  print CPU seconds used by PID plus its direct children
   busy                     print the % of all CPUs in use over the next second
   agg                      read "rps p99 non2xx sockerr cpu" lines, print the
@@ -74,7 +76,7 @@ def nginx_quote(body):
     return out.replace("$", "${bench_dollar}")
 
 
-def nginx_conf(prefix, port, bodyfile):
+def nginx_conf(prefix, port, bodyfile, access_log="off"):
     with open(bodyfile, "rb") as f:
         raw = f.read()
     body = raw.decode("utf-8")
@@ -89,7 +91,7 @@ pid {prefix}/nginx.pid;
 error_log {prefix}/error.log warn;
 events {{ worker_connections 1024; }}
 http {{
-    access_log off;
+    access_log {access_log};
     client_body_temp_path {prefix}/body;
     proxy_temp_path {prefix}/proxy;
     fastcgi_temp_path {prefix}/fastcgi;

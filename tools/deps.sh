@@ -16,6 +16,8 @@ pkgs="$pkgs ffmpeg"
 pkgs="$pkgs imagemagick webp libheif-examples"
 # Fuzzing (make fuzz, tests/blackbox/test_fuzz.py): clang and its libFuzzer runtime.
 pkgs="$pkgs clang libclang-rt-14-dev"
+# bench/getasset profiles porticod with perf and draws a flame graph of it.
+pkgs="$pkgs linux-perf"
 # The PostgreSQL store builds on libpq; its tests start a throwaway server.
 pkgs="$pkgs libpq-dev postgresql"
 # The portico CLI draws QR codes with libqrencode; its terminal test runs

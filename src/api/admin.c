@@ -210,7 +210,7 @@ static int admin_is_slow(const char *name)
     return act && act->slow;
 }
 
-const struct action_set admin_actions = {admin_find, admin_is_slow};
+const struct action_set admin_actions = {admin_find, admin_is_slow, NULL};
 
 void admin_handle(struct api *a, const struct api_request *req, struct api_call *call, struct api_response *resp)
 {

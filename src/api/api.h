@@ -36,6 +36,7 @@ struct api_request {
     void *conn;                /* the front's connection, for query lookups (api_query) */
     const char *range;         /* Range header, NULL if absent (media downloads) */
     const char *remote_addr;   /* the peer's numeric address ("127.0.0.1"), "" if unknown (audit) */
+    struct core_key_memo *key_memo; /* the connection's (core.h), NULL if none */
 };
 
 /* The most body bytes the front buffers for a request to method and path:

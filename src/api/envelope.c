@@ -39,29 +39,45 @@ static void send_json(struct api_response *resp, int status, json_t *root)
 /* Written by hand rather than through a jansson tree: this is the answer
  * to every successful request, GetAsset polling included. The layout is
  * exactly what json_dumps(JSON_COMPACT) makes of the same object. */
+int envelope_open(const struct api_request *req, const char *action, const char *version, const char *region,
+                  struct buf *b)
+{
+#define LIT(s) buf_append(b, s, sizeof s - 1)
+    int rc = LIT("{\"ResponseMetadata\":{\"RequestId\":");
+    rc |= jsonw_string(b, req->request_id);
+    rc |= LIT(",\"Action\":");
+    rc |= jsonw_string(b, action ? action : "");
+    rc |= LIT(",\"Version\":");
+    rc |= jsonw_string(b, version ? version : "");
+    rc |= LIT(",\"Service\":\"portrait\",\"Region\":");
+    rc |= jsonw_string(b, region);
+    rc |= LIT("},\"Result\":");
+#undef LIT
+    return rc ? -1 : 0;
+}
+
+void envelope_close(struct buf *b, struct api_response *resp)
+{
+    if (buf_append(b, "}", 1) != BUF_OK) {
+        buf_free(b);
+        send_json(resp, 500, NULL);
+        return;
+    }
+    size_t len = b->len;
+    response_text(resp, 200, "application/json", buf_take(b), len);
+}
+
 void envelope_ok_text(const struct api_request *req, const char *action, const char *version, const char *region,
                       const char *result, struct api_response *resp)
 {
     struct buf b;
     buf_init(&b, 64 * 1024 * 1024);
-    int rc = buf_puts(&b, "{\"ResponseMetadata\":{\"RequestId\":");
-    rc |= jsonw_string(&b, req->request_id);
-    rc |= buf_puts(&b, ",\"Action\":");
-    rc |= jsonw_string(&b, action ? action : "");
-    rc |= buf_puts(&b, ",\"Version\":");
-    rc |= jsonw_string(&b, version ? version : "");
-    rc |= buf_puts(&b, ",\"Service\":\"portrait\",\"Region\":");
-    rc |= jsonw_string(&b, region);
-    rc |= buf_puts(&b, "},\"Result\":");
-    rc |= buf_puts(&b, result);
-    rc |= buf_puts(&b, "}");
-    if (rc) {
+    if (envelope_open(req, action, version, region, &b) || buf_puts(&b, result)) {
         buf_free(&b);
         send_json(resp, 500, NULL);
         return;
     }
-    size_t len = b.len;
-    response_text(resp, 200, "application/json", buf_take(&b), len);
+    envelope_close(&b, resp);
 }
 
 void envelope_ok(const struct api_request *req, const char *action, const char *version, const char *region,

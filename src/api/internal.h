@@ -80,7 +80,12 @@ struct api_call {
     struct api_reply to;     /* where this request's errors go */
     struct customer cu;      /* ROUTE_AUTH: the caller */
     struct actor who;        /* ROUTE_AUTH, ROUTE_ADMIN: whose key, from which address (audit) */
-    json_t *body;            /* ROUTE_JSON: the body object, the dispatcher's (freed after) */
+    json_t *body;            /* ROUTE_JSON: the body object, the dispatcher's (freed after); NULL when one is set */
+    /* ROUTE_JSON, for an Action whose body is one string field (action_set
+     * one_field): that field's value when the body was exactly that
+     * (param_one_string), read without a JSON tree; else NULL. */
+    const char *one;
+    char one_value[128];
     int action_known;        /* ROUTE_ACTIONS: the query's Action is in the listener's action_set */
     const struct action *act; /* ROUTE_ACTIONS on the public listener: the Action's row (portrait.c) */
     const struct admin_action *admin_act; /* ROUTE_ACTIONS on the admin listener: its row (admin.c) */
@@ -96,6 +101,10 @@ struct action_set {
     const char *(*find)(const char *name, struct api_call *call);
     /* 1 when the Action may block on the upstream (run on a worker). */
     int (*is_slow)(const char *name);
+    /* The field, for an Action (call's, from find) that reads a body of
+     * one string field: the dispatcher then takes such a body without a
+     * JSON tree (api_call one). NULL: every body is parsed. May be NULL. */
+    const char *(*one_field)(const struct api_call *call);
 };
 
 typedef void (*route_fn)(struct api *a, const struct api_request *req, struct api_call *call,
@@ -109,6 +118,13 @@ void envelope_ok(const struct api_request *req, const char *action, const char *
 /* As envelope_ok, with the Result given as JSON text. */
 void envelope_ok_text(const struct api_request *req, const char *action, const char *version, const char *region,
                       const char *result, struct api_response *resp);
+/* The same, written straight into one buffer: envelope_open writes all
+ * that comes before the Result (0, or -1 when b is full), the caller
+ * appends the Result's JSON text, envelope_close ends the envelope and
+ * hands b's data to resp (a 500 if it cannot). */
+int envelope_open(const struct api_request *req, const char *action, const char *version, const char *region,
+                  struct buf *b);
+void envelope_close(struct buf *b, struct api_response *resp);
 void response_text(struct api_response *resp, int status, const char *content_type, char *body, size_t len);
 /* A JSON body (stolen) with status; NULL: 500 in the surface's words. */
 void response_json(struct api_response *resp, int status, json_t *root, enum api_surface surface);
@@ -127,6 +143,13 @@ int param_int64(json_t *obj, const char *field, int64_t *out, struct core_status
 /* The key of an "Authorization: Bearer <key>" header, or NULL. */
 const char *api_bearer(const char *authorization);
 int param_strings(json_t *obj, const char *field, size_t max, const char ***out, size_t *n, struct core_status *st);
+/* 1 when body (len bytes) is exactly one JSON object {"<field>": "<value>"}
+ * (whitespace allowed where JSON allows it) whose key and value are plain
+ * printable ASCII without escapes, and value fits out (cap bytes with the
+ * NUL): out gets value. Such a body means to jansson what it means here,
+ * so a caller may skip the JSON tree for it; 0 for anything else, which
+ * the caller parses as usual (and answers its errors as usual). */
+int param_one_string(const char *body, size_t len, const char *field, char *out, size_t cap);
 
 /* render.c — API objects. */
 json_t *render_group(const struct group *g);

@@ -105,6 +105,55 @@ int param_strings(json_t *obj, const char *field, size_t max, const char ***out,
     return 0;
 }
 
+/* RFC 8259 whitespace, as jansson skips it. */
+static const char *skip_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+/* A JSON string without escapes, of printable ASCII, at p: its content
+ * [*s, *e) and the byte after its closing quote; NULL if p holds none. */
+static const char *plain_string(const char *p, const char *end, const char **s, const char **e)
+{
+    if (p >= end || *p != '"')
+        return NULL;
+    *s = ++p;
+    while (p < end && *p != '"') {
+        if (*p < 0x20 || *p > 0x7e || *p == '\\')
+            return NULL;
+        p++;
+    }
+    if (p >= end)
+        return NULL;
+    *e = p;
+    return p + 1;
+}
+
+int param_one_string(const char *body, size_t len, const char *field, char *out, size_t cap)
+{
+    const char *end = body + len, *ks, *ke, *vs, *ve;
+    const char *p = skip_ws(body, end);
+    if (p >= end || *p != '{')
+        return 0;
+    p = plain_string(skip_ws(p + 1, end), end, &ks, &ke);
+    if (!p || (size_t)(ke - ks) != strlen(field) || memcmp(ks, field, (size_t)(ke - ks)) != 0)
+        return 0;
+    p = skip_ws(p, end);
+    if (p >= end || *p != ':')
+        return 0;
+    p = plain_string(skip_ws(p + 1, end), end, &vs, &ve);
+    if (!p)
+        return 0;
+    p = skip_ws(p, end);
+    if (p >= end || *p != '}' || skip_ws(p + 1, end) != end || (size_t)(ve - vs) >= cap)
+        return 0;
+    memcpy(out, vs, (size_t)(ve - vs));
+    out[ve - vs] = '\0';
+    return 1;
+}
+
 const char *api_bearer(const char *authorization)
 {
     if (!authorization || strncasecmp(authorization, "Bearer ", 7) != 0)

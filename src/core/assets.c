@@ -43,6 +43,28 @@ enum core_code core_get_asset(struct core *c, const struct customer *cu, const c
     return CORE_OK;
 }
 
+enum core_code core_get_asset_text(struct core *c, const struct customer *cu, const char *id, struct buf *out,
+                                   struct core_status *st)
+{
+    if (rules_id("Id", id, st))
+        return st->code;
+    switch (asset_cache_text(c->asset_cache, id, cu->id, out)) {
+    case ASSET_CACHE_HIT:
+        return CORE_OK;
+    case ASSET_CACHE_NOT_YOURS:
+        return core_forbidden(st, "asset");
+    case ASSET_CACHE_MISS:
+        break;
+    }
+    struct asset as;
+    if (core_get_asset(c, cu, id, &as, st))
+        return st->code;
+    core_asset_media_url(c, &as); /* uploads: a freshly signed URL */
+    if (render_asset_text(&as, out) != 0)
+        return core_fail(st, CORE_INTERNAL_ERROR, "Out of memory.");
+    return CORE_OK;
+}
+
 enum core_code core_get_asset_fresh(struct core *c, const struct customer *cu, const char *id, struct asset *out,
                                     struct core_status *st)
 {

@@ -122,14 +122,43 @@ static enum core_code admit(struct core *c, struct auth_slot *s, int64_t now, st
     return wait ? rate_limited(st, wait) : CORE_OK;
 }
 
+void core_key_memo_wipe(struct core_key_memo *memo)
+{
+    if (memo)
+        explicit_bzero(memo, sizeof *memo);
+}
+
+/* The key's SHA-256, from the connection's memo when it is the same key
+ * as last time: compared in full and in constant time (a proxy's
+ * connection may carry several clients' keys). */
+static void key_hash(const char *key, struct core_key_memo *memo, uint8_t hash[32])
+{
+    size_t n = strlen(key); /* KEYS_LEN: keys_well_formed */
+    if (memo && n < sizeof memo->key && crypto_equal(memo->key, key, n + 1)) {
+        memcpy(hash, memo->hash, 32);
+        return;
+    }
+    crypto_sha256(key, n, hash);
+    if (memo && n < sizeof memo->key) {
+        memcpy(memo->key, key, n + 1);
+        memcpy(memo->hash, hash, 32);
+    }
+}
+
 enum core_code core_authenticate(struct core *c, const char *key, struct customer *out, struct actor *who,
                                  struct core_status *st)
+{
+    return core_authenticate_memo(c, key, NULL, out, who, st);
+}
+
+enum core_code core_authenticate_memo(struct core *c, const char *key, struct core_key_memo *memo,
+                                      struct customer *out, struct actor *who, struct core_status *st)
 {
     if (!key || !keys_well_formed(key))
         return core_fail(st, CORE_UNAUTHORIZED,
                          "Send a valid API key as 'Authorization: Bearer <key>'; keys come from 'porticod keys create'.");
     uint8_t hash[32];
-    crypto_sha256(key, strlen(key), hash);
+    key_hash(key, memo, hash);
     size_t i = slot_of(hash);
     pthread_mutex_t *mu = &c->auth->mu[i % AUTH_STRIPES];
     struct auth_slot *s = &c->auth->slots[i];

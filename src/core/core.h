@@ -115,6 +115,19 @@ void core_free(struct core *c);
  * KeyRate changes take effect within a second on every node. */
 enum core_code core_authenticate(struct core *c, const char *key, struct customer *out, struct actor *who,
                                  struct core_status *st);
+/* One connection's memory of the last key it authenticated and that key's
+ * SHA-256: a kept-alive client sends the same key with every request, and
+ * hashing it again each time costs more than the rest of the check. Owned
+ * by the HTTP front, one per connection, zeroed (core_key_memo_wipe) when
+ * the connection ends. */
+struct core_key_memo {
+    char key[KEYS_LEN + 1]; /* "" when empty */
+    uint8_t hash[32];
+};
+/* core_authenticate with the connection's memo (NULL: none). */
+enum core_code core_authenticate_memo(struct core *c, const char *key, struct core_key_memo *memo,
+                                      struct customer *out, struct actor *who, struct core_status *st);
+void core_key_memo_wipe(struct core_key_memo *memo);
 
 /* The operators' API (API.md §7), core/admin.c. */
 /* An admin key: who (may be NULL) gets customer_id 0 and its prefix.
@@ -165,6 +178,12 @@ enum core_code core_create_asset(struct core *c, const struct customer *cu, cons
                                  char id_out[static IDS_MAX], struct core_status *st);
 enum core_code core_get_asset(struct core *c, const struct customer *cu, const char *id, struct asset *out,
                               struct core_status *st);
+/* GetAsset: the Asset as JSON text (render_asset_text, URL signed as
+ * core_asset_media_url signs it) appended to out; from the short cache
+ * without a lock when it can be. The same answers as core_get_asset. */
+struct buf;
+enum core_code core_get_asset_text(struct core *c, const struct customer *cu, const char *id, struct buf *out,
+                                   struct core_status *st);
 enum core_code core_list_assets(struct core *c, const struct customer *cu, const struct asset_filter *f,
                                 int page_number, int page_size, struct asset_list *out, struct core_status *st);
 enum core_code core_update_asset(struct core *c, const struct customer *cu, const char *id, const char *name,

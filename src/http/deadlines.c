@@ -124,10 +124,10 @@ void deadlines_close(struct deadlines *d, struct deadline *c)
     free(c);
 }
 
-void deadline_body(struct deadlines *d, struct deadline *c)
+void deadline_body(struct deadlines *d, struct deadline *c, int64_t now_ms)
 {
     if (c)
-        atomic_store(&c->due_ms, clock_mono_ms() + d->body_ms);
+        atomic_store(&c->due_ms, now_ms + d->body_ms);
 }
 
 void deadline_busy(struct deadline *c)
@@ -136,10 +136,10 @@ void deadline_busy(struct deadline *c)
         atomic_store(&c->due_ms, 0);
 }
 
-void deadline_idle(struct deadlines *d, struct deadline *c)
+void deadline_idle(struct deadlines *d, struct deadline *c, int64_t now_ms)
 {
     if (c)
-        atomic_store(&c->due_ms, clock_mono_ms() + d->idle_ms);
+        atomic_store(&c->due_ms, now_ms + d->idle_ms);
 }
 
 uint64_t deadlines_reaped(struct deadlines *d)

@@ -22,12 +22,13 @@ void deadlines_stop(struct deadlines *d);
 struct deadline *deadlines_open(struct deadlines *d, int fd);
 void deadlines_close(struct deadlines *d, struct deadline *c);
 
-/* The request's head has arrived: the body must follow within body_s. */
-void deadline_body(struct deadlines *d, struct deadline *c);
+/* The request's head has arrived (at now_ms, clock_mono_ms): the body
+ * must follow within body_s. */
+void deadline_body(struct deadlines *d, struct deadline *c, int64_t now_ms);
 /* The request is being processed: no deadline. */
 void deadline_busy(struct deadline *c);
-/* The response went out: the next request must come within idle_s. */
-void deadline_idle(struct deadlines *d, struct deadline *c);
+/* The response went out (at now_ms): the next request must come within idle_s. */
+void deadline_idle(struct deadlines *d, struct deadline *c, int64_t now_ms);
 /* Connections cut off so far (for tests and metrics). */
 uint64_t deadlines_reaped(struct deadlines *d);
 

@@ -13,13 +13,15 @@ static int is_tchar(unsigned char c)
 {
     if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
         return 1;
-    return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+    switch (c) {
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
+    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
+        return 1;
+    }
+    return 0;
 }
 
-static int name_is(const char *name, size_t len, const char *want)
-{
-    return len == strlen(want) && strncasecmp(name, want, len) == 0;
-}
+#define NAME_IS(name, len, want) ((len) == sizeof want - 1 && strncasecmp(name, want, len) == 0)
 
 void http_framing_add(struct http_framing *f, const char *name, size_t name_len, const char *value,
                       size_t value_len)
@@ -31,7 +33,7 @@ void http_framing_add(struct http_framing *f, const char *name, size_t name_len,
             f->bad_name = 1;
     if (!value)
         value_len = 0;
-    if (name_is(name, name_len, "Content-Length")) {
+    if (NAME_IS(name, name_len, "Content-Length")) {
         f->content_lengths++;
         uint64_t n = 0;
         if (value_len == 0 || value_len > 18)
@@ -42,11 +44,11 @@ void http_framing_add(struct http_framing *f, const char *name, size_t name_len,
             n = n * 10 + (uint64_t)(value[i] - '0');
         }
         f->content_length = n;
-    } else if (name_is(name, name_len, "Transfer-Encoding")) {
+    } else if (NAME_IS(name, name_len, "Transfer-Encoding")) {
         f->transfer_encodings++;
         if (!(value_len == 7 && strncasecmp(value, "chunked", 7) == 0))
             f->te_not_chunked = 1;
-    } else if (name_is(name, name_len, "Host")) {
+    } else if (NAME_IS(name, name_len, "Host")) {
         f->hosts++;
     }
 }
@@ -97,6 +99,34 @@ static int decode(const char *p, const char *end, char *out, size_t cap)
     return 0;
 }
 
+/* strncasecmp(a, b, n) == 0 in the C locale (ASCII letters only), without
+ * its locale lookup. */
+static int ascii_caseeq(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int x = (unsigned char)a[i], y = (unsigned char)b[i];
+        x += x >= 'A' && x <= 'Z' ? 32 : 0;
+        y += y >= 'A' && y <= 'Z' ? 32 : 0;
+        if (x != y)
+            return 0;
+        if (!x)
+            break;
+    }
+    return 1;
+}
+
+/* 1 unless [p, end) decodes to itself but for '+' (decode's space): no
+ * escape, no control byte. */
+static int needs_decoding(const char *p, const char *end)
+{
+    for (; p < end; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '%' || c < 0x20 || c == 0x7f)
+            return 1;
+    }
+    return 0;
+}
+
 enum http_query_result http_query_param(const char *query, const char *name, char *out, size_t cap)
 {
     enum http_query_result res = HTTP_QUERY_ABSENT;
@@ -110,12 +140,14 @@ enum http_query_result http_query_param(const char *query, const char *name, cha
         const char *eq = memchr(p, '=', (size_t)(stop - p));
         const char *name_end = eq ? eq : stop;
         char got[64];
-        if (decode(p, name_end, got, sizeof got) != 0) {
+        size_t raw = (size_t)(name_end - p);
+        if (raw != want && raw < sizeof got && !needs_decoding(p, name_end)) {
+            /* decodes to itself ('+' to a space), so never to name */
+        } else if (decode(p, name_end, got, sizeof got) != 0) {
             /* An undecodable name is only ours to refuse if it may be ours. */
-            size_t raw = (size_t)(name_end - p);
-            if (strncasecmp(p, name, raw < want ? raw : want) == 0)
+            if (ascii_caseeq(p, name, raw < want ? raw : want))
                 return HTTP_QUERY_INVALID;
-        } else if (strcasecmp(got, name) == 0) {
+        } else if (ascii_caseeq(got, name, want + 1)) {
             if (strcmp(got, name) != 0 || res != HTTP_QUERY_ABSENT)
                 return HTTP_QUERY_INVALID;
             if (decode(eq ? eq + 1 : stop, stop, out, cap) != 0)

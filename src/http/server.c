@@ -10,14 +10,17 @@
  * Action and Version come from the raw query string, byte-exactly. */
 #include "http/server.h"
 
-#include <jansson.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
+#include "http/access_log.h"
 #include "http/addr.h"
 #include "http/deadlines.h"
 #include "http/framing.h"
@@ -47,17 +50,18 @@ struct http_server {
     struct deadlines *deadlines;
 };
 
+struct conn_ctx;
+
 struct req {
     struct http_server *srv;
     struct MHD_Connection *conn;
-    char *raw_uri;   /* as sent, from the URI log callback */
+    struct conn_ctx *cc; /* its connection's context; NULL if that could not be allocated */
+    int pooled;          /* this is cc->req, not malloc'd */
+    char *raw_uri;   /* as sent, from the URI log callback: uri_inline or malloc'd */
     int started;     /* the access handler has seen this request */
     int close_after; /* answer with Connection: close */
     enum req_state state;
-    char request_id[33];
     int64_t start_ms;
-    char method[16];
-    char path[256];
     struct buf body;
     int body_too_large;
     size_t body_max; /* api_body_max of the request's method and path */
@@ -67,9 +71,28 @@ struct req {
     struct api_request ar;
     struct api_response resp;
     atomic_int woken; /* PARKED: the hub's wake-up came */
+    char peer[64]; /* the client's address when there is no cc */
+    /* From here on, each field is written before it is read (when the
+     * request starts, or in ar only if it was): not zeroed on reuse. */
+    char request_id[33];
+    char method[16];
+    char path[256];
     char action[256];
     char version[64];
-    char peer[64]; /* numeric client address, for the audit log */
+    char uri_inline[512]; /* holds raw_uri when it fits */
+};
+
+/* libmicrohttpd's socket context: what lasts as long as the connection.
+ * Its requests follow one another (keep-alive), so the memory of one is
+ * the next one's: no allocation per request. */
+struct conn_ctx {
+    struct deadline *deadline; /* see deadlines.h */
+    int req_busy;              /* req holds the request under way */
+    int closed;                /* the connection ended while req_busy: the request frees this */
+    char peer[64];             /* numeric client address, for the audit log; "" until the first request */
+    struct core_key_memo key_memo; /* the last API key seen here and its hash; wiped at the end */
+    struct buf spare_body;     /* the last request's body buffer, emptied, for the next */
+    struct req req;
 };
 
 static const char *header(struct MHD_Connection *c, enum MHD_ValueKind kind, const char *name)
@@ -172,6 +195,23 @@ static ssize_t source_reader(void *cls, uint64_t pos, char *buf, size_t max)
 }
 
 
+/* The Date header (RFC 9110 §6.6.1), made once a second per thread.
+ * libmicrohttpd, which then sends ours instead of its own, formats it
+ * with gmtime_r on every response, under glibc's time zone lock. time()
+ * as libmicrohttpd: a second's resolution is all a Date has, and it costs
+ * less than reading the clock to the nanosecond. */
+static const char *date_now(void)
+{
+    static _Thread_local int64_t made_s = -1;
+    static _Thread_local char text[30];
+    int64_t now_s = (int64_t)time(NULL);
+    if (now_s != made_s) {
+        clock_http_date(now_s, text);
+        made_s = now_s;
+    }
+    return text;
+}
+
 static enum MHD_Result send_response(struct req *r)
 {
     struct api_response *rs = &r->resp;
@@ -208,6 +248,7 @@ static enum MHD_Result send_response(struct req *r)
         return MHD_NO;
     rs->body = NULL; /* owned by the response now */
 headers:
+    MHD_add_response_header(m, MHD_HTTP_HEADER_DATE, date_now());
     MHD_add_response_header(m, "Content-Type", rs->content_type ? rs->content_type : "application/json");
     MHD_add_response_header(m, "X-Request-Id", r->request_id);
     if (rs->cache_control)
@@ -255,38 +296,62 @@ static void query_fields(struct req *r)
                             "without control characters.";
 }
 
-static void fill_request(struct req *r, struct MHD_Connection *conn, const char *url)
+/* The request's head, read in one pass over its header lines: the framing
+ * verdict, and the first value of each header the front hands on (what
+ * MHD_lookup_connection_value would find, without a walk per header). */
+struct head {
+    struct http_framing framing;
+    const char *authorization, *range, *content_length, *content_type;
+};
+
+#define HEADER_IS(key, size, want) ((size) == sizeof want - 1 && strncasecmp(key, want, size) == 0)
+
+static enum MHD_Result head_line(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+                                 const char *value, size_t value_size)
+{
+    struct head *h = cls;
+    http_framing_add(&h->framing, key, key_size, value, value_size);
+    const char **slot = NULL;
+    if (HEADER_IS(key, key_size, MHD_HTTP_HEADER_AUTHORIZATION))
+        slot = &h->authorization;
+    else if (HEADER_IS(key, key_size, MHD_HTTP_HEADER_RANGE))
+        slot = &h->range;
+    else if (HEADER_IS(key, key_size, MHD_HTTP_HEADER_CONTENT_LENGTH))
+        slot = &h->content_length;
+    else if (HEADER_IS(key, key_size, MHD_HTTP_HEADER_CONTENT_TYPE))
+        slot = &h->content_type;
+    if (slot && !*slot)
+        *slot = value;
+    return MHD_YES;
+}
+
+static void read_head(struct MHD_Connection *conn, struct head *h)
+{
+    memset(h, 0, sizeof *h);
+    MHD_get_connection_values_n(conn, MHD_HEADER_KIND, head_line, h);
+}
+
+static void fill_request(struct req *r, struct MHD_Connection *conn, const char *url, const struct head *h)
 {
     r->ar.method = r->method;
     r->ar.path = url;
     query_fields(r);
-    r->ar.authorization = header(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    r->ar.range = header(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_RANGE);
+    r->ar.authorization = h->authorization;
+    r->ar.range = h->range;
     r->ar.request_id = r->request_id;
     r->ar.conn = conn;
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    http_peer_name(ci ? ci->client_addr : NULL, r->peer, sizeof r->peer);
-    r->ar.remote_addr = r->peer;
+    /* The peer is the connection's: formatted once, on its first request. */
+    char *peer = r->cc ? r->cc->peer : r->peer;
+    if (!peer[0]) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        http_peer_name(ci ? ci->client_addr : NULL, peer, sizeof r->peer);
+    }
+    r->ar.remote_addr = peer;
+    r->ar.key_memo = r->cc ? &r->cc->key_memo : NULL;
 }
 
-static enum MHD_Result framing_line(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
-                                    const char *value, size_t value_size)
+static uint64_t content_length(const char *v)
 {
-    http_framing_add(cls, key, key_size, value, value_size);
-    return MHD_YES;
-}
-
-/* NULL when the head is unambiguous, else why not (framing.h). */
-static const char *framing_problem(struct MHD_Connection *conn)
-{
-    struct http_framing f = {0};
-    MHD_get_connection_values_n(conn, MHD_HEADER_KIND, framing_line, &f);
-    return http_framing_verdict(&f);
-}
-
-static uint64_t content_length(struct MHD_Connection *conn)
-{
-    const char *v = header(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (!v || !*v)
         return UINT64_MAX;
     char *end;
@@ -321,13 +386,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         copy_printable(r->path, sizeof r->path, url);
         r->body_max = api_body_max(r->method, r->path);
         buf_init(&r->body, r->body_max);
+        if (r->cc && r->cc->spare_body.data) { /* the last request's, emptied */
+            r->body = r->cc->spare_body;
+            r->body.max = r->body_max;
+            buf_init(&r->cc->spare_body, 0);
+        }
         atomic_fetch_add(&srv->in_flight, 1);
         atomic_fetch_add(&srv->reading, 1);
-        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-        r->deadline = ci ? ci->socket_context : NULL;
-        deadline_body(srv->deadlines, r->deadline);
-        fill_request(r, conn, url);
-        const char *bad = framing_problem(conn);
+        r->deadline = r->cc ? r->cc->deadline : NULL;
+        deadline_body(srv->deadlines, r->deadline, r->start_ms);
+        struct head h;
+        read_head(conn, &h);
+        fill_request(r, conn, url, &h);
+        const char *bad = http_framing_verdict(&h.framing);
         if (bad) {
             /* RFC 9112 §6.3: refuse, and close, since where this request
              * ends (and the next begins) is exactly what is in doubt. */
@@ -337,9 +408,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             set_state(r, REQ_READY);
             return send_response(r);
         }
-        uint64_t declared = content_length(conn);
-        r->stream = api_stream_open(srv->api, &r->ar, header(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
-                                    declared);
+        uint64_t declared = content_length(h.content_length);
+        r->stream = api_stream_open(srv->api, &r->ar, h.content_type, declared);
         if (r->stream && r->stream->ops->done(r->stream)) {
             /* Decided from the headers alone (bad key, too large): answer
              * before reading the body; libmicrohttpd then closes. */
@@ -430,23 +500,40 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 static void log_request(struct req *r, int64_t ms)
 {
-    json_t *o = json_object();
-    char when[21];
-    clock_rfc3339(clock_wall_ms(), when);
-    json_object_set_new(o, "time", json_string(when));
-    json_object_set_new(o, "request_id", json_string(r->request_id));
-    json_object_set_new(o, "customer", json_integer(r->resp.customer_id));
-    json_object_set_new(o, "method", json_string(r->method));
-    json_object_set_new(o, "path", json_string(r->path));
-    json_object_set_new(o, "action", json_string(r->resp.action));
-    json_object_set_new(o, "status", json_integer(r->resp.status));
-    json_object_set_new(o, "error", json_string(r->resp.error_code));
-    json_object_set_new(o, "duration_ms", json_integer(ms));
-    char *s = json_dumps(o, JSON_COMPACT);
-    if (s)
-        log_line(s);
-    free(s);
-    json_decref(o);
+    struct access_entry e = {clock_wall_ms(), r->request_id, r->resp.customer_id, r->method, r->path,
+                             r->resp.action, r->resp.status, r->resp.error_code, ms};
+    access_log_write(&e);
+}
+
+static void conn_free(struct conn_ctx *cc)
+{
+    core_key_memo_wipe(&cc->key_memo);
+    buf_free(&cc->spare_body);
+    free(cc);
+}
+
+/* A body buffer this small is kept for the connection's next request. */
+#define SPARE_BODY_MAX (8 * 1024)
+
+/* The request's memory goes back to its connection, or is freed. */
+static void req_release(struct req *r)
+{
+    if (r->raw_uri != r->uri_inline)
+        free(r->raw_uri);
+    struct conn_ctx *cc = r->cc;
+    if (cc && !cc->spare_body.data && r->body.data && r->body.cap <= SPARE_BODY_MAX) {
+        buf_reset(&r->body);
+        cc->spare_body = r->body;
+    } else {
+        buf_free(&r->body);
+    }
+    if (!r->pooled) {
+        free(r);
+        return;
+    }
+    cc->req_busy = 0;
+    if (cc->closed) /* the connection went first */
+        conn_free(cc);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
@@ -457,11 +544,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         return;
     *con_cls = NULL;
     if (!r->started) { /* libmicrohttpd refused the head itself */
-        free(r->raw_uri);
-        free(r);
+        req_release(r);
         return;
     }
-    int64_t ms = clock_mono_ms() - r->start_ms;
+    int64_t now = clock_mono_ms(), ms = now - r->start_ms;
     if (r->resp.status) {
         metrics_request(r->resp.action[0] ? r->resp.action : "other", r->resp.error_code, r->resp.status,
                         (double)ms / 1000.0);
@@ -475,26 +561,38 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (r->resp.has_fd)
         close(r->resp.body_fd);
     free(r->resp.body);
-    buf_free(&r->body);
     if (r->state == REQ_READING)
         atomic_fetch_sub(&srv->reading, 1);
-    deadline_idle(srv->deadlines, r->deadline);
-    free(r->raw_uri);
-    free(r);
+    deadline_idle(srv->deadlines, r->deadline, now);
+    req_release(r);
     atomic_fetch_sub(&srv->in_flight, 1);
 }
 
 /* The URI exactly as sent, before libmicrohttpd decodes or splits it: the
  * one place the raw query string can be read. Its result is the request's
- * context from here on. */
+ * context from here on: the connection's request memory, zeroed (requests
+ * on one connection never overlap; should one find it taken, it gets its
+ * own). */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-    struct req *r = calloc(1, sizeof *r);
-    if (!r)
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    struct conn_ctx *cc = ci ? ci->socket_context : NULL;
+    struct req *r;
+    if (cc && !cc->req_busy) {
+        r = &cc->req;
+        memset(r, 0, offsetof(struct req, request_id));
+        r->pooled = 1;
+        r->cc = cc;
+        cc->req_busy = 1;
+    } else if (!(r = calloc(1, sizeof *r))) {
         return NULL;
-    r->raw_uri = strdup(uri ? uri : "");
-    if (!r->raw_uri) {
-        free(r);
+    }
+    size_t n = strlen(uri ? uri : "");
+    if (n < sizeof r->uri_inline) {
+        memcpy(r->uri_inline, uri ? uri : "", n + 1);
+        r->raw_uri = r->uri_inline;
+    } else if (!(r->raw_uri = strdup(uri))) {
+        req_release(r);
         return NULL;
     }
     return r;
@@ -506,10 +604,25 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     struct http_server *srv = cls;
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
         const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-        *socket_context = ci ? deadlines_open(srv->deadlines, ci->connect_fd) : NULL;
+        struct conn_ctx *cc = ci ? calloc(1, sizeof *cc) : NULL;
+        if (cc && !(cc->deadline = deadlines_open(srv->deadlines, ci->connect_fd))) {
+            free(cc);
+            cc = NULL;
+        }
+        *socket_context = cc;
     } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
-        deadlines_close(srv->deadlines, *socket_context);
+        struct conn_ctx *cc = *socket_context;
         *socket_context = NULL;
+        if (!cc)
+            return;
+        deadlines_close(srv->deadlines, cc->deadline);
+        cc->deadline = NULL;
+        if (cc->req_busy) { /* cannot happen: a request completes before its connection closes */
+            cc->req.deadline = NULL;
+            cc->closed = 1;
+            return;
+        }
+        conn_free(cc);
     }
 }
 

@@ -14,7 +14,7 @@ void buf_init(struct buf *b, size_t max)
     b->max = max;
 }
 
-static int buf_reserve(struct buf *b, size_t extra)
+int buf_reserve(struct buf *b, size_t extra)
 {
     if (extra > b->max || b->len > b->max - extra)
         return BUF_TOO_LARGE;
@@ -29,6 +29,7 @@ static int buf_reserve(struct buf *b, size_t extra)
     char *p = realloc(b->data, cap);
     if (!p)
         return BUF_NOMEM;
+    p[b->len] = '\0';
     b->data = p;
     b->cap = cap;
     return BUF_OK;

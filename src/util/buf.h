@@ -29,6 +29,9 @@ void buf_init(struct buf *b, size_t max);
 /* BUF_OK, BUF_TOO_LARGE or BUF_NOMEM (enum buf_result as an int). */
 int buf_append(struct buf *b, const void *p, size_t n);
 int buf_puts(struct buf *b, const char *s);
+/* Makes room for extra more bytes, so that appending them will not
+ * allocate; the same results as buf_append, contents unchanged. */
+int buf_reserve(struct buf *b, size_t extra);
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_reset(struct buf *b);
 void buf_free(struct buf *b);

@@ -15,6 +15,9 @@ int64_t clock_mono_ms(void);
 int64_t clock_wall_ms(void);
 /* "2026-11-25T12:35:15Z"; out must hold 21 bytes. */
 void clock_rfc3339(int64_t wall_ms, char out[static 21]);
+/* "Wed, 25 Nov 2026 12:35:15 GMT", HTTP's IMF-fixdate (RFC 9110 §5.6.7),
+ * for wall_s seconds since 1970 (clamped to 1970..9999); 30 bytes. */
+void clock_http_date(int64_t wall_s, char out[static 30]);
 /* "20261125123515" (for upstream ids); out must hold 15 bytes. */
 void clock_compact(int64_t wall_ms, char out[static 15]);
 void clock_sleep_ms(int64_t ms);

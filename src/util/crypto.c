@@ -13,9 +13,20 @@
 static EVP_MD *sha256_md;
 static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
 
+/* Each thread keeps one digest context for crypto_sha256: a new context
+ * per call (EVP_Digest) costs more than hashing an API key. */
+static pthread_key_t sha256_ctx_key;
+static int sha256_ctx_key_ok;
+
+static void sha256_ctx_free(void *ctx)
+{
+    EVP_MD_CTX_free(ctx);
+}
+
 static void sha256_fetch(void)
 {
     sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    sha256_ctx_key_ok = pthread_key_create(&sha256_ctx_key, sha256_ctx_free) == 0;
 }
 
 static const EVP_MD *sha256(void)
@@ -27,7 +38,16 @@ static const EVP_MD *sha256(void)
 void crypto_sha256(const void *data, size_t len, uint8_t out[32])
 {
     unsigned int n = 32;
-    EVP_Digest(data, len, out, &n, sha256(), NULL);
+    const EVP_MD *md = sha256();
+    EVP_MD_CTX *ctx = sha256_ctx_key_ok ? pthread_getspecific(sha256_ctx_key) : NULL;
+    if (!ctx && sha256_ctx_key_ok && (ctx = EVP_MD_CTX_new()) != NULL &&
+        pthread_setspecific(sha256_ctx_key, ctx) != 0) {
+        EVP_MD_CTX_free(ctx);
+        ctx = NULL;
+    }
+    if (!ctx || EVP_DigestInit_ex2(ctx, md, NULL) != 1 || EVP_DigestUpdate(ctx, data, len) != 1 ||
+        EVP_DigestFinal_ex(ctx, out, &n) != 1)
+        EVP_Digest(data, len, out, &n, md, NULL);
 }
 
 void crypto_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len, uint8_t out[32])

@@ -46,6 +46,11 @@ void log_msg(const char *level, const char *fmt, ...)
     json_decref(o);
 }
 
+void log_write_lines(const char *lines, size_t n)
+{
+    write_all(STDOUT_FILENO, lines, n);
+}
+
 void log_line(const char *json)
 {
     log_line_fd(STDOUT_FILENO, json);

@@ -169,6 +169,20 @@ int core_ready(struct core *c);
  * when the store does not answer. */
 enum core_code core_count_assets(struct core *c, struct asset_counts *out);
 
+/* The upstream account's budget (core/fleet.c): the fleet's view from the
+ * store (its buckets, creations in flight, nodes) into out, and this
+ * node's own side into self (may be NULL). CORE_SERVICE_UNAVAILABLE when
+ * the store does not answer (self is still filled). */
+struct core_node_budget {
+    char node[FLEET_NODE_MAX];       /* this node's name in the fleet */
+    int64_t leases[FLEET_BUCKETS];   /* token leases it made (a fleet's store), by bucket */
+    int64_t leased[FLEET_BUCKETS];   /* tokens they granted */
+    int64_t lapsed[FLEET_BUCKETS];   /* tokens it let lapse unspent */
+    double tokens[FLEET_BUCKETS];    /* tokens in hand now */
+    int waiting_for_places;          /* its creates waiting for a place in flight */
+};
+enum core_code core_fleet_status(struct core *c, struct fleet_status *out, struct core_node_budget *self);
+
 /* Number of UTF-8 characters in s, or -1 if s is not valid UTF-8. */
 long core_utf8_chars(const char *s);
 

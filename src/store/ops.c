@@ -123,4 +123,13 @@ const struct store_ops sql_store_ops = {
     .list_notifications = sql_list_notifications,
     .lease_due_notifications = sql_lease_due_notifications,
     .finish_notification = sql_finish_notification,
+    /* the fleet (fleet.c) */
+    .shared = sql_fleet_shared,
+    .fleet_join = sql_fleet_join,
+    .fleet_heartbeat = sql_fleet_heartbeat,
+    .fleet_leave = sql_fleet_leave,
+    .lease_tokens = sql_lease_tokens,
+    .grant_slots = sql_grant_slots,
+    .fleet_status = sql_fleet_status,
+    .take_over_dead = sql_take_over_dead,
 };

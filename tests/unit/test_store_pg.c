@@ -199,7 +199,7 @@ static void *reserve_main(void *arg)
     struct reserver *r = arg;
     if (r->group)
         r->r = r->s->ops->reserve_asset(r->s, r->cust, r->group, "Image", "a", "http://127.0.0.1:9/a.png", NULL,
-                                        50, clock_wall_ms(), NULL, &r->handle);
+                                        50, clock_wall_ms(), NULL, &r->handle, NULL);
     else
         r->r = r->s->ops->reserve_group(r->s, r->cust, "AIGC", "g", "", 50, clock_wall_ms(), NULL, &r->handle);
     return NULL;
@@ -219,7 +219,7 @@ static void quota_race(struct store *a, struct store *b, int64_t cust, const cha
         pthread_join(t[i], NULL);
         if (rs[i].r == STORE_OK)
             ok++;
-        else if (rs[i].r == STORE_QUOTA)
+        else if (rs[i].r == STORE_QUOTA_PENDING) /* full of reservations, none confirmed yet */
             quota++;
         else
             other++;
@@ -278,7 +278,7 @@ static void test_leases_hand_each_asset_to_one_node(void)
         char id[IDS_MAX];
         snprintf(id, sizeof id, "asset-20260101000000-%05d", i);
         CHECK(a->ops->reserve_asset(a, cust, "group-20260101000000-bbbbb", "Image", "", "http://127.0.0.1:9/x.png", NULL,
-                                    50, now, NULL, &h) == STORE_OK);
+                                    50, now, NULL, &h, NULL) == STORE_OK);
         CHECK(a->ops->confirm_asset(a, h, id, now, now - 1000 + i) == STORE_OK);
     }
     /* Two nodes lease at the same moment: 30 + 10, never one asset twice. */

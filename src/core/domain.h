@@ -174,7 +174,7 @@ struct fleet_node {
     int64_t started_ms, seen_ms;   /* joined; last heartbeat */
     int64_t leases[FLEET_BUCKETS]; /* token leases taken, by bucket (fleet_status.buckets' order) */
     int64_t granted[FLEET_BUCKETS]; /* tokens they granted */
-    int64_t customers[FLEET_BUCKETS]; /* customers waiting on the node at its last lease (its share) */
+    int64_t customers[FLEET_BUCKETS]; /* customers still waiting on the node after its last lease (its share) */
     int64_t inflight;              /* creations in flight its requests hold (their reservations) */
     int64_t waiting;               /* its reservations waiting for one */
 };

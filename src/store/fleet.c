@@ -211,7 +211,8 @@ enum store_result sql_lease_tokens(struct store *s, struct store_token_lease *l)
                      " leased_ms = excluded.leased_ms, leases = fleet_leases.leases + 1,"
                      " granted = fleet_leases.granted + excluded.granted, customers = excluded.customers",
                      NULL, "ttiii", f->node, l->bucket, b.now_ms, (int64_t)l->granted,
-                     (int64_t)(l->customers > 0 ? l->customers : 1));
+                     /* still waiting: a node that got all it asked for holds no share back */
+                     (int64_t)(l->granted < l->want ? (l->customers > 0 ? l->customers : 1) : 0));
     r = sql_done(s, c, r);
     if (r != STORE_OK)
         l->granted = 0;

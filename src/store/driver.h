@@ -480,7 +480,8 @@ enum store_result sql_take_over_dead(struct store *s, int64_t dead_after_ms, str
 /* Inside an asset reservation's write transaction, its pending row in:
  * the row gets the joined node and queues for a place in flight, taking
  * it when its turn has come (*slot = 1; also when nothing is counted).
- * Not joined: nothing happens, *slot = 0. */
+ * Not joined (a tool, a test): nothing happens, and *slot = 1: nothing
+ * counted, nothing to wait for. */
 enum store_result sql_fleet_hold_asset(struct store *s, struct sql_conn *c, int64_t handle, int *slot);
 /* lease_tokens' arithmetic: *tokens_milli, the bucket's as last written,
  * becomes what is left after l->granted is taken, elapsed_ms after; others:

@@ -309,7 +309,7 @@ enum store_result sql_fleet_hold_asset(struct store *s, struct sql_conn *c, int6
     const struct sql_fleet *f = sql_fleet_of(s);
     int took = 0;
     if (slot)
-        *slot = 0;
+        *slot = !f->node[0]; /* not joined: nothing is counted, nothing waits */
     if (!f->node[0])
         return STORE_OK;
     enum store_result r = STORE_OK;

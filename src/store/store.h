@@ -172,8 +172,8 @@ struct store_ops {
     /* Assets. Quota counts live and pending assets of the group; the group
      * must be a live group of customer_id, else STORE_NOT_FOUND. *slot
      * (may be NULL) is 1 when the reservation took one of the account's
-     * creations in flight, 0 when it waits for one (grant_slots) or the
-     * node has not joined the fleet. */
+     * creations in flight (or none are counted: the node has not joined
+     * the fleet), 0 when it waits for one (grant_slots). */
     enum store_result (*reserve_asset)(struct store *s, int64_t customer_id, const char *group_id,
                                        const char *type, const char *name, const char *url,
                                        const char *blob_key, int max_assets, int64_t now_ms,

@@ -17,6 +17,7 @@
 #include "blob/blob.h"
 #include "core/core.h"
 #include "core/keys.h"
+#include "core/usage_verify.h"
 #include "doctor/doctor.h"
 #include "http/server.h"
 #include "sim/sim.h" /* the one gateway file that knows the simulator: it starts it */
@@ -59,6 +60,7 @@ struct config {
     int webhook_workers, webhook_timeout_ms, webhook_backoff_ms, webhook_retry_s;
     int video_wait_s; /* wait_for_assets: how long a task waits for its assets */
     int sse_heartbeat_ms; /* the event stream */
+    int usage_flush_ms;   /* usage metering: upstream calls */
 };
 
 enum opt_kind { OPT_STR, OPT_INT, OPT_DBL, OPT_BOOL_OFF };
@@ -115,6 +117,7 @@ static const struct opt opts[] = {
     {"--liveness-sweep", "PORTICO_LIVENESS_SWEEP_S", OPT_INT, O(liveness_sweep_s), "seconds between sweeps removing LivenessFace groups no record owns; 0: never (600)"},
     /* the event stream */
     {"--sse-heartbeat-ms", "PORTICO_SSE_HEARTBEAT_MS", OPT_INT, O(sse_heartbeat_ms), "an idle event stream gets a keep-alive comment this often (15000)"},
+    {"--usage-flush-ms", "PORTICO_USAGE_FLUSH_MS", OPT_INT, O(usage_flush_ms), "how often a node writes the upstream calls it counted (1000; a crash loses at most that)"},
     {"--liveness-orphan-age", "PORTICO_LIVENESS_ORPHAN_AGE_S", OPT_INT, O(liveness_orphan_age_s), "age an unowned LivenessFace group must reach before it is removed (900)"},
     /* webhooks */
     {"--webhook-workers", "PORTICO_WEBHOOK_WORKERS", OPT_INT, O(webhook_workers), "webhook deliveries in flight at once (8)"},
@@ -135,6 +138,7 @@ static void usage(FILE *f)
                "       porticod admin create|list [--data-dir DIR]   operators' admin keys (API.md §7)\n"
                "       porticod admin revoke PREFIX [--data-dir DIR]\n"
                "       porticod migrate [--data-dir DIR]\n"
+               "       porticod usage verify [--data-dir DIR]     the usage counters against a recount\n"
                "       porticod doctor [--image-url URL] [--timeout S] [--json]  check the upstream\n"
                "                                                  (see porticod doctor --help)\n\noptions (each also an environment variable):\n");
     for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
@@ -209,6 +213,7 @@ static void config_defaults(struct config *c)
     c->webhook_retry_s = (int)(cc.webhook_retry_ms / 1000);
     c->video_wait_s = (int)(cc.video_wait_ms / 1000); /* wait_for_assets */
     c->sse_heartbeat_ms = cc.sse_heartbeat_ms; /* the event stream */
+    c->usage_flush_ms = cc.usage_flush_ms;     /* usage metering */
 }
 
 /* Environment first, then flags; leaves the non-option words in rest. */
@@ -334,7 +339,7 @@ static int cmd_keys(const struct config *c, char **rest, int n_rest, int no_aigc
     } else if (strcmp(sub, "list") == 0) {
         r = keys_list(s, stdout);
     } else {
-        r = keys_revoke(s, rest[2]);
+        r = keys_revoke(s, NULL, rest[2]);
         if (r == STORE_NOT_FOUND)
             fprintf(stderr, "porticod: no active key has prefix %s\n", rest[2]);
         else if (r == STORE_OK)
@@ -385,6 +390,26 @@ static int cmd_admin(const struct config *c, char **rest, int n_rest)
     if (r != STORE_OK && r != STORE_NOT_FOUND)
         fprintf(stderr, "porticod: admin %s failed: %s\n", sub, store_result_str(r));
     return r == STORE_OK ? 0 : 1;
+}
+
+/* `porticod usage verify`: the usage counters against a recount of the
+ * records; exit 0 when they agree, 1 on a mismatch (each printed), 2 when
+ * the store cannot be read. */
+static int cmd_usage(const struct config *c, char **rest, int n_rest)
+{
+    if (n_rest < 2 || strcmp(rest[1], "verify") != 0) {
+        if (n_rest >= 2)
+            fprintf(stderr, "porticod: unknown usage command '%s'\n", rest[1]);
+        else
+            usage(stderr);
+        return 2;
+    }
+    struct store *s = open_store(c);
+    if (!s)
+        return 2;
+    int rc = usage_verify(s, stdout);
+    s->ops->close(s);
+    return rc;
 }
 
 /* The upstream configuration, for serve and doctor alike; with --upstream
@@ -536,6 +561,7 @@ static int serve(const struct config *c)
     cc.webhook_retry_ms = (int64_t)c->webhook_retry_s * 1000;
     cc.video_wait_ms = c->video_wait_s > 0 ? (int64_t)c->video_wait_s * 1000 : cc.video_wait_ms; /* wait_for_assets */
     cc.sse_heartbeat_ms = c->sse_heartbeat_ms > 0 ? c->sse_heartbeat_ms : cc.sse_heartbeat_ms;
+    cc.usage_flush_ms = c->usage_flush_ms > 0 ? c->usage_flush_ms : cc.usage_flush_ms;
     core = up ? core_new(&cc, store, up) : NULL;
     if (core)
         core_set_blob(core, blob);
@@ -702,6 +728,8 @@ int main(int argc, char **argv)
         rc = cmd_keys(&c, rest, n_rest, no_aigc, customer);
     } else if (strcmp(rest[0], "admin") == 0) {
         rc = cmd_admin(&c, rest, n_rest);
+    } else if (strcmp(rest[0], "usage") == 0) {
+        rc = cmd_usage(&c, rest, n_rest);
     } else if (strcmp(rest[0], "migrate") == 0) {
         struct store *s = open_store(&c);
         rc = s ? 0 : 1;

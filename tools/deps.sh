@@ -24,6 +24,9 @@ pkgs="$pkgs libqrencode-dev tmux"
 # porticod makes thumbnails of stored images with libgd (JPEG, PNG, WebP)
 # and draws the face scan's QR code as SVG with libqrencode.
 pkgs="$pkgs libgd-dev"
+# The OpenAPI test (tests/blackbox/test_openapi.py) reads docs/openapi.yaml and
+# checks the gateway's answers against its schemas (JSON Schema draft 2020-12).
+pkgs="$pkgs python3-yaml python3-jsonschema"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -137,7 +137,7 @@ static enum core_code create_api_key(struct api *a, const struct api_request *re
     char key[KEYS_LEN + 1];
     struct key_info k;
     if (param_int64(call->body, "CustomerId", &customer, st) ||
-        core_create_api_key(a->core, customer, key, &k, st))
+        core_create_api_key(a->core, &call->who, customer, key, &k, st))
         return st->code;
     /* The key itself is shown here only, once. */
     *result = json_pack("{s:s, s:s, s:I}", "Key", key, "Prefix", k.prefix, "CustomerId", (json_int_t)customer);
@@ -169,7 +169,7 @@ static enum core_code revoke_api_key(struct api *a, const struct api_request *re
                                      json_t **result, struct api_response *resp, struct core_status *st)
 {
     const char *prefix = NULL;
-    if (param_string(call->body, "Prefix", &prefix, st) || core_revoke_api_key(a->core, prefix, st))
+    if (param_string(call->body, "Prefix", &prefix, st) || core_revoke_api_key(a->core, &call->who, prefix, st))
         return st->code;
     *result = json_pack("{s:s}", "Prefix", prefix);
     return CORE_OK;
@@ -183,6 +183,9 @@ static const struct admin_action admin_table[] = {
     {"CreateApiKey", create_api_key, 0},
     {"ListApiKeys", list_api_keys, 0},
     {"RevokeApiKey", revoke_api_key, 0},
+    /* usage and the audit log (admin_usage.c) */
+    {"GetUsage", admin_get_usage, 1},
+    {"ListAuditEvents", admin_list_audit, 0},
 };
 
 static const struct admin_action *find_admin_action(const char *name)

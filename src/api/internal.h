@@ -151,11 +151,18 @@ typedef enum core_code (*admin_fn)(struct api *a, const struct api_request *req,
 extern const struct action_set admin_actions;
 void admin_handle(struct api *a, const struct api_request *req, struct api_call *call, struct api_response *resp);
 
+/* admin_usage.c — GetUsage (JSON, or CSV answered by the handler itself)
+ * and ListAuditEvents: rows of admin.c's table. */
+enum core_code admin_get_usage(struct api *a, const struct api_request *req, struct api_call *call,
+                               json_t **result, struct api_response *resp, struct core_status *st);
+enum core_code admin_list_audit(struct api *a, const struct api_request *req, struct api_call *call,
+                                json_t **result, struct api_response *resp, struct core_status *st);
+
 /* liveness.c — Action handlers (rows in portrait.c's table). */
-enum core_code liveness_create_session(struct api *a, const struct customer *cu, json_t *body, json_t **result,
-                                       struct core_status *st);
-enum core_code liveness_get_result(struct api *a, const struct customer *cu, json_t *body, json_t **result,
-                                   struct core_status *st);
+enum core_code liveness_create_session(struct api *a, const struct customer *cu, const struct actor *who,
+                                       json_t *body, json_t **result, struct core_status *st);
+enum core_code liveness_get_result(struct api *a, const struct customer *cu, const struct actor *who,
+                                   json_t *body, json_t **result, struct core_status *st);
 
 /* upload.c — POST /v1/portrait/upload, a streamed body (api_stream). */
 #define UPLOAD_PATH "/v1/portrait/upload"
@@ -164,23 +171,23 @@ struct api_stream *upload_open(struct api *a, const struct api_request *req, con
                                uint64_t content_length);
 
 /* notify.c — API.md §4a: the notification Actions (rows in portrait.c). */
-enum core_code notify_update_config(struct api *a, const struct customer *cu, json_t *body, json_t **result,
-                                    struct core_status *st);
-enum core_code notify_get_config(struct api *a, const struct customer *cu, json_t *body, json_t **result,
-                                 struct core_status *st);
-enum core_code notify_delete_config(struct api *a, const struct customer *cu, json_t *body, json_t **result,
-                                    struct core_status *st);
-enum core_code notify_list(struct api *a, const struct customer *cu, json_t *body, json_t **result,
-                           struct core_status *st);
+enum core_code notify_update_config(struct api *a, const struct customer *cu, const struct actor *who,
+                                    json_t *body, json_t **result, struct core_status *st);
+enum core_code notify_get_config(struct api *a, const struct customer *cu, const struct actor *who,
+                                 json_t *body, json_t **result, struct core_status *st);
+enum core_code notify_delete_config(struct api *a, const struct customer *cu, const struct actor *who,
+                                    json_t *body, json_t **result, struct core_status *st);
+enum core_code notify_list(struct api *a, const struct customer *cu, const struct actor *who,
+                           json_t *body, json_t **result, struct core_status *st);
 
 /* upload_session.c — API.md §4b: Action handlers (rows in portrait.c) and
  * PUT /v1/media/<key>, the fs backend's signed upload URL (a streamed body). */
-enum core_code upload_session_create(struct api *a, const struct customer *cu, json_t *body, json_t **result,
-                                     struct core_status *st);
-enum core_code upload_session_complete(struct api *a, const struct customer *cu, json_t *body, json_t **result,
-                                       struct core_status *st);
-enum core_code upload_session_abort(struct api *a, const struct customer *cu, json_t *body, json_t **result,
-                                    struct core_status *st);
+enum core_code upload_session_create(struct api *a, const struct customer *cu, const struct actor *who,
+                                     json_t *body, json_t **result, struct core_status *st);
+enum core_code upload_session_complete(struct api *a, const struct customer *cu, const struct actor *who,
+                                       json_t *body, json_t **result, struct core_status *st);
+enum core_code upload_session_abort(struct api *a, const struct customer *cu, const struct actor *who,
+                                    json_t *body, json_t **result, struct core_status *st);
 struct api_stream *media_put_open(struct api *a, const struct api_request *req, const char *content_type,
                                   uint64_t content_length);
 

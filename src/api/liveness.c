@@ -5,14 +5,14 @@
 #include "api/internal.h"
 #include "util/clock.h"
 
-enum core_code liveness_create_session(struct api *a, const struct customer *cu, json_t *body, json_t **result,
-                                       struct core_status *st)
+enum core_code liveness_create_session(struct api *a, const struct customer *cu, const struct actor *who,
+                                       json_t *body, json_t **result, struct core_status *st)
 {
     const char *callback = NULL;
     if (param_string(body, "CallbackURL", &callback, st))
         return st->code;
     struct validate_session v;
-    if (core_create_validate_session(a->core, cu, callback, &v, st))
+    if (core_create_validate_session(a->core, cu, who, callback, &v, st))
         return st->code;
     char expire[21];
     clock_rfc3339(v.expire_ms, expire);
@@ -21,8 +21,8 @@ enum core_code liveness_create_session(struct api *a, const struct customer *cu,
     return CORE_OK;
 }
 
-enum core_code liveness_get_result(struct api *a, const struct customer *cu, json_t *body, json_t **result,
-                                   struct core_status *st)
+enum core_code liveness_get_result(struct api *a, const struct customer *cu, const struct actor *who,
+                                   json_t *body, json_t **result, struct core_status *st)
 {
     const char *token = NULL;
     char group_id[IDS_MAX];

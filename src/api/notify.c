@@ -17,8 +17,8 @@ static json_t *events_array(int mask)
     return arr;
 }
 
-enum core_code notify_update_config(struct api *a, const struct customer *cu, json_t *body, json_t **result,
-                                    struct core_status *st)
+enum core_code notify_update_config(struct api *a, const struct customer *cu, const struct actor *who,
+                                    json_t *body, json_t **result, struct core_status *st)
 {
     const char *url = NULL, **events = NULL;
     size_t n_events = 0;
@@ -42,8 +42,8 @@ enum core_code notify_update_config(struct api *a, const struct customer *cu, js
     return CORE_OK;
 }
 
-enum core_code notify_get_config(struct api *a, const struct customer *cu, json_t *body, json_t **result,
-                                 struct core_status *st)
+enum core_code notify_get_config(struct api *a, const struct customer *cu, const struct actor *who,
+                                 json_t *body, json_t **result, struct core_status *st)
 {
     struct notify_config cfg;
     if (core_get_notify_config(a->core, cu, &cfg, st))
@@ -54,8 +54,8 @@ enum core_code notify_get_config(struct api *a, const struct customer *cu, json_
     return CORE_OK;
 }
 
-enum core_code notify_delete_config(struct api *a, const struct customer *cu, json_t *body, json_t **result,
-                                    struct core_status *st)
+enum core_code notify_delete_config(struct api *a, const struct customer *cu, const struct actor *who,
+                                    json_t *body, json_t **result, struct core_status *st)
 {
     if (core_delete_notify_config(a->core, cu, st))
         return st->code;
@@ -74,8 +74,8 @@ static json_t *render_notification(const struct notification *n)
                      n->status == NOTIFY_PENDING ? json_string(next) : json_null(), "CreateTime", created);
 }
 
-enum core_code notify_list(struct api *a, const struct customer *cu, json_t *body, json_t **result,
-                           struct core_status *st)
+enum core_code notify_list(struct api *a, const struct customer *cu, const struct actor *who,
+                           json_t *body, json_t **result, struct core_status *st)
 {
     json_t *filter = NULL;
     const char **statuses = NULL;

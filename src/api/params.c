@@ -1,6 +1,7 @@
 /* params.c — typed, bounded access to request fields. A field of the wrong
  * JSON type is InvalidParameter (API.md §2); unknown fields are ignored. */
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>

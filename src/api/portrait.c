@@ -16,8 +16,8 @@
 #include "util/buf.h"
 
 /* A handler sets *result on success or returns an error code in st. */
-typedef enum core_code (*action_fn)(struct api *a, const struct customer *cu, json_t *body, json_t **result,
-                                    struct core_status *st);
+typedef enum core_code (*action_fn)(struct api *a, const struct customer *cu, const struct actor *who,
+                                    json_t *body, json_t **result, struct core_status *st);
 
 /* For the hottest reads: writes the Result JSON text itself instead of
  * building a jansson tree (see render.c). Or, for an Action that may answer
@@ -48,8 +48,8 @@ static json_t *id_result(const char *id)
 
 /* ---- groups ---- */
 
-static enum core_code create_asset_group(struct api *a, const struct customer *cu, json_t *body, json_t **result,
-                                         struct core_status *st)
+static enum core_code create_asset_group(struct api *a, const struct customer *cu, const struct actor *who,
+                                         json_t *body, json_t **result, struct core_status *st)
 {
     const char *name = NULL, *type = NULL, *desc = NULL;
     if (param_string(body, "Name", &name, st) || param_string(body, "GroupType", &type, st) ||
@@ -62,8 +62,8 @@ static enum core_code create_asset_group(struct api *a, const struct customer *c
     return CORE_OK;
 }
 
-static enum core_code get_asset_group(struct api *a, const struct customer *cu, json_t *body, json_t **result,
-                                      struct core_status *st)
+static enum core_code get_asset_group(struct api *a, const struct customer *cu, const struct actor *who,
+                                      json_t *body, json_t **result, struct core_status *st)
 {
     const char *id = NULL;
     struct group g;
@@ -88,8 +88,8 @@ static json_t *page_result(json_t *items, int64_t total, int number, int size)
                      "PageSize", size);
 }
 
-static enum core_code list_asset_groups(struct api *a, const struct customer *cu, json_t *body, json_t **result,
-                                        struct core_status *st)
+static enum core_code list_asset_groups(struct api *a, const struct customer *cu, const struct actor *who,
+                                        json_t *body, json_t **result, struct core_status *st)
 {
     struct group_filter f = {0};
     json_t *filter = NULL;
@@ -109,8 +109,8 @@ static enum core_code list_asset_groups(struct api *a, const struct customer *cu
     return CORE_OK;
 }
 
-static enum core_code update_asset_group(struct api *a, const struct customer *cu, json_t *body, json_t **result,
-                                         struct core_status *st)
+static enum core_code update_asset_group(struct api *a, const struct customer *cu, const struct actor *who,
+                                         json_t *body, json_t **result, struct core_status *st)
 {
     const char *id = NULL, *name = NULL, *desc = NULL;
     if (param_string(body, "Id", &id, st) || param_string(body, "Name", &name, st) ||
@@ -120,11 +120,11 @@ static enum core_code update_asset_group(struct api *a, const struct customer *c
     return CORE_OK;
 }
 
-static enum core_code delete_asset_group(struct api *a, const struct customer *cu, json_t *body, json_t **result,
-                                         struct core_status *st)
+static enum core_code delete_asset_group(struct api *a, const struct customer *cu, const struct actor *who,
+                                         json_t *body, json_t **result, struct core_status *st)
 {
     const char *id = NULL;
-    if (param_string(body, "Id", &id, st) || core_delete_group(a->core, cu, id, st))
+    if (param_string(body, "Id", &id, st) || core_delete_group(a->core, cu, who, id, st))
         return st->code;
     *result = id_result(id);
     return CORE_OK;
@@ -132,15 +132,15 @@ static enum core_code delete_asset_group(struct api *a, const struct customer *c
 
 /* ---- assets ---- */
 
-static enum core_code create_asset(struct api *a, const struct customer *cu, json_t *body, json_t **result,
-                                   struct core_status *st)
+static enum core_code create_asset(struct api *a, const struct customer *cu, const struct actor *who,
+                                   json_t *body, json_t **result, struct core_status *st)
 {
     const char *group = NULL, *url = NULL, *type = NULL, *name = NULL;
     if (param_string(body, "GroupId", &group, st) || param_string(body, "URL", &url, st) ||
         param_string(body, "AssetType", &type, st) || param_string(body, "Name", &name, st))
         return st->code;
     char id[IDS_MAX];
-    if (core_create_asset(a->core, cu, group, url, type, name, id, st))
+    if (core_create_asset(a->core, cu, who, group, url, type, name, id, st))
         return st->code;
     *result = id_result(id);
     return CORE_OK;
@@ -159,8 +159,8 @@ static enum core_code get_asset(struct api *a, const struct api_request *req, st
     return CORE_OK;
 }
 
-static enum core_code list_assets(struct api *a, const struct customer *cu, json_t *body, json_t **result,
-                                  struct core_status *st)
+static enum core_code list_assets(struct api *a, const struct customer *cu, const struct actor *who,
+                                  json_t *body, json_t **result, struct core_status *st)
 {
     struct asset_filter f = {0};
     json_t *filter = NULL;
@@ -194,8 +194,8 @@ static enum core_code list_assets(struct api *a, const struct customer *cu, json
     return CORE_OK;
 }
 
-static enum core_code update_asset(struct api *a, const struct customer *cu, json_t *body, json_t **result,
-                                   struct core_status *st)
+static enum core_code update_asset(struct api *a, const struct customer *cu, const struct actor *who,
+                                   json_t *body, json_t **result, struct core_status *st)
 {
     const char *id = NULL, *name = NULL;
     if (param_string(body, "Id", &id, st) || param_string(body, "Name", &name, st) ||
@@ -205,11 +205,11 @@ static enum core_code update_asset(struct api *a, const struct customer *cu, jso
     return CORE_OK;
 }
 
-static enum core_code delete_asset(struct api *a, const struct customer *cu, json_t *body, json_t **result,
-                                   struct core_status *st)
+static enum core_code delete_asset(struct api *a, const struct customer *cu, const struct actor *who,
+                                   json_t *body, json_t **result, struct core_status *st)
 {
     const char *id = NULL;
-    if (param_string(body, "Id", &id, st) || core_delete_asset(a->core, cu, id, st))
+    if (param_string(body, "Id", &id, st) || core_delete_asset(a->core, cu, who, id, st))
         return st->code;
     *result = id_result(id);
     return CORE_OK;
@@ -314,7 +314,7 @@ void portrait_handle(struct api *a, const struct api_request *req, struct api_ca
             return;
         }
     }
-    enum core_code rc = act->fn(a, &call->cu, call->body, &result, &st);
+    enum core_code rc = act->fn(a, &call->cu, &call->who, call->body, &result, &st);
     if (act->once[0])
         core_once_end(a->core, &once, rc == CORE_OK ? json_string_value(json_object_get(result, "Id")) : NULL);
     if (rc)

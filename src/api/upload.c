@@ -383,7 +383,7 @@ static void upload_finish(struct api_stream *s, struct api_response *resp)
                 crypto_sha256_end(u->sha, sha);
                 u->sha = NULL;
             }
-            enum core_code rc = core_upload_asset(a->core, &u->cu, u->group_id.value,
+            enum core_code rc = core_upload_asset(a->core, &u->cu, &u->who, u->group_id.value,
                                                   u->name.seen ? u->name.value : NULL, stage, extension(u->type),
                                                   media_type_name(u->type), sha[0] ? sha : NULL, &as, &st);
             core_once_end(a->core, &once, rc == CORE_OK ? as.id : NULL);

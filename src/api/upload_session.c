@@ -38,8 +38,8 @@ static json_t *render_offer(const struct core_upload_offer *t)
                      "Headers", headers, "ExpireTime", expire);
 }
 
-enum core_code upload_session_create(struct api *a, const struct customer *cu, json_t *body, json_t **result,
-                                     struct core_status *st)
+enum core_code upload_session_create(struct api *a, const struct customer *cu, const struct actor *who,
+                                     json_t *body, json_t **result, struct core_status *st)
 {
     struct core_upload_request rq = {0};
     const char *token = NULL;
@@ -59,19 +59,19 @@ enum core_code upload_session_create(struct api *a, const struct customer *cu, j
     return rc;
 }
 
-enum core_code upload_session_complete(struct api *a, const struct customer *cu, json_t *body, json_t **result,
-                                       struct core_status *st)
+enum core_code upload_session_complete(struct api *a, const struct customer *cu, const struct actor *who,
+                                       json_t *body, json_t **result, struct core_status *st)
 {
     const char *id = NULL;
     struct asset as;
-    if (param_string(body, "UploadId", &id, st) || core_complete_upload(a->core, cu, id, &as, st))
+    if (param_string(body, "UploadId", &id, st) || core_complete_upload(a->core, cu, who, id, &as, st))
         return st->code;
     *result = render_asset(&as);
     return CORE_OK;
 }
 
-enum core_code upload_session_abort(struct api *a, const struct customer *cu, json_t *body, json_t **result,
-                                    struct core_status *st)
+enum core_code upload_session_abort(struct api *a, const struct customer *cu, const struct actor *who,
+                                    json_t *body, json_t **result, struct core_status *st)
 {
     const char *id = NULL;
     if (param_string(body, "UploadId", &id, st) || core_abort_upload(a->core, cu, id, st))

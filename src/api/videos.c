@@ -176,7 +176,7 @@ void videos_create(struct api *a, const struct api_request *req, struct api_call
     record = record_of(body);
     vr.record_json = record;
     struct video_task t;
-    if (core_create_video(a->core, &call->cu, &vr, &t, &st))
+    if (core_create_video(a->core, &call->cu, &call->who, &vr, &t, &st))
         goto fail;
     free(record);
     send_json(resp, 200, render_video(a, &t));

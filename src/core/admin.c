@@ -135,12 +135,12 @@ static enum core_code customer_exists(struct core *c, const char *field, int64_t
     return r == STORE_OK ? CORE_OK : core_store_failure(r, st);
 }
 
-enum core_code core_create_api_key(struct core *c, int64_t customer_id, char key_out[static KEYS_LEN + 1],
-                                   struct key_info *out, struct core_status *st)
+enum core_code core_create_api_key(struct core *c, const struct actor *who, int64_t customer_id,
+                                   char key_out[static KEYS_LEN + 1], struct key_info *out, struct core_status *st)
 {
     if (customer_exists(c, "CustomerId", customer_id, st))
         return st->code;
-    enum store_result r = keys_issue(c->store, customer_id, key_out, out);
+    enum store_result r = keys_issue(c->store, who, customer_id, key_out, out);
     if (r == STORE_NOT_FOUND) /* the customer went in between: there is no delete, but be exact */
         return no_customer("CustomerId", customer_id, st);
     return r == STORE_OK ? CORE_OK : core_store_failure(r, st);
@@ -160,13 +160,14 @@ enum core_code core_list_api_keys(struct core *c, int64_t customer_id, int page_
     return r == STORE_OK ? CORE_OK : core_store_failure(r, st);
 }
 
-enum core_code core_revoke_api_key(struct core *c, const char *prefix, struct core_status *st)
+enum core_code core_revoke_api_key(struct core *c, const struct actor *who, const char *prefix,
+                                   struct core_status *st)
 {
     if (!prefix || !*prefix)
         return core_fail(st, CORE_INVALID_PARAMETER, "Prefix is required: a key's Prefix from ListApiKeys.");
     if (strlen(prefix) >= sizeof((struct key_info *)0)->prefix)
         return core_fail(st, CORE_INVALID_PARAMETER, "Prefix names no active API key; see ListApiKeys.");
-    enum store_result r = keys_revoke(c->store, prefix);
+    enum store_result r = keys_revoke(c->store, who, prefix);
     if (r == STORE_NOT_FOUND)
         return core_fail(st, CORE_INVALID_PARAMETER,
                          "Prefix names no active API key (unknown, or revoked already); see ListApiKeys.");

@@ -9,8 +9,8 @@
 #include "core/internal.h"
 #include "util/clock.h"
 
-enum core_code core_create_asset(struct core *c, const struct customer *cu, const char *group_id,
-                                 const char *url, const char *type, const char *name,
+enum core_code core_create_asset(struct core *c, const struct customer *cu, const struct actor *who,
+                                 const char *group_id, const char *url, const char *type, const char *name,
                                  char id_out[static IDS_MAX], struct core_status *st)
 {
     if (rules_id("GroupId", group_id, st) || rules_url(url, st) || core_url_check(c, url, st) ||
@@ -18,8 +18,8 @@ enum core_code core_create_asset(struct core *c, const struct customer *cu, cons
         return st->code;
 
     /* The default pipeline: a pending row, then the upstream fetches url. */
-    struct core_create cr = {.cu = cu, .group_id = group_id, .asset_type = type, .name = name, .url = url,
-                             .record_url = url};
+    struct core_create cr = {.cu = cu, .who = who, .group_id = group_id, .asset_type = type, .name = name,
+                             .url = url, .record_url = url};
     return core_create_pipeline(c, &cr, id_out, st);
 }
 
@@ -124,7 +124,7 @@ enum core_code core_update_asset(struct core *c, const struct customer *cu, cons
     if (a.tag[0])
         reconcile_upstream_name(name, "asset", a.tag, up_name);
     enum up_result u = c->up->ops->update_asset(c->up, id, a.tag[0] ? up_name : name, &err);
-    core_count_upstream("UpdateAsset", u);
+    core_count_upstream(c, cu->id, "UpdateAsset", u);
     if (u != UP_OK)
         return core_upstream_failure("UpdateAsset", u, &err, st);
     r = c->store->ops->update_asset(c->store, cu->id, id, name, clock_wall_ms());
@@ -136,7 +136,8 @@ enum core_code core_update_asset(struct core *c, const struct customer *cu, cons
     return CORE_OK;
 }
 
-enum core_code core_delete_asset(struct core *c, const struct customer *cu, const char *id, struct core_status *st)
+enum core_code core_delete_asset(struct core *c, const struct customer *cu, const struct actor *who, const char *id,
+                                 struct core_status *st)
 {
     struct asset a;
     if (owned_asset_to_change(c, cu, id, &a, st))
@@ -144,10 +145,10 @@ enum core_code core_delete_asset(struct core *c, const struct customer *cu, cons
     enum store_result r;
     struct up_error err = {0};
     enum up_result u = c->up->ops->delete_asset(c->up, id, &err);
-    core_count_upstream("DeleteAsset", u);
+    core_count_upstream(c, cu->id, "DeleteAsset", u);
     if (u != UP_OK && u != UP_NOT_FOUND)
         return core_upstream_failure("DeleteAsset", u, &err, st);
-    r = c->store->ops->delete_asset(c->store, cu->id, id, clock_wall_ms());
+    r = c->store->ops->delete_asset(c->store, cu->id, id, clock_wall_ms(), who);
     asset_cache_invalidate(c->asset_cache);
     if (r == STORE_NOT_FOUND)
         return core_forbidden(st, "asset");

@@ -32,6 +32,7 @@ void core_config_defaults(struct core_config *c)
     c->event_retention_ms = 48LL * 3600 * 1000;
     c->video_wait_ms = 10 * 60 * 1000; /* wait_for_assets: API.md §4 */
     c->sse_heartbeat_ms = 15000; /* the event stream */
+    c->usage_flush_ms = 1000;    /* usage metering: upstream calls */
 }
 
 struct core *core_new(const struct core_config *cfg, struct store *store, struct upstream *up)
@@ -48,6 +49,7 @@ struct core *core_new(const struct core_config *cfg, struct store *store, struct
         return NULL;
     }
     c->asset_cache = asset_cache_new();
+    c->meter = usage_meter_new(); /* usage metering: counts calls from now on */
     char err[160];
     c->url_policy = malloc(sizeof *c->url_policy);
     if (c->url_policy)
@@ -57,7 +59,8 @@ struct core *core_new(const struct core_config *cfg, struct store *store, struct
         free(c->url_policy);
         c->url_policy = NULL;
     }
-    if (!c->asset_cache || !c->url_policy) {
+    if (!c->asset_cache || !c->url_policy || !c->meter) {
+        usage_meter_stop(c);
         asset_cache_free(c->asset_cache);
         auth_cache_free(c->auth);
         free(c->url_policy);
@@ -106,7 +109,10 @@ int core_start(struct core *c)
         return -1;
     /* video tasks waiting for their assets */
     c->video_waiter = video_waiter_start(c);
-    return c->video_waiter ? 0 : -1;
+    if (!c->video_waiter)
+        return -1;
+    /* usage metering: this node's upstream calls, written every period */
+    return usage_meter_start(c);
 }
 
 void core_free(struct core *c)
@@ -127,6 +133,7 @@ void core_free(struct core *c)
     poller_stop(c->outbox);          /* webhooks */
     c->outbox = NULL;                /* poller_kick(NULL) is a no-op */
     event_hub_stop(c->hub);          /* events */
+    usage_meter_stop(c);             /* usage metering: after every caller of the upstream stopped */
     auth_cache_free(c->auth);
     asset_cache_free(c->asset_cache);
     free(c->url_policy);
@@ -141,11 +148,6 @@ enum core_code core_store_failure(enum store_result r, struct core_status *st)
         return core_fail(st, CORE_SERVICE_UNAVAILABLE, "The record store is unavailable; retry shortly.");
     log_error("store failure: %s", store_result_str(r));
     return core_fail(st, CORE_INTERNAL_ERROR, "An internal error occurred; report the RequestId.");
-}
-
-void core_count_upstream(const char *op, enum up_result r)
-{
-    metrics_upstream(op, up_result_str(r));
 }
 
 enum core_code core_upstream_failure(const char *op, enum up_result r, const struct up_error *err,
@@ -192,7 +194,7 @@ int core_ready(struct core *c)
         return ok; /* no budget to spare: keep the last answer */
     struct up_error err = {0};
     enum up_result r = c->up->ops->ping(c->up, &err);
-    core_count_upstream("ListAssetGroups", r);
+    core_count_upstream(c, 0, "ListAssetGroups", r);
     ok = r == UP_OK;
     pthread_mutex_lock(&c->ready_mu);
     c->ready_upstream_ok = ok;

@@ -83,6 +83,10 @@ struct core_config {
     /* the event stream (API.md §4a): a comment every sse_heartbeat_ms
      * (15000; PORTICO_SSE_HEARTBEAT_MS) keeps an idle stream open */
     int sse_heartbeat_ms;
+    /* usage metering (usage_meter.c): how often a node writes the upstream
+     * calls it counted (1000 ms; PORTICO_USAGE_FLUSH_MS); a node that dies
+     * unstopped loses at most that much of them. */
+    int usage_flush_ms;
 };
 
 void core_config_defaults(struct core_config *c);
@@ -129,14 +133,16 @@ enum core_code core_get_customer(struct core *c, int64_t id, struct customer *ou
 enum core_code core_list_customers(struct core *c, const char *name_sub, int page_number, int page_size,
                                    struct customer_list *out, struct core_status *st);
 /* CreateApiKey: key_out gets the key (shown once), out its record.
- * InvalidParameter for an unknown customer. */
-enum core_code core_create_api_key(struct core *c, int64_t customer_id, char key_out[static KEYS_LEN + 1],
-                                   struct key_info *out, struct core_status *st);
+ * InvalidParameter for an unknown customer. who (the operator's admin key
+ * and address) goes into the audit log with the key. */
+enum core_code core_create_api_key(struct core *c, const struct actor *who, int64_t customer_id,
+                                   char key_out[static KEYS_LEN + 1], struct key_info *out, struct core_status *st);
 /* ListApiKeys: customer_id 0 for every customer's (else it must exist). */
 enum core_code core_list_api_keys(struct core *c, int64_t customer_id, int page_number, int page_size,
                                   struct key_list *out, struct core_status *st);
 /* RevokeApiKey: InvalidParameter when no active key has the prefix. */
-enum core_code core_revoke_api_key(struct core *c, const char *prefix, struct core_status *st);
+enum core_code core_revoke_api_key(struct core *c, const struct actor *who, const char *prefix,
+                                   struct core_status *st);
 
 /* Groups. */
 enum core_code core_create_group(struct core *c, const struct customer *cu, const char *name,
@@ -148,11 +154,14 @@ enum core_code core_list_groups(struct core *c, const struct customer *cu, const
                                 int page_number, int page_size, struct group_list *out, struct core_status *st);
 enum core_code core_update_group(struct core *c, const struct customer *cu, const char *id, const char *name,
                                  const char *description, struct core_status *st);
-enum core_code core_delete_group(struct core *c, const struct customer *cu, const char *id, struct core_status *st);
+/* who (NULL: nobody known) is recorded in the audit log with the delete. */
+enum core_code core_delete_group(struct core *c, const struct customer *cu, const struct actor *who, const char *id,
+                                 struct core_status *st);
 
-/* Assets. */
-enum core_code core_create_asset(struct core *c, const struct customer *cu, const char *group_id,
-                                 const char *url, const char *type, const char *name,
+/* Assets. who (NULL: nobody known): recorded with the asset, for the
+ * audit log (assets of LivenessFace groups, deletes). */
+enum core_code core_create_asset(struct core *c, const struct customer *cu, const struct actor *who,
+                                 const char *group_id, const char *url, const char *type, const char *name,
                                  char id_out[static IDS_MAX], struct core_status *st);
 enum core_code core_get_asset(struct core *c, const struct customer *cu, const char *id, struct asset *out,
                               struct core_status *st);
@@ -160,7 +169,8 @@ enum core_code core_list_assets(struct core *c, const struct customer *cu, const
                                 int page_number, int page_size, struct asset_list *out, struct core_status *st);
 enum core_code core_update_asset(struct core *c, const struct customer *cu, const char *id, const char *name,
                                  struct core_status *st);
-enum core_code core_delete_asset(struct core *c, const struct customer *cu, const char *id, struct core_status *st);
+enum core_code core_delete_asset(struct core *c, const struct customer *cu, const struct actor *who, const char *id,
+                                 struct core_status *st);
 
 /* Operations. */
 /* 1 when the store answers and the upstream answered recently. */
@@ -169,6 +179,78 @@ int core_ready(struct core *c);
  * when the store does not answer. */
 enum core_code core_count_assets(struct core *c, struct asset_counts *out);
 
+/* Usage metering (API.md §7 GetUsage), core/usage.c: one row per
+ * customer and UTC day with the day's moves and the stocks at its end. */
+#define CORE_USAGE_DAYS_MAX 366    /* From..To, both included */
+#define CORE_USAGE_DAYS_DEFAULT 31 /* without From: To and the 30 days before */
+#define CORE_USAGE_ROWS_MAX 10000
+struct core_usage_row {
+    int64_t customer_id;  /* 0: the gateway's own upstream calls */
+    const char *customer; /* its name; "" for 0 */
+    int64_t day;          /* UTC days since 1970-01-01 */
+    char date[11];        /* YYYY-MM-DD */
+    /* by metric (USAGE_* in core/domain.h): the day's moves, and every
+     * "live." stock as it stood at the end of the day */
+    const struct usage_count *values;
+    size_t n_values;
+};
+struct core_usage {
+    struct core_usage_row *rows; /* by customer, then day */
+    size_t n;
+    char from[11], to[11]; /* the range answered */
+    /* owned storage */
+    struct usage_count *values;
+    size_t n_values;
+    struct usage_report rep;
+};
+/* customer_id -1: every customer; from, to: YYYY-MM-DD or NULL (see
+ * core/usage.c for the defaults and bounds). InvalidParameter for a bad
+ * or too wide range, an unknown customer, or too many rows. */
+enum core_code core_get_usage(struct core *c, int64_t customer_id, const char *from, const char *to,
+                              struct core_usage *out, struct core_status *st);
+void core_usage_free(struct core *c, struct core_usage *u);
+/* The value of metric in a row: 0 when absent. */
+int64_t core_usage_value(const struct core_usage_row *r, const char *metric);
+/* "YYYY-MM-DD" (a real UTC calendar date from 1970) as days since
+ * 1970-01-01; -1 when it is not one. And back. */
+int64_t core_usage_day(const char *s);
+void core_usage_date(int64_t day, char out[static 11]);
+/* The upstream Actions metered (static names): how many. */
+size_t core_usage_actions(const char *const **names);
+/* Writes this node's upstream call counts to the store now. */
+void core_usage_flush(struct core *c);
+/* /metrics: customers' live assets by status and bytes stored, from the
+ * counters. Bounded: the CORE_USAGE_GAUGE_CUSTOMERS customers with the
+ * most bytes (then assets) by name, and everyone else summed in one more
+ * row with customer_id -1. *out malloc'd (free it). CORE_OK or
+ * CORE_SERVICE_UNAVAILABLE. */
+#define CORE_USAGE_GAUGE_CUSTOMERS 50
+struct core_usage_gauge {
+    int64_t customer_id;
+    char customer[STORE_CUSTOMER_MAX];
+    int64_t processing, active, failed, other, bytes;
+};
+enum core_code core_usage_gauges(struct core *c, struct core_usage_gauge **out, size_t *n);
+
+/* The audit log (API.md §7 ListAuditEvents), core/audit.c. */
+#define CORE_AUDIT_PAGE_DEFAULT 20
+#define CORE_AUDIT_PAGE_MAX 100
+struct core_audit_query {
+    int64_t customer_id;     /* -1: every customer's */
+    const char *type;        /* NULL: any; else one of AUDIT_* */
+    const char *group_id;    /* NULL: any */
+    const char *from, *to;   /* RFC 3339 times (or dates), NULL: unbounded; From included, To not */
+    const char *cursor;      /* NULL: the newest; else a NextCursor */
+    int page_size;           /* 0: CORE_AUDIT_PAGE_DEFAULT */
+};
+/* Newest first; out->next_seq is the next page's cursor (0: none). */
+enum core_code core_list_audit(struct core *c, const struct core_audit_query *q, struct audit_list *out,
+                               struct core_status *st);
+/* The audit types (static names): how many. */
+size_t core_audit_types(const char *const **names);
+/* An RFC 3339 UTC time ("2026-05-01T12:00:00Z", fractions and +00:00
+ * allowed) or a date (its midnight) as wall-clock ms; -1 when it is not one. */
+int64_t core_parse_time(const char *s);
 /* The upstream account's budget (core/fleet.c): the fleet's view from the
  * store (its buckets, creations in flight, nodes) into out, and this
  * node's own side into self (may be NULL). CORE_SERVICE_UNAVAILABLE when
@@ -189,8 +271,9 @@ long core_utf8_chars(const char *s);
 /* Liveness (API.md §2 LivenessFace): the H5 face-scan flow. */
 /* CreateVisualValidateSession: callback_url NULL or "" for none. out gets
  * the recorded session (token, H5 link, callback, expiry). */
-enum core_code core_create_validate_session(struct core *c, const struct customer *cu, const char *callback_url,
-                                            struct validate_session *out, struct core_status *st);
+enum core_code core_create_validate_session(struct core *c, const struct customer *cu, const struct actor *who,
+                                            const char *callback_url, struct validate_session *out,
+                                            struct core_status *st);
 /* GetVisualValidateResult: the LivenessFace group of a passed scan, the
  * same every time; else ValidatePending, TokenExpired or InvalidToken. */
 enum core_code core_get_validate_result(struct core *c, const struct customer *cu, const char *token,
@@ -214,9 +297,10 @@ void core_set_blob(struct core *c, struct blob *b);
  * freshly signed URL. name NULL: none. sha256 (lower-case hex of all the
  * bytes; NULL: not known): when the group has a live asset of the same
  * bytes, that asset is the answer and nothing is created (content hash). */
-enum core_code core_upload_asset(struct core *c, const struct customer *cu, const char *group_id, const char *name,
-                                 struct blob_stage *stage, const char *ext, const char *content_type,
-                                 const char *sha256, struct asset *out, struct core_status *st);
+enum core_code core_upload_asset(struct core *c, const struct customer *cu, const struct actor *who,
+                                 const char *group_id, const char *name, struct blob_stage *stage, const char *ext,
+                                 const char *content_type, const char *sha256, struct asset *out,
+                                 struct core_status *st);
 /* For an asset whose bytes Portico stores (blob_key set), replaces a->url
  * with a URL signed now and valid for CORE_MEDIA_URL_TTL_S; other assets
  * are left as they are. */
@@ -385,8 +469,9 @@ struct core_video_request {
 /* Validates the request, checks that every asset:// is the caller's and
  * Active, starts the upstream task (within the shared create budget) and
  * records it as queued. out gets the record. */
-enum core_code core_create_video(struct core *c, const struct customer *cu, const struct core_video_request *req,
-                                 struct video_task *out, struct core_status *st);
+enum core_code core_create_video(struct core *c, const struct customer *cu, const struct actor *who,
+                                 const struct core_video_request *req, struct video_task *out,
+                                 struct core_status *st);
 /* The caller's task, as the video refresher last saw it upstream;
  * CORE_NOT_FOUND for another customer's id or one that does not exist. */
 enum core_code core_get_video(struct core *c, const struct customer *cu, const char *id, struct video_task *out,
@@ -425,8 +510,8 @@ enum core_code core_upload_session_ticket(struct core *c, const struct customer 
                                           struct core_upload_ticket *out, struct core_status *st);
 /* CompleteUpload: judges the stored bytes and registers the asset; out is
  * the Asset (Processing) with a freshly signed URL. */
-enum core_code core_complete_upload(struct core *c, const struct customer *cu, const char *upload_id,
-                                    struct asset *out, struct core_status *st);
+enum core_code core_complete_upload(struct core *c, const struct customer *cu, const struct actor *who,
+                                    const char *upload_id, struct asset *out, struct core_status *st);
 /* AbortUpload: ends the session, removes its bytes, releases its slot. */
 enum core_code core_abort_upload(struct core *c, const struct customer *cu, const char *upload_id,
                                  struct core_status *st);

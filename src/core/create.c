@@ -48,11 +48,12 @@ static enum core_code reserve_asset(struct core *c, struct core_create *cr, stru
         r = cr->sha256 && cr->sha256[0]
                 ? s->ops->reserve_content_asset(s, cr->cu->id, cr->group_id, cr->asset_type, cr->name ? cr->name : "",
                                                 cr->record_url ? cr->record_url : "", cr->blob_key ? cr->blob_key : "",
-                                                cr->sha256, CORE_MAX_ASSETS, cr->reserved_ms, cr->tag, &cr->handle,
-                                                &cr->slot)
+                                                cr->sha256, cr->bytes, cr->who, CORE_MAX_ASSETS, cr->reserved_ms,
+                                                cr->tag, &cr->handle, &cr->slot)
                 : s->ops->reserve_asset(s, cr->cu->id, cr->group_id, cr->asset_type, cr->name ? cr->name : "",
                                         cr->record_url ? cr->record_url : "", cr->blob_key ? cr->blob_key : "",
-                                        CORE_MAX_ASSETS, cr->reserved_ms, cr->tag, &cr->handle, &cr->slot);
+                                        cr->bytes, cr->who, CORE_MAX_ASSETS, cr->reserved_ms, cr->tag, &cr->handle,
+                                        &cr->slot);
         if (r != STORE_QUOTA_PENDING)
             break;
         if (inflight_wait_settle(c, seen, cr->deadline) != 0)

@@ -94,6 +94,8 @@ struct actor {
     char key_prefix[32];
     char addr[64];
 };
+/* The actor's key_prefix when `porticod keys ...` changed a key. */
+#define ACTOR_CLI "cli"
 
 struct group {
     char id[IDS_MAX];
@@ -198,6 +200,8 @@ enum store_session_state {
     STORE_SESSION_EXPIRED = 2,  /* closed: expired (or given up) without a recorded group */
     STORE_SESSION_FAILED = 3,   /* closed: the scan did not pass */
 };
+/* result_code of a passed scan: the H5 page's resultCode for success. */
+#define STORE_RESULT_PASSED "10000"
 struct validate_session {
     char token[STORE_TOKEN_MAX]; /* the upstream's BytedToken */
     int64_t customer_id;
@@ -211,6 +215,12 @@ struct validate_session {
     int64_t group_handle; /* the group slot a pending session holds (reserve_group); 0: none */
     int64_t next_poll_ms; /* the background poller's next look upstream */
     int polls;
+    /* audit: which key started it, from which address (create_session
+     * records them), and how the scan ended ("10000" passed, else the
+     * upstream's code; "" while pending) */
+    char actor[32];
+    char actor_addr[64];
+    char result_code[32];
 };
 
 struct validate_session_list {
@@ -235,6 +245,7 @@ struct video_task {
     int64_t next_poll_ms;         /* refresher: wall-clock time of the next upstream poll */
     int polls;
     int64_t deadline_ms; /* waiting_for_assets: when it fails with asset_timeout (wall clock); else 0 */
+    int64_t seconds;     /* the video's length: the upstream's duration once known, else the requested; 0: unknown */
 };
 
 struct video_task_list {
@@ -366,6 +377,118 @@ struct notification_job {
 struct notification_job_list {
     struct notification_job *items; /* malloc'd; free(list.items) */
     size_t n;
+};
+
+/* Usage metering (API.md §7 GetUsage; store/usage.c). A counter is how
+ * much a metric moved for a customer on a UTC day (days since 1970-01-01),
+ * moved in the transaction of the change it counts. Metrics named "live."
+ * are stocks (live groups, live assets by status, bytes stored) kept as
+ * their moves: a day's value is the sum of every move up to its end. The
+ * names are USAGE_* below; customer 0 is the gateway's own upstream calls
+ * (readiness pings, orphan sweeps). */
+#define USAGE_DAY_MS 86400000LL
+#define USAGE_METRIC_MAX 64
+#define USAGE_GROUPS_CREATED "groups.created"
+#define USAGE_GROUPS_DELETED "groups.deleted"
+#define USAGE_LIVE_GROUPS "live.groups"
+#define USAGE_ASSETS_CREATED "assets.created"
+#define USAGE_ASSETS_DELETED "assets.deleted"
+#define USAGE_LIVE_ASSETS "live.assets." /* + the UpstreamStatus */
+#define USAGE_LIVE_BYTES "live.bytes"    /* bytes of media Portico stores for live assets */
+#define USAGE_BYTES_UPLOADED "bytes.uploaded"
+#define USAGE_UPSTREAM "upstream."       /* + the upstream Action */
+#define USAGE_VIDEOS_CREATED "videos.created"
+#define USAGE_VIDEOS_SUCCEEDED "videos.succeeded"
+#define USAGE_VIDEOS_FAILED "videos.failed"
+#define USAGE_VIDEO_SECONDS "videos.seconds" /* of the videos that succeeded */
+#define USAGE_LIVENESS_STARTED "liveness.started"
+#define USAGE_LIVENESS_PASSED "liveness.passed"
+#define USAGE_LIVENESS_FAILED "liveness.failed"
+#define USAGE_LIVENESS_EXPIRED "liveness.expired"
+#define USAGE_LIVE_PREFIX "live."
+
+struct usage_count {
+    int64_t customer_id;
+    int64_t day; /* UTC days since 1970-01-01 */
+    char metric[USAGE_METRIC_MAX];
+    int64_t n;
+};
+
+struct usage_count_list {
+    struct usage_count *items; /* malloc'd; free(list.items) */
+    size_t n;
+};
+
+struct usage_customer {
+    int64_t id;
+    char name[STORE_CUSTOMER_MAX];
+};
+
+/* What GetUsage reads: the moves of days from..to, and every "live."
+ * stock as it stood at the end of day to (day field: to). */
+struct usage_report {
+    struct usage_count_list days;
+    struct usage_count_list ends;
+    struct usage_customer *customers; /* the names of the customers in days and ends */
+    size_t n_customers;
+};
+
+/* A recount that disagrees with the counters: day -1 for a stock or a
+ * total (every day summed). */
+struct usage_mismatch {
+    int64_t customer_id;
+    int64_t day;
+    char metric[USAGE_METRIC_MAX];
+    int64_t counted, recounted;
+};
+
+struct usage_mismatch_list {
+    struct usage_mismatch *items; /* malloc'd; free(list.items) */
+    size_t n;
+};
+
+/* The audit log (API.md §7 ListAuditEvents; store/audit.c): append-only,
+ * each entry written in the transaction of the change it records. */
+#define AUDIT_KEY_CREATED "ApiKeyCreated"
+#define AUDIT_KEY_REVOKED "ApiKeyRevoked"
+#define AUDIT_ADMIN_KEY_CREATED "AdminKeyCreated"
+#define AUDIT_ADMIN_KEY_REVOKED "AdminKeyRevoked"
+#define AUDIT_LIVENESS_STARTED "LivenessSessionStarted"
+#define AUDIT_LIVENESS_PASSED "LivenessSessionPassed"
+#define AUDIT_LIVENESS_FAILED "LivenessSessionFailed"
+#define AUDIT_LIVENESS_EXPIRED "LivenessSessionExpired"
+#define AUDIT_LIVENESS_ASSET "LivenessAssetRegistered"
+#define AUDIT_GROUP_DELETED "AssetGroupDeleted"
+#define AUDIT_ASSET_DELETED "AssetDeleted"
+#define AUDIT_TYPE_MAX 32
+#define AUDIT_DETAIL_MAX 1024
+
+struct audit_event {
+    int64_t seq;                   /* the log's order: newest is highest */
+    int64_t customer_id;           /* whose record changed; 0: none (an operator's key) */
+    char customer[STORE_CUSTOMER_MAX]; /* its name, when read back */
+    char type[AUDIT_TYPE_MAX];     /* AUDIT_* */
+    char subject[STORE_TOKEN_MAX]; /* the key prefix, BytedToken, group or asset id */
+    char group_id[IDS_MAX];        /* the group concerned; "" for none */
+    char actor[32];                /* the key prefix that did it, ACTOR_CLI, or "" (Portico itself) */
+    char actor_addr[64];           /* its address; "" when none */
+    int64_t create_ms;
+    char detail[AUDIT_DETAIL_MAX]; /* a JSON object: what else the entry says (per type) */
+};
+
+struct audit_filter {
+    int64_t customer_id;  /* -1: every customer's */
+    const char *type;     /* NULL: any */
+    const char *group_id; /* NULL: any */
+    int64_t from_ms, to_ms; /* create_ms in [from_ms, to_ms); 0: unbounded */
+    int64_t before_seq;   /* 0: from the newest; else entries older than this seq */
+    int limit;            /* 1..1000 */
+};
+
+struct audit_list {
+    struct audit_event *items; /* malloc'd; free(list.items); newest first */
+    size_t n;
+    int64_t next_seq; /* the before_seq of the next page; 0: this was the last */
 };
 
 #endif

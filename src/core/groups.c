@@ -126,7 +126,7 @@ enum core_code core_update_group(struct core *c, const struct customer *cu, cons
     if (name && g.tag[0])
         reconcile_upstream_name(name, "group", g.tag, up_name);
     enum up_result u = c->up->ops->update_group(c->up, id, name && g.tag[0] ? up_name : name, description, &err);
-    core_count_upstream("UpdateAssetGroup", u);
+    core_count_upstream(c, cu->id, "UpdateAssetGroup", u);
     if (u != UP_OK)
         return core_upstream_failure("UpdateAssetGroup", u, &err, st);
     r = c->store->ops->update_group(c->store, cu->id, id, name, description, clock_wall_ms());
@@ -137,7 +137,8 @@ enum core_code core_update_group(struct core *c, const struct customer *cu, cons
     return CORE_OK;
 }
 
-enum core_code core_delete_group(struct core *c, const struct customer *cu, const char *id, struct core_status *st)
+enum core_code core_delete_group(struct core *c, const struct customer *cu, const struct actor *who, const char *id,
+                                 struct core_status *st)
 {
     struct group g;
     if (owned_group_to_change(c, cu, id, &g, st))
@@ -145,12 +146,12 @@ enum core_code core_delete_group(struct core *c, const struct customer *cu, cons
     enum store_result r;
     struct up_error err = {0};
     enum up_result u = c->up->ops->delete_group(c->up, id, &err);
-    core_count_upstream("DeleteAssetGroup", u);
+    core_count_upstream(c, cu->id, "DeleteAssetGroup", u);
     /* NotFound: already gone upstream, which is what we wanted. */
     if (u != UP_OK && u != UP_NOT_FOUND)
         return core_upstream_failure("DeleteAssetGroup", u, &err, st);
     int64_t now = clock_wall_ms();
-    r = c->store->ops->delete_group(c->store, cu->id, id, now);
+    r = c->store->ops->delete_group(c->store, cu->id, id, now, who);
     asset_cache_invalidate(c->asset_cache);
     if (r == STORE_NOT_FOUND)
         return core_forbidden(st, "asset group");

@@ -144,7 +144,8 @@ static enum core_code inline_group(struct core *c, const struct customer *cu, ch
     return CORE_OK;
 }
 
-enum core_code inline_asset(struct core *c, const struct customer *cu, size_t i, const struct core_video_item *it,
+enum core_code inline_asset(struct core *c, const struct customer *cu, const struct actor *who, size_t i,
+                            const struct core_video_item *it,
                             char id_out[static IDS_MAX], struct core_status *st)
 {
     if (!cu->aigc_enabled)
@@ -181,7 +182,8 @@ enum core_code inline_asset(struct core *c, const struct customer *cu, size_t i,
     const char *ext = type == MEDIA_JPEG ? "jpg" : type == MEDIA_PNG ? "png" : "webp";
     struct asset a;
     /* consumes stage */
-    if (core_upload_asset(c, cu, group, it->register_name, stage, ext, media_type_name(type), sha, &a, st) != CORE_OK)
+    if (core_upload_asset(c, cu, who, group, it->register_name, stage, ext, media_type_name(type), sha, &a, st) !=
+        CORE_OK)
         return st->code;
     snprintf(id_out, IDS_MAX, "%s", a.id);
     return CORE_OK;

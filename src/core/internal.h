@@ -78,6 +78,8 @@ struct core {
     atomic_int video_waiter_kicked; /* core_video_waiters_kick: the next lease looks ahead */
     /* the event hub: streams and WaitAsset waiters (event_hub.c) */
     struct event_hub *hub;
+    /* usage metering: upstream calls counted on this node (usage_meter.c) */
+    struct usage_meter *meter;
     /* the fleet: this node's name, heartbeat and the dead nodes' leftovers (fleet.c) */
     struct fleet *fleet;
     char node[FLEET_NODE_MAX];
@@ -191,8 +193,15 @@ enum core_code core_store_failure(enum store_result r, struct core_status *st);
 /* Maps an upstream failure to UpstreamError / TooManyRequests. */
 enum core_code core_upstream_failure(const char *op, enum up_result r, const struct up_error *err,
                                      struct core_status *st);
-/* Counts an upstream call in the metrics. */
-void core_count_upstream(const char *op, enum up_result r);
+/* Counts an upstream call made for customer_id (0: the gateway's own) in
+ * the metrics and in the customer's usage (usage_meter.c). */
+void core_count_upstream(struct core *c, int64_t customer_id, const char *op, enum up_result r);
+/* usage_meter.c — upstream calls, counted per node and written in batches. */
+struct usage_meter;
+struct usage_meter *usage_meter_new(void);
+int usage_meter_start(struct core *c);
+/* Stops the flusher, writes what is left and frees the meter. */
+void usage_meter_stop(struct core *c);
 
 /* The body every not-yours-or-not-there answer carries, so that the two are
  * indistinguishable. */
@@ -291,11 +300,13 @@ struct core_create_ops {
 };
 struct core_create {
     const struct customer *cu;
+    const struct actor *who; /* who registers it (audit); NULL: nobody known */
     const char *group_id, *asset_type;
     const char *name;       /* the customer's; NULL: none */
     const char *url;        /* what the upstream fetches */
     const char *record_url; /* what the pending row keeps ("" or NULL: none) */
     const char *blob_key;   /* bytes Portico stores; NULL: none */
+    int64_t bytes;          /* how many (usage: bytes stored and uploaded); 0 for none */
     const char *sha256;     /* the bytes' hash (content hash), with the default reserve; NULL: none */
     const struct core_create_ops *ops; /* NULL: all defaults */
     void *ctx;                         /* the caller's, for ops */
@@ -328,11 +339,15 @@ void core_created_asset(struct core *c, const struct core_create *cr, const char
 /* Closes a pending session as state (EXPIRED or FAILED), with its
  * LivenessFailed event, in one store transaction. */
 enum store_result liveness_close(struct core *c, int64_t customer_id, const char *token,
-                                 enum store_session_state state, int64_t now_ms);
+                                 enum store_session_state state, const char *result_code, int64_t now_ms);
+/* The result code a failed or expired scan is recorded with (audit): the
+ * H5 page's resultCode when the upstream's message carries one, else
+ * "ValidateFailed" or "TokenExpired". */
+void liveness_result_code(const struct up_validate_result *res, char out[static 32]);
 enum core_code liveness_record(struct core *c, int64_t customer_id, const char *token, const char *group_id,
                                char group_id_out[static IDS_MAX], struct core_status *st);
 /* Deletes a LivenessFace group upstream that no record may own; 0 when it is gone. */
-int liveness_delete_upstream(struct core *c, const char *group_id);
+int liveness_delete_upstream(struct core *c, int64_t customer_id, const char *group_id);
 
 /* liveness_poller.c — fetches every pending session's outcome in the
  * background (leased, several nodes share it) and sweeps orphans. */
@@ -355,8 +370,8 @@ int64_t video_next_poll(int64_t now_ms, int64_t create_ms);
 /* Starts req upstream (its asset:// all Active), paying from the create
  * budget: CORE_OK with the upstream's task id; a 400 refusal by the
  * upstream is InvalidParameter with st->upstream_code set. */
-enum core_code video_submit(struct core *c, const struct core_video_request *req, char upstream_id[static IDS_MAX],
-                            struct core_status *st);
+enum core_code video_submit(struct core *c, int64_t customer_id, const struct core_video_request *req,
+                            char upstream_id[static IDS_MAX], struct core_status *st);
 
 /* video_waiter.c — generation that waits for its assets (wait_for_assets). */
 /* Records req (checked, its assets the caller's and none Failed) as a task
@@ -368,7 +383,8 @@ struct poller *video_waiter_start(struct core *c);
 /* inline_asset.c — register_asset: the item's image becomes an asset of
  * the caller (content-hashed: the same bytes give the same asset); id_out
  * its id. i names the item in messages. */
-enum core_code inline_asset(struct core *c, const struct customer *cu, size_t i, const struct core_video_item *it,
+enum core_code inline_asset(struct core *c, const struct customer *cu, const struct actor *who, size_t i,
+                            const struct core_video_item *it,
                             char id_out[static IDS_MAX], struct core_status *st);
 
 #endif

@@ -22,14 +22,17 @@ static void make_key(const char *tag, size_t len, size_t prefix_len, char *key_o
     crypto_sha256(key_out, len, hash);
 }
 
-enum store_result keys_issue(struct store *s, int64_t customer_id, char key_out[static KEYS_LEN + 1],
-                             struct key_info *out)
+/* Who changes keys from the command line (audit). */
+static const struct actor cli_actor = {.key_prefix = ACTOR_CLI};
+
+enum store_result keys_issue(struct store *s, const struct actor *who, int64_t customer_id,
+                             char key_out[static KEYS_LEN + 1], struct key_info *out)
 {
     char prefix[32];
     uint8_t hash[32];
     make_key("ptc_", KEYS_LEN, KEYS_PREFIX_LEN, key_out, prefix, hash);
     int64_t now = clock_wall_ms();
-    enum store_result r = s->ops->add_key(s, customer_id, prefix, hash, now);
+    enum store_result r = s->ops->add_key(s, customer_id, prefix, hash, now, who);
     if (r == STORE_OK && out) {
         memset(out, 0, sizeof *out);
         memcpy(out->prefix, prefix, sizeof out->prefix);
@@ -46,7 +49,7 @@ enum store_result keys_create(struct store *s, const char *customer, int aigc_en
 {
     struct customer cu;
     enum store_result r = s->ops->put_customer(s, customer, aigc_enabled, &cu);
-    return r == STORE_OK ? keys_issue(s, cu.id, key_out, NULL) : r;
+    return r == STORE_OK ? keys_issue(s, &cli_actor, cu.id, key_out, NULL) : r;
 }
 
 static void print_key(void *ctx, const struct key_info *k)
@@ -64,9 +67,9 @@ enum store_result keys_list(struct store *s, FILE *out)
     return s->ops->list_keys(s, print_key, out);
 }
 
-enum store_result keys_revoke(struct store *s, const char *prefix)
+enum store_result keys_revoke(struct store *s, const struct actor *who, const char *prefix)
 {
-    return s->ops->revoke_key(s, prefix, clock_wall_ms());
+    return s->ops->revoke_key(s, prefix, clock_wall_ms(), who ? who : &cli_actor);
 }
 
 enum store_result admin_keys_create(struct store *s, char key_out[static ADMIN_KEYS_LEN + 1])
@@ -74,7 +77,7 @@ enum store_result admin_keys_create(struct store *s, char key_out[static ADMIN_K
     char prefix[32];
     uint8_t hash[32];
     make_key("ptca_", ADMIN_KEYS_LEN, ADMIN_KEYS_PREFIX_LEN, key_out, prefix, hash);
-    enum store_result r = s->ops->add_admin_key(s, prefix, hash, clock_wall_ms());
+    enum store_result r = s->ops->add_admin_key(s, prefix, hash, clock_wall_ms(), &cli_actor);
     if (r != STORE_OK)
         memset(key_out, 0, ADMIN_KEYS_LEN + 1);
     return r;
@@ -101,7 +104,7 @@ enum store_result admin_keys_list(struct store *s, FILE *out)
 
 enum store_result admin_keys_revoke(struct store *s, const char *prefix)
 {
-    return s->ops->revoke_admin_key(s, prefix, clock_wall_ms());
+    return s->ops->revoke_admin_key(s, prefix, clock_wall_ms(), &cli_actor);
 }
 
 static int shaped(const char *key, const char *tag, size_t len)

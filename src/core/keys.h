@@ -15,15 +15,17 @@
 
 /* Issues a key for the customer customer_id: key_out gets the key, out
  * (may be NULL) its record (prefix, customer_id, created_ms). NOT_FOUND:
- * no such customer. */
-enum store_result keys_issue(struct store *s, int64_t customer_id, char key_out[static KEYS_LEN + 1],
-                             struct key_info *out);
+ * no such customer. who (the admin key over HTTP) is written in the audit
+ * log with it; the command line's functions here write ACTOR_CLI. */
+enum store_result keys_issue(struct store *s, const struct actor *who, int64_t customer_id,
+                             char key_out[static KEYS_LEN + 1], struct key_info *out);
 /* Creates the customer if needed and a key for it; key_out gets the key. */
 enum store_result keys_create(struct store *s, const char *customer, int aigc_enabled,
                               char key_out[static KEYS_LEN + 1]);
 /* One line per key: prefix, customer, created, status. */
 enum store_result keys_list(struct store *s, FILE *out);
-enum store_result keys_revoke(struct store *s, const char *prefix);
+/* who NULL: the command line (ACTOR_CLI). */
+enum store_result keys_revoke(struct store *s, const struct actor *who, const char *prefix);
 
 /* Admin keys (API.md §7). */
 enum store_result admin_keys_create(struct store *s, char key_out[static ADMIN_KEYS_LEN + 1]);

@@ -26,8 +26,9 @@
 #include "util/clock.h"
 #include "util/log.h"
 
-enum core_code core_create_validate_session(struct core *c, const struct customer *cu, const char *callback_url,
-                                            struct validate_session *out, struct core_status *st)
+enum core_code core_create_validate_session(struct core *c, const struct customer *cu, const struct actor *who,
+                                            const char *callback_url, struct validate_session *out,
+                                            struct core_status *st)
 {
     if (callback_url && !callback_url[0])
         callback_url = NULL;
@@ -65,7 +66,7 @@ enum core_code core_create_validate_session(struct core *c, const struct custome
     struct up_validate_session us;
     struct up_error err = {0};
     enum up_result u = c->up->ops->create_validate_session(c->up, callback_url, &us, &err);
-    core_count_upstream("CreateVisualValidateSession", u);
+    core_count_upstream(c, cu->id, "CreateVisualValidateSession", u);
     if (u != UP_OK) {
         /* A session the upstream may have opened anyway has a link nobody
          * was given: no scan, no group can come from it. */
@@ -84,6 +85,10 @@ enum core_code core_create_validate_session(struct core *c, const struct custome
     out->create_ms = out->update_ms = now;
     out->group_handle = handle;
     out->next_poll_ms = now + c->cfg.liveness_poll_ms;
+    if (who) { /* the audit log's: which key started it, from where */
+        snprintf(out->actor, sizeof out->actor, "%s", who->key_prefix);
+        snprintf(out->actor_addr, sizeof out->actor_addr, "%s", who->addr);
+    }
     r = s->ops->create_session(s, out, now);
     if (r != STORE_OK) {
         s->ops->release_group(s, handle);
@@ -114,25 +119,44 @@ static enum core_code liveness_expired(struct core_status *st)
                                              "new session with CreateVisualValidateSession.");
 }
 
-int liveness_delete_upstream(struct core *c, const char *group_id)
+int liveness_delete_upstream(struct core *c, int64_t customer_id, const char *group_id)
 {
     struct core_status st = {0};
     if (budget_wait(&c->budget, &c->budget.mutate, &st) != CORE_OK)
         return -1;
     struct up_error err = {0};
     enum up_result u = c->up->ops->delete_group(c->up, group_id, &err);
-    core_count_upstream("DeleteAssetGroup", u);
+    core_count_upstream(c, customer_id, "DeleteAssetGroup", u);
     return u == UP_OK || u == UP_NOT_FOUND ? 0 : -1;
+}
+
+void liveness_result_code(const struct up_validate_result *res, char out[static 32])
+{
+    /* The upstream's message may carry the H5 page's resultCode ("...
+     * (resultCode 10001)"); else the outcome's own word. */
+    const char *p = res->state == UP_VALIDATE_FAILED ? strstr(res->message, "resultCode") : NULL;
+    size_t n = 0;
+    if (p) {
+        p += strlen("resultCode");
+        while (*p == ' ' || *p == '=' || *p == ':')
+            p++;
+        while (n < 10 && p[n] >= '0' && p[n] <= '9')
+            n++;
+    }
+    if (n)
+        snprintf(out, 32, "%.*s", (int)n, p);
+    else
+        snprintf(out, 32, "%s", res->state == UP_VALIDATE_FAILED ? "ValidateFailed" : "TokenExpired");
 }
 
 /* Closes a pending session as state, with its LivenessFailed event. */
 enum store_result liveness_close(struct core *c, int64_t customer_id, const char *token,
-                                 enum store_session_state state, int64_t now_ms)
+                                 enum store_session_state state, const char *result_code, int64_t now_ms)
 {
     struct event ev;
     const struct event *evp = core_event_liveness(&ev, customer_id, token, NULL,
                                                   state == STORE_SESSION_FAILED ? "Failed" : "Expired", now_ms);
-    enum store_result r = c->store->ops->close_session(c->store, token, state, now_ms, evp);
+    enum store_result r = c->store->ops->close_session(c->store, token, state, result_code, now_ms, evp);
     if (r == STORE_OK)
         core_event_recorded(c, evp);
     return r;
@@ -161,8 +185,8 @@ enum core_code liveness_record(struct core *c, int64_t customer_id, const char *
         /* Only a session from before sessions held places gets here. The
          * group cannot be kept: remove it rather than leave it in the
          * shared account outside every quota. */
-        if (liveness_delete_upstream(c, group_id) == 0)
-            liveness_close(c, customer_id, token, STORE_SESSION_EXPIRED, now);
+        if (liveness_delete_upstream(c, customer_id, group_id) == 0)
+            liveness_close(c, customer_id, token, STORE_SESSION_EXPIRED, "QuotaExceeded", now);
         log_warn("liveness: session over the group quota; removed its group %s upstream", group_id);
         return core_fail(st, CORE_QUOTA_EXCEEDED,
                          "You already have %d asset groups, so the face scan's group could not be kept; delete "
@@ -199,16 +223,19 @@ enum core_code core_get_validate_result(struct core *c, const struct customer *c
     struct up_validate_result res;
     struct up_error err = {0};
     enum up_result u = c->up->ops->get_validate_result(c->up, v.token, &res, &err);
-    core_count_upstream("GetVisualValidateResult", u);
+    core_count_upstream(c, cu->id, "GetVisualValidateResult", u);
     if (u != UP_OK)
         return core_upstream_failure("GetVisualValidateResult", u, &err, st);
     if (res.state == UP_VALIDATE_PASSED)
         return liveness_record(c, cu->id, v.token, res.group_id, group_id_out, st);
     /* The upstream's last word on the scan: the session's place goes. */
-    if (res.state == UP_VALIDATE_FAILED || res.state == UP_VALIDATE_EXPIRED)
+    if (res.state == UP_VALIDATE_FAILED || res.state == UP_VALIDATE_EXPIRED) {
+        char code[32];
+        liveness_result_code(&res, code);
         liveness_close(c, cu->id, v.token,
-                       res.state == UP_VALIDATE_FAILED ? STORE_SESSION_FAILED : STORE_SESSION_EXPIRED,
+                       res.state == UP_VALIDATE_FAILED ? STORE_SESSION_FAILED : STORE_SESSION_EXPIRED, code,
                        clock_wall_ms());
+    }
 
     /* Not passed: our clock decides expiry, whatever the upstream says. */
     if (res.state != UP_VALIDATE_FAILED && (clock_wall_ms() >= v.expire_ms || res.state == UP_VALIDATE_EXPIRED))

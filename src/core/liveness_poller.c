@@ -49,9 +49,9 @@ static int lp_budget(struct poller *p, struct core *c)
 }
 
 static void lp_close(struct core *c, const struct validate_session *v, enum store_session_state state,
-                     const char *why)
+                     const char *result_code, const char *why)
 {
-    enum store_result r = liveness_close(c, v->customer_id, v->token, state, clock_wall_ms());
+    enum store_result r = liveness_close(c, v->customer_id, v->token, state, result_code, clock_wall_ms());
     if (r == STORE_OK)
         log_info("liveness: session closed (%s); its group place is released", why);
     else if (r != STORE_NOT_FOUND)
@@ -65,7 +65,7 @@ static void lp_poll_one(struct poller *p, void *ctx, void *item)
     int64_t now = clock_wall_ms();
     if (now > v->expire_ms + LIVENESS_LATE_MS) {
         /* Never answered: a group it made after all is an orphan for the sweep. */
-        lp_close(c, v, STORE_SESSION_EXPIRED, "no outcome within its late window");
+        lp_close(c, v, STORE_SESSION_EXPIRED, "NoOutcome", "no outcome within its late window");
         return;
     }
     if (lp_budget(p, c) != 0)
@@ -73,7 +73,7 @@ static void lp_poll_one(struct poller *p, void *ctx, void *item)
     struct up_validate_result res;
     struct up_error err = {0};
     enum up_result u = c->up->ops->get_validate_result(c->up, v->token, &res, &err);
-    core_count_upstream("GetVisualValidateResult", u);
+    core_count_upstream(c, v->customer_id, "GetVisualValidateResult", u);
     if (u == UP_OK && res.state == UP_VALIDATE_PASSED) {
         char gid[IDS_MAX] = "";
         struct core_status st = {0};
@@ -84,14 +84,16 @@ static void lp_poll_one(struct poller *p, void *ctx, void *item)
         }
         if (st.code != CORE_SERVICE_UNAVAILABLE && st.code != CORE_INTERNAL_ERROR)
             return; /* settled: removed (over the quota) or closed meanwhile */
-    } else if (u == UP_OK && res.state == UP_VALIDATE_FAILED) {
-        lp_close(c, v, STORE_SESSION_FAILED, "the scan did not pass");
-        return;
-    } else if (u == UP_OK && res.state == UP_VALIDATE_EXPIRED) {
-        lp_close(c, v, STORE_SESSION_EXPIRED, "expired without a scan");
+    } else if (u == UP_OK && (res.state == UP_VALIDATE_FAILED || res.state == UP_VALIDATE_EXPIRED)) {
+        char code[32];
+        liveness_result_code(&res, code);
+        if (res.state == UP_VALIDATE_FAILED)
+            lp_close(c, v, STORE_SESSION_FAILED, code, "the scan did not pass");
+        else
+            lp_close(c, v, STORE_SESSION_EXPIRED, code, "expired without a scan");
         return;
     } else if (u == UP_OK && res.state == UP_VALIDATE_UNKNOWN && now >= v->expire_ms) {
-        lp_close(c, v, STORE_SESSION_EXPIRED, "the upstream no longer knows the token");
+        lp_close(c, v, STORE_SESSION_EXPIRED, "TokenExpired", "the upstream no longer knows the token");
         return;
     } else if (u != UP_OK) {
         log_warn("liveness: session poll failed: %s (%s)", up_result_str(u), err.code);
@@ -132,7 +134,7 @@ static void lp_sweep(struct poller *p, struct core *c)
             goto out;
         struct up_error err = {0};
         enum up_result u = c->up->ops->list_groups(c->up, "LivenessFace", pn, UP_LIST_PAGE_MAX, page, &err);
-        core_count_upstream("ListAssetGroups", u);
+        core_count_upstream(c, 0, "ListAssetGroups", u);
         if (u != UP_OK) {
             log_warn("liveness: orphan sweep cannot list the account's groups: %s (%s)", up_result_str(u), err.code);
             goto out;
@@ -165,7 +167,7 @@ static void lp_sweep(struct poller *p, struct core *c)
         int known = 1;
         if (s->ops->group_known(s, cand[i].id, &known) != STORE_OK || known)
             continue;
-        if (liveness_delete_upstream(c, cand[i].id) == 0) {
+        if (liveness_delete_upstream(c, 0, cand[i].id) == 0) {
             removed++;
             metrics_upstream("LivenessSweep", "removed");
             log_info("liveness: removed LivenessFace group %s upstream: no record owns it and no session can "

@@ -151,7 +151,7 @@ static enum found find_once(struct core *c, const struct store_pending *p, char 
     struct up_error err = {0};
     enum up_result r = p->is_group ? u->ops->find_group(u, p->type, tag, id_out, &err)
                                    : u->ops->find_asset(u, p->group_id, tag, id_out, &err);
-    core_count_upstream(p->is_group ? "ListAssetGroups" : "ListAssets", r);
+    core_count_upstream(c, p->customer_id, p->is_group ? "ListAssetGroups" : "ListAssets", r);
     if (r == UP_OK)
         return FOUND;
     if (r == UP_NOT_FOUND)
@@ -240,7 +240,7 @@ enum core_code reconcile_create(struct core *c, const struct reconcile_create *r
                                ? c->up->ops->create_group(c->up, up_name, rq->description, rq->group_type, id_out, &err)
                                : c->up->ops->create_asset(c->up, rq->group_id, rq->url, rq->asset_type, up_name,
                                                           id_out, &err);
-        core_count_upstream(op, u);
+        core_count_upstream(c, rq->customer_id, op, u);
         if (u == UP_OK)
             return CORE_OK;
         if (!err.maybe_acted) {
@@ -307,7 +307,7 @@ static int delete_upstream(struct core *c, const struct store_pending *p, const 
         return -1;
     struct up_error err = {0};
     enum up_result r = p->is_group ? c->up->ops->delete_group(c->up, id, &err) : c->up->ops->delete_asset(c->up, id, &err);
-    core_count_upstream(p->is_group ? "DeleteAssetGroup" : "DeleteAsset", r);
+    core_count_upstream(c, p->customer_id, p->is_group ? "DeleteAssetGroup" : "DeleteAsset", r);
     return r == UP_OK || r == UP_NOT_FOUND ? 0 : -1;
 }
 

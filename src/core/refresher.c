@@ -74,7 +74,7 @@ static void poll_one(struct poller *p, void *ctx, void *item)
     struct up_asset ua;
     struct up_error err = {0};
     enum up_result r = c->up->ops->get_asset(c->up, a->id, &ua, &err);
-    core_count_upstream("GetAsset", r);
+    core_count_upstream(c, a->customer_id, "GetAsset", r);
     int64_t now = clock_wall_ms();
     struct store *s = c->store;
     if (r == UP_OK) {

@@ -75,9 +75,10 @@ static int same_bytes(struct core *c, const struct customer *cu, const char *gro
     return 1;
 }
 
-enum core_code core_upload_asset(struct core *c, const struct customer *cu, const char *group_id, const char *name,
-                                 struct blob_stage *stage, const char *ext, const char *content_type,
-                                 const char *sha256, struct asset *out, struct core_status *st)
+enum core_code core_upload_asset(struct core *c, const struct customer *cu, const struct actor *who,
+                                 const char *group_id, const char *name, struct blob_stage *stage, const char *ext,
+                                 const char *content_type, const char *sha256, struct asset *out,
+                                 struct core_status *st)
 {
     struct blob *b = c->blob;
     char key[BLOB_KEY_MAX];
@@ -108,9 +109,10 @@ enum core_code core_upload_asset(struct core *c, const struct customer *cu, cons
     }
     /* The record keeps the URL handed upstream when it fits; reads show a
      * freshly signed one anyway (core_asset_media_url). */
-    struct core_create cr = {.cu = cu, .group_id = group_id, .asset_type = "Image", .name = name, .url = url,
-                             .record_url = strlen(url) < STORE_URL_MAX ? url : "", .blob_key = key,
-                             .sha256 = sha256, .ops = &upload_ops, .ctx = &uc};
+    struct core_create cr = {.cu = cu, .who = who, .group_id = group_id, .asset_type = "Image", .name = name,
+                             .url = url, .record_url = strlen(url) < STORE_URL_MAX ? url : "", .blob_key = key,
+                             .bytes = (int64_t)core_upload_stage_size(stage), .sha256 = sha256, .ops = &upload_ops,
+                             .ctx = &uc};
     char id[IDS_MAX];
     /* Content hash: the same bytes in the same group are the same asset.
      * While another request registers them (its reservation holds the

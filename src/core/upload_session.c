@@ -606,7 +606,7 @@ static enum core_code completion_reserve(struct core *c, struct core_create *cr,
     struct completion *cp = cr->ctx;
     enum store_result r = c->store->ops->upload_begin_complete(
         c->store, cr->cu->id, cp->u.id, STORE_UPLOAD_MASK(STORE_UPLOAD_OPEN) | STORE_UPLOAD_MASK(STORE_UPLOAD_UPLOADED),
-        cr->record_url, cr->tag, cr->sha256, cr->reserved_ms, &cr->handle, &cp->same, &cr->slot);
+        cr->record_url, cr->tag, cr->sha256, cr->who, cr->reserved_ms, &cr->handle, &cp->same, &cr->slot);
     if (r == STORE_OK)
         return CORE_OK;
     if (r == STORE_CONFLICT && cp->same)
@@ -668,8 +668,9 @@ static const struct core_create_ops completion_ops = {
  * (existing). Once the stored bytes pass the judge (which also verifies a
  * declared Sha256), the session ends as completed with that asset: its
  * slot is released and its bytes go, as an aborted session's. */
-static enum core_code complete_as_same(struct core *c, const struct customer *cu, struct completion *cp,
-                                       struct asset *existing, struct asset *out, struct core_status *st)
+static enum core_code complete_as_same(struct core *c, const struct customer *cu, const struct actor *who,
+                                       struct completion *cp, struct asset *existing, struct asset *out,
+                                       struct core_status *st)
 {
     struct upload_session *u = &cp->u;
     struct store *s = c->store;
@@ -684,7 +685,7 @@ static enum core_code complete_as_same(struct core *c, const struct customer *cu
                                .asset_id = rc == CORE_OK ? existing->id : NULL};
     enum store_result r = s->ops->upload_set_state(s, u->id, from, STORE_UPLOAD_ENDING, now, &ch);
     if (r == STORE_NOT_FOUND) /* moved meanwhile: answer for what it is now */
-        return core_complete_upload(c, cu, u->id, out, st);
+        return core_complete_upload(c, cu, who, u->id, out, st);
     if (r != STORE_OK)
         return core_store_failure(r, st);
     if (rc != CORE_OK) { /* refused: as a refused completion */
@@ -704,8 +705,8 @@ static enum core_code complete_as_same(struct core *c, const struct customer *cu
     return CORE_OK;
 }
 
-enum core_code core_complete_upload(struct core *c, const struct customer *cu, const char *upload_id,
-                                    struct asset *out, struct core_status *st)
+enum core_code core_complete_upload(struct core *c, const struct customer *cu, const struct actor *who,
+                                    const char *upload_id, struct asset *out, struct core_status *st)
 {
     struct completion cp = {0};
     struct upload_session *u = &cp.u;
@@ -750,7 +751,7 @@ enum core_code core_complete_upload(struct core *c, const struct customer *cu, c
     }
     /* As core_upload_asset: the upstream is asked to fetch the stored
      * bytes; a lost answer is found again by the reservation's tag. */
-    struct core_create cr = {.cu = cu, .group_id = u->group_id, .asset_type = u->asset_type,
+    struct core_create cr = {.cu = cu, .who = who, .group_id = u->group_id, .asset_type = u->asset_type,
                              .name = u->name[0] ? u->name : NULL, .url = url,
                              .record_url = strlen(url) < STORE_URL_MAX ? url : "", .blob_key = u->blob_key,
                              .sha256 = sha256, .ops = &completion_ops, .ctx = &cp};
@@ -769,7 +770,7 @@ enum core_code core_complete_upload(struct core *c, const struct customer *cu, c
         struct asset existing;
         if (c->store->ops->find_asset_by_sha256(c->store, cu->id, u->group_id, sha256, &existing) == STORE_OK) {
             free(url);
-            return complete_as_same(c, cu, &cp, &existing, out, st);
+            return complete_as_same(c, cu, who, &cp, &existing, out, st);
         }
         if (clock_mono_ms() > give_up) {
             rc = core_fail(st, CORE_SERVICE_UNAVAILABLE,
@@ -782,7 +783,7 @@ enum core_code core_complete_upload(struct core *c, const struct customer *cu, c
     free(url);
     if (rc != CORE_OK) {
         if (cp.moved) /* moved meanwhile: answer for what it is now */
-            return core_complete_upload(c, cu, upload_id, out, st);
+            return core_complete_upload(c, cu, who, upload_id, out, st);
         return rc;
     }
     core_created_asset(c, &cr, id, out);

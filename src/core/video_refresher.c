@@ -54,6 +54,8 @@ static void vr_apply(const struct video_task *t, const struct up_video_task *ut,
         snprintf(nt->error_message, sizeof nt->error_message, "%s", ut->error_message);
         nt->completion_tokens = ut->completion_tokens;
         nt->total_tokens = ut->total_tokens;
+        if (ut->duration > 0) /* the video's own length, once the upstream tells it */
+            nt->seconds = ut->duration;
     } else if (strcmp(ut->status, "expired") == 0 || strcmp(ut->status, "cancelled") == 0) {
         int expired = ut->status[0] == 'e';
         snprintf(nt->status, sizeof nt->status, "failed");
@@ -76,7 +78,7 @@ static void vr_poll_one(struct poller *p, void *ctx, void *item)
     struct up_video_task ut;
     struct up_error err = {0};
     enum up_result r = c->up->ops->get_video_task(c->up, t->upstream_id, &ut, &err);
-    core_count_upstream("GetVideoTask", r);
+    core_count_upstream(c, t->customer_id, "GetVideoTask", r);
     int64_t now = clock_wall_ms();
     struct video_task nt = *t;
     if (r == UP_OK) {

@@ -241,7 +241,7 @@ static void vw_poll_one(struct poller *p, void *ctx, void *item)
 
     struct core_status st = {0};
     char upstream_id[IDS_MAX];
-    if (video_submit(c, &r, upstream_id, &st) != CORE_OK) {
+    if (video_submit(c, t->customer_id, &r, upstream_id, &st) != CORE_OK) {
         int transient = st.code == CORE_UPSTREAM_ERROR || st.code == CORE_TOO_MANY_REQUESTS ||
                         st.code == CORE_SERVICE_UNAVAILABLE;
         if (transient && now < t->deadline_ms) {

@@ -309,8 +309,8 @@ static enum core_code upstream_refusal(const struct up_error *err, struct core_s
     return st->code;
 }
 
-enum core_code video_submit(struct core *c, const struct core_video_request *req, char upstream_id[static IDS_MAX],
-                            struct core_status *st)
+enum core_code video_submit(struct core *c, int64_t customer_id, const struct core_video_request *req,
+                            char upstream_id[static IDS_MAX], struct core_status *st)
 {
     const struct video_model *m = find_model(req->model);
     if (!m)
@@ -334,7 +334,7 @@ enum core_code video_submit(struct core *c, const struct core_video_request *req
         return st->code;
     struct up_error err = {0};
     enum up_result u = c->up->ops->create_video_task(c->up, &ur, upstream_id, &err);
-    core_count_upstream("CreateVideoTask", u);
+    core_count_upstream(c, customer_id, "CreateVideoTask", u);
     if (u == UP_REJECTED && err.http_status == 400)
         return upstream_refusal(&err, st);
     if (u != UP_OK)
@@ -342,7 +342,8 @@ enum core_code video_submit(struct core *c, const struct core_video_request *req
     return CORE_OK;
 }
 
-enum core_code core_create_video(struct core *c, const struct customer *cu, const struct core_video_request *req,
+enum core_code core_create_video(struct core *c, const struct customer *cu, const struct actor *who,
+                                 const struct core_video_request *req,
                                  struct video_task *out, struct core_status *st)
 {
     const struct video_model *m = NULL;
@@ -359,7 +360,7 @@ enum core_code core_create_video(struct core *c, const struct customer *cu, cons
         if (!items[i].register_asset)
             continue;
         char id[IDS_MAX];
-        if (inline_asset(c, cu, i, &req->items[i], id, st) != CORE_OK)
+        if (inline_asset(c, cu, who, i, &req->items[i], id, st) != CORE_OK)
             return st->code;
         snprintf(asset_urls[i], sizeof asset_urls[i], ASSET_SCHEME "%s", id);
         items[i].url = asset_urls[i];
@@ -374,7 +375,7 @@ enum core_code core_create_video(struct core *c, const struct customer *cu, cons
         return video_wait(c, cu, &r, out, st);
 
     char upstream_id[IDS_MAX];
-    if (video_submit(c, &r, upstream_id, st) != CORE_OK)
+    if (video_submit(c, cu->id, &r, upstream_id, st) != CORE_OK)
         return st->code;
 
     int64_t now = clock_wall_ms();

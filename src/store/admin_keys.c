@@ -10,12 +10,22 @@
 
 #define ADMIN_PREFIX_MAX sizeof((struct admin_key_info *)0)->prefix
 
-enum store_result sql_add_admin_key(struct store *s, const char *prefix, const uint8_t hash[32], int64_t now_ms)
+enum store_result sql_add_admin_key(struct store *s, const char *prefix, const uint8_t hash[32], int64_t now_ms,
+                                    const struct actor *who)
 {
     if (!sql_fits(prefix, ADMIN_PREFIX_MAX) || !prefix[0] || !hash)
         return STORE_ERROR;
-    return sql_write(s, SQL_CACHE, "INSERT INTO admin_keys(prefix, hash, created_ms) VALUES ($1, $2, $3)", NULL,
+    struct sql_conn *c;
+    struct audit_event e;
+    enum store_result r = sql_start(s, SQL_TX_WRITE, &c);
+    if (r == STORE_OK)
+        r = sql_exec(c, SQL_CACHE, "INSERT INTO admin_keys(prefix, hash, created_ms) VALUES ($1, $2, $3)", NULL,
                      "tbi", prefix, (const void *)hash, 32, now_ms);
+    if (r == STORE_OK) { /* the audit log (customer 0: an operator's key) */
+        sql_audit_init(&e, AUDIT_ADMIN_KEY_CREATED, 0, prefix, "", who, now_ms);
+        r = sql_audit(c, &e);
+    }
+    return sql_done(s, c, r);
 }
 
 struct admin_key_match {
@@ -64,11 +74,20 @@ enum store_result sql_list_admin_keys(struct store *s, struct admin_key_list *ou
     return r;
 }
 
-enum store_result sql_revoke_admin_key(struct store *s, const char *prefix, int64_t now_ms)
+enum store_result sql_revoke_admin_key(struct store *s, const char *prefix, int64_t now_ms, const struct actor *who)
 {
     if (!sql_fits(prefix, ADMIN_PREFIX_MAX))
         return STORE_ERROR;
+    struct sql_conn *c;
+    struct audit_event e;
+    enum store_result r = sql_start(s, SQL_TX_WRITE, &c);
     /* revoked_ms 0 means active, so a revocation is stamped at least 1. */
-    return sql_write_row(s, SQL_CACHE, "UPDATE admin_keys SET revoked_ms = $2 WHERE prefix = $1 AND revoked_ms = 0",
+    if (r == STORE_OK)
+        r = sql_exec_row(c, SQL_CACHE, "UPDATE admin_keys SET revoked_ms = $2 WHERE prefix = $1 AND revoked_ms = 0",
                          "ti", prefix, (int64_t)(now_ms > 0 ? now_ms : 1));
+    if (r == STORE_OK) {
+        sql_audit_init(&e, AUDIT_ADMIN_KEY_REVOKED, 0, prefix, "", who, now_ms);
+        r = sql_audit(c, &e);
+    }
+    return sql_done(s, c, r);
 }

@@ -10,6 +10,7 @@
  * inserts in one write transaction; on PostgreSQL it first locks the
  * group's row (sql_lock_live_group), so concurrent reservations into one
  * group, from any node, count and insert one after the other. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,13 +58,20 @@ enum store_result sql_claim_group_slot(struct sql_conn *c, const char *group_id,
 
 enum store_result sql_insert_pending_asset(struct sql_conn *c, const char *group_id, int64_t customer_id,
                                            const char *type, const char *name, const char *url,
-                                           const char *blob_key, int64_t now_ms, const char *tag, int64_t *handle)
+                                           const char *blob_key, int64_t bytes, const struct actor *who,
+                                           int64_t now_ms, const char *tag, int64_t *handle)
 {
+    char actor[sizeof who->key_prefix] = "", addr[sizeof who->addr] = "";
+    if (who) {
+        sql_copy_utf8(actor, sizeof actor, who->key_prefix);
+        sql_copy_utf8(addr, sizeof addr, who->addr);
+    }
     return sql_int(c, SQL_CACHE,
                    "INSERT INTO assets(group_id, customer_id, type, name, url, blob_key, status, state,"
-                   " reserved_ms, create_ms, update_ms, tag)"
-                   " VALUES ($1, $2, $3, $4, $5, $6, 'Processing', 0, $7, $7, $7, $8) RETURNING handle",
-                   handle, NULL, "tittttit", group_id, customer_id, type, name, url, blob_key, now_ms, tag);
+                   " reserved_ms, create_ms, update_ms, tag, bytes, actor, actor_addr)"
+                   " VALUES ($1, $2, $3, $4, $5, $6, 'Processing', 0, $7, $7, $7, $8, $9, $10, $11) RETURNING handle",
+                   handle, NULL, "tittttititt", group_id, customer_id, type, name, url, blob_key, now_ms, tag,
+                   bytes < 0 ? (int64_t)0 : bytes, actor, addr);
 }
 
 /* reserve_asset, and with sha256 (not "") reserve_content_asset: the
@@ -73,7 +81,8 @@ enum store_result sql_insert_pending_asset(struct sql_conn *c, const char *group
  * not. */
 static enum store_result reserve(struct store *s, int64_t customer_id, const char *group_id, const char *type,
                                  const char *name, const char *url, const char *blob_key, const char *sha256,
-                                 int max_assets, int64_t now_ms, const char *tag, int64_t *handle, int *slot)
+                                 int64_t bytes, const struct actor *who, int max_assets, int64_t now_ms,
+                                 const char *tag, int64_t *handle, int *slot)
 {
     if (!name)
         name = "";
@@ -104,7 +113,8 @@ static enum store_result reserve(struct store *s, int64_t customer_id, const cha
     if (r == STORE_OK)
         r = sql_claim_group_slot(c, group_id, customer_id, max_assets);
     if (r == STORE_OK)
-        r = sql_insert_pending_asset(c, group_id, customer_id, type, name, url, blob_key, now_ms, tag, handle);
+        r = sql_insert_pending_asset(c, group_id, customer_id, type, name, url, blob_key, bytes, who, now_ms, tag,
+                                     handle);
     if (r == STORE_OK && sha256[0])
         r = sql_exec(c, 0, "UPDATE assets SET sha256 = $2 WHERE handle = $1", NULL, "it", *handle, sha256);
     /* The account's creations in flight: in the same transaction, so the
@@ -115,21 +125,24 @@ static enum store_result reserve(struct store *s, int64_t customer_id, const cha
 }
 
 enum store_result sql_reserve_asset(struct store *s, int64_t customer_id, const char *group_id, const char *type,
-                                    const char *name, const char *url, const char *blob_key, int max_assets,
-                                    int64_t now_ms, const char *tag, int64_t *handle, int *slot)
+                                    const char *name, const char *url, const char *blob_key, int64_t bytes,
+                                    const struct actor *who, int max_assets, int64_t now_ms, const char *tag,
+                                    int64_t *handle, int *slot)
 {
-    return reserve(s, customer_id, group_id, type, name, url, blob_key, "", max_assets, now_ms, tag, handle, slot);
+    return reserve(s, customer_id, group_id, type, name, url, blob_key, "", bytes, who, max_assets, now_ms, tag,
+                   handle, slot);
 }
 
 enum store_result sql_reserve_content_asset(struct store *s, int64_t customer_id, const char *group_id,
                                             const char *type, const char *name, const char *url,
-                                            const char *blob_key, const char *sha256, int max_assets,
-                                            int64_t now_ms, const char *tag, int64_t *handle, int *slot)
+                                            const char *blob_key, const char *sha256, int64_t bytes,
+                                            const struct actor *who, int max_assets, int64_t now_ms,
+                                            const char *tag, int64_t *handle, int *slot)
 {
     if (!sha256 || !sha256[0])
         return STORE_ERROR;
-    return reserve(s, customer_id, group_id, type, name, url, blob_key, sha256, max_assets, now_ms, tag, handle,
-                   slot);
+    return reserve(s, customer_id, group_id, type, name, url, blob_key, sha256, bytes, who, max_assets, now_ms, tag,
+                   handle, slot);
 }
 
 enum store_result sql_find_asset_by_sha256(struct store *s, int64_t customer_id, const char *group_id,
@@ -143,18 +156,62 @@ enum store_result sql_find_asset_by_sha256(struct store *s, int64_t customer_id,
                          &sql_asset_row, out, "tti", group_id, sha256, customer_id);
 }
 
+/* A confirmed asset as its counters and its audit entry need it. */
+struct asset_born {
+    int64_t customer_id, bytes;
+    char group_id[IDS_MAX], type[8], actor[32], actor_addr[64];
+    char group_type[16], token[STORE_TOKEN_MAX]; /* its group's type, and the session that made the group */
+};
+static const struct sql_field asset_born_fields[] = {
+    SQL_L(struct asset_born, customer_id), SQL_L(struct asset_born, bytes),    SQL_T(struct asset_born, group_id),
+    SQL_T(struct asset_born, type),        SQL_T(struct asset_born, actor),    SQL_T(struct asset_born, actor_addr),
+    SQL_T(struct asset_born, group_type),  SQL_T(struct asset_born, token)};
+static const struct sql_row asset_born_row = SQL_ROW(struct asset_born, asset_born_fields);
+
 enum store_result sql_confirm_asset(struct store *s, int64_t handle, const char *id, int64_t now_ms,
                                     int64_t next_poll_ms)
 {
     if (!sql_fits(id, IDS_MAX) || !id[0])
         return STORE_ERROR;
+    struct sql_conn *c;
+    struct asset_born b;
+    struct sql_usage u = {0};
+    enum store_result r = sql_start(s, SQL_TX_WRITE, &c);
+    if (r != STORE_OK)
+        return r;
     /* state = 0: a reservation whose group was deleted meanwhile is
      * state 2 and is not revived. */
-    return sql_write_row(s, SQL_CACHE,
-                         "UPDATE assets SET id = $2, state = 1, status = 'Processing', failure_reason = '',"
-                         " create_ms = $3, update_ms = $3, next_poll_ms = $4, polls = 0"
-                         " WHERE handle = $1 AND state = 0 AND id IS NULL",
-                         "itii", handle, id, now_ms, next_poll_ms);
+    r = sql_exec_row(c, SQL_CACHE,
+                     "UPDATE assets SET id = $2, state = 1, status = 'Processing', failure_reason = '',"
+                     " create_ms = $3, update_ms = $3, next_poll_ms = $4, polls = 0"
+                     " WHERE handle = $1 AND state = 0 AND id IS NULL",
+                     "itii", handle, id, now_ms, next_poll_ms);
+    if (r == STORE_OK)
+        r = sql_one(c, SQL_CACHE,
+                    "SELECT a.customer_id, a.bytes, a.group_id, a.type, a.actor, a.actor_addr, g.type,"
+                    " CASE WHEN g.type = 'LivenessFace' THEN COALESCE((SELECT v.token FROM validate_sessions v"
+                    "  WHERE v.group_id = a.group_id), '') ELSE '' END"
+                    " FROM assets a JOIN groups g ON g.id = a.group_id WHERE a.handle = $1",
+                    &asset_born_row, &b, "i", handle);
+    if (r == STORE_OK) {
+        sql_usage_add(&u, b.customer_id, now_ms, USAGE_ASSETS_CREATED, NULL, 1);
+        sql_usage_add(&u, b.customer_id, now_ms, USAGE_LIVE_ASSETS, "Processing", 1);
+        sql_usage_add(&u, b.customer_id, now_ms, USAGE_LIVE_BYTES, NULL, b.bytes);
+        sql_usage_add(&u, b.customer_id, now_ms, USAGE_BYTES_UPLOADED, NULL, b.bytes);
+        r = sql_usage_write(c, &u);
+    }
+    /* A real person's face: the audit log says who registered it and
+     * which face scan made the group it joins. */
+    if (r == STORE_OK && strcmp(b.group_type, "LivenessFace") == 0) {
+        struct audit_event e;
+        struct actor who = {.customer_id = b.customer_id};
+        snprintf(who.key_prefix, sizeof who.key_prefix, "%s", b.actor);
+        snprintf(who.addr, sizeof who.addr, "%s", b.actor_addr);
+        sql_audit_init(&e, AUDIT_LIVENESS_ASSET, b.customer_id, id, b.group_id, &who, now_ms);
+        sql_audit_detail(&e, "sis", "AssetType", b.type, "Bytes", b.bytes, "BytedToken", b.token);
+        r = sql_audit(c, &e);
+    }
+    return sql_done(s, c, r);
 }
 
 enum store_result sql_get_asset(struct store *s, int64_t customer_id, const char *id, struct asset *out)
@@ -282,13 +339,49 @@ enum store_result sql_update_asset(struct store *s, int64_t customer_id, const c
                          "titi", id, customer_id, name, now_ms);
 }
 
-enum store_result sql_delete_asset(struct store *s, int64_t customer_id, const char *id, int64_t now_ms)
+enum store_result sql_delete_asset(struct store *s, int64_t customer_id, const char *id, int64_t now_ms,
+                                   const struct actor *who)
 {
     if (!id)
         return STORE_ERROR;
-    return sql_write_row(s, SQL_CACHE,
-                         "UPDATE assets SET state = 2, deleted_ms = $3 WHERE id = $1 AND customer_id = $2 AND state = 1",
-                         "tii", id, customer_id, now_ms);
+    struct sql_conn *c;
+    struct sql_usage u = {0};
+    struct asset_gone_info {
+        char status[32];
+        int64_t bytes;
+        char group_id[IDS_MAX], type[8], group_type[16];
+    } g;
+    static const struct sql_field gone_fields[] = {
+        SQL_T(struct asset_gone_info, status), SQL_L(struct asset_gone_info, bytes),
+        SQL_T(struct asset_gone_info, group_id), SQL_T(struct asset_gone_info, type)};
+    static const struct sql_row gone_row = SQL_ROW(struct asset_gone_info, gone_fields);
+    static const struct sql_field group_type_fields[] = {{0, sizeof g.group_type, 't'}};
+    static const struct sql_row group_type_row = {sizeof g.group_type, group_type_fields, 1};
+    enum store_result r = sql_start(s, SQL_TX_WRITE, &c);
+    if (r != STORE_OK)
+        return r;
+    /* RETURNING: the status as this delete found it (a refresher's write
+     * meanwhile is waited for), so the counters lose what it held. */
+    r = sql_one(c, SQL_CACHE,
+                "UPDATE assets SET state = 2, deleted_ms = $3 WHERE id = $1 AND customer_id = $2 AND state = 1"
+                " RETURNING status, bytes, group_id, type",
+                &gone_row, &g, "tii", id, customer_id, now_ms);
+    if (r == STORE_OK)
+        r = sql_one(c, SQL_CACHE, "SELECT type FROM groups WHERE id = $1", &group_type_row, g.group_type, "t",
+                    g.group_id);
+    if (r == STORE_OK) {
+        sql_usage_add(&u, customer_id, now_ms, USAGE_ASSETS_DELETED, NULL, 1);
+        sql_usage_add(&u, customer_id, now_ms, USAGE_LIVE_ASSETS, g.status, -1);
+        sql_usage_add(&u, customer_id, now_ms, USAGE_LIVE_BYTES, NULL, -g.bytes);
+        r = sql_usage_write(c, &u);
+    }
+    if (r == STORE_OK) {
+        struct audit_event e;
+        sql_audit_init(&e, AUDIT_ASSET_DELETED, customer_id, id, g.group_id, who, now_ms);
+        sql_audit_detail(&e, "ss", "AssetType", g.type, "GroupType", g.group_type);
+        r = sql_audit(c, &e);
+    }
+    return sql_done(s, c, r);
 }
 
 /* ---- the refresher (customers ignored: the gateway's own work) ---------- */
@@ -297,7 +390,15 @@ enum store_result sql_delete_asset(struct store *s, int64_t customer_id, const c
     "UPDATE assets SET update_ms = CASE WHEN status <> $2 THEN $4 ELSE update_ms END,"                         \
     " status = $2, failure_reason = $3, error_code = $5, error_message = $6"                                   \
     " WHERE id = $1 AND state = 1"
-#define ASSET_STATUS "SELECT status FROM assets WHERE id = $1 AND state = 1"
+#define ASSET_STATUS "SELECT status, customer_id FROM assets WHERE id = $1 AND state = 1"
+
+struct status_of {
+    char status[32];
+    int64_t customer_id;
+};
+static const struct sql_field status_of_fields[] = {SQL_T(struct status_of, status),
+                                                    SQL_L(struct status_of, customer_id)};
+static const struct sql_row status_of_row = SQL_ROW(struct status_of, status_of_fields);
 
 enum store_result sql_set_asset_status(struct store *s, const char *id, const char *status, const char *reason,
                                        const char *error_code, const char *error_message, int64_t now_ms,
@@ -310,10 +411,29 @@ enum store_result sql_set_asset_status(struct store *s, const char *id, const ch
     sql_copy_utf8(why, sizeof why, reason ? reason : "");
     sql_copy_utf8(code, sizeof code, error_code ? error_code : "");
     sql_copy_utf8(message, sizeof message, error_message ? error_message : "");
+    struct sql_conn *c;
+    struct status_of old;
+    struct sql_usage u = {0};
+    enum store_result r = sql_start(s, SQL_TX_WRITE, &c);
+    if (r != STORE_OK)
+        return r;
+    /* The status before, locked where rows lock: the event and the
+     * counters move exactly when it changes. */
+    r = sql_one(c, SQL_CACHE, sql_driver_of(s)->row_locks ? ASSET_STATUS " FOR UPDATE" : ASSET_STATUS,
+                &status_of_row, &old, "t", id);
     /* SET expressions all read the old row, so the CASE compares against
      * the status before this update. */
-    return sql_write_status(s, sql_driver_of(s)->row_locks ? ASSET_STATUS " FOR UPDATE" : ASSET_STATUS, id, status,
-                            ev, SQL_CACHE, SET_ASSET_STATUS, "tttitt", id, status, why, now_ms, code, message);
+    if (r == STORE_OK)
+        r = sql_exec(c, SQL_CACHE, SET_ASSET_STATUS, NULL, "tttitt", id, status, why, now_ms, code, message);
+    if (r == STORE_OK && strcmp(old.status, status) != 0) {
+        sql_usage_add(&u, old.customer_id, now_ms, USAGE_LIVE_ASSETS, old.status, -1);
+        sql_usage_add(&u, old.customer_id, now_ms, USAGE_LIVE_ASSETS, status, 1);
+        if (ev)
+            r = sql_append_event(c, ev);
+        if (r == STORE_OK)
+            r = sql_usage_write(c, &u);
+    }
+    return sql_done(s, c, r);
 }
 
 enum store_result sql_schedule_poll(struct store *s, const char *id, int64_t next_poll_ms, int polls)

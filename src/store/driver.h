@@ -192,13 +192,6 @@ enum store_result sql_int(struct sql_conn *c, int flags, const char *sql, int64_
                           ...);
 /* A single writing statement on its own connection and transaction. */
 enum store_result sql_write(struct store *s, int flags, const char *sql, int *changes, const char *fmt, ...);
-/* A status change that may make an event (assets.c, videos.c): without ev,
- * sql_write_row; with it, in one write transaction, the row's status by
- * status_sql ($1 key; written with FOR UPDATE where rows lock; NOT_FOUND
- * without a row), then sql and its binds, then ev appended when the status
- * was not new_status, so the event is recorded exactly when it changes. */
-enum store_result sql_write_status(struct store *s, const char *status_sql, const char *key, const char *new_status,
-                                   const struct event *ev, int flags, const char *sql, const char *fmt, ...);
 /* sql_write for a statement that must change a row: NOT_FOUND when none. */
 enum store_result sql_write_row(struct store *s, int flags, const char *sql, const char *fmt, ...);
 
@@ -308,7 +301,7 @@ extern const struct sql_row sql_asset_row;
 
 #define SQL_SESSION_COLS                                                                                     \
     "token, customer_id, callback_url, h5_link, expire_ms, COALESCE(group_id, ''), create_ms, update_ms,"    \
-    " state, COALESCE(group_handle, 0), next_poll_ms, polls"
+    " state, COALESCE(group_handle, 0), next_poll_ms, polls, actor, actor_addr, result_code"
 extern const struct sql_row sql_session_row;
 
 /* Video tasks keep their result as one JSON object built and read by each
@@ -320,7 +313,7 @@ extern const struct sql_row sql_session_row;
     " coalesce(json_extract(v.result, '$.error.code'), ''), coalesce(json_extract(v.result, '$.error.message'), ''),"\
     " coalesce(json_extract(v.result, '$.usage.completion_tokens'), 0),"                                      \
     " coalesce(json_extract(v.result, '$.usage.total_tokens'), 0), v.create_ms, v.update_ms, v.next_poll_ms, v.polls,"\
-    " v.deadline_ms"
+    " v.deadline_ms, v.seconds"
 #define SQL_VIDEO_COLS_PG                                                                                     \
     "v.id, v.customer_id, v.upstream_id, v.model, v.status,"                                                  \
     " coalesce(v.result::jsonb ->> 'video_url', ''),"                                                         \
@@ -328,7 +321,7 @@ extern const struct sql_row sql_session_row;
     " coalesce(v.result::jsonb -> 'error' ->> 'message', ''),"                                                \
     " coalesce((v.result::jsonb -> 'usage' ->> 'completion_tokens')::bigint, 0),"                            \
     " coalesce((v.result::jsonb -> 'usage' ->> 'total_tokens')::bigint, 0),"                                 \
-    " v.create_ms, v.update_ms, v.next_poll_ms, v.polls, v.deadline_ms"
+    " v.create_ms, v.update_ms, v.next_poll_ms, v.polls, v.deadline_ms, v.seconds"
 extern const struct sql_row sql_video_row;
 
 /* A leased delivery: the notification (aliased n), the customer's webhook
@@ -346,12 +339,12 @@ extern const struct sql_field sql_customer_fields[SQL_CUSTOMER_NCOLS];
 extern const struct sql_row sql_customer_row;
 enum store_result sql_put_customer(struct store *s, const char *name, int aigc_enabled, struct customer *out);
 enum store_result sql_add_key(struct store *s, int64_t customer_id, const char *prefix, const uint8_t hash[32],
-                              int64_t now_ms);
+                              int64_t now_ms, const struct actor *who);
 enum store_result sql_find_key(struct store *s, const uint8_t hash[32], struct customer *out, char *prefix_out);
 enum store_result sql_list_keys(struct store *s, store_key_fn fn, void *ctx);
 enum store_result sql_list_api_keys(struct store *s, int64_t customer_id, int page_number, int page_size,
                                     struct key_list *out);
-enum store_result sql_revoke_key(struct store *s, const char *prefix, int64_t now_ms);
+enum store_result sql_revoke_key(struct store *s, const char *prefix, int64_t now_ms, const struct actor *who);
 /* customers.c, admin_keys.c (API.md §7) */
 enum store_result sql_create_customer(struct store *s, const struct customer *in, int64_t now_ms,
                                       struct customer *out);
@@ -359,10 +352,11 @@ enum store_result sql_get_customer(struct store *s, int64_t id, struct customer 
 enum store_result sql_list_customers(struct store *s, const char *name_sub, int page_number, int page_size,
                                      struct customer_list *out);
 enum store_result sql_update_customer(struct store *s, int64_t id, const struct customer_fields *f);
-enum store_result sql_add_admin_key(struct store *s, const char *prefix, const uint8_t hash[32], int64_t now_ms);
+enum store_result sql_add_admin_key(struct store *s, const char *prefix, const uint8_t hash[32], int64_t now_ms,
+                                    const struct actor *who);
 enum store_result sql_find_admin_key(struct store *s, const uint8_t hash[32], struct admin_key_info *out);
 enum store_result sql_list_admin_keys(struct store *s, struct admin_key_list *out);
-enum store_result sql_revoke_admin_key(struct store *s, const char *prefix, int64_t now_ms);
+enum store_result sql_revoke_admin_key(struct store *s, const char *prefix, int64_t now_ms, const struct actor *who);
 
 enum store_result sql_reserve_group(struct store *s, int64_t customer_id, const char *type, const char *name,
                                     const char *description, int max_groups, int64_t now_ms, const char *tag,
@@ -374,7 +368,8 @@ enum store_result sql_list_groups(struct store *s, int64_t customer_id, const st
                                   int page_number, int page_size, struct group_list *out);
 enum store_result sql_update_group(struct store *s, int64_t customer_id, const char *id, const char *name,
                                    const char *description, int64_t now_ms);
-enum store_result sql_delete_group(struct store *s, int64_t customer_id, const char *id, int64_t now_ms);
+enum store_result sql_delete_group(struct store *s, int64_t customer_id, const char *id, int64_t now_ms,
+                                   const struct actor *who);
 /* Inside a write transaction: locks the customer's row where the driver
  * has row locks (serializing the group quota across nodes), then counts
  * the customer's live and pending groups. NOT_FOUND for no such customer. */
@@ -382,8 +377,9 @@ enum store_result sql_lock_count_groups(struct sql_conn *c, int64_t customer_id,
 
 
 enum store_result sql_reserve_asset(struct store *s, int64_t customer_id, const char *group_id, const char *type,
-                                    const char *name, const char *url, const char *blob_key, int max_assets,
-                                    int64_t now_ms, const char *tag, int64_t *handle, int *slot);
+                                    const char *name, const char *url, const char *blob_key, int64_t bytes,
+                                    const struct actor *who, int max_assets, int64_t now_ms, const char *tag,
+                                    int64_t *handle, int *slot);
 enum store_result sql_confirm_asset(struct store *s, int64_t handle, const char *id, int64_t now_ms,
                                     int64_t next_poll_ms);
 enum store_result sql_release_asset(struct store *s, int64_t handle);
@@ -392,7 +388,8 @@ enum store_result sql_list_assets(struct store *s, int64_t customer_id, const st
                                   int page_number, int page_size, struct asset_list *out);
 enum store_result sql_update_asset(struct store *s, int64_t customer_id, const char *id, const char *name,
                                    int64_t now_ms);
-enum store_result sql_delete_asset(struct store *s, int64_t customer_id, const char *id, int64_t now_ms);
+enum store_result sql_delete_asset(struct store *s, int64_t customer_id, const char *id, int64_t now_ms,
+                                   const struct actor *who);
 enum store_result sql_set_asset_status(struct store *s, const char *id, const char *status, const char *reason,
                                        const char *error_code, const char *error_message, int64_t now_ms,
                                        const struct event *ev);
@@ -409,10 +406,12 @@ enum store_result sql_lock_live_group(struct sql_conn *c, const char *group_id, 
  * are live and pending assets, and upload sessions holding a slot
  * (uploads.c). */
 enum store_result sql_claim_group_slot(struct sql_conn *c, const char *group_id, int64_t customer_id, int max_assets);
-/* Inserts a pending asset row; *handle gets its handle. */
+/* Inserts a pending asset row (bytes: of it in the blob store; who: NULL
+ * for nobody known); *handle gets its handle. */
 enum store_result sql_insert_pending_asset(struct sql_conn *c, const char *group_id, int64_t customer_id,
                                            const char *type, const char *name, const char *url,
-                                           const char *blob_key, int64_t now_ms, const char *tag, int64_t *handle);
+                                           const char *blob_key, int64_t bytes, const struct actor *who,
+                                           int64_t now_ms, const char *tag, int64_t *handle);
 
 enum store_result sql_create_session(struct store *s, const struct validate_session *v, int64_t now_ms);
 enum store_result sql_get_session(struct store *s, int64_t customer_id, const char *token,
@@ -421,7 +420,7 @@ enum store_result sql_record_session_group(struct store *s, int64_t customer_id,
                                            const char *group_id, const char *name, int max_groups, int64_t now_ms,
                                            char group_out[static IDS_MAX], const struct event *ev);
 enum store_result sql_close_session(struct store *s, const char *token, enum store_session_state state,
-                                    int64_t now_ms, const struct event *ev);
+                                    const char *result_code, int64_t now_ms, const struct event *ev);
 enum store_result sql_schedule_session_poll(struct store *s, const char *token, int64_t next_poll_ms, int polls);
 enum store_result sql_oldest_pending_session(struct store *s, int64_t *create_ms_out);
 enum store_result sql_group_known(struct store *s, const char *id, int *known);
@@ -437,8 +436,9 @@ enum store_result sql_submit_video_task(struct store *s, const char *id, const c
                                         int64_t next_poll_ms);
 enum store_result sql_reserve_content_asset(struct store *s, int64_t customer_id, const char *group_id,
                                             const char *type, const char *name, const char *url,
-                                            const char *blob_key, const char *sha256, int max_assets,
-                                            int64_t now_ms, const char *tag, int64_t *handle, int *slot);
+                                            const char *blob_key, const char *sha256, int64_t bytes,
+                                            const struct actor *who, int max_assets, int64_t now_ms,
+                                            const char *tag, int64_t *handle, int *slot);
 enum store_result sql_find_asset_by_sha256(struct store *s, int64_t customer_id, const char *group_id,
                                            const char *sha256, struct asset *out);
 
@@ -461,13 +461,48 @@ enum store_result sql_get_upload_by_key(struct store *s, const char *blob_key, s
 enum store_result sql_upload_set_state(struct store *s, const char *id, int from_mask, int to, int64_t now_ms,
                                        const struct upload_change *ch);
 enum store_result sql_upload_begin_complete(struct store *s, int64_t customer_id, const char *id, int from_mask,
-                                            const char *url, const char *tag, const char *sha256, int64_t now_ms,
-                                            int64_t *handle, int *same_bytes, int *slot);
+                                            const char *url, const char *tag, const char *sha256,
+                                            const struct actor *who, int64_t now_ms, int64_t *handle,
+                                            int *same_bytes, int *slot);
 enum store_result sql_upload_cancel_complete(struct store *s, const char *id, int64_t handle, int to,
                                              int64_t now_ms);
 enum store_result sql_lease_expired_uploads(struct store *s, int64_t now_ms, int64_t expired_before_ms,
                                             int64_t lease_ms, size_t limit, struct upload_session_list *out);
 
+/* usage metering (usage.c): the counters a change moves, collected while
+ * its transaction runs and written (sql_usage_write) just before it
+ * commits. SQL_USAGE_MAX distinct counters per change: more (or a metric
+ * name too long) makes the write fail rather than lose a count. */
+#define SQL_USAGE_MAX 64
+struct sql_usage {
+    struct usage_count d[SQL_USAGE_MAX];
+    size_t n;
+    int overflow;
+};
+/* Adds n to metric (with suffix appended, NULL: none) of the customer on
+ * now_ms's UTC day; the same counter twice is added up. */
+void sql_usage_add(struct sql_usage *u, int64_t customer_id, int64_t now_ms, const char *metric,
+                   const char *suffix, int64_t n);
+/* Inside the change's write transaction, last: the collected upserts. */
+enum store_result sql_usage_write(struct sql_conn *c, struct sql_usage *u);
+enum store_result sql_add_usage(struct store *s, const struct usage_count *items, size_t n);
+enum store_result sql_get_usage(struct store *s, int64_t customer_id, int64_t from_day, int64_t to_day, size_t limit,
+                                struct usage_report *out);
+void sql_free_usage_report(struct usage_report *out);
+enum store_result sql_usage_stocks(struct store *s, struct usage_report *out);
+enum store_result sql_usage_recount(struct store *s, struct usage_mismatch_list *out);
+
+/* the audit log (audit.c) */
+/* e's fields from its parts (who NULL: Portico itself; strings cut to fit). */
+void sql_audit_init(struct audit_event *e, const char *type, int64_t customer_id, const char *subject,
+                    const char *group_id, const struct actor *who, int64_t now_ms);
+/* e->detail as a JSON object of key/value pairs, one kind a pair: 's' a
+ * string (valid UTF-8), 'i' an int64_t, 't' a wall-clock time in ms
+ * (written as RFC 3339); the arguments are key, value for each. */
+void sql_audit_detail(struct audit_event *e, const char *kinds, ...);
+/* Inside the change's write transaction: appends e (seq ignored). */
+enum store_result sql_audit(struct sql_conn *c, const struct audit_event *e);
+enum store_result sql_list_audit(struct store *s, const struct audit_filter *f, struct audit_list *out);
 /* the fleet (fleet.c) */
 int sql_fleet_shared(struct store *s);
 enum store_result sql_fleet_join(struct store *s, const struct store_fleet_config *cfg);

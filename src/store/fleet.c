@@ -116,7 +116,8 @@ struct bucket_row {
     int64_t tokens_milli, updated_ms, now_ms;
 };
 static const struct sql_field bucket_fields[] = {SQL_L(struct bucket_row, tokens_milli),
-                                                 SQL_L(struct bucket_row, updated_ms), SQL_L(struct bucket_row, now_ms)};
+                                                 SQL_L(struct bucket_row, updated_ms),
+                                                 SQL_L(struct bucket_row, now_ms)};
 static const struct sql_row bucket_row = SQL_ROW(struct bucket_row, bucket_fields);
 
 /* The lease's arithmetic, on integers (thousandths of a token), apart from
@@ -231,7 +232,8 @@ enum store_result sql_lease_tokens(struct store *s, struct store_token_lease *l)
 struct inflight_row {
     int64_t held, waiting, now_ms;
 };
-static const struct sql_field inflight_fields[] = {SQL_L(struct inflight_row, held), SQL_L(struct inflight_row, waiting)};
+static const struct sql_field inflight_fields[] = {SQL_L(struct inflight_row, held),
+                                                   SQL_L(struct inflight_row, waiting)};
 static const struct sql_row inflight_row = SQL_ROW(struct inflight_row, inflight_fields);
 
 /* Inside a write transaction: takes the claims' lock and counts. */

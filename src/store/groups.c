@@ -92,10 +92,21 @@ enum store_result sql_confirm_group(struct store *s, int64_t handle, const char 
 {
     if (!sql_fits(id, IDS_MAX) || !id[0])
         return STORE_ERROR;
-    return sql_write_row(s, SQL_CACHE,
-                         "UPDATE groups SET id = $2, state = 1, create_ms = $3, update_ms = $3"
-                         " WHERE handle = $1 AND state = 0 AND id IS NULL",
-                         "iti", handle, id, now_ms);
+    struct sql_conn *c;
+    struct sql_usage u = {0};
+    int64_t customer_id = 0;
+    enum store_result r = sql_start(s, SQL_TX_WRITE, &c);
+    if (r == STORE_OK)
+        r = sql_one(c, SQL_CACHE,
+                    "UPDATE groups SET id = $2, state = 1, create_ms = $3, update_ms = $3"
+                    " WHERE handle = $1 AND state = 0 AND id IS NULL RETURNING customer_id",
+                    &sql_i64_row, &customer_id, "iti", handle, id, now_ms);
+    if (r == STORE_OK) {
+        sql_usage_add(&u, customer_id, now_ms, USAGE_GROUPS_CREATED, NULL, 1);
+        sql_usage_add(&u, customer_id, now_ms, USAGE_LIVE_GROUPS, NULL, 1);
+        r = sql_usage_write(c, &u);
+    }
+    return sql_done(s, c, r);
 }
 
 enum store_result sql_get_group(struct store *s, int64_t customer_id, const char *id, struct group *out)
@@ -155,25 +166,79 @@ enum store_result sql_update_group(struct store *s, int64_t customer_id, const c
                          "titti", id, customer_id, name, description, now_ms);
 }
 
-enum store_result sql_delete_group(struct store *s, int64_t customer_id, const char *id, int64_t now_ms)
+/* A live asset as a delete takes it: what its counters lose. */
+struct asset_gone {
+    char status[32];
+    int64_t bytes;
+};
+static const struct sql_field asset_gone_fields[] = {SQL_T(struct asset_gone, status), SQL_L(struct asset_gone, bytes)};
+static const struct sql_row sql_asset_gone_row = SQL_ROW(struct asset_gone, asset_gone_fields);
+
+static void usage_assets_gone(struct sql_usage *u, int64_t customer_id, int64_t now_ms, const void *gone, size_t n)
+{
+    const struct asset_gone *g = gone;
+    for (size_t i = 0; i < n; i++) {
+        sql_usage_add(u, customer_id, now_ms, USAGE_ASSETS_DELETED, NULL, 1);
+        sql_usage_add(u, customer_id, now_ms, USAGE_LIVE_ASSETS, g[i].status, -1);
+        sql_usage_add(u, customer_id, now_ms, USAGE_LIVE_BYTES, NULL, -g[i].bytes);
+    }
+}
+
+enum store_result sql_delete_group(struct store *s, int64_t customer_id, const char *id, int64_t now_ms,
+                                   const struct actor *who)
 {
     if (!id)
         return STORE_ERROR;
     struct sql_conn *c;
+    char type[16] = "";
+    void *gone = NULL;
+    size_t n_gone = 0;
+    struct sql_usage u = {0};
+    struct audit_event e;
     enum store_result r = sql_start(s, SQL_TX_WRITE, &c);
+    if (r != STORE_OK)
+        return r;
     /* On PostgreSQL, updating the group row waits for a reserve_asset
      * holding its lock, so no asset can be reserved into the group after
      * this commits. */
+    struct sql_stmt *st;
+    r = sql_open(c, SQL_CACHE,
+                 "UPDATE groups SET state = 2, deleted_ms = $3, update_ms = $3"
+                 " WHERE id = $1 AND customer_id = $2 AND state = 1 RETURNING type",
+                 &st, "tii", id, customer_id, now_ms);
+    if (r == STORE_OK) {
+        int row = 0;
+        r = sql_step(st, &row);
+        if (r == STORE_OK && !row)
+            r = STORE_NOT_FOUND;
+        if (r == STORE_OK)
+            sql_col_text(st, 0, type, sizeof type);
+        sql_finish(st);
+    }
+    /* The live assets go with it, each as it stands at this moment (a
+     * status written meanwhile by a refresher is waited for: the UPDATE
+     * takes the row's lock), so their counters lose exactly what they hold. */
     if (r == STORE_OK)
-        r = sql_exec_row(c, SQL_CACHE,
-                         "UPDATE groups SET state = 2, deleted_ms = $3, update_ms = $3"
-                         " WHERE id = $1 AND customer_id = $2 AND state = 1",
-                         "tii", id, customer_id, now_ms);
+        r = sql_many(c, SQL_CACHE,
+                     "UPDATE assets SET state = 2, deleted_ms = $2 WHERE group_id = $1 AND state = 1"
+                     " RETURNING status, bytes",
+                     &sql_asset_gone_row, 0, &gone, &n_gone, "ti", id, now_ms);
     /* Pending assets go too: their confirm then finds nothing, so an
      * asset can never become live inside a deleted group. */
     if (r == STORE_OK)
-        r = sql_exec(c, SQL_CACHE,
-                     "UPDATE assets SET state = 2, deleted_ms = $2 WHERE group_id = $1 AND state IN (0, 1)", NULL,
-                     "ti", id, now_ms);
+        r = sql_exec(c, SQL_CACHE, "UPDATE assets SET state = 2, deleted_ms = $2 WHERE group_id = $1 AND state = 0",
+                     NULL, "ti", id, now_ms);
+    if (r == STORE_OK) {
+        sql_audit_init(&e, AUDIT_GROUP_DELETED, customer_id, id, id, who, now_ms);
+        sql_audit_detail(&e, "si", "GroupType", type, "AssetsDeleted", (int64_t)n_gone);
+        r = sql_audit(c, &e);
+    }
+    if (r == STORE_OK) {
+        sql_usage_add(&u, customer_id, now_ms, USAGE_GROUPS_DELETED, NULL, 1);
+        sql_usage_add(&u, customer_id, now_ms, USAGE_LIVE_GROUPS, NULL, -1);
+        usage_assets_gone(&u, customer_id, now_ms, gone, n_gone);
+        r = sql_usage_write(c, &u);
+    }
+    free(gone);
     return sql_done(s, c, r);
 }

@@ -44,13 +44,22 @@ enum store_result sql_put_customer(struct store *s, const char *name, int aigc_e
 }
 
 enum store_result sql_add_key(struct store *s, int64_t customer_id, const char *prefix, const uint8_t hash[32],
-                              int64_t now_ms)
+                              int64_t now_ms, const struct actor *who)
 {
     if (!sql_fits(prefix, KEY_PREFIX_MAX) || !prefix[0] || !hash)
         return STORE_ERROR;
-    return sql_write(s, SQL_CACHE,
+    struct sql_conn *c;
+    struct audit_event e;
+    enum store_result r = sql_start(s, SQL_TX_WRITE, &c);
+    if (r == STORE_OK)
+        r = sql_exec(c, SQL_CACHE,
                      "INSERT INTO api_keys(customer_id, prefix, hash, created_ms) VALUES ($1, $2, $3, $4)", NULL,
                      "itbi", customer_id, prefix, (const void *)hash, 32, now_ms);
+    if (r == STORE_OK) { /* the audit log: a key exists from now on, and who made it */
+        sql_audit_init(&e, AUDIT_KEY_CREATED, customer_id, prefix, "", who, now_ms);
+        r = sql_audit(c, &e);
+    }
+    return sql_done(s, c, r);
 }
 
 /* A key's customer, its prefix, and the key's hash as stored. */
@@ -140,11 +149,22 @@ enum store_result sql_list_keys(struct store *s, store_key_fn fn, void *ctx)
     return STORE_OK;
 }
 
-enum store_result sql_revoke_key(struct store *s, const char *prefix, int64_t now_ms)
+enum store_result sql_revoke_key(struct store *s, const char *prefix, int64_t now_ms, const struct actor *who)
 {
     if (!sql_fits(prefix, KEY_PREFIX_MAX))
         return STORE_ERROR;
+    struct sql_conn *c;
+    struct audit_event e;
+    int64_t customer_id = 0;
+    enum store_result r = sql_start(s, SQL_TX_WRITE, &c);
     /* revoked_ms 0 means active, so a revocation is stamped at least 1. */
-    return sql_write_row(s, SQL_CACHE, "UPDATE api_keys SET revoked_ms = $2 WHERE prefix = $1 AND revoked_ms = 0",
-                         "ti", prefix, (int64_t)(now_ms > 0 ? now_ms : 1));
+    if (r == STORE_OK)
+        r = sql_one(c, SQL_CACHE,
+                    "UPDATE api_keys SET revoked_ms = $2 WHERE prefix = $1 AND revoked_ms = 0 RETURNING customer_id",
+                    &sql_i64_row, &customer_id, "ti", prefix, (int64_t)(now_ms > 0 ? now_ms : 1));
+    if (r == STORE_OK) {
+        sql_audit_init(&e, AUDIT_KEY_REVOKED, customer_id, prefix, "", who, now_ms);
+        r = sql_audit(c, &e);
+    }
+    return sql_done(s, c, r);
 }

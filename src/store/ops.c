@@ -123,6 +123,14 @@ const struct store_ops sql_store_ops = {
     .list_notifications = sql_list_notifications,
     .lease_due_notifications = sql_lease_due_notifications,
     .finish_notification = sql_finish_notification,
+    /* usage metering (usage.c, usage_recount.c) */
+    .add_usage = sql_add_usage,
+    .get_usage = sql_get_usage,
+    .free_usage_report = sql_free_usage_report,
+    .usage_stocks = sql_usage_stocks,
+    .usage_recount = sql_usage_recount,
+    /* the audit log (audit.c) */
+    .list_audit = sql_list_audit,
     /* the fleet (fleet.c) */
     .shared = sql_fleet_shared,
     .fleet_join = sql_fleet_join,

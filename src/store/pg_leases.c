@@ -23,7 +23,7 @@
     "  UPDATE video_tasks t SET next_poll_ms = $1::bigint + $2::bigint FROM due"                               \
     "  WHERE t.handle = due.handle"                                                                            \
     "  RETURNING t.id, t.customer_id, t.upstream_id, t.model, t.status, t.result, t.create_ms,"                \
-    "  t.update_ms, due.due_ms AS next_poll_ms, t.polls, t.deadline_ms, t.handle)"                            \
+    "  t.update_ms, due.due_ms AS next_poll_ms, t.polls, t.deadline_ms, t.seconds, t.handle)"                            \
     " SELECT " SQL_VIDEO_COLS_PG " FROM leased v ORDER BY v.next_poll_ms, v.handle"
 
 const struct sql_leases pg_leases = {

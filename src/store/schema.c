@@ -238,6 +238,88 @@ static const char *const schema_steps[] = {
     "ALTER TABLE customers ADD COLUMN create_ms {I64} NOT NULL DEFAULT 0;"
     "UPDATE customers SET create_ms = coalesce((SELECT min(k.created_ms) FROM api_keys k"
     " WHERE k.customer_id = customers.id), 0);",
+    /* 11 (issue 16): usage metering and the audit log. usage_counters: how
+     * much a metric moved for a customer on a UTC day (days since
+     * 1970-01-01), written in the transaction of the change it counts
+     * (store/usage.c); "live." metrics are stocks kept as their moves, with
+     * their running sums in usage_totals. audit_events: append-only, each
+     * in the transaction of the change it records (store/audit.c). An
+     * asset keeps how many bytes of it Portico stores and which key (from
+     * which address) registered it, a liveness session which key started
+     * it and how it ended (the session of a LivenessFace group is looked
+     * up by the group: indexed), a video task its length. The counters
+     * start from the records already there, so a recount holds from day
+     * one. */
+    "CREATE TABLE usage_counters ("
+    "  customer_id {I64} NOT NULL,"
+    "  day {I64} NOT NULL,"
+    "  metric TEXT NOT NULL,"
+    "  n {I64} NOT NULL,"
+    "  PRIMARY KEY (customer_id, day, metric)"
+    ");"
+    "CREATE INDEX usage_counters_day ON usage_counters(day);"
+    "CREATE TABLE usage_totals ("
+    "  customer_id {I64} NOT NULL,"
+    "  metric TEXT NOT NULL,"
+    "  n {I64} NOT NULL,"
+    "  PRIMARY KEY (customer_id, metric)"
+    ");"
+    "CREATE TABLE audit_events ("
+    "  seq {SEQ},"
+    "  customer_id {I64} NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  subject TEXT NOT NULL,"
+    "  group_id TEXT NOT NULL DEFAULT '',"
+    "  actor TEXT NOT NULL DEFAULT '',"
+    "  actor_addr TEXT NOT NULL DEFAULT '',"
+    "  create_ms {I64} NOT NULL,"
+    "  detail TEXT NOT NULL DEFAULT '{}'"
+    ");"
+    "CREATE INDEX audit_events_customer ON audit_events(customer_id, seq);"
+    "CREATE INDEX audit_events_type ON audit_events(type, seq);"
+    "CREATE INDEX audit_events_time ON audit_events(create_ms);"
+    "CREATE INDEX audit_events_group ON audit_events(group_id) WHERE group_id <> '';"
+    "ALTER TABLE assets ADD COLUMN bytes {I64} NOT NULL DEFAULT 0;"
+    "ALTER TABLE assets ADD COLUMN actor TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE assets ADD COLUMN actor_addr TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE validate_sessions ADD COLUMN actor TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE validate_sessions ADD COLUMN actor_addr TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE validate_sessions ADD COLUMN result_code TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE video_tasks ADD COLUMN seconds {I64} NOT NULL DEFAULT 0;"
+    "CREATE INDEX validate_sessions_group ON validate_sessions(group_id) WHERE group_id IS NOT NULL;"
+    "INSERT INTO usage_counters(customer_id, day, metric, n)"
+    " SELECT customer_id, create_ms / 86400000, 'groups.created', COUNT(*) FROM groups"
+    " WHERE state IN (1, 2) GROUP BY customer_id, create_ms / 86400000;"
+    "INSERT INTO usage_counters(customer_id, day, metric, n)"
+    " SELECT customer_id, deleted_ms / 86400000, 'groups.deleted', COUNT(*) FROM groups"
+    " WHERE state = 2 GROUP BY customer_id, deleted_ms / 86400000;"
+    "INSERT INTO usage_counters(customer_id, day, metric, n)"
+    " SELECT customer_id, create_ms / 86400000, 'live.groups', COUNT(*) FROM groups"
+    " WHERE state = 1 GROUP BY customer_id, create_ms / 86400000;"
+    "INSERT INTO usage_counters(customer_id, day, metric, n)"
+    " SELECT customer_id, create_ms / 86400000, 'assets.created', COUNT(*) FROM assets"
+    " WHERE state IN (1, 2) AND id IS NOT NULL GROUP BY customer_id, create_ms / 86400000;"
+    "INSERT INTO usage_counters(customer_id, day, metric, n)"
+    " SELECT customer_id, deleted_ms / 86400000, 'assets.deleted', COUNT(*) FROM assets"
+    " WHERE state = 2 AND id IS NOT NULL GROUP BY customer_id, deleted_ms / 86400000;"
+    "INSERT INTO usage_counters(customer_id, day, metric, n)"
+    " SELECT customer_id, create_ms / 86400000, 'live.assets.' || status, COUNT(*) FROM assets"
+    " WHERE state = 1 GROUP BY customer_id, create_ms / 86400000, status;"
+    "INSERT INTO usage_counters(customer_id, day, metric, n)"
+    " SELECT customer_id, create_ms / 86400000, 'videos.created', COUNT(*) FROM video_tasks"
+    " GROUP BY customer_id, create_ms / 86400000;"
+    "INSERT INTO usage_counters(customer_id, day, metric, n)"
+    " SELECT customer_id, update_ms / 86400000, 'videos.' || status, COUNT(*) FROM video_tasks"
+    " WHERE status IN ('succeeded', 'failed') GROUP BY customer_id, update_ms / 86400000, status;"
+    "INSERT INTO usage_counters(customer_id, day, metric, n)"
+    " SELECT customer_id, create_ms / 86400000, 'liveness.started', COUNT(*) FROM validate_sessions"
+    " GROUP BY customer_id, create_ms / 86400000;"
+    "INSERT INTO usage_counters(customer_id, day, metric, n)"
+    " SELECT customer_id, update_ms / 86400000,"
+    " CASE state WHEN 1 THEN 'liveness.passed' WHEN 2 THEN 'liveness.expired' ELSE 'liveness.failed' END,"
+    " COUNT(*) FROM validate_sessions WHERE state IN (1, 2, 3) GROUP BY customer_id, update_ms / 86400000, state;"
+    "INSERT INTO usage_totals(customer_id, metric, n)"
+    " SELECT customer_id, metric, SUM(n) FROM usage_counters WHERE metric LIKE 'live.%' GROUP BY customer_id, metric;",
     /* 12 (issue 17): one upstream budget for the fleet (store/fleet.c).
      * fleet_nodes: the nodes sharing the store, each with its heartbeat
      * (seen_ms; every time here is the database's clock). fleet_buckets:

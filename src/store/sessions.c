@@ -25,20 +25,42 @@ static const struct sql_field session_fields[] = {
     SQL_L(struct validate_session, expire_ms), SQL_T(struct validate_session, group_id),
     SQL_L(struct validate_session, create_ms), SQL_L(struct validate_session, update_ms),
     SQL_I(struct validate_session, state), SQL_L(struct validate_session, group_handle),
-    SQL_L(struct validate_session, next_poll_ms), SQL_I(struct validate_session, polls)};
+    SQL_L(struct validate_session, next_poll_ms), SQL_I(struct validate_session, polls),
+    SQL_T(struct validate_session, actor), SQL_T(struct validate_session, actor_addr),
+    SQL_T(struct validate_session, result_code)};
 const struct sql_row sql_session_row = SQL_ROW(struct validate_session, session_fields);
 
 enum store_result sql_create_session(struct store *s, const struct validate_session *v, int64_t now_ms)
 {
     if (!v || !sql_fits(v->token, STORE_TOKEN_MAX) || !v->token[0] || !sql_fits(v->callback_url, STORE_URL_MAX) ||
-        !sql_fits(v->h5_link, STORE_LINK_MAX))
+        !sql_fits(v->h5_link, STORE_LINK_MAX) || !sql_fits(v->actor, sizeof v->actor) ||
+        !sql_fits(v->actor_addr, sizeof v->actor_addr))
         return STORE_ERROR;
-    return sql_write(s, 0,
-                     "INSERT INTO validate_sessions(token, customer_id, callback_url, h5_link,"
-                     " expire_ms, group_id, create_ms, update_ms, state, group_handle, next_poll_ms, polls)"
-                     " VALUES ($1, $2, $3, $4, $5, NULL, $6, $6, 0, CAST($7 AS BIGINT), $8, 0)",
-                     NULL, "tittiihi", v->token, v->customer_id, v->callback_url, v->h5_link, v->expire_ms,
-                     now_ms, v->group_handle, v->next_poll_ms);
+    struct sql_conn *c;
+    struct sql_usage u = {0};
+    enum store_result r = sql_start(s, SQL_TX_WRITE, &c);
+    if (r != STORE_OK)
+        return r;
+    r = sql_exec(c, 0,
+                 "INSERT INTO validate_sessions(token, customer_id, callback_url, h5_link,"
+                 " expire_ms, group_id, create_ms, update_ms, state, group_handle, next_poll_ms, polls,"
+                 " actor, actor_addr) VALUES ($1, $2, $3, $4, $5, NULL, $6, $6, 0, CAST($7 AS BIGINT), $8, 0, $9, $10)",
+                 NULL, "tittiihitt", v->token, v->customer_id, v->callback_url, v->h5_link, v->expire_ms, now_ms,
+                 v->group_handle, v->next_poll_ms, v->actor, v->actor_addr);
+    if (r == STORE_OK) {
+        struct audit_event e;
+        struct actor who = {.customer_id = v->customer_id};
+        snprintf(who.key_prefix, sizeof who.key_prefix, "%s", v->actor);
+        snprintf(who.addr, sizeof who.addr, "%s", v->actor_addr);
+        sql_audit_init(&e, AUDIT_LIVENESS_STARTED, v->customer_id, v->token, "", &who, now_ms);
+        sql_audit_detail(&e, "ts", "ExpireTime", v->expire_ms, "CallbackURL", v->callback_url);
+        r = sql_audit(c, &e);
+    }
+    if (r == STORE_OK) {
+        sql_usage_add(&u, v->customer_id, now_ms, USAGE_LIVENESS_STARTED, NULL, 1);
+        r = sql_usage_write(c, &u);
+    }
+    return sql_done(s, c, r);
 }
 
 enum store_result sql_get_session(struct store *s, int64_t customer_id, const char *token,
@@ -53,17 +75,47 @@ enum store_result sql_get_session(struct store *s, int64_t customer_id, const ch
                          &sql_session_row, out, "ti", token, customer_id);
 }
 
-struct session_group {
+/* What ending a session needs of its row: its group (if recorded), state,
+ * the place it holds, and what its audit entry tells. */
+struct session_end {
     char group_id[IDS_MAX];
-    int64_t state, held;
+    int64_t state, held, customer_id, create_ms, expire_ms;
+    char actor[32], actor_addr[64];
 };
-static const struct sql_field session_group_fields[] = {
-    SQL_T(struct session_group, group_id), SQL_L(struct session_group, state), SQL_L(struct session_group, held)};
-static const struct sql_row session_group_row = SQL_ROW(struct session_group, session_group_fields);
+static const struct sql_field session_end_fields[] = {
+    SQL_T(struct session_end, group_id),    SQL_L(struct session_end, state),     SQL_L(struct session_end, held),
+    SQL_L(struct session_end, customer_id), SQL_L(struct session_end, create_ms), SQL_L(struct session_end, expire_ms),
+    SQL_T(struct session_end, actor),       SQL_T(struct session_end, actor_addr)};
+static const struct sql_row session_end_row = SQL_ROW(struct session_end, session_end_fields);
+#define SESSION_END_COLS                                                                                       \
+    "COALESCE(group_id, ''), state, COALESCE(group_handle, 0), customer_id, create_ms, expire_ms, actor, actor_addr"
 
-#define SESSION_GROUP                                                                                          \
-    "SELECT COALESCE(group_id, ''), state, COALESCE(group_handle, 0) FROM validate_sessions"                  \
-    " WHERE token = $1 AND customer_id = $2"
+#define SESSION_GROUP "SELECT " SESSION_END_COLS " FROM validate_sessions WHERE token = $1 AND customer_id = $2"
+
+/* Inside the transaction that ends session token: its audit entry (who:
+ * the key that started it) and its counters. group_id "" unless passed. */
+static enum store_result session_ended(struct sql_conn *c, const char *token, const struct session_end *se,
+                                       const char *type, const char *metric, const char *group_id,
+                                       const char *result_code, int64_t now_ms)
+{
+    struct audit_event e;
+    struct sql_usage u = {0};
+    struct actor who = {.customer_id = se->customer_id};
+    snprintf(who.key_prefix, sizeof who.key_prefix, "%s", se->actor);
+    snprintf(who.addr, sizeof who.addr, "%s", se->actor_addr);
+    sql_audit_init(&e, type, se->customer_id, token, group_id, &who, now_ms);
+    sql_audit_detail(&e, "ttts", "StartTime", se->create_ms, "ExpireTime", se->expire_ms, "EndTime", now_ms,
+                     "ResultCode", result_code);
+    enum store_result r = sql_audit(c, &e);
+    if (r != STORE_OK)
+        return r;
+    sql_usage_add(&u, se->customer_id, now_ms, metric, NULL, 1);
+    if (group_id[0]) {
+        sql_usage_add(&u, se->customer_id, now_ms, USAGE_GROUPS_CREATED, NULL, 1);
+        sql_usage_add(&u, se->customer_id, now_ms, USAGE_LIVE_GROUPS, NULL, 1);
+    }
+    return sql_usage_write(c, &u);
+}
 
 /* Inside record_session_group's transaction: the pending session's group
  * becomes a live LivenessFace group of the customer, in the place the
@@ -98,7 +150,7 @@ enum store_result sql_record_session_group(struct store *s, int64_t customer_id,
     if (!sql_fits(token, STORE_TOKEN_MAX) || !sql_fits(group_id, IDS_MAX) || !group_id[0] ||
         !sql_fits(name, STORE_NAME_MAX) || !name[0])
         return STORE_ERROR;
-    struct session_group sg;
+    struct session_end sg;
     memset(&sg, 0, sizeof sg);
     struct sql_conn *c;
     int64_t count = 0;
@@ -107,7 +159,7 @@ enum store_result sql_record_session_group(struct store *s, int64_t customer_id,
         return r;
     r = sql_lock_count_groups(c, customer_id, &count);
     if (r == STORE_OK)
-        r = sql_one(c, 0, c->d->row_locks ? SESSION_GROUP " FOR UPDATE" : SESSION_GROUP, &session_group_row, &sg,
+        r = sql_one(c, 0, c->d->row_locks ? SESSION_GROUP " FOR UPDATE" : SESSION_GROUP, &session_end_row, &sg,
                     "ti", token, customer_id);
     if (r != STORE_OK || sg.group_id[0])
         goto end; /* unknown session, or the group is recorded already */
@@ -118,11 +170,14 @@ enum store_result sql_record_session_group(struct store *s, int64_t customer_id,
     r = session_place_group(c, sg.held, customer_id, group_id, name, count >= max_groups, now_ms);
     if (r == STORE_OK)
         r = sql_exec(c, 0,
-                     "UPDATE validate_sessions SET group_id = $3, update_ms = $4, state = 1"
+                     "UPDATE validate_sessions SET group_id = $3, update_ms = $4, state = 1, result_code = $5"
                      " WHERE token = $1 AND customer_id = $2 AND group_id IS NULL",
-                     NULL, "titi", token, customer_id, group_id, now_ms);
+                     NULL, "titit", token, customer_id, group_id, now_ms, STORE_RESULT_PASSED);
     if (r == STORE_OK && ev) /* recorded by this call: the scan's event */
         r = sql_append_event(c, ev);
+    if (r == STORE_OK)
+        r = session_ended(c, token, &sg, AUDIT_LIVENESS_PASSED, USAGE_LIVENESS_PASSED, group_id, STORE_RESULT_PASSED,
+                          now_ms);
     if (r == STORE_OK)
         snprintf(sg.group_id, sizeof sg.group_id, "%s", group_id);
 end:
@@ -135,24 +190,31 @@ end:
 /* ---- the background poller's work (core/liveness_poller.c) ---- */
 
 enum store_result sql_close_session(struct store *s, const char *token, enum store_session_state state,
-                                    int64_t now_ms, const struct event *ev)
+                                    const char *result_code, int64_t now_ms, const struct event *ev)
 {
-    if (!sql_fits(token, STORE_TOKEN_MAX) || (state != STORE_SESSION_EXPIRED && state != STORE_SESSION_FAILED))
+    if (!result_code)
+        result_code = "";
+    if (!sql_fits(token, STORE_TOKEN_MAX) || (state != STORE_SESSION_EXPIRED && state != STORE_SESSION_FAILED) ||
+        !sql_fits(result_code, sizeof((struct validate_session *)0)->result_code))
         return STORE_ERROR;
     struct sql_conn *c;
-    int64_t held = 0;
+    struct session_end se;
     enum store_result r = sql_start(s, SQL_TX_WRITE, &c);
     /* The session first (its row, then the group's: the order
      * record_session_group locks them in), then the place it held. */
     if (r == STORE_OK)
         r = sql_one(c, 0,
-                    "UPDATE validate_sessions SET state = $2, update_ms = $3 WHERE token = $1 AND state = 0"
-                    " RETURNING COALESCE(group_handle, 0)",
-                    &sql_i64_row, &held, "tii", token, (int64_t)state, now_ms);
-    if (r == STORE_OK && held)
-        r = sql_exec(c, 0, "DELETE FROM groups WHERE id IS NULL AND state = 0 AND handle = $1", NULL, "i", held);
+                    "UPDATE validate_sessions SET state = $2, update_ms = $3, result_code = $4"
+                    " WHERE token = $1 AND state = 0 RETURNING " SESSION_END_COLS,
+                    &session_end_row, &se, "tiit", token, (int64_t)state, now_ms, result_code);
+    if (r == STORE_OK && se.held)
+        r = sql_exec(c, 0, "DELETE FROM groups WHERE id IS NULL AND state = 0 AND handle = $1", NULL, "i", se.held);
     if (r == STORE_OK && ev)
         r = sql_append_event(c, ev);
+    if (r == STORE_OK)
+        r = session_ended(c, token, &se, state == STORE_SESSION_FAILED ? AUDIT_LIVENESS_FAILED : AUDIT_LIVENESS_EXPIRED,
+                          state == STORE_SESSION_FAILED ? USAGE_LIVENESS_FAILED : USAGE_LIVENESS_EXPIRED, "",
+                          result_code, now_ms);
     return sql_done(s, c, r);
 }
 

@@ -159,41 +159,6 @@ enum store_result sql_write_row(struct store *s, int flags, const char *sql, con
     SQL_RETURN_VA(sql_vwrite_row(s, flags, sql, fmt, ap));
 }
 
-static enum store_result sql_vwrite_status(struct store *s, const char *status_sql, const char *key,
-                                           const char *new_status, const struct event *ev, int flags,
-                                           const char *sql, const char *fmt, va_list ap)
-{
-    if (!ev)
-        return sql_vwrite_row(s, flags, sql, fmt, ap);
-    struct sql_conn *c;
-    char old[64] = "";
-    enum store_result r = sql_start(s, SQL_TX_WRITE, &c);
-    if (r != STORE_OK)
-        return r;
-    struct sql_stmt *st;
-    int row = 0;
-    r = sql_open(c, 0, status_sql, &st, "t", key);
-    if (r == STORE_OK) {
-        r = sql_step(st, &row);
-        if (r == STORE_OK && row)
-            sql_col_text(st, 0, old, sizeof old);
-        sql_finish(st);
-    }
-    if (r == STORE_OK && !row)
-        r = STORE_NOT_FOUND;
-    if (r == STORE_OK)
-        r = sql_vexec(c, flags, sql, NULL, fmt, ap);
-    if (r == STORE_OK && strcmp(old, new_status) != 0)
-        r = sql_append_event(c, ev);
-    return sql_done(s, c, r);
-}
-
-enum store_result sql_write_status(struct store *s, const char *status_sql, const char *key, const char *new_status,
-                                   const struct event *ev, int flags, const char *sql, const char *fmt, ...)
-{
-    SQL_RETURN_VA(sql_vwrite_status(s, status_sql, key, new_status, ev, flags, sql, fmt, ap));
-}
-
 void sql_read(struct sql_stmt *st, const struct sql_row *t, void *item)
 {
     memset(item, 0, t->size);

@@ -110,8 +110,10 @@ struct store_ops {
     /* Finds the customer by name or creates it with aigc_enabled. An existing
      * customer keeps its id; its aigc flag is set to aigc_enabled. */
     enum store_result (*put_customer)(struct store *s, const char *name, int aigc_enabled, struct customer *out);
+    /* add_key and revoke_key write their audit entry (who: the admin key,
+     * ACTOR_CLI, ...; NULL: none known) in the same transaction. */
     enum store_result (*add_key)(struct store *s, int64_t customer_id, const char *prefix,
-                                 const uint8_t hash[32], int64_t now_ms);
+                                 const uint8_t hash[32], int64_t now_ms, const struct actor *who);
     /* The customer owning an active (not revoked) key with this SHA-256
      * (a disabled customer too: the caller refuses it), and the key's
      * prefix into prefix_out (NULL, or room for 32 bytes). */
@@ -123,7 +125,7 @@ struct store_ops {
     enum store_result (*list_api_keys)(struct store *s, int64_t customer_id, int page_number, int page_size,
                                        struct key_list *out);
     /* NOT_FOUND if no active key has this prefix. */
-    enum store_result (*revoke_key)(struct store *s, const char *prefix, int64_t now_ms);
+    enum store_result (*revoke_key)(struct store *s, const char *prefix, int64_t now_ms, const struct actor *who);
 
     /* The operators' API (API.md §7). */
     /* A new customer from in's name, aigc_enabled, key_rate, disabled;
@@ -140,13 +142,15 @@ struct store_ops {
      * NOT_FOUND for no such id, CONFLICT when the name is taken. */
     enum store_result (*update_customer)(struct store *s, int64_t id, const struct customer_fields *f);
     /* Admin keys: stored as prefix and SHA-256, like customers' keys. */
-    enum store_result (*add_admin_key)(struct store *s, const char *prefix, const uint8_t hash[32], int64_t now_ms);
+    enum store_result (*add_admin_key)(struct store *s, const char *prefix, const uint8_t hash[32], int64_t now_ms,
+                                       const struct actor *who);
     /* The active admin key with this SHA-256; NOT_FOUND otherwise. */
     enum store_result (*find_admin_key)(struct store *s, const uint8_t hash[32], struct admin_key_info *out);
     /* Every admin key, oldest first. */
     enum store_result (*list_admin_keys)(struct store *s, struct admin_key_list *out);
     /* NOT_FOUND if no active admin key has this prefix. */
-    enum store_result (*revoke_admin_key)(struct store *s, const char *prefix, int64_t now_ms);
+    enum store_result (*revoke_admin_key)(struct store *s, const char *prefix, int64_t now_ms,
+                                          const struct actor *who);
 
     /* Groups. Quota counts live and pending groups of the customer. tag
      * (NULL: "") is kept with the row: the upstream Name's tag.
@@ -166,20 +170,27 @@ struct store_ops {
     /* name or description NULL: unchanged. */
     enum store_result (*update_group)(struct store *s, int64_t customer_id, const char *id,
                                       const char *name, const char *description, int64_t now_ms);
-    /* Marks the group and all its assets deleted, in one transaction. */
-    enum store_result (*delete_group)(struct store *s, int64_t customer_id, const char *id, int64_t now_ms);
+    /* Marks the group and all its assets deleted, in one transaction,
+     * with its audit entry (who: NULL for Portico itself) and counters. */
+    enum store_result (*delete_group)(struct store *s, int64_t customer_id, const char *id, int64_t now_ms,
+                                      const struct actor *who);
 
     /* Assets. Quota counts live and pending assets of the group; the group
-     * must be a live group of customer_id, else STORE_NOT_FOUND. *slot
-     * (may be NULL) is 1 when the reservation took one of the account's
-     * creations in flight (or none are counted: the node has not joined
-     * the fleet), 0 when it waits for one (grant_slots). */
+     * must be a live group of customer_id, else STORE_NOT_FOUND. bytes:
+     * how many of the asset's bytes Portico stores (0: none); who (NULL:
+     * nobody known) registers it: both are kept with the row (usage,
+     * audit). *slot (may be NULL) is 1 when the reservation took one of the
+     * account's creations in flight (or none are counted: the node has
+     * not joined the fleet), 0 when it waits for one (grant_slots). */
     enum store_result (*reserve_asset)(struct store *s, int64_t customer_id, const char *group_id,
                                        const char *type, const char *name, const char *url,
-                                       const char *blob_key, int max_assets, int64_t now_ms,
-                                       const char *tag, int64_t *handle, int *slot);
+                                       const char *blob_key, int64_t bytes, const struct actor *who,
+                                       int max_assets, int64_t now_ms, const char *tag, int64_t *handle,
+                                       int *slot);
     /* Makes the asset visible as Processing with its upstream id; the first
-     * refresher poll is due at next_poll_ms. */
+     * refresher poll is due at next_poll_ms. Counted (usage) in the same
+     * transaction, and audited when the group is a LivenessFace group
+     * (who registered it, from the reservation). */
     enum store_result (*confirm_asset)(struct store *s, int64_t handle, const char *id, int64_t now_ms,
                                        int64_t next_poll_ms);
     enum store_result (*release_asset)(struct store *s, int64_t handle);
@@ -189,7 +200,9 @@ struct store_ops {
                                      int page_number, int page_size, struct asset_list *out);
     enum store_result (*update_asset)(struct store *s, int64_t customer_id, const char *id,
                                       const char *name, int64_t now_ms);
-    enum store_result (*delete_asset)(struct store *s, int64_t customer_id, const char *id, int64_t now_ms);
+    /* With its audit entry (who: NULL for Portico itself) and counters. */
+    enum store_result (*delete_asset)(struct store *s, int64_t customer_id, const char *id, int64_t now_ms,
+                                      const struct actor *who);
 
     /* Refresher. These ignore customers: they are the gateway's own work. */
     /* Sets status (and reason, the upstream's error code and message, ""
@@ -208,17 +221,19 @@ struct store_ops {
      * reserved) when a live or pending asset of the group has it already. */
     enum store_result (*reserve_content_asset)(struct store *s, int64_t customer_id, const char *group_id,
                                                const char *type, const char *name, const char *url,
-                                               const char *blob_key, const char *sha256, int max_assets,
-                                               int64_t now_ms, const char *tag, int64_t *handle, int *slot);
+                                               const char *blob_key, const char *sha256, int64_t bytes,
+                                               const struct actor *who, int max_assets, int64_t now_ms,
+                                               const char *tag, int64_t *handle, int *slot);
     /* The live asset of the customer's group with these bytes; NOT_FOUND
      * when there is none (a pending one is not visible). */
     enum store_result (*find_asset_by_sha256)(struct store *s, int64_t customer_id, const char *group_id,
                                               const char *sha256, struct asset *out);
 
     /* liveness sessions */
-    /* Records a new pending session (group_id and state ignored) holding
-     * the group reservation group_handle (0: none), first polled at
-     * next_poll_ms. STORE_CONFLICT if the token is already recorded. */
+    /* Records a new pending session (group_id, state and result_code
+     * ignored) holding the group reservation group_handle (0: none), first
+     * polled at next_poll_ms, started by actor from actor_addr, with its
+     * audit entry. STORE_CONFLICT if the token is already recorded. */
     enum store_result (*create_session)(struct store *s, const struct validate_session *v, int64_t now_ms);
     /* NOT_FOUND for an unknown token and for another customer's token. */
     enum store_result (*get_session)(struct store *s, int64_t customer_id, const char *token,
@@ -232,17 +247,21 @@ struct store_ops {
      * changes) and inserts the group. The session becomes RECORDED. If it
      * has a group already, nothing changes. Either way group_out gets the
      * session's group, so concurrent callers all see the one group that was
-     * recorded. STORE_CONFLICT when the session is closed. */
+     * recorded. STORE_CONFLICT when the session is closed. The session
+     * that records its group gets result_code STORE_RESULT_PASSED, its
+     * audit entry and its counters in the same transaction. */
     enum store_result (*record_session_group)(struct store *s, int64_t customer_id, const char *token,
                                               const char *group_id, const char *name, int max_groups,
                                               int64_t now_ms, char group_out[static IDS_MAX],
                                               const struct event *ev);
     /* The gateway's own work on sessions (customers ignored): */
-    /* Closes a pending session as state (EXPIRED or FAILED) and releases
-     * the group place it held, in one transaction. NOT_FOUND when it is
-     * not pending. ev (NULL: none) is appended in the same transaction. */
+    /* Closes a pending session as state (EXPIRED or FAILED) with
+     * result_code (the upstream's word on the scan; NULL: ""), and
+     * releases the group place it held, in one transaction with its audit
+     * entry and counters. NOT_FOUND when it is not pending. ev (NULL: none)
+     * is appended in the same transaction. */
     enum store_result (*close_session)(struct store *s, const char *token, enum store_session_state state,
-                                       int64_t now_ms, const struct event *ev);
+                                       const char *result_code, int64_t now_ms, const struct event *ev);
     /* As lease_due_assets, for pending sessions with next_poll_ms <= now_ms. */
     enum store_result (*lease_due_sessions)(struct store *s, int64_t now_ms, int64_t lease_ms, size_t limit,
                                             struct validate_session_list *out);
@@ -363,7 +382,8 @@ struct store_ops {
      * moved is STORE_CONFLICT with *same_bytes 0). *slot as reserve_asset. */
     enum store_result (*upload_begin_complete)(struct store *s, int64_t customer_id, const char *id, int from_mask,
                                                const char *url, const char *tag, const char *sha256,
-                                               int64_t now_ms, int64_t *handle, int *same_bytes, int *slot);
+                                               const struct actor *who, int64_t now_ms, int64_t *handle,
+                                               int *same_bytes, int *slot);
     /* Undoes upload_begin_complete in one transaction: drops the pending
      * asset row (handle) and sets the session back to state `to`. */
     enum store_result (*upload_cancel_complete)(struct store *s, const char *id, int64_t handle, int to,
@@ -419,6 +439,29 @@ struct store_ops {
     enum store_result (*finish_notification)(struct store *s, const char *event_id, int status, int attempts,
                                              int last_status_code, int64_t next_attempt_ms);
 
+    /* usage metering (API.md §7 GetUsage; store/usage.c). The store
+     * operations above count their own changes in their transactions; this
+     * adds counts that are no store change (upstream calls, batched per
+     * node), in one transaction. */
+    enum store_result (*add_usage)(struct store *s, const struct usage_count *items, size_t n);
+    /* The counters of customer_id (-1: every customer) for the days
+     * from_day..to_day, the "live." stocks at the end of to_day, and the
+     * customers' names, on one snapshot. STORE_QUOTA (nothing read) when
+     * more than limit day rows match. free_usage_report frees it. */
+    enum store_result (*get_usage)(struct store *s, int64_t customer_id, int64_t from_day, int64_t to_day,
+                                   size_t limit, struct usage_report *out);
+    void (*free_usage_report)(struct usage_report *out);
+    /* Every customer's "live." stocks now (into ends, day 0) and their
+     * names, on one snapshot. free_usage_report frees it. */
+    enum store_result (*usage_stocks)(struct store *s, struct usage_report *out);
+    /* Recounts from the records, on one snapshot, what they can tell
+     * (groups, assets by status, bytes, uploads, video tasks, liveness
+     * sessions) and lists every counter that disagrees (none: n == 0). */
+    enum store_result (*usage_recount)(struct store *s, struct usage_mismatch_list *out);
+
+    /* the audit log (API.md §7 ListAuditEvents; store/audit.c):
+     * append-only, written by the operations above; newest first. */
+    enum store_result (*list_audit)(struct store *s, const struct audit_filter *f, struct audit_list *out);
     /* The fleet (store/fleet.c). */
     /* 1 when other nodes may share these records (PostgreSQL). */
     int (*shared)(struct store *s);

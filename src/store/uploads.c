@@ -88,8 +88,9 @@ enum store_result sql_upload_set_state(struct store *s, const char *id, int from
 }
 
 enum store_result sql_upload_begin_complete(struct store *s, int64_t customer_id, const char *id, int from_mask,
-                                            const char *url, const char *tag, const char *sha256, int64_t now_ms,
-                                            int64_t *handle, int *same_bytes, int *slot)
+                                            const char *url, const char *tag, const char *sha256,
+                                            const struct actor *who, int64_t now_ms, int64_t *handle,
+                                            int *same_bytes, int *slot)
 {
     if (!sha256)
         sha256 = "";
@@ -123,8 +124,8 @@ enum store_result sql_upload_begin_complete(struct store *s, int64_t customer_id
     }
     /* No quota check: the session's slot moves to the pending asset row. */
     if (r == STORE_OK)
-        r = sql_insert_pending_asset(c, u.group_id, customer_id, u.asset_type, u.name, url, u.blob_key, now_ms, tag,
-                                     handle);
+        r = sql_insert_pending_asset(c, u.group_id, customer_id, u.asset_type, u.name, url, u.blob_key,
+                                     (int64_t)u.content_length, who, now_ms, tag, handle);
     if (r == STORE_OK && sha256[0])
         r = sql_exec(c, 0, "UPDATE assets SET sha256 = $2 WHERE handle = $1", NULL, "it", *handle, sha256);
     if (r == STORE_OK)

@@ -32,14 +32,15 @@
  * record column promises JSON text. */
 #define INSERT_VIDEO(request, result)                                                                         \
     "INSERT INTO video_tasks(id, customer_id, upstream_id, model, status, request, result,"                   \
-    " create_ms, update_ms, next_poll_ms, polls, submit, deadline_ms) VALUES ($1, $2, $3, $4, $5, " request    \
-    ", " result ", $7, $8, $9, $10, $16, $17)"
+    " create_ms, update_ms, next_poll_ms, polls, submit, deadline_ms, seconds) VALUES ($1, $2, $3, $4, $5, "   \
+    request ", " result ", $7, $8, $9, $10, $16, $17, $18)"
 
 /* SET expressions see the row's old values: update_ms moves only when the
  * status or the result really changed. */
 #define UPDATE_VIDEO(result)                                                                                  \
     "UPDATE video_tasks SET update_ms = CASE WHEN status = $2 AND result = " result                           \
-    " THEN update_ms ELSE $3 END, status = $2, result = " result ", next_poll_ms = $4, polls = $5 WHERE id = $1"
+    " THEN update_ms ELSE $3 END, status = $2, result = " result ", next_poll_ms = $4, polls = $5,"             \
+    " seconds = $11 WHERE id = $1"
 
 static const struct sql_field video_fields[] = {
     SQL_T(struct video_task, id), SQL_L(struct video_task, customer_id), SQL_T(struct video_task, upstream_id),
@@ -47,7 +48,7 @@ static const struct sql_field video_fields[] = {
     SQL_T(struct video_task, error_code), SQL_T(struct video_task, error_message),
     SQL_L(struct video_task, completion_tokens), SQL_L(struct video_task, total_tokens),
     SQL_L(struct video_task, create_ms), SQL_L(struct video_task, update_ms), SQL_L(struct video_task, next_poll_ms),
-    SQL_I(struct video_task, polls), SQL_L(struct video_task, deadline_ms)};
+    SQL_I(struct video_task, polls), SQL_L(struct video_task, deadline_ms), SQL_L(struct video_task, seconds)};
 const struct sql_row sql_video_row = SQL_ROW(struct video_task, video_fields);
 
 static int video_fits(const struct video_task *t)
@@ -63,18 +64,41 @@ static int is_pg(struct store *s)
     return sql_driver_of(s)->dialect == SQL_DIALECT_PG;
 }
 
+/* The counters a task's status moves: created, and the end it reaches
+ * (with the seconds of a video that succeeded). */
+static void usage_video(struct sql_usage *u, const struct video_task *t, int64_t now_ms)
+{
+    if (strcmp(t->status, "succeeded") == 0) {
+        sql_usage_add(u, t->customer_id, now_ms, USAGE_VIDEOS_SUCCEEDED, NULL, 1);
+        sql_usage_add(u, t->customer_id, now_ms, USAGE_VIDEO_SECONDS, NULL, t->seconds);
+    } else if (strcmp(t->status, "failed") == 0) {
+        sql_usage_add(u, t->customer_id, now_ms, USAGE_VIDEOS_FAILED, NULL, 1);
+    }
+}
+
 /* A new task; submit_json "" for one that is not waiting for its assets. */
 static enum store_result insert_task(struct store *s, const struct video_task *t, const char *request_json,
                                      const char *submit_json)
 {
-    if (!video_fits(t))
+    if (!video_fits(t) || t->seconds < 0)
         return STORE_ERROR;
     const char *sql = is_pg(s) ? INSERT_VIDEO("$6::jsonb::text", RESULT_PG("$11", "$12", "$13", "$14", "$15"))
                                : INSERT_VIDEO("json($6)", RESULT_SQLITE("$11", "$12", "$13", "$14", "$15"));
-    return sql_write(s, 0, sql, NULL, "tittttiiiitttiiti", t->id, t->customer_id, t->upstream_id, t->model,
-                     t->status, request_json && *request_json ? request_json : "{}", t->create_ms, t->update_ms,
-                     t->next_poll_ms, (int64_t)t->polls, t->video_url, t->error_code, t->error_message,
-                     t->completion_tokens, t->total_tokens, submit_json, t->deadline_ms);
+    struct sql_conn *c;
+    struct sql_usage u = {0};
+    enum store_result r = sql_start(s, SQL_TX_WRITE, &c);
+    if (r != STORE_OK)
+        return r;
+    r = sql_exec(c, 0, sql, NULL, "tittttiiiitttiitii", t->id, t->customer_id, t->upstream_id, t->model, t->status,
+                 request_json && *request_json ? request_json : "{}", t->create_ms, t->update_ms, t->next_poll_ms,
+                 (int64_t)t->polls, t->video_url, t->error_code, t->error_message, t->completion_tokens,
+                 t->total_tokens, submit_json, t->deadline_ms, t->seconds);
+    if (r == STORE_OK) {
+        sql_usage_add(&u, t->customer_id, t->create_ms, USAGE_VIDEOS_CREATED, NULL, 1);
+        usage_video(&u, t, t->update_ms);
+        r = sql_usage_write(c, &u);
+    }
+    return sql_done(s, c, r);
 }
 
 enum store_result sql_insert_video_task(struct store *s, const struct video_task *t, const char *request_json)
@@ -92,19 +116,47 @@ enum store_result sql_get_video_task(struct store *s, int64_t customer_id, const
     return sql_query_one(s, 0, sql, &sql_video_row, out, "ti", id, customer_id);
 }
 
-#define VIDEO_STATUS "SELECT status FROM video_tasks WHERE id = $1"
+#define VIDEO_STATUS "SELECT status, customer_id FROM video_tasks WHERE id = $1"
+
+struct video_was {
+    char status[24];
+    int64_t customer_id;
+};
+static const struct sql_field video_was_fields[] = {SQL_T(struct video_was, status),
+                                                    SQL_L(struct video_was, customer_id)};
+static const struct sql_row video_was_row = SQL_ROW(struct video_was, video_was_fields);
 
 enum store_result sql_update_video_task(struct store *s, const struct video_task *t, int64_t now_ms,
                                         int64_t next_poll_ms, int polls, const struct event *ev)
 {
-    if (!video_fits(t))
+    if (!video_fits(t) || t->seconds < 0)
         return STORE_ERROR;
     const char *sql = is_pg(s) ? UPDATE_VIDEO(RESULT_PG("$6", "$7", "$8", "$9", "$10"))
                                : UPDATE_VIDEO(RESULT_SQLITE("$6", "$7", "$8", "$9", "$10"));
-    return sql_write_status(s, sql_driver_of(s)->row_locks ? VIDEO_STATUS " FOR UPDATE" : VIDEO_STATUS, t->id,
-                            t->status, ev, 0, sql, "ttiiitttii", t->id, t->status, now_ms, next_poll_ms,
-                            (int64_t)polls, t->video_url, t->error_code, t->error_message, t->completion_tokens,
-                            t->total_tokens);
+    struct sql_conn *c;
+    struct video_was was;
+    struct sql_usage u = {0};
+    enum store_result r = sql_start(s, SQL_TX_WRITE, &c);
+    if (r != STORE_OK)
+        return r;
+    /* The status before, locked where rows lock: the event and the
+     * counters move exactly when it changes. */
+    r = sql_one(c, 0, sql_driver_of(s)->row_locks ? VIDEO_STATUS " FOR UPDATE" : VIDEO_STATUS, &video_was_row, &was,
+                "t", t->id);
+    if (r == STORE_OK)
+        r = sql_exec(c, 0, sql, NULL, "ttiiitttiii", t->id, t->status, now_ms, next_poll_ms, (int64_t)polls,
+                     t->video_url, t->error_code, t->error_message, t->completion_tokens, t->total_tokens,
+                     t->seconds);
+    if (r == STORE_OK && strcmp(was.status, t->status) != 0) {
+        struct video_task now = *t;
+        now.customer_id = was.customer_id;
+        usage_video(&u, &now, now_ms);
+        if (ev)
+            r = sql_append_event(c, ev);
+        if (r == STORE_OK)
+            r = sql_usage_write(c, &u);
+    }
+    return sql_done(s, c, r);
 }
 
 /* ---- generation that waits for its assets (core/video_waiter.c) ---- */

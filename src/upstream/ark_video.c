@@ -17,7 +17,7 @@
  *   → 200 {"id", "model", "status": "queued|running|succeeded|failed|expired|cancelled",
  *          "content": {"video_url": "..."},            (when succeeded)
  *          "usage": {"completion_tokens": N, "total_tokens": N},
- *          "created_at": <unix s>, "updated_at": <unix s>,
+ *          "created_at": <unix s>, "updated_at": <unix s>, "duration": <s>,
  *          "error": {"code", "message"}}               (when failed)
  *
  *   Errors: HTTP 4xx/5xx with {"error": {"code": "...", "message": "..."}},
@@ -284,6 +284,10 @@ int ark_parse_task(json_t *root, const char *id, struct up_video_task *out)
     out->total_tokens = ark_int(usage, "total_tokens");
     out->created_at = ark_int(root, "created_at");
     out->updated_at = ark_int(root, "updated_at");
+    /* The video's length in seconds, when the task says it (usage); a
+     * negative (-1: follow the input) or absurd value says nothing. */
+    int64_t d = ark_int(root, "duration");
+    out->duration = d > 0 && d <= 3600 ? d : 0;
     return 0;
 }
 

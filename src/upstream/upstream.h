@@ -113,6 +113,7 @@ struct up_video_task {
     char video_url[UP_VIDEO_URL_MAX]; /* when succeeded */
     int64_t completion_tokens, total_tokens;
     int64_t created_at, updated_at;  /* unix seconds, 0 if absent */
+    int64_t duration;                /* seconds of video, 0 if absent */
     char error_code[64];             /* when failed */
     char error_message[256];
 };

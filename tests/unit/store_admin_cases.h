@@ -31,12 +31,12 @@ static void case_admin_keys(struct store *s)
     crypto_sha256("admin-one", 9, h1);
     crypto_sha256("admin-two", 9, h2);
     crypto_sha256("admin-three", 11, h3);
-    CHECK(s->ops->add_admin_key(s, "ptca_AAAAAAAA", h1, 1000) == STORE_OK);
-    CHECK(s->ops->add_admin_key(s, "ptca_BBBBBBBB", h2, 2000) == STORE_OK);
-    CHECK(s->ops->add_admin_key(s, "ptca_AAAAAAAA", h3, 3000) == STORE_CONFLICT);
-    CHECK(s->ops->add_admin_key(s, "ptca_CCCCCCCC", h1, 3000) == STORE_CONFLICT);
-    CHECK(s->ops->add_admin_key(s, "", h3, 3000) == STORE_ERROR);
-    CHECK(s->ops->add_admin_key(s, "ptca_" "0123456789012345678901234567890", h3, 3000) == STORE_ERROR);
+    CHECK(s->ops->add_admin_key(s, "ptca_AAAAAAAA", h1, 1000, NULL) == STORE_OK);
+    CHECK(s->ops->add_admin_key(s, "ptca_BBBBBBBB", h2, 2000, NULL) == STORE_OK);
+    CHECK(s->ops->add_admin_key(s, "ptca_AAAAAAAA", h3, 3000, NULL) == STORE_CONFLICT);
+    CHECK(s->ops->add_admin_key(s, "ptca_CCCCCCCC", h1, 3000, NULL) == STORE_CONFLICT);
+    CHECK(s->ops->add_admin_key(s, "", h3, 3000, NULL) == STORE_ERROR);
+    CHECK(s->ops->add_admin_key(s, "ptca_" "0123456789012345678901234567890", h3, 3000, NULL) == STORE_ERROR);
 
     struct admin_key_info k;
     CHECK(s->ops->find_admin_key(s, h1, &k) == STORE_OK);
@@ -46,15 +46,15 @@ static void case_admin_keys(struct store *s)
     /* A customer's key table is another table: the same hash there is not an admin key. */
     struct customer cu;
     CHECK(s->ops->put_customer(s, "acme", 1, &cu) == STORE_OK);
-    CHECK(s->ops->add_key(s, cu.id, "ptc_DDDDDDDD", h3, 4000) == STORE_OK);
+    CHECK(s->ops->add_key(s, cu.id, "ptc_DDDDDDDD", h3, 4000, NULL) == STORE_OK);
     CHECK(s->ops->find_admin_key(s, h3, &k) == STORE_NOT_FOUND);
     CHECK(s->ops->find_key(s, h1, &cu, NULL) == STORE_NOT_FOUND);
 
-    CHECK(s->ops->revoke_admin_key(s, "ptca_AAAAAAAA", 5000) == STORE_OK);
+    CHECK(s->ops->revoke_admin_key(s, "ptca_AAAAAAAA", 5000, NULL) == STORE_OK);
     CHECK(s->ops->find_admin_key(s, h1, &k) == STORE_NOT_FOUND);
-    CHECK(s->ops->revoke_admin_key(s, "ptca_AAAAAAAA", 6000) == STORE_NOT_FOUND);
-    CHECK(s->ops->revoke_admin_key(s, "ptca_ZZZZZZZZ", 6000) == STORE_NOT_FOUND);
-    CHECK(s->ops->revoke_admin_key(s, "ptc_DDDDDDDD", 6000) == STORE_NOT_FOUND); /* a customer's prefix */
+    CHECK(s->ops->revoke_admin_key(s, "ptca_AAAAAAAA", 6000, NULL) == STORE_NOT_FOUND);
+    CHECK(s->ops->revoke_admin_key(s, "ptca_ZZZZZZZZ", 6000, NULL) == STORE_NOT_FOUND);
+    CHECK(s->ops->revoke_admin_key(s, "ptc_DDDDDDDD", 6000, NULL) == STORE_NOT_FOUND); /* a customer's prefix */
     CHECK(s->ops->find_admin_key(s, h2, &k) == STORE_OK);
     CHECK(s->ops->find_key(s, h3, &cu, NULL) == STORE_OK); /* untouched */
 
@@ -105,10 +105,10 @@ static void case_customers(struct store *s)
     crypto_sha256("k1", 2, h1);
     crypto_sha256("k2", 2, h2);
     crypto_sha256("k3", 2, h3);
-    CHECK(s->ops->add_key(s, beta, "ptc_B1B1B1B1", h1, 5000) == STORE_OK);
-    CHECK(s->ops->add_key(s, beta, "ptc_B2B2B2B2", h2, 6000) == STORE_OK);
-    CHECK(s->ops->add_key(s, acme, "ptc_A1A1A1A1", h3, 7000) == STORE_OK);
-    CHECK(s->ops->revoke_key(s, "ptc_B1B1B1B1", 8000) == STORE_OK);
+    CHECK(s->ops->add_key(s, beta, "ptc_B1B1B1B1", h1, 5000, NULL) == STORE_OK);
+    CHECK(s->ops->add_key(s, beta, "ptc_B2B2B2B2", h2, 6000, NULL) == STORE_OK);
+    CHECK(s->ops->add_key(s, acme, "ptc_A1A1A1A1", h3, 7000, NULL) == STORE_OK);
+    CHECK(s->ops->revoke_key(s, "ptc_B1B1B1B1", 8000, NULL) == STORE_OK);
     CHECK(s->ops->get_customer(s, beta, &got) == STORE_OK);
     CHECK_STR(got.name, "beta");
     CHECK(got.active_keys == 1 && got.key_rate == 7 && got.disabled == 1 && got.create_ms == 2000);
@@ -182,9 +182,9 @@ static void case_api_key_lists(struct store *s)
     for (int i = 0; i < 5; i++) {
         uint8_t h[32];
         crypto_sha256(prefixes[i], strlen(prefixes[i]), h);
-        CHECK(s->ops->add_key(s, i == 2 ? b.id : a.id, prefixes[i], h, 1000 * (i + 1)) == STORE_OK);
+        CHECK(s->ops->add_key(s, i == 2 ? b.id : a.id, prefixes[i], h, 1000 * (i + 1), NULL) == STORE_OK);
     }
-    CHECK(s->ops->revoke_key(s, "ptc_K1111111", 9000) == STORE_OK);
+    CHECK(s->ops->revoke_key(s, "ptc_K1111111", 9000, NULL) == STORE_OK);
     struct key_list l;
     CHECK(s->ops->list_api_keys(s, 0, 1, 0, &l) == STORE_OK);
     CHECK(l.total == 5 && l.n == 5);

@@ -190,9 +190,9 @@ static void case_sessions_and_videos_append_events(struct store *s)
                                        gid, &ev) == STORE_OK);
     CHECK(ev_count(s, a) == 1);
     struct event ev2 = ev_make(a, EVENT_LIVENESS_FAILED, "LivenessFailed", "evt-20260101000000-22222", "tok-2", 2000);
-    CHECK(s->ops->close_session(s, "tok-2", STORE_SESSION_FAILED, 2000, &ev2) == STORE_OK);
+    CHECK(s->ops->close_session(s, "tok-2", STORE_SESSION_FAILED, "", 2000, &ev2) == STORE_OK);
     CHECK(ev_count(s, a) == 2);
-    CHECK(s->ops->close_session(s, "tok-2", STORE_SESSION_FAILED, 2000, &ev2) == STORE_NOT_FOUND);
+    CHECK(s->ops->close_session(s, "tok-2", STORE_SESSION_FAILED, "", 2000, &ev2) == STORE_NOT_FOUND);
     CHECK(ev_count(s, a) == 2);
 
     struct video_task t;

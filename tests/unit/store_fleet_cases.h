@@ -40,8 +40,8 @@ static int64_t fleet_case_reserve(struct store *s, int64_t cust, const char *gid
 {
     int64_t h = 0;
     *slot = -1;
-    CHECK(s->ops->reserve_asset(s, cust, gid, "Image", "a", "http://127.0.0.1:9/a.png", NULL, 50, 1000, NULL, &h,
-                                slot) == STORE_OK);
+    CHECK(s->ops->reserve_asset(s, cust, gid, "Image", "a", "http://127.0.0.1:9/a.png", NULL, 0, NULL, 50, 1000,
+                                NULL, &h, slot) == STORE_OK);
     return h;
 }
 
@@ -159,7 +159,7 @@ static void case_fleet_places_in_flight(struct store *s, fleet_open_fn again)
     CHECK(fleet_case_granted(s, x4) == 0); /* y holds none now: yb's turn */
     CHECK(fleet_case_granted(b, yb) == 1);
     CHECK(s->ops->confirm_asset(s, x3, "asset-20260101000000-xxxx3", 1000, 0) == STORE_OK);
-    CHECK(s->ops->delete_asset(s, x, "asset-20260101000000-xxxx3", 3000) == STORE_OK);
+    CHECK(s->ops->delete_asset(s, x, "asset-20260101000000-xxxx3", 3000, NULL) == STORE_OK);
     CHECK(fleet_case_granted(s, x4) == 1);
     struct fleet_status *st = calloc(1, sizeof *st);
     CHECK(st && s->ops->fleet_status(s, st) == STORE_OK);
@@ -198,8 +198,8 @@ static void case_fleet_quota_pending(struct store *s, fleet_open_fn again)
     int slot = 0;
     int64_t a = 0;
     for (int i = 0; i < 49; i++)
-        CHECK(s->ops->reserve_asset(s, c, gid, "Image", "a", "http://127.0.0.1:9/a.png", NULL, 50, 1000, NULL, &a,
-                                    &slot) == STORE_OK);
+        CHECK(s->ops->reserve_asset(s, c, gid, "Image", "a", "http://127.0.0.1:9/a.png", NULL, 0, NULL, 50, 1000,
+                                    NULL, &a, &slot) == STORE_OK);
     struct upload_session u;
     memset(&u, 0, sizeof u);
     snprintf(u.id, sizeof u.id, "upload-20260101000000-uuuuu");
@@ -211,8 +211,8 @@ static void case_fleet_quota_pending(struct store *s, fleet_open_fn again)
     snprintf(u.blob_key, sizeof u.blob_key, "media/u.png");
     u.expire_ms = clock_wall_ms() + 60000;
     CHECK(s->ops->create_upload(s, &u, 50, 1000) == STORE_OK);
-    CHECK(s->ops->reserve_asset(s, c, gid, "Image", "a", "http://127.0.0.1:9/a.png", NULL, 50, 1000, NULL, &a,
-                                &slot) == STORE_QUOTA_PENDING);
+    CHECK(s->ops->reserve_asset(s, c, gid, "Image", "a", "http://127.0.0.1:9/a.png", NULL, 0, NULL, 50, 1000, NULL,
+                                &a, &slot) == STORE_QUOTA_PENDING);
     CHECK(s->ops->create_upload(s, &u, 50, 1000) == STORE_QUOTA_PENDING);
 }
 

@@ -89,7 +89,7 @@ static enum store_result make_asset(struct store *s, int64_t cust, const char *g
 {
     int64_t h = 0;
     enum store_result r =
-        s->ops->reserve_asset(s, cust, group, type, name, "http://127.0.0.1:9/a.png", NULL, 50, now, NULL, &h, NULL);
+        s->ops->reserve_asset(s, cust, group, type, name, "http://127.0.0.1:9/a.png", NULL, 0, NULL, 50, now, NULL, &h, NULL);
     if (r != STORE_OK)
         return r;
     return s->ops->confirm_asset(s, h, id, now, next_poll);
@@ -241,10 +241,10 @@ static void test_keys_add_find_list_revoke(void)
     crypto_sha256("key-one", 7, h1);
     crypto_sha256("key-two", 7, h2);
     crypto_sha256("key-three", 9, h3);
-    CHECK(s->ops->add_key(s, a, "ptc_AAAAAAAA", h1, 1000) == STORE_OK);
-    CHECK(s->ops->add_key(s, b, "ptc_BBBBBBBB", h2, 2000) == STORE_OK);
-    CHECK(s->ops->add_key(s, a, "ptc_AAAAAAAA", h3, 3000) == STORE_CONFLICT);
-    CHECK(s->ops->add_key(s, 999999, "ptc_CCCCCCCC", h3, 3000) == STORE_NOT_FOUND);
+    CHECK(s->ops->add_key(s, a, "ptc_AAAAAAAA", h1, 1000, NULL) == STORE_OK);
+    CHECK(s->ops->add_key(s, b, "ptc_BBBBBBBB", h2, 2000, NULL) == STORE_OK);
+    CHECK(s->ops->add_key(s, a, "ptc_AAAAAAAA", h3, 3000, NULL) == STORE_CONFLICT);
+    CHECK(s->ops->add_key(s, 999999, "ptc_CCCCCCCC", h3, 3000, NULL) == STORE_NOT_FOUND);
 
     struct customer c;
     CHECK(s->ops->find_key(s, h1, &c, NULL) == STORE_OK);
@@ -253,10 +253,10 @@ static void test_keys_add_find_list_revoke(void)
     CHECK(s->ops->find_key(s, h2, &c, NULL) == STORE_OK && c.id == b);
     CHECK(s->ops->find_key(s, h3, &c, NULL) == STORE_NOT_FOUND);
 
-    CHECK(s->ops->revoke_key(s, "ptc_AAAAAAAA", 5000) == STORE_OK);
+    CHECK(s->ops->revoke_key(s, "ptc_AAAAAAAA", 5000, NULL) == STORE_OK);
     CHECK(s->ops->find_key(s, h1, &c, NULL) == STORE_NOT_FOUND);
-    CHECK(s->ops->revoke_key(s, "ptc_AAAAAAAA", 6000) == STORE_NOT_FOUND);
-    CHECK(s->ops->revoke_key(s, "ptc_ZZZZZZZZ", 6000) == STORE_NOT_FOUND);
+    CHECK(s->ops->revoke_key(s, "ptc_AAAAAAAA", 6000, NULL) == STORE_NOT_FOUND);
+    CHECK(s->ops->revoke_key(s, "ptc_ZZZZZZZZ", 6000, NULL) == STORE_NOT_FOUND);
     CHECK(s->ops->find_key(s, h2, &c, NULL) == STORE_OK);
 
     struct keys_seen ks;
@@ -284,9 +284,9 @@ static int child_main(const char *dir, const char *what)
         struct customer c;
         r = s->ops->put_customer(s, "child-customer", 1, &c);
         if (r == STORE_OK)
-            r = s->ops->add_key(s, c.id, "ptc_CHILD000", h, 1234);
+            r = s->ops->add_key(s, c.id, "ptc_CHILD000", h, 1234, NULL);
     } else {
-        r = s->ops->revoke_key(s, "ptc_CHILD000", 5678);
+        r = s->ops->revoke_key(s, "ptc_CHILD000", 5678, NULL);
     }
     s->ops->close(s);
     return r == STORE_OK ? 0 : 1;
@@ -368,10 +368,10 @@ static void test_group_lifecycle_and_pending_invisible(void)
     CHECK(s->ops->release_group(s, h2) == STORE_OK);
     CHECK(s->ops->release_group(s, h2) == STORE_NOT_FOUND);
 
-    CHECK(s->ops->delete_group(s, a, g.id, 6000) == STORE_OK);
+    CHECK(s->ops->delete_group(s, a, g.id, 6000, NULL) == STORE_OK);
     CHECK(s->ops->get_group(s, a, g.id, &g) == STORE_NOT_FOUND);
     CHECK(s->ops->update_group(s, a, "group-20260101000000-aaaaa", "x", NULL, 7000) == STORE_NOT_FOUND);
-    CHECK(s->ops->delete_group(s, a, "group-20260101000000-aaaaa", 7000) == STORE_NOT_FOUND);
+    CHECK(s->ops->delete_group(s, a, "group-20260101000000-aaaaa", 7000, NULL) == STORE_NOT_FOUND);
     s->ops->close(s);
 }
 
@@ -394,11 +394,11 @@ static void test_customer_b_cannot_touch_customer_a_rows(void)
     int64_t h = 0;
     CHECK(s->ops->get_group(s, b, gid, &g) == STORE_NOT_FOUND);
     CHECK(s->ops->update_group(s, b, gid, "hacked", NULL, 2000) == STORE_NOT_FOUND);
-    CHECK(s->ops->delete_group(s, b, gid, 2000) == STORE_NOT_FOUND);
+    CHECK(s->ops->delete_group(s, b, gid, 2000, NULL) == STORE_NOT_FOUND);
     CHECK(s->ops->get_asset(s, b, aid, &as) == STORE_NOT_FOUND);
     CHECK(s->ops->update_asset(s, b, aid, "hacked", 2000) == STORE_NOT_FOUND);
-    CHECK(s->ops->delete_asset(s, b, aid, 2000) == STORE_NOT_FOUND);
-    CHECK(s->ops->reserve_asset(s, b, gid, "Image", "x", "http://127.0.0.1:9/x.png", NULL, 50, 2000, NULL, &h, NULL) ==
+    CHECK(s->ops->delete_asset(s, b, aid, 2000, NULL) == STORE_NOT_FOUND);
+    CHECK(s->ops->reserve_asset(s, b, gid, "Image", "x", "http://127.0.0.1:9/x.png", NULL, 0, NULL, 50, 2000, NULL, &h, NULL) ==
           STORE_NOT_FOUND);
     CHECK(s->ops->list_groups(s, b, NULL, 1, 10, &gl) == STORE_OK);
     CHECK(gl.total == 0 && gl.n == 0);
@@ -441,7 +441,7 @@ static void *reserve_asset_thread(void *p)
     struct race *r = p;
     int64_t h = 0;
     r->result = r->s->ops->reserve_asset(r->s, r->cust, r->group_id, "Image", "racer", "http://127.0.0.1:9/a.png",
-                                         NULL, 50, 1000, NULL, &h, NULL);
+                                         NULL, 0, NULL, 50, 1000, NULL, &h, NULL);
     return NULL;
 }
 
@@ -538,7 +538,7 @@ static void test_quota_counts_pending_and_live_not_deleted(void)
     CHECK(s->ops->reserve_group(s, a, "AIGC", "g4", "", 2, 1000, NULL, &h2) == STORE_QUOTA_PENDING);
     CHECK(s->ops->confirm_group(s, h3, "group-20260101000000-aaaab", 1000) == STORE_OK);
     CHECK(s->ops->reserve_group(s, a, "AIGC", "g4", "", 2, 1000, NULL, &h2) == STORE_QUOTA); /* truly full */
-    CHECK(s->ops->delete_group(s, a, "group-20260101000000-aaaaa", 2000) == STORE_OK);
+    CHECK(s->ops->delete_group(s, a, "group-20260101000000-aaaaa", 2000, NULL) == STORE_OK);
     CHECK(s->ops->reserve_group(s, a, "AIGC", "g4", "", 2, 1000, NULL, &h2) == STORE_OK);
     /* Another customer has its own quota. */
     CHECK(s->ops->reserve_group(s, customer(s, "beta"), "AIGC", "b1", "", 2, 1000, NULL, &h2) == STORE_OK);
@@ -558,18 +558,18 @@ static void test_delete_group_cascades_and_releases_quota(void)
     CHECK(make_asset(s, a, gid, "asset-20260101000000-00001", "Image", "one", 1000, 0) == STORE_OK);
     CHECK(make_asset(s, a, gid, "asset-20260101000000-00002", "Video", "two", 1000, 0) == STORE_OK);
     int64_t pending = 0;
-    CHECK(s->ops->reserve_asset(s, a, gid, "Image", "p", "http://127.0.0.1:9/p.png", "blobs/p", 50, 1000, NULL, &pending, NULL) ==
+    CHECK(s->ops->reserve_asset(s, a, gid, "Image", "p", "http://127.0.0.1:9/p.png", "blobs/p", 0, NULL, 50, 1000, NULL, &pending, NULL) ==
           STORE_OK);
     struct asset_counts ac;
     CHECK(s->ops->count_assets(s, &ac) == STORE_OK);
     CHECK(ac.processing == 2);
 
-    CHECK(s->ops->delete_group(s, a, gid, 2000) == STORE_OK);
+    CHECK(s->ops->delete_group(s, a, gid, 2000, NULL) == STORE_OK);
     struct asset as;
     CHECK(s->ops->get_asset(s, a, "asset-20260101000000-00001", &as) == STORE_NOT_FOUND);
     CHECK(s->ops->get_asset(s, a, "asset-20260101000000-00002", &as) == STORE_NOT_FOUND);
     CHECK(s->ops->update_asset(s, a, "asset-20260101000000-00001", "x", 3000) == STORE_NOT_FOUND);
-    CHECK(s->ops->delete_asset(s, a, "asset-20260101000000-00001", 3000) == STORE_NOT_FOUND);
+    CHECK(s->ops->delete_asset(s, a, "asset-20260101000000-00001", 3000, NULL) == STORE_NOT_FOUND);
     CHECK(s->ops->set_asset_status(s, "asset-20260101000000-00001", "Active", "", "", "", 3000, NULL) == STORE_NOT_FOUND);
     CHECK(s->ops->schedule_poll(s, "asset-20260101000000-00001", 9000, 1) == STORE_NOT_FOUND);
     /* The reservation in flight when its group went cannot become live. */
@@ -582,7 +582,7 @@ static void test_delete_group_cascades_and_releases_quota(void)
     CHECK(al.n == 0);
     free(al.items);
     int64_t h = 0;
-    CHECK(s->ops->reserve_asset(s, a, gid, "Image", "x", "http://127.0.0.1:9/x.png", NULL, 50, 3000, NULL, &h, NULL) ==
+    CHECK(s->ops->reserve_asset(s, a, gid, "Image", "x", "http://127.0.0.1:9/x.png", NULL, 0, NULL, 50, 3000, NULL, &h, NULL) ==
           STORE_NOT_FOUND);
     /* The group quota is free again: max 1 admits a new group. */
     CHECK(s->ops->reserve_group(s, a, "AIGC", "again", "", 1, 4000, NULL, &h) == STORE_OK);
@@ -600,7 +600,7 @@ static void test_pending_assets_are_invisible_and_releasable(void)
     const char *gid = "group-20260101000000-aaaaa";
     CHECK(make_group(s, a, gid, "g", 1000) == STORE_OK);
     int64_t h = 0;
-    CHECK(s->ops->reserve_asset(s, a, gid, "Image", "p", "http://127.0.0.1:9/p.png", NULL, 50, 1000, NULL, &h, NULL) == STORE_OK);
+    CHECK(s->ops->reserve_asset(s, a, gid, "Image", "p", "http://127.0.0.1:9/p.png", NULL, 0, NULL, 50, 1000, NULL, &h, NULL) == STORE_OK);
     struct group g;
     CHECK(s->ops->get_group(s, a, gid, &g) == STORE_OK && g.asset_count == 0);
     struct asset_list al;
@@ -614,12 +614,12 @@ static void test_pending_assets_are_invisible_and_releasable(void)
     CHECK(s->ops->count_assets(s, &ac) == STORE_OK && ac.processing == 0);
     /* Pending counts toward the quota: max 1 is full, of a create in flight. */
     int64_t h2 = 0;
-    CHECK(s->ops->reserve_asset(s, a, gid, "Image", "q", "http://127.0.0.1:9/q.png", NULL, 1, 1000, NULL, &h2, NULL) ==
+    CHECK(s->ops->reserve_asset(s, a, gid, "Image", "q", "http://127.0.0.1:9/q.png", NULL, 0, NULL, 1, 1000, NULL, &h2, NULL) ==
           STORE_QUOTA_PENDING);
     CHECK(s->ops->release_asset(s, h) == STORE_OK);
     CHECK(s->ops->release_asset(s, h) == STORE_NOT_FOUND);
     CHECK(s->ops->confirm_asset(s, h, "asset-20260101000000-00001", 1000, 0) == STORE_NOT_FOUND);
-    CHECK(s->ops->reserve_asset(s, a, gid, "Image", "q", "http://127.0.0.1:9/q.png", NULL, 1, 1000, NULL, &h2, NULL) == STORE_OK);
+    CHECK(s->ops->reserve_asset(s, a, gid, "Image", "q", "http://127.0.0.1:9/q.png", NULL, 0, NULL, 1, 1000, NULL, &h2, NULL) == STORE_OK);
     CHECK(s->ops->confirm_asset(s, h2, "asset-20260101000000-00002", 1500, 2500) == STORE_OK);
     CHECK(s->ops->release_asset(s, h2) == STORE_NOT_FOUND);
     struct asset as;
@@ -637,7 +637,7 @@ static void test_pending_assets_are_invisible_and_releasable(void)
     /* Reserving into a pending or unknown group is NOT_FOUND. */
     int64_t pg = 0;
     CHECK(s->ops->reserve_group(s, a, "AIGC", "pending", "", 50, 1000, NULL, &pg) == STORE_OK);
-    CHECK(s->ops->reserve_asset(s, a, "group-unknown", "Image", "", "http://127.0.0.1:9/q.png", NULL, 50, 1000, NULL, &h2, NULL) ==
+    CHECK(s->ops->reserve_asset(s, a, "group-unknown", "Image", "", "http://127.0.0.1:9/q.png", NULL, 0, NULL, 50, 1000, NULL, &h2, NULL) ==
           STORE_NOT_FOUND);
     s->ops->close(s);
 }
@@ -722,7 +722,7 @@ static void test_list_assets_filters_pages_and_bounds_lists(void)
     }
     CHECK(s->ops->set_asset_status(s, "asset-20260101000000-00001", "Active", "", "", "", 3000, NULL) == STORE_OK);
     CHECK(s->ops->set_asset_status(s, "asset-20260101000000-00002", "Failed", "bad", "", "", 3000, NULL) == STORE_OK);
-    CHECK(s->ops->delete_asset(s, a, "asset-20260101000000-00011", 3000) == STORE_OK);
+    CHECK(s->ops->delete_asset(s, a, "asset-20260101000000-00011", 3000, NULL) == STORE_OK);
 
     struct asset_list al;
     CHECK(s->ops->list_assets(s, a, NULL, 1, 5, &al) == STORE_OK);
@@ -780,8 +780,8 @@ static void test_list_assets_filters_pages_and_bounds_lists(void)
     CHECK(s->ops->get_asset(s, a, "asset-20260101000000-00000", &as) == STORE_OK);
     CHECK_STR(as.name, "renamed");
     CHECK(as.update_ms == 5000 && as.create_ms == 2000);
-    CHECK(s->ops->delete_asset(s, a, "asset-20260101000000-00000", 6000) == STORE_OK);
-    CHECK(s->ops->delete_asset(s, a, "asset-20260101000000-00000", 6000) == STORE_NOT_FOUND);
+    CHECK(s->ops->delete_asset(s, a, "asset-20260101000000-00000", 6000, NULL) == STORE_OK);
+    CHECK(s->ops->delete_asset(s, a, "asset-20260101000000-00000", 6000, NULL) == STORE_NOT_FOUND);
     CHECK(s->ops->update_asset(s, a, "asset-20260101000000-00000", "x", 6000) == STORE_NOT_FOUND);
     struct group g;
     CHECK(s->ops->get_group(s, a, g1, &g) == STORE_OK && g.asset_count == 5);
@@ -961,10 +961,10 @@ static void test_content_hash_one_asset_per_bytes_and_group(void)
     CHECK(make_group(s, a, g2, "g2", 1000) == STORE_OK);
     const char *sha = "aa00000000000000000000000000000000000000000000000000000000000001";
     int64_t h = 0, h2 = 0;
-    CHECK(s->ops->reserve_content_asset(s, a, g1, "Image", "", "http://127.0.0.1:9/x.png", "k1", sha, 50, 1000, NULL,
+    CHECK(s->ops->reserve_content_asset(s, a, g1, "Image", "", "http://127.0.0.1:9/x.png", "k1", sha, 0, NULL, 50, 1000, NULL,
                                         &h, NULL) == STORE_OK);
     /* pending: the same bytes conflict, and are not found yet */
-    CHECK(s->ops->reserve_content_asset(s, a, g1, "Image", "", "http://127.0.0.1:9/x.png", "k2", sha, 50, 1000, NULL,
+    CHECK(s->ops->reserve_content_asset(s, a, g1, "Image", "", "http://127.0.0.1:9/x.png", "k2", sha, 0, NULL, 50, 1000, NULL,
                                         &h2, NULL) == STORE_CONFLICT);
     struct asset got;
     CHECK(s->ops->find_asset_by_sha256(s, a, g1, sha, &got) == STORE_NOT_FOUND);
@@ -973,12 +973,12 @@ static void test_content_hash_one_asset_per_bytes_and_group(void)
     CHECK_STR(got.id, "asset-20260101000000-hhhh1");
     CHECK(s->ops->find_asset_by_sha256(s, b, g1, sha, &got) == STORE_NOT_FOUND); /* another customer */
     CHECK(s->ops->find_asset_by_sha256(s, a, g2, sha, &got) == STORE_NOT_FOUND);
-    CHECK(s->ops->reserve_content_asset(s, a, g2, "Image", "", "http://127.0.0.1:9/x.png", "k3", sha, 50, 1000, NULL,
+    CHECK(s->ops->reserve_content_asset(s, a, g2, "Image", "", "http://127.0.0.1:9/x.png", "k3", sha, 0, NULL, 50, 1000, NULL,
                                         &h2, NULL) == STORE_OK);
     CHECK(s->ops->release_asset(s, h2) == STORE_OK);
     /* deleted: the bytes may be registered again */
-    CHECK(s->ops->delete_asset(s, a, "asset-20260101000000-hhhh1", 3000) == STORE_OK);
-    CHECK(s->ops->reserve_content_asset(s, a, g1, "Image", "", "http://127.0.0.1:9/x.png", "k4", sha, 50, 3000, NULL,
+    CHECK(s->ops->delete_asset(s, a, "asset-20260101000000-hhhh1", 3000, NULL) == STORE_OK);
+    CHECK(s->ops->reserve_content_asset(s, a, g1, "Image", "", "http://127.0.0.1:9/x.png", "k4", sha, 0, NULL, 50, 3000, NULL,
                                         &h2, NULL) == STORE_OK);
     s->ops->close(s);
 }

@@ -207,8 +207,8 @@ static void test_list_pending_names_unsettled_reservations(void)
     CHECK(s->ops->confirm_group(s, hg, "group-20240101000000-aaaaa", T0) == STORE_OK);
     CHECK(s->ops->reserve_group(s, a, "AIGC", "pending", "", 50, T0 + 1, NULL, &hg2) == STORE_OK);
     CHECK(s->ops->reserve_asset(s, a, "group-20240101000000-aaaaa", "Image", "", "http://127.0.0.1:9/a.png",
-                                "media/2024/01/01/ab.png", 50, T0 + 2, NULL, &ha, NULL) == STORE_OK);
-    CHECK(s->ops->reserve_asset(s, a, "group-20240101000000-aaaaa", "Video", "v", "http://127.0.0.1:9/b.mp4", "", 50,
+                                "media/2024/01/01/ab.png", 0, NULL, 50, T0 + 2, NULL, &ha, NULL) == STORE_OK);
+    CHECK(s->ops->reserve_asset(s, a, "group-20240101000000-aaaaa", "Video", "v", "http://127.0.0.1:9/b.mp4", "", 0, NULL, 50,
                                 T0 + 3, NULL, &hb, NULL) == STORE_OK);
     struct store_pending_list l = {0};
     CHECK(s->ops->list_pending(s, T0 + 3, 100, &l) == STORE_OK);
@@ -223,7 +223,7 @@ static void test_list_pending_names_unsettled_reservations(void)
     }
     free(l.items);
     /* A group delete sweeps the asset reservations up: still listed, marked. */
-    CHECK(s->ops->delete_group(s, a, "group-20240101000000-aaaaa", T0 + 5) == STORE_OK);
+    CHECK(s->ops->delete_group(s, a, "group-20240101000000-aaaaa", T0 + 5, NULL) == STORE_OK);
     CHECK(s->ops->list_pending(s, T0 + 10, 100, &l) == STORE_OK);
     CHECK(l.n == 3);
     for (size_t i = 0; i < l.n; i++)

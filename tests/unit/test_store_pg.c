@@ -19,6 +19,7 @@
 #include "store_admin_cases.h"
 #include "store_fleet_cases.h"
 #include "store_events_cases.h"
+#include "store_usage_cases.h"
 #include "store/store.h"
 #include "util/clock.h"
 
@@ -111,6 +112,104 @@ static void test_events_sessions_and_videos_append_events(void)
     on_fresh_pg(case_sessions_and_videos_append_events);
 }
 
+static void test_usage_counts_groups_and_assets(void)
+{
+    on_fresh_pg(case_usage_counts_groups_and_assets);
+}
+
+static void test_usage_delete_group_counts_its_assets(void)
+{
+    on_fresh_pg(case_usage_delete_group_counts_its_assets);
+}
+
+static void test_usage_sessions_videos_and_audit(void)
+{
+    on_fresh_pg(case_usage_sessions_videos_and_audit);
+}
+
+static void test_usage_add_and_ranges(void)
+{
+    on_fresh_pg(case_usage_add_and_ranges);
+}
+
+static void test_audit_keys(void)
+{
+    on_fresh_pg(case_audit_keys);
+}
+
+/* Two nodes, many threads, the same customer's counters at once: assets
+ * confirmed, settled and deleted, and upstream call batches added. The
+ * upserts add up exactly, no transaction deadlocks on the counters' rows,
+ * and a recount agrees. */
+struct counter_job {
+    struct store *s;
+    int64_t cust;
+    int i;
+    int failures;
+};
+
+static void *count_main(void *arg)
+{
+    struct counter_job *j = arg;
+    struct store *s = j->s;
+    char group[IDS_MAX], asset[IDS_MAX];
+    snprintf(group, sizeof group, "group-20260101000000-c%04d", j->i);
+    int64_t now = clock_wall_ms(), h = 0;
+    j->failures += uc_group(s, j->cust, group, now) != 0;
+    for (int k = 0; k < 5; k++) {
+        snprintf(asset, sizeof asset, "asset-20260101000000-%02d%03d", j->i, k);
+        j->failures += s->ops->reserve_asset(s, j->cust, group, "Image", "a", "http://127.0.0.1:9/a.png", "kb", 100,
+                                             NULL, 50, now, NULL, &h, NULL) != STORE_OK;
+        j->failures += s->ops->confirm_asset(s, h, asset, now, now) != STORE_OK;
+        j->failures += s->ops->set_asset_status(s, asset, k % 2 ? "Active" : "Failed", "", "", "", now, NULL) !=
+                       STORE_OK;
+        struct usage_count c = {j->cust, now / USAGE_DAY_MS, "upstream.GetAsset", 1};
+        j->failures += s->ops->add_usage(s, &c, 1) != STORE_OK;
+    }
+    snprintf(asset, sizeof asset, "asset-20260101000000-%02d%03d", j->i, 0);
+    j->failures += s->ops->delete_asset(s, j->cust, asset, now, NULL) != STORE_OK;
+    if (j->i % 4 == 0)
+        j->failures += s->ops->delete_group(s, j->cust, group, now, NULL) != STORE_OK;
+    return NULL;
+}
+
+static void test_usage_counters_exact_across_two_nodes(void)
+{
+    CHECK(fresh_db() == 0);
+    struct store *a = store_pg_open(db_url), *b = store_pg_open(db_url);
+    CHECK(a && b);
+    if (!a || !b)
+        return;
+    int64_t cust = customer(a, "acme");
+    enum { JOBS = 24 };
+    struct counter_job jobs[JOBS];
+    pthread_t t[JOBS];
+    for (int i = 0; i < JOBS; i++) {
+        jobs[i] = (struct counter_job){.s = i % 2 ? b : a, .cust = cust, .i = i};
+        pthread_create(&t[i], NULL, count_main, &jobs[i]);
+    }
+    int failures = 0;
+    for (int i = 0; i < JOBS; i++) {
+        pthread_join(t[i], NULL);
+        failures += jobs[i].failures;
+    }
+    CHECK(failures == 0);
+    CHECK(uc_mismatches(a) == 0);
+    int64_t today = clock_wall_ms() / USAGE_DAY_MS;
+    struct usage_report rep;
+    CHECK(b->ops->get_usage(b, cust, today, today, 1000, &rep) == STORE_OK);
+    CHECK(uc_get(&rep.days, cust, today, "upstream.GetAsset") == JOBS * 5);
+    CHECK(uc_get(&rep.days, cust, today, USAGE_ASSETS_CREATED) == JOBS * 5);
+    /* 6 groups deleted with their 4 live assets each, 18 assets deleted alone */
+    CHECK(uc_get(&rep.days, cust, today, USAGE_ASSETS_DELETED) == JOBS + (JOBS / 4) * 4);
+    CHECK(uc_get(&rep.ends, cust, today, USAGE_LIVE_GROUPS) == JOBS - JOBS / 4);
+    CHECK(uc_get(&rep.ends, cust, today, USAGE_LIVE_BYTES) == (JOBS - JOBS / 4) * 4 * 100);
+    b->ops->free_usage_report(&rep);
+    a->ops->close(a);
+    b->ops->close(b);
+    drop_db();
+}
+
 /* The operators' records (store_admin_cases.h). */
 static void test_admin_keys(void)
 {
@@ -199,7 +298,7 @@ static void *reserve_main(void *arg)
 {
     struct reserver *r = arg;
     if (r->group)
-        r->r = r->s->ops->reserve_asset(r->s, r->cust, r->group, "Image", "a", "http://127.0.0.1:9/a.png", NULL,
+        r->r = r->s->ops->reserve_asset(r->s, r->cust, r->group, "Image", "a", "http://127.0.0.1:9/a.png", NULL, 0, NULL,
                                         50, clock_wall_ms(), NULL, &r->handle, NULL);
     else
         r->r = r->s->ops->reserve_group(r->s, r->cust, "AIGC", "g", "", 50, clock_wall_ms(), NULL, &r->handle);
@@ -278,7 +377,7 @@ static void test_leases_hand_each_asset_to_one_node(void)
     for (int i = 0; i < 40; i++) {
         char id[IDS_MAX];
         snprintf(id, sizeof id, "asset-20260101000000-%05d", i);
-        CHECK(a->ops->reserve_asset(a, cust, "group-20260101000000-bbbbb", "Image", "", "http://127.0.0.1:9/x.png", NULL,
+        CHECK(a->ops->reserve_asset(a, cust, "group-20260101000000-bbbbb", "Image", "", "http://127.0.0.1:9/x.png", NULL, 0, NULL,
                                     50, now, NULL, &h, NULL) == STORE_OK);
         CHECK(a->ops->confirm_asset(a, h, id, now, now - 1000 + i) == STORE_OK);
     }
@@ -433,6 +532,12 @@ int main(void)
     RUN(test_admin_keys);
     RUN(test_admin_customers);
     RUN(test_admin_api_key_lists);
+    RUN(test_usage_counts_groups_and_assets);
+    RUN(test_usage_delete_group_counts_its_assets);
+    RUN(test_usage_sessions_videos_and_audit);
+    RUN(test_usage_add_and_ranges);
+    RUN(test_audit_keys);
+    RUN(test_usage_counters_exact_across_two_nodes);
     RUN(test_fleet_token_leases);
     RUN(test_fleet_places_in_flight);
     RUN(test_fleet_quota_pending);

@@ -9,10 +9,13 @@
  * Retry-After. Validation and quota errors are answered before any call
  * comes here.
  *
- * The waiters of a pool form a list; the first (budget_waiter_first: the
- * least turn, then the oldest) is the only one that takes a token or asks
- * the fleet for some, and it wakes the next first when it leaves, so turns
- * are kept without a thundering herd. */
+ * The waiters of a pool form a list. Tokens in hand are handed out in
+ * turn (hand_out: the waiter of the customer served longest ago, then the
+ * oldest), each to its waiter, which is woken with it: a lease of six
+ * tokens wakes six requests at once, not one after the other, which a
+ * loaded machine would make slow. The first waiter without a token is the
+ * one that asks the fleet for more (or waits for the local bucket), so
+ * there is no thundering herd either. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -26,7 +29,8 @@
 struct budget_waiter {
     int64_t customer;
     uint64_t seq;
-    int turn; /* waiters of the same customer ahead of this one */
+    int turn; /* waiters of the same customer ahead of this one: 0 counts customers */
+    int granted; /* hand_out gave it a token and took it off the list */
     pthread_cond_t cv;
     struct budget_waiter *prev, *next;
 };
@@ -62,12 +66,42 @@ void budget_pool_destroy(struct budget_pool *p)
     pthread_mutex_destroy(&p->mu);
 }
 
+/* When customer was last served (0: not lately). */
+static uint64_t served_at(const struct budget_pool *p, int64_t customer)
+{
+    for (int i = 0; i < BUDGET_RECENT; i++)
+        if (p->served[i].tick && p->served[i].customer == customer)
+            return p->served[i].tick;
+    return 0;
+}
+
+static void mark_served(struct budget_pool *p, int64_t customer)
+{
+    int slot = 0;
+    for (int i = 0; i < BUDGET_RECENT; i++) {
+        if (p->served[i].tick && p->served[i].customer == customer) {
+            slot = i;
+            break;
+        }
+        if (p->served[i].tick < p->served[slot].tick) /* free (0) or served longest ago */
+            slot = i;
+    }
+    p->served[slot] = (struct budget_served){customer, ++p->tick};
+}
+
+/* Round robin: the waiter of the customer served longest ago, the oldest
+ * of its waiters (the turn 0 one). */
 static struct budget_waiter *first_waiter(struct budget_pool *p)
 {
     struct budget_waiter *best = NULL;
-    for (struct budget_waiter *w = p->head; w; w = w->next)
-        if (!best || w->turn < best->turn || (w->turn == best->turn && w->seq < best->seq))
-            best = w;
+    uint64_t best_at = 0;
+    for (struct budget_waiter *w = p->head; w; w = w->next) {
+        if (w->turn != 0)
+            continue;
+        uint64_t at = served_at(p, w->customer);
+        if (!best || at < best_at || (at == best_at && w->seq < best->seq))
+            best = w, best_at = at;
+    }
     return best;
 }
 
@@ -83,6 +117,7 @@ static void join_queue(struct budget_pool *p, struct budget_waiter *w, int64_t c
     w->customer = customer;
     w->seq = p->seq++;
     w->turn = 0;
+    w->granted = 0;
     for (struct budget_waiter *x = p->head; x; x = x->next)
         w->turn += x->customer == customer;
     clock_cond_init(&w->cv);
@@ -95,7 +130,7 @@ static void join_queue(struct budget_pool *p, struct budget_waiter *w, int64_t c
     p->tail = w;
 }
 
-static void leave_queue(struct budget_pool *p, struct budget_waiter *w)
+static void unlink_waiter(struct budget_pool *p, struct budget_waiter *w)
 {
     for (struct budget_waiter *x = w->next; x; x = x->next)
         x->turn -= x->customer == w->customer;
@@ -107,12 +142,11 @@ static void leave_queue(struct budget_pool *p, struct budget_waiter *w)
         w->next->prev = w->prev;
     else
         p->tail = w->prev;
-    pthread_cond_destroy(&w->cv);
-    wake_first(p);
 }
 
-static void count_spent(struct budget_pool *p, int64_t now)
+static void count_spent(struct budget_pool *p, int64_t customer, int64_t now)
 {
+    mark_served(p, customer);
     if (now - p->window_ms >= 1000) {
         p->spent_before = now - p->window_ms >= 2000 ? 0 : p->spent_now;
         p->spent_now = 0;
@@ -183,27 +217,42 @@ static void lease(struct budget_pool *p, int64_t now)
     wake_first(p);
 }
 
+/* Under mu: every token in hand to the waiters in turn, each woken with
+ * its own; then the first waiter left is woken to get more. *wait_ms: how
+ * long until the next chance when tokens ran out. */
+static void hand_out(struct budget_pool *p, int64_t now, int64_t *wait_ms)
+{
+    struct budget_waiter *w;
+    while ((w = first_waiter(p)) != NULL && token_now(p, now, wait_ms)) {
+        count_spent(p, w->customer, now);
+        unlink_waiter(p, w);
+        w->granted = 1;
+        pthread_cond_signal(&w->cv);
+    }
+    wake_first(p);
+}
+
 int budget_pool_take(struct budget_pool *p, int64_t customer_id, int64_t timeout_ms, int64_t *retry_ms)
 {
     int64_t start = clock_mono_ms(), deadline = start + (timeout_ms > 0 ? timeout_ms : 0), wait = 0;
     pthread_mutex_lock(&p->mu);
     if (!p->head && token_now(p, start, &wait)) { /* nobody waits: no turn to keep */
-        count_spent(p, start);
+        count_spent(p, customer_id, start);
         pthread_mutex_unlock(&p->mu);
         return 0;
     }
     struct budget_waiter w;
     join_queue(p, &w, customer_id);
-    int leased_once = 0;
+    int leased_once = 0, rc = -1;
     for (;;) {
         int64_t now = clock_mono_ms(), until = deadline;
-        if (first_waiter(p) == &w) {
-            if (token_now(p, now, &wait)) {
-                count_spent(p, now);
-                leave_queue(p, &w);
-                pthread_mutex_unlock(&p->mu);
-                return 0;
-            }
+        if (!w.granted)
+            hand_out(p, now, &wait);
+        if (w.granted) {
+            rc = 0;
+            break;
+        }
+        if (first_waiter(p) == &w) { /* the first without a token: it gets more */
             if (p->fleet && !p->leasing && now >= p->next_lease_ms && (now < deadline || !leased_once)) {
                 leased_once = 1;
                 lease(p, now);
@@ -215,13 +264,16 @@ int budget_pool_take(struct budget_pool *p, int64_t customer_id, int64_t timeout
         if (now >= deadline) {
             if (retry_ms)
                 *retry_ms = wait > 0 ? wait : 1000;
-            leave_queue(p, &w);
-            pthread_mutex_unlock(&p->mu);
-            return -1;
+            unlink_waiter(p, &w);
+            wake_first(p); /* it may have been the one getting more */
+            break;
         }
         struct timespec ts = clock_deadline(until - now > 0 ? until - now : 1);
         pthread_cond_timedwait(&w.cv, &p->mu, &ts);
     }
+    pthread_mutex_unlock(&p->mu);
+    pthread_cond_destroy(&w.cv); /* nobody signals it now: it is off the list */
+    return rc;
 }
 
 double budget_pool_level(struct budget_pool *p)

@@ -6,8 +6,8 @@
  * share) it is a row of the store, from which the pool leases a few
  * tokens at a time (store.h, lease_tokens) and spends them here within
  * BUDGET_LEASE_VALID_MS, or lets them lapse. Waiters take turns by
- * customer: every customer's k-th waiting request is served before
- * anyone's (k+1)-th, so one customer's burst cannot starve another's one
+ * customer, round robin: the next token goes to the waiting customer
+ * served longest ago, so one customer's burst cannot starve another's one
  * request; in a fleet, nodes share the bucket by the customers waiting on
  * each. */
 #ifndef PORTICO_CORE_BUDGET_H
@@ -19,6 +19,14 @@
 
 struct store;
 struct budget_waiter;
+
+/* Customers served lately, for turns: a waiter whose customer was served
+ * longest ago (or not lately at all) goes first. */
+#define BUDGET_RECENT 128
+struct budget_served {
+    int64_t customer;
+    uint64_t tick; /* 0: free */
+};
 
 /* A leased token is spent within this of the lease being asked for, or
  * lapses: what tokens spent in any window can exceed the bucket's burst
@@ -33,6 +41,8 @@ struct budget_pool {
     pthread_mutex_t mu;
     struct budget_waiter *head, *tail; /* in arrival order */
     uint64_t seq;
+    struct budget_served served[BUDGET_RECENT];
+    uint64_t tick; /* tokens handed out */
     /* fleet: leased tokens not spent yet, usable until tokens_until (mono) */
     int tokens;
     int64_t tokens_until;

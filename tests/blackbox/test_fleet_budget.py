@@ -267,6 +267,40 @@ def test_a_node_killed_and_one_added_during_the_run_change_nothing():
     _scenario(3, kill=True)
 
 
+def test_customers_take_turns_for_the_account_across_nodes():
+    """One customer's burst of 40 creates, spread over two nodes, takes more
+    than a second of the account's 30 creates/s; another customer's one
+    create, sent meanwhile to either node, is served within a few tokens'
+    time, not behind the burst."""
+    fleet = Fleet(2, processing_ms=300)
+    a, b = fleet.nodes
+    kbig, ksmall = fleet.key("big"), fleet.key("small")
+    burst = []
+
+    def flood():
+        burst.extend(parallel(lambda i: fleet.nodes[i % 2].action(
+            kbig, "CreateAssetGroup", {"Name": "b%d" % i, "GroupType": "AIGC"}, timeout=60), range(40)))
+
+    th = threading.Thread(target=flood)
+    th.start()
+    time.sleep(0.4)  # the burst has spent the bucket and waits on both nodes
+    small = [b.action(ksmall, "CreateAssetGroup", {"Name": "s1", "GroupType": "AIGC"}, timeout=60),
+             a.action(ksmall, "CreateAssetGroup", {"Name": "s2", "GroupType": "AIGC"}, timeout=60)]
+    th.join()
+    for r in burst + small:
+        ok(r, "CreateAssetGroup")
+    slowest = max(r.elapsed for r in burst)
+    print("    the burst's slowest create took %.2fs; the other customer's %.2fs and %.2fs"
+          % (slowest, small[0].elapsed, small[1].elapsed))
+    # 40 tokens from a bucket of 10 refilled at 30/s, leases held 0.2 s at most: at least 0.8 s.
+    assert slowest > 0.8, "the burst did not outlast the bucket (%.2fs): nothing to take turns for" % slowest
+    for r in small:
+        assert r.elapsed < min(0.5, slowest / 2), "the other customer's create waited %.2fs behind the burst" % r.elapsed
+    assert fleet.sim.stats()["throttled_total"] == 0
+    for gw in fleet.nodes:
+        gw.stop()
+
+
 class SlowUpstream:
     """A loopback proxy in front of the simulator that holds each
     CreateAsset for `delay` seconds, or answers the next `refuse` of them

@@ -206,6 +206,14 @@ static void lease(struct budget_pool *p, int64_t now)
         log_warn("budget: cannot lease %s tokens from the store: %s", p->name, store_result_str(r));
         p->next_lease_ms = after + 100;
     } else {
+        int other = l.fleet_rate > 0 && (fabs(l.fleet_rate - p->rate) > 1e-3 || fabs(l.fleet_burst - p->burst) > 1e-3);
+        if (other && !p->warned) {
+            p->warned = 1;
+            log_warn("budget: this node's %s budget is %g/s (burst %g) but another node of the fleet leased it at %g/s "
+                     "(burst %g): the settings are the upstream account's limits, give every node the same values, "
+                     "never a share of them",
+                     p->name, p->rate, p->burst, l.fleet_rate, l.fleet_burst);
+        }
         p->leases++;
         p->leased += l.granted;
         if (p->tokens > 0 && now >= p->tokens_until)

@@ -54,6 +54,7 @@ struct budget_pool {
     int spent_now, spent_before;
     /* for /metrics: leases made, tokens they granted, tokens that lapsed */
     int64_t leases, leased, lapsed;
+    int warned; /* another node leased with other settings: said once */
 };
 
 /* fleet NULL: a local bucket. name must outlive the pool. */

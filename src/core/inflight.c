@@ -108,9 +108,10 @@ static void claim(struct core *c, struct inflight *f)
     f->kicks_claimed = f->kicks;
     pthread_mutex_unlock(&f->mu);
     enum store_result r = c->store->ops->grant_slots(c->store, handles, n, granted);
-    if (r != STORE_OK)
-        log_warn("inflight: cannot ask the store for places in flight: %s", store_result_str(r));
     pthread_mutex_lock(&f->mu);
+    if (r != STORE_OK && !f->failing) /* once per outage, not every poll */
+        log_warn("inflight: cannot ask the store for places in flight: %s", store_result_str(r));
+    f->failing = r != STORE_OK;
     f->claiming = 0;
     f->next_claim_ms = clock_mono_ms() + INFLIGHT_POLL_MS;
     for (size_t i = 0; r == STORE_OK && i < n; i++)

@@ -23,6 +23,7 @@ struct inflight {
     struct slot_waiter *waiters;
     int n_waiters;
     int claiming;          /* a grant_slots is running (one at a time) */
+    int failing;           /* the last grant_slots failed (logged once) */
     int64_t next_claim_ms; /* mono */
     uint64_t kicks, kicks_claimed;
 };

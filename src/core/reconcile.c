@@ -354,6 +354,18 @@ static int settle(struct core *c, const struct store_pending *p, enum reconcile_
     return r;
 }
 
+/* 1 when a live record of p's customer has the upstream id already. */
+static int adopted_already(struct core *c, const struct store_pending *p, const char *id)
+{
+    struct store *s = c->store;
+    if (p->is_group) {
+        struct group g;
+        return s->ops->get_group(s, p->customer_id, id, &g) == STORE_OK;
+    }
+    struct asset a;
+    return s->ops->get_asset(s, p->customer_id, id, &a) == STORE_OK;
+}
+
 static int settle_one(struct core *c, const struct store_pending *p, enum reconcile_mode mode,
                       struct core_reconcile_counts *counts)
 {
@@ -400,8 +412,13 @@ static int settle_one(struct core *c, const struct store_pending *p, enum reconc
             }
             if (r != STORE_NOT_FOUND && r != STORE_CONFLICT)
                 return -1;
-            /* NOT_FOUND: settled meanwhile, or its group was deleted; either
-             * way the object is nobody's: remove it below. */
+            /* Adopted meanwhile by another settling of the same row (a
+             * dead node's, which another node took over while this one
+             * swept): the record is there, the object is its own. */
+            if (adopted_already(c, p, id))
+                return 0;
+            /* Else settled meanwhile without it, or its group was deleted;
+             * either way the object is nobody's: remove it below. */
         }
     }
     if (f == FOUND) {

@@ -113,11 +113,11 @@ enum store_result sql_fleet_leave(struct store *s)
 /* ---- token buckets ---- */
 
 struct bucket_row {
-    int64_t tokens_milli, updated_ms, now_ms;
+    int64_t tokens_milli, updated_ms, rate_milli, burst_milli, now_ms;
 };
-static const struct sql_field bucket_fields[] = {SQL_L(struct bucket_row, tokens_milli),
-                                                 SQL_L(struct bucket_row, updated_ms),
-                                                 SQL_L(struct bucket_row, now_ms)};
+static const struct sql_field bucket_fields[] = {
+    SQL_L(struct bucket_row, tokens_milli), SQL_L(struct bucket_row, updated_ms), SQL_L(struct bucket_row, rate_milli),
+    SQL_L(struct bucket_row, burst_milli), SQL_L(struct bucket_row, now_ms)};
 static const struct sql_row bucket_row = SQL_ROW(struct bucket_row, bucket_fields);
 
 /* The lease's arithmetic, on integers (thousandths of a token), apart from
@@ -171,13 +171,15 @@ enum store_result sql_lease_tokens(struct store *s, struct store_token_lease *l)
         !f->node[0])
         return STORE_ERROR;
     static const char *const row_sql[2] = {
-        "SELECT tokens_milli, updated_ms, " NOW_SQLITE " FROM fleet_buckets WHERE name = $1",
-        "SELECT tokens_milli, updated_ms, " NOW_PG " FROM fleet_buckets WHERE name = $1 FOR UPDATE"};
+        "SELECT tokens_milli, updated_ms, rate_milli, burst_milli, " NOW_SQLITE " FROM fleet_buckets WHERE name = $1",
+        "SELECT tokens_milli, updated_ms, rate_milli, burst_milli, " NOW_PG
+        " FROM fleet_buckets WHERE name = $1 FOR UPDATE"};
     struct sql_conn *c;
     struct bucket_row b = {0};
     int64_t others = 0;
     l->granted = 0;
     l->retry_ms = 0;
+    l->fleet_rate = l->fleet_burst = 0;
     enum store_result r = sql_start(s, SQL_TX_WRITE, &c);
     if (r != STORE_OK)
         return r;
@@ -198,11 +200,17 @@ enum store_result sql_lease_tokens(struct store *s, struct store_token_lease *l)
                     " WHERE bucket = $1 AND node <> $2 AND leased_ms > $3 AND customers > 0",
                     &others, NULL, "tti", l->bucket, f->node, b.now_ms - FLEET_DEMAND_MS);
     if (r == STORE_OK) {
+        l->fleet_rate = (double)b.rate_milli / 1000.0;
+        l->fleet_burst = (double)b.burst_milli / 1000.0;
         sql_fleet_lease_math(l, &b.tokens_milli, b.now_ms - b.updated_ms, others);
+        /* PostgreSQL may read the clock before the row lock is granted:
+         * a lease that waited for another's must not move the bucket's time
+         * back, which would count that wait's refill twice. */
+        int64_t updated = b.now_ms > b.updated_ms ? b.now_ms : b.updated_ms;
         r = sql_exec(c, SQL_CACHE,
                      "UPDATE fleet_buckets SET tokens_milli = $2, updated_ms = $3, rate_milli = $4, burst_milli = $5"
                      " WHERE name = $1",
-                     NULL, "tiiii", l->bucket, b.tokens_milli, b.now_ms, (int64_t)llround(l->rate * 1000),
+                     NULL, "tiiii", l->bucket, b.tokens_milli, updated, (int64_t)llround(l->rate * 1000),
                      (int64_t)llround(l->burst * 1000));
     }
     if (r == STORE_OK)

@@ -98,6 +98,7 @@ struct store_token_lease {
     int customers;      /* customers waiting for them here: this node's share when tokens are short */
     int granted;        /* out: tokens this node may spend now */
     int64_t retry_ms;   /* out, when fewer than wanted: how long before asking again is worth it */
+    double fleet_rate, fleet_burst; /* out: the settings of the node that leased before (0: none) */
 };
 
 struct store;

@@ -61,6 +61,7 @@ static void case_fleet_token_leases(struct store *s, fleet_open_fn again)
     struct store_token_lease l = {.bucket = "create", .rate = 1, .burst = 10, .want = 6, .customers = 1};
     CHECK(s->ops->lease_tokens(s, &l) == STORE_OK);
     CHECK(l.granted == 6 && l.retry_ms == 0);
+    CHECK(l.fleet_rate == 0); /* nobody leased it before */
     struct store *b = again();
     CHECK(b != NULL);
     if (!b)
@@ -69,6 +70,7 @@ static void case_fleet_token_leases(struct store *s, fleet_open_fn again)
     l = (struct store_token_lease){.bucket = "create", .rate = 1, .burst = 10, .want = 6, .customers = 1};
     CHECK(b->ops->lease_tokens(b, &l) == STORE_OK);
     CHECK(l.granted == 4); /* what node-a left: the bucket is the account's, not a node's */
+    CHECK(l.fleet_rate == 1 && l.fleet_burst == 10); /* what node-a leased it at */
     CHECK(l.retry_ms > 0 && l.retry_ms <= 1000);
     l = (struct store_token_lease){.bucket = "create", .rate = 1, .burst = 10, .want = 1, .customers = 1};
     CHECK(s->ops->lease_tokens(s, &l) == STORE_OK);

@@ -491,6 +491,19 @@ static int serve(const struct config *c)
         fprintf(stderr, "porticod: --admin-listen must differ from --listen: the operators' API is never public\n");
         return 2;
     }
+    /* A PostgreSQL store is always one a fleet may share: any node can join
+     * it at any time, and nothing in it can promise otherwise. Each node's
+     * embedded simulator would be an upstream account of its own, whose
+     * limits the fleet's budget (core/budget.c) does not describe. */
+    if (store_is_pg(c) && strcmp(c->upstream, "sim") == 0) {
+        fprintf(stderr,
+                "porticod: --upstream sim (the embedded simulator) cannot serve a PostgreSQL store: every node "
+                "sharing the database would have an upstream account of its own. Run one simulator "
+                "(portico-sim --listen HOST:PORT --access-key AK --secret-key SK) and start every node with "
+                "--upstream http://HOST:PORT --ark-endpoint http://HOST:PORT and PORTICO_VOLC_AK=AK "
+                "PORTICO_VOLC_SK=SK (see porticod(8), FLEET)\n");
+        return 2;
+    }
     struct store *store = open_store(c);
     if (!store)
         return 1;

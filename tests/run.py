@@ -230,8 +230,10 @@ def _indent(s):
 # ------------------------------------------------------------------ PostgreSQL pass
 
 # Black-box modules not run a second time against PostgreSQL: multinode
-# starts its own servers; blob_s3 tests the S3 client, not the store.
-PG_SKIP = ("test_multinode", "test_blob_s3")
+# and fleet_budget pick their stores themselves (several nodes on one
+# PostgreSQL; fleet_budget's one-node runs on each store); blob_s3 tests
+# the S3 client, not the store.
+PG_SKIP = ("test_multinode", "test_fleet_budget", "test_blob_s3")
 
 
 def start_pg():
@@ -319,7 +321,7 @@ def main():
     # Unit binaries first (fast, CPU-bound), then the modules in parallel.
     # The slowest modules start first so that the wall time is the longest one.
     bb = [j for j in jobs if j[0] in ("bb", "bbpg")]
-    order = ["test_multinode", "test_upload", "test_liveness", "test_assets", "test_quota", "test_upstream_budget",
+    order = ["test_multinode", "test_fleet_budget", "test_upload", "test_liveness", "test_assets", "test_quota", "test_upstream_budget",
              "test_ops", "test_groups", "test_isolation", "test_auth_keys"]
     bb.sort(key=lambda j: (j[0] == "bbpg", next((i for i, o in enumerate(order) if o in j[1]), len(order))))
     try:

@@ -255,4 +255,10 @@ void static_openapi(struct api *a, const struct api_request *req, struct api_cal
 void test_image_handle(struct api *a, const struct api_request *req, struct api_call *call,
                        struct api_response *resp);
 
+/* ops_budget.c — the upstream account's budget as the fleet uses it:
+ * appended to /metrics, and to /readyz on the admin listener. 0, or -1
+ * when b is full. */
+int ops_budget_metrics(struct api *a, struct buf *b);
+int ops_budget_readyz(struct api *a, struct buf *b);
+
 #endif

@@ -25,8 +25,20 @@ void ops_readyz(struct api *a, const struct api_request *req, struct api_call *c
         plain(resp, 503, "draining\n");
     else if (!core_ready(a->core))
         plain(resp, 503, "not ready: the store or the upstream does not answer\n");
-    else
+    else if (!a->admin)
         plain(resp, 200, "ready\n");
+    else { /* operators also see the fleet's use of the upstream budget */
+        struct buf b;
+        buf_init(&b, 64 * 1024);
+        int rc = buf_puts(&b, "ready\n") | ops_budget_readyz(a, &b);
+        size_t len = b.len;
+        if (rc) {
+            buf_free(&b);
+            plain(resp, 200, "ready\n");
+        } else {
+            response_text(resp, 200, "text/plain; charset=utf-8", buf_take(&b), len);
+        }
+    }
 }
 
 /* A Prometheus label value: backslash, quote and newline escaped. */
@@ -96,6 +108,7 @@ void ops_metrics(struct api *a, const struct api_request *req, struct api_call *
         rc |= buf_printf(&b, "portico_assets{status=\"Failed\"} %lld\n", (long long)n.failed);
     }
     rc |= customer_gauges(a, &b);
+    rc |= ops_budget_metrics(a, &b);
     if (rc) {
         buf_free(&b);
         plain(resp, 500, "metrics too large\n");

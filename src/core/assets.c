@@ -128,7 +128,7 @@ static enum core_code owned_asset_to_change(struct core *c, const struct custome
         return core_forbidden(st, "asset");
     if (r != STORE_OK)
         return core_store_failure(r, st);
-    return budget_wait(&c->budget, &c->budget.mutate, st);
+    return budget_take(&c->budget, &c->budget.mutate, cu->id, budget_deadline(&c->budget), st);
 }
 
 enum core_code core_update_asset(struct core *c, const struct customer *cu, const char *id, const char *name,
@@ -176,6 +176,7 @@ enum core_code core_delete_asset(struct core *c, const struct customer *cu, cons
         return core_forbidden(st, "asset");
     if (r != STORE_OK)
         return core_store_failure(r, st);
+    inflight_kick(c); /* its place in the group, and in flight while Processing */
     /* Uploaded bytes go after the record: the other order could leave a
      * live record whose URL points at nothing. */
     core_remove_blob(c, a.blob_key);

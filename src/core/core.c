@@ -67,13 +67,18 @@ struct core *core_new(const struct core_config *cfg, struct store *store, struct
         free(c);
         return NULL;
     }
-    budget_init(&c->budget, cfg);
+    /* The account's buckets: leased from the store when other nodes share
+     * it, else this process's own. */
+    budget_init(&c->budget, cfg, store->ops->shared(store) ? store : NULL);
     pthread_mutex_init(&c->ready_mu, NULL);
     return c;
 }
 
 int core_start(struct core *c)
 {
+    /* the fleet: joined first, so every reservation knows its node */
+    if (fleet_start(c) != 0)
+        return -1;
     /* webhooks: the outbox's deliveries and the events' retention; first,
      * as the pollers below kick it (core_event_recorded) */
     c->outbox = outbox_start(c);
@@ -117,6 +122,7 @@ void core_free(struct core *c)
     /* webhooks: deliveries in flight end now (their leases lapse, so they
      * are sent again); the outbox stops last, as the others' events kick it */
     __atomic_store_n(&c->outbox_stopping, 1, __ATOMIC_RELAXED);
+    fleet_stop(c);                   /* the fleet: before the reconciler it hands dead nodes' creates to */
     poller_stop(c->liveness_poller); /* liveness */
     poller_stop(c->upload_expiry);   /* upload sessions */
     reconciler_stop(c->reconciler);  /* reconciliation */
@@ -184,7 +190,7 @@ int core_ready(struct core *c)
     c->ready_checked_ms = now;
     pthread_mutex_unlock(&c->ready_mu);
 
-    if (bucket_try(&c->budget.mutate, NULL) != 0)
+    if (budget_pool_take(&c->budget.mutate, 0, 0, NULL) != 0)
         return ok; /* no budget to spare: keep the last answer */
     struct up_error err = {0};
     enum up_result r = c->up->ops->ping(c->up, &err);

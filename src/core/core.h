@@ -270,6 +270,19 @@ size_t core_audit_types(const char *const **names);
 /* An RFC 3339 UTC time ("2026-05-01T12:00:00Z", fractions and +00:00
  * allowed) or a date (its midnight) as wall-clock ms; -1 when it is not one. */
 int64_t core_parse_time(const char *s);
+/* The upstream account's budget (core/fleet.c): the fleet's view from the
+ * store (its buckets, creations in flight, nodes) into out, and this
+ * node's own side into self (may be NULL). CORE_SERVICE_UNAVAILABLE when
+ * the store does not answer (self is still filled). */
+struct core_node_budget {
+    char node[FLEET_NODE_MAX];       /* this node's name in the fleet */
+    int64_t leases[FLEET_BUCKETS];   /* token leases it made (a fleet's store), by bucket */
+    int64_t leased[FLEET_BUCKETS];   /* tokens they granted */
+    int64_t lapsed[FLEET_BUCKETS];   /* tokens it let lapse unspent */
+    double tokens[FLEET_BUCKETS];    /* tokens in hand now */
+    int waiting_for_places;          /* its creates waiting for a place in flight */
+};
+enum core_code core_fleet_status(struct core *c, struct fleet_status *out, struct core_node_budget *self);
 
 /* Number of UTF-8 characters in s, or -1 if s is not valid UTF-8. */
 long core_utf8_chars(const char *s);

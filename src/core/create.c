@@ -29,19 +29,36 @@
 #include "util/clock.h"
 #include "util/log.h"
 
-/* The default reservation: a pending asset row within the group's quota. */
+enum core_code core_quota_busy(struct core_status *st)
+{
+    return budget_too_many(st, 1000,
+                           "The last places of the quota are held by creates still in flight; retry after the time "
+                           "in the Retry-After header.");
+}
+
+/* The default reservation: a pending asset row within the group's quota.
+ * A group full only of creates in flight is not full yet: the request
+ * waits for them to settle (inflight.c), then answers for good. */
 static enum core_code reserve_asset(struct core *c, struct core_create *cr, struct core_status *st)
 {
     struct store *s = c->store;
-    enum store_result r =
-        cr->sha256 && cr->sha256[0]
-            ? s->ops->reserve_content_asset(s, cr->cu->id, cr->group_id, cr->asset_type, cr->name ? cr->name : "",
-                                            cr->record_url ? cr->record_url : "", cr->blob_key ? cr->blob_key : "",
-                                            cr->sha256, cr->bytes, cr->who, CORE_MAX_ASSETS, cr->reserved_ms,
-                                            cr->tag, &cr->handle)
-            : s->ops->reserve_asset(s, cr->cu->id, cr->group_id, cr->asset_type, cr->name ? cr->name : "",
-                                    cr->record_url ? cr->record_url : "", cr->blob_key ? cr->blob_key : "",
-                                    cr->bytes, cr->who, CORE_MAX_ASSETS, cr->reserved_ms, cr->tag, &cr->handle);
+    enum store_result r;
+    for (;;) {
+        uint64_t seen = inflight_kicks(c);
+        r = cr->sha256 && cr->sha256[0]
+                ? s->ops->reserve_content_asset(s, cr->cu->id, cr->group_id, cr->asset_type, cr->name ? cr->name : "",
+                                                cr->record_url ? cr->record_url : "", cr->blob_key ? cr->blob_key : "",
+                                                cr->sha256, cr->bytes, cr->who, CORE_MAX_ASSETS, cr->reserved_ms,
+                                                cr->tag, &cr->handle, &cr->slot)
+                : s->ops->reserve_asset(s, cr->cu->id, cr->group_id, cr->asset_type, cr->name ? cr->name : "",
+                                        cr->record_url ? cr->record_url : "", cr->blob_key ? cr->blob_key : "",
+                                        cr->bytes, cr->who, CORE_MAX_ASSETS, cr->reserved_ms, cr->tag, &cr->handle,
+                                        &cr->slot);
+        if (r != STORE_QUOTA_PENDING)
+            break;
+        if (inflight_wait_settle(c, seen, cr->deadline) != 0)
+            return core_quota_busy(st);
+    }
     if (r == STORE_CONFLICT) /* the same bytes are being registered into the group right now */
         return core_fail(st, CORE_CONFLICT, "The same image is being registered in this group; retry shortly.");
     if (r == STORE_NOT_FOUND)
@@ -74,6 +91,7 @@ static void undo(struct core *c, struct core_create *cr, enum create_undo how)
         cr->ops->release(c, cr, how);
     else
         release_asset(c, cr, how);
+    inflight_kick(c); /* its places, in the group and in flight, are free again */
 }
 
 enum core_code core_create_pipeline(struct core *c, struct core_create *cr, char id_out[static IDS_MAX],
@@ -81,6 +99,8 @@ enum core_code core_create_pipeline(struct core *c, struct core_create *cr, char
 {
     struct store *s = c->store;
     cr->reserved_ms = clock_wall_ms();
+    cr->deadline = budget_deadline(&c->budget);
+    cr->slot = 0;
     reconcile_new_tag(cr->tag); /* the upstream Name's, for good (reconcile.c) */
     cr->bytes_stored = 0;
 
@@ -102,7 +122,7 @@ enum core_code core_create_pipeline(struct core *c, struct core_create *cr, char
     struct reconcile_create rq = {.is_group = 0, .handle = cr->handle, .reserved_ms = cr->reserved_ms,
                                   .customer_id = cr->cu->id, .name = cr->name, .group_id = cr->group_id,
                                   .url = cr->url, .asset_type = cr->asset_type, .blob_key = cr->blob_key,
-                                  .tag = cr->tag};
+                                  .tag = cr->tag, .deadline = cr->deadline, .needs_slot = !cr->slot};
     int in_doubt = 0;
     if (reconcile_create(c, &rq, id_out, &in_doubt, st) != CORE_OK) {
         /* in doubt: reconcile_create handed the reservation (and the bytes
@@ -128,6 +148,7 @@ enum core_code core_create_pipeline(struct core *c, struct core_create *cr, char
     if (cr->ops && cr->ops->confirmed)
         cr->ops->confirmed(c, cr, id_out, now);
     poller_kick(c->refresher);
+    inflight_kick(c); /* a request waiting on a full group may answer now */
     return CORE_OK;
 }
 

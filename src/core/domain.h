@@ -161,6 +161,34 @@ struct asset_counts {
     int64_t processing, active, failed;
 };
 
+/* The upstream account's budget as the fleet uses it (core/budget.c,
+ * store/fleet.c): what /readyz and /metrics on the admin listener show.
+ * Times are the database's clock. */
+#define FLEET_BUCKETS 3 /* create, mutate (lists, updates, deletes), get */
+#define FLEET_NODES_MAX 64
+#define FLEET_NODE_MAX 64 /* a node's name, with its NUL */
+struct fleet_bucket {
+    char name[16];
+    double tokens, rate, burst; /* tokens in the account's bucket now; its settings */
+};
+struct fleet_node {
+    char node[FLEET_NODE_MAX];
+    int64_t started_ms, seen_ms;   /* joined; last heartbeat */
+    int64_t leases[FLEET_BUCKETS]; /* token leases taken, by bucket (fleet_status.buckets' order) */
+    int64_t granted[FLEET_BUCKETS]; /* tokens they granted */
+    int64_t customers[FLEET_BUCKETS]; /* customers still waiting on the node after its last lease (its share) */
+    int64_t inflight;              /* creations in flight its requests hold (their reservations) */
+    int64_t waiting;               /* its reservations waiting for one */
+};
+struct fleet_status {
+    int64_t now_ms;
+    int shared; /* 1: the buckets are the fleet's (PostgreSQL); 0: this process's */
+    struct fleet_bucket buckets[FLEET_BUCKETS];
+    int64_t inflight, waiting, max_inflight; /* the account's creations in flight (assets still Processing) */
+    struct fleet_node nodes[FLEET_NODES_MAX];
+    size_t n_nodes;
+};
+
 /* liveness sessions: one H5 face scan a customer started. A pending
  * session holds one place of the customer's group quota (a LivenessFace
  * group reservation, group_handle) until its scan's group is recorded

@@ -31,11 +31,21 @@ enum core_code core_create_group(struct core *c, const struct customer *cu, cons
 
     struct store *s = c->store;
     int64_t handle;
-    int64_t reserved = clock_wall_ms();
+    int64_t reserved = clock_wall_ms(), deadline = budget_deadline(&c->budget);
     char tag[STORE_TAG_MAX]; /* the upstream Name's, for good (reconcile.c) */
     reconcile_new_tag(tag);
-    enum store_result r = s->ops->reserve_group(s, cu->id, type, name, description ? description : "",
-                                                CORE_MAX_GROUPS, reserved, tag, &handle);
+    enum store_result r;
+    /* At the quota only because creates are in flight: not full yet. Wait
+     * for them to settle (inflight.c), then answer for good. */
+    for (;;) {
+        uint64_t seen = inflight_kicks(c);
+        r = s->ops->reserve_group(s, cu->id, type, name, description ? description : "", CORE_MAX_GROUPS, reserved,
+                                  tag, &handle);
+        if (r != STORE_QUOTA_PENDING)
+            break;
+        if (inflight_wait_settle(c, seen, deadline) != 0)
+            return core_quota_busy(st);
+    }
     if (r == STORE_QUOTA)
         return core_fail(st, CORE_QUOTA_EXCEEDED,
                          "You already have %d asset groups; delete one before creating another.", CORE_MAX_GROUPS);
@@ -45,14 +55,17 @@ enum core_code core_create_group(struct core *c, const struct customer *cu, cons
     /* reconciliation: a lost answer is found again by the tag, not repeated blindly */
     struct reconcile_create rq = {.is_group = 1, .handle = handle, .reserved_ms = reserved, .customer_id = cu->id,
                                   .name = name, .description = description ? description : "", .group_type = type,
-                                  .tag = tag};
+                                  .tag = tag, .deadline = deadline};
     int in_doubt = 0;
     if (reconcile_create(c, &rq, id_out, &in_doubt, st) != CORE_OK) {
-        if (!in_doubt) /* in doubt: the reconciler owns the reservation */
+        if (!in_doubt) { /* in doubt: the reconciler owns the reservation */
             s->ops->release_group(s, handle);
+            inflight_kick(c); /* its place is free again */
+        }
         return st->code;
     }
     r = s->ops->confirm_group(s, handle, id_out, clock_wall_ms());
+    inflight_kick(c); /* a request waiting on a full quota may answer now */
     if (r != STORE_OK)
         return core_store_failure(r, st);
     return CORE_OK;
@@ -93,7 +106,7 @@ static enum core_code owned_group_to_change(struct core *c, const struct custome
                                             struct group *out, struct core_status *st)
 {
     enum core_code code = core_get_group(c, cu, id, out, st);
-    return code != CORE_OK ? code : budget_wait(&c->budget, &c->budget.mutate, st);
+    return code != CORE_OK ? code : budget_take(&c->budget, &c->budget.mutate, cu->id, budget_deadline(&c->budget), st);
 }
 
 enum core_code core_update_group(struct core *c, const struct customer *cu, const char *id, const char *name,
@@ -144,6 +157,7 @@ enum core_code core_delete_group(struct core *c, const struct customer *cu, cons
         return core_forbidden(st, "asset group");
     if (r != STORE_OK)
         return core_store_failure(r, st);
+    inflight_kick(c); /* its Processing assets held places in flight */
     core_remove_group_blobs(c, cu, id, now);
     return CORE_OK;
 }

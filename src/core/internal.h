@@ -8,24 +8,38 @@
 #include "core/core.h"
 #include "store/store.h"       /* core.h names the ports only as opaque handles; */
 #include "upstream/upstream.h" /* inside core/ they are called */
+#include "core/budget.h"
 #include "core/poller.h"
-#include "util/bucket.h"
 
 struct auth_cache;
 struct asset_cache;
 
-/* The shared upstream account: one token bucket per budget, and a cap on
- * creations in flight. */
-struct budget {
-    struct bucket create;
-    struct bucket mutate;
-    struct bucket get;
+/* This node's waits for the account's creations in flight (inflight.c),
+ * and its kicks: something settled here. */
+struct slot_waiter;
+struct inflight {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    int inflight_creates;
+    struct slot_waiter *waiters;
+    int n_waiters;
+    int claiming;          /* a grant_slots is running (one at a time) */
+    int failing;           /* the last grant_slots failed (logged once) */
+    int64_t next_claim_ms; /* mono */
+    uint64_t kicks, kicks_claimed;
+};
+
+/* The shared upstream account: one token bucket per budget (budget.h),
+ * the creations in flight, and how long a create waits for them. */
+struct budget {
+    struct budget_pool create;
+    struct budget_pool mutate;
+    struct budget_pool get;
+    struct inflight inflight;
     int max_inflight_creates;
     int create_wait_ms;
 };
+
+struct fleet;
 
 struct core {
     struct core_config cfg;
@@ -67,6 +81,9 @@ struct core {
     struct event_hub *hub;
     /* usage metering: upstream calls counted on this node (usage_meter.c) */
     struct usage_meter *meter;
+    /* the fleet: this node's name, heartbeat and the dead nodes' leftovers (fleet.c) */
+    struct fleet *fleet;
+    char node[FLEET_NODE_MAX];
 };
 
 /* events.c: the event a change makes, built into ev for the store
@@ -100,16 +117,55 @@ static inline int core_leased(enum store_result r, void *list_items, size_t list
     return r == STORE_OK ? 0 : -1;
 }
 
-/* budget.c */
-void budget_init(struct budget *b, const struct core_config *cfg);
+/* budget.c — fleet: the store the buckets are leased from (NULL: local). */
+void budget_init(struct budget *b, const struct core_config *cfg, struct store *fleet);
 void budget_destroy(struct budget *b);
-/* Waits for a create token and an in-flight slot, up to create_wait_ms.
- * CORE_OK (call budget_end_create after the upstream call) or
+/* A create's deadline (monotonic ms): now + create_wait_ms. Every wait of
+ * one create (a quota full of creates in flight, a place in flight, a
+ * token) ends by it. */
+int64_t budget_deadline(struct budget *b);
+/* Waits until deadline for a token of which, customer_id's turn kept (0:
+ * the gateway's own work). CORE_OK or CORE_TOO_MANY_REQUESTS with st
+ * filled (Retry-After). */
+enum core_code budget_take(struct budget *b, struct budget_pool *which, int64_t customer_id, int64_t deadline,
+                           struct core_status *st);
+/* budget_take for the gateway's own work, up to create_wait_ms. */
+enum core_code budget_wait(struct budget *b, struct budget_pool *which, struct core_status *st);
+/* TooManyRequests with a Retry-After of retry_ms (at least 1 s). */
+enum core_code budget_too_many(struct core_status *st, int64_t retry_ms, const char *why);
+
+/* inflight.c — the account's creations in flight (UPSTREAM.md: assets
+ * still Processing), counted by the store across the fleet. */
+void inflight_init(struct inflight *f);
+void inflight_destroy(struct inflight *f);
+/* Waits until deadline for the asset reservation handle (which got no
+ * place when it was made) to be granted one: CORE_OK, or
  * CORE_TOO_MANY_REQUESTS with st filled. */
-enum core_code budget_begin_create(struct budget *b, struct core_status *st);
-void budget_end_create(struct budget *b);
-/* Waits up to create_wait_ms for a token of the given bucket. */
-enum core_code budget_wait(struct budget *b, struct bucket *which, struct core_status *st);
+enum core_code inflight_wait_slot(struct core *c, int64_t handle, int64_t deadline, struct core_status *st);
+/* Something settled on this node (a create confirmed or released, an
+ * asset Active, Failed or deleted, a group deleted): waiting places in
+ * flight and full quotas are looked at again now. */
+void inflight_kick(struct core *c);
+/* The kicks so far, then: waits for the next (or SETTLE_POLL_MS, for
+ * other nodes' settles) unless deadline (mono) has passed: 0, or -1 when
+ * it has. A request that found a quota full of creates in flight tries
+ * its reservation again after each. */
+uint64_t inflight_kicks(struct core *c);
+int inflight_wait_settle(struct core *c, uint64_t seen, int64_t deadline);
+/* This node's reservations waiting for a place (for /metrics). */
+int inflight_waiting(struct core *c);
+/* TooManyRequests for a request whose quota stayed full of creates in
+ * flight until its deadline: it never answers QuotaExceeded for places
+ * that may yet come free. */
+enum core_code core_quota_busy(struct core_status *st);
+
+/* fleet.c — this node among the nodes sharing the store. */
+/* Names the node and joins the fleet (the store keeps the name on its
+ * reservations); with a shared store, starts the heartbeat, which also
+ * hands the reservations of nodes that died to the reconciler. 0 or -1. */
+int fleet_start(struct core *c);
+/* Stops the heartbeat and leaves the fleet. NULL-safe. */
+void fleet_stop(struct core *c);
 
 /* auth.c */
 struct auth_cache *auth_cache_new(void);
@@ -194,6 +250,8 @@ void reconcile_upstream_name(const char *name, const char *fallback, const char 
 struct reconcile_create {
     int is_group;
     int64_t handle, reserved_ms, customer_id;
+    int64_t deadline;  /* mono: budget waits end by then (budget_deadline) */
+    int needs_slot;    /* an asset whose reservation waits for a place in flight */
     const char *name;                        /* the customer's; NULL: none */
     const char *description, *group_type;    /* groups */
     const char *group_id, *url, *asset_type; /* assets */
@@ -212,6 +270,11 @@ enum core_code reconcile_create(struct core *c, const struct reconcile_create *r
  * be asked now, hands the reservation to the reconciler to undo (-1; the
  * reservation and the bytes it names are then the reconciler's). */
 int reconcile_undo_created(struct core *c, const struct reconcile_create *rq, const char *id);
+
+/* reconcile.c — a reservation a dead node left, now this node's
+ * (fleet.c): released at once when its create was certainly never sent,
+ * else settled as a crash's (adopted when the upstream made it). */
+void reconcile_orphan(struct core *c, const struct store_pending *p);
 
 /* create.c — the one create pipeline: reserve -> [blob] -> register
  * upstream -> confirm, shared by CreateAsset, upload and CompleteUpload. */
@@ -250,6 +313,8 @@ struct core_create {
     void *ctx;                         /* the caller's, for ops */
     /* set by the pipeline */
     int64_t handle, reserved_ms;
+    int64_t deadline; /* mono: the waits of this create end by then (budget_deadline) */
+    int slot;         /* the reservation holds a place in flight (reserve sets it) */
     char tag[STORE_TAG_MAX];
     int bytes_stored;
 };

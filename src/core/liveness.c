@@ -38,9 +38,17 @@ enum core_code core_create_validate_session(struct core *c, const struct custome
 
     /* The session's place in the quota comes first, as for a create. */
     struct store *s = c->store;
-    int64_t handle = 0;
-    enum store_result r = s->ops->reserve_group(s, cu->id, "LivenessFace", "LivenessFace session", "",
-                                                CORE_MAX_GROUPS, clock_wall_ms(), NULL, &handle);
+    int64_t handle = 0, deadline = budget_deadline(&c->budget);
+    enum store_result r;
+    for (;;) { /* a quota full of creates in flight is not full yet (inflight.c) */
+        uint64_t seen = inflight_kicks(c);
+        r = s->ops->reserve_group(s, cu->id, "LivenessFace", "LivenessFace session", "", CORE_MAX_GROUPS,
+                                  clock_wall_ms(), NULL, &handle);
+        if (r != STORE_QUOTA_PENDING)
+            break;
+        if (inflight_wait_settle(c, seen, deadline) != 0)
+            return core_quota_busy(st);
+    }
     if (r == STORE_QUOTA)
         return core_fail(st, CORE_QUOTA_EXCEEDED,
                          "You already have %d asset groups (face scans in progress count too); delete one before "
@@ -48,14 +56,16 @@ enum core_code core_create_validate_session(struct core *c, const struct custome
     if (r != STORE_OK)
         return core_store_failure(r, st);
 
-    if (budget_begin_create(&c->budget, st) != CORE_OK) {
+    /* A create of the account's (UPSTREAM.md "Account limits"), not an
+     * asset: a create token, no place in flight. */
+    if (budget_take(&c->budget, &c->budget.create, cu->id, deadline, st) != CORE_OK) {
         s->ops->release_group(s, handle);
+        inflight_kick(c);
         return st->code;
     }
     struct up_validate_session us;
     struct up_error err = {0};
     enum up_result u = c->up->ops->create_validate_session(c->up, callback_url, &us, &err);
-    budget_end_create(&c->budget);
     core_count_upstream(c, cu->id, "CreateVisualValidateSession", u);
     if (u != UP_OK) {
         /* A session the upstream may have opened anyway has a link nobody

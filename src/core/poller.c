@@ -10,7 +10,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-#include "util/bucket.h"
+#include "core/budget.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -41,9 +41,9 @@ int poller_stopping(struct poller *p)
     return s;
 }
 
-int poller_take(struct poller *p, struct bucket *b)
+int poller_take(struct poller *p, struct budget_pool *b)
 {
-    while (bucket_take(b, POLLER_TAKE_SLICE_MS, NULL) != 0)
+    while (budget_pool_take(b, 0, POLLER_TAKE_SLICE_MS, NULL) != 0)
         if (poller_stopping(p))
             return -1;
     return 0;

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct bucket;
+struct budget_pool;
 struct poller;
 
 struct poller_config {
@@ -30,7 +30,7 @@ struct poller_config {
     int64_t lease_ms;      /* how long a leased item is this node's */
     int64_t idle_ms;       /* the sleep when nothing more is due */
     size_t item_size;      /* bytes of one item of lease's array */
-    struct bucket *budget; /* optional: one token per item, before it is handed out */
+    struct budget_pool *budget; /* optional: one token per item, before it is handed out */
     /* Leases up to limit items due at now_ms (wall clock) for lease_ms:
      * *items a malloc'd array of *n items of item_size bytes (the engine
      * frees it). 0, or -1 on failure (then the round is empty). */
@@ -53,9 +53,9 @@ struct poller *poller_start(const struct poller_config *cfg);
 void poller_kick(struct poller *p);
 /* 1 once poller_stop has begun: long work in a callback should end. */
 int poller_stopping(struct poller *p);
-/* Waits for a token of b, checking for stop now and then: 0 with the
- * token, -1 when stopping (no token taken). */
-int poller_take(struct poller *p, struct bucket *b);
+/* Waits for a token of b (the gateway's own work), checking for stop now
+ * and then: 0 with the token, -1 when stopping (no token taken). */
+int poller_take(struct poller *p, struct budget_pool *b);
 /* Stops: items not yet started are skipped (their leases lapse), polls in
  * flight finish, threads are joined, p is freed. NULL is a no-op. */
 void poller_stop(struct poller *p);

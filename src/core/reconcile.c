@@ -226,15 +226,20 @@ enum core_code reconcile_create(struct core *c, const struct reconcile_create *r
     const char *op = rq->is_group ? "CreateAssetGroup" : "CreateAsset";
     *in_doubt = 0;
 
+    /* An asset's create is sent only once its reservation holds one of the
+     * account's creations in flight (inflight.c): the row keeps it across
+     * the attempts below and until the asset settles. */
+    int64_t deadline = rq->deadline ? rq->deadline : budget_deadline(&c->budget);
+    if (rq->needs_slot && inflight_wait_slot(c, rq->handle, deadline, st) != CORE_OK)
+        return st->code; /* nothing was sent */
     for (int attempt = 1;; attempt++) {
-        if (budget_begin_create(&c->budget, st) != CORE_OK)
+        if (budget_take(&c->budget, &c->budget.create, rq->customer_id, deadline, st) != CORE_OK)
             return st->code; /* nothing was sent this time, and earlier tries made nothing */
         struct up_error err = {0};
         enum up_result u = rq->is_group
                                ? c->up->ops->create_group(c->up, up_name, rq->description, rq->group_type, id_out, &err)
                                : c->up->ops->create_asset(c->up, rq->group_id, rq->url, rq->asset_type, up_name,
                                                           id_out, &err);
-        budget_end_create(&c->budget);
         core_count_upstream(c, rq->customer_id, op, u);
         if (u == UP_OK)
             return CORE_OK;
@@ -306,6 +311,19 @@ static int delete_upstream(struct core *c, const struct store_pending *p, const 
     return r == UP_OK || r == UP_NOT_FOUND ? 0 : -1;
 }
 
+void reconcile_orphan(struct core *c, const struct store_pending *p)
+{
+    if (!p->is_group && !p->maybe_sent) {
+        /* It never got its place in flight: its create was never sent. */
+        if (drop_reservation(c, p) == 0) {
+            metrics_upstream("Reconcile", "released");
+            inflight_kick(c);
+            return;
+        }
+    }
+    defer(c, p, RECONCILE_ADOPT);
+}
+
 int reconcile_undo_created(struct core *c, const struct reconcile_create *rq, const char *id)
 {
     struct store_pending p;
@@ -321,9 +339,35 @@ int reconcile_undo_created(struct core *c, const struct reconcile_create *rq, co
     return -1;
 }
 
-/* 0: settled; -1: try again later. counts (may be NULL) is updated. */
+static int settle_one(struct core *c, const struct store_pending *p, enum reconcile_mode mode,
+                      struct core_reconcile_counts *counts);
+
+/* 0: settled; -1: try again later. counts (may be NULL) is updated. A
+ * settled reservation frees or fills a place: requests waiting for one on
+ * this node look again (inflight_kick). */
 static int settle(struct core *c, const struct store_pending *p, enum reconcile_mode mode,
                   struct core_reconcile_counts *counts)
+{
+    int r = settle_one(c, p, mode, counts);
+    if (r == 0)
+        inflight_kick(c);
+    return r;
+}
+
+/* 1 when a live record of p's customer has the upstream id already. */
+static int adopted_already(struct core *c, const struct store_pending *p, const char *id)
+{
+    struct store *s = c->store;
+    if (p->is_group) {
+        struct group g;
+        return s->ops->get_group(s, p->customer_id, id, &g) == STORE_OK;
+    }
+    struct asset a;
+    return s->ops->get_asset(s, p->customer_id, id, &a) == STORE_OK;
+}
+
+static int settle_one(struct core *c, const struct store_pending *p, enum reconcile_mode mode,
+                      struct core_reconcile_counts *counts)
 {
     struct store *s = c->store;
     char id[IDS_MAX] = "";
@@ -368,8 +412,13 @@ static int settle(struct core *c, const struct store_pending *p, enum reconcile_
             }
             if (r != STORE_NOT_FOUND && r != STORE_CONFLICT)
                 return -1;
-            /* NOT_FOUND: settled meanwhile, or its group was deleted; either
-             * way the object is nobody's: remove it below. */
+            /* Adopted meanwhile by another settling of the same row (a
+             * dead node's, which another node took over while this one
+             * swept): the record is there, the object is its own. */
+            if (adopted_already(c, p, id))
+                return 0;
+            /* Else settled meanwhile without it, or its group was deleted;
+             * either way the object is nobody's: remove it below. */
         }
     }
     if (f == FOUND) {

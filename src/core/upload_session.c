@@ -210,9 +210,17 @@ enum core_code core_create_upload_session(struct core *c, const struct customer 
     blob_new_key(extension_of(u.content_type), u.blob_key);
 
     enum store_result r = STORE_CONFLICT;
-    for (int attempt = 0; attempt < 3 && r == STORE_CONFLICT; attempt++) {
+    int64_t deadline = budget_deadline(&c->budget);
+    for (int attempt = 0; attempt < 3 && (r == STORE_CONFLICT || r == STORE_QUOTA_PENDING);) {
+        /* A group full only of creates in flight is not full yet: wait for
+         * them to settle (inflight.c), then answer for good. */
+        uint64_t seen = inflight_kicks(c);
         ids_resource("upload", now, u.id);
         r = c->store->ops->create_upload(c->store, &u, CORE_MAX_ASSETS, now);
+        if (r == STORE_CONFLICT)
+            attempt++;
+        else if (r == STORE_QUOTA_PENDING && inflight_wait_settle(c, seen, deadline) != 0)
+            return core_quota_busy(st);
     }
     if (r == STORE_NOT_FOUND)
         return core_forbidden(st, "asset group");
@@ -598,7 +606,7 @@ static enum core_code completion_reserve(struct core *c, struct core_create *cr,
     struct completion *cp = cr->ctx;
     enum store_result r = c->store->ops->upload_begin_complete(
         c->store, cr->cu->id, cp->u.id, STORE_UPLOAD_MASK(STORE_UPLOAD_OPEN) | STORE_UPLOAD_MASK(STORE_UPLOAD_UPLOADED),
-        cr->record_url, cr->tag, cr->sha256, cr->who, cr->reserved_ms, &cr->handle, &cp->same);
+        cr->record_url, cr->tag, cr->sha256, cr->who, cr->reserved_ms, &cr->handle, &cp->same, &cr->slot);
     if (r == STORE_OK)
         return CORE_OK;
     if (r == STORE_CONFLICT && cp->same)

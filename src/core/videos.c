@@ -328,11 +328,12 @@ enum core_code video_submit(struct core *c, int64_t customer_id, const struct co
         .items = items,
         .n_items = req->n_items < CORE_VIDEO_ITEMS_MAX ? req->n_items : CORE_VIDEO_ITEMS_MAX,
     };
-    if (budget_begin_create(&c->budget, st) != CORE_OK)
+    /* A create of the account's: a create token, no place in flight (those
+     * are assets still Processing, UPSTREAM.md "Account limits"). */
+    if (budget_wait(&c->budget, &c->budget.create, st) != CORE_OK)
         return st->code;
     struct up_error err = {0};
     enum up_result u = c->up->ops->create_video_task(c->up, &ur, upstream_id, &err);
-    budget_end_create(&c->budget);
     core_count_upstream(c, customer_id, "CreateVideoTask", u);
     if (u == UP_REJECTED && err.http_status == 400)
         return upstream_refusal(&err, st);

@@ -41,14 +41,19 @@ enum store_result sql_lock_live_group(struct sql_conn *c, const char *group_id, 
 
 enum store_result sql_claim_group_slot(struct sql_conn *c, const char *group_id, int64_t customer_id, int max_assets)
 {
-    int64_t count = 0;
+    int64_t count = 0, pending = 0;
     enum store_result r = sql_lock_live_group(c, group_id, customer_id);
     if (r == STORE_OK)
         r = sql_int(c, SQL_CACHE,
                     "SELECT (SELECT COUNT(*) FROM assets WHERE group_id = $1 AND state IN (0, 1))"
                     " + (SELECT COUNT(*) FROM upload_sessions WHERE group_id = $1 AND state IN (0, 1, 2))",
                     &count, NULL, "t", group_id);
-    return r == STORE_OK && count >= max_assets ? STORE_QUOTA : r;
+    if (r != STORE_OK || count < max_assets)
+        return r;
+    /* Full. Truly, unless creates in flight hold places they may give back. */
+    r = sql_int(c, SQL_CACHE, "SELECT COUNT(*) FROM assets WHERE group_id = $1 AND state = 0", &pending, NULL, "t",
+                group_id);
+    return r != STORE_OK ? r : count - pending < max_assets ? STORE_QUOTA_PENDING : STORE_QUOTA;
 }
 
 enum store_result sql_insert_pending_asset(struct sql_conn *c, const char *group_id, int64_t customer_id,
@@ -77,7 +82,7 @@ enum store_result sql_insert_pending_asset(struct sql_conn *c, const char *group
 static enum store_result reserve(struct store *s, int64_t customer_id, const char *group_id, const char *type,
                                  const char *name, const char *url, const char *blob_key, const char *sha256,
                                  int64_t bytes, const struct actor *who, int max_assets, int64_t now_ms,
-                                 const char *tag, int64_t *handle)
+                                 const char *tag, int64_t *handle, int *slot)
 {
     if (!name)
         name = "";
@@ -112,28 +117,32 @@ static enum store_result reserve(struct store *s, int64_t customer_id, const cha
                                      handle);
     if (r == STORE_OK && sha256[0])
         r = sql_exec(c, 0, "UPDATE assets SET sha256 = $2 WHERE handle = $1", NULL, "it", *handle, sha256);
+    /* The account's creations in flight: in the same transaction, so the
+     * common case costs no round trip of its own (fleet.c). */
+    if (r == STORE_OK)
+        r = sql_fleet_hold_asset(s, c, *handle, slot);
     return sql_done(s, c, r);
 }
 
 enum store_result sql_reserve_asset(struct store *s, int64_t customer_id, const char *group_id, const char *type,
                                     const char *name, const char *url, const char *blob_key, int64_t bytes,
                                     const struct actor *who, int max_assets, int64_t now_ms, const char *tag,
-                                    int64_t *handle)
+                                    int64_t *handle, int *slot)
 {
     return reserve(s, customer_id, group_id, type, name, url, blob_key, "", bytes, who, max_assets, now_ms, tag,
-                   handle);
+                   handle, slot);
 }
 
 enum store_result sql_reserve_content_asset(struct store *s, int64_t customer_id, const char *group_id,
                                             const char *type, const char *name, const char *url,
                                             const char *blob_key, const char *sha256, int64_t bytes,
                                             const struct actor *who, int max_assets, int64_t now_ms,
-                                            const char *tag, int64_t *handle)
+                                            const char *tag, int64_t *handle, int *slot)
 {
     if (!sha256 || !sha256[0])
         return STORE_ERROR;
     return reserve(s, customer_id, group_id, type, name, url, blob_key, sha256, bytes, who, max_assets, now_ms, tag,
-                   handle);
+                   handle, slot);
 }
 
 enum store_result sql_find_asset_by_sha256(struct store *s, int64_t customer_id, const char *group_id,

@@ -130,15 +130,30 @@ static inline size_t sql_cache_slot(const char *sql, size_t slots)
     return (size_t)(h >> 7) % slots;
 }
 
+/* The node that joined the fleet (fleet_join), as its reservations need
+ * it; set before the node serves, read-only after. */
+struct sql_fleet {
+    char node[FLEET_NODE_MAX]; /* "" until joined */
+    int max_inflight;
+    int64_t slot_wait_ms;
+    int64_t started_ms;
+};
+
 /* Every backend's store begins with this. */
 struct sql_store {
     struct store base; /* base.impl points at the backend's struct */
     const struct sql_driver *d;
+    struct sql_fleet fleet;
 };
 
 static inline const struct sql_driver *sql_driver_of(struct store *s)
 {
     return ((struct sql_store *)s)->d;
+}
+
+static inline const struct sql_fleet *sql_fleet_of(struct store *s)
+{
+    return &((struct sql_store *)s)->fleet;
 }
 
 /* The one ops table of both backends (ops.c). */
@@ -364,7 +379,7 @@ enum store_result sql_lock_count_groups(struct sql_conn *c, int64_t customer_id,
 enum store_result sql_reserve_asset(struct store *s, int64_t customer_id, const char *group_id, const char *type,
                                     const char *name, const char *url, const char *blob_key, int64_t bytes,
                                     const struct actor *who, int max_assets, int64_t now_ms, const char *tag,
-                                    int64_t *handle);
+                                    int64_t *handle, int *slot);
 enum store_result sql_confirm_asset(struct store *s, int64_t handle, const char *id, int64_t now_ms,
                                     int64_t next_poll_ms);
 enum store_result sql_release_asset(struct store *s, int64_t handle);
@@ -386,8 +401,10 @@ enum store_result sql_count_assets(struct store *s, struct asset_counts *out);
  * concurrent delete_group waits for them or they for it. */
 enum store_result sql_lock_live_group(struct sql_conn *c, const char *group_id, int64_t customer_id);
 /* Inside a write transaction: sql_lock_live_group, then a free asset slot
- * in the group (STORE_QUOTA when max_assets are in use). Slots in use are
- * live and pending assets, and upload sessions holding a slot (uploads.c). */
+ * in the group (STORE_QUOTA when max_assets are in use; STORE_QUOTA_PENDING
+ * when pending assets, creates in flight, are what fills it). Slots in use
+ * are live and pending assets, and upload sessions holding a slot
+ * (uploads.c). */
 enum store_result sql_claim_group_slot(struct sql_conn *c, const char *group_id, int64_t customer_id, int max_assets);
 /* Inserts a pending asset row (bytes: of it in the blob store; who: NULL
  * for nobody known); *handle gets its handle. */
@@ -421,7 +438,7 @@ enum store_result sql_reserve_content_asset(struct store *s, int64_t customer_id
                                             const char *type, const char *name, const char *url,
                                             const char *blob_key, const char *sha256, int64_t bytes,
                                             const struct actor *who, int max_assets, int64_t now_ms,
-                                            const char *tag, int64_t *handle);
+                                            const char *tag, int64_t *handle, int *slot);
 enum store_result sql_find_asset_by_sha256(struct store *s, int64_t customer_id, const char *group_id,
                                            const char *sha256, struct asset *out);
 
@@ -446,7 +463,7 @@ enum store_result sql_upload_set_state(struct store *s, const char *id, int from
 enum store_result sql_upload_begin_complete(struct store *s, int64_t customer_id, const char *id, int from_mask,
                                             const char *url, const char *tag, const char *sha256,
                                             const struct actor *who, int64_t now_ms, int64_t *handle,
-                                            int *same_bytes);
+                                            int *same_bytes, int *slot);
 enum store_result sql_upload_cancel_complete(struct store *s, const char *id, int64_t handle, int to,
                                              int64_t now_ms);
 enum store_result sql_lease_expired_uploads(struct store *s, int64_t now_ms, int64_t expired_before_ms,
@@ -486,6 +503,25 @@ void sql_audit_detail(struct audit_event *e, const char *kinds, ...);
 /* Inside the change's write transaction: appends e (seq ignored). */
 enum store_result sql_audit(struct sql_conn *c, const struct audit_event *e);
 enum store_result sql_list_audit(struct store *s, const struct audit_filter *f, struct audit_list *out);
+/* the fleet (fleet.c) */
+int sql_fleet_shared(struct store *s);
+enum store_result sql_fleet_join(struct store *s, const struct store_fleet_config *cfg);
+enum store_result sql_fleet_heartbeat(struct store *s, int64_t *now_ms);
+enum store_result sql_fleet_leave(struct store *s);
+enum store_result sql_lease_tokens(struct store *s, struct store_token_lease *l);
+enum store_result sql_grant_slots(struct store *s, const int64_t *handles, size_t n, int *granted);
+enum store_result sql_fleet_status(struct store *s, struct fleet_status *out);
+enum store_result sql_take_over_dead(struct store *s, int64_t dead_after_ms, struct store_pending_list *out);
+/* Inside an asset reservation's write transaction, its pending row in:
+ * the row gets the joined node and queues for a place in flight, taking
+ * it when its turn has come (*slot = 1; also when nothing is counted).
+ * Not joined (a tool, a test): nothing happens, and *slot = 1: nothing
+ * counted, nothing to wait for. */
+enum store_result sql_fleet_hold_asset(struct store *s, struct sql_conn *c, int64_t handle, int *slot);
+/* lease_tokens' arithmetic: *tokens_milli, the bucket's as last written,
+ * becomes what is left after l->granted is taken, elapsed_ms after; others:
+ * the customers other nodes asked for lately. */
+void sql_fleet_lease_math(struct store_token_lease *l, int64_t *tokens_milli, int64_t elapsed_ms, int64_t others);
 
 /* events and webhooks (events.c) */
 extern const struct sql_row sql_event_row;

@@ -40,14 +40,22 @@ enum store_result sql_lock_count_groups(struct sql_conn *c, int64_t customer_id,
 }
 
 /* Inside a write transaction: room for one more group of the customer
- * (sql_lock_count_groups), else STORE_QUOTA. */
+ * (sql_lock_count_groups), else STORE_QUOTA, or STORE_QUOTA_PENDING when
+ * it is full only of creates in flight (pending rows no pending face
+ * scan holds). */
 static enum store_result group_quota(struct sql_conn *c, int64_t customer_id, int max_groups)
 {
-    int64_t count = 0;
+    int64_t count = 0, creating = 0;
     enum store_result r = sql_lock_count_groups(c, customer_id, &count);
     if (r == STORE_NOT_FOUND)
         r = STORE_ERROR; /* a customer id always comes from a found key */
-    return r == STORE_OK && count >= max_groups ? STORE_QUOTA : r;
+    if (r != STORE_OK || count < max_groups)
+        return r;
+    r = sql_int(c, SQL_CACHE,
+                "SELECT COUNT(*) FROM groups g WHERE customer_id = $1 AND state = 0 AND NOT EXISTS"
+                " (SELECT 1 FROM validate_sessions v WHERE v.group_handle = g.handle AND v.state = 0)",
+                &creating, NULL, "i", customer_id);
+    return r != STORE_OK ? r : count - creating < max_groups ? STORE_QUOTA_PENDING : STORE_QUOTA;
 }
 
 enum store_result sql_reserve_group(struct store *s, int64_t customer_id, const char *type, const char *name,
@@ -68,11 +76,15 @@ enum store_result sql_reserve_group(struct store *s, int64_t customer_id, const 
     if (r != STORE_OK)
         return r;
     r = group_quota(c, customer_id, max_groups);
+    /* node: whose request holds the reservation (NULL before the node
+     * joins the fleet), so that another settles it if this one dies. */
+    const char *node = sql_fleet_of(s)->node;
     if (r == STORE_OK)
         r = sql_int(c, SQL_CACHE,
                     "INSERT INTO groups(customer_id, type, name, description, state, reserved_ms, create_ms,"
-                    " update_ms, tag) VALUES ($1, $2, $3, $4, 0, $5, $5, $5, $6) RETURNING handle",
-                    handle, NULL, "itttit", customer_id, type, name, description, now_ms, tag);
+                    " update_ms, tag, node) VALUES ($1, $2, $3, $4, 0, $5, $5, $5, $6, $7) RETURNING handle",
+                    handle, NULL, "itttitt", customer_id, type, name, description, now_ms, tag,
+                    node[0] ? node : NULL);
     return sql_done(s, c, r);
 }
 

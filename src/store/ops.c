@@ -131,4 +131,13 @@ const struct store_ops sql_store_ops = {
     .usage_recount = sql_usage_recount,
     /* the audit log (audit.c) */
     .list_audit = sql_list_audit,
+    /* the fleet (fleet.c) */
+    .shared = sql_fleet_shared,
+    .fleet_join = sql_fleet_join,
+    .fleet_heartbeat = sql_fleet_heartbeat,
+    .fleet_leave = sql_fleet_leave,
+    .lease_tokens = sql_lease_tokens,
+    .grant_slots = sql_grant_slots,
+    .fleet_status = sql_fleet_status,
+    .take_over_dead = sql_take_over_dead,
 };

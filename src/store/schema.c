@@ -320,6 +320,44 @@ static const char *const schema_steps[] = {
     " COUNT(*) FROM validate_sessions WHERE state IN (1, 2, 3) GROUP BY customer_id, update_ms / 86400000, state;"
     "INSERT INTO usage_totals(customer_id, metric, n)"
     " SELECT customer_id, metric, SUM(n) FROM usage_counters WHERE metric LIKE 'live.%' GROUP BY customer_id, metric;",
+    /* 12 (issue 17): one upstream budget for the fleet (store/fleet.c).
+     * fleet_nodes: the nodes sharing the store, each with its heartbeat
+     * (seen_ms; every time here is the database's clock). fleet_buckets:
+     * the account's token buckets, in thousandths of a token as of
+     * updated_ms, with the settings of the node that leased last;
+     * fleet_leases: what each node leased, and how many customers waited
+     * on it (its share). groups.node, assets.node: the node whose request
+     * holds a reservation. assets.slot_ms: when the asset's create took
+     * one of the account's creations in flight (UPSTREAM.md: assets still
+     * Processing), held while it stays Processing; slot_wait_ms: until
+     * when a reservation waits for one. Assets Processing now hold one. */
+    "CREATE TABLE fleet_nodes ("
+    "  node TEXT PRIMARY KEY,"
+    "  started_ms {I64} NOT NULL,"
+    "  seen_ms {I64} NOT NULL"
+    ");"
+    "CREATE TABLE fleet_buckets ("
+    "  name TEXT PRIMARY KEY,"
+    "  tokens_milli {I64} NOT NULL,"
+    "  updated_ms {I64} NOT NULL,"
+    "  rate_milli {I64} NOT NULL,"
+    "  burst_milli {I64} NOT NULL"
+    ");"
+    "CREATE TABLE fleet_leases ("
+    "  node TEXT NOT NULL,"
+    "  bucket TEXT NOT NULL,"
+    "  leased_ms {I64} NOT NULL,"
+    "  leases {I64} NOT NULL DEFAULT 0,"
+    "  granted {I64} NOT NULL DEFAULT 0,"
+    "  customers {I64} NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (node, bucket)"
+    ");"
+    "ALTER TABLE groups ADD COLUMN node TEXT;"
+    "ALTER TABLE assets ADD COLUMN node TEXT;"
+    "ALTER TABLE assets ADD COLUMN slot_ms {I64};"
+    "ALTER TABLE assets ADD COLUMN slot_wait_ms {I64};"
+    "UPDATE assets SET slot_ms = reserved_ms WHERE state = 1 AND status = 'Processing';"
+    "CREATE INDEX assets_processing ON assets(customer_id) WHERE state IN (0, 1) AND status = 'Processing';",
 };
 
 int sql_schema_steps(void)

@@ -10,6 +10,8 @@ const char *store_result_str(enum store_result r)
         return "not found";
     case STORE_QUOTA:
         return "quota exceeded";
+    case STORE_QUOTA_PENDING:
+        return "quota full of creates in flight";
     case STORE_CONFLICT:
         return "conflict";
     case STORE_UNAVAILABLE:

@@ -15,7 +15,16 @@
  * confirm_* gives the row its upstream id and makes it visible, or
  * release_* deletes it. Pending rows left by a crash are listed by
  * list_pending and settled by core/reconcile.c (adopted when the upstream
- * made the object, else released). */
+ * made the object, else released).
+ *
+ * The fleet (store/fleet.c): the nodes sharing the store, and the upstream
+ * account's budget they share. A node joins (fleet_join) before it serves;
+ * from then on every reservation records the node whose request holds it,
+ * and an asset's reservation queues for one of the account's creations in
+ * flight (UPSTREAM.md: assets still Processing), taking it at once when
+ * its turn has come: the reservation row holds it while the create is
+ * sent and the asset Processing, and gives it back by settling (Active,
+ * Failed, deleted, released). */
 #ifndef PORTICO_STORE_H
 #define PORTICO_STORE_H
 #ifdef PORTICO_NO_PORTS /* set for src/api and src/http by the Makefile */
@@ -31,6 +40,7 @@ enum store_result {
     STORE_OK = 0,
     STORE_NOT_FOUND,   /* no such row for this customer (or deleted, or pending) */
     STORE_QUOTA,       /* the reservation would exceed the quota */
+    STORE_QUOTA_PENDING, /* it would, but only while creates in flight hold places: they may yet be released */
     STORE_CONFLICT,    /* unique constraint (e.g. customer name race) */
     STORE_UNAVAILABLE, /* the database cannot be reached or is busy past its timeout */
     STORE_ERROR,       /* anything else; logged by the backend */
@@ -50,6 +60,7 @@ struct store_pending {
     char group_id[IDS_MAX]; /* assets */
     char blob_key[128];     /* assets: "" unless the bytes are in Portico's blob store */
     char tag[STORE_TAG_MAX]; /* the tag given to reserve_*; "" for reservations older than tags */
+    int maybe_sent;         /* take_over_dead: 0 when its create was certainly never sent upstream */
 };
 
 struct store_pending_list {
@@ -71,6 +82,23 @@ struct upload_change {
     const char *put_sha256;
     const char *asset_id;
     int64_t lease_ms;
+};
+
+/* The fleet (store/fleet.c). */
+struct store_fleet_config {
+    const char *node;     /* this node's name: unique, at most FLEET_NODE_MAX - 1 bytes */
+    int max_inflight;     /* the account's creations in flight; 0: none are counted */
+    int64_t slot_wait_ms; /* how long an asset's reservation waits in the queue for one */
+};
+/* A few tokens of one of the account's token buckets, for this node. */
+struct store_token_lease {
+    const char *bucket; /* "create", "mutate" or "get" */
+    double rate, burst; /* the bucket's: tokens per second, most it holds */
+    int want;           /* tokens asked for (at least 1) */
+    int customers;      /* customers waiting for them here: this node's share when tokens are short */
+    int granted;        /* out: tokens this node may spend now */
+    int64_t retry_ms;   /* out, when fewer than wanted: how long before asking again is worth it */
+    double fleet_rate, fleet_burst; /* out: the settings of the node that leased before (0: none) */
 };
 
 struct store;
@@ -126,7 +154,11 @@ struct store_ops {
                                           const struct actor *who);
 
     /* Groups. Quota counts live and pending groups of the customer. tag
-     * (NULL: "") is kept with the row: the upstream Name's tag. */
+     * (NULL: "") is kept with the row: the upstream Name's tag.
+     * reserve_* answer STORE_QUOTA_PENDING instead of STORE_QUOTA when the
+     * quota is full only because of pending rows that creates in flight
+     * hold (not a pending face scan's place, nor an upload session's
+     * slot): the caller may wait for them to settle. */
     enum store_result (*reserve_group)(struct store *s, int64_t customer_id, const char *type,
                                        const char *name, const char *description, int max_groups,
                                        int64_t now_ms, const char *tag, int64_t *handle);
@@ -148,11 +180,14 @@ struct store_ops {
      * must be a live group of customer_id, else STORE_NOT_FOUND. bytes:
      * how many of the asset's bytes Portico stores (0: none); who (NULL:
      * nobody known) registers it: both are kept with the row (usage,
-     * audit). */
+     * audit). *slot (may be NULL) is 1 when the reservation took one of the
+     * account's creations in flight (or none are counted: the node has
+     * not joined the fleet), 0 when it waits for one (grant_slots). */
     enum store_result (*reserve_asset)(struct store *s, int64_t customer_id, const char *group_id,
                                        const char *type, const char *name, const char *url,
                                        const char *blob_key, int64_t bytes, const struct actor *who,
-                                       int max_assets, int64_t now_ms, const char *tag, int64_t *handle);
+                                       int max_assets, int64_t now_ms, const char *tag, int64_t *handle,
+                                       int *slot);
     /* Makes the asset visible as Processing with its upstream id; the first
      * refresher poll is due at next_poll_ms. Counted (usage) in the same
      * transaction, and audited when the group is a LivenessFace group
@@ -189,7 +224,7 @@ struct store_ops {
                                                const char *type, const char *name, const char *url,
                                                const char *blob_key, const char *sha256, int64_t bytes,
                                                const struct actor *who, int max_assets, int64_t now_ms,
-                                               const char *tag, int64_t *handle);
+                                               const char *tag, int64_t *handle, int *slot);
     /* The live asset of the customer's group with these bytes; NOT_FOUND
      * when there is none (a pending one is not visible). */
     enum store_result (*find_asset_by_sha256)(struct store *s, int64_t customer_id, const char *group_id,
@@ -345,11 +380,11 @@ struct store_ops {
      * that row, as reserve_content_asset does: when a live or pending
      * asset of the group has it already, nothing changes, *same_bytes (may
      * be NULL) is set to 1 and the result is STORE_CONFLICT (a session that
-     * moved is STORE_CONFLICT with *same_bytes 0). */
+     * moved is STORE_CONFLICT with *same_bytes 0). *slot as reserve_asset. */
     enum store_result (*upload_begin_complete)(struct store *s, int64_t customer_id, const char *id, int from_mask,
                                                const char *url, const char *tag, const char *sha256,
                                                const struct actor *who, int64_t now_ms, int64_t *handle,
-                                               int *same_bytes);
+                                               int *same_bytes, int *slot);
     /* Undoes upload_begin_complete in one transaction: drops the pending
      * asset row (handle) and sets the session back to state `to`. */
     enum store_result (*upload_cancel_complete)(struct store *s, const char *id, int64_t handle, int to,
@@ -428,6 +463,40 @@ struct store_ops {
     /* the audit log (API.md §7 ListAuditEvents; store/audit.c):
      * append-only, written by the operations above; newest first. */
     enum store_result (*list_audit)(struct store *s, const struct audit_filter *f, struct audit_list *out);
+    /* The fleet (store/fleet.c). */
+    /* 1 when other nodes may share these records (PostgreSQL). */
+    int (*shared)(struct store *s);
+    /* This node joins (or, after a lapse, joins again): its heartbeat row,
+     * and cfg (copied) for its reservations from now on. */
+    enum store_result (*fleet_join)(struct store *s, const struct store_fleet_config *cfg);
+    /* The joined node's heartbeat (its row made again if another node
+     * took it for dead); *now_ms (may be NULL): the database's clock. */
+    enum store_result (*fleet_heartbeat)(struct store *s, int64_t *now_ms);
+    /* The joined node leaves: its row and its leases go. */
+    enum store_result (*fleet_leave)(struct store *s);
+    /* Takes up to l->want tokens of the bucket (refilled at l->rate up
+     * to l->burst since it was last leased, made full on first use). While
+     * other nodes lease too, a node gets no more than its share of what is
+     * there, by the customers waiting on each; l->retry_ms is longer for a
+     * smaller share. */
+    enum store_result (*lease_tokens)(struct store *s, struct store_token_lease *l);
+    /* Of this node's asset reservations handles[0..n), those whose turn
+     * has come take one of the account's creations in flight: granted[i]
+     * is 1 when handles[i] holds one now (it may have before), 0 when it
+     * still waits (or is gone). Turns: while places are short, every
+     * customer's k-th waiting reservation comes before anyone's (k+1)-th,
+     * counting the places each customer's assets hold already; a queue
+     * shared by every node. */
+    enum store_result (*grant_slots)(struct store *s, const int64_t *handles, size_t n, int *granted);
+    /* The fleet's buckets (tokens as of now), creations in flight and
+     * nodes, for /metrics. */
+    enum store_result (*fleet_status)(struct store *s, struct fleet_status *out);
+    /* Pending reservations whose node is gone (no heartbeat for
+     * dead_after_ms, or no row) become this node's, in one transaction so
+     * that one node settles each, and are listed (as list_pending, with
+     * maybe_sent); the gone nodes' rows and leases are removed. A pending
+     * face scan's place is not a create: it is left to its session. */
+    enum store_result (*take_over_dead)(struct store *s, int64_t dead_after_ms, struct store_pending_list *out);
 };
 
 struct store {

@@ -90,7 +90,7 @@ enum store_result sql_upload_set_state(struct store *s, const char *id, int from
 enum store_result sql_upload_begin_complete(struct store *s, int64_t customer_id, const char *id, int from_mask,
                                             const char *url, const char *tag, const char *sha256,
                                             const struct actor *who, int64_t now_ms, int64_t *handle,
-                                            int *same_bytes)
+                                            int *same_bytes, int *slot)
 {
     if (!sha256)
         sha256 = "";
@@ -131,6 +131,8 @@ enum store_result sql_upload_begin_complete(struct store *s, int64_t customer_id
     if (r == STORE_OK)
         r = sql_exec(c, 0, "UPDATE upload_sessions SET state = 3, update_ms = $2 WHERE id = $1", NULL, "ti", id,
                      now_ms);
+    if (r == STORE_OK) /* the account's creations in flight, as reserve_asset */
+        r = sql_fleet_hold_asset(s, c, *handle, slot);
     return sql_done(s, c, r);
 }
 

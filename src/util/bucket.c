@@ -34,6 +34,14 @@ int bucket_try(struct bucket *b, int64_t *wait_ms)
     return ok ? 0 : -1;
 }
 
+double bucket_level(struct bucket *b)
+{
+    pthread_mutex_lock(&b->mu);
+    double t = b->tokens + (double)(clock_mono_ms() - b->last_ms) * b->rate / 1000.0;
+    pthread_mutex_unlock(&b->mu);
+    return t > b->burst ? b->burst : t;
+}
+
 int bucket_take(struct bucket *b, int64_t timeout_ms, int64_t *retry_after_ms)
 {
     int64_t deadline = clock_mono_ms() + timeout_ms;

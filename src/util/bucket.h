@@ -22,5 +22,7 @@ int bucket_try(struct bucket *b, int64_t *wait_ms);
 /* Waits up to timeout_ms for a token: 0 when taken, -1 on timeout with
  * *retry_after_ms the estimated wait. Waiters are served in no fixed order. */
 int bucket_take(struct bucket *b, int64_t timeout_ms, int64_t *retry_after_ms);
+/* The tokens in the bucket now (refilled to this moment, none taken). */
+double bucket_level(struct bucket *b);
 
 #endif

@@ -424,7 +424,9 @@ def drop_test_database(name):
 
 
 class Gateway(_Proc):
-    """A porticod on free loopback ports with its embedded simulator.
+    """A porticod on free loopback ports with its embedded simulator (with
+    PostgreSQL, which a fleet may share, a portico-sim of its own instead:
+    _start_own_sim).
 
     Gateway(processing_ms=300, args=[...], env={...}, data_dir=None,
             upstream=None, start=True)
@@ -448,6 +450,7 @@ class Gateway(_Proc):
         self.port = None
         self.admin_port = None  # the operators' listener (API.md §7)
         self.sim_port = None
+        self.own_sim = None  # PostgreSQL: this gateway's own portico-sim (_start_own_sim)
         self._all_err_paths = []
         self._runs = 0
         self.usage_verify_skipped = None  # skip_usage_verify
@@ -482,6 +485,8 @@ class Gateway(_Proc):
                     "--admin-listen", "127.0.0.1:%d" % self.admin_port, "--data-dir", self.data_dir]
             if self.upstream:
                 argv += ["--upstream", self.upstream]
+            elif self.store_url:
+                argv += self._start_own_sim(env)
             argv += self.extra_args
             self._runs += 1
             self._spawn(argv, _clean_env(env), "porticod%d" % self._runs)
@@ -513,6 +518,52 @@ class Gateway(_Proc):
             self.stop()
         return self.start()
 
+    def _start_own_sim(self, env):
+        """PORTICO_TEST_STORE=pg: porticod refuses its embedded simulator on
+        PostgreSQL, a store a fleet may share (each node would be an upstream
+        account of its own). So this gateway gets a portico-sim of its own,
+        started and ended with each porticod process exactly as the embedded
+        one is on SQLite: same settings (the gateway's PORTICO_SIM_* and
+        friends), same allow-list (the operator's plus the gateway's own
+        public URL, from which it fetches uploads), a fresh upstream on every
+        start. Returns porticod's --upstream arguments; env gets the keys."""
+        self._end_own_sim(kill=False)
+        allow = ",".join(x for x in (env.get("PORTICO_URL_ALLOW", URL_ALLOW), "127.0.0.1:%d" % self.port) if x)
+        ark_key = env.get("PORTICO_ARK_API_KEY") or "ark-" + os.urandom(12).hex()
+        sim_env = dict(self.extra_env, PORTICO_URL_ALLOW=allow, PORTICO_ARK_API_KEY=ark_key)
+        sim_env.setdefault("PORTICO_SIM_TEST_TOKEN", SIM_TEST_TOKEN)
+        sim = Sim(access_key="AKLT" + os.urandom(12).hex(), secret_key=os.urandom(20).hex(),
+                  processing_ms=self.processing_ms, env=sim_env, start=False, build=self.build)
+        try:
+            sim.start()
+        except AssertionError:
+            # A setting the simulator refuses (a malformed allow-list): porticod
+            # is started anyway, against nothing, to refuse it in its own words.
+            sim.kill()
+            return ["--upstream", "http://127.0.0.1:%d" % free_port()]
+        self.own_sim = sim
+        self.sim_port = sim.port
+        env.update({"PORTICO_VOLC_AK": sim.access_key, "PORTICO_VOLC_SK": sim.secret_key,
+                    "PORTICO_ARK_API_KEY": ark_key})
+        return ["--upstream", sim.url, "--ark-endpoint", sim.url]
+
+    def _end_own_sim(self, kill):
+        sim, self.own_sim = getattr(self, "own_sim", None), None
+        if sim is not None:
+            if kill:
+                sim.kill()
+            else:
+                sim.stop()
+
+    def stop(self, timeout=20):
+        try:
+            super().stop(timeout)
+        finally:
+            self._end_own_sim(kill=False)
+
+    def kill(self):
+        super().kill()
+        self._end_own_sim(kill=True)
     def skip_usage_verify(self, why):
         """For a test that changes records behind the store's back (a lost
         row): the usage counters cannot equal a recount of such records, so

@@ -28,10 +28,10 @@ import test_upload as up
 import test_upload_s3 as ups3
 from portico import Gateway, MediaServer, Sim, expect_error, ok, parallel, wait_active
 
-# Each node gets half of the simulator's create budget (30/s), as an operator
-# would split one upstream account between two nodes (README).
-NODE_ENV = {"PORTICO_UPSTREAM_CREATE_RATE": 15, "PORTICO_UPSTREAM_LIST_RATE": 15, "PORTICO_UPSTREAM_GET_RATE": 50,
-            "PORTICO_CREATE_WAIT_MS": 20000}
+# Every node has the account's own limits (the defaults): the nodes share
+# one budget through the database (test_fleet_budget.py), never 1/N each.
+# A longer create wait: these tests send hundreds of creates at once.
+NODE_ENV = {"PORTICO_CREATE_WAIT_MS": 20000}
 
 
 def _pg():

@@ -33,12 +33,12 @@ static void seed_store(struct fuzz_gw *g)
         s->ops->confirm_group(s, h, FUZZ_GROUP_ID, now) != STORE_OK)
         die("cannot seed the group");
     if (s->ops->reserve_asset(s, cu.id, FUZZ_GROUP_ID, "Image", "face", "http://127.0.0.1:9/a.png", NULL, 0, NULL,
-                              CORE_MAX_ASSETS, now, NULL, &h) != STORE_OK ||
+                              CORE_MAX_ASSETS, now, NULL, &h, NULL) != STORE_OK ||
         s->ops->confirm_asset(s, h, FUZZ_ASSET_ID, now, now + 3600 * 1000) != STORE_OK ||
         s->ops->set_asset_status(s, FUZZ_ASSET_ID, "Active", "", "", "", now, NULL) != STORE_OK)
         die("cannot seed the active asset");
     if (s->ops->reserve_asset(s, cu.id, FUZZ_GROUP_ID, "Video", "clip", "http://127.0.0.1:9/a.mp4", NULL, 0, NULL,
-                              CORE_MAX_ASSETS, now, NULL, &h) != STORE_OK ||
+                              CORE_MAX_ASSETS, now, NULL, &h, NULL) != STORE_OK ||
         s->ops->confirm_asset(s, h, FUZZ_ASSET_PROC, now, now + 3600 * 1000) != STORE_OK)
         die("cannot seed the processing asset");
 }

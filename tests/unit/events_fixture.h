@@ -36,7 +36,7 @@ static int ev_asset(struct store *s, int64_t customer, const char *group, const 
         s->ops->confirm_group(s, h, group, now) != STORE_OK)
         return -1;
     if (s->ops->reserve_asset(s, customer, group, "Image", "a", "http://127.0.0.1/a.png", NULL, 0, NULL, 50, now, NULL,
-                              &h) != STORE_OK)
+                              &h, NULL) != STORE_OK)
         return -1;
     return s->ops->confirm_asset(s, h, asset, now, now) == STORE_OK ? 0 : -1;
 }

@@ -91,7 +91,7 @@ static int uc_asset(struct store *s, int64_t customer, const char *group, const 
 {
     int64_t h = 0;
     return s->ops->reserve_asset(s, customer, group, "Image", "a", "http://127.0.0.1:9/a.png", bytes ? "k" : NULL,
-                                 bytes, who, 50, now, NULL, &h) == STORE_OK &&
+                                 bytes, who, 50, now, NULL, &h, NULL) == STORE_OK &&
                    s->ops->confirm_asset(s, h, id, now, now) == STORE_OK
                ? 0
                : -1;
@@ -111,7 +111,7 @@ static void case_usage_counts_groups_and_assets(struct store *s)
     /* a reservation never confirmed counts nothing */
     int64_t h = 0;
     CHECK(s->ops->reserve_asset(s, a, "group-20241004000000-aaaaa", "Image", "p", "http://127.0.0.1:9/p.png", "kp", 77,
-                                &wa, 50, ON_DAY(0, 4000), NULL, &h) == STORE_OK);
+                                &wa, 50, ON_DAY(0, 4000), NULL, &h, NULL) == STORE_OK);
     CHECK(uc_day(s, a, 0, USAGE_GROUPS_CREATED) == 1);
     CHECK(uc_day(s, a, 0, USAGE_ASSETS_CREATED) == 2);
     CHECK(uc_day(s, a, 0, USAGE_BYTES_UPLOADED) == 1000);
@@ -177,7 +177,7 @@ static void case_usage_delete_group_counts_its_assets(struct store *s)
           STORE_OK);
     int64_t h = 0;
     CHECK(s->ops->reserve_asset(s, a, g, "Image", "p", "http://127.0.0.1:9/p.png", "kp", 99, NULL, 50, ON_DAY(0, 6),
-                                NULL, &h) == STORE_OK);
+                                NULL, &h, NULL) == STORE_OK);
     struct actor who = uc_who(a, "ptc_GGGGGGGG", "::1");
     CHECK(s->ops->delete_group(s, a, g, ON_DAY(1, 0), &who) == STORE_OK);
     CHECK(uc_day(s, a, 1, USAGE_GROUPS_DELETED) == 1);

@@ -61,6 +61,12 @@ static enum store_result hiding_schedule_poll(struct store *s, const char *id, i
     return real->ops->schedule_poll(real, id, next_ms, polls);
 }
 
+/* One process alone: the budget's buckets are the core's own. */
+static int hiding_shared(struct store *s)
+{
+    return 0;
+}
+
 static char root[256];
 static int n_dirs;
 
@@ -78,6 +84,7 @@ static struct core *start(int heartbeat_ms)
     hiding_ops.find_event = hiding_find_event;
     hiding_ops.get_asset = hiding_get_asset;
     hiding_ops.schedule_poll = hiding_schedule_poll;
+    hiding_ops.shared = hiding_shared;
     hiding = (struct store){&hiding_ops, NULL};
     n_hidden = 0;
     struct core_config cfg = {0};

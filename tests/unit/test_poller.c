@@ -8,7 +8,7 @@
 
 #include "check.h"
 #include "core/poller.h"
-#include "util/bucket.h"
+#include "core/budget.h"
 #include "util/clock.h"
 
 #define N_ITEMS 10
@@ -137,8 +137,8 @@ static void test_poller_spends_a_budget_token_per_item(void)
     pthread_mutex_init(&f.mu, NULL);
     for (int i = 0; i < N_ITEMS; i++)
         f.due[i] = 1;
-    struct bucket b;
-    bucket_init(&b, 20, 1); /* one token at once, 20 a second */
+    struct budget_pool b;
+    budget_pool_init(&b, "get", 20, 1, NULL); /* a local bucket: one token at once, 20 a second */
     struct poller_config cfg = {.name = "test", .ctx = &f, .workers = 4, .batch = N_ITEMS, .lease_ms = 1000,
                                 .idle_ms = 20, .item_size = sizeof(struct item), .budget = &b,
                                 .lease = fake_lease, .poll_one = fake_poll};
@@ -148,7 +148,7 @@ static void test_poller_spends_a_budget_token_per_item(void)
     int64_t took = clock_mono_ms() - t0;
     CHECK(took >= 9 * 50 - 20); /* 9 tokens beyond the burst of 1, 50 ms apart */
     poller_stop(p);
-    bucket_destroy(&b);
+    budget_pool_destroy(&b);
     pthread_mutex_destroy(&f.mu);
 }
 

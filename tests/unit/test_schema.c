@@ -2,10 +2,10 @@
  * the SQL they ran when released. The steps are written once (store/schema.c)
  * with type tokens expanded per dialect; these are the SHA-256 digests of
  * the text each backend executed for steps 1-7 before that, when
- * sqlite_schema.c and pg_schema.c each held their own copy, and of steps 8-11
+ * sqlite_schema.c and pg_schema.c each held their own copy, and of steps 8-12
  * as released with them (events and webhooks; waiting tasks, content hashes;
  * admin keys and customers' KeyRate and Disabled; usage metering and the
- * audit log). A new step is
+ * audit log; the fleet's shared upstream budget). A new step is
  * appended to schema.c and, once released, its digests here. */
 #include <stdlib.h>
 
@@ -25,6 +25,7 @@ static const char *const sqlite_digests[] = {
     "63d10f74af9264774f8f0dd7edd0aa5048acb555903eeda53bdb7aafa8233531", /* 9 */
     "c6b57ce91e19de918a86e57737be49f68e5abeb0f42057201edf74792914d24f", /* 10 */
     "8da3ea638468b94088378db789f5b33b961b05e7c6cd196ccb62500dda4ff390", /* 11 */
+    "eb33c44b458ad7454095dde387a93abdb8a63514efc9ec4403844c52eecdcf28", /* 12 */
 };
 
 static const char *const pg_digests[] = {
@@ -39,6 +40,7 @@ static const char *const pg_digests[] = {
     "cf041bce3b4bbd6677630d34db0838c690c81155297939a02b61e4549d3759a1", /* 9 */
     "49e6920de69ff77136bf7c15565f8e9ba1ac3827a9bd10e8134ad2c7e34db318", /* 10 */
     "bd0a119ad470a1aacbd58c2f5bbebfbc5002b7e7346ab6a6e632915c789e880f", /* 11 */
+    "4cf7c2eeb7b123c859dd43ae88a5893dfd606f56e67154cff10c368a212f2e27", /* 12 */
 };
 
 #define N_RELEASED ((int)(sizeof sqlite_digests / sizeof sqlite_digests[0]))

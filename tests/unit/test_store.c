@@ -89,7 +89,7 @@ static enum store_result make_asset(struct store *s, int64_t cust, const char *g
 {
     int64_t h = 0;
     enum store_result r =
-        s->ops->reserve_asset(s, cust, group, type, name, "http://127.0.0.1:9/a.png", NULL, 0, NULL, 50, now, NULL, &h);
+        s->ops->reserve_asset(s, cust, group, type, name, "http://127.0.0.1:9/a.png", NULL, 0, NULL, 50, now, NULL, &h, NULL);
     if (r != STORE_OK)
         return r;
     return s->ops->confirm_asset(s, h, id, now, next_poll);
@@ -398,7 +398,7 @@ static void test_customer_b_cannot_touch_customer_a_rows(void)
     CHECK(s->ops->get_asset(s, b, aid, &as) == STORE_NOT_FOUND);
     CHECK(s->ops->update_asset(s, b, aid, "hacked", 2000) == STORE_NOT_FOUND);
     CHECK(s->ops->delete_asset(s, b, aid, 2000, NULL) == STORE_NOT_FOUND);
-    CHECK(s->ops->reserve_asset(s, b, gid, "Image", "x", "http://127.0.0.1:9/x.png", NULL, 0, NULL, 50, 2000, NULL, &h) ==
+    CHECK(s->ops->reserve_asset(s, b, gid, "Image", "x", "http://127.0.0.1:9/x.png", NULL, 0, NULL, 50, 2000, NULL, &h, NULL) ==
           STORE_NOT_FOUND);
     CHECK(s->ops->list_groups(s, b, NULL, 1, 10, &gl) == STORE_OK);
     CHECK(gl.total == 0 && gl.n == 0);
@@ -441,7 +441,7 @@ static void *reserve_asset_thread(void *p)
     struct race *r = p;
     int64_t h = 0;
     r->result = r->s->ops->reserve_asset(r->s, r->cust, r->group_id, "Image", "racer", "http://127.0.0.1:9/a.png",
-                                         NULL, 0, NULL, 50, 1000, NULL, &h);
+                                         NULL, 0, NULL, 50, 1000, NULL, &h, NULL);
     return NULL;
 }
 
@@ -462,7 +462,7 @@ static void race(struct store **handles, int n_handles, int64_t cust, const char
         pthread_join(th[i], NULL);
         if (r[i].result == STORE_OK)
             (*ok)++;
-        else if (r[i].result == STORE_QUOTA)
+        else if (r[i].result == STORE_QUOTA_PENDING) /* full of reservations, none confirmed yet */
             (*quota)++;
     }
 }
@@ -530,11 +530,14 @@ static void test_quota_counts_pending_and_live_not_deleted(void)
     int64_t h1 = 0, h2 = 0, h3 = 0;
     CHECK(s->ops->reserve_group(s, a, "AIGC", "g1", "", 2, 1000, NULL, &h1) == STORE_OK);
     CHECK(s->ops->reserve_group(s, a, "AIGC", "g2", "", 2, 1000, NULL, &h2) == STORE_OK);
-    CHECK(s->ops->reserve_group(s, a, "AIGC", "g3", "", 2, 1000, NULL, &h3) == STORE_QUOTA);
+    /* Full of creates in flight: they may yet be released. */
+    CHECK(s->ops->reserve_group(s, a, "AIGC", "g3", "", 2, 1000, NULL, &h3) == STORE_QUOTA_PENDING);
     CHECK(s->ops->release_group(s, h2) == STORE_OK);
     CHECK(s->ops->reserve_group(s, a, "AIGC", "g3", "", 2, 1000, NULL, &h3) == STORE_OK);
     CHECK(s->ops->confirm_group(s, h1, "group-20260101000000-aaaaa", 1000) == STORE_OK);
-    CHECK(s->ops->reserve_group(s, a, "AIGC", "g4", "", 2, 1000, NULL, &h2) == STORE_QUOTA);
+    CHECK(s->ops->reserve_group(s, a, "AIGC", "g4", "", 2, 1000, NULL, &h2) == STORE_QUOTA_PENDING);
+    CHECK(s->ops->confirm_group(s, h3, "group-20260101000000-aaaab", 1000) == STORE_OK);
+    CHECK(s->ops->reserve_group(s, a, "AIGC", "g4", "", 2, 1000, NULL, &h2) == STORE_QUOTA); /* truly full */
     CHECK(s->ops->delete_group(s, a, "group-20260101000000-aaaaa", 2000, NULL) == STORE_OK);
     CHECK(s->ops->reserve_group(s, a, "AIGC", "g4", "", 2, 1000, NULL, &h2) == STORE_OK);
     /* Another customer has its own quota. */
@@ -555,7 +558,7 @@ static void test_delete_group_cascades_and_releases_quota(void)
     CHECK(make_asset(s, a, gid, "asset-20260101000000-00001", "Image", "one", 1000, 0) == STORE_OK);
     CHECK(make_asset(s, a, gid, "asset-20260101000000-00002", "Video", "two", 1000, 0) == STORE_OK);
     int64_t pending = 0;
-    CHECK(s->ops->reserve_asset(s, a, gid, "Image", "p", "http://127.0.0.1:9/p.png", "blobs/p", 0, NULL, 50, 1000, NULL, &pending) ==
+    CHECK(s->ops->reserve_asset(s, a, gid, "Image", "p", "http://127.0.0.1:9/p.png", "blobs/p", 0, NULL, 50, 1000, NULL, &pending, NULL) ==
           STORE_OK);
     struct asset_counts ac;
     CHECK(s->ops->count_assets(s, &ac) == STORE_OK);
@@ -579,7 +582,7 @@ static void test_delete_group_cascades_and_releases_quota(void)
     CHECK(al.n == 0);
     free(al.items);
     int64_t h = 0;
-    CHECK(s->ops->reserve_asset(s, a, gid, "Image", "x", "http://127.0.0.1:9/x.png", NULL, 0, NULL, 50, 3000, NULL, &h) ==
+    CHECK(s->ops->reserve_asset(s, a, gid, "Image", "x", "http://127.0.0.1:9/x.png", NULL, 0, NULL, 50, 3000, NULL, &h, NULL) ==
           STORE_NOT_FOUND);
     /* The group quota is free again: max 1 admits a new group. */
     CHECK(s->ops->reserve_group(s, a, "AIGC", "again", "", 1, 4000, NULL, &h) == STORE_OK);
@@ -597,7 +600,7 @@ static void test_pending_assets_are_invisible_and_releasable(void)
     const char *gid = "group-20260101000000-aaaaa";
     CHECK(make_group(s, a, gid, "g", 1000) == STORE_OK);
     int64_t h = 0;
-    CHECK(s->ops->reserve_asset(s, a, gid, "Image", "p", "http://127.0.0.1:9/p.png", NULL, 0, NULL, 50, 1000, NULL, &h) == STORE_OK);
+    CHECK(s->ops->reserve_asset(s, a, gid, "Image", "p", "http://127.0.0.1:9/p.png", NULL, 0, NULL, 50, 1000, NULL, &h, NULL) == STORE_OK);
     struct group g;
     CHECK(s->ops->get_group(s, a, gid, &g) == STORE_OK && g.asset_count == 0);
     struct asset_list al;
@@ -609,14 +612,14 @@ static void test_pending_assets_are_invisible_and_releasable(void)
     free(al.items);
     struct asset_counts ac;
     CHECK(s->ops->count_assets(s, &ac) == STORE_OK && ac.processing == 0);
-    /* Pending counts toward the quota: max 1 is full. */
+    /* Pending counts toward the quota: max 1 is full, of a create in flight. */
     int64_t h2 = 0;
-    CHECK(s->ops->reserve_asset(s, a, gid, "Image", "q", "http://127.0.0.1:9/q.png", NULL, 0, NULL, 1, 1000, NULL, &h2) ==
-          STORE_QUOTA);
+    CHECK(s->ops->reserve_asset(s, a, gid, "Image", "q", "http://127.0.0.1:9/q.png", NULL, 0, NULL, 1, 1000, NULL, &h2, NULL) ==
+          STORE_QUOTA_PENDING);
     CHECK(s->ops->release_asset(s, h) == STORE_OK);
     CHECK(s->ops->release_asset(s, h) == STORE_NOT_FOUND);
     CHECK(s->ops->confirm_asset(s, h, "asset-20260101000000-00001", 1000, 0) == STORE_NOT_FOUND);
-    CHECK(s->ops->reserve_asset(s, a, gid, "Image", "q", "http://127.0.0.1:9/q.png", NULL, 0, NULL, 1, 1000, NULL, &h2) == STORE_OK);
+    CHECK(s->ops->reserve_asset(s, a, gid, "Image", "q", "http://127.0.0.1:9/q.png", NULL, 0, NULL, 1, 1000, NULL, &h2, NULL) == STORE_OK);
     CHECK(s->ops->confirm_asset(s, h2, "asset-20260101000000-00002", 1500, 2500) == STORE_OK);
     CHECK(s->ops->release_asset(s, h2) == STORE_NOT_FOUND);
     struct asset as;
@@ -634,7 +637,7 @@ static void test_pending_assets_are_invisible_and_releasable(void)
     /* Reserving into a pending or unknown group is NOT_FOUND. */
     int64_t pg = 0;
     CHECK(s->ops->reserve_group(s, a, "AIGC", "pending", "", 50, 1000, NULL, &pg) == STORE_OK);
-    CHECK(s->ops->reserve_asset(s, a, "group-unknown", "Image", "", "http://127.0.0.1:9/q.png", NULL, 0, NULL, 50, 1000, NULL, &h2) ==
+    CHECK(s->ops->reserve_asset(s, a, "group-unknown", "Image", "", "http://127.0.0.1:9/q.png", NULL, 0, NULL, 50, 1000, NULL, &h2, NULL) ==
           STORE_NOT_FOUND);
     s->ops->close(s);
 }
@@ -959,10 +962,10 @@ static void test_content_hash_one_asset_per_bytes_and_group(void)
     const char *sha = "aa00000000000000000000000000000000000000000000000000000000000001";
     int64_t h = 0, h2 = 0;
     CHECK(s->ops->reserve_content_asset(s, a, g1, "Image", "", "http://127.0.0.1:9/x.png", "k1", sha, 0, NULL, 50, 1000, NULL,
-                                        &h) == STORE_OK);
+                                        &h, NULL) == STORE_OK);
     /* pending: the same bytes conflict, and are not found yet */
     CHECK(s->ops->reserve_content_asset(s, a, g1, "Image", "", "http://127.0.0.1:9/x.png", "k2", sha, 0, NULL, 50, 1000, NULL,
-                                        &h2) == STORE_CONFLICT);
+                                        &h2, NULL) == STORE_CONFLICT);
     struct asset got;
     CHECK(s->ops->find_asset_by_sha256(s, a, g1, sha, &got) == STORE_NOT_FOUND);
     CHECK(s->ops->confirm_asset(s, h, "asset-20260101000000-hhhh1", 1000, 2000) == STORE_OK);
@@ -971,12 +974,12 @@ static void test_content_hash_one_asset_per_bytes_and_group(void)
     CHECK(s->ops->find_asset_by_sha256(s, b, g1, sha, &got) == STORE_NOT_FOUND); /* another customer */
     CHECK(s->ops->find_asset_by_sha256(s, a, g2, sha, &got) == STORE_NOT_FOUND);
     CHECK(s->ops->reserve_content_asset(s, a, g2, "Image", "", "http://127.0.0.1:9/x.png", "k3", sha, 0, NULL, 50, 1000, NULL,
-                                        &h2) == STORE_OK);
+                                        &h2, NULL) == STORE_OK);
     CHECK(s->ops->release_asset(s, h2) == STORE_OK);
     /* deleted: the bytes may be registered again */
     CHECK(s->ops->delete_asset(s, a, "asset-20260101000000-hhhh1", 3000, NULL) == STORE_OK);
     CHECK(s->ops->reserve_content_asset(s, a, g1, "Image", "", "http://127.0.0.1:9/x.png", "k4", sha, 0, NULL, 50, 3000, NULL,
-                                        &h2) == STORE_OK);
+                                        &h2, NULL) == STORE_OK);
     s->ops->close(s);
 }
 

@@ -207,9 +207,9 @@ static void test_list_pending_names_unsettled_reservations(void)
     CHECK(s->ops->confirm_group(s, hg, "group-20240101000000-aaaaa", T0) == STORE_OK);
     CHECK(s->ops->reserve_group(s, a, "AIGC", "pending", "", 50, T0 + 1, NULL, &hg2) == STORE_OK);
     CHECK(s->ops->reserve_asset(s, a, "group-20240101000000-aaaaa", "Image", "", "http://127.0.0.1:9/a.png",
-                                "media/2024/01/01/ab.png", 0, NULL, 50, T0 + 2, NULL, &ha) == STORE_OK);
+                                "media/2024/01/01/ab.png", 0, NULL, 50, T0 + 2, NULL, &ha, NULL) == STORE_OK);
     CHECK(s->ops->reserve_asset(s, a, "group-20240101000000-aaaaa", "Video", "v", "http://127.0.0.1:9/b.mp4", "", 0, NULL, 50,
-                                T0 + 3, NULL, &hb) == STORE_OK);
+                                T0 + 3, NULL, &hb, NULL) == STORE_OK);
     struct store_pending_list l = {0};
     CHECK(s->ops->list_pending(s, T0 + 3, 100, &l) == STORE_OK);
     CHECK(l.n == 2); /* reserved before T0 + 3: the pending group and the upload */

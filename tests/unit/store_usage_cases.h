@@ -130,7 +130,7 @@ static void case_usage_counts_groups_and_assets(struct store *s)
     CHECK(uc_stock(s, a, 1, USAGE_LIVE_ASSETS "Processing") == 1);
     CHECK(uc_day(s, a, 1, USAGE_ASSETS_CREATED) == 0);
     /* day 2: the Active one is deleted, its bytes with it */
-    struct actor wd = uc_who(a, "ptc_AAAAAAAA", "10.1.2.3");
+    struct actor wd = uc_who(a, "ptc_AAAAAAAA", "127.0.0.3");
     CHECK(s->ops->delete_asset(s, a, "asset-20241004000000-aaaa1", ON_DAY(2, 0), &wd) == STORE_OK);
     CHECK(s->ops->delete_asset(s, a, "asset-20241004000000-aaaa1", ON_DAY(2, 1), &wd) == STORE_NOT_FOUND);
     CHECK(uc_day(s, a, 2, USAGE_ASSETS_DELETED) == 1);

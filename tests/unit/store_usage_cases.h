@@ -226,7 +226,7 @@ static void case_usage_sessions_videos_and_audit(struct store *s)
         v.customer_id = a;
         v.expire_ms = ON_DAY(0, 120000);
         snprintf(v.actor, sizeof v.actor, "ptc_SSSSSSS%d", i);
-        snprintf(v.actor_addr, sizeof v.actor_addr, "192.0.2.%d", i + 1);
+        snprintf(v.actor_addr, sizeof v.actor_addr, "127.0.2.%d", i + 1);
         CHECK(s->ops->reserve_group(s, a, "LivenessFace", "LivenessFace session", "", 50, ON_DAY(0, 0), NULL, &h) ==
               STORE_OK);
         v.group_handle = h;
@@ -259,7 +259,7 @@ static void case_usage_sessions_videos_and_audit(struct store *s)
     CHECK_STR(got.result_code, STORE_RESULT_PASSED);
 
     /* a real person's face into the LivenessFace group: audited */
-    struct actor wa = uc_who(a, "ptc_UUUUUUUU", "198.51.100.7");
+    struct actor wa = uc_who(a, "ptc_UUUUUUUU", "127.51.100.7");
     CHECK(uc_asset(s, a, lg, "asset-20241004000000-face1", 4096, &wa, ON_DAY(3, 0)) == 0);
 
     /* videos: one succeeds with its seconds, one fails */
@@ -309,18 +309,18 @@ static void case_usage_sessions_videos_and_audit(struct store *s)
         CHECK_STR(l.items[0].subject, "asset-20241004000000-face1");
         CHECK_STR(l.items[0].group_id, lg);
         CHECK_STR(l.items[0].actor, "ptc_UUUUUUUU");
-        CHECK_STR(l.items[0].actor_addr, "198.51.100.7");
+        CHECK_STR(l.items[0].actor_addr, "127.51.100.7");
         CHECK_STR(l.items[0].detail, "{\"AssetType\":\"Image\",\"Bytes\":4096,\"BytedToken\":\"tok-pass\"}");
         CHECK_STR(l.items[1].subject, "tok-late");
         CHECK_STR(l.items[1].actor, "ptc_SSSSSSS2");
         CHECK(strstr(l.items[1].detail, "\"ResultCode\":\"TokenExpired\"") != NULL);
-        CHECK_STR(l.items[2].actor_addr, "192.0.2.2");
+        CHECK_STR(l.items[2].actor_addr, "127.0.2.2");
         CHECK(strstr(l.items[2].detail, "\"ResultCode\":\"10001\"") != NULL);
         /* the passed session: its group, its times, its key and address */
         CHECK_STR(l.items[3].subject, "tok-pass");
         CHECK_STR(l.items[3].group_id, lg);
         CHECK_STR(l.items[3].actor, "ptc_SSSSSSS0");
-        CHECK_STR(l.items[3].actor_addr, "192.0.2.1");
+        CHECK_STR(l.items[3].actor_addr, "127.0.2.1");
         CHECK_STR(l.items[3].detail, "{\"StartTime\":\"2024-10-04T00:00:00Z\",\"ExpireTime\":\"2024-10-04T00:02:00Z\","
                                      "\"EndTime\":\"2024-10-05T00:00:00Z\",\"ResultCode\":\"10000\"}");
         CHECK(l.items[3].create_ms == ON_DAY(1, 0));

@@ -11,28 +11,7 @@
 #include "store/driver.h"
 #include "store_admin_cases.h"
 
-static char root[256];
-static int n_dirs;
-
-static void fresh_dir(char *dir, size_t cap)
-{
-    char cmd[400];
-    snprintf(dir, cap, "%s/%d", root, ++n_dirs);
-    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
-    CHECK(system(cmd) == 0);
-}
-
-static void on_fresh_store(void (*fn)(struct store *))
-{
-    char dir[300];
-    fresh_dir(dir, sizeof dir);
-    struct store *s = store_sqlite_open(dir);
-    CHECK(s != NULL);
-    if (!s)
-        return;
-    fn(s);
-    s->ops->close(s);
-}
+#include "sqlite_fixture.h"
 
 static void test_admin_keys(void)
 {

@@ -25,7 +25,7 @@
 #define PG_POOL_DEFAULT 16
 #define PG_POOL_MAX 256
 #define PG_STATEMENT_TIMEOUT_DEFAULT_MS 5000
-#define PG_CONNECT_TIMEOUT_S "2"
+#define PG_CONNECT_TIMEOUT_S "5" /* a loaded machine forks a backend slowly; the operator's conninfo may set its own */
 /* After a failed connect, callers fail fast for this long instead of each
  * trying again: an outage costs one connect attempt per interval. */
 #define PG_RECONNECT_BACKOFF_MS 250

@@ -36,8 +36,11 @@ and the fsync.
 Environment: BUILD (default build), CONCURRENCY (16), SIZE_MIB (8),
 ROUNDS (7), MAX_RSS_MIB (64), MIN_RATIO (0.25: exit 1 below it, a guard
 against regressions; the aim is 0.7), KEEP=1 (keep the temp dir),
-PERF_DATA=<file> (record porticod with `perf record -g` during the
-rounds, for a profile).
+PERF (default 1 when perf is installed; 0: no profile): after the
+measured rounds, one more porticod round under `perf record` (cpu-clock,
+DWARF stacks), not counted in the figures: its flame graph goes to
+$BUILD/bench/upload-flame.svg, with the folded stacks and perf's report
+by library and by symbol beside it (upload-profile.txt).
 Needs: curl, nginx with the DAV module (nginx-light), python3.
 Exit status 1 when peak RSS misses the target, the ratio is below
 MIN_RATIO or an upload fails.
@@ -241,6 +244,65 @@ def run_parallel(argvs):
     return dt, [(p.returncode, o[0].decode("utf-8", "replace")) for p, o in zip(procs, outs)]
 
 
+def perf_event():
+    """The event perf can sample here (kernel frames too if allowed), or
+    None when perf is missing or refused."""
+    if not shutil.which("perf"):
+        say("no profile: perf is not installed (Debian linux-perf; tools/deps.sh)")
+        return None
+    for event in ("cpu-clock", "cpu-clock:u"):
+        r = subprocess.run(["perf", "record", "-q", "-e", event, "-o", "/dev/null", "--", "true"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if r.returncode == 0:
+            if event.endswith(":u"):
+                say("profile: user space only (kernel.perf_event_paranoid forbids kernel samples)")
+            return event
+    say("no profile: 'perf record' does not work here")
+    return None
+
+
+def profile_round(api, port, paths, pid, out_dir, tmp):
+    """One porticod round under perf record, not counted; writes the flame
+    graph and perf's reports into out_dir and returns the report's path."""
+    event = perf_event()
+    if not event:
+        return None
+    os.makedirs(out_dir, exist_ok=True)
+    data = os.path.join(tmp, "perf.data")
+    say("profile: one more porticod round under perf record (not counted)")
+    perf = subprocess.Popen(["perf", "record", "-q", "-e", event, "-F", "499", "--call-graph", "dwarf,16384",
+                             "-p", str(pid), "-o", data], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    time.sleep(0.5)
+    try:
+        porticod_round(api, port, paths, ROUNDS, pid, [])
+    finally:
+        perf.send_signal(signal.SIGINT)
+        perf.wait()
+    if not os.path.exists(data) or os.path.getsize(data) == 0:
+        say("no profile: perf recorded nothing")
+        return None
+
+    def report(*sort):
+        out = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children", "--sort", ",".join(sort),
+                              "-g", "none"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout.decode()
+        return [line.rstrip(" -") for line in out.splitlines() if line.strip() and line.lstrip()[0].isdigit()]
+
+    title = "porticod, %d concurrent %d MiB uploads (%s)" % (CONCURRENCY, SIZE >> 20, event)
+    script = subprocess.Popen(["perf", "script", "-i", data], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    with open(os.path.join(out_dir, "upload-flame.svg"), "wb") as svg:
+        drawn = subprocess.run([sys.executable, os.path.join(HERE, "flamegraph.py"), "--title", title, "--folded",
+                                os.path.join(out_dir, "upload.folded")], stdin=script.stdout, stdout=svg)
+    script.stdout.close()
+    script.wait()
+    if drawn.returncode != 0:
+        say("the flame graph could not be drawn")
+    path = os.path.join(out_dir, "upload-profile.txt")
+    with open(path, "w") as f:
+        f.write(title + "\n\nself time, by library:\n" + "\n".join(report("dso")) +
+                "\n\nself time, by library and symbol:\n" + "\n".join(report("dso", "symbol")) + "\n")
+    return path
+
+
 def porticod_round(api, port, paths, rnd, pid, cpu):
     gid = api.call("CreateAssetGroup", {"Name": "bench-%d" % rnd, "GroupType": "AIGC"})["Id"]
     argvs = [["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "120",
@@ -387,12 +449,6 @@ def main():
         threading.Thread(target=sample, daemon=True).start()
         say("%d concurrent uploads of %d MiB, %d round(s); porticod on :%d, nginx on :%d"
             % (CONCURRENCY, SIZE >> 20, ROUNDS, port, nport))
-        perf = None
-        if os.environ.get("PERF_DATA"):
-            perf = subprocess.Popen(["perf", "record", "-g", "-q", "-o", os.environ["PERF_DATA"], "-p", str(p.pid)],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-            procs.insert(0, perf)  # SIGTERM makes perf write its data and stop
-            time.sleep(0.5)
         pt, nt, cpu, ncpu, nbusy = [], [], [], [], []
         for r in range(ROUNDS):
             pt.append(porticod_round(api, port, paths, r, p.pid, cpu))
@@ -400,6 +456,9 @@ def main():
             say("round %d: porticod %.2f s, nginx %.2f s" % (r + 1, pt[-1], nt[-1]))
         sampling.set()
         hwm = vm(p.pid, "VmHWM")
+        profile = None
+        if os.environ.get("PERF", "1") == "1":
+            profile = profile_round(api, port, paths, p.pid, os.path.join(build, "bench"), tmp)
 
         mib = CONCURRENCY * SIZE / (1 << 20)
         p_tp = mib / statistics.median(pt)
@@ -430,6 +489,13 @@ def main():
         print("  porticod peak RSS %.1f MiB (VmHWM; idle %.1f MiB, sampled peak during uploads %.1f MiB);"
               " target < %d MiB: %s" % (hwm / 1024, base_rss / 1024, peak_sampled[0] / 1024, MAX_RSS_MIB,
                                         "met" if hwm < MAX_RSS_MIB * 1024 else "MISSED"))
+        if profile:
+            with open(profile) as f:
+                lines = f.read().split("\n\n")[1].splitlines()
+            print("  porticod profile (perf, self time by library; all of it: %s):" % profile)
+            for line in lines[1:9]:
+                print("    " + line.strip())
+            print("  flame graph: %s" % os.path.join(os.path.dirname(profile), "upload-flame.svg"))
         if hwm >= MAX_RSS_MIB * 1024:
             status = 1
     finally:

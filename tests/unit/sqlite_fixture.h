@@ -1,6 +1,6 @@
-/* sqlite_fixture.h — a fresh SQLite store per case for the store tests
- * whose cases are shared with test_store_pg.c: each case runs on a store
- * in its own directory under root, which the test's main makes with
+/* sqlite_fixture.h — a fresh SQLite store per test (per case, for the
+ * store tests whose cases test_store_pg.c runs too), each in its own
+ * directory under root, which the test's main makes with
  * fixture_root_make and removes with fixture_root_remove. */
 #ifndef PORTICO_TEST_SQLITE_FIXTURE_H
 #define PORTICO_TEST_SQLITE_FIXTURE_H

@@ -304,91 +304,99 @@ static struct store *open_store(const struct config *c)
     return s;
 }
 
-static int cmd_keys(const struct config *c, char **rest, int n_rest, int no_aigc, const char *customer)
+/* `porticod keys` (customers' API keys) and `porticod admin` (the
+ * operators' admin keys, API.md §7) are one command over two kinds of key:
+ * create|list|revoke PREFIX, straight in the store, so that the first
+ * admin key can be made before any exists. A row says what differs. */
+struct key_command {
+    const char *name; /* the subcommand, in messages too: "keys", "admin" */
+    const char *noun; /* what a key is called: "key", "admin key" */
+    /* The command's own checks of its arguments: 0, or a message and 2. */
+    int (*check)(const char *sub, const char *customer);
+    /* key_out has room for the longer kind (KEY_COMMAND_KEY_MAX + 1). */
+    enum store_result (*create)(struct store *s, const char *customer, int aigc_enabled, char *key_out);
+    enum store_result (*list)(struct store *s, FILE *out);
+    enum store_result (*revoke)(struct store *s, const char *prefix);
+};
+
+#define KEY_COMMAND_KEY_MAX (KEYS_LEN > ADMIN_KEYS_LEN ? KEYS_LEN : ADMIN_KEYS_LEN)
+
+/* `keys create` needs --customer, and a name the store can hold. */
+static int customer_keys_check(const char *sub, const char *customer)
 {
-    if (n_rest < 2) {
-        usage(stderr);
-        return 2;
-    }
-    const char *sub = rest[1];
     if (strcmp(sub, "create") == 0 && !customer) {
         fprintf(stderr, "porticod: keys create needs --customer NAME\n");
-        return 2;
-    }
-    if (strcmp(sub, "revoke") == 0 && n_rest < 3) {
-        fprintf(stderr, "porticod: keys revoke needs the key's PREFIX (see porticod keys list)\n");
-        return 2;
-    }
-    if (strcmp(sub, "create") && strcmp(sub, "list") && strcmp(sub, "revoke")) {
-        fprintf(stderr, "porticod: unknown keys command '%s'\n", sub);
         return 2;
     }
     if (customer && (!*customer || strlen(customer) >= STORE_CUSTOMER_MAX)) {
         fprintf(stderr, "porticod: --customer must be 1 to %d characters\n", STORE_CUSTOMER_MAX - 1);
         return 2;
     }
-    struct store *s = open_store(c);
-    if (!s)
-        return 1;
-    enum store_result r;
-    if (strcmp(sub, "create") == 0) {
-        char key[KEYS_LEN + 1];
-        r = keys_create(s, customer, !no_aigc, key);
-        if (r == STORE_OK)
-            printf("%s\n", key);
-    } else if (strcmp(sub, "list") == 0) {
-        r = keys_list(s, stdout);
-    } else {
-        r = keys_revoke(s, NULL, rest[2]);
-        if (r == STORE_NOT_FOUND)
-            fprintf(stderr, "porticod: no active key has prefix %s\n", rest[2]);
-        else if (r == STORE_OK)
-            fprintf(stderr, "porticod: revoked %s\n", rest[2]);
-    }
-    s->ops->close(s);
-    if (r != STORE_OK && r != STORE_NOT_FOUND)
-        fprintf(stderr, "porticod: keys %s failed: %s\n", sub, store_result_str(r));
-    return r == STORE_OK ? 0 : 1;
+    return 0;
 }
 
-/* `porticod admin create|list|revoke PREFIX`: the operators' admin keys
- * (API.md §7), straight in the store like `keys`, so that the first one
- * can be made before any exists. */
-static int cmd_admin(const struct config *c, char **rest, int n_rest)
+static enum store_result customer_keys_create(struct store *s, const char *customer, int aigc_enabled, char *key_out)
 {
-    const char *sub = n_rest >= 2 ? rest[1] : "";
+    return keys_create(s, customer, aigc_enabled, key_out);
+}
+
+static enum store_result customer_keys_revoke(struct store *s, const char *prefix)
+{
+    return keys_revoke(s, NULL, prefix); /* NULL: the command line (ACTOR_CLI) */
+}
+
+static enum store_result admin_keys_create_cli(struct store *s, const char *customer, int aigc_enabled, char *key_out)
+{
+    return admin_keys_create(s, key_out); /* --customer and --no-aigc mean nothing to an admin key */
+}
+
+static const struct key_command customer_keys_command = {
+    "keys", "key", customer_keys_check, customer_keys_create, keys_list, customer_keys_revoke,
+};
+static const struct key_command admin_keys_command = {
+    "admin", "admin key", NULL, admin_keys_create_cli, admin_keys_list, admin_keys_revoke,
+};
+
+static int cmd_key_command(const struct key_command *kc, const struct config *c, char **rest, int n_rest,
+                           int no_aigc, const char *customer)
+{
+    if (n_rest < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *sub = rest[1];
     if (strcmp(sub, "create") && strcmp(sub, "list") && strcmp(sub, "revoke")) {
-        if (n_rest >= 2)
-            fprintf(stderr, "porticod: unknown admin command '%s'\n", sub);
-        else
-            usage(stderr);
+        fprintf(stderr, "porticod: unknown %s command '%s'\n", kc->name, sub);
         return 2;
     }
     if (strcmp(sub, "revoke") == 0 && n_rest < 3) {
-        fprintf(stderr, "porticod: admin revoke needs the admin key's PREFIX (see porticod admin list)\n");
+        fprintf(stderr, "porticod: %s revoke needs the %s's PREFIX (see porticod %s list)\n", kc->name, kc->noun,
+                kc->name);
         return 2;
     }
+    if (kc->check && kc->check(sub, customer) != 0)
+        return 2;
     struct store *s = open_store(c);
     if (!s)
         return 1;
     enum store_result r;
     if (strcmp(sub, "create") == 0) {
-        char key[ADMIN_KEYS_LEN + 1];
-        r = admin_keys_create(s, key);
+        char key[KEY_COMMAND_KEY_MAX + 1];
+        r = kc->create(s, customer, !no_aigc, key);
         if (r == STORE_OK)
             printf("%s\n", key);
     } else if (strcmp(sub, "list") == 0) {
-        r = admin_keys_list(s, stdout);
+        r = kc->list(s, stdout);
     } else {
-        r = admin_keys_revoke(s, rest[2]);
+        r = kc->revoke(s, rest[2]);
         if (r == STORE_NOT_FOUND)
-            fprintf(stderr, "porticod: no active admin key has prefix %s\n", rest[2]);
+            fprintf(stderr, "porticod: no active %s has prefix %s\n", kc->noun, rest[2]);
         else if (r == STORE_OK)
             fprintf(stderr, "porticod: revoked %s\n", rest[2]);
     }
     s->ops->close(s);
     if (r != STORE_OK && r != STORE_NOT_FOUND)
-        fprintf(stderr, "porticod: admin %s failed: %s\n", sub, store_result_str(r));
+        fprintf(stderr, "porticod: %s %s failed: %s\n", kc->name, sub, store_result_str(r));
     return r == STORE_OK ? 0 : 1;
 }
 
@@ -725,9 +733,9 @@ int main(int argc, char **argv)
     if (n_rest == 0 || strcmp(rest[0], "serve") == 0) {
         rc = serve(&c);
     } else if (strcmp(rest[0], "keys") == 0) {
-        rc = cmd_keys(&c, rest, n_rest, no_aigc, customer);
+        rc = cmd_key_command(&customer_keys_command, &c, rest, n_rest, no_aigc, customer);
     } else if (strcmp(rest[0], "admin") == 0) {
-        rc = cmd_admin(&c, rest, n_rest);
+        rc = cmd_key_command(&admin_keys_command, &c, rest, n_rest, no_aigc, customer);
     } else if (strcmp(rest[0], "usage") == 0) {
         rc = cmd_usage(&c, rest, n_rest);
     } else if (strcmp(rest[0], "migrate") == 0) {

@@ -15,15 +15,28 @@ static double seconds_since(int64_t now_ms, int64_t then_ms)
     return now_ms > then_ms ? (double)(now_ms - then_ms) / 1000.0 : 0.0;
 }
 
-int ops_budget_metrics(struct api *a, struct buf *b)
+/* The fleet's budget and this node's (core_fleet_status), in a struct on
+ * the heap for its list of nodes, freed by the caller; NULL when out of
+ * memory. *have is 0 when the store did not answer: then only this node's
+ * numbers are known. */
+static struct fleet_status *fleet_status_read(struct api *a, struct core_node_budget *self, int *have)
 {
     static struct fleet_status zero;
     struct fleet_status *f = malloc(sizeof *f);
+    if (!f)
+        return NULL;
+    *f = zero;
+    *have = core_fleet_status(a->core, f, self) == CORE_OK;
+    return f;
+}
+
+int ops_budget_metrics(struct api *a, struct buf *b)
+{
     struct core_node_budget self;
+    int have;
+    struct fleet_status *f = fleet_status_read(a, &self, &have);
     if (!f)
         return -1;
-    *f = zero;
-    int have = core_fleet_status(a->core, f, &self) == CORE_OK;
     int rc = 0;
     rc |= buf_printf(b, "# HELP portico_budget_node This node's name in the fleet.\n# TYPE portico_budget_node gauge\n"
                         "portico_budget_node{node=\"%s\",shared=\"%d\"} 1\n",
@@ -85,13 +98,11 @@ int ops_budget_metrics(struct api *a, struct buf *b)
 
 int ops_budget_readyz(struct api *a, struct buf *b)
 {
-    static struct fleet_status zero;
-    struct fleet_status *f = malloc(sizeof *f);
     struct core_node_budget self;
+    int have;
+    struct fleet_status *f = fleet_status_read(a, &self, &have);
     if (!f)
         return -1;
-    *f = zero;
-    int have = core_fleet_status(a->core, f, &self) == CORE_OK;
     int rc = buf_printf(b, "node %s; upstream budget %s\n", self.node,
                         f->shared ? "shared with the fleet through the store" : "this process's alone");
     for (int i = 0; i < FLEET_BUCKETS && have; i++)

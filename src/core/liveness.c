@@ -197,17 +197,28 @@ enum core_code liveness_record(struct core *c, int64_t customer_id, const char *
     return CORE_OK;
 }
 
-enum core_code core_get_validate_result(struct core *c, const struct customer *cu, const char *token,
-                                        char group_id_out[static IDS_MAX], struct core_status *st)
+/* The customer's session of token (a BytedToken): CORE_OK, or the error
+ * that answers for it (none given, unknown, the store failing). */
+static enum core_code liveness_session(struct core *c, int64_t customer_id, const char *token,
+                                       struct validate_session *v, struct core_status *st)
 {
     if (!token || !token[0])
         return core_fail(st, CORE_INVALID_PARAMETER, "BytedToken is required.");
-    struct validate_session v;
-    enum store_result r = c->store->ops->get_session(c->store, cu->id, token, &v);
+    enum store_result r = c->store->ops->get_session(c->store, customer_id, token, v);
     if (r == STORE_NOT_FOUND)
         return liveness_invalid_token(st);
     if (r != STORE_OK)
         return core_store_failure(r, st);
+    return CORE_OK;
+}
+
+enum core_code core_get_validate_result(struct core *c, const struct customer *cu, const char *token,
+                                        char group_id_out[static IDS_MAX], struct core_status *st)
+{
+    struct validate_session v;
+    enum core_code k = liveness_session(c, cu->id, token, &v, st);
+    if (k != CORE_OK)
+        return k;
     if (v.group_id[0]) {
         snprintf(group_id_out, IDS_MAX, "%s", v.group_id);
         return CORE_OK;
@@ -257,14 +268,10 @@ enum core_code core_validate_session_link(struct core *c, const struct customer 
                                           char link_out[static STORE_LINK_MAX], struct core_status *st)
 {
     link_out[0] = '\0';
-    if (!token || !token[0])
-        return core_fail(st, CORE_INVALID_PARAMETER, "BytedToken is required.");
     struct validate_session v;
-    enum store_result r = c->store->ops->get_session(c->store, cu->id, token, &v);
-    if (r == STORE_NOT_FOUND)
-        return liveness_invalid_token(st);
-    if (r != STORE_OK)
-        return core_store_failure(r, st);
+    enum core_code k = liveness_session(c, cu->id, token, &v, st);
+    if (k != CORE_OK)
+        return k;
     /* The link is the end user's way in only while the scan can happen. */
     if (v.group_id[0] || v.state != STORE_SESSION_PENDING || clock_wall_ms() >= v.expire_ms)
         return core_fail(st, CORE_TOKEN_EXPIRED,

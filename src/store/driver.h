@@ -491,6 +491,11 @@ enum store_result sql_get_usage(struct store *s, int64_t customer_id, int64_t fr
 void sql_free_usage_report(struct usage_report *out);
 enum store_result sql_usage_stocks(struct store *s, struct usage_report *out);
 enum store_result sql_usage_recount(struct store *s, struct usage_mismatch_list *out);
+/* A counter row (customer_id, day, metric, n) as a struct usage_count, and
+ * the order counters are written and compared in (customer, day, metric;
+ * a qsort comparator): shared by metering and its recount. */
+extern const struct sql_row sql_usage_count_row;
+int sql_usage_count_order(const void *a, const void *b);
 
 /* the audit log (audit.c) */
 /* e's fields from its parts (who NULL: Portico itself; strings cut to fit). */

@@ -51,7 +51,7 @@ void sql_usage_add(struct sql_usage *u, int64_t customer_id, int64_t now_ms, con
     d->n = n;
 }
 
-static int count_order(const void *pa, const void *pb)
+int sql_usage_count_order(const void *pa, const void *pb)
 {
     const struct usage_count *a = pa, *b = pb;
     if (a->customer_id != b->customer_id)
@@ -69,7 +69,7 @@ static int is_live(const char *metric)
 /* The upserts of n counters (sorted in place), on c inside its transaction. */
 static enum store_result write_counts(struct sql_conn *c, struct usage_count *d, size_t n)
 {
-    qsort(d, n, sizeof *d, count_order);
+    qsort(d, n, sizeof *d, sql_usage_count_order);
     enum store_result r = STORE_OK;
     for (size_t i = 0; r == STORE_OK && i < n; i++)
         if (d[i].n != 0)
@@ -119,7 +119,7 @@ enum store_result sql_add_usage(struct store *s, const struct usage_count *items
 
 static const struct sql_field count_fields[] = {SQL_L(struct usage_count, customer_id), SQL_L(struct usage_count, day),
                                                 SQL_T(struct usage_count, metric), SQL_L(struct usage_count, n)};
-static const struct sql_row count_row = SQL_ROW(struct usage_count, count_fields);
+const struct sql_row sql_usage_count_row = SQL_ROW(struct usage_count, count_fields);
 
 static const struct sql_field name_fields[] = {SQL_L(struct usage_customer, id), SQL_T(struct usage_customer, name)};
 static const struct sql_row name_row = SQL_ROW(struct usage_customer, name_fields);
@@ -149,7 +149,7 @@ enum store_result sql_get_usage(struct store *s, int64_t customer_id, int64_t fr
     r = sql_many(c, 0,
                  "SELECT customer_id, day, metric, n FROM usage_counters WHERE day >= $2 AND day <= $3 AND"
                  OF_CUSTOMER("customer_id") " ORDER BY customer_id, day, metric LIMIT $4",
-                 &count_row, limit + 1, &items, &out->days.n, "iiii", customer_id, from_day, to_day,
+                 &sql_usage_count_row, limit + 1, &items, &out->days.n, "iiii", customer_id, from_day, to_day,
                  (int64_t)limit + 1);
     out->days.items = items;
     if (r == STORE_OK && out->days.n > limit)
@@ -161,7 +161,7 @@ enum store_result sql_get_usage(struct store *s, int64_t customer_id, int64_t fr
                      "SELECT t.customer_id, CAST($2 AS BIGINT), t.metric, t.n - COALESCE((SELECT SUM(u.n) FROM usage_counters u"
                      " WHERE u.customer_id = t.customer_id AND u.metric = t.metric AND u.day > $2), 0)"
                      " FROM usage_totals t WHERE" OF_CUSTOMER("t.customer_id") " ORDER BY t.customer_id, t.metric",
-                     &count_row, 0, &items, &out->ends.n, "ii", customer_id, to_day);
+                     &sql_usage_count_row, 0, &items, &out->ends.n, "ii", customer_id, to_day);
         out->ends.items = items;
     }
     if (r == STORE_OK) {
@@ -186,8 +186,8 @@ enum store_result sql_usage_stocks(struct store *s, struct usage_report *out)
     enum store_result r = sql_start(s, SQL_TX_SNAPSHOT, &c);
     if (r != STORE_OK)
         return r;
-    r = sql_many(c, 0, "SELECT customer_id, 0, metric, n FROM usage_totals ORDER BY customer_id, metric", &count_row, 0,
-                 &items, &out->ends.n, "");
+    r = sql_many(c, 0, "SELECT customer_id, 0, metric, n FROM usage_totals ORDER BY customer_id, metric",
+                 &sql_usage_count_row, 0, &items, &out->ends.n, "");
     out->ends.items = items;
     if (r == STORE_OK) {
         items = NULL;

@@ -59,10 +59,6 @@ static const char *const counters[] = {
     "SELECT customer_id, -2, metric, n FROM usage_totals",
 };
 
-static const struct sql_field count_fields[] = {SQL_L(struct usage_count, customer_id), SQL_L(struct usage_count, day),
-                                                SQL_T(struct usage_count, metric), SQL_L(struct usage_count, n)};
-static const struct sql_row count_row = SQL_ROW(struct usage_count, count_fields);
-
 struct counts {
     struct usage_count *items;
     size_t n, cap;
@@ -73,7 +69,7 @@ static enum store_result read_all(struct sql_conn *c, const char *const *sqls, s
     for (size_t k = 0; k < n_sql; k++) {
         void *items = NULL;
         size_t n = 0;
-        enum store_result r = sql_many(c, 0, sqls[k], &count_row, 0, &items, &n, "");
+        enum store_result r = sql_many(c, 0, sqls[k], &sql_usage_count_row, 0, &items, &n, "");
         if (r != STORE_OK)
             return r;
         if (out->n + n > out->cap) {
@@ -94,20 +90,10 @@ static enum store_result read_all(struct sql_conn *c, const char *const *sqls, s
     return STORE_OK;
 }
 
-static int key_order(const void *pa, const void *pb)
-{
-    const struct usage_count *a = pa, *b = pb;
-    if (a->customer_id != b->customer_id)
-        return a->customer_id < b->customer_id ? -1 : 1;
-    if (a->day != b->day)
-        return a->day < b->day ? -1 : 1;
-    return strcmp(a->metric, b->metric);
-}
-
 static void sort_counts(struct counts *c)
 {
     if (c->n) /* an empty list may have no array at all */
-        qsort(c->items, c->n, sizeof *c->items, key_order);
+        qsort(c->items, c->n, sizeof *c->items, sql_usage_count_order);
 }
 
 static int add_mismatch(struct usage_mismatch_list *out, size_t *cap, const struct usage_count *key, int64_t counted,
@@ -144,7 +130,9 @@ static int diff(const struct counts *counted, const struct counts *records, stru
 {
     size_t i = 0, j = 0;
     while (i < counted->n || j < records->n) {
-        int o = i == counted->n ? 1 : j == records->n ? -1 : key_order(&counted->items[i], &records->items[j]);
+        int o = i == counted->n   ? 1
+                : j == records->n ? -1
+                                  : sql_usage_count_order(&counted->items[i], &records->items[j]);
         const struct usage_count *key = o <= 0 ? &counted->items[i] : &records->items[j];
         int64_t a = o <= 0 ? counted->items[i].n : 0, b = o >= 0 ? records->items[j].n : 0;
         if (a != b) {

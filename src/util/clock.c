@@ -4,18 +4,21 @@
 #include <stdio.h>
 #include <string.h>
 
-int64_t clock_mono_ms(void)
+static int64_t ms_of(clockid_t id)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t clock_mono_ms(void)
+{
+    return ms_of(CLOCK_MONOTONIC);
 }
 
 int64_t clock_wall_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return ms_of(CLOCK_REALTIME);
 }
 
 static void digits(char *p, unsigned v, int n)
@@ -53,6 +56,16 @@ static struct civil civil_of(int64_t s)
 
 #define CIVIL_MAX_S 253402300799LL
 
+/* "hh:mm:ss", as both formats below write the time of day (no NUL). */
+static void time_of_day(char out[static 8], const struct civil *c)
+{
+    digits(out, c->hh, 2);
+    out[2] = ':';
+    digits(out + 3, c->mm, 2);
+    out[5] = ':';
+    digits(out + 6, c->ss, 2);
+}
+
 /* Years outside 1970..9999 go the slow way, with the same result. */
 void clock_rfc3339(int64_t wall_ms, char out[static 21])
 {
@@ -71,11 +84,7 @@ void clock_rfc3339(int64_t wall_ms, char out[static 21])
     out[7] = '-';
     digits(out + 8, c.d, 2);
     out[10] = 'T';
-    digits(out + 11, c.hh, 2);
-    out[13] = ':';
-    digits(out + 14, c.mm, 2);
-    out[16] = ':';
-    digits(out + 17, c.ss, 2);
+    time_of_day(out + 11, &c);
     out[19] = 'Z';
     out[20] = '\0';
 }
@@ -93,11 +102,7 @@ void clock_http_date(int64_t wall_s, char out[static 30])
     out[11] = ' ';
     digits(out + 12, c.y, 4);
     out[16] = ' ';
-    digits(out + 17, c.hh, 2);
-    out[19] = ':';
-    digits(out + 20, c.mm, 2);
-    out[22] = ':';
-    digits(out + 23, c.ss, 2);
+    time_of_day(out + 17, &c);
     memcpy(out + 25, " GMT", 5);
 }
 

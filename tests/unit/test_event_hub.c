@@ -12,6 +12,7 @@
 #include "check.h"
 #include "events_fixture.h"
 #include "core/internal.h"
+#include "sqlite_fixture.h"
 #include "util/clock.h"
 
 static struct store *real;
@@ -67,17 +68,9 @@ static int hiding_shared(struct store *s)
     return 0;
 }
 
-static char root[256];
-static int n_dirs;
-
 static struct core *start(int heartbeat_ms)
 {
-    char dir[300], cmd[400];
-    snprintf(dir, sizeof dir, "%s/%d", root, ++n_dirs);
-    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
-    CHECK(system(cmd) == 0);
-    real = store_sqlite_open(dir);
-    CHECK(real != NULL);
+    real = open_fresh_store();
     memset(&hiding_ops, 0, sizeof hiding_ops); /* any other call crashes the test */
     hiding_ops.list_events = hiding_list_events;
     hiding_ops.last_event_seq = hiding_last_event_seq;
@@ -350,19 +343,13 @@ static void test_waiters(void)
 
 int main(void)
 {
-    snprintf(root, sizeof root, "/tmp/portico-test-hub-XXXXXX");
-    if (!mkdtemp(root)) {
-        perror("mkdtemp");
+    if (fixture_root_make("hub") != 0)
         return 1;
-    }
     RUN(test_late_commit_delivered_once_and_in_customer);
     RUN(test_short_late_commit_keeps_the_order);
     RUN(test_resume_replays_what_came_after);
     RUN(test_heartbeats_and_drain);
     RUN(test_waiters);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", root);
+    fixture_root_remove();
     return check_summary();
 }

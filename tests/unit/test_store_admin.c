@@ -71,18 +71,12 @@ static void test_step_10_migrates_existing_customers(void)
 
 int main(void)
 {
-    snprintf(root, sizeof root, "/tmp/portico-test-admin-XXXXXX");
-    if (!mkdtemp(root)) {
-        perror("mkdtemp");
+    if (fixture_root_make("admin") != 0)
         return 1;
-    }
     RUN(test_admin_keys);
     RUN(test_customers);
     RUN(test_api_key_lists);
     RUN(test_step_10_migrates_existing_customers);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", root);
+    fixture_root_remove();
     return check_summary();
 }

@@ -4,28 +4,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "check.h"
 #include "store/driver.h"
 #include "store_fleet_cases.h"
 
-static char root[256], dir[300];
-static int n_dirs;
+#include "sqlite_fixture.h"
 
+/* Another node: one more handle on the current case's store. */
 static struct store *open_again(void)
 {
-    return store_sqlite_open(dir);
+    return store_sqlite_open(store_dir);
 }
 
-static void on_fresh_store(void (*fn)(struct store *, fleet_open_fn))
+static void on_fresh_fleet_store(void (*fn)(struct store *, fleet_open_fn))
 {
-    char cmd[400];
-    snprintf(dir, sizeof dir, "%s/%d", root, ++n_dirs);
-    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
-    CHECK(system(cmd) == 0);
-    struct store *s = store_sqlite_open(dir);
-    CHECK(s != NULL);
+    struct store *s = open_fresh_store();
     if (!s)
         return;
     fn(s, open_again);
@@ -34,22 +28,22 @@ static void on_fresh_store(void (*fn)(struct store *, fleet_open_fn))
 
 static void test_token_leases(void)
 {
-    on_fresh_store(case_fleet_token_leases);
+    on_fresh_fleet_store(case_fleet_token_leases);
 }
 
 static void test_places_in_flight(void)
 {
-    on_fresh_store(case_fleet_places_in_flight);
+    on_fresh_fleet_store(case_fleet_places_in_flight);
 }
 
 static void test_quota_pending(void)
 {
-    on_fresh_store(case_fleet_quota_pending);
+    on_fresh_fleet_store(case_fleet_quota_pending);
 }
 
 static void test_dead_node_taken_over(void)
 {
-    on_fresh_store(case_fleet_dead_node_taken_over);
+    on_fresh_fleet_store(case_fleet_dead_node_taken_over);
 }
 
 /* The lease's arithmetic: refill up to the burst, never more than what is
@@ -101,15 +95,13 @@ static void test_lease_math(void)
 
 int main(void)
 {
-    snprintf(root, sizeof root, "/tmp/portico-test-fleet-%d", (int)getpid());
+    if (fixture_root_make("fleet") != 0)
+        return 1;
     RUN(test_lease_math);
     RUN(test_token_leases);
     RUN(test_places_in_flight);
     RUN(test_quota_pending);
     RUN(test_dead_node_taken_over);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", root);
+    fixture_root_remove();
     return check_summary();
 }

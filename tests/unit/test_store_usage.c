@@ -118,20 +118,14 @@ static void test_usage_backfill_of_older_records_recounts_clean(void)
 
 int main(void)
 {
-    snprintf(root, sizeof root, "/tmp/portico-test-usage-XXXXXX");
-    if (!mkdtemp(root)) {
-        perror("mkdtemp");
+    if (fixture_root_make("usage") != 0)
         return 1;
-    }
     RUN(test_usage_counts_groups_and_assets);
     RUN(test_usage_delete_group_counts_its_assets);
     RUN(test_usage_sessions_videos_and_audit);
     RUN(test_usage_add_and_ranges);
     RUN(test_audit_keys);
     RUN(test_usage_backfill_of_older_records_recounts_clean);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", root);
+    fixture_root_remove();
     return check_summary();
 }

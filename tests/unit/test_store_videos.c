@@ -7,7 +7,7 @@
 #include "check.h"
 #include "store/store.h"
 
-static char dir[256];
+#include "sqlite_fixture.h"
 
 static struct video_task task(const char *id, int64_t customer, const char *upstream_id, int64_t now)
 {
@@ -33,8 +33,7 @@ static enum store_result due_video_tasks(struct store *s, int64_t now_ms, size_t
 
 static void test_video_tasks_insert_get_and_isolation(void)
 {
-    struct store *s = store_sqlite_open(dir);
-    CHECK(s != NULL);
+    struct store *s = open_fresh_store();
     if (!s)
         return;
     struct customer a, b;
@@ -62,10 +61,7 @@ static void test_video_tasks_insert_get_and_isolation(void)
 
 static void test_video_tasks_update_and_due(void)
 {
-    char dir2[300];
-    snprintf(dir2, sizeof dir2, "%s/2", dir); /* a database of its own: no task of the test above is due */
-    struct store *s = store_sqlite_open(dir2);
-    CHECK(s != NULL);
+    struct store *s = open_fresh_store(); /* a database of its own: no task of the test above is due */
     if (!s)
         return;
     struct customer a;
@@ -125,10 +121,7 @@ static void test_video_tasks_update_and_due(void)
  * submitted once. */
 static void test_waiting_video_tasks_lease_and_submit_once(void)
 {
-    char dir3[300];
-    snprintf(dir3, sizeof dir3, "%s/3", dir);
-    struct store *s = store_sqlite_open(dir3);
-    CHECK(s != NULL);
+    struct store *s = open_fresh_store();
     if (!s)
         return;
     struct customer a;
@@ -169,18 +162,11 @@ static void test_waiting_video_tasks_lease_and_submit_once(void)
 
 int main(void)
 {
-    char tmpl[] = "/tmp/portico-test-videos-XXXXXX";
-    if (!mkdtemp(tmpl)) {
-        perror("mkdtemp");
+    if (fixture_root_make("videos") != 0)
         return 1;
-    }
-    snprintf(dir, sizeof dir, "%s/data", tmpl);
     RUN(test_video_tasks_insert_get_and_isolation);
     RUN(test_video_tasks_update_and_due);
     RUN(test_waiting_video_tasks_lease_and_submit_once);
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpl);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", tmpl);
+    fixture_root_remove();
     return check_summary();
 }

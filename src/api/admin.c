@@ -89,7 +89,7 @@ static enum core_code create_customer(struct api *a, const struct api_request *r
 {
     struct customer_fields f;
     struct customer cu;
-    if (customer_params(call->body, &f, st) || core_create_customer(a->core, &f, &cu, st))
+    if (customer_params(call->body, &f, st) || core_create_customer(a->core, &call->who, &f, &cu, st))
         return st->code;
     *result = json_pack("{s:I}", "Id", (json_int_t)cu.id);
     return CORE_OK;
@@ -122,7 +122,7 @@ static enum core_code update_customer(struct api *a, const struct api_request *r
     struct customer_fields f;
     int64_t id = 0;
     if (param_int64(call->body, "Id", &id, st) || customer_params(call->body, &f, st) ||
-        core_update_customer(a->core, id, &f, st))
+        core_update_customer(a->core, &call->who, id, &f, st))
         return st->code;
     *result = json_pack("{s:I}", "Id", (json_int_t)id);
     return CORE_OK;

@@ -68,8 +68,8 @@ static enum core_code no_customer(const char *field, int64_t id, struct core_sta
                      (long long)id);
 }
 
-enum core_code core_create_customer(struct core *c, const struct customer_fields *f, struct customer *out,
-                                   struct core_status *st)
+enum core_code core_create_customer(struct core *c, const struct actor *who, const struct customer_fields *f,
+                                   struct customer *out, struct core_status *st)
 {
     if (customer_name(f->name, st) || customer_fields_check(f, st))
         return st->code;
@@ -78,14 +78,14 @@ enum core_code core_create_customer(struct core *c, const struct customer_fields
     in.aigc_enabled = f->aigc_enabled == -1 ? 1 : f->aigc_enabled;
     in.key_rate = f->key_rate == -1 ? 0 : f->key_rate;
     in.disabled = f->disabled == -1 ? 0 : f->disabled;
-    enum store_result r = c->store->ops->create_customer(c->store, &in, clock_wall_ms(), out);
+    enum store_result r = c->store->ops->create_customer(c->store, &in, clock_wall_ms(), who, out);
     if (r == STORE_CONFLICT)
         return name_taken(f->name, st);
     return r == STORE_OK ? CORE_OK : core_store_failure(r, st);
 }
 
-enum core_code core_update_customer(struct core *c, int64_t id, const struct customer_fields *f,
-                                   struct core_status *st)
+enum core_code core_update_customer(struct core *c, const struct actor *who, int64_t id,
+                                   const struct customer_fields *f, struct core_status *st)
 {
     if (id <= 0)
         return core_fail(st, CORE_INVALID_PARAMETER, "Id is required: a customer's Id from ListCustomers.");
@@ -94,7 +94,7 @@ enum core_code core_update_customer(struct core *c, int64_t id, const struct cus
                          "Give at least one of Name, AIGCEnabled, KeyRate and Disabled to change.");
     if ((f->name && customer_name(f->name, st)) || customer_fields_check(f, st))
         return st->code;
-    enum store_result r = c->store->ops->update_customer(c->store, id, f);
+    enum store_result r = c->store->ops->update_customer(c->store, id, f, clock_wall_ms(), who);
     if (r == STORE_NOT_FOUND)
         return no_customer("Id", id, st);
     if (r == STORE_CONFLICT)

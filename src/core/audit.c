@@ -16,7 +16,8 @@
 static const char *const audit_types[] = {
     AUDIT_KEY_CREATED,      AUDIT_KEY_REVOKED,      AUDIT_ADMIN_KEY_CREATED, AUDIT_ADMIN_KEY_REVOKED,
     AUDIT_LIVENESS_STARTED, AUDIT_LIVENESS_PASSED,  AUDIT_LIVENESS_FAILED,   AUDIT_LIVENESS_EXPIRED,
-    AUDIT_LIVENESS_ASSET,   AUDIT_GROUP_DELETED,    AUDIT_ASSET_DELETED,
+    AUDIT_LIVENESS_ASSET,   AUDIT_GROUP_DELETED,    AUDIT_ASSET_DELETED,     AUDIT_CUSTOMER_CREATED,
+    AUDIT_CUSTOMER_UPDATED, AUDIT_CUSTOMER_DISABLED, AUDIT_CUSTOMER_ENABLED,
 };
 
 size_t core_audit_types(const char *const **names)
@@ -84,12 +85,10 @@ enum core_code core_list_audit(struct core *c, const struct core_audit_query *q,
         size_t n = core_audit_types(&types), i = 0;
         while (i < n && strcmp(types[i], q->type) != 0)
             i++;
-        if (i == n)
+        if (i == n) /* the whole list no longer fits a message */
             return core_fail(st, CORE_INVALID_PARAMETER,
-                             "Type must be one of ApiKeyCreated, ApiKeyRevoked, AdminKeyCreated, AdminKeyRevoked, "
-                             "LivenessSessionStarted, "
-                             "LivenessSessionPassed, LivenessSessionFailed, LivenessSessionExpired, "
-                             "LivenessAssetRegistered, AssetGroupDeleted, AssetDeleted.");
+                             "Type must be an audit entry's type, e.g. ApiKeyCreated, LivenessSessionPassed, "
+                             "AssetDeleted or CustomerDisabled (every one: AuditType in /openapi.yaml).");
     }
     if (q->group_id && rules_id("GroupId", q->group_id, st))
         return st->code;

@@ -136,12 +136,14 @@ void core_key_memo_wipe(struct core_key_memo *memo);
 enum core_code core_admin_authenticate(struct core *c, const char *key, struct actor *who, struct core_status *st);
 /* CreateCustomer: f->name required (1-64 bytes of UTF-8, no control
  * characters, unique); aigc_enabled (default 1), key_rate (0 to
- * CORE_KEY_RATE_MAX, default 0), disabled (default 0). out gets the row. */
-enum core_code core_create_customer(struct core *c, const struct customer_fields *f, struct customer *out,
-                                   struct core_status *st);
-/* UpdateCustomer: at least one field. InvalidParameter for an unknown id. */
-enum core_code core_update_customer(struct core *c, int64_t id, const struct customer_fields *f,
-                                   struct core_status *st);
+ * CORE_KEY_RATE_MAX, default 0), disabled (default 0). out gets the row.
+ * who (the operator's admin key and address) goes into the audit log. */
+enum core_code core_create_customer(struct core *c, const struct actor *who, const struct customer_fields *f,
+                                   struct customer *out, struct core_status *st);
+/* UpdateCustomer: at least one field. InvalidParameter for an unknown id.
+ * What changed goes into the audit log with who. */
+enum core_code core_update_customer(struct core *c, const struct actor *who, int64_t id,
+                                   const struct customer_fields *f, struct core_status *st);
 enum core_code core_get_customer(struct core *c, int64_t id, struct customer *out, struct core_status *st);
 enum core_code core_list_customers(struct core *c, const char *name_sub, int page_number, int page_size,
                                    struct customer_list *out, struct core_status *st);

@@ -94,7 +94,8 @@ struct actor {
     char key_prefix[32];
     char addr[64];
 };
-/* The actor's key_prefix when `porticod keys ...` changed a key. */
+/* The actor's key_prefix when `porticod keys ...` or `porticod admin ...`
+ * changed a key, or `porticod keys create` a customer. */
 #define ACTOR_CLI "cli"
 
 struct group {
@@ -460,6 +461,13 @@ struct usage_mismatch_list {
 #define AUDIT_LIVENESS_ASSET "LivenessAssetRegistered"
 #define AUDIT_GROUP_DELETED "AssetGroupDeleted"
 #define AUDIT_ASSET_DELETED "AssetDeleted"
+/* A customer's record (CreateCustomer, UpdateCustomer, `porticod keys
+ * create`): Disabled flipped is its own entry, the other fields' changes
+ * one CustomerUpdated; a change that changes nothing leaves none. */
+#define AUDIT_CUSTOMER_CREATED "CustomerCreated"
+#define AUDIT_CUSTOMER_UPDATED "CustomerUpdated"
+#define AUDIT_CUSTOMER_DISABLED "CustomerDisabled"
+#define AUDIT_CUSTOMER_ENABLED "CustomerEnabled"
 #define AUDIT_TYPE_MAX 32
 #define AUDIT_DETAIL_MAX 1024
 
@@ -468,7 +476,7 @@ struct audit_event {
     int64_t customer_id;           /* whose record changed; 0: none (an operator's key) */
     char customer[STORE_CUSTOMER_MAX]; /* its name, when read back */
     char type[AUDIT_TYPE_MAX];     /* AUDIT_* */
-    char subject[STORE_TOKEN_MAX]; /* the key prefix, BytedToken, group or asset id */
+    char subject[STORE_TOKEN_MAX]; /* the key prefix, BytedToken, group or asset id, customer's name */
     char group_id[IDS_MAX];        /* the group concerned; "" for none */
     char actor[32];                /* the key prefix that did it, ACTOR_CLI, or "" (Portico itself) */
     char actor_addr[64];           /* its address; "" when none */

@@ -22,7 +22,7 @@ static void make_key(const char *tag, size_t len, size_t prefix_len, char *key_o
     crypto_sha256(key_out, len, hash);
 }
 
-/* Who changes keys from the command line (audit). */
+/* Who changes keys and customers from the command line (audit). */
 static const struct actor cli_actor = {.key_prefix = ACTOR_CLI};
 
 enum store_result keys_issue(struct store *s, const struct actor *who, int64_t customer_id,
@@ -48,7 +48,7 @@ enum store_result keys_create(struct store *s, const char *customer, int aigc_en
                               char key_out[static KEYS_LEN + 1])
 {
     struct customer cu;
-    enum store_result r = s->ops->put_customer(s, customer, aigc_enabled, &cu);
+    enum store_result r = s->ops->put_customer(s, customer, aigc_enabled, &cli_actor, &cu);
     return r == STORE_OK ? keys_issue(s, &cli_actor, cu.id, key_out, NULL) : r;
 }
 

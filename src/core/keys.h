@@ -19,7 +19,9 @@
  * log with it; the command line's functions here write ACTOR_CLI. */
 enum store_result keys_issue(struct store *s, const struct actor *who, int64_t customer_id,
                              char key_out[static KEYS_LEN + 1], struct key_info *out);
-/* Creates the customer if needed and a key for it; key_out gets the key. */
+/* Creates the customer if needed, or sets its AIGC flag to aigc_enabled,
+ * and a key for it; key_out gets the key. The customer's change (if any)
+ * and the key are audited as ACTOR_CLI. */
 enum store_result keys_create(struct store *s, const char *customer, int aigc_enabled,
                               char key_out[static KEYS_LEN + 1]);
 /* One line per key: prefix, customer, created, status. */

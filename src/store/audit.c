@@ -1,6 +1,7 @@
 /* audit.c — the audit log (API.md §7 ListAuditEvents), written once over
- * the driver (driver.h): keys created and revoked, liveness sessions
- * started and ended, assets registered into LivenessFace groups, deletes.
+ * the driver (driver.h): keys created and revoked, customers created and
+ * changed, liveness sessions started and ended, assets registered into
+ * LivenessFace groups, deletes.
  *
  * Invariant: an entry is appended by the store operation that makes the
  * change it records, inside that change's transaction (sql_audit), so no
@@ -51,25 +52,69 @@ void sql_audit_init(struct audit_event *e, const char *type, int64_t customer_id
     e->create_ms = now_ms;
 }
 
+/* One value of a detail, as its kind's arguments give it. */
+struct detail_value {
+    char kind; /* 's', 'i', 'b', 't' */
+    const char *s;
+    int64_t i;
+};
+
+static struct detail_value detail_arg(char kind, va_list *ap)
+{
+    struct detail_value v = {kind, NULL, 0};
+    if (kind == 's')
+        v.s = va_arg(*ap, const char *);
+    else if (kind == 'b')
+        v.i = va_arg(*ap, int) != 0;
+    else /* 'i', 't' */
+        v.i = va_arg(*ap, int64_t);
+    return v;
+}
+
+static int detail_write(struct buf *b, const struct detail_value *v)
+{
+    char when[21];
+    switch (v->kind) {
+    case 's':
+        return jsonw_string(b, v->s);
+    case 'i':
+        return buf_printf(b, "%lld", (long long)v->i);
+    case 'b':
+        return buf_puts(b, v->i ? "true" : "false");
+    default: /* 't': a time, RFC 3339 */
+        clock_rfc3339(v->i, when);
+        return jsonw_string(b, when);
+    }
+}
+
+static int detail_same(const struct detail_value *a, const struct detail_value *b)
+{
+    return a->kind == 's' ? strcmp(a->s ? a->s : "", b->s ? b->s : "") == 0 : a->i == b->i;
+}
+
 void sql_audit_detail(struct audit_event *e, const char *kinds, ...)
 {
     struct buf b;
     buf_init(&b, AUDIT_DETAIL_MAX - 1);
     va_list ap;
     va_start(ap, kinds);
-    int bad = buf_puts(&b, "{") < 0;
+    int bad = buf_puts(&b, "{") < 0, first = 1;
     for (const char *k = kinds; *k && !bad; k++) {
         const char *key = va_arg(ap, const char *);
-        bad |= (k != kinds && buf_puts(&b, ",") < 0) || jsonw_string(&b, key) < 0 || buf_puts(&b, ":") < 0;
-        if (*k == 's') {
-            bad |= jsonw_string(&b, va_arg(ap, const char *)) < 0;
-        } else if (*k == 'i') {
-            bad |= buf_printf(&b, "%lld", (long long)va_arg(ap, int64_t)) < 0;
-        } else { /* 't': a time, RFC 3339 */
-            char when[21];
-            clock_rfc3339(va_arg(ap, int64_t), when);
-            bad |= jsonw_string(&b, when) < 0;
+        int change = *k >= 'A' && *k <= 'Z';
+        struct detail_value v = detail_arg(change ? (char)(*k - 'A' + 'a') : *k, &ap), was = v;
+        if (change) {
+            v = detail_arg(was.kind, &ap);
+            if (detail_same(&was, &v))
+                continue; /* unchanged: not written */
         }
+        bad |= (!first && buf_puts(&b, ",") < 0) || jsonw_string(&b, key) < 0 || buf_puts(&b, ":") < 0;
+        if (change)
+            bad |= buf_puts(&b, "{\"From\":") < 0 || detail_write(&b, &was) < 0 || buf_puts(&b, ",\"To\":") < 0 ||
+                   detail_write(&b, &v) < 0 || buf_puts(&b, "}") < 0;
+        else
+            bad |= detail_write(&b, &v) < 0;
+        first = 0;
     }
     va_end(ap);
     bad |= buf_puts(&b, "}") < 0;

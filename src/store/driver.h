@@ -337,7 +337,6 @@ enum store_result sql_ping(struct store *s);
 #define SQL_CUSTOMER_NCOLS 6
 extern const struct sql_field sql_customer_fields[SQL_CUSTOMER_NCOLS];
 extern const struct sql_row sql_customer_row;
-enum store_result sql_put_customer(struct store *s, const char *name, int aigc_enabled, struct customer *out);
 enum store_result sql_add_key(struct store *s, int64_t customer_id, const char *prefix, const uint8_t hash[32],
                               int64_t now_ms, const struct actor *who);
 enum store_result sql_find_key(struct store *s, const uint8_t hash[32], struct customer *out, char *prefix_out);
@@ -346,12 +345,15 @@ enum store_result sql_list_api_keys(struct store *s, int64_t customer_id, int pa
                                     struct key_list *out);
 enum store_result sql_revoke_key(struct store *s, const char *prefix, int64_t now_ms, const struct actor *who);
 /* customers.c, admin_keys.c (API.md §7) */
+enum store_result sql_put_customer(struct store *s, const char *name, int aigc_enabled, const struct actor *who,
+                                   struct customer *out);
 enum store_result sql_create_customer(struct store *s, const struct customer *in, int64_t now_ms,
-                                      struct customer *out);
+                                      const struct actor *who, struct customer *out);
 enum store_result sql_get_customer(struct store *s, int64_t id, struct customer *out);
 enum store_result sql_list_customers(struct store *s, const char *name_sub, int page_number, int page_size,
                                      struct customer_list *out);
-enum store_result sql_update_customer(struct store *s, int64_t id, const struct customer_fields *f);
+enum store_result sql_update_customer(struct store *s, int64_t id, const struct customer_fields *f, int64_t now_ms,
+                                      const struct actor *who);
 enum store_result sql_add_admin_key(struct store *s, const char *prefix, const uint8_t hash[32], int64_t now_ms,
                                     const struct actor *who);
 enum store_result sql_find_admin_key(struct store *s, const uint8_t hash[32], struct admin_key_info *out);
@@ -502,8 +504,11 @@ int sql_usage_count_order(const void *a, const void *b);
 void sql_audit_init(struct audit_event *e, const char *type, int64_t customer_id, const char *subject,
                     const char *group_id, const struct actor *who, int64_t now_ms);
 /* e->detail as a JSON object of key/value pairs, one kind a pair: 's' a
- * string (valid UTF-8), 'i' an int64_t, 't' a wall-clock time in ms
- * (written as RFC 3339); the arguments are key, value for each. */
+ * string (valid UTF-8), 'i' an int64_t, 'b' an int (written as true or
+ * false), 't' a wall-clock time in ms (written as RFC 3339); the arguments
+ * are key, value for each. A kind in upper case is a change: key, old
+ * value, new value, written as {"From": old, "To": new}, and left out when
+ * the two are equal. */
 void sql_audit_detail(struct audit_event *e, const char *kinds, ...);
 /* Inside the change's write transaction: appends e (seq ignored). */
 enum store_result sql_audit(struct sql_conn *c, const struct audit_event *e);

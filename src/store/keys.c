@@ -27,22 +27,6 @@ const struct sql_field sql_customer_fields[SQL_CUSTOMER_NCOLS] = {
     SQL_I(struct customer, key_rate), SQL_I(struct customer, disabled), SQL_L(struct customer, create_ms)};
 const struct sql_row sql_customer_row = SQL_ROW(struct customer, sql_customer_fields);
 
-enum store_result sql_put_customer(struct store *s, const char *name, int aigc_enabled, struct customer *out)
-{
-    if (!sql_fits(name, STORE_CUSTOMER_MAX) || !name[0])
-        return STORE_ERROR;
-    struct customer tmp;
-    /* One UPSERT: find-or-create is atomic, so two processes (or nodes)
-     * creating the same customer both end with the one row and its id. */
-    enum store_result r = sql_write_one(s, SQL_CACHE,
-                                        "INSERT INTO customers(name, aigc_enabled, create_ms) VALUES ($1, $2, $3)"
-                                        " ON CONFLICT(name) DO UPDATE SET aigc_enabled = excluded.aigc_enabled"
-                                        " RETURNING " SQL_CUSTOMER_COLS,
-                                        &sql_customer_row, out ? out : &tmp, "tii", name,
-                                        (int64_t)(aigc_enabled ? 1 : 0), clock_wall_ms());
-    return r == STORE_NOT_FOUND ? STORE_ERROR : r;
-}
-
 enum store_result sql_add_key(struct store *s, int64_t customer_id, const char *prefix, const uint8_t hash[32],
                               int64_t now_ms, const struct actor *who)
 {

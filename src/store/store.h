@@ -109,8 +109,11 @@ struct store_ops {
 
     /* Customers and API keys. */
     /* Finds the customer by name or creates it with aigc_enabled. An existing
-     * customer keeps its id; its aigc flag is set to aigc_enabled. */
-    enum store_result (*put_customer)(struct store *s, const char *name, int aigc_enabled, struct customer *out);
+     * customer keeps its id; its aigc flag is set to aigc_enabled. Audited
+     * like create_customer and update_customer (who: `porticod keys
+     * create`'s ACTOR_CLI; NULL: none known). */
+    enum store_result (*put_customer)(struct store *s, const char *name, int aigc_enabled, const struct actor *who,
+                                      struct customer *out);
     /* add_key and revoke_key write their audit entry (who: the admin key,
      * ACTOR_CLI, ...; NULL: none known) in the same transaction. */
     enum store_result (*add_key)(struct store *s, int64_t customer_id, const char *prefix,
@@ -130,9 +133,11 @@ struct store_ops {
 
     /* The operators' API (API.md §7). */
     /* A new customer from in's name, aigc_enabled, key_rate, disabled;
-     * CONFLICT when the name is taken. out (may be NULL) gets the row. */
+     * CONFLICT when the name is taken. out (may be NULL) gets the row.
+     * Its CustomerCreated entry (who: the admin key; NULL: none known) is
+     * written in the same transaction. */
     enum store_result (*create_customer)(struct store *s, const struct customer *in, int64_t now_ms,
-                                         struct customer *out);
+                                         const struct actor *who, struct customer *out);
     /* With active_keys filled. NOT_FOUND for no such id. */
     enum store_result (*get_customer)(struct store *s, int64_t id, struct customer *out);
     /* Newest first; name_sub (NULL: any) a substring of the name;
@@ -140,8 +145,11 @@ struct store_ops {
     enum store_result (*list_customers)(struct store *s, const char *name_sub, int page_number, int page_size,
                                         struct customer_list *out);
     /* Sets the fields f gives (name NULL, others -1: unchanged).
-     * NOT_FOUND for no such id, CONFLICT when the name is taken. */
-    enum store_result (*update_customer)(struct store *s, int64_t id, const struct customer_fields *f);
+     * NOT_FOUND for no such id, CONFLICT when the name is taken. What
+     * changed is audited in the same transaction (CustomerUpdated,
+     * CustomerDisabled, CustomerEnabled; none when nothing did). */
+    enum store_result (*update_customer)(struct store *s, int64_t id, const struct customer_fields *f,
+                                         int64_t now_ms, const struct actor *who);
     /* Admin keys: stored as prefix and SHA-256, like customers' keys. */
     enum store_result (*add_admin_key)(struct store *s, const char *prefix, const uint8_t hash[32], int64_t now_ms,
                                        const struct actor *who);

@@ -10,7 +10,7 @@
 static int64_t ev_customer(struct store *s, const char *name)
 {
     struct customer c;
-    return s->ops->put_customer(s, name, 1, &c) == STORE_OK ? c.id : -1;
+    return s->ops->put_customer(s, name, 1, NULL, &c) == STORE_OK ? c.id : -1;
 }
 
 static struct event ev_make(int64_t customer, int kind, const char *type, const char *id, const char *subject,

@@ -45,7 +45,7 @@ static void case_admin_keys(struct store *s)
     CHECK(s->ops->find_admin_key(s, h3, &k) == STORE_NOT_FOUND);
     /* A customer's key table is another table: the same hash there is not an admin key. */
     struct customer cu;
-    CHECK(s->ops->put_customer(s, "acme", 1, &cu) == STORE_OK);
+    CHECK(s->ops->put_customer(s, "acme", 1, NULL, &cu) == STORE_OK);
     CHECK(s->ops->add_key(s, cu.id, "ptc_DDDDDDDD", h3, 4000, NULL) == STORE_OK);
     CHECK(s->ops->find_admin_key(s, h3, &k) == STORE_NOT_FOUND);
     CHECK(s->ops->find_key(s, h1, &cu, NULL) == STORE_NOT_FOUND);
@@ -70,36 +70,64 @@ static void case_admin_keys(struct store *s)
     free(l.items);
 }
 
+/* The customer entries of the audit log, oldest first: "Type Subject
+ * actor/address @create_ms Detail" a line ("@wall" for a time read from
+ * the clock, not given), into out. */
+static void admin_case_customer_log(struct store *s, char *out, size_t cap)
+{
+    struct audit_filter f = {.customer_id = -1, .limit = 100};
+    struct audit_list l;
+    size_t len = 0;
+    out[0] = '\0';
+    CHECK(s->ops->list_audit(s, &f, &l) == STORE_OK);
+    for (size_t i = l.n; i-- > 0 && len < cap;) {
+        const struct audit_event *e = &l.items[i];
+        char when[24] = "wall";
+        if (e->create_ms < 1000000000000LL)
+            snprintf(when, sizeof when, "%lld", (long long)e->create_ms);
+        if (strncmp(e->type, "Customer", 8) == 0)
+            len += (size_t)snprintf(out + len, cap - len, "%s %s %s/%s @%s %s\n", e->type, e->subject, e->actor,
+                                    e->actor_addr, when, e->detail);
+    }
+    free(l.items);
+}
+
 /* Customers: created with their fields, names unique (also against
  * put_customer), read with their active keys, listed newest first by page
- * and name substring, updated field by field. */
+ * and name substring, updated field by field; each change audited in its
+ * transaction with who made it, what changed from what, and nothing for a
+ * change refused or one that changes nothing. */
 static void case_customers(struct store *s)
 {
+    struct actor op = {0, "ptca_OPERATOR", "127.0.0.9"}, cli = {0, ACTOR_CLI, ""};
     struct customer in = admin_case_customer("acme", 1, 0, 0), out, got;
-    CHECK(s->ops->create_customer(s, &in, 1000, &out) == STORE_OK);
+    CHECK(s->ops->create_customer(s, &in, 1000, &op, &out) == STORE_OK);
     CHECK(out.id > 0);
     CHECK_STR(out.name, "acme");
     CHECK(out.aigc_enabled == 1 && out.key_rate == 0 && out.disabled == 0 && out.create_ms == 1000);
     int64_t acme = out.id;
     in = admin_case_customer("beta", 0, 7, 1);
-    CHECK(s->ops->create_customer(s, &in, 2000, &out) == STORE_OK);
+    CHECK(s->ops->create_customer(s, &in, 2000, &op, &out) == STORE_OK);
     int64_t beta = out.id;
     CHECK(beta != acme && out.aigc_enabled == 0 && out.key_rate == 7 && out.disabled == 1);
-    CHECK(s->ops->create_customer(s, &in, 3000, NULL) == STORE_CONFLICT);
+    CHECK(s->ops->create_customer(s, &in, 3000, NULL, NULL) == STORE_CONFLICT);
     in = admin_case_customer("", 1, 0, 0);
-    CHECK(s->ops->create_customer(s, &in, 3000, NULL) == STORE_ERROR);
+    CHECK(s->ops->create_customer(s, &in, 3000, NULL, NULL) == STORE_ERROR);
     in = admin_case_customer("bad-flag", 2, 0, 0);
-    CHECK(s->ops->create_customer(s, &in, 3000, NULL) == STORE_ERROR);
+    CHECK(s->ops->create_customer(s, &in, 3000, NULL, NULL) == STORE_ERROR);
     in = admin_case_customer("bad-rate", 1, -5, 0);
-    CHECK(s->ops->create_customer(s, &in, 3000, NULL) == STORE_ERROR);
+    CHECK(s->ops->create_customer(s, &in, 3000, NULL, NULL) == STORE_ERROR);
 
     /* put_customer (porticod keys create) finds the same row and keeps
      * what it does not set; a new one gets a create time. */
-    CHECK(s->ops->put_customer(s, "beta", 1, &got) == STORE_OK);
+    CHECK(s->ops->put_customer(s, "beta", 1, &cli, &got) == STORE_OK);
     CHECK(got.id == beta && got.aigc_enabled == 1 && got.key_rate == 7 && got.disabled == 1);
-    CHECK(s->ops->put_customer(s, "gamma", 1, &got) == STORE_OK);
+    CHECK(s->ops->put_customer(s, "beta", 1, &cli, &got) == STORE_OK); /* again: no change, no entry */
+    CHECK(got.id == beta && got.aigc_enabled == 1);
+    CHECK(s->ops->put_customer(s, "gamma", 1, &cli, &got) == STORE_OK);
     int64_t gamma = got.id;
     CHECK(got.create_ms > 1000000000000LL && got.key_rate == 0 && got.disabled == 0);
+    int64_t gamma_ms = got.create_ms;
 
     uint8_t h1[32], h2[32], h3[32];
     crypto_sha256("k1", 2, h1);
@@ -146,29 +174,52 @@ static void case_customers(struct store *s)
 
     /* update: only the given fields change. */
     struct customer_fields f = {NULL, -1, 50, -1};
-    CHECK(s->ops->update_customer(s, acme, &f) == STORE_OK);
+    CHECK(s->ops->update_customer(s, acme, &f, 9000, &op) == STORE_OK);
     CHECK(s->ops->get_customer(s, acme, &got) == STORE_OK);
     CHECK_STR(got.name, "acme");
     CHECK(got.key_rate == 50 && got.aigc_enabled == 1 && got.disabled == 0);
     f = (struct customer_fields){"acme inc", 0, -1, 1};
-    CHECK(s->ops->update_customer(s, acme, &f) == STORE_OK);
+    CHECK(s->ops->update_customer(s, acme, &f, 9100, &op) == STORE_OK);
     CHECK(s->ops->get_customer(s, acme, &got) == STORE_OK);
     CHECK_STR(got.name, "acme inc");
     CHECK(got.key_rate == 50 && got.aigc_enabled == 0 && got.disabled == 1 && got.create_ms == 1000);
     f = (struct customer_fields){NULL, -1, 0, 0};
-    CHECK(s->ops->update_customer(s, acme, &f) == STORE_OK);
+    CHECK(s->ops->update_customer(s, acme, &f, 9200, &op) == STORE_OK);
     CHECK(s->ops->get_customer(s, acme, &got) == STORE_OK);
     CHECK(got.key_rate == 0 && got.disabled == 0 && got.aigc_enabled == 0);
+    f = (struct customer_fields){"acme inc", 0, 0, 0}; /* as it is: nothing changes */
+    CHECK(s->ops->update_customer(s, acme, &f, 9300, &op) == STORE_OK);
     f = (struct customer_fields){"beta", -1, -1, -1};
-    CHECK(s->ops->update_customer(s, acme, &f) == STORE_CONFLICT);
+    CHECK(s->ops->update_customer(s, acme, &f, 9000, &op) == STORE_CONFLICT);
     CHECK(s->ops->get_customer(s, acme, &got) == STORE_OK);
     CHECK_STR(got.name, "acme inc");
     f = (struct customer_fields){"ghost", -1, -1, -1};
-    CHECK(s->ops->update_customer(s, 999999, &f) == STORE_NOT_FOUND);
+    CHECK(s->ops->update_customer(s, 999999, &f, 9000, &op) == STORE_NOT_FOUND);
     f = (struct customer_fields){NULL, 3, -1, -1};
-    CHECK(s->ops->update_customer(s, acme, &f) == STORE_ERROR);
+    CHECK(s->ops->update_customer(s, acme, &f, 9000, &op) == STORE_ERROR);
     f = (struct customer_fields){"", -1, -1, -1};
-    CHECK(s->ops->update_customer(s, acme, &f) == STORE_ERROR);
+    CHECK(s->ops->update_customer(s, acme, &f, 9000, &op) == STORE_ERROR);
+
+    char log[2048];
+    admin_case_customer_log(s, log, sizeof log);
+    CHECK_STR(log,
+              "CustomerCreated acme ptca_OPERATOR/127.0.0.9 @1000"
+              " {\"AIGCEnabled\":true,\"KeyRate\":0,\"Disabled\":false}\n"
+              "CustomerCreated beta ptca_OPERATOR/127.0.0.9 @2000"
+              " {\"AIGCEnabled\":false,\"KeyRate\":7,\"Disabled\":true}\n"
+              "CustomerUpdated beta cli/ @wall {\"AIGCEnabled\":{\"From\":false,\"To\":true}}\n"
+              "CustomerCreated gamma cli/ @wall {\"AIGCEnabled\":true,\"KeyRate\":0,\"Disabled\":false}\n"
+              "CustomerUpdated acme ptca_OPERATOR/127.0.0.9 @9000 {\"KeyRate\":{\"From\":0,\"To\":50}}\n"
+              "CustomerUpdated acme inc ptca_OPERATOR/127.0.0.9 @9100"
+              " {\"Name\":{\"From\":\"acme\",\"To\":\"acme inc\"},\"AIGCEnabled\":{\"From\":true,\"To\":false}}\n"
+              "CustomerDisabled acme inc ptca_OPERATOR/127.0.0.9 @9100 {}\n"
+              "CustomerUpdated acme inc ptca_OPERATOR/127.0.0.9 @9200 {\"KeyRate\":{\"From\":50,\"To\":0}}\n"
+              "CustomerEnabled acme inc ptca_OPERATOR/127.0.0.9 @9200 {}\n");
+    struct audit_filter by_type = {.customer_id = gamma, .type = AUDIT_CUSTOMER_CREATED, .limit = 10};
+    struct audit_list l2;
+    CHECK(s->ops->list_audit(s, &by_type, &l2) == STORE_OK);
+    CHECK(l2.n == 1 && l2.items && l2.items[0].create_ms == gamma_ms);
+    free(l2.items);
 }
 
 /* list_api_keys: one customer's or everyone's, newest first, by page (0:
@@ -176,8 +227,8 @@ static void case_customers(struct store *s)
 static void case_api_key_lists(struct store *s)
 {
     struct customer a, b;
-    CHECK(s->ops->put_customer(s, "alpha", 1, &a) == STORE_OK);
-    CHECK(s->ops->put_customer(s, "beta", 1, &b) == STORE_OK);
+    CHECK(s->ops->put_customer(s, "alpha", 1, NULL, &a) == STORE_OK);
+    CHECK(s->ops->put_customer(s, "beta", 1, NULL, &b) == STORE_OK);
     const char *prefixes[] = {"ptc_K0000000", "ptc_K1111111", "ptc_K2222222", "ptc_K3333333", "ptc_K4444444"};
     for (int i = 0; i < 5; i++) {
         uint8_t h[32];

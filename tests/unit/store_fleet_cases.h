@@ -18,7 +18,7 @@ typedef struct store *(*fleet_open_fn)(void);
 static int64_t fleet_case_customer(struct store *s, const char *name)
 {
     struct customer c;
-    return s->ops->put_customer(s, name, 1, &c) == STORE_OK ? c.id : -1;
+    return s->ops->put_customer(s, name, 1, NULL, &c) == STORE_OK ? c.id : -1;
 }
 
 static void fleet_case_join(struct store *s, const char *node, int max_inflight)

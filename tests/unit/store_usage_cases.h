@@ -14,7 +14,7 @@
 static int64_t uc_customer(struct store *s, const char *name)
 {
     struct customer c;
-    return s->ops->put_customer(s, name, 1, &c) == STORE_OK ? c.id : -1;
+    return s->ops->put_customer(s, name, 1, NULL, &c) == STORE_OK ? c.id : -1;
 }
 
 #define DAY0 (20000LL * USAGE_DAY_MS) /* 2024-10-04T00:00:00Z */
@@ -297,7 +297,7 @@ static void case_usage_sessions_videos_and_audit(struct store *s)
     struct audit_filter f = {.customer_id = -1, .limit = 100};
     struct audit_list l;
     CHECK(s->ops->list_audit(s, &f, &l) == STORE_OK);
-    CHECK(l.n == 7); /* 3 started, passed, failed, expired, the face */
+    CHECK(l.n == 8); /* 3 started, passed, failed, expired, the face; alice created first */
     const char *want[] = {AUDIT_LIVENESS_ASSET,  AUDIT_LIVENESS_EXPIRED, AUDIT_LIVENESS_FAILED, AUDIT_LIVENESS_PASSED,
                           AUDIT_LIVENESS_STARTED, AUDIT_LIVENESS_STARTED, AUDIT_LIVENESS_STARTED};
     for (size_t i = 0; i < l.n && i < 7; i++) {
@@ -305,7 +305,8 @@ static void case_usage_sessions_videos_and_audit(struct store *s)
         CHECK(i == 0 || l.items[i].seq < l.items[i - 1].seq);
         CHECK(l.items[i].customer_id == a);
     }
-    if (l.n == 7) {
+    if (l.n == 8) {
+        CHECK_STR(l.items[7].type, AUDIT_CUSTOMER_CREATED);
         CHECK_STR(l.items[0].subject, "asset-20241004000000-face1");
         CHECK_STR(l.items[0].group_id, lg);
         CHECK_STR(l.items[0].actor, "ptc_UUUUUUUU");
@@ -400,7 +401,7 @@ static void case_audit_keys(struct store *s)
     struct audit_filter f = {.customer_id = -1, .limit = 100};
     struct audit_list l;
     CHECK(s->ops->list_audit(s, &f, &l) == STORE_OK);
-    CHECK(l.n == 5);
+    CHECK(l.n == 6); /* the keys' five, after alice's CustomerCreated */
     const char *type[] = {AUDIT_ADMIN_KEY_REVOKED, AUDIT_ADMIN_KEY_CREATED, AUDIT_KEY_REVOKED, AUDIT_KEY_CREATED,
                           AUDIT_KEY_CREATED};
     const char *subject[] = {"ptca_ADMIN001", "ptca_ADMIN001", "ptc_K1K1K1K1", "ptc_K2K2K2K2", "ptc_K1K1K1K1"};
@@ -413,8 +414,10 @@ static void case_audit_keys(struct store *s)
         CHECK(l.items[i].create_ms == when[i]);
         CHECK(l.items[i].customer_id == who_for[i]);
     }
-    if (l.n == 5)
+    if (l.n == 6) {
         CHECK_STR(l.items[4].actor_addr, "127.0.0.9");
+        CHECK_STR(l.items[5].type, AUDIT_CUSTOMER_CREATED);
+    }
     free(l.items);
     struct audit_filter mine = {.customer_id = a, .type = AUDIT_KEY_CREATED, .limit = 100};
     CHECK(s->ops->list_audit(s, &mine, &l) == STORE_OK);

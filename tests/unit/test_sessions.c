@@ -77,7 +77,7 @@ static void test_record_once(void)
 static void test_record_respects_quota(void)
 {
     struct customer c;
-    CHECK(s->ops->put_customer(s, "carol", 1, &c) == STORE_OK);
+    CHECK(s->ops->put_customer(s, "carol", 1, NULL, &c) == STORE_OK);
     new_session(c.id, "tok-c1");
     int64_t h;
     CHECK(s->ops->reserve_group(s, c.id, "AIGC", "g", "", 2, 1000, NULL, &h) == STORE_OK);
@@ -143,10 +143,10 @@ int main(void)
     if (!s)
         return 1;
     struct customer c;
-    if (s->ops->put_customer(s, "alice", 1, &c) != STORE_OK)
+    if (s->ops->put_customer(s, "alice", 1, NULL, &c) != STORE_OK)
         return 1;
     alice = c.id;
-    if (s->ops->put_customer(s, "bob", 1, &c) != STORE_OK)
+    if (s->ops->put_customer(s, "bob", 1, NULL, &c) != STORE_OK)
         return 1;
     bob = c.id;
 

@@ -69,7 +69,7 @@ static struct store *open_fresh(char *dir, size_t cap)
 static int64_t customer(struct store *s, const char *name)
 {
     struct customer c;
-    if (s->ops->put_customer(s, name, 1, &c) != STORE_OK)
+    if (s->ops->put_customer(s, name, 1, NULL, &c) != STORE_OK)
         return -1;
     return c.id;
 }
@@ -119,7 +119,7 @@ static void test_open_creates_private_dir_and_migrates_idempotently(void)
     CHECK(stat(nested, &sb) == 0 && S_ISDIR(sb.st_mode) && (sb.st_mode & 0777) == 0700);
     CHECK(s->ops->ping(s) == STORE_OK);
     struct customer c1, c2;
-    CHECK(s->ops->put_customer(s, "acme", 1, &c1) == STORE_OK);
+    CHECK(s->ops->put_customer(s, "acme", 1, NULL, &c1) == STORE_OK);
     s->ops->close(s);
 
     /* Reopen: migrations find nothing to do, data persists. */
@@ -127,13 +127,13 @@ static void test_open_creates_private_dir_and_migrates_idempotently(void)
     CHECK(s != NULL);
     if (!s)
         return;
-    CHECK(s->ops->put_customer(s, "acme", 1, &c2) == STORE_OK);
+    CHECK(s->ops->put_customer(s, "acme", 1, NULL, &c2) == STORE_OK);
     CHECK(c1.id == c2.id);
     /* A second handle on the same file at once, as a second process would. */
     struct store *t = store_sqlite_open(nested);
     CHECK(t != NULL);
     if (t) {
-        CHECK(t->ops->put_customer(t, "acme", 1, &c2) == STORE_OK && c2.id == c1.id);
+        CHECK(t->ops->put_customer(t, "acme", 1, NULL, &c2) == STORE_OK && c2.id == c1.id);
         t->ops->close(t);
     }
     s->ops->close(s);
@@ -196,18 +196,18 @@ static void test_put_customer_finds_or_creates_and_sets_aigc(void)
     if (!s)
         return;
     struct customer a, b, a2;
-    CHECK(s->ops->put_customer(s, "alpha", 1, &a) == STORE_OK);
+    CHECK(s->ops->put_customer(s, "alpha", 1, NULL, &a) == STORE_OK);
     CHECK_STR(a.name, "alpha");
     CHECK(a.aigc_enabled == 1 && a.id > 0);
-    CHECK(s->ops->put_customer(s, "beta", 0, &b) == STORE_OK);
+    CHECK(s->ops->put_customer(s, "beta", 0, NULL, &b) == STORE_OK);
     CHECK(b.id != a.id && b.aigc_enabled == 0);
-    CHECK(s->ops->put_customer(s, "alpha", 0, &a2) == STORE_OK);
+    CHECK(s->ops->put_customer(s, "alpha", 0, NULL, &a2) == STORE_OK);
     CHECK(a2.id == a.id && a2.aigc_enabled == 0);
-    CHECK(s->ops->put_customer(s, "", 1, &a2) == STORE_ERROR);
+    CHECK(s->ops->put_customer(s, "", 1, NULL, &a2) == STORE_ERROR);
     char longname[100];
     memset(longname, 'x', sizeof longname - 1);
     longname[sizeof longname - 1] = '\0';
-    CHECK(s->ops->put_customer(s, longname, 1, &a2) == STORE_ERROR);
+    CHECK(s->ops->put_customer(s, longname, 1, NULL, &a2) == STORE_ERROR);
     s->ops->close(s);
 }
 
@@ -282,7 +282,7 @@ static int child_main(const char *dir, const char *what)
     enum store_result r;
     if (strcmp(what, "add") == 0) {
         struct customer c;
-        r = s->ops->put_customer(s, "child-customer", 1, &c);
+        r = s->ops->put_customer(s, "child-customer", 1, NULL, &c);
         if (r == STORE_OK)
             r = s->ops->add_key(s, c.id, "ptc_CHILD000", h, 1234, NULL);
     } else {

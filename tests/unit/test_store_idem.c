@@ -81,7 +81,7 @@ static void close_store(struct store *s)
 static int64_t customer(struct store *s, const char *name)
 {
     struct customer c;
-    return s->ops->put_customer(s, name, 1, &c) == STORE_OK ? c.id : -1;
+    return s->ops->put_customer(s, name, 1, NULL, &c) == STORE_OK ? c.id : -1;
 }
 
 static enum store_idem claim(struct store *s, int64_t cu, const char *token, const char *hash, int64_t now,

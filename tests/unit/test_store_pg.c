@@ -81,7 +81,7 @@ static int64_t db_count(const char *sql)
 static int64_t customer(struct store *s, const char *name)
 {
     struct customer c;
-    return s->ops->put_customer(s, name, 1, &c) == STORE_OK ? c.id : -1;
+    return s->ops->put_customer(s, name, 1, NULL, &c) == STORE_OK ? c.id : -1;
 }
 
 /* The event cases of store_events_cases.h, on a fresh database each. */

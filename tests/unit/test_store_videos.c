@@ -37,8 +37,8 @@ static void test_video_tasks_insert_get_and_isolation(void)
     if (!s)
         return;
     struct customer a, b;
-    CHECK(s->ops->put_customer(s, "acme", 1, &a) == STORE_OK);
-    CHECK(s->ops->put_customer(s, "globex", 1, &b) == STORE_OK);
+    CHECK(s->ops->put_customer(s, "acme", 1, NULL, &a) == STORE_OK);
+    CHECK(s->ops->put_customer(s, "globex", 1, NULL, &b) == STORE_OK);
     struct video_task t = task("vid-20260101000000-aaaaa", a.id, "cgt-20260101000000-xxxxx", 1000);
     CHECK(s->ops->insert_video_task(s, &t, "{\"model\":\"seedance-2.0\"}") == STORE_OK);
     CHECK(s->ops->insert_video_task(s, &t, NULL) == STORE_CONFLICT);
@@ -65,7 +65,7 @@ static void test_video_tasks_update_and_due(void)
     if (!s)
         return;
     struct customer a;
-    CHECK(s->ops->put_customer(s, "acme", 1, &a) == STORE_OK);
+    CHECK(s->ops->put_customer(s, "acme", 1, NULL, &a) == STORE_OK);
     struct video_task t1 = task("vid-20260101000000-bbbbb", a.id, "cgt-1", 2000);
     struct video_task t2 = task("vid-20260101000000-ccccc", a.id, "cgt-2", 2100);
     CHECK(s->ops->insert_video_task(s, &t1, "{}") == STORE_OK);
@@ -125,7 +125,7 @@ static void test_waiting_video_tasks_lease_and_submit_once(void)
     if (!s)
         return;
     struct customer a;
-    CHECK(s->ops->put_customer(s, "acme", 1, &a) == STORE_OK);
+    CHECK(s->ops->put_customer(s, "acme", 1, NULL, &a) == STORE_OK);
     struct video_task t = task("vid-20260101000000-wwwww", a.id, "", 1000);
     snprintf(t.status, sizeof t.status, "waiting_for_assets");
     t.next_poll_ms = 1250;

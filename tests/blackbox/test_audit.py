@@ -7,7 +7,12 @@
   their LivenessFace group) and failed (with the H5 result code); assets
   registered into the LivenessFace group (by URL and by upload, naming the
   scan that made the group), and not those of AIGC groups; deletes of an
-  asset and of a group with its assets.
+  asset and of a group with its assets; customers created.
+- Customers: created, renamed, disabled, enabled, changed over HTTP (the
+  admin key and its address) and by `porticod keys create` (cli): exactly
+  one entry per kind of change, saying what changed from what; a change
+  refused (unknown customer, bad value, name taken) or changing nothing
+  leaves none.
 - Filters (CustomerId, Type, GroupId, From/To) and pages (PageSize, Cursor)
   give exactly the matching entries, newest first, each once.
 - Bad parameters are InvalidParameter.
@@ -80,7 +85,8 @@ def test_every_audited_kind_once_with_who_where_and_when(media):
 
     items = audit_all(gw, admin)
     seen = [(e["Type"], e["Subject"]) for e in items]
-    want = {("AdminKeyCreated", admin_prefix), ("ApiKeyCreated", prefix), ("ApiKeyCreated", cli_prefix),
+    want = {("AdminKeyCreated", admin_prefix), ("CustomerCreated", "acme"), ("ApiKeyCreated", prefix),
+            ("ApiKeyCreated", cli_prefix),
             ("ApiKeyCreated", spare["Prefix"]), ("ApiKeyRevoked", spare["Prefix"]), ("ApiKeyRevoked", cli_prefix),
             ("LivenessSessionStarted", s["BytedToken"]), ("LivenessSessionPassed", s["BytedToken"]),
             ("LivenessSessionStarted", f["BytedToken"]), ("LivenessSessionFailed", f["BytedToken"]),
@@ -100,7 +106,8 @@ def test_every_audited_kind_once_with_who_where_and_when(media):
     assert by[("AdminKeyCreated", admin_prefix)]["Actor"] == cli
     assert by[("ApiKeyCreated", cli_prefix)]["Actor"] == cli
     assert by[("ApiKeyRevoked", cli_prefix)]["Actor"] == cli
-    for k in (("ApiKeyCreated", prefix), ("ApiKeyCreated", spare["Prefix"]), ("ApiKeyRevoked", spare["Prefix"])):
+    for k in (("CustomerCreated", "acme"), ("ApiKeyCreated", prefix), ("ApiKeyCreated", spare["Prefix"]),
+              ("ApiKeyRevoked", spare["Prefix"])):
         assert by[k]["Actor"] == dict(here, KeyPrefix=admin_prefix), by[k]
     for k in (("LivenessSessionStarted", s["BytedToken"]), ("LivenessSessionPassed", s["BytedToken"]),
               ("LivenessSessionFailed", f["BytedToken"]), ("LivenessAssetRegistered", face_url),
@@ -149,6 +156,71 @@ def test_every_audited_kind_once_with_who_where_and_when(media):
     st, _, _ = http_request(gw.port, "POST", "/admin/?Action=ListAuditEvents&Version=2024-01-01", b"{}",
                             {"Authorization": "Bearer " + admin})
     assert st == 404, st
+    gw.stop()
+
+
+def test_customer_changes_each_leave_their_entry_and_refused_ones_none():
+    gw = Gateway()
+    admin = gw.create_admin_key()
+    by_admin = {"KeyPrefix": admin[:13], "Address": "127.0.0.1"}
+    cli = {"KeyPrefix": "cli", "Address": ""}
+
+    def customer_log():
+        return [e for e in reversed(audit_all(gw, admin, page_size=100)) if e["Type"].startswith("Customer")]
+
+    def update(body):
+        gw.admin_call(admin, "UpdateCustomer", dict(body, Id=cid))
+
+    cid = gw.admin_call(admin, "CreateCustomer", {"Name": "globex", "KeyRate": 5})["Id"]
+    update({"Name": "globex-eu"})
+    update({"Disabled": True})
+    update({"Disabled": False})
+    update({"AIGCEnabled": False, "KeyRate": 10, "Disabled": True})  # two kinds of change: two entries
+    update({"Disabled": True, "KeyRate": 10, "Name": "globex-eu"})  # as it is: nothing changed, no entry
+    # `porticod keys create` makes a customer it does not know, and sets the AIGC flag of one it does
+    gw.create_key("initech")
+    gw.create_key("initech", aigc=False)
+    gw.create_key("initech", aigc=False)  # the flag as it is: no entry
+    initech = next(c["Id"] for c in gw.admin_call(admin, "ListCustomers", {"Filter": {"Name": "initech"}})["Items"])
+
+    log = customer_log()
+    got = [(e["Type"], e["CustomerId"], e["Subject"], e["Detail"]) for e in log]
+    assert got == [
+        ("CustomerCreated", cid, "globex", {"AIGCEnabled": True, "KeyRate": 5, "Disabled": False}),
+        ("CustomerUpdated", cid, "globex-eu", {"Name": {"From": "globex", "To": "globex-eu"}}),
+        ("CustomerDisabled", cid, "globex-eu", {}),
+        ("CustomerEnabled", cid, "globex-eu", {}),
+        ("CustomerUpdated", cid, "globex-eu", {"AIGCEnabled": {"From": True, "To": False},
+                                               "KeyRate": {"From": 5, "To": 10}}),
+        ("CustomerDisabled", cid, "globex-eu", {}),
+        ("CustomerCreated", initech, "initech", {"AIGCEnabled": True, "KeyRate": 0, "Disabled": False}),
+        ("CustomerUpdated", initech, "initech", {"AIGCEnabled": {"From": True, "To": False}}),
+    ], got
+    for e in log:
+        assert e["Actor"] == (by_admin if e["CustomerId"] == cid else cli), e
+        assert e["CustomerName"] == ("globex-eu" if e["CustomerId"] == cid else "initech"), e
+        assert e["GroupId"] == "", e
+    # the two entries of one UpdateCustomer: one transaction, one time
+    assert log[4]["Time"] == log[5]["Time"] and log[4]["Id"] + 1 == log[5]["Id"], log[4:6]
+
+    # each type is a filter
+    whole = audit_all(gw, admin, page_size=100)
+    for t in ("CustomerCreated", "CustomerUpdated", "CustomerDisabled", "CustomerEnabled"):
+        assert audit_all(gw, admin, Type=t) == [e for e in whole if e["Type"] == t], t
+    assert audit_all(gw, admin, CustomerId=initech) == [e for e in whole if e["CustomerId"] == initech]
+
+    # refused changes leave nothing
+    gw.admin_call(admin, "CreateCustomer", {"Name": "hooli"})
+    whole = audit_all(gw, admin, page_size=100)
+    for body in ({"Id": 999999, "Disabled": False}, {"Id": 999999, "Name": "ghost"}, {"Id": cid, "KeyRate": -1},
+                 {"Id": cid, "KeyRate": 2000000}, {"Id": cid, "Disabled": "no"}, {"Id": cid, "Name": ""},
+                 {"Id": cid, "Name": "hooli"}, {"Id": cid}, {"Id": cid, "AIGCEnabled": 1, "Disabled": False}):
+        expect_error(gw.admin_action(admin, "UpdateCustomer", body), "InvalidParameter")
+    for body in ({"Name": "hooli"}, {"Name": ""}, {"Name": "x", "KeyRate": -5}):
+        expect_error(gw.admin_action(admin, "CreateCustomer", body), "InvalidParameter")
+    assert audit_all(gw, admin, page_size=100) == whole
+    rows = {c["Id"]: c for c in gw.admin_call(admin, "ListCustomers", {"PageSize": 100})["Items"]}
+    assert (rows[cid]["Name"], rows[cid]["Disabled"], rows[cid]["KeyRate"]) == ("globex-eu", True, 10), rows[cid]
     gw.stop()
 
 

@@ -21,7 +21,9 @@
   none for one that did not.
 """
 import calendar
+import os
 import random
+import re
 import threading
 import time
 
@@ -203,10 +205,15 @@ def test_customer_changes_each_leave_their_entry_and_refused_ones_none():
     # the two entries of one UpdateCustomer: one transaction, one time
     assert log[4]["Time"] == log[5]["Time"] and log[4]["Id"] + 1 == log[5]["Id"], log[4:6]
 
-    # each type is a filter
+    # each type is a filter, as is every AuditType the description lists
     whole = audit_all(gw, admin, page_size=100)
     for t in ("CustomerCreated", "CustomerUpdated", "CustomerDisabled", "CustomerEnabled"):
         assert audit_all(gw, admin, Type=t) == [e for e in whole if e["Type"] == t], t
+    with open(os.path.join(portico.ROOT, "docs", "openapi.yaml"), encoding="utf-8") as f:
+        listed = re.search(r"^    AuditType: \{type: string, enum: \[([^\]]*)\]\}$", f.read(), re.M)
+    assert listed and "CustomerDisabled" in listed.group(1), "no AuditType enum in docs/openapi.yaml"
+    for t in listed.group(1).split(","):
+        assert audit_all(gw, admin, Type=t.strip()) == [e for e in whole if e["Type"] == t.strip()], t
     assert audit_all(gw, admin, CustomerId=initech) == [e for e in whole if e["CustomerId"] == initech]
 
     # refused changes leave nothing

@@ -243,14 +243,18 @@ def test_operator_walk_through(gw):
     assert done["csvName"] == "portico-usage-%s-%s-%s.csv" % (cid, done["usageFrom"], ours[0]["Date"]), done["csvName"]
 
     # The audit log: this customer's entries, filtered by type, two pages.
-    # 1 + 11 keys created, 11 revoked, 1 asset deleted: 24, newest first.
+    # Created, edited, 1 + 11 keys created, 11 revoked, 1 asset deleted:
+    # 26, newest first.
     rows, page2 = done["auditAll"], done["auditPage2"]
-    assert len(rows) == 20 and len(page2) == 4, (rows, page2)
+    assert len(rows) == 20 and len(page2) == 6, (rows, page2)
     types = [r["type"] for r in rows + page2]
-    assert types[0] == "AssetDeleted" and types[-1] == "ApiKeyCreated", types
+    assert types[0] == "AssetDeleted" and types[-3:] == ["ApiKeyCreated", "CustomerUpdated", "CustomerCreated"], types
     assert types.count("ApiKeyCreated") == 12 and types.count("ApiKeyRevoked") == 11, types
-    assert prefix in page2[-1]["text"] and gone["Id"] in rows[0]["text"], (rows[0], page2[-1])
-    assert "127.0.0.1" in page2[-1]["text"], page2[-1]  # who: the operator's address
+    assert prefix in page2[-3]["text"] and gone["Id"] in rows[0]["text"], (rows[0], page2[-3])
+    for r in page2[-3:]:
+        assert "127.0.0.1" in r["text"], r  # who: the operator's address
+    # what the edit changed, as the console shows it: old → new
+    assert "AIGCEnabled false → true" in page2[-2]["text"] and "KeyRate 20 → 50" in page2[-2]["text"], page2[-2]
     assert done["auditPage2Label"] == "Page 2", done["auditPage2Label"]
     typed = done["auditTyped"]
     assert len(typed) == 11 and all(r["type"] == "ApiKeyRevoked" for r in typed), typed

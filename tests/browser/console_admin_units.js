@@ -225,6 +225,22 @@ async function main() {
     assert.strictEqual(audit.actorText('cli'), 'command line');
     assert.strictEqual(audit.actorText(''), 'Portico');
     assert.strictEqual(audit.actorText('ptca_abcdefgh'), 'ptca_abcdefgh');
+    assert.strictEqual(audit.typeLabel('CustomerDisabled'), 'Customer disabled');
+  });
+  check('audit_types_are_the_specs', () => {
+    // the Type filter offers exactly AuditType of docs/openapi.yaml, in its order
+    const spec = require('fs').readFileSync(path.join(ROOT, 'docs', 'openapi.yaml'), 'utf8');
+    const m = /^ {4}AuditType: \{type: string, enum: \[([^\]]*)\]\}$/m.exec(spec);
+    assert.ok(m, 'no AuditType enum in docs/openapi.yaml');
+    assert.deepStrictEqual(audit.AUDIT_TYPES, m[1].split(',').map((t) => t.trim()));
+  });
+  check('audit_detail_text', () => {
+    assert.strictEqual(audit.detailText({ From: 'acme', To: 'acme inc' }), 'acme → acme inc');
+    assert.strictEqual(audit.detailText({ From: false, To: true }), 'false → true');
+    assert.strictEqual(audit.detailText({ From: 50, To: 0 }), '50 → 0');
+    assert.strictEqual(audit.detailText('10000'), '10000');
+    assert.strictEqual(audit.detailText(4096), '4096');
+    assert.strictEqual(audit.detailText({ From: 1, To: 2, By: 3 }), '{"From":1,"To":2,"By":3}');
   });
 
   let failed = 0;

@@ -13,6 +13,7 @@ export const AUDIT_TYPES = [
   'ApiKeyCreated', 'ApiKeyRevoked', 'AdminKeyCreated', 'AdminKeyRevoked',
   'LivenessSessionStarted', 'LivenessSessionPassed', 'LivenessSessionFailed', 'LivenessSessionExpired',
   'LivenessAssetRegistered', 'AssetGroupDeleted', 'AssetDeleted',
+  'CustomerCreated', 'CustomerUpdated', 'CustomerDisabled', 'CustomerEnabled',
 ];
 const OPERATORS = '0';  // CustomerId 0: entries of the operators' own (admin) keys
 
@@ -20,6 +21,15 @@ const OPERATORS = '0';  // CustomerId 0: entries of the operators' own (admin) k
 export function typeLabel(t) {
   return String(t || '').replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()
     .replace(/^api /, 'API ').replace(/^./, (c) => c.toUpperCase());
+}
+
+// A Detail value as text: a change ({From, To}, CustomerUpdated) as
+// "old → new", another object as JSON.
+export function detailText(v) {
+  const one = (x) => (x !== null && typeof x === 'object' ? JSON.stringify(x) : String(x));
+  const change = v !== null && typeof v === 'object' && !Array.isArray(v) &&
+    Object.keys(v).length === 2 && 'From' in v && 'To' in v;
+  return change ? one(v.From) + ' → ' + one(v.To) : one(v);
 }
 
 // Actor.KeyPrefix: a customer's or an admin key's prefix, "cli" for the
@@ -145,7 +155,7 @@ export class AuditView {
           onclick: () => this.byGroup(ev.GroupId) }, ev.GroupId)]);
       }
       for (const [k, v] of Object.entries(ev.Detail || {})) {
-        if (v !== '' && v !== null && v !== undefined) facts.push([k, typeof v === 'object' ? JSON.stringify(v) : String(v)]);
+        if (v !== '' && v !== null && v !== undefined) facts.push([k, detailText(v)]);
       }
       body.append(h('tr', { dataset: { type: ev.Type || '', id: ev.Id } },
         h('td', { 'data-label': 'Time' }, h('time', { datetime: ev.Time }, formatTime(ev.Time))),

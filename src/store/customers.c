@@ -8,6 +8,7 @@
  * Invariant: every change of a customer's row appends its audit entries
  * (store/audit.c) in the change's own transaction, against the row as it
  * was (read locked first), so the log says exactly what changed. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,6 +64,24 @@ static enum store_result audit_changed(struct sql_conn *c, const struct customer
     return r;
 }
 
+/* Inside a write transaction: inserts in's fields as a new customer (out
+ * gets the row) and its CustomerCreated entry. if_new: a name taken is
+ * NOT_FOUND (nothing inserted; the INSERT that loses a race waits for the
+ * winner's commit), else CONFLICT. */
+#define INSERT_CUSTOMER                                                                                      \
+    "INSERT INTO customers(name, aigc_enabled, key_rate, disabled, create_ms) VALUES ($1, $2, $3, $4, $5)"
+static enum store_result insert_customer(struct sql_conn *c, const struct customer *in, int if_new, int64_t now_ms,
+                                         const struct actor *who, struct customer *out)
+{
+    enum store_result r = sql_one(
+        c, SQL_CACHE,
+        if_new ? INSERT_CUSTOMER " ON CONFLICT(name) DO NOTHING RETURNING " SQL_CUSTOMER_COLS
+               : INSERT_CUSTOMER " RETURNING " SQL_CUSTOMER_COLS,
+        &sql_customer_row, out, "tiiii", in->name, (int64_t)in->aigc_enabled, (int64_t)in->key_rate,
+        (int64_t)in->disabled, now_ms);
+    return r == STORE_OK ? audit_created(c, out, who, now_ms) : r;
+}
+
 enum store_result sql_create_customer(struct store *s, const struct customer *in, int64_t now_ms,
                                       const struct actor *who, struct customer *out)
 {
@@ -73,16 +92,8 @@ enum store_result sql_create_customer(struct store *s, const struct customer *in
     struct sql_conn *c;
     enum store_result r = sql_start(s, SQL_TX_WRITE, &c);
     if (r == STORE_OK)
-        r = sql_one(c, SQL_CACHE,
-                    "INSERT INTO customers(name, aigc_enabled, key_rate, disabled, create_ms)"
-                    " VALUES ($1, $2, $3, $4, $5) RETURNING " SQL_CUSTOMER_COLS,
-                    &sql_customer_row, &cu, "tiiii", in->name, (int64_t)in->aigc_enabled, (int64_t)in->key_rate,
-                    (int64_t)in->disabled, now_ms);
-    if (r == STORE_NOT_FOUND)
-        r = STORE_ERROR;
-    if (r == STORE_OK)
-        r = audit_created(c, &cu, who, now_ms);
-    r = sql_done(s, c, r);
+        r = insert_customer(c, in, 0, now_ms, who, &cu);
+    r = sql_done(s, c, r == STORE_NOT_FOUND ? STORE_ERROR : r);
     if (r == STORE_OK && out)
         *out = cu;
     return r;
@@ -125,28 +136,22 @@ enum store_result sql_put_customer(struct store *s, const char *name, int aigc_e
     if (!sql_fits(name, STORE_CUSTOMER_MAX) || !name[0])
         return STORE_ERROR;
     int64_t now_ms = clock_wall_ms(), id = 0;
-    struct customer cu;
+    struct customer in = {.aigc_enabled = aigc_enabled ? 1 : 0}, cu;
+    snprintf(in.name, sizeof in.name, "%s", name);
     struct sql_conn *c;
     /* Find-or-create stays atomic, so two processes (or nodes) creating
-     * the same customer both end with the one row and its id: the INSERT
-     * that loses waits for the winner's commit and inserts nothing. */
+     * the same customer both end with the one row and its id. */
     enum store_result r = sql_start(s, SQL_TX_WRITE, &c);
     if (r == STORE_OK)
-        r = sql_one(c, SQL_CACHE,
-                    "INSERT INTO customers(name, aigc_enabled, create_ms) VALUES ($1, $2, $3)"
-                    " ON CONFLICT(name) DO NOTHING RETURNING " SQL_CUSTOMER_COLS,
-                    &sql_customer_row, &cu, "tii", name, (int64_t)(aigc_enabled ? 1 : 0), now_ms);
-    if (r == STORE_OK) {
-        r = audit_created(c, &cu, who, now_ms);
-    } else if (r == STORE_NOT_FOUND) { /* there already: its AIGC flag as asked */
-        struct customer_fields f = {NULL, aigc_enabled ? 1 : 0, -1, -1};
+        r = insert_customer(c, &in, 1, now_ms, who, &cu);
+    if (r == STORE_NOT_FOUND) { /* there already: its AIGC flag as asked */
+        struct customer_fields f = {NULL, in.aigc_enabled, -1, -1};
         r = sql_one(c, SQL_CACHE, "SELECT id FROM customers WHERE name = $1", &sql_i64_row, &id, "t", name);
         if (r == STORE_OK)
             r = change_customer(c, id, &f, who, now_ms, &cu);
     }
-    if (r == STORE_NOT_FOUND)
-        r = STORE_ERROR; /* renamed meanwhile: no row by that name to give */
-    r = sql_done(s, c, r);
+    /* NOT_FOUND: renamed meanwhile, no row by that name to give */
+    r = sql_done(s, c, r == STORE_NOT_FOUND ? STORE_ERROR : r);
     if (r == STORE_OK && out)
         *out = cu;
     return r;

@@ -626,6 +626,16 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     }
 }
 
+/* libmicrohttpd's accept policy: while draining, a new connection is
+ * closed as soon as it is accepted (http_drain). */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    (void)addr;
+    (void)addrlen;
+    const struct http_server *srv = cls;
+    return atomic_load(&srv->draining) ? MHD_NO : MHD_YES;
+}
+
 struct http_server *http_start(const struct http_config *cfg, struct api *api)
 {
     struct sockaddr_storage addr;
@@ -652,7 +662,7 @@ struct http_server *http_start(const struct http_config *cfg, struct api *api)
     int threads = cfg->io_threads > 0 ? cfg->io_threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (threads < 1)
         threads = 1;
-    s->mhd = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, s,
+    s->mhd = MHD_start_daemon(flags, (uint16_t)port, on_accept, s, on_request, s,
                               MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
                               MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
                               MHD_OPTION_CONNECTION_LIMIT, (unsigned)(cfg->conn_limit > 0 ? cfg->conn_limit : 10000),
@@ -691,10 +701,13 @@ int http_port(const struct http_server *s)
 
 void http_drain(struct http_server *s, int timeout_ms)
 {
+    /* From here on_accept closes every new connection. Not
+     * MHD_quiesce_daemon: with epoll and a thread pool it races the pool's
+     * threads removing the listening socket from their epoll sets, and the
+     * loser aborts the process ("Failed to remove listen FD from epoll
+     * set", libmicrohttpd 0.9.75; seen under SAN=1). MHD_stop_daemon
+     * closes the socket once the drain is over. */
     atomic_store(&s->draining, 1);
-    MHD_socket fd = MHD_quiesce_daemon(s->mhd);
-    if (fd != MHD_INVALID_SOCKET)
-        close(fd);
     /* Requests being processed get up to timeout_ms; a client still
      * sending its body (a stalled upload) is not worth more than a few
      * seconds of everyone's shutdown. */

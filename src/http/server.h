@@ -26,8 +26,8 @@ struct http_server;
 
 struct http_server *http_start(const struct http_config *cfg, struct api *api);
 int http_port(const struct http_server *s);
-/* Stops accepting connections and waits up to timeout_ms for the requests
- * in flight to be answered. */
+/* Closes each new connection as soon as it is accepted and waits up to
+ * timeout_ms for the requests in flight to be answered. */
 void http_drain(struct http_server *s, int timeout_ms);
 /* Closes every connection and frees the server. */
 void http_stop(struct http_server *s);

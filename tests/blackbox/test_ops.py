@@ -3,6 +3,7 @@ body limits, graceful shutdown under load."""
 import json
 import re
 import signal
+import socket
 import threading
 import time
 
@@ -249,6 +250,36 @@ def test_sigterm_under_load():
         lst = gw.call(k, "ListAssetGroups", {"PageSize": 100})
         assert lst["TotalCount"] >= len(mine) + 1, lst["TotalCount"]
     gw.stop()
+
+
+def test_connection_made_while_draining_is_closed_unanswered():
+    """While SIGTERM's drain waits for an upload still sending its body, a
+    new connection is closed as soon as it is accepted (no answer, nothing
+    served), the stalled upload does not hold the exit past a few seconds,
+    and porticod exits 0."""
+    gw = Gateway()
+    k = gw.create_key("acme")
+    stalled = socket.create_connection(("127.0.0.1", gw.port), timeout=10)
+    stalled.sendall(("POST /v1/portrait/upload HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+                     "Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 100000\r\n\r\n--b\r\n"
+                     % k).encode())
+    time.sleep(0.3)  # the head is read: a request in flight, reading its body
+    gw.proc.send_signal(signal.SIGTERM)
+    time.sleep(0.5)
+    assert gw.proc.poll() is None, "porticod did not wait for the upload in flight"
+    late = socket.create_connection(("127.0.0.1", gw.port), timeout=10)
+    try:
+        late.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        got = late.recv(4096)
+    except ConnectionResetError:
+        got = b""
+    finally:
+        late.close()
+    assert got == b"", "a connection made while draining was answered: %r" % got[:200]
+    rc = gw.proc.wait(timeout=20)
+    stalled.close()
+    assert rc == 0, "porticod exited %s after SIGTERM\n%s" % (rc, gw.diagnostics())
+    gw.stop()  # already exited: checks status and sanitizer output
 
 
 def test_sigterm_idle_exit_zero(gw):

@@ -673,7 +673,10 @@ struct http_server *http_start(const struct http_config *cfg, struct api *api)
                               /* Per-connection pool, wiped between keep-alive
                                * requests: 16 KiB holds any sane request head. */
                               MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024),
-                              MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
+                              /* No MHD_OPTION_LISTENING_ADDRESS_REUSE: it sets SO_REUSEPORT, and a
+                               * second porticod on the same port would then take half the
+                               * connections instead of failing to start. libmicrohttpd's
+                               * default, SO_REUSEADDR, still allows a quick restart. */
                               MHD_OPTION_END);
     if (!s->mhd) {
         log_error("cannot listen on %s (in use, or not an address of this machine?)", cfg->listen);

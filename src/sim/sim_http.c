@@ -490,7 +490,8 @@ int sim_http_start(struct sim *s)
                               MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
                               MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
                               MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-                              MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
+                              /* No LISTENING_ADDRESS_REUSE (SO_REUSEPORT): a second
+                               * simulator on a taken port fails rather than sharing it. */
                               MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!s->mhd) {

@@ -1,13 +1,16 @@
 """Operations: /healthz, /readyz, /metrics, request log lines, request ids,
 body limits, graceful shutdown under load."""
 import json
+import os
 import re
 import signal
 import socket
+import subprocess
+import tempfile
 import threading
 import time
 
-from portico import (RFC3339_UTC_RE, Gateway, MediaServer, expect_error, free_port, ok, wait_active)
+from portico import (BUILD, RFC3339_UTC_RE, Gateway, Sim, MediaServer, expect_error, free_port, ok, wait_active)
 
 
 def test_health_and_ready(gw):
@@ -280,6 +283,32 @@ def test_connection_made_while_draining_is_closed_unanswered():
     stalled.close()
     assert rc == 0, "porticod exited %s after SIGTERM\n%s" % (rc, gw.diagnostics())
     gw.stop()  # already exited: checks status and sanitizer output
+
+
+def test_a_second_server_on_a_taken_port_refuses_to_start(gw):
+    """porticod and portico-sim listen without SO_REUSEPORT: a second one
+    started on a port already served must exit with an error, not share
+    the port and take part of its connections (as it did before)."""
+    sim = Sim()
+    with tempfile.TemporaryDirectory(prefix="portico-taken-") as data:
+        for argv, port in (
+                ([os.path.join(BUILD, "porticod"), "--listen", "127.0.0.1:%d" % gw.port,
+                  "--admin-listen", "127.0.0.1:%d" % free_port(), "--data-dir", data, "--upstream", sim.url,
+                  "--quiet"], gw.port),
+                ([os.path.join(BUILD, "portico-sim"), "--listen", "127.0.0.1:%d" % sim.port, "--quiet"], sim.port)):
+            env = {k: v for k, v in os.environ.items() if not k.startswith("PORTICO_")}
+            env.update(PORTICO_VOLC_AK=sim.access_key, PORTICO_VOLC_SK=sim.secret_key)
+            p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+            try:
+                out = p.communicate(timeout=15)[0].decode("utf-8", "replace")
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.communicate()
+                raise AssertionError("%s started on port %d, which another server holds" % (argv[0], port))
+            assert p.returncode != 0 and "cannot listen" in out, (argv[0], p.returncode, out[-500:])
+    # The first ones still answer.
+    assert gw.get("/healthz")[0] == 200
+    sim.stop()
 
 
 def test_sigterm_idle_exit_zero(gw):

@@ -795,25 +795,29 @@ class Sim(_Proc):
     def start(self, timeout=15):
         if not os.path.exists(self.binary):
             raise FileNotFoundError("%s is not built" % self.binary)
-        self.port = free_port()
-        env = {"PORTICO_SIM_PROCESSING_MS": self.processing_ms, "PORTICO_SIM_TEST_TOKEN": SIM_TEST_TOKEN}
-        env.update(self.extra_env)
-        argv = [self.binary, "--listen", "127.0.0.1:%d" % self.port, "--quiet",
-                "--access-key", self.access_key, "--secret-key", self.secret_key] + self.extra_args
-        self._spawn(argv, _clean_env(env), "sim")
-        self._all_err_paths.append(self.err_path)
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
+        for attempt in range(3):  # a free port may be taken between pick and bind
+            self.port = free_port()
+            env = {"PORTICO_SIM_PROCESSING_MS": self.processing_ms, "PORTICO_SIM_TEST_TOKEN": SIM_TEST_TOKEN}
+            env.update(self.extra_env)
+            argv = [self.binary, "--listen", "127.0.0.1:%d" % self.port, "--quiet",
+                    "--access-key", self.access_key, "--secret-key", self.secret_key] + self.extra_args
+            self._spawn(argv, _clean_env(env), "sim")
+            self._all_err_paths.append(self.err_path)
+            deadline = time.time() + timeout
+            while time.time() < deadline and self.proc.poll() is None:
+                try:
+                    socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                    return self
+                except OSError:
+                    time.sleep(0.05)
+            if self.proc.poll() is None:
+                self.kill()
+                raise AssertionError("portico-sim did not listen within %ss" % timeout)
+            last = self.stderr_text()[-2000:]
+            self._close_files()
+            if attempt == 2 or "cannot listen" not in last:
                 raise AssertionError("portico-sim exited during start-up (status %s)\n%s"
-                                     % (self.proc.returncode, self.stderr_text()[-2000:]))
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return self
-            except OSError:
-                time.sleep(0.05)
-        self.kill()
-        raise AssertionError("portico-sim did not listen within %ss" % timeout)
+                                     % (self.proc.returncode, last))
 
     def stats(self):
         st, _, raw = http_request(self.port, "GET", "/_sim/stats", timeout=10)

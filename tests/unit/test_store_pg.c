@@ -84,6 +84,23 @@ static int64_t customer(struct store *s, const char *name)
     return s->ops->put_customer(s, name, 1, NULL, &c) == STORE_OK ? c.id : -1;
 }
 
+/* A fresh database and two nodes' stores on it; 0 when both opened (a
+ * half-opened pair is closed, and the failure counted). */
+static int two_nodes(struct store **a, struct store **b)
+{
+    CHECK(fresh_db() == 0);
+    *a = store_pg_open(db_url);
+    *b = store_pg_open(db_url);
+    CHECK(*a && *b);
+    if (*a && *b)
+        return 0;
+    if (*a)
+        (*a)->ops->close(*a);
+    if (*b)
+        (*b)->ops->close(*b);
+    return -1;
+}
+
 /* The event cases of store_events_cases.h, on a fresh database each. */
 static void on_fresh_pg(void (*fn)(struct store *))
 {
@@ -175,10 +192,8 @@ static void *count_main(void *arg)
 
 static void test_usage_counters_exact_across_two_nodes(void)
 {
-    CHECK(fresh_db() == 0);
-    struct store *a = store_pg_open(db_url), *b = store_pg_open(db_url);
-    CHECK(a && b);
-    if (!a || !b)
+    struct store *a, *b;
+    if (two_nodes(&a, &b) != 0)
         return;
     int64_t cust = customer(a, "acme");
     enum { JOBS = 24 };
@@ -331,10 +346,8 @@ static void quota_race(struct store *a, struct store *b, int64_t cust, const cha
 
 static void test_quotas_exact_across_two_nodes(void)
 {
-    CHECK(fresh_db() == 0);
-    struct store *a = store_pg_open(db_url), *b = store_pg_open(db_url);
-    CHECK(a && b);
-    if (!a || !b)
+    struct store *a, *b;
+    if (two_nodes(&a, &b) != 0)
         return;
     int64_t cust = customer(a, "acme");
     quota_race(a, b, cust, NULL);
@@ -365,10 +378,8 @@ static void *lease_main(void *arg)
 
 static void test_leases_hand_each_asset_to_one_node(void)
 {
-    CHECK(fresh_db() == 0);
-    struct store *a = store_pg_open(db_url), *b = store_pg_open(db_url);
-    CHECK(a && b);
-    if (!a || !b)
+    struct store *a, *b;
+    if (two_nodes(&a, &b) != 0)
         return;
     int64_t now = clock_wall_ms(), h = 0;
     int64_t cust = customer(a, "acme");
@@ -474,32 +485,29 @@ static void *token_lease_main(void *arg)
 
 static void test_fleet_concurrent_leases_never_exceed_the_bucket(void)
 {
-    CHECK(fresh_db() == 0);
-    struct store *a = store_pg_open(db_url), *b = store_pg_open(db_url);
-    CHECK(a && b);
-    if (a && b) {
-        struct store_fleet_config ca = {.node = "lease-a", .max_inflight = 30, .slot_wait_ms = 1000};
-        struct store_fleet_config cb = {.node = "lease-b", .max_inflight = 30, .slot_wait_ms = 1000};
-        CHECK(a->ops->fleet_join(a, &ca) == STORE_OK && b->ops->fleet_join(b, &cb) == STORE_OK);
-        struct token_leaser la = {a, 0}, lb = {b, 0};
-        pthread_t ta, tb;
-        int64_t t0 = clock_mono_ms();
-        pthread_create(&ta, NULL, token_lease_main, &la);
-        pthread_create(&tb, NULL, token_lease_main, &lb);
-        pthread_join(ta, NULL);
-        pthread_join(tb, NULL);
-        int64_t took = clock_mono_ms() - t0;
-        int most = 5 + (int)(20 * (took + 50) / 1000); /* the burst, and the refill (database clock: a margin) */
-        if (la.granted + lb.granted > most || la.granted == 0 || lb.granted == 0)
-            fprintf(stderr, "  leased %d + %d in %lld ms, at most %d\n", la.granted, lb.granted, (long long)took,
-                    most);
-        CHECK(la.granted + lb.granted <= most);
-        CHECK(la.granted > 0 && lb.granted > 0);
+    struct store *a, *b;
+    if (two_nodes(&a, &b) != 0) {
+        drop_db();
+        return;
     }
-    if (a)
-        a->ops->close(a);
-    if (b)
-        b->ops->close(b);
+    struct store_fleet_config ca = {.node = "lease-a", .max_inflight = 30, .slot_wait_ms = 1000};
+    struct store_fleet_config cb = {.node = "lease-b", .max_inflight = 30, .slot_wait_ms = 1000};
+    CHECK(a->ops->fleet_join(a, &ca) == STORE_OK && b->ops->fleet_join(b, &cb) == STORE_OK);
+    struct token_leaser la = {a, 0}, lb = {b, 0};
+    pthread_t ta, tb;
+    int64_t t0 = clock_mono_ms();
+    pthread_create(&ta, NULL, token_lease_main, &la);
+    pthread_create(&tb, NULL, token_lease_main, &lb);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    int64_t took = clock_mono_ms() - t0;
+    int most = 5 + (int)(20 * (took + 50) / 1000); /* the burst, and the refill (database clock: a margin) */
+    if (la.granted + lb.granted > most || la.granted == 0 || lb.granted == 0)
+        fprintf(stderr, "  leased %d + %d in %lld ms, at most %d\n", la.granted, lb.granted, (long long)took, most);
+    CHECK(la.granted + lb.granted <= most);
+    CHECK(la.granted > 0 && lb.granted > 0);
+    a->ops->close(a);
+    b->ops->close(b);
     drop_db();
 }
 
